@@ -1,0 +1,254 @@
+//! Bearer JWT: verifying the tokens of requests, and issuing HS256 tokens for the
+//! `token` command and the first-run admin.
+//!
+//! Claims: `sub`, `tenant`, `role`, `stores` (absent = all of the tenant's stores),
+//! `exp` (required), `nbf` (checked when present), `iss`/`aud` (required and
+//! checked when configured). The algorithm is pinned by configuration: a token
+//! whose header names another algorithm is refused before its signature is read.
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+
+use crate::config::{JwtSettings, KeyConfig};
+use crate::domain::ids::{StoreId, TenantId};
+use crate::domain::roles::Role;
+
+/// Clock skew tolerated on `exp` and `nbf`, in seconds.
+const LEEWAY_SECS: u64 = 30;
+
+/// The claims this service reads. Other claims an identity provider adds are
+/// ignored.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct Claims {
+    /// Who: a staff member's `subject`, or a system or office user.
+    pub sub: String,
+    /// The tenant the token acts for.
+    pub tenant: TenantId,
+    /// The role.
+    pub role: Role,
+    /// The stores the token may act at; absent means all of the tenant's stores.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stores: Option<Vec<StoreId>>,
+    /// Expiry (seconds since the epoch). Required.
+    pub exp: u64,
+    /// Issued at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<u64>,
+    /// Not before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
+    /// Issuer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    /// Audience.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
+}
+
+/// Verifies tokens with the configured key and algorithm.
+#[derive(Clone)]
+pub struct Verifier {
+    key: DecodingKey,
+    validation: Validation,
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("algorithms", &self.validation.algorithms)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Verifier {
+    /// Builds a verifier. `secret` is the HS256 secret when the settings say it
+    /// is generated (kept in the database).
+    pub fn new(settings: &JwtSettings, generated_secret: Option<&[u8]>) -> Result<Self, String> {
+        let (key, alg) = match &settings.key {
+            KeyConfig::Secret(s) => (DecodingKey::from_secret(s), Algorithm::HS256),
+            KeyConfig::Generated => {
+                let s = generated_secret.ok_or("no signing secret has been generated yet")?;
+                (DecodingKey::from_secret(s), Algorithm::HS256)
+            }
+            KeyConfig::PublicKey(pem) => {
+                if let Ok(k) = DecodingKey::from_rsa_pem(pem.as_bytes()) {
+                    (k, Algorithm::RS256)
+                } else if let Ok(k) = DecodingKey::from_ed_pem(pem.as_bytes()) {
+                    (k, Algorithm::EdDSA)
+                } else {
+                    return Err(
+                        "GOODWILL_JWT_PUBLIC_KEY is not an RSA or Ed25519 public key in PEM".into(),
+                    );
+                }
+            }
+        };
+        let mut validation = Validation::new(alg);
+        validation.leeway = LEEWAY_SECS;
+        validation.validate_exp = true;
+        validation.validate_nbf = true;
+        let mut required = vec!["exp", "sub"];
+        match &settings.issuer {
+            Some(iss) => {
+                validation.set_issuer(&[iss]);
+                required.push("iss");
+            }
+            None => validation.iss = None,
+        }
+        match &settings.audience {
+            Some(aud) => {
+                validation.set_audience(&[aud]);
+                required.push("aud");
+            }
+            None => validation.validate_aud = false,
+        }
+        validation.set_required_spec_claims(&required);
+        Ok(Self { key, validation })
+    }
+
+    /// The algorithm tokens must use.
+    pub fn algorithm(&self) -> Algorithm {
+        self.validation.algorithms[0]
+    }
+
+    /// Verifies a token; the error is a reason fit for a 401's detail.
+    pub fn verify(&self, token: &str) -> Result<Claims, String> {
+        use jsonwebtoken::errors::ErrorKind as K;
+        jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
+            .map(|d| d.claims)
+            .map_err(|e| {
+                match e.kind() {
+                    K::ExpiredSignature => "the token has expired",
+                    K::ImmatureSignature => "the token is not valid yet (nbf)",
+                    K::InvalidSignature => "the token's signature does not verify",
+                    K::InvalidAlgorithm => {
+                        "the token is signed with an algorithm this service does not accept"
+                    }
+                    K::InvalidIssuer => "the token's issuer is not accepted",
+                    K::InvalidAudience => "the token's audience is not this service",
+                    K::MissingRequiredClaim(_) => {
+                        "the token lacks a required claim (exp, sub, or the configured iss/aud)"
+                    }
+                    K::InvalidClaimFormat(_) | K::Json(_) => {
+                        "the token's claims are malformed (sub, tenant, role, stores, exp)"
+                    }
+                    _ => "the token is malformed",
+                }
+                .to_owned()
+            })
+    }
+}
+
+/// Signs HS256 tokens.
+#[derive(Clone)]
+pub struct Signer {
+    key: EncodingKey,
+    issuer: Option<String>,
+    audience: Option<String>,
+}
+
+impl Signer {
+    /// A signer for an HS256 secret, stamping the configured `iss`/`aud`.
+    pub fn hs256(secret: &[u8], settings: &JwtSettings) -> Self {
+        Self {
+            key: EncodingKey::from_secret(secret),
+            issuer: settings.issuer.clone(),
+            audience: settings.audience.clone(),
+        }
+    }
+
+    /// Issues a token valid for `ttl_secs` from now.
+    pub fn issue(
+        &self,
+        tenant: TenantId,
+        sub: &str,
+        role: Role,
+        stores: Option<Vec<StoreId>>,
+        ttl_secs: u64,
+    ) -> Result<String, String> {
+        let now = jsonwebtoken::get_current_timestamp();
+        let claims = Claims {
+            sub: sub.to_owned(),
+            tenant,
+            role,
+            stores,
+            exp: now + ttl_secs,
+            iat: Some(now),
+            nbf: None,
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.key)
+            .map_err(|e| format!("cannot sign the token: {e}"))
+    }
+}
+
+/// Parses a duration like `8h`, `30m`, `90s`, `7d` or a number of seconds.
+pub fn parse_ttl(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (num, unit) = match s.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => (&s[..i], &s[i..]),
+        None => (s, "s"),
+    };
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("invalid duration {s:?}: use e.g. 8h, 30m, 7d"))?;
+    let factor = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("invalid duration unit in {s:?}: use s, m, h or d")),
+    };
+    let secs = n.checked_mul(factor).ok_or("duration too long")?;
+    if secs == 0 || secs > 366 * 86_400 {
+        return Err("a token's lifetime must be between 1 second and 366 days".into());
+    }
+    Ok(secs)
+}
+
+/// 32 random bytes, hex-encoded: the generated HS256 secret (64 ASCII bytes).
+pub fn generate_secret() -> Result<String, String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| format!("no randomness available: {e}"))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(secret: &str) -> JwtSettings {
+        JwtSettings {
+            key: KeyConfig::Secret(secret.as_bytes().to_vec()),
+            issuer: None,
+            audience: None,
+        }
+    }
+
+    #[test]
+    fn issued_tokens_verify() {
+        let s = settings(&"k".repeat(40));
+        let signer = Signer::hs256(&"k".repeat(40).into_bytes(), &s);
+        let v = Verifier::new(&s, None).unwrap();
+        let t = TenantId::new();
+        let tok = signer.issue(t, "ann", Role::Clerk, None, 60).unwrap();
+        let c = v.verify(&tok).unwrap();
+        assert_eq!((c.tenant, c.role, c.sub.as_str()), (t, Role::Clerk, "ann"));
+    }
+
+    #[test]
+    fn ttls_parse() {
+        assert_eq!(parse_ttl("8h").unwrap(), 28_800);
+        assert_eq!(parse_ttl("90").unwrap(), 90);
+        assert_eq!(parse_ttl("7d").unwrap(), 604_800);
+        assert!(parse_ttl("0s").is_err());
+        assert!(parse_ttl("5y").is_err());
+        assert!(parse_ttl("h").is_err());
+    }
+
+    #[test]
+    fn secrets_are_random_and_long_enough() {
+        let a = generate_secret().unwrap();
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, generate_secret().unwrap());
+    }
+}

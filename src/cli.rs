@@ -1,0 +1,249 @@
+//! The command line. Commands that produce one value print it alone on the last
+//! line of stdout; everything else goes to stderr. Errors are one line.
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::auth::{Signer, parse_ttl};
+use crate::bootstrap;
+use crate::config::{self, DEFAULT_BIND, JwtSettings, KeyConfig, Settings};
+use crate::domain::ids::{StoreId, TenantId};
+use crate::domain::roles::Role;
+use crate::startup::Application;
+use crate::store::{self, tenants};
+
+/// goodwill: a ledger of the goodwill a business extends to its customers.
+#[derive(Parser, Debug)]
+#[command(name = "goodwill", version, about)]
+pub struct Cli {
+    /// Database: postgres://... or postgresql://... (PostgreSQL), sqlite://PATH or a
+    /// path (SQLite). Env: GOODWILL_DATABASE_URL, then DATABASE_URL. Default:
+    /// ./goodwill.db
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The commands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the HTTP API (the default).
+    Serve(ServeArgs),
+    /// Apply the embedded migrations and exit.
+    Migrate,
+    /// Manage tenants.
+    Tenant {
+        /// Tenant command.
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// Print a signed token (HS256, with GOODWILL_JWT_SECRET or the secret kept in
+    /// the database).
+    Token(TokenArgs),
+}
+
+/// Options of `serve`.
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Listen address.
+    #[arg(long, env = "GOODWILL_BIND", default_value = DEFAULT_BIND)]
+    pub bind: String,
+    /// Do not apply migrations at start (refuse to start if any are pending).
+    #[arg(long)]
+    pub no_migrate: bool,
+    /// HTTP worker threads (0: one per core).
+    #[arg(long, env = "GOODWILL_WORKERS", default_value_t = 0)]
+    pub workers: usize,
+    /// Largest number of database connections (default: 16 PostgreSQL, 8 SQLite).
+    #[arg(long, env = "GOODWILL_POOL_SIZE")]
+    pub pool_size: Option<u32>,
+}
+
+/// `tenant` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum TenantCommand {
+    /// Create a tenant and print its id.
+    Create {
+        /// The tenant's name.
+        #[arg(long)]
+        name: String,
+    },
+    /// List tenants (id, name, created) one per line.
+    List,
+}
+
+/// Options of `token`.
+#[derive(Args, Debug)]
+pub struct TokenArgs {
+    /// The tenant id.
+    #[arg(long)]
+    pub tenant: String,
+    /// The subject (`sub`): a staff member's subject or a system user.
+    #[arg(long)]
+    pub sub: String,
+    /// pos, clerk, manager, finance, auditor or admin.
+    #[arg(long)]
+    pub role: String,
+    /// A store the token may act at (repeat; none = all stores).
+    #[arg(long = "store", value_name = "ID")]
+    pub stores: Vec<String>,
+    /// Lifetime: e.g. 30m, 8h, 7d.
+    #[arg(long, default_value = "8h")]
+    pub ttl: String,
+}
+
+#[derive(Parser)]
+struct DefaultServe {
+    #[command(flatten)]
+    args: ServeArgs,
+}
+
+/// Parses the command line and runs the command.
+pub fn run() -> Result<(), String> {
+    let cli = Cli::parse();
+    let command = cli
+        .command
+        .unwrap_or_else(|| Command::Serve(DefaultServe::parse_from(["goodwill"]).args));
+    init_logging(matches!(command, Command::Serve(_)));
+    let url = config::database_url(cli.database_url.as_deref())?;
+    let jwt = JwtSettings::from_env()?;
+    let mut settings = Settings::new(url, jwt);
+    match command {
+        Command::Serve(args) => serve(settings_for_serve(&mut settings, &args), !args.no_migrate),
+        Command::Migrate => {
+            let pool = bootstrap::open(&settings, true)?;
+            drop(pool);
+            eprintln!("goodwill: migrations applied");
+            Ok(())
+        }
+        Command::Tenant { command } => {
+            let pool = bootstrap::open(&settings, true)?;
+            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            match command {
+                TenantCommand::Create { name } => {
+                    let name = crate::domain::text::required_line("name", &name, 200)
+                        .map_err(|e| format!("--name {}", e.message))?;
+                    let id = store::write_tx(&mut conn, |c| tenants::create(c, &name))
+                        .map_err(|e| format!("cannot create the tenant: {e}"))?;
+                    eprintln!("goodwill: created tenant {name:?}");
+                    println!("{id}");
+                }
+                TenantCommand::List => {
+                    for (id, name, created) in
+                        tenants::list(&mut conn).map_err(|e| e.to_string())?
+                    {
+                        println!("{id}\t{name}\t{}", crate::http::timestamp(&created));
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::Token(args) => {
+            let token = token(&settings, &args)?;
+            println!("{token}");
+            Ok(())
+        }
+    }
+}
+
+fn settings_for_serve<'a>(settings: &'a mut Settings, args: &ServeArgs) -> &'a Settings {
+    settings.bind.clone_from(&args.bind);
+    settings.workers = args.workers;
+    if let Some(n) = args.pool_size {
+        settings.pool_size = n.max(1);
+    }
+    settings
+}
+
+fn serve(settings: &Settings, migrate: bool) -> Result<(), String> {
+    let pool = bootstrap::open(settings, migrate)?;
+    let (verifier, first) = bootstrap::keys_and_first_run(settings, &pool)?;
+    if let Some(first) = &first {
+        eprintln!(
+            "goodwill: first run: created tenant \"default\" ({}) and a signing secret, kept in the database (table service_keys)",
+            first.tenant
+        );
+        match &first.token_file {
+            Some(f) => eprintln!(
+                "goodwill: admin token (30 days) below, also saved to {f} (mode 0600); mint more with `goodwill token`"
+            ),
+            None => {
+                eprintln!("goodwill: admin token (30 days) below; mint more with `goodwill token`")
+            }
+        }
+        println!("{}", first.admin_token);
+    }
+    let settings = settings.clone();
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(&settings, pool, verifier)
+            .map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
+        let host = settings
+            .bind
+            .rsplit_once(':')
+            .map_or("127.0.0.1", |(h, _)| h);
+        eprintln!("goodwill: listening on http://{host}:{}", app.port());
+        app.run_until_stopped()
+            .await
+            .map_err(|e| format!("server error: {e}"))
+    })
+}
+
+fn token(settings: &Settings, args: &TokenArgs) -> Result<String, String> {
+    let tenant: TenantId = args
+        .tenant
+        .parse()
+        .map_err(|_| format!("--tenant {:?} is not a tenant id", args.tenant))?;
+    let role: Role = args.role.parse()?;
+    crate::domain::text::token("sub", &args.sub, 255)
+        .map_err(|e| format!("--sub {}", e.message))?;
+    let ttl = parse_ttl(&args.ttl)?;
+    let stores = if args.stores.is_empty() {
+        None
+    } else {
+        Some(
+            args.stores
+                .iter()
+                .map(|s| {
+                    s.parse::<StoreId>()
+                        .map_err(|_| format!("--store {s:?} is not a store id"))
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        )
+    };
+    let pool = bootstrap::open(settings, true)?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    if !tenants::exists(&mut conn, tenant).map_err(|e| e.to_string())? {
+        return Err(format!("no tenant {tenant}"));
+    }
+    if let Some(ids) = &stores {
+        let missing = store::stores::missing(&mut conn, tenant, ids).map_err(|e| e.to_string())?;
+        if let Some(m) = missing.first() {
+            return Err(format!("no store {m} in tenant {tenant}"));
+        }
+    }
+    let secret = match &settings.jwt.key {
+        KeyConfig::Secret(s) => s.clone(),
+        KeyConfig::PublicKey(_) => {
+            return Err(
+                "GOODWILL_JWT_PUBLIC_KEY is set: tokens come from your identity provider".into(),
+            );
+        }
+        KeyConfig::Generated => bootstrap::stored_secret(&mut conn)?
+            .ok_or("no signing secret yet: set GOODWILL_JWT_SECRET or run `goodwill serve` once")?
+            .into_bytes(),
+    };
+    Signer::hs256(&secret, &settings.jwt).issue(tenant, &args.sub, role, stores, ttl)
+}
+
+fn init_logging(serving: bool) {
+    let default = if serving { "info" } else { "warn" };
+    let filter = std::env::var("GOODWILL_LOG")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| default.to_owned());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .try_init();
+}

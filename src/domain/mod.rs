@@ -1,0 +1,70 @@
+//! The rules of the ledger: money, roles, and what makes a store, a staff member
+//! or a customer valid. Nothing here knows about HTTP or SQL; values that exist
+//! are valid (parse, don't validate).
+
+pub mod customer;
+pub mod ids;
+pub mod money;
+pub mod roles;
+pub mod staff;
+pub mod store;
+pub mod text;
+
+/// One problem with one input field, reported to the client as
+/// `{"field": ..., "message": ...}` inside a validation problem.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    /// Dotted path of the field, e.g. `amount.amount` or `store_ids[2]`.
+    pub field: String,
+    /// What is wrong with it, in words a developer can act on.
+    pub message: String,
+}
+
+impl FieldError {
+    /// A problem with `field`.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Collects field errors while a request is parsed, so the client learns of every
+/// problem at once rather than one per round trip.
+#[derive(Debug, Default)]
+pub struct Problems(Vec<FieldError>);
+
+impl Problems {
+    /// Records a problem.
+    pub fn push(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, message));
+    }
+
+    /// Keeps the value of `result`, or records its error and returns `None`.
+    pub fn take<T>(&mut self, result: Result<T, FieldError>) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.0.push(e);
+                None
+            }
+        }
+    }
+
+    /// `Ok(())` when nothing was recorded.
+    pub fn finish(self) -> Result<(), Vec<FieldError>> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(self.0)
+        }
+    }
+}
+
+/// The current time in UTC, truncated to microseconds: both databases keep
+/// microseconds, so a value read back equals the value written.
+pub fn now() -> chrono::NaiveDateTime {
+    let t = chrono::Utc::now().naive_utc();
+    chrono::DurationRound::duration_trunc(t, chrono::TimeDelta::microseconds(1)).unwrap_or(t)
+}

@@ -1,0 +1,182 @@
+//! Roles and what each may do: the one table of INTERFACE.md, in code.
+//!
+//! Every route names one [`Permission`] (see `http::routes`); [`Role::may`] answers
+//! from [`ROLE_TABLE`] alone. `docs/roles.md` prints this table and a test keeps the
+//! two identical. Store scoping (a token's `stores`) and segregation of duties are
+//! checked on top of this, by the operation that knows the store.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A role carried in a token's `role` claim.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// A point-of-sale integration (a till, a service desk, an e-commerce back end).
+    Pos,
+    /// A clerk at a counter.
+    Clerk,
+    /// A store manager: approves within their stores and tier.
+    Manager,
+    /// Finance: reviews write-offs, closes periods, reads everything.
+    Finance,
+    /// Reads everything, changes nothing.
+    Auditor,
+    /// Administers the tenant: stores, staff, policy, settings.
+    Admin,
+}
+
+impl Role {
+    /// Every role, in the order of the table in INTERFACE.md.
+    pub const ALL: [Role; 6] = [
+        Role::Pos,
+        Role::Clerk,
+        Role::Manager,
+        Role::Finance,
+        Role::Auditor,
+        Role::Admin,
+    ];
+
+    /// The claim value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Pos => "pos",
+            Role::Clerk => "clerk",
+            Role::Manager => "manager",
+            Role::Finance => "finance",
+            Role::Auditor => "auditor",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Whether this role holds `permission`.
+    pub fn may(self, permission: Permission) -> bool {
+        ROLE_TABLE
+            .iter()
+            .find(|(p, _)| *p == permission)
+            .is_some_and(|(_, roles)| roles.contains(&self))
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| {
+                format!("unknown role {s:?}: expected one of pos, clerk, manager, finance, auditor, admin")
+            })
+    }
+}
+
+/// Something a route does, named for the role table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Permission {
+    /// Read stores (reference data every till needs).
+    StoresRead,
+    /// Create stores.
+    StoresWrite,
+    /// Read staff (reference data: gestures and recognitions name staff).
+    StaffRead,
+    /// Create staff (a manager only for their own stores).
+    StaffWrite,
+    /// Read customers (tenant-wide).
+    CustomersRead,
+    /// Create and update customers.
+    CustomersWrite,
+}
+
+impl Permission {
+    /// Stable name, as printed in `docs/roles.md`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::StoresRead => "stores.read",
+            Permission::StoresWrite => "stores.write",
+            Permission::StaffRead => "staff.read",
+            Permission::StaffWrite => "staff.write",
+            Permission::CustomersRead => "customers.read",
+            Permission::CustomersWrite => "customers.write",
+        }
+    }
+}
+
+use Role::{Admin, Auditor, Clerk, Finance, Manager, Pos};
+
+/// The role table: each permission and the roles that hold it.
+pub const ROLE_TABLE: &[(Permission, &[Role])] = &[
+    (
+        Permission::StoresRead,
+        &[Pos, Clerk, Manager, Finance, Auditor, Admin],
+    ),
+    (Permission::StoresWrite, &[Admin]),
+    (
+        Permission::StaffRead,
+        &[Pos, Clerk, Manager, Finance, Auditor, Admin],
+    ),
+    (Permission::StaffWrite, &[Manager, Admin]),
+    (
+        Permission::CustomersRead,
+        &[Pos, Clerk, Manager, Finance, Auditor, Admin],
+    ),
+    (Permission::CustomersWrite, &[Pos, Clerk, Manager, Admin]),
+];
+
+/// The role table as the Markdown table printed in `docs/roles.md`.
+pub fn role_table_markdown() -> String {
+    let mut out = String::from("| permission |");
+    for r in Role::ALL {
+        out.push_str(&format!(" {r} |"));
+    }
+    out.push_str("\n|---|");
+    for _ in Role::ALL {
+        out.push_str("---|");
+    }
+    out.push('\n');
+    for (p, _) in ROLE_TABLE {
+        out.push_str(&format!("| `{}` |", p.as_str()));
+        for r in Role::ALL {
+            out.push_str(if r.may(*p) { " yes |" } else { " — |" });
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_permission_appears_once() {
+        let mut seen = std::collections::HashSet::new();
+        for (p, _) in ROLE_TABLE {
+            assert!(seen.insert(*p), "{p:?} twice");
+        }
+    }
+
+    #[test]
+    fn roles_parse_from_their_claim_values() {
+        for r in Role::ALL {
+            assert_eq!(r.as_str().parse::<Role>().unwrap(), r);
+        }
+        assert!("root".parse::<Role>().is_err());
+        assert!("Admin".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn docs_print_the_table_in_the_code() {
+        let doc = include_str!("../../docs/roles.md");
+        assert!(
+            doc.contains(&role_table_markdown()),
+            "docs/roles.md is out of date; paste in:\n{}",
+            role_table_markdown()
+        );
+    }
+}

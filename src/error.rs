@@ -1,0 +1,167 @@
+//! The one error type of the application. Each variant has a stable snake_case
+//! `code` and an HTTP status; `http::problem` turns it into RFC 9457
+//! `application/problem+json`. Database errors are mapped here, once.
+
+use crate::domain::FieldError;
+
+/// Every way a request can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// 400: the body is not JSON at all.
+    #[error("the body is not well-formed JSON: {0}")]
+    MalformedJson(String),
+    /// 400: the request lacks something the protocol requires (a header...).
+    #[error("{detail}")]
+    BadRequest {
+        /// Stable code.
+        code: &'static str,
+        /// Explanation.
+        detail: String,
+    },
+    /// 401: no token, or one that does not verify.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: the caller's role, stores or a segregation rule forbid this.
+    #[error("{detail}")]
+    Forbidden {
+        /// The rule that refused, e.g. `role_forbidden`, `store_scope`.
+        code: &'static str,
+        /// Explanation.
+        detail: String,
+    },
+    /// 404: no such object in the caller's tenant (or no such route).
+    #[error("{0}")]
+    NotFound(String),
+    /// 405: the path exists, the method does not.
+    #[error("method not allowed; allowed: {}", .allow.join(", "))]
+    MethodNotAllowed {
+        /// Methods the path accepts, for the `Allow` header.
+        allow: Vec<String>,
+    },
+    /// 409: conflicts with the current state (a duplicate, a decision already taken).
+    #[error("{detail}")]
+    Conflict {
+        /// Stable code, e.g. `duplicate_external_ref`.
+        code: &'static str,
+        /// Explanation.
+        detail: String,
+        /// The id of the existing object the request collided with, if any.
+        existing_id: Option<String>,
+    },
+    /// 413: the body exceeds the limit.
+    #[error("the body exceeds the limit of {limit} bytes")]
+    PayloadTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// 415: the body is not declared as JSON.
+    #[error("the body must be JSON (Content-Type: application/json)")]
+    UnsupportedMediaType,
+    /// 422: well-formed input that breaks the schema (unknown field, wrong type,
+    /// missing or invalid value). Lists every field at fault.
+    #[error("the request has invalid fields")]
+    Validation(Vec<FieldError>),
+    /// 422: a business rule refuses well-formed input.
+    #[error("{detail}")]
+    Unprocessable {
+        /// Stable code naming the rule.
+        code: &'static str,
+        /// Explanation.
+        detail: String,
+        /// Fields at fault, if any.
+        errors: Vec<FieldError>,
+    },
+    /// 503: the database cannot be reached or the pool is exhausted.
+    #[error("{0}")]
+    Unavailable(String),
+    /// 500: a bug or an unexpected database error; details go to the log only.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    /// A validation problem with one field.
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(field, message)])
+    }
+
+    /// The stable code of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::MalformedJson(_) => "malformed_json",
+            Self::BadRequest { code, .. }
+            | Self::Forbidden { code, .. }
+            | Self::Conflict { code, .. }
+            | Self::Unprocessable { code, .. } => code,
+            Self::Unauthorized(_) => "unauthorized",
+            Self::NotFound(_) => "not_found",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
+            Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::Validation(_) => "validation_failed",
+            Self::Unavailable(_) => "service_unavailable",
+            Self::Internal(_) => "internal_error",
+        }
+    }
+
+    /// The HTTP status code.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::MalformedJson(_) | Self::BadRequest { .. } => 400,
+            Self::Unauthorized(_) => 401,
+            Self::Forbidden { .. } => 403,
+            Self::NotFound(_) => 404,
+            Self::MethodNotAllowed { .. } => 405,
+            Self::Conflict { .. } => 409,
+            Self::PayloadTooLarge { .. } => 413,
+            Self::UnsupportedMediaType => 415,
+            Self::Validation(_) | Self::Unprocessable { .. } => 422,
+            Self::Internal(_) => 500,
+            Self::Unavailable(_) => 503,
+        }
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind as K, Error as E};
+        match e {
+            E::NotFound => Self::NotFound("no such object".into()),
+            E::DatabaseError(K::UniqueViolation, info) => Self::Conflict {
+                code: "conflict",
+                detail: format!("conflicts with an existing record ({})", info.message()),
+                existing_id: None,
+            },
+            E::DatabaseError(K::SerializationFailure, _) => Self::Conflict {
+                code: "concurrent_update",
+                detail: "a concurrent request changed the same data; retry".into(),
+                existing_id: None,
+            },
+            E::DatabaseError(K::ClosedConnection, _) => {
+                Self::Unavailable("the database connection was lost".into())
+            }
+            E::DatabaseError(_, ref info) if is_sqlite_busy(info.message()) => {
+                Self::Unavailable("the database is busy; retry".into())
+            }
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+fn is_sqlite_busy(message: &str) -> bool {
+    message.contains("database is locked") || message.contains("database is busy")
+}
+
+impl From<diesel::r2d2::PoolError> for AppError {
+    fn from(e: diesel::r2d2::PoolError) -> Self {
+        Self::Unavailable(format!("no database connection available: {e}"))
+    }
+}
+
+/// Whether a diesel error is a unique-constraint violation.
+pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
+    matches!(
+        e,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}

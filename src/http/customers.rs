@@ -1,0 +1,166 @@
+//! `/v1/customers`: tenant-wide (a customer who owes at one store may turn up at
+//! another), created and updated by the counter roles, read by every role.
+
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+use super::extract::{double_option, page_request};
+use super::{AppState, Caller, JsonBody, ListResponse, QueryParams, timestamp};
+use crate::domain::customer::{Customer, CustomerPatch, NewCustomer};
+use crate::domain::ids::{CustomerId, StoreId};
+use crate::domain::{Problems, text};
+use crate::error::AppError;
+
+/// Body of `POST /v1/customers`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCustomer {
+    external_ref: String,
+    name: String,
+    email: Option<String>,
+    phone: Option<String>,
+    home_store_id: Option<StoreId>,
+}
+
+/// Body of `PATCH /v1/customers/{id}`: absent leaves a field alone; `null`
+/// clears an optional one.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateCustomer {
+    external_ref: Option<String>,
+    name: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    home_store_id: Option<Option<StoreId>>,
+}
+
+/// A customer as the API shows them.
+#[derive(Serialize)]
+pub struct CustomerView {
+    id: CustomerId,
+    external_ref: String,
+    name: String,
+    email: Option<String>,
+    phone: Option<String>,
+    home_store_id: Option<StoreId>,
+    created_at: String,
+    updated_at: String,
+}
+
+impl From<&Customer> for CustomerView {
+    fn from(c: &Customer) -> Self {
+        Self {
+            id: c.id,
+            external_ref: c.external_ref.clone(),
+            name: c.name.clone(),
+            email: c.email.clone(),
+            phone: c.phone.clone(),
+            home_store_id: c.home_store_id,
+            created_at: timestamp(&c.created_at),
+            updated_at: timestamp(&c.updated_at),
+        }
+    }
+}
+
+/// `POST /v1/customers`.
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: JsonBody<CreateCustomer>,
+) -> Result<HttpResponse, AppError> {
+    let b = body.into_inner();
+    let new = NewCustomer::parse(
+        &b.external_ref,
+        &b.name,
+        b.email.as_deref(),
+        b.phone.as_deref(),
+        b.home_store_id,
+    )
+    .map_err(AppError::Validation)?;
+    let tenant = caller.tenant;
+    let customer = state
+        .write(move |conn| crate::store::customers::create(conn, tenant, new))
+        .await?;
+    Ok(HttpResponse::Created().json(CustomerView::from(&customer)))
+}
+
+/// `GET /v1/customers/{id}`.
+pub async fn get(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<CustomerId>,
+) -> Result<HttpResponse, AppError> {
+    let (tenant, id) = (caller.tenant, id.into_inner());
+    let c = state
+        .read(move |conn| crate::store::customers::get(conn, tenant, id))
+        .await?;
+    Ok(HttpResponse::Ok().json(CustomerView::from(&c)))
+}
+
+/// `PATCH /v1/customers/{id}`.
+pub async fn update(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<CustomerId>,
+    body: JsonBody<UpdateCustomer>,
+) -> Result<HttpResponse, AppError> {
+    let b = body.into_inner();
+    let patch = CustomerPatch::parse(
+        b.external_ref.as_deref(),
+        b.name.as_deref(),
+        b.email.as_ref().map(Option::as_deref),
+        b.phone.as_ref().map(Option::as_deref),
+        b.home_store_id,
+    )
+    .map_err(AppError::Validation)?;
+    let (tenant, id) = (caller.tenant, id.into_inner());
+    let (_before, after) = state
+        .write(move |conn| crate::store::customers::update(conn, tenant, id, &patch))
+        .await?;
+    Ok(HttpResponse::Ok().json(CustomerView::from(&after)))
+}
+
+/// Query of `GET /v1/customers`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    external_ref: Option<String>,
+    q: Option<String>,
+    limit: Option<String>,
+    starting_after: Option<String>,
+}
+
+/// `GET /v1/customers?external_ref=&q=&limit=&starting_after=`.
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: QueryParams<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let q = query.0;
+    let mut p = Problems::default();
+    let page = page_request(q.limit.as_deref(), q.starting_after.as_deref(), &mut p);
+    let external_ref = q
+        .external_ref
+        .as_deref()
+        .and_then(|r| p.take(text::reference("external_ref", r, 200)));
+    let search =
+        q.q.as_deref()
+            .and_then(|s| p.take(text::required_line("q", s, 200)));
+    p.finish().map_err(AppError::Validation)?;
+    let filter = crate::store::customers::Filter {
+        external_ref,
+        q: search,
+    };
+    let tenant = caller.tenant;
+    let page = state
+        .read(move |conn| crate::store::customers::list(conn, tenant, &filter, page))
+        .await?;
+    Ok(HttpResponse::Ok().json(ListResponse::from_page(
+        page,
+        |c| CustomerView::from(c),
+        |c| c.id.to_string(),
+    )))
+}

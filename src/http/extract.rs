@@ -1,0 +1,427 @@
+//! Extractors: who is calling ([`Caller`]), the JSON body ([`JsonBody`]), the
+//! query string ([`QueryParams`]) and the request id ([`RequestId`]).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::str::FromStr;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+
+use super::AppState;
+use super::routes::{self, Access};
+use crate::domain::ids::{StoreId, TenantId};
+use crate::domain::roles::{Permission, Role};
+use crate::domain::{FieldError, Problems};
+use crate::error::AppError;
+use crate::store::PageRequest;
+
+/// Default body limit: 64 KiB.
+pub const BODY_LIMIT: usize = 64 * 1024;
+/// Body limit of batch endpoints: 4 MiB.
+pub const BATCH_BODY_LIMIT: usize = 4 * 1024 * 1024;
+
+/// The request id: taken from `X-Request-Id` when it is 1..=200 visible ASCII
+/// characters, generated otherwise; echoed on every response.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+impl RequestId {
+    /// Accepts a client's id or makes one.
+    pub fn from_header(value: Option<&str>) -> Self {
+        match value {
+            Some(v)
+                if !v.is_empty() && v.len() <= 200 && v.bytes().all(|b| b.is_ascii_graphic()) =>
+            {
+                Self(v.to_owned())
+            }
+            _ => Self(uuid::Uuid::now_v7().to_string()),
+        }
+    }
+}
+
+impl FromRequest for RequestId {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Ok(req
+            .extensions()
+            .get::<RequestId>()
+            .cloned()
+            .unwrap_or_else(|| RequestId::from_header(None))))
+    }
+}
+
+/// The authenticated caller, authorised for this route's permission.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    /// The token's `sub`.
+    pub subject: String,
+    /// The tenant every query of this request is confined to.
+    pub tenant: TenantId,
+    /// The role.
+    pub role: Role,
+    /// Stores the token may act at; `None` = all of the tenant's stores.
+    pub stores: Option<Vec<StoreId>>,
+    /// The permission the route required (and the role holds).
+    pub permission: Permission,
+    /// The request id.
+    pub request_id: String,
+}
+
+impl Caller {
+    /// Whether the token may act at `store`.
+    pub fn may_act_at(&self, store: StoreId) -> bool {
+        self.stores.as_ref().is_none_or(|s| s.contains(&store))
+    }
+
+    /// 403 `store_scope` unless the token may act at `store`.
+    pub fn require_store(&self, store: StoreId) -> Result<(), AppError> {
+        if self.may_act_at(store) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden {
+                code: "store_scope",
+                detail: format!("this token may not act at store {store}"),
+            })
+        }
+    }
+}
+
+fn bearer(req: &HttpRequest) -> Result<String, AppError> {
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| AppError::Unauthorized("an Authorization: Bearer token is required".into()))?
+        .to_str()
+        .map_err(|_| AppError::Unauthorized("the Authorization header is not ASCII".into()))?;
+    let (scheme, token) = value.split_once(' ').ok_or_else(|| {
+        AppError::Unauthorized("the Authorization header must be 'Bearer <token>'".into())
+    })?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(AppError::Unauthorized(
+            "the Authorization header must be 'Bearer <token>'".into(),
+        ));
+    }
+    Ok(token.trim().to_owned())
+}
+
+impl FromRequest for Caller {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            // The route table is the only source of permissions: a route that is
+            // not in it is never served, whatever its handler asks for.
+            let pattern = req.match_pattern().unwrap_or_default();
+            let permission = match routes::access(req.method(), &pattern) {
+                Some(Access::Requires(p)) => p,
+                Some(Access::Public) | None => {
+                    return Err(AppError::Internal(format!(
+                        "route {} {pattern} has no permission in the route table",
+                        req.method()
+                    )));
+                }
+            };
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .ok_or_else(|| AppError::Internal("application state missing".into()))?
+                .clone();
+            let token = bearer(&req)?;
+            let claims = state
+                .verifier
+                .verify(&token)
+                .map_err(AppError::Unauthorized)?;
+            if !state.tenant_exists(claims.tenant).await? {
+                return Err(AppError::Unauthorized(
+                    "the token's tenant does not exist".into(),
+                ));
+            }
+            if !claims.role.may(permission) {
+                return Err(AppError::Forbidden {
+                    code: "role_forbidden",
+                    detail: format!(
+                        "the role {} may not do this (requires {})",
+                        claims.role,
+                        permission.as_str()
+                    ),
+                });
+            }
+            let request_id = req
+                .extensions()
+                .get::<RequestId>()
+                .map_or_else(|| RequestId::from_header(None).0, |r| r.0.clone());
+            Ok(Caller {
+                subject: claims.sub,
+                tenant: claims.tenant,
+                role: claims.role,
+                stores: claims.stores,
+                permission,
+                request_id,
+            })
+        })
+    }
+}
+
+/// A JSON body parsed into `T`, at most `LIMIT` bytes.
+///
+/// Refusals, in the order they are checked: 415 when the body is not declared as
+/// JSON; 413 over the limit; 400 when it is not well-formed JSON; 422 when it is
+/// JSON but not a valid `T` (unknown field, wrong type, missing field), naming the
+/// field.
+pub struct JsonBody<T, const LIMIT: usize = BODY_LIMIT>(pub T);
+
+impl<T, const LIMIT: usize> JsonBody<T, LIMIT> {
+    /// The parsed value.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    let Some(ct) = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// The name inside the first pair of backticks of a serde message.
+fn backticked(msg: &str) -> Option<&str> {
+    let start = msg.find('`')? + 1;
+    let len = msg[start..].find('`')?;
+    Some(&msg[start..start + len])
+}
+
+fn join_path(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() || prefix == "." {
+        name.to_owned()
+    } else {
+        format!("{prefix}.{name}")
+    }
+}
+
+/// Turns a serde data error at `path` into the field error a client can act on.
+fn field_error(path: &str, msg: &str) -> FieldError {
+    let path = if path == "." { "" } else { path };
+    if msg.starts_with("unknown field") {
+        let name = backticked(msg).unwrap_or("?");
+        // serde_path_to_error already pushed the unknown key onto the path.
+        let field = if path.ends_with(name) {
+            path.to_owned()
+        } else {
+            join_path(path, name)
+        };
+        return FieldError::new(field, "is not a known field");
+    }
+    if msg.starts_with("missing field") {
+        let name = backticked(msg).unwrap_or("?");
+        return FieldError::new(join_path(path, name), "is required");
+    }
+    if msg.starts_with("duplicate field") {
+        let name = backticked(msg).unwrap_or("?");
+        return FieldError::new(join_path(path, name), "appears more than once");
+    }
+    let field = if path.is_empty() {
+        "body".to_owned()
+    } else {
+        path.to_owned()
+    };
+    // serde's "invalid type: integer `5`, expected a string" is already clear;
+    // strip the position suffix serde_json adds.
+    let msg = msg.split(" at line ").next().unwrap_or(msg);
+    FieldError::new(field, msg)
+}
+
+/// Parses JSON bytes into `T` with the refusals of [`JsonBody`].
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                AppError::Validation(vec![field_error(&path, &inner.to_string())])
+            }
+            _ => AppError::MalformedJson(inner.to_string()),
+        }
+    })?;
+    de.end()
+        .map_err(|e| AppError::MalformedJson(e.to_string()))?;
+    Ok(value)
+}
+
+impl<T: DeserializeOwned + 'static, const LIMIT: usize> FromRequest for JsonBody<T, LIMIT> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let json = is_json(req);
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !json {
+                return Err(AppError::UnsupportedMediaType);
+            }
+            if declared.is_some_and(|n| n > LIMIT) {
+                return Err(AppError::PayloadTooLarge { limit: LIMIT });
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| {
+                    AppError::MalformedJson(format!("the body could not be read: {e}"))
+                })?;
+                if body.len() + chunk.len() > LIMIT {
+                    return Err(AppError::PayloadTooLarge { limit: LIMIT });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse_json(&body).map(JsonBody)
+        })
+    }
+}
+
+/// Query parameters parsed into `T` (whose fields are all optional strings and
+/// which refuses unknown parameters): 422 naming the parameter otherwise.
+pub struct QueryParams<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(
+            serde_urlencoded::from_str::<T>(req.query_string())
+                .map(QueryParams)
+                .map_err(|e| AppError::Validation(vec![field_error("", &e.to_string())])),
+        )
+    }
+}
+
+/// Parses `limit` (1..=100, default 20) and `starting_after` (an id).
+pub fn page_request<Id: FromStr>(
+    limit: Option<&str>,
+    starting_after: Option<&str>,
+    problems: &mut Problems,
+) -> PageRequest<Id> {
+    let limit = match limit {
+        None => 20,
+        Some(s) => match s.parse::<i64>() {
+            Ok(n) if (1..=100).contains(&n) => n,
+            _ => {
+                problems.push("limit", "must be an integer from 1 to 100");
+                20
+            }
+        },
+    };
+    let starting_after = starting_after.and_then(|s| match s.parse::<Id>() {
+        Ok(id) => Some(id),
+        Err(_) => {
+            problems.push(
+                "starting_after",
+                "must be a cursor from next_cursor (an id)",
+            );
+            None
+        }
+    });
+    PageRequest {
+        limit,
+        starting_after,
+    }
+}
+
+/// Deserializes a field that may be absent (outer `None`), `null` (`Some(None)`)
+/// or a value: for PATCH, where null clears and absence leaves alone.
+pub fn double_option<'de, T, D>(de: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    Option::<T>::deserialize(de).map(Some)
+}
+
+use serde::Deserialize as _;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        amount: String,
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Outer {
+        name: String,
+        amount: Option<Inner>,
+        tags: Option<Vec<u32>>,
+    }
+
+    fn field_of(body: &str) -> (u16, String) {
+        match parse_json::<Outer>(body.as_bytes()) {
+            Err(AppError::Validation(e)) => (422, e[0].field.clone()),
+            Err(e) => (e.status(), String::new()),
+            Ok(_) => (200, String::new()),
+        }
+    }
+
+    #[test]
+    fn json_errors_name_the_field() {
+        assert_eq!(field_of(r#"{"name": 5}"#), (422, "name".into()));
+        assert_eq!(field_of(r#"{"name": "a", "x": 1}"#), (422, "x".into()));
+        assert_eq!(field_of(r#"{}"#), (422, "name".into()));
+        assert_eq!(
+            field_of(r#"{"name":"a","amount":{"amount":1}}"#),
+            (422, "amount.amount".into())
+        );
+        assert_eq!(
+            field_of(r#"{"name":"a","amount":{"amount":"1","y":1}}"#),
+            (422, "amount.y".into())
+        );
+        assert_eq!(
+            field_of(r#"{"name":"a","amount":{}}"#),
+            (422, "amount.amount".into())
+        );
+        assert_eq!(
+            field_of(r#"{"name":"a","tags":[1,"x"]}"#),
+            (422, "tags[1]".into())
+        );
+        assert_eq!(field_of(r#"[]"#), (422, "body".into()));
+        assert_eq!(field_of(r#"{"name": "a""#).0, 400);
+        assert_eq!(field_of(r#"{"name": "a"} x"#).0, 400);
+        assert_eq!(field_of(r#""#).0, 400);
+        assert_eq!(field_of(r#"{"name": "a"}"#).0, 200);
+    }
+
+    #[test]
+    fn request_ids_are_visible_ascii_up_to_200() {
+        assert_eq!(RequestId::from_header(Some("abc-1")).0, "abc-1");
+        assert_ne!(RequestId::from_header(Some("a b")).0, "a b");
+        let long = "x".repeat(201);
+        assert_ne!(RequestId::from_header(Some(&long)).0, long);
+        assert_eq!(RequestId::from_header(None).0.len(), 36);
+    }
+}

@@ -1,0 +1,99 @@
+//! RFC 9457 problem details: the one mapping from [`AppError`] to a response.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::domain::FieldError;
+use crate::error::AppError;
+
+/// Base of every problem `type` URI.
+pub const PROBLEM_BASE: &str = "https://goodwill.dev/problems/";
+/// The media type of problem responses.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    type_: String,
+    title: &'static str,
+    status: u16,
+    detail: String,
+    code: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<&'a [FieldError]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    existing_id: Option<&'a str>,
+}
+
+fn title(status: u16) -> &'static str {
+    match status {
+        400 => "Bad request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not found",
+        405 => "Method not allowed",
+        409 => "Conflict",
+        413 => "Payload too large",
+        415 => "Unsupported media type",
+        422 => "Unprocessable content",
+        503 => "Service unavailable",
+        _ => "Internal server error",
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status();
+        let detail = match self {
+            // Internal details go to the log, never to the client.
+            AppError::Internal(msg) => {
+                tracing::error!(error = %msg, "internal error");
+                "an internal error occurred; it has been logged".to_owned()
+            }
+            AppError::Unavailable(msg) => {
+                tracing::warn!(error = %msg, "service unavailable");
+                msg.clone()
+            }
+            other => other.to_string(),
+        };
+        let errors = match self {
+            AppError::Validation(e) => Some(e.as_slice()),
+            AppError::Unprocessable { errors, .. } if !errors.is_empty() => Some(errors.as_slice()),
+            _ => None,
+        };
+        let existing_id = match self {
+            AppError::Conflict { existing_id, .. } => existing_id.as_deref(),
+            _ => None,
+        };
+        let body = Problem {
+            type_: format!("{PROBLEM_BASE}{}", self.code()),
+            title: title(status),
+            status,
+            detail,
+            code: self.code(),
+            errors,
+            existing_id,
+        };
+        let mut resp = HttpResponse::build(self.status_code());
+        resp.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
+        match self {
+            AppError::Unauthorized(_) => {
+                resp.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            AppError::MethodNotAllowed { allow } => {
+                resp.insert_header((header::ALLOW, allow.join(", ")));
+            }
+            AppError::Unavailable(_) => {
+                resp.insert_header((header::RETRY_AFTER, "1"));
+            }
+            _ => {}
+        }
+        resp.body(serde_json::to_string(&body).unwrap_or_else(|_| "{}".to_owned()))
+    }
+}

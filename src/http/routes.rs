@@ -1,0 +1,187 @@
+//! The route table: every route the service serves, with the permission it needs.
+//!
+//! The app is built from this table alone ([`configure`]), and the [`Caller`]
+//! extractor looks the permission up here at request time, so a handler mounted
+//! any other way cannot authenticate and is never served.
+//!
+//! [`Caller`]: super::Caller
+
+use std::sync::LazyLock;
+
+use actix_web::http::Method;
+use actix_web::web;
+
+use super::{customers, ops, staff, stores};
+use crate::domain::roles::Permission;
+use crate::error::AppError;
+
+/// Who may call a route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// No token: health, readiness, metrics, the OpenAPI document.
+    Public,
+    /// A token whose role holds this permission.
+    Requires(Permission),
+}
+
+/// One route.
+pub struct Endpoint {
+    /// The method.
+    pub method: Method,
+    /// The path pattern, as actix matches it (`/v1/stores/{id}`).
+    pub path: &'static str,
+    /// Who may call it.
+    pub access: Access,
+    /// Builds the actix route (method guard and handler).
+    pub route: fn() -> actix_web::Route,
+}
+
+fn ep(
+    method: Method,
+    path: &'static str,
+    access: Access,
+    route: fn() -> actix_web::Route,
+) -> Endpoint {
+    Endpoint {
+        method,
+        path,
+        access,
+        route,
+    }
+}
+
+use Access::{Public, Requires};
+use Permission as P;
+
+/// Every route, in the order the app registers them.
+pub static ENDPOINTS: LazyLock<Vec<Endpoint>> = LazyLock::new(|| {
+    vec![
+        ep(Method::GET, "/healthz", Public, || {
+            web::get().to(ops::healthz)
+        }),
+        ep(Method::GET, "/readyz", Public, || {
+            web::get().to(ops::readyz)
+        }),
+        ep(Method::GET, "/metrics", Public, || {
+            web::get().to(ops::metrics)
+        }),
+        ep(Method::POST, "/v1/stores", Requires(P::StoresWrite), || {
+            web::post().to(stores::create)
+        }),
+        ep(Method::GET, "/v1/stores", Requires(P::StoresRead), || {
+            web::get().to(stores::list)
+        }),
+        ep(
+            Method::GET,
+            "/v1/stores/{id}",
+            Requires(P::StoresRead),
+            || web::get().to(stores::get),
+        ),
+        ep(Method::POST, "/v1/staff", Requires(P::StaffWrite), || {
+            web::post().to(staff::create)
+        }),
+        ep(Method::GET, "/v1/staff", Requires(P::StaffRead), || {
+            web::get().to(staff::list)
+        }),
+        ep(
+            Method::GET,
+            "/v1/staff/{id}",
+            Requires(P::StaffRead),
+            || web::get().to(staff::get),
+        ),
+        ep(
+            Method::POST,
+            "/v1/customers",
+            Requires(P::CustomersWrite),
+            || web::post().to(customers::create),
+        ),
+        ep(
+            Method::GET,
+            "/v1/customers",
+            Requires(P::CustomersRead),
+            || web::get().to(customers::list),
+        ),
+        ep(
+            Method::GET,
+            "/v1/customers/{id}",
+            Requires(P::CustomersRead),
+            || web::get().to(customers::get),
+        ),
+        ep(
+            Method::PATCH,
+            "/v1/customers/{id}",
+            Requires(P::CustomersWrite),
+            || web::patch().to(customers::update),
+        ),
+    ]
+});
+
+/// The access rule of a matched route, if the table has one.
+pub fn access(method: &Method, pattern: &str) -> Option<Access> {
+    ENDPOINTS
+        .iter()
+        .find(|e| e.method == method && e.path == pattern)
+        .map(|e| e.access)
+}
+
+/// Registers every route of the table, one resource per path; a known path with
+/// an unknown method answers 405 with `Allow`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    let mut paths: Vec<&'static str> = Vec::new();
+    for e in ENDPOINTS.iter() {
+        if !paths.contains(&e.path) {
+            paths.push(e.path);
+        }
+    }
+    for path in paths {
+        let mut resource = web::resource(path);
+        let mut allow: Vec<String> = Vec::new();
+        for e in ENDPOINTS.iter().filter(|e| e.path == path) {
+            resource = resource.route((e.route)());
+            allow.push(e.method.to_string());
+        }
+        resource = resource.default_service(web::to(move || {
+            let allow = allow.clone();
+            async move { Err::<actix_web::HttpResponse, _>(AppError::MethodNotAllowed { allow }) }
+        }));
+        cfg.service(resource);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::{App, HttpResponse, test as atest};
+
+    async fn sneaky(_caller: super::super::Caller) -> HttpResponse {
+        HttpResponse::Ok().body("served")
+    }
+
+    #[actix_web::test]
+    async fn a_route_missing_from_the_table_is_never_served() {
+        let app =
+            atest::init_service(App::new().route("/v1/unlisted", web::get().to(sneaky))).await;
+        let resp = atest::call_service(
+            &app,
+            atest::TestRequest::get().uri("/v1/unlisted").to_request(),
+        )
+        .await;
+        assert_eq!(resp.status(), 500);
+        let body = atest::read_body(resp).await;
+        assert!(!body.starts_with(b"served"));
+    }
+
+    #[test]
+    fn every_endpoint_is_unique() {
+        for (i, a) in ENDPOINTS.iter().enumerate() {
+            for b in &ENDPOINTS[..i] {
+                assert!(
+                    !(a.method == b.method && a.path == b.path),
+                    "{} {} twice",
+                    a.method,
+                    a.path
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! `/v1/staff`: the people who act for stores. An admin creates staff for any
+//! store, a manager only for stores their token holds; a store-scoped token sees
+//! only the staff of its stores.
+
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+use super::extract::page_request;
+use super::{AppState, Caller, JsonBody, ListResponse, QueryParams, timestamp};
+use crate::domain::Problems;
+use crate::domain::ids::{StaffId, StoreId};
+use crate::domain::staff::{NewStaff, Staff};
+use crate::error::AppError;
+
+/// Body of `POST /v1/staff`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateStaff {
+    name: String,
+    store_ids: Vec<StoreId>,
+    external_ref: Option<String>,
+    subject: Option<String>,
+}
+
+/// A staff member as the API shows them.
+#[derive(Serialize)]
+pub struct StaffView {
+    id: StaffId,
+    name: String,
+    store_ids: Vec<StoreId>,
+    external_ref: Option<String>,
+    subject: Option<String>,
+    created_at: String,
+}
+
+impl From<&Staff> for StaffView {
+    fn from(s: &Staff) -> Self {
+        Self {
+            id: s.id,
+            name: s.name.clone(),
+            store_ids: s.store_ids.clone(),
+            external_ref: s.external_ref.clone(),
+            subject: s.subject.clone(),
+            created_at: timestamp(&s.created_at),
+        }
+    }
+}
+
+/// `POST /v1/staff`.
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: JsonBody<CreateStaff>,
+) -> Result<HttpResponse, AppError> {
+    let b = body.into_inner();
+    let new = NewStaff::parse(
+        &b.name,
+        &b.store_ids,
+        b.external_ref.as_deref(),
+        b.subject.as_deref(),
+    )
+    .map_err(AppError::Validation)?;
+    for store in &new.store_ids {
+        caller.require_store(*store)?;
+    }
+    let tenant = caller.tenant;
+    let staff = state
+        .write(move |conn| crate::store::staff::create(conn, tenant, new))
+        .await?;
+    Ok(HttpResponse::Created().json(StaffView::from(&staff)))
+}
+
+/// `GET /v1/staff/{id}`.
+pub async fn get(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<StaffId>,
+) -> Result<HttpResponse, AppError> {
+    let (tenant, id) = (caller.tenant, id.into_inner());
+    let staff = state
+        .read(move |conn| crate::store::staff::get(conn, tenant, id))
+        .await?;
+    if !staff.store_ids.iter().any(|s| caller.may_act_at(*s)) {
+        return Err(AppError::Forbidden {
+            code: "store_scope",
+            detail: format!("staff member {id} works at none of this token's stores"),
+        });
+    }
+    Ok(HttpResponse::Ok().json(StaffView::from(&staff)))
+}
+
+/// Query of `GET /v1/staff`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    store_id: Option<String>,
+    limit: Option<String>,
+    starting_after: Option<String>,
+}
+
+/// `GET /v1/staff?store_id=`.
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: QueryParams<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let q = query.0;
+    let mut p = Problems::default();
+    let page = page_request(q.limit.as_deref(), q.starting_after.as_deref(), &mut p);
+    let store = q
+        .store_id
+        .as_deref()
+        .and_then(|s| match s.parse::<StoreId>() {
+            Ok(id) => Some(id),
+            Err(_) => {
+                p.push("store_id", "must be a store id");
+                None
+            }
+        });
+    p.finish().map_err(AppError::Validation)?;
+    let stores = match store {
+        Some(s) => {
+            caller.require_store(s)?;
+            Some(vec![s])
+        }
+        None => caller.stores.clone(),
+    };
+    let tenant = caller.tenant;
+    let page = state
+        .read(move |conn| crate::store::staff::list(conn, tenant, stores, page))
+        .await?;
+    Ok(HttpResponse::Ok().json(ListResponse::from_page(
+        page,
+        |s| StaffView::from(s),
+        |s| s.id.to_string(),
+    )))
+}

@@ -1,0 +1,99 @@
+//! `/v1/stores`: the tenant's locations (admin creates; every role reads).
+
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+use super::extract::page_request;
+use super::{AppState, Caller, JsonBody, ListResponse, QueryParams, timestamp};
+use crate::domain::Problems;
+use crate::domain::ids::StoreId;
+use crate::domain::store::{NewStore, Store};
+use crate::error::AppError;
+
+/// Body of `POST /v1/stores`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateStore {
+    name: String,
+    code: String,
+    currency: String,
+}
+
+/// A store as the API shows it.
+#[derive(Serialize)]
+pub struct StoreView {
+    id: StoreId,
+    name: String,
+    code: String,
+    currency: &'static str,
+    created_at: String,
+}
+
+impl From<&Store> for StoreView {
+    fn from(s: &Store) -> Self {
+        Self {
+            id: s.id,
+            name: s.name.clone(),
+            code: s.code.clone(),
+            currency: s.currency.code(),
+            created_at: timestamp(&s.created_at),
+        }
+    }
+}
+
+/// `POST /v1/stores`.
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: JsonBody<CreateStore>,
+) -> Result<HttpResponse, AppError> {
+    let b = body.into_inner();
+    let new = NewStore::parse(&b.name, &b.code, &b.currency).map_err(AppError::Validation)?;
+    let tenant = caller.tenant;
+    let store = state
+        .write(move |conn| crate::store::stores::create(conn, tenant, new))
+        .await?;
+    Ok(HttpResponse::Created().json(StoreView::from(&store)))
+}
+
+/// `GET /v1/stores/{id}`.
+pub async fn get(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<StoreId>,
+) -> Result<HttpResponse, AppError> {
+    let (tenant, id) = (caller.tenant, id.into_inner());
+    let store = state
+        .read(move |conn| crate::store::stores::get(conn, tenant, id))
+        .await?;
+    Ok(HttpResponse::Ok().json(StoreView::from(&store)))
+}
+
+/// Query of `GET /v1/stores`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    limit: Option<String>,
+    starting_after: Option<String>,
+}
+
+/// `GET /v1/stores`.
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: QueryParams<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let q = query.0;
+    let mut p = Problems::default();
+    let page = page_request(q.limit.as_deref(), q.starting_after.as_deref(), &mut p);
+    p.finish().map_err(AppError::Validation)?;
+    let tenant = caller.tenant;
+    let page = state
+        .read(move |conn| crate::store::stores::list(conn, tenant, page))
+        .await?;
+    Ok(HttpResponse::Ok().json(ListResponse::from_page(
+        page,
+        |s| StoreView::from(s),
+        |s| s.id.to_string(),
+    )))
+}

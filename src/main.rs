@@ -1,0 +1,8 @@
+//! The `goodwill` binary: parses the command line and calls the library.
+
+fn main() {
+    if let Err(e) = goodwill::cli::run() {
+        eprintln!("goodwill: {}", e.replace('\n', " "));
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,32 @@
+//! Keys the service generated itself. On a first run without configured keys the
+//! HS256 signing secret is generated here and kept with the data, so every
+//! instance sharing the database (and `goodwill token`) signs and verifies alike.
+
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::schema::service_keys;
+
+/// Name of the generated HS256 signing secret.
+pub const JWT_SECRET: &str = "jwt_hs256_secret";
+
+/// The stored secret named `name`, if any.
+pub fn get(conn: &mut DbConnection, name: &str) -> QueryResult<Option<String>> {
+    service_keys::table
+        .filter(service_keys::name.eq(name))
+        .select(service_keys::secret)
+        .first(conn)
+        .optional()
+}
+
+/// Stores `secret` under `name`.
+pub fn insert(conn: &mut DbConnection, name: &str, secret: &str) -> QueryResult<()> {
+    diesel::insert_into(service_keys::table)
+        .values((
+            service_keys::name.eq(name),
+            service_keys::secret.eq(secret),
+            service_keys::created_at.eq(crate::domain::now()),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}

@@ -1,0 +1,107 @@
+//! Persistence: the diesel schema, the connection enum, the pool, migrations, and
+//! queries as plain functions over a connection. Every query of a tenant table
+//! filters by the caller's tenant; functions take the `TenantId` first.
+
+pub mod connection;
+pub mod customers;
+pub mod keys;
+pub mod schema;
+pub mod sql_types;
+pub mod staff;
+pub mod stores;
+pub mod tenants;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+pub use connection::{
+    DatabaseUrl, DbConnection, Pool, PooledConnection, build_pool, read_tx, write_tx,
+};
+
+const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+/// Arbitrary key of the PostgreSQL advisory lock that serialises migrations when
+/// several instances start at once.
+const MIGRATION_LOCK: i64 = 0x676f_6f64_7769_6c6c; // "goodwill"
+
+/// Applies pending migrations; returns the versions applied.
+pub fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, String> {
+    let applied = match conn {
+        DbConnection::Pg(c) => {
+            c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+                .map_err(|e| format!("cannot take the migration lock: {e}"))?;
+            let result = c
+                .run_pending_migrations(PG_MIGRATIONS)
+                .map(|v| v.iter().map(ToString::to_string).collect::<Vec<_>>())
+                .map_err(|e| e.to_string());
+            let _ = c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"));
+            result?
+        }
+        DbConnection::Sqlite(c) => c
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(|v| v.iter().map(ToString::to_string).collect::<Vec<_>>())
+            .map_err(|e| e.to_string())?,
+    };
+    Ok(applied)
+}
+
+/// Whether migrations are pending (serve refuses to run on an old schema when
+/// started with `--no-migrate`).
+pub fn has_pending_migrations(conn: &mut DbConnection) -> Result<bool, String> {
+    match conn {
+        DbConnection::Pg(c) => c.has_pending_migration(PG_MIGRATIONS),
+        DbConnection::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+    }
+    .map_err(|e| e.to_string())
+}
+
+/// Rows in every table, in [`schema::ALL_TABLES`] order (used by tests to prove a
+/// refused request wrote nothing, and by operators as a quick census).
+pub fn count_rows(conn: &mut DbConnection) -> QueryResult<Vec<(String, i64)>> {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    schema::ALL_TABLES
+        .iter()
+        .map(|t| {
+            let c: Count =
+                diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {t}")).get_result(conn)?;
+            Ok(((*t).to_owned(), c.n))
+        })
+        .collect()
+}
+
+/// One page of a list: at most `limit` items after the cursor.
+#[derive(Clone, Copy, Debug)]
+pub struct PageRequest<Id> {
+    /// 1..=100.
+    pub limit: i64,
+    /// Items strictly after this id (ids are time-ordered UUIDv7).
+    pub starting_after: Option<Id>,
+}
+
+/// A page of results and whether more follow.
+#[derive(Clone, Debug)]
+pub struct PageOf<T> {
+    /// The items, in id order.
+    pub items: Vec<T>,
+    /// Whether another page follows.
+    pub has_more: bool,
+}
+
+impl<T> PageOf<T> {
+    /// Builds a page from up to `limit + 1` rows.
+    pub fn from_rows(mut rows: Vec<T>, limit: i64) -> Self {
+        let limit = usize::try_from(limit).unwrap_or(0);
+        let has_more = rows.len() > limit;
+        rows.truncate(limit);
+        Self {
+            items: rows,
+            has_more,
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! Stores.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::stores;
+use super::{DbConnection, PageOf, PageRequest};
+use crate::domain::ids::{StoreId, TenantId};
+use crate::domain::money::Currency;
+use crate::domain::store::{NewStore, Store};
+use crate::error::{AppError, is_unique_violation};
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = stores)]
+struct Row {
+    tenant_id: TenantId,
+    id: StoreId,
+    name: String,
+    code: String,
+    currency: String,
+    created_at: NaiveDateTime,
+}
+
+impl TryFrom<Row> for Store {
+    type Error = AppError;
+    fn try_from(r: Row) -> Result<Self, AppError> {
+        let currency = Currency::from_code(&r.currency).ok_or_else(|| {
+            AppError::Internal(format!(
+                "store {} has unknown currency {}",
+                r.id, r.currency
+            ))
+        })?;
+        Ok(Store {
+            id: r.id,
+            tenant_id: r.tenant_id,
+            name: r.name,
+            code: r.code,
+            currency,
+            created_at: r.created_at,
+        })
+    }
+}
+
+fn duplicate_code(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    code: &str,
+) -> Result<AppError, AppError> {
+    let existing: Option<StoreId> = stores::table
+        .filter(stores::tenant_id.eq(tenant).and(stores::code.eq(code)))
+        .select(stores::id)
+        .first(conn)
+        .optional()?;
+    Ok(AppError::Conflict {
+        code: "duplicate_store_code",
+        detail: format!("a store with code {code:?} already exists"),
+        existing_id: existing.map(|id| id.to_string()),
+    })
+}
+
+/// Creates a store; a duplicate code is a 409 naming the existing store.
+pub fn create(conn: &mut DbConnection, tenant: TenantId, new: NewStore) -> Result<Store, AppError> {
+    if stores::table
+        .filter(stores::tenant_id.eq(tenant).and(stores::code.eq(&new.code)))
+        .count()
+        .get_result::<i64>(conn)?
+        > 0
+    {
+        return Err(duplicate_code(conn, tenant, &new.code)?);
+    }
+    let store = Store {
+        id: StoreId::new(),
+        tenant_id: tenant,
+        name: new.name,
+        code: new.code,
+        currency: new.currency,
+        created_at: crate::domain::now(),
+    };
+    diesel::insert_into(stores::table)
+        .values((
+            stores::tenant_id.eq(tenant),
+            stores::id.eq(store.id),
+            stores::name.eq(&store.name),
+            stores::code.eq(&store.code),
+            stores::currency.eq(store.currency.code()),
+            stores::created_at.eq(store.created_at),
+        ))
+        .execute(conn)
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                AppError::Conflict {
+                    code: "duplicate_store_code",
+                    detail: format!("a store with code {:?} already exists", store.code),
+                    existing_id: None,
+                }
+            } else {
+                e.into()
+            }
+        })?;
+    Ok(store)
+}
+
+/// One store of the tenant.
+pub fn get(conn: &mut DbConnection, tenant: TenantId, id: StoreId) -> Result<Store, AppError> {
+    stores::table
+        .filter(stores::tenant_id.eq(tenant).and(stores::id.eq(id)))
+        .select(Row::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::NotFound(format!("no store {id}")))?
+        .try_into()
+}
+
+/// A page of the tenant's stores, in id order.
+pub fn list(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    page: PageRequest<StoreId>,
+) -> Result<PageOf<Store>, AppError> {
+    let mut q = stores::table
+        .filter(stores::tenant_id.eq(tenant))
+        .select(Row::as_select())
+        .order(stores::id)
+        .limit(page.limit + 1)
+        .into_boxed();
+    if let Some(after) = page.starting_after {
+        q = q.filter(stores::id.gt(after));
+    }
+    let rows = q.load(conn)?;
+    let page_of = PageOf::from_rows(rows, page.limit);
+    Ok(PageOf {
+        items: page_of
+            .items
+            .into_iter()
+            .map(Store::try_from)
+            .collect::<Result<_, _>>()?,
+        has_more: page_of.has_more,
+    })
+}
+
+/// Those of `ids` that are not stores of the tenant.
+pub fn missing(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    ids: &[StoreId],
+) -> Result<Vec<StoreId>, AppError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let found: Vec<StoreId> = stores::table
+        .filter(stores::tenant_id.eq(tenant).and(stores::id.eq_any(ids)))
+        .select(stores::id)
+        .load(conn)?;
+    Ok(ids
+        .iter()
+        .filter(|id| !found.contains(id))
+        .copied()
+        .collect())
+}
