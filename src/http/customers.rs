@@ -27,8 +27,10 @@ pub struct CreateCustomer {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateCustomer {
-    external_ref: Option<String>,
-    name: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    external_ref: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    name: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     email: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
@@ -108,9 +110,16 @@ pub async fn update(
     body: JsonBody<UpdateCustomer>,
 ) -> Result<HttpResponse, AppError> {
     let b = body.into_inner();
+    let mut nulls = Problems::default();
+    for (field, value) in [("external_ref", &b.external_ref), ("name", &b.name)] {
+        if matches!(value, Some(None)) {
+            nulls.push(field, "cannot be null");
+        }
+    }
+    nulls.finish().map_err(AppError::Validation)?;
     let patch = CustomerPatch::parse(
-        b.external_ref.as_deref(),
-        b.name.as_deref(),
+        b.external_ref.as_ref().and_then(Option::as_deref),
+        b.name.as_ref().and_then(Option::as_deref),
         b.email.as_ref().map(Option::as_deref),
         b.phone.as_ref().map(Option::as_deref),
         b.home_store_id,

@@ -1,0 +1,222 @@
+//! The binary as a new user meets it: first run with no configuration, the
+//! commands that print one value, global options, and one-line errors.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use crate::helpers::{Backend, fresh_database, random_secret};
+
+const BIN: &str = env!("CARGO_BIN_EXE_goodwill");
+
+/// The binary with none of the service's configuration inherited.
+fn goodwill() -> Command {
+    let mut c = Command::new(BIN);
+    for var in [
+        "GOODWILL_DATABASE_URL",
+        "DATABASE_URL",
+        "GOODWILL_JWT_SECRET",
+        "GOODWILL_JWT_PUBLIC_KEY",
+        "GOODWILL_JWT_ISSUER",
+        "GOODWILL_JWT_AUDIENCE",
+        "GOODWILL_BIND",
+    ] {
+        c.env_remove(var);
+    }
+    c.env("GOODWILL_LOG", "warn");
+    c
+}
+
+fn run(cmd: &mut Command) -> (i32, String, String) {
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn last_line(s: &str) -> &str {
+    s.lines().last().unwrap_or("")
+}
+
+struct Server {
+    child: Child,
+    port: u16,
+    stdout: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `goodwill serve --bind 127.0.0.1:0` and waits for it to listen.
+fn serve(mut cmd: Command) -> Server {
+    let mut child = cmd
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let (otx, orx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = otx.send(line);
+        }
+    });
+    let mut port = None;
+    let mut seen = Vec::new();
+    while port.is_none() {
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("server did not start; stderr: {seen:?}"));
+        if let Some(rest) = line.strip_prefix("goodwill: listening on http://127.0.0.1:") {
+            port = Some(rest.trim().parse().unwrap());
+        }
+        seen.push(line);
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let stdout: Vec<String> = orx.try_iter().collect();
+    Server { child, port: port.unwrap(), stdout: stdout.join("\n") }
+}
+
+fn http_get(port: u16, path: &str, token: Option<&str>) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\n{auth}Connection: close\r\n\r\n").unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    let status = resp[9..12].parse().unwrap();
+    let body = resp.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    (status, body)
+}
+
+fn first_run_needs_no_configuration(backend: Backend) {
+    let (url, _guard) = fresh_database(backend);
+    let mut cmd = goodwill();
+    cmd.args(["--database-url", &url]);
+    let server = serve(cmd);
+    let token = last_line(&server.stdout).to_owned();
+    assert_eq!(token.split('.').count(), 3, "an admin token on stdout: {:?}", server.stdout);
+    assert_eq!(http_get(server.port, "/healthz", None).0, 200);
+    let (status, body) = http_get(server.port, "/v1/stores", Some(&token));
+    assert_eq!(status, 200, "{body}");
+
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        use std::os::unix::fs::PermissionsExt;
+        for f in [path.to_owned(), format!("{path}.admin-token")] {
+            let mode = std::fs::metadata(&f).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{f} must be private");
+        }
+        assert_eq!(std::fs::read_to_string(format!("{path}.admin-token")).unwrap().trim(), token);
+    }
+    drop(server);
+
+    // A second start keeps the secret: no new token, the old one still works.
+    let mut cmd = goodwill();
+    cmd.args(["--database-url", &url]);
+    let again = serve(cmd);
+    assert!(again.stdout.trim().is_empty(), "no second admin token: {:?}", again.stdout);
+    assert_eq!(http_get(again.port, "/v1/stores", Some(&token)).0, 200);
+    drop(again);
+
+    // `goodwill token` signs with the kept secret.
+    let (_, tenants, _) = run(goodwill().args(["tenant", "list", "--database-url", &url]));
+    let tenant = tenants.split('\t').next().unwrap().to_owned();
+    let (code, out, err) = run(goodwill().args(["--database-url", &url, "token", "--tenant", &tenant, "--sub", "till-1", "--role", "pos"]));
+    assert_eq!(code, 0, "{err}");
+    let pos_token = last_line(&out).to_owned();
+    let mut cmd = goodwill();
+    cmd.args(["--database-url", &url]);
+    let third = serve(cmd);
+    assert_eq!(http_get(third.port, "/v1/customers", Some(&pos_token)).0, 200);
+    // A pos token may not create stores (403), proving the role travelled.
+    assert_eq!(http_get(third.port, "/v1/stores", Some(&pos_token)).0, 200);
+}
+
+#[test]
+fn first_run_sqlite() {
+    first_run_needs_no_configuration(Backend::Sqlite);
+}
+
+#[test]
+fn first_run_postgres() {
+    first_run_needs_no_configuration(Backend::Postgres);
+}
+
+#[test]
+fn commands_print_one_value_and_fail_in_one_line() {
+    let (url, _guard) = fresh_database(Backend::Sqlite);
+    let secret = random_secret();
+
+    // The global option goes before or after the subcommand.
+    let (code, out, err) = run(goodwill().args(["--database-url", &url, "tenant", "create", "--name", "Acme"]));
+    assert_eq!(code, 0, "{err}");
+    let tenant = last_line(&out).to_owned();
+    uuid::Uuid::parse_str(&tenant).unwrap();
+    let (code, out, _) = run(goodwill().args(["tenant", "create", "--name", "Beta", "--database-url", &url]));
+    assert_eq!(code, 0);
+    assert_ne!(last_line(&out), tenant);
+    // The environment names the database too.
+    let (code, out, _) = run(goodwill().env("GOODWILL_DATABASE_URL", &url).args(["tenant", "list"]));
+    assert_eq!(code, 0);
+    assert_eq!(out.lines().count(), 2);
+
+    // No secret anywhere yet: `token` says so in one line.
+    let (code, out, err) = run(goodwill().args(["--database-url", &url, "token", "--tenant", &tenant, "--sub", "a", "--role", "admin"]));
+    assert_ne!(code, 0);
+    assert!(out.is_empty());
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+
+    let (code, out, err) = run(goodwill()
+        .env("GOODWILL_JWT_SECRET", &secret)
+        .args(["--database-url", &url, "token", "--tenant", &tenant, "--sub", "ann", "--role", "manager", "--ttl", "30m"]));
+    assert_eq!(code, 0, "{err}");
+    let token = last_line(&out);
+    let settings = goodwill::config::JwtSettings {
+        key: goodwill::config::KeyConfig::Secret(secret.clone().into_bytes()),
+        issuer: None,
+        audience: None,
+    };
+    let claims = goodwill::auth::Verifier::new(&settings, None).unwrap().verify(token).unwrap();
+    assert_eq!(claims.sub, "ann");
+    assert_eq!(claims.role, goodwill::domain::roles::Role::Manager);
+    let ttl = claims.exp - claims.iat.unwrap();
+    assert_eq!(ttl, 1800);
+
+    for bad in [
+        vec!["token", "--tenant", &tenant, "--sub", "a", "--role", "root"],
+        vec!["token", "--tenant", "nope", "--sub", "a", "--role", "admin"],
+        vec!["token", "--tenant", &tenant, "--sub", "a", "--role", "admin", "--ttl", "forever"],
+        vec!["token", "--tenant", &tenant, "--sub", "a", "--role", "admin", "--store", "x"],
+    ] {
+        let (code, out, err) = run(goodwill().env("GOODWILL_JWT_SECRET", &secret).arg("--database-url").arg(&url).args(&bad));
+        assert_ne!(code, 0, "{bad:?}");
+        assert!(out.is_empty(), "{bad:?}");
+        assert_eq!(err.trim().lines().count(), 1, "{bad:?}: {err}");
+    }
+
+    // A short secret is refused before anything starts.
+    let (code, _, err) = run(goodwill().env("GOODWILL_JWT_SECRET", "too-short").args(["--database-url", &url, "migrate"]));
+    assert_ne!(code, 0);
+    assert!(err.contains("at least 32 bytes"), "{err}");
+
+    // migrate is idempotent.
+    let (code, _, err) = run(goodwill().args(["--database-url", &url, "migrate"]));
+    assert_eq!(code, 0, "{err}");
+}

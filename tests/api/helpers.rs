@@ -1,0 +1,440 @@
+//! Test harness: each test spawns the app on 127.0.0.1:0 against its own database,
+//! a fresh SQLite file or a fresh PostgreSQL database cloned from a migrated
+//! template, and talks to it over real HTTP. PostgreSQL must be reachable: a
+//! PostgreSQL test never skips itself.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use actix_web::http::Method;
+use actix_web::http::header::HeaderMap;
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use goodwill::auth::Signer;
+use goodwill::config::{JwtSettings, KeyConfig, Settings};
+use goodwill::domain::ids::{StoreId, TenantId};
+use goodwill::domain::roles::Role;
+use goodwill::startup::Application;
+use goodwill::store::{self, DatabaseUrl, Pool};
+use serde_json::{Value, json};
+
+/// Which database a test runs against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs an async test scenario `async fn name(app: TestApp)` once per backend:
+/// `both!(name);` makes `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! both {
+    ($name:ident) => {
+        mod $name {
+            use $crate::helpers::{Backend, TestApp};
+            #[actix_web::test]
+            async fn sqlite() {
+                super::$name(TestApp::spawn(Backend::Sqlite).await).await;
+            }
+            #[actix_web::test]
+            async fn postgres() {
+                super::$name(TestApp::spawn(Backend::Postgres).await).await;
+            }
+        }
+    };
+}
+
+/// Base URL of the PostgreSQL server the tests use (no database name).
+pub fn pg_base() -> String {
+    std::env::var("GOODWILL_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
+        .trim_end_matches('/')
+        .to_owned()
+}
+
+fn pg_admin() -> PgConnection {
+    let url = format!("{}/postgres", pg_base());
+    PgConnection::establish(&url).unwrap_or_else(|e| {
+        panic!("PostgreSQL is required for the tests and is not reachable at {url}: {e} (set GOODWILL_TEST_PG)")
+    })
+}
+
+fn migrations_hash() -> u64 {
+    fn walk(dir: &std::path::Path, h: &mut DefaultHasher) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+        entries.sort();
+        for p in entries {
+            p.file_name().hash(h);
+            if p.is_dir() {
+                walk(&p, h);
+            } else {
+                std::fs::read(&p).unwrap().hash(h);
+            }
+        }
+    }
+    let mut h = DefaultHasher::new();
+    walk(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("migrations/postgres"), &mut h);
+    h.finish()
+}
+
+/// The migrated template database, made once (across processes: under an
+/// advisory lock, and published by an atomic rename).
+fn pg_template() -> &'static str {
+    static TEMPLATE: OnceLock<String> = OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let name = format!("gw_tpl_{:016x}", migrations_hash());
+        let mut admin = pg_admin();
+        admin.batch_execute("SELECT pg_advisory_lock(4242)").unwrap();
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let exists: N = diesel::sql_query(format!(
+            "SELECT COUNT(*) AS n FROM pg_database WHERE datname = '{name}'"
+        ))
+        .get_result(&mut admin)
+        .unwrap();
+        if exists.n == 0 {
+            let tmp = format!("{name}_building");
+            admin.batch_execute(&format!("DROP DATABASE IF EXISTS {tmp} WITH (FORCE)")).unwrap();
+            admin.batch_execute(&format!("CREATE DATABASE {tmp}")).unwrap();
+            {
+                let url = DatabaseUrl::parse(&format!("{}/{tmp}", pg_base())).unwrap();
+                let mut conn = url.connect().unwrap();
+                store::run_migrations(&mut conn).unwrap();
+            }
+            admin.batch_execute(&format!("ALTER DATABASE {tmp} RENAME TO {name}")).unwrap();
+        }
+        admin.batch_execute("SELECT pg_advisory_unlock(4242)").unwrap();
+        name
+    })
+}
+
+/// Deletes the test's database when the test ends (also when it panics).
+pub enum DbGuard {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl Drop for DbGuard {
+    fn drop(&mut self) {
+        match self {
+            DbGuard::Sqlite(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            DbGuard::Postgres(name) => {
+                if let Ok(mut admin) = PgConnection::establish(&format!("{}/postgres", pg_base())) {
+                    let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+                }
+            }
+        }
+    }
+}
+
+/// A fresh, migrated, empty database of `backend`: its URL and its guard.
+pub fn fresh_database(backend: Backend) -> (String, DbGuard) {
+    let id = uuid::Uuid::now_v7().simple().to_string();
+    match backend {
+        Backend::Sqlite => {
+            let dir = std::env::temp_dir().join(format!("goodwill-test-{id}"));
+            std::fs::create_dir_all(&dir).unwrap();
+            let path = dir.join("test.db");
+            (format!("sqlite://{}", path.display()), DbGuard::Sqlite(dir))
+        }
+        Backend::Postgres => {
+            let tpl = pg_template();
+            let name = format!("gw_test_{id}");
+            let mut admin = pg_admin();
+            // Two CREATE DATABASE from one template at once can collide on the
+            // template's lock; retry briefly.
+            let mut tries = 0;
+            loop {
+                match admin.batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {tpl}")) {
+                    Ok(()) => break,
+                    Err(e) if tries < 50 => {
+                        tries += 1;
+                        let _ = e;
+                        std::thread::sleep(Duration::from_millis(100));
+                    }
+                    Err(e) => panic!("cannot create test database: {e}"),
+                }
+            }
+            (format!("{}/{name}", pg_base()), DbGuard::Postgres(name))
+        }
+    }
+}
+
+/// A random HS256 secret for one test app.
+pub fn random_secret() -> String {
+    goodwill::auth::generate_secret().unwrap()
+}
+
+/// A response, fully read.
+pub struct Resp {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).map(|v| v.to_str().unwrap().to_owned())
+    }
+
+    /// Asserts a problem+json of `status` with `code`; returns the problem.
+    #[track_caller]
+    pub fn problem(&self, status: u16, code: &str) -> Value {
+        assert_eq!(
+            self.status,
+            status,
+            "expected {status} {code}, got {}: {}",
+            self.status,
+            String::from_utf8_lossy(&self.body)
+        );
+        assert_eq!(
+            self.header("content-type").as_deref(),
+            Some("application/problem+json"),
+            "problem content type"
+        );
+        let p = self.json();
+        assert_eq!(p["code"], code, "{p}");
+        assert_eq!(p["status"], status, "{p}");
+        assert_eq!(p["type"], format!("https://goodwill.dev/problems/{code}"), "{p}");
+        assert!(p["title"].is_string() && p["detail"].is_string(), "{p}");
+        p
+    }
+
+    /// Asserts a 422 naming `field` among its errors.
+    #[track_caller]
+    pub fn names_field(&self, field: &str) -> Value {
+        let p = self.problem(422, "validation_failed");
+        let fields: Vec<&str> = p["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap())
+            .collect();
+        assert!(fields.contains(&field), "expected field {field}, got {fields:?}");
+        p
+    }
+
+    #[track_caller]
+    pub fn expect(&self, status: u16) -> Value {
+        assert_eq!(self.status, status, "{}", String::from_utf8_lossy(&self.body));
+        if self.body.is_empty() { Value::Null } else { self.json() }
+    }
+}
+
+/// A running app and what a test needs to talk to it.
+pub struct TestApp {
+    pub address: String,
+    pub backend: Backend,
+    #[allow(dead_code)]
+    pub database_url: String,
+    pub pool: Pool,
+    /// The tenant most tests act in.
+    pub tenant: TenantId,
+    /// A second tenant, to prove isolation.
+    pub other_tenant: TenantId,
+    pub jwt: JwtSettings,
+    secret: Option<String>,
+    client: awc::Client,
+    _guard: DbGuard,
+}
+
+impl TestApp {
+    /// The app with an HS256 secret, two tenants.
+    pub async fn spawn(backend: Backend) -> Self {
+        let secret = random_secret();
+        let jwt = JwtSettings {
+            key: KeyConfig::Secret(secret.clone().into_bytes()),
+            issuer: None,
+            audience: None,
+        };
+        Self::spawn_with(backend, jwt, Some(secret)).await
+    }
+
+    /// The app with the given token settings.
+    pub async fn spawn_with(backend: Backend, jwt: JwtSettings, secret: Option<String>) -> Self {
+        let (url, guard) = fresh_database(backend);
+        let mut settings = Settings::new(DatabaseUrl::parse(&url).unwrap(), jwt.clone());
+        settings.bind = "127.0.0.1:0".into();
+        settings.workers = 1;
+        settings.pool_size = 6;
+        let pool = goodwill::bootstrap::open(&settings, true).unwrap();
+        let (verifier, first) = goodwill::bootstrap::keys_and_first_run(&settings, &pool).unwrap();
+        assert!(first.is_none());
+        let (tenant, other_tenant) = {
+            let mut conn = pool.get().unwrap();
+            (
+                store::tenants::create(&mut conn, "Test chain").unwrap(),
+                store::tenants::create(&mut conn, "Other chain").unwrap(),
+            )
+        };
+        let app = Application::build(&settings, pool.clone(), verifier).unwrap();
+        let address = format!("http://127.0.0.1:{}", app.port());
+        actix_web::rt::spawn(app.into_server());
+        let client = awc::Client::builder().timeout(Duration::from_secs(60)).finish();
+        Self {
+            address,
+            backend,
+            database_url: url,
+            pool,
+            tenant,
+            other_tenant,
+            jwt,
+            secret,
+            client,
+            _guard: guard,
+        }
+    }
+
+    fn signer(&self) -> Signer {
+        Signer::hs256(self.secret.as_ref().expect("HS256 app").as_bytes(), &self.jwt)
+    }
+
+    /// A token of `role` in the main tenant, for all stores.
+    pub fn token(&self, role: Role) -> String {
+        self.token_for(self.tenant, "tester", role, None)
+    }
+
+    /// A token with every claim chosen.
+    pub fn token_for(&self, tenant: TenantId, sub: &str, role: Role, stores: Option<Vec<StoreId>>) -> String {
+        self.signer().issue(tenant, sub, role, stores, 3600).unwrap()
+    }
+
+    /// Sends a request with an optional token and an optional body with its
+    /// content type.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<(&str, Vec<u8>)>,
+    ) -> Resp {
+        let mut req = self.client.request(method, format!("{}{path}", self.address));
+        if let Some(t) = token {
+            req = req.insert_header(("Authorization", format!("Bearer {t}")));
+        }
+        let mut resp = match body {
+            Some((ct, bytes)) => {
+                if !ct.is_empty() {
+                    req = req.insert_header(("Content-Type", ct));
+                }
+                req.send_body(bytes).await
+            }
+            None => req.send().await,
+        }
+        .unwrap_or_else(|e| panic!("request {path} failed: {e}"));
+        let body = resp.body().limit(16 * 1024 * 1024).await.unwrap().to_vec();
+        Resp {
+            status: resp.status().as_u16(),
+            headers: resp.headers().clone(),
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Resp {
+        self.send(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Resp {
+        self.send(Method::POST, path, Some(token), Some(("application/json", body.to_string().into_bytes())))
+            .await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: &Value) -> Resp {
+        self.send(Method::PATCH, path, Some(token), Some(("application/json", body.to_string().into_bytes())))
+            .await
+    }
+
+    /// Rows in every table.
+    pub fn counts(&self) -> Vec<(String, i64)> {
+        let mut conn = self.pool.get().unwrap();
+        store::count_rows(&mut conn).unwrap()
+    }
+
+    /// Creates a store as admin; returns its id.
+    pub async fn store(&self, code: &str, currency: &str) -> StoreId {
+        let r = self
+            .post(
+                "/v1/stores",
+                &self.token(Role::Admin),
+                &json!({"name": format!("Store {code}"), "code": code, "currency": currency}),
+            )
+            .await;
+        r.expect(201)["id"].as_str().unwrap().parse().unwrap()
+    }
+
+    /// Creates a store in the other tenant; returns its id.
+    pub async fn other_tenant_store(&self, code: &str) -> StoreId {
+        let t = self.token_for(self.other_tenant, "other-admin", Role::Admin, None);
+        let r = self
+            .post("/v1/stores", &t, &json!({"name": "Elsewhere", "code": code, "currency": "EUR"}))
+            .await;
+        r.expect(201)["id"].as_str().unwrap().parse().unwrap()
+    }
+
+    /// Creates a customer as a clerk; returns the body.
+    pub async fn customer(&self, external_ref: &str) -> Value {
+        self.post(
+            "/v1/customers",
+            &self.token(Role::Clerk),
+            &json!({"external_ref": external_ref, "name": format!("Customer {external_ref}")}),
+        )
+        .await
+        .expect(201)
+    }
+}
+
+/// base64url without padding (for hand-made tokens).
+pub fn b64url(data: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in data.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        let chars = chunk.len() + 1;
+        for i in 0..chars {
+            out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+impl TestApp {
+    /// GET /v1/stores with a raw Authorization header; returns the status.
+    pub async fn client_raw_auth(&self, authorization: &str) -> u16 {
+        let resp = self
+            .client
+            .get(format!("{}/v1/stores", self.address))
+            .insert_header(("Authorization", authorization))
+            .send()
+            .await
+            .unwrap();
+        resp.status().as_u16()
+    }
+}
+
+impl TestApp {
+    /// GETs `path` with an X-Request-Id; returns the echoed id.
+    pub async fn client_with_request_id(&self, path: &str, id: &str) -> Option<String> {
+        let resp = self
+            .client
+            .get(format!("{}{path}", self.address))
+            .insert_header(("X-Request-Id", id))
+            .send()
+            .await
+            .unwrap();
+        resp.headers().get("x-request-id").map(|v| v.to_str().unwrap().to_owned())
+    }
+}
