@@ -18,19 +18,30 @@ fn claims(app: &TestApp) -> Value {
 }
 
 fn hs256(secret: &[u8], claims: &Value) -> String {
-    jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(secret)).unwrap()
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        claims,
+        &EncodingKey::from_secret(secret),
+    )
+    .unwrap()
 }
 
 async fn assert_401(app: &TestApp, token: Option<&str>, why: &str) {
     let r = app.send(Method::GET, "/v1/stores", token, None).await;
     assert_eq!(r.status, 401, "{why}: {}", String::from_utf8_lossy(&r.body));
     r.problem(401, "unauthorized");
-    assert_eq!(r.header("www-authenticate").as_deref(), Some("Bearer"), "{why}");
+    assert_eq!(
+        r.header("www-authenticate").as_deref(),
+        Some("Bearer"),
+        "{why}"
+    );
 }
 
 async fn refusals_with_hs256(app: TestApp) {
     // A control: the same path with a good token works.
-    app.get("/v1/stores", &app.token(Role::Admin)).await.expect(200);
+    app.get("/v1/stores", &app.token(Role::Admin))
+        .await
+        .expect(200);
 
     assert_401(&app, None, "no token").await;
     assert_401(&app, Some("garbage"), "garbage").await;
@@ -77,13 +88,13 @@ async fn refusals_with_hs256(app: TestApp) {
 
     // The scheme must be Bearer.
     let good = app.token(Role::Admin);
-    let r = app
-        .client_raw_auth(&format!("Basic {good}"))
-        .await;
+    let r = app.client_raw_auth(&format!("Basic {good}")).await;
     assert_eq!(r, 401, "Basic scheme");
 
     // Nothing was written by any refusal... and public routes need no token.
-    app.send(Method::GET, "/healthz", None, None).await.expect(200);
+    app.send(Method::GET, "/healthz", None, None)
+        .await
+        .expect(200);
 }
 both!(refusals_with_hs256);
 
@@ -101,7 +112,9 @@ async fn issuer_and_audience_when_configured(backend: Backend) {
         c["aud"] = json!("goodwill-api");
         c
     };
-    app.get("/v1/stores", &hs256(secret.as_bytes(), &base())).await.expect(200);
+    app.get("/v1/stores", &hs256(secret.as_bytes(), &base()))
+        .await
+        .expect(200);
 
     let mut c = base();
     c["iss"] = json!("https://evil.example");
@@ -134,7 +147,14 @@ fn rsa_pair() -> (String, String) {
     let private = dir.join("private.pem");
     let public = dir.join("public.pem");
     let ok = std::process::Command::new("openssl")
-        .args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out"])
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+        ])
         .arg(&private)
         .output()
         .expect("openssl is needed to make a test key")
@@ -151,14 +171,21 @@ fn rsa_pair() -> (String, String) {
         .status
         .success();
     assert!(ok);
-    let pair = (std::fs::read_to_string(&private).unwrap(), std::fs::read_to_string(&public).unwrap());
+    let pair = (
+        std::fs::read_to_string(&private).unwrap(),
+        std::fs::read_to_string(&public).unwrap(),
+    );
     std::fs::remove_dir_all(&dir).unwrap();
     pair
 }
 
 async fn rs256_configured(backend: Backend) {
     let (private, public) = rsa_pair();
-    let jwt = JwtSettings { key: KeyConfig::PublicKey(public.clone()), issuer: None, audience: None };
+    let jwt = JwtSettings {
+        key: KeyConfig::PublicKey(public.clone()),
+        issuer: None,
+        audience: None,
+    };
     let app = TestApp::spawn_with(backend, jwt, None).await;
     let c = claims(&app);
     let good = jsonwebtoken::encode(
@@ -171,7 +198,12 @@ async fn rs256_configured(backend: Backend) {
 
     // The classic confusion attack: HS256 "signed" with the public key.
     let confused = hs256(public.as_bytes(), &c);
-    assert_401(&app, Some(&confused), "HS256 signed with the RS256 public key").await;
+    assert_401(
+        &app,
+        Some(&confused),
+        "HS256 signed with the RS256 public key",
+    )
+    .await;
 
     let (other_private, _) = rsa_pair();
     let forged = jsonwebtoken::encode(

@@ -10,6 +10,18 @@ use crate::helpers::TestApp;
 
 const JSON: &str = "application/json";
 
+/// (method, path, token, content type, body, status, code, field)
+type Case<'a> = (
+    Method,
+    String,
+    &'a str,
+    &'a str,
+    Vec<u8>,
+    u16,
+    &'a str,
+    Option<&'a str>,
+);
+
 async fn bad_input_matrix(app: TestApp) {
     let store = app.store("BI", "USD").await;
     let customer = app.customer("BI-1").await;
@@ -20,7 +32,7 @@ async fn bad_input_matrix(app: TestApp) {
 
     let long = "x".repeat(201);
     // (method, path, token, content type, body, status, code, field)
-    let cases: Vec<(Method, String, &str, &str, Vec<u8>, u16, &str, Option<&str>)> = vec![
+    let cases: Vec<Case> = vec![
         (Method::POST, "/v1/customers".into(), &clerk, JSON, b"{\"name\": ".to_vec(), 400, "malformed_json", None),
         (Method::POST, "/v1/customers".into(), &clerk, JSON, b"".to_vec(), 400, "malformed_json", None),
         (Method::POST, "/v1/customers".into(), &clerk, JSON, b"{\"external_ref\":\"a\",\"name\":\"b\"} trailing".to_vec(), 400, "malformed_json", None),
@@ -99,10 +111,22 @@ async fn bad_input_matrix(app: TestApp) {
     ];
 
     for (method, path, token, ct, body, status, code, field) in cases {
-        let label = format!("{method} {path} [{ct}] {}", String::from_utf8_lossy(&body[..body.len().min(80)]));
-        let body = if method == Method::GET || method == Method::DELETE { None } else { Some((ct, body)) };
+        let label = format!(
+            "{method} {path} [{ct}] {}",
+            String::from_utf8_lossy(&body[..body.len().min(80)])
+        );
+        let body = if method == Method::GET || method == Method::DELETE {
+            None
+        } else {
+            Some((ct, body))
+        };
         let r = app.send(method, &path, Some(token), body).await;
-        assert_eq!(r.status, status, "{label}: {}", String::from_utf8_lossy(&r.body));
+        assert_eq!(
+            r.status,
+            status,
+            "{label}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
         let p = r.problem(status, code);
         if let Some(f) = field {
             r.names_field(f);
@@ -125,7 +149,12 @@ async fn validation_reports_every_field_at_once(app: TestApp) {
         )
         .await;
     let p = r.problem(422, "validation_failed");
-    let fields: Vec<&str> = p["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
     assert_eq!(fields, ["external_ref", "name", "email", "phone"]);
 }
 both!(validation_reports_every_field_at_once);

@@ -91,18 +91,31 @@ fn serve(mut cmd: Command) -> Server {
     }
     std::thread::sleep(Duration::from_millis(100));
     let stdout: Vec<String> = orx.try_iter().collect();
-    Server { child, port: port.unwrap(), stdout: stdout.join("\n") }
+    Server {
+        child,
+        port: port.unwrap(),
+        stdout: stdout.join("\n"),
+    }
 }
 
 fn http_get(port: u16, path: &str, token: Option<&str>) -> (u16, String) {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\n{auth}Connection: close\r\n\r\n").unwrap();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\n{auth}Connection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut resp = String::new();
     s.read_to_string(&mut resp).unwrap();
     let status = resp[9..12].parse().unwrap();
-    let body = resp.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    let body = resp
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
     (status, body)
 }
 
@@ -112,7 +125,12 @@ fn first_run_needs_no_configuration(backend: Backend) {
     cmd.args(["--database-url", &url]);
     let server = serve(cmd);
     let token = last_line(&server.stdout).to_owned();
-    assert_eq!(token.split('.').count(), 3, "an admin token on stdout: {:?}", server.stdout);
+    assert_eq!(
+        token.split('.').count(),
+        3,
+        "an admin token on stdout: {:?}",
+        server.stdout
+    );
     assert_eq!(http_get(server.port, "/healthz", None).0, 200);
     let (status, body) = http_get(server.port, "/v1/stores", Some(&token));
     assert_eq!(status, 200, "{body}");
@@ -123,7 +141,12 @@ fn first_run_needs_no_configuration(backend: Backend) {
             let mode = std::fs::metadata(&f).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode, 0o600, "{f} must be private");
         }
-        assert_eq!(std::fs::read_to_string(format!("{path}.admin-token")).unwrap().trim(), token);
+        assert_eq!(
+            std::fs::read_to_string(format!("{path}.admin-token"))
+                .unwrap()
+                .trim(),
+            token
+        );
     }
     drop(server);
 
@@ -131,20 +154,37 @@ fn first_run_needs_no_configuration(backend: Backend) {
     let mut cmd = goodwill();
     cmd.args(["--database-url", &url]);
     let again = serve(cmd);
-    assert!(again.stdout.trim().is_empty(), "no second admin token: {:?}", again.stdout);
+    assert!(
+        again.stdout.trim().is_empty(),
+        "no second admin token: {:?}",
+        again.stdout
+    );
     assert_eq!(http_get(again.port, "/v1/stores", Some(&token)).0, 200);
     drop(again);
 
     // `goodwill token` signs with the kept secret.
     let (_, tenants, _) = run(goodwill().args(["tenant", "list", "--database-url", &url]));
     let tenant = tenants.split('\t').next().unwrap().to_owned();
-    let (code, out, err) = run(goodwill().args(["--database-url", &url, "token", "--tenant", &tenant, "--sub", "till-1", "--role", "pos"]));
+    let (code, out, err) = run(goodwill().args([
+        "--database-url",
+        &url,
+        "token",
+        "--tenant",
+        &tenant,
+        "--sub",
+        "till-1",
+        "--role",
+        "pos",
+    ]));
     assert_eq!(code, 0, "{err}");
     let pos_token = last_line(&out).to_owned();
     let mut cmd = goodwill();
     cmd.args(["--database-url", &url]);
     let third = serve(cmd);
-    assert_eq!(http_get(third.port, "/v1/customers", Some(&pos_token)).0, 200);
+    assert_eq!(
+        http_get(third.port, "/v1/customers", Some(&pos_token)).0,
+        200
+    );
     // A pos token may not create stores (403), proving the role travelled.
     assert_eq!(http_get(third.port, "/v1/stores", Some(&pos_token)).0, 200);
 }
@@ -165,27 +205,51 @@ fn commands_print_one_value_and_fail_in_one_line() {
     let secret = random_secret();
 
     // The global option goes before or after the subcommand.
-    let (code, out, err) = run(goodwill().args(["--database-url", &url, "tenant", "create", "--name", "Acme"]));
+    let (code, out, err) =
+        run(goodwill().args(["--database-url", &url, "tenant", "create", "--name", "Acme"]));
     assert_eq!(code, 0, "{err}");
     let tenant = last_line(&out).to_owned();
     uuid::Uuid::parse_str(&tenant).unwrap();
-    let (code, out, _) = run(goodwill().args(["tenant", "create", "--name", "Beta", "--database-url", &url]));
+    let (code, out, _) =
+        run(goodwill().args(["tenant", "create", "--name", "Beta", "--database-url", &url]));
     assert_eq!(code, 0);
     assert_ne!(last_line(&out), tenant);
     // The environment names the database too.
-    let (code, out, _) = run(goodwill().env("GOODWILL_DATABASE_URL", &url).args(["tenant", "list"]));
+    let (code, out, _) = run(goodwill()
+        .env("GOODWILL_DATABASE_URL", &url)
+        .args(["tenant", "list"]));
     assert_eq!(code, 0);
     assert_eq!(out.lines().count(), 2);
 
     // No secret anywhere yet: `token` says so in one line.
-    let (code, out, err) = run(goodwill().args(["--database-url", &url, "token", "--tenant", &tenant, "--sub", "a", "--role", "admin"]));
+    let (code, out, err) = run(goodwill().args([
+        "--database-url",
+        &url,
+        "token",
+        "--tenant",
+        &tenant,
+        "--sub",
+        "a",
+        "--role",
+        "admin",
+    ]));
     assert_ne!(code, 0);
     assert!(out.is_empty());
     assert_eq!(err.trim().lines().count(), 1, "{err}");
 
-    let (code, out, err) = run(goodwill()
-        .env("GOODWILL_JWT_SECRET", &secret)
-        .args(["--database-url", &url, "token", "--tenant", &tenant, "--sub", "ann", "--role", "manager", "--ttl", "30m"]));
+    let (code, out, err) = run(goodwill().env("GOODWILL_JWT_SECRET", &secret).args([
+        "--database-url",
+        &url,
+        "token",
+        "--tenant",
+        &tenant,
+        "--sub",
+        "ann",
+        "--role",
+        "manager",
+        "--ttl",
+        "30m",
+    ]));
     assert_eq!(code, 0, "{err}");
     let token = last_line(&out);
     let settings = goodwill::config::JwtSettings {
@@ -193,7 +257,10 @@ fn commands_print_one_value_and_fail_in_one_line() {
         issuer: None,
         audience: None,
     };
-    let claims = goodwill::auth::Verifier::new(&settings, None).unwrap().verify(token).unwrap();
+    let claims = goodwill::auth::Verifier::new(&settings, None)
+        .unwrap()
+        .verify(token)
+        .unwrap();
     assert_eq!(claims.sub, "ann");
     assert_eq!(claims.role, goodwill::domain::roles::Role::Manager);
     let ttl = claims.exp - claims.iat.unwrap();
@@ -202,17 +269,29 @@ fn commands_print_one_value_and_fail_in_one_line() {
     for bad in [
         vec!["token", "--tenant", &tenant, "--sub", "a", "--role", "root"],
         vec!["token", "--tenant", "nope", "--sub", "a", "--role", "admin"],
-        vec!["token", "--tenant", &tenant, "--sub", "a", "--role", "admin", "--ttl", "forever"],
-        vec!["token", "--tenant", &tenant, "--sub", "a", "--role", "admin", "--store", "x"],
+        vec![
+            "token", "--tenant", &tenant, "--sub", "a", "--role", "admin", "--ttl", "forever",
+        ],
+        vec![
+            "token", "--tenant", &tenant, "--sub", "a", "--role", "admin", "--store", "x",
+        ],
     ] {
-        let (code, out, err) = run(goodwill().env("GOODWILL_JWT_SECRET", &secret).arg("--database-url").arg(&url).args(&bad));
+        let (code, out, err) = run(goodwill()
+            .env("GOODWILL_JWT_SECRET", &secret)
+            .arg("--database-url")
+            .arg(&url)
+            .args(&bad));
         assert_ne!(code, 0, "{bad:?}");
         assert!(out.is_empty(), "{bad:?}");
         assert_eq!(err.trim().lines().count(), 1, "{bad:?}: {err}");
     }
 
     // A short secret is refused before anything starts.
-    let (code, _, err) = run(goodwill().env("GOODWILL_JWT_SECRET", "too-short").args(["--database-url", &url, "migrate"]));
+    let (code, _, err) = run(goodwill().env("GOODWILL_JWT_SECRET", "too-short").args([
+        "--database-url",
+        &url,
+        "migrate",
+    ]));
     assert_ne!(code, 0);
     assert!(err.contains("at least 32 bytes"), "{err}");
 

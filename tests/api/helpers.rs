@@ -64,7 +64,10 @@ fn pg_admin() -> PgConnection {
 
 fn migrations_hash() -> u64 {
     fn walk(dir: &std::path::Path, h: &mut DefaultHasher) {
-        let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
         entries.sort();
         for p in entries {
             p.file_name().hash(h);
@@ -76,7 +79,10 @@ fn migrations_hash() -> u64 {
         }
     }
     let mut h = DefaultHasher::new();
-    walk(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("migrations/postgres"), &mut h);
+    walk(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("migrations/postgres"),
+        &mut h,
+    );
     h.finish()
 }
 
@@ -87,7 +93,9 @@ fn pg_template() -> &'static str {
     TEMPLATE.get_or_init(|| {
         let name = format!("gw_tpl_{:016x}", migrations_hash());
         let mut admin = pg_admin();
-        admin.batch_execute("SELECT pg_advisory_lock(4242)").unwrap();
+        admin
+            .batch_execute("SELECT pg_advisory_lock(4242)")
+            .unwrap();
         #[derive(diesel::QueryableByName)]
         struct N {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -100,16 +108,24 @@ fn pg_template() -> &'static str {
         .unwrap();
         if exists.n == 0 {
             let tmp = format!("{name}_building");
-            admin.batch_execute(&format!("DROP DATABASE IF EXISTS {tmp} WITH (FORCE)")).unwrap();
-            admin.batch_execute(&format!("CREATE DATABASE {tmp}")).unwrap();
+            admin
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {tmp} WITH (FORCE)"))
+                .unwrap();
+            admin
+                .batch_execute(&format!("CREATE DATABASE {tmp}"))
+                .unwrap();
             {
                 let url = DatabaseUrl::parse(&format!("{}/{tmp}", pg_base())).unwrap();
                 let mut conn = url.connect().unwrap();
                 store::run_migrations(&mut conn).unwrap();
             }
-            admin.batch_execute(&format!("ALTER DATABASE {tmp} RENAME TO {name}")).unwrap();
+            admin
+                .batch_execute(&format!("ALTER DATABASE {tmp} RENAME TO {name}"))
+                .unwrap();
         }
-        admin.batch_execute("SELECT pg_advisory_unlock(4242)").unwrap();
+        admin
+            .batch_execute("SELECT pg_advisory_unlock(4242)")
+            .unwrap();
         name
     })
 }
@@ -128,7 +144,8 @@ impl Drop for DbGuard {
             }
             DbGuard::Postgres(name) => {
                 if let Ok(mut admin) = PgConnection::establish(&format!("{}/postgres", pg_base())) {
-                    let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+                    let _ = admin
+                        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
                 }
             }
         }
@@ -187,7 +204,9 @@ impl Resp {
     }
 
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).map(|v| v.to_str().unwrap().to_owned())
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
     }
 
     /// Asserts a problem+json of `status` with `code`; returns the problem.
@@ -208,7 +227,11 @@ impl Resp {
         let p = self.json();
         assert_eq!(p["code"], code, "{p}");
         assert_eq!(p["status"], status, "{p}");
-        assert_eq!(p["type"], format!("https://goodwill.dev/problems/{code}"), "{p}");
+        assert_eq!(
+            p["type"],
+            format!("https://goodwill.dev/problems/{code}"),
+            "{p}"
+        );
         assert!(p["title"].is_string() && p["detail"].is_string(), "{p}");
         p
     }
@@ -223,14 +246,26 @@ impl Resp {
             .iter()
             .map(|e| e["field"].as_str().unwrap())
             .collect();
-        assert!(fields.contains(&field), "expected field {field}, got {fields:?}");
+        assert!(
+            fields.contains(&field),
+            "expected field {field}, got {fields:?}"
+        );
         p
     }
 
     #[track_caller]
     pub fn expect(&self, status: u16) -> Value {
-        assert_eq!(self.status, status, "{}", String::from_utf8_lossy(&self.body));
-        if self.body.is_empty() { Value::Null } else { self.json() }
+        assert_eq!(
+            self.status,
+            status,
+            "{}",
+            String::from_utf8_lossy(&self.body)
+        );
+        if self.body.is_empty() {
+            Value::Null
+        } else {
+            self.json()
+        }
     }
 }
 
@@ -283,7 +318,9 @@ impl TestApp {
         let app = Application::build(&settings, pool.clone(), verifier).unwrap();
         let address = format!("http://127.0.0.1:{}", app.port());
         actix_web::rt::spawn(app.into_server());
-        let client = awc::Client::builder().timeout(Duration::from_secs(60)).finish();
+        let client = awc::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .finish();
         Self {
             address,
             backend,
@@ -299,7 +336,10 @@ impl TestApp {
     }
 
     fn signer(&self) -> Signer {
-        Signer::hs256(self.secret.as_ref().expect("HS256 app").as_bytes(), &self.jwt)
+        Signer::hs256(
+            self.secret.as_ref().expect("HS256 app").as_bytes(),
+            &self.jwt,
+        )
     }
 
     /// A token of `role` in the main tenant, for all stores.
@@ -308,8 +348,16 @@ impl TestApp {
     }
 
     /// A token with every claim chosen.
-    pub fn token_for(&self, tenant: TenantId, sub: &str, role: Role, stores: Option<Vec<StoreId>>) -> String {
-        self.signer().issue(tenant, sub, role, stores, 3600).unwrap()
+    pub fn token_for(
+        &self,
+        tenant: TenantId,
+        sub: &str,
+        role: Role,
+        stores: Option<Vec<StoreId>>,
+    ) -> String {
+        self.signer()
+            .issue(tenant, sub, role, stores, 3600)
+            .unwrap()
     }
 
     /// Sends a request with an optional token and an optional body with its
@@ -321,7 +369,9 @@ impl TestApp {
         token: Option<&str>,
         body: Option<(&str, Vec<u8>)>,
     ) -> Resp {
-        let mut req = self.client.request(method, format!("{}{path}", self.address));
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.address));
         if let Some(t) = token {
             req = req.insert_header(("Authorization", format!("Bearer {t}")));
         }
@@ -348,13 +398,23 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, token: &str, body: &Value) -> Resp {
-        self.send(Method::POST, path, Some(token), Some(("application/json", body.to_string().into_bytes())))
-            .await
+        self.send(
+            Method::POST,
+            path,
+            Some(token),
+            Some(("application/json", body.to_string().into_bytes())),
+        )
+        .await
     }
 
     pub async fn patch(&self, path: &str, token: &str, body: &Value) -> Resp {
-        self.send(Method::PATCH, path, Some(token), Some(("application/json", body.to_string().into_bytes())))
-            .await
+        self.send(
+            Method::PATCH,
+            path,
+            Some(token),
+            Some(("application/json", body.to_string().into_bytes())),
+        )
+        .await
     }
 
     /// Rows in every table.
@@ -379,7 +439,11 @@ impl TestApp {
     pub async fn other_tenant_store(&self, code: &str) -> StoreId {
         let t = self.token_for(self.other_tenant, "other-admin", Role::Admin, None);
         let r = self
-            .post("/v1/stores", &t, &json!({"name": "Elsewhere", "code": code, "currency": "EUR"}))
+            .post(
+                "/v1/stores",
+                &t,
+                &json!({"name": "Elsewhere", "code": code, "currency": "EUR"}),
+            )
             .await;
         r.expect(201)["id"].as_str().unwrap().parse().unwrap()
     }
@@ -401,7 +465,11 @@ pub fn b64url(data: &[u8]) -> String {
     const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut out = String::new();
     for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         let chars = chunk.len() + 1;
         for i in 0..chars {
@@ -435,6 +503,8 @@ impl TestApp {
             .send()
             .await
             .unwrap();
-        resp.headers().get("x-request-id").map(|v| v.to_str().unwrap().to_owned())
+        resp.headers()
+            .get("x-request-id")
+            .map(|v| v.to_str().unwrap().to_owned())
     }
 }

@@ -1,5 +1,8 @@
 //! The HTTP API tests: one binary, every scenario on SQLite and on PostgreSQL.
 
+// Test code panics on the unexpected: that is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod helpers;
 
 mod auth;

@@ -27,7 +27,14 @@ const MATRIX: &[(&str, &str, [bool; 6])] = &[
     ("PATCH", "/v1/customers/{id}", [Y, Y, Y, N, N, Y]),
 ];
 
-const ROLES: [Role; 6] = [Role::Pos, Role::Clerk, Role::Manager, Role::Finance, Role::Auditor, Role::Admin];
+const ROLES: [Role; 6] = [
+    Role::Pos,
+    Role::Clerk,
+    Role::Manager,
+    Role::Finance,
+    Role::Auditor,
+    Role::Admin,
+];
 
 #[test]
 fn the_matrix_covers_every_protected_route() {
@@ -36,21 +43,33 @@ fn the_matrix_covers_every_protected_route() {
         .filter(|e| e.access != goodwill::http::routes::Access::Public)
         .map(|e| (e.method.to_string(), e.path.to_owned()))
         .collect();
-    let tested: BTreeSet<(String, String)> =
-        MATRIX.iter().map(|(m, p, _)| ((*m).to_owned(), (*p).to_owned())).collect();
-    assert_eq!(served, tested, "every protected route needs a row in MATRIX");
+    let tested: BTreeSet<(String, String)> = MATRIX
+        .iter()
+        .map(|(m, p, _)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    assert_eq!(
+        served, tested,
+        "every protected route needs a row in MATRIX"
+    );
 }
 
 async fn role_route_matrix(app: TestApp) {
     let store = app.store("MX", "USD").await;
     let staff = app
-        .post("/v1/staff", &app.token(Role::Admin), &json!({"name": "Sam", "store_ids": [store]}))
+        .post(
+            "/v1/staff",
+            &app.token(Role::Admin),
+            &json!({"name": "Sam", "store_ids": [store]}),
+        )
         .await
         .expect(201)["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    let customer = app.customer("MX-C").await["id"].as_str().unwrap().to_owned();
+    let customer = app.customer("MX-C").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     let mut n = 0;
     for (method, path, allowed) in MATRIX {
@@ -63,7 +82,11 @@ async fn role_route_matrix(app: TestApp) {
                     Some(json!({"name": "S", "code": format!("C{n}"), "currency": "USD"})),
                     201,
                 ),
-                ("POST", "/v1/staff") => (path.to_string(), Some(json!({"name": "T", "store_ids": [store]})), 201),
+                ("POST", "/v1/staff") => (
+                    path.to_string(),
+                    Some(json!({"name": "T", "store_ids": [store]})),
+                    201,
+                ),
                 ("POST", "/v1/customers") => (
                     path.to_string(),
                     Some(json!({"external_ref": format!("R{n}"), "name": "C"})),
@@ -85,10 +108,20 @@ async fn role_route_matrix(app: TestApp) {
             };
             let m = Method::from_bytes(method.as_bytes()).unwrap();
             let r = app
-                .send(m, &url, Some(&token), body.map(|b| ("application/json", b.to_string().into_bytes())))
+                .send(
+                    m,
+                    &url,
+                    Some(&token),
+                    body.map(|b| ("application/json", b.to_string().into_bytes())),
+                )
                 .await;
             if *may {
-                assert_eq!(r.status, ok_status, "{role} {method} {path}: {}", String::from_utf8_lossy(&r.body));
+                assert_eq!(
+                    r.status,
+                    ok_status,
+                    "{role} {method} {path}: {}",
+                    String::from_utf8_lossy(&r.body)
+                );
             } else {
                 assert_eq!(r.status, 403, "{role} {method} {path} should be refused");
                 r.problem(403, "role_forbidden");
@@ -102,29 +135,72 @@ async fn store_scope(app: TestApp) {
     let a = app.store("A", "USD").await;
     let b = app.store("B", "USD").await;
     let admin = app.token(Role::Admin);
-    let at_b = app.post("/v1/staff", &admin, &json!({"name": "Bea", "store_ids": [b]})).await.expect(201);
-    let at_a = app.post("/v1/staff", &admin, &json!({"name": "Al", "store_ids": [a]})).await.expect(201);
+    let at_b = app
+        .post(
+            "/v1/staff",
+            &admin,
+            &json!({"name": "Bea", "store_ids": [b]}),
+        )
+        .await
+        .expect(201);
+    let at_a = app
+        .post(
+            "/v1/staff",
+            &admin,
+            &json!({"name": "Al", "store_ids": [a]}),
+        )
+        .await
+        .expect(201);
     let manager_a = app.token_for(app.tenant, "mgr-a", Role::Manager, Some(vec![a]));
 
     // Acting at store B with a store-A token: 403 store_scope, nothing written.
     let before = app.counts();
-    app.post("/v1/staff", &manager_a, &json!({"name": "X", "store_ids": [b]}))
-        .await
-        .problem(403, "store_scope");
-    app.post("/v1/staff", &manager_a, &json!({"name": "X", "store_ids": [a, b]}))
-        .await
-        .problem(403, "store_scope");
+    app.post(
+        "/v1/staff",
+        &manager_a,
+        &json!({"name": "X", "store_ids": [b]}),
+    )
+    .await
+    .problem(403, "store_scope");
+    app.post(
+        "/v1/staff",
+        &manager_a,
+        &json!({"name": "X", "store_ids": [a, b]}),
+    )
+    .await
+    .problem(403, "store_scope");
     assert_eq!(app.counts(), before);
-    app.get(&format!("/v1/staff/{}", at_b["id"].as_str().unwrap()), &manager_a)
+    app.get(
+        &format!("/v1/staff/{}", at_b["id"].as_str().unwrap()),
+        &manager_a,
+    )
+    .await
+    .problem(403, "store_scope");
+    app.get(&format!("/v1/staff?store_id={b}"), &manager_a)
         .await
         .problem(403, "store_scope");
-    app.get(&format!("/v1/staff?store_id={b}"), &manager_a).await.problem(403, "store_scope");
 
     // At store A all is well, and the list shows only store A's staff.
-    app.post("/v1/staff", &manager_a, &json!({"name": "Ok", "store_ids": [a]})).await.expect(201);
-    app.get(&format!("/v1/staff/{}", at_a["id"].as_str().unwrap()), &manager_a).await.expect(200);
+    app.post(
+        "/v1/staff",
+        &manager_a,
+        &json!({"name": "Ok", "store_ids": [a]}),
+    )
+    .await
+    .expect(201);
+    app.get(
+        &format!("/v1/staff/{}", at_a["id"].as_str().unwrap()),
+        &manager_a,
+    )
+    .await
+    .expect(200);
     let list = app.get("/v1/staff", &manager_a).await.expect(200);
-    let names: Vec<&str> = list["data"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["Al", "Ok"]);
 }
 both!(store_scope);
@@ -133,14 +209,22 @@ async fn another_tenants_ids_are_unknown(app: TestApp) {
     let theirs = app.other_tenant_store("THEIRS").await;
     let other_admin = app.token_for(app.other_tenant, "o", Role::Admin, None);
     let their_staff = app
-        .post("/v1/staff", &other_admin, &json!({"name": "Zed", "store_ids": [theirs]}))
+        .post(
+            "/v1/staff",
+            &other_admin,
+            &json!({"name": "Zed", "store_ids": [theirs]}),
+        )
         .await
         .expect(201)["id"]
         .as_str()
         .unwrap()
         .to_owned();
     let their_customer = app
-        .post("/v1/customers", &other_admin, &json!({"external_ref": "SHARED", "name": "Their customer"}))
+        .post(
+            "/v1/customers",
+            &other_admin,
+            &json!({"external_ref": "SHARED", "name": "Their customer"}),
+        )
         .await
         .expect(201)["id"]
         .as_str()
@@ -148,25 +232,55 @@ async fn another_tenants_ids_are_unknown(app: TestApp) {
         .to_owned();
 
     let admin = app.token(Role::Admin);
-    app.get(&format!("/v1/stores/{theirs}"), &admin).await.problem(404, "not_found");
-    app.get(&format!("/v1/staff/{their_staff}"), &admin).await.problem(404, "not_found");
-    app.get(&format!("/v1/customers/{their_customer}"), &admin).await.problem(404, "not_found");
-    let before = app.counts();
-    app.patch(&format!("/v1/customers/{their_customer}"), &admin, &json!({"name": "Mine now"}))
+    app.get(&format!("/v1/stores/{theirs}"), &admin)
         .await
         .problem(404, "not_found");
+    app.get(&format!("/v1/staff/{their_staff}"), &admin)
+        .await
+        .problem(404, "not_found");
+    app.get(&format!("/v1/customers/{their_customer}"), &admin)
+        .await
+        .problem(404, "not_found");
+    let before = app.counts();
+    app.patch(
+        &format!("/v1/customers/{their_customer}"),
+        &admin,
+        &json!({"name": "Mine now"}),
+    )
+    .await
+    .problem(404, "not_found");
     // Their store cannot be named as ours either.
-    app.post("/v1/staff", &admin, &json!({"name": "Sly", "store_ids": [theirs]}))
-        .await
-        .names_field("store_ids[0]");
-    app.post("/v1/customers", &admin, &json!({"external_ref": "X1", "name": "N", "home_store_id": theirs}))
-        .await
-        .names_field("home_store_id");
+    app.post(
+        "/v1/staff",
+        &admin,
+        &json!({"name": "Sly", "store_ids": [theirs]}),
+    )
+    .await
+    .names_field("store_ids[0]");
+    app.post(
+        "/v1/customers",
+        &admin,
+        &json!({"external_ref": "X1", "name": "N", "home_store_id": theirs}),
+    )
+    .await
+    .names_field("home_store_id");
     assert_eq!(app.counts(), before);
 
     // Lists never show another tenant's rows, and external_refs are per tenant.
-    assert_eq!(app.get("/v1/stores", &admin).await.expect(200)["data"].as_array().unwrap().len(), 0);
-    assert_eq!(app.get("/v1/customers", &admin).await.expect(200)["data"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        app.get("/v1/stores", &admin).await.expect(200)["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    assert_eq!(
+        app.get("/v1/customers", &admin).await.expect(200)["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
     app.customer("SHARED").await;
 }
 both!(another_tenants_ids_are_unknown);

@@ -21,26 +21,58 @@ async fn create_and_read_staff(app: TestApp) {
     assert_eq!(s["name"], "Dana");
     let mut expected = vec![a.to_string(), b.to_string()];
     expected.sort();
-    let got: Vec<String> = s["store_ids"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect();
+    let got: Vec<String> = s["store_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(got, expected);
     assert_eq!(s["subject"], "auth0|dana");
     let id = s["id"].as_str().unwrap();
-    assert_eq!(app.get(&format!("/v1/staff/{id}"), &admin).await.expect(200), s);
+    assert_eq!(
+        app.get(&format!("/v1/staff/{id}"), &admin)
+            .await
+            .expect(200),
+        s
+    );
 
     // A subject signs in as one staff member only; external refs are unique too.
     let p = app
-        .post("/v1/staff", &admin, &json!({"name": "Dup", "store_ids": [a], "subject": "auth0|dana"}))
+        .post(
+            "/v1/staff",
+            &admin,
+            &json!({"name": "Dup", "store_ids": [a], "subject": "auth0|dana"}),
+        )
         .await
         .problem(409, "duplicate_staff_subject");
     assert_eq!(p["existing_id"], id);
-    app.post("/v1/staff", &admin, &json!({"name": "Dup", "store_ids": [a], "external_ref": "HR-9"}))
-        .await
-        .problem(409, "duplicate_staff_external_ref");
+    app.post(
+        "/v1/staff",
+        &admin,
+        &json!({"name": "Dup", "store_ids": [a], "external_ref": "HR-9"}),
+    )
+    .await
+    .problem(409, "duplicate_staff_external_ref");
 
     // Filter by store.
-    app.post("/v1/staff", &admin, &json!({"name": "Only A", "store_ids": [a]})).await.expect(201);
-    let at_b = app.get(&format!("/v1/staff?store_id={b}"), &admin).await.expect(200);
-    let names: Vec<&str> = at_b["data"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    app.post(
+        "/v1/staff",
+        &admin,
+        &json!({"name": "Only A", "store_ids": [a]}),
+    )
+    .await
+    .expect(201);
+    let at_b = app
+        .get(&format!("/v1/staff?store_id={b}"), &admin)
+        .await
+        .expect(200);
+    let names: Vec<&str> = at_b["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["Dana"]);
 }
 both!(create_and_read_staff);

@@ -9,7 +9,13 @@ use crate::helpers::TestApp;
 
 async fn create_read_and_list_stores(app: TestApp) {
     let admin = app.token(Role::Admin);
-    let r = app.post("/v1/stores", &admin, &json!({"name": " Main Street ", "code": "MS-1", "currency": "JPY"})).await;
+    let r = app
+        .post(
+            "/v1/stores",
+            &admin,
+            &json!({"name": " Main Street ", "code": "MS-1", "currency": "JPY"}),
+        )
+        .await;
     let s = r.expect(201);
     assert_eq!(s["name"], "Main Street");
     assert_eq!(s["code"], "MS-1");
@@ -18,14 +24,25 @@ async fn create_read_and_list_stores(app: TestApp) {
     let id = s["id"].as_str().unwrap();
     assert_eq!(uuid::Uuid::parse_str(id).unwrap().get_version_num(), 7);
 
-    let got = app.get(&format!("/v1/stores/{id}"), &app.token(Role::Pos)).await.expect(200);
+    let got = app
+        .get(&format!("/v1/stores/{id}"), &app.token(Role::Pos))
+        .await
+        .expect(200);
     assert_eq!(got, s);
 
-    let dup = app.post("/v1/stores", &admin, &json!({"name": "Again", "code": "MS-1", "currency": "USD"})).await;
+    let dup = app
+        .post(
+            "/v1/stores",
+            &admin,
+            &json!({"name": "Again", "code": "MS-1", "currency": "USD"}),
+        )
+        .await;
     let p = dup.problem(409, "duplicate_store_code");
     assert_eq!(p["existing_id"], id);
 
-    app.get(&format!("/v1/stores/{}", uuid::Uuid::now_v7()), &admin).await.problem(404, "not_found");
+    app.get(&format!("/v1/stores/{}", uuid::Uuid::now_v7()), &admin)
+        .await
+        .problem(404, "not_found");
 }
 both!(create_read_and_list_stores);
 
@@ -61,13 +78,13 @@ async fn lists_page_with_cursors(app: TestApp) {
 both!(lists_page_with_cursors);
 
 async fn request_ids_are_echoed(app: TestApp) {
-    let mine = app
-        .send(Method::GET, "/healthz", None, None)
-        .await;
+    let mine = app.send(Method::GET, "/healthz", None, None).await;
     let generated = mine.header("x-request-id").unwrap();
     assert!(!generated.is_empty());
 
-    let resp = app.client_with_request_id("/healthz", "till-7/req-42").await;
+    let resp = app
+        .client_with_request_id("/healthz", "till-7/req-42")
+        .await;
     assert_eq!(resp.as_deref(), Some("till-7/req-42"));
     let long = "x".repeat(201);
     let resp = app.client_with_request_id("/healthz", &long).await.unwrap();
@@ -76,8 +93,13 @@ async fn request_ids_are_echoed(app: TestApp) {
 both!(request_ids_are_echoed);
 
 async fn operations_endpoints(app: TestApp) {
-    app.send(Method::GET, "/healthz", None, None).await.expect(200);
-    let ready = app.send(Method::GET, "/readyz", None, None).await.expect(200);
+    app.send(Method::GET, "/healthz", None, None)
+        .await
+        .expect(200);
+    let ready = app
+        .send(Method::GET, "/readyz", None, None)
+        .await
+        .expect(200);
     assert_eq!(ready["status"], "ready");
     let expected = match app.backend {
         crate::helpers::Backend::Sqlite => "sqlite",
@@ -87,6 +109,9 @@ async fn operations_endpoints(app: TestApp) {
     let m = app.send(Method::GET, "/metrics", None, None).await;
     assert_eq!(m.status, 200);
     let text = String::from_utf8(m.body).unwrap();
-    assert!(text.contains("goodwill_http_responses_total{class=\"2xx\"}"), "{text}");
+    assert!(
+        text.contains("goodwill_http_responses_total{class=\"2xx\"}"),
+        "{text}"
+    );
 }
 both!(operations_endpoints);
