@@ -42,6 +42,52 @@ pub enum Command {
     /// Print a signed token (HS256, with GOODWILL_JWT_SECRET or the secret kept in
     /// the database).
     Token(TokenArgs),
+    /// Verify the audit trail or take a checkpoint of it.
+    Audit {
+        /// Audit command.
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Manage stored idempotency keys.
+    Idempotency {
+        /// Idempotency command.
+        #[command(subcommand)]
+        command: IdempotencyCommand,
+    },
+}
+
+/// `audit` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Verify every hash chain (of every tenant unless --tenant); with
+    /// --checkpoint, also that every head the checkpoint kept is still there.
+    /// Exit 0 when intact; otherwise names the first broken link and exits 2.
+    Verify {
+        /// Only this tenant.
+        #[arg(long)]
+        tenant: Option<String>,
+        /// A checkpoint file taken earlier (`audit checkpoint` or
+        /// GET /v1/audit/checkpoint).
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Option<String>,
+    },
+    /// Print a checkpoint (JSON, one line) of every chain's head, after verifying.
+    Checkpoint {
+        /// Only this tenant.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+}
+
+/// `idempotency` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum IdempotencyCommand {
+    /// Delete stored keys older than the given age (at least 24h).
+    Purge {
+        /// Age, e.g. 72h or 7d.
+        #[arg(long, value_name = "AGE")]
+        older_than: String,
+    },
 }
 
 /// Options of `serve`.
@@ -143,6 +189,99 @@ pub fn run() -> Result<(), String> {
         Command::Token(args) => {
             let token = token(&settings, &args)?;
             println!("{token}");
+            Ok(())
+        }
+        Command::Audit { command } => audit(&settings, command),
+        Command::Idempotency {
+            command: IdempotencyCommand::Purge { older_than },
+        } => {
+            let secs = crate::idempotency::parse_retention(&older_than)?;
+            let pool = bootstrap::open(&settings, true)?;
+            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            let cutoff = crate::domain::now()
+                - chrono::TimeDelta::seconds(i64::try_from(secs).map_err(|e| e.to_string())?);
+            let n = store::write_tx(&mut conn, |c| crate::store::idempotency::purge(c, cutoff))
+                .map_err(|e| format!("cannot purge: {e}"))?;
+            eprintln!("goodwill: removed idempotency keys older than {older_than}");
+            println!("{n}");
+            Ok(())
+        }
+    }
+}
+
+fn parse_tenant(t: Option<&str>) -> Result<Option<TenantId>, String> {
+    t.map(|t| {
+        t.parse::<TenantId>()
+            .map_err(|_| format!("--tenant {t:?} is not a tenant id"))
+    })
+    .transpose()
+}
+
+fn audit(settings: &Settings, command: AuditCommand) -> Result<(), String> {
+    let pool = bootstrap::open(settings, true)?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    match command {
+        AuditCommand::Verify { tenant, checkpoint } => {
+            let tenant = parse_tenant(tenant.as_deref())?;
+            let kept = checkpoint
+                .map(|f| {
+                    let text =
+                        std::fs::read_to_string(&f).map_err(|e| format!("cannot read {f}: {e}"))?;
+                    let cp: crate::audit::Checkpoint = serde_json::from_str(&text)
+                        .map_err(|e| format!("{f} is not a checkpoint: {e}"))?;
+                    if !cp.is_self_consistent() {
+                        return Err(format!(
+                            "{f}: the checkpoint's digest does not match its heads (edited?)"
+                        ));
+                    }
+                    Ok(cp)
+                })
+                .transpose()?;
+            let report = store::read_tx(&mut conn, |c| crate::store::audit::verify(c, tenant))
+                .map_err(|e| format!("cannot verify: {e}"))?;
+            if let Some(b) = report.broken {
+                return Err(format!("audit trail BROKEN at {b}"));
+            }
+            if let Some(cp) = &kept {
+                let heads: Vec<_> = cp
+                    .heads
+                    .iter()
+                    .filter(|h| tenant.is_none_or(|t| t == h.tenant_id))
+                    .cloned()
+                    .collect();
+                let narrowed = crate::audit::Checkpoint {
+                    heads,
+                    ..cp.clone()
+                };
+                if let Some(b) = store::read_tx(&mut conn, |c| {
+                    crate::store::audit::verify_checkpoint(c, &narrowed)
+                })
+                .map_err(|e| format!("cannot verify: {e}"))?
+                {
+                    return Err(format!("audit trail BROKEN against the checkpoint at {b}"));
+                }
+            }
+            eprintln!(
+                "goodwill: audit trail intact: {} chains, {} events{}",
+                report.heads.len(),
+                report.events,
+                if kept.is_some() {
+                    ", every checkpoint head present"
+                } else {
+                    ""
+                }
+            );
+            Ok(())
+        }
+        AuditCommand::Checkpoint { tenant } => {
+            let tenant = parse_tenant(tenant.as_deref())?;
+            let report = store::read_tx(&mut conn, |c| crate::store::audit::verify(c, tenant))
+                .map_err(|e| format!("cannot verify: {e}"))?;
+            if let Some(b) = report.broken {
+                return Err(format!("audit trail BROKEN at {b}; no checkpoint taken"));
+            }
+            let cp = crate::http::audit::make_checkpoint(report.heads, report.events);
+            println!("{}", serde_json::to_string(&cp).map_err(|e| e.to_string())?);
             Ok(())
         }
     }

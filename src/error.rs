@@ -71,6 +71,9 @@ pub enum AppError {
         /// Fields at fault, if any.
         errors: Vec<FieldError>,
     },
+    /// 409: the audit trail does not verify; names the first broken link.
+    #[error("the audit trail is broken at {0}")]
+    AuditBroken(crate::audit::BrokenLink),
     /// 503: the database cannot be reached or the pool is exhausted.
     #[error("{0}")]
     Unavailable(String),
@@ -100,6 +103,7 @@ impl AppError {
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::Validation(_) => "validation_failed",
             Self::Unavailable(_) => "service_unavailable",
+            Self::AuditBroken(_) => "audit_chain_broken",
             Self::Internal(_) => "internal_error",
         }
     }
@@ -112,7 +116,7 @@ impl AppError {
             Self::Forbidden { .. } => 403,
             Self::NotFound(_) => 404,
             Self::MethodNotAllowed { .. } => 405,
-            Self::Conflict { .. } => 409,
+            Self::Conflict { .. } | Self::AuditBroken(_) => 409,
             Self::PayloadTooLarge { .. } => 413,
             Self::UnsupportedMediaType => 415,
             Self::Validation(_) | Self::Unprocessable { .. } => 422,

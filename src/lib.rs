@@ -16,6 +16,7 @@
 //!
 //! See `docs/ARCHITECTURE.md` for how a request flows through them.
 
+pub mod audit;
 pub mod auth;
 pub mod bootstrap;
 pub mod cli;
@@ -23,5 +24,6 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod idempotency;
 pub mod startup;
 pub mod store;

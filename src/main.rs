@@ -3,6 +3,11 @@
 fn main() {
     if let Err(e) = goodwill::cli::run() {
         eprintln!("goodwill: {}", e.replace('\n', " "));
-        std::process::exit(1);
+        // 2: the audit trail does not verify; 1: anything else.
+        std::process::exit(if e.contains("audit trail BROKEN") {
+            2
+        } else {
+            1
+        });
     }
 }

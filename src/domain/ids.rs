@@ -68,3 +68,7 @@ id_type!(
     /// A customer known to a tenant.
     CustomerId
 );
+id_type!(
+    /// An audit event.
+    AuditEventId
+);

@@ -91,6 +91,8 @@ pub enum Permission {
     CustomersRead,
     /// Create and update customers.
     CustomersWrite,
+    /// Read the audit trail, verify it, take checkpoints.
+    AuditRead,
 }
 
 impl Permission {
@@ -103,6 +105,7 @@ impl Permission {
             Permission::StaffWrite => "staff.write",
             Permission::CustomersRead => "customers.read",
             Permission::CustomersWrite => "customers.write",
+            Permission::AuditRead => "audit.read",
         }
     }
 }
@@ -126,6 +129,7 @@ pub const ROLE_TABLE: &[(Permission, &[Role])] = &[
         &[Pos, Clerk, Manager, Finance, Auditor, Admin],
     ),
     (Permission::CustomersWrite, &[Pos, Clerk, Manager, Admin]),
+    (Permission::AuditRead, &[Finance, Auditor, Admin]),
 ];
 
 /// The role table as the Markdown table printed in `docs/roles.md`.

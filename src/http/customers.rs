@@ -5,7 +5,8 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use super::extract::{double_option, page_request};
-use super::{AppState, Caller, JsonBody, ListResponse, QueryParams, timestamp};
+use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply, timestamp};
+use crate::audit::NewEvent;
 use crate::domain::customer::{Customer, CustomerPatch, NewCustomer};
 use crate::domain::ids::{CustomerId, StoreId};
 use crate::domain::{Problems, text};
@@ -40,7 +41,7 @@ pub struct UpdateCustomer {
 }
 
 /// A customer as the API shows them.
-#[derive(Serialize)]
+#[derive(Serialize, PartialEq, Eq)]
 pub struct CustomerView {
     id: CustomerId,
     external_ref: String,
@@ -71,9 +72,10 @@ impl From<&Customer> for CustomerView {
 pub async fn create(
     state: web::Data<AppState>,
     caller: Caller,
+    idem: Idem,
     body: JsonBody<CreateCustomer>,
 ) -> Result<HttpResponse, AppError> {
-    let b = body.into_inner();
+    let (b, raw) = body.into_parts();
     let new = NewCustomer::parse(
         &b.external_ref,
         &b.name,
@@ -82,11 +84,18 @@ pub async fn create(
         b.home_store_id,
     )
     .map_err(AppError::Validation)?;
-    let tenant = caller.tenant;
-    let customer = state
-        .write(move |conn| crate::store::customers::create(conn, tenant, new))
-        .await?;
-    Ok(HttpResponse::Created().json(CustomerView::from(&customer)))
+    state
+        .command(&caller, idem.bind(&raw), move |conn, audit| {
+            let customer = crate::store::customers::create(conn, audit.tenant, new)?;
+            let view = CustomerView::from(&customer);
+            crate::store::audit::append(
+                conn,
+                audit,
+                NewEvent::created("customer.created", "customer", customer.id, &view),
+            )?;
+            Ok(Reply::created(&view))
+        })
+        .await
 }
 
 /// `GET /v1/customers/{id}`.
@@ -107,9 +116,10 @@ pub async fn update(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<CustomerId>,
+    idem: Idem,
     body: JsonBody<UpdateCustomer>,
 ) -> Result<HttpResponse, AppError> {
-    let b = body.into_inner();
+    let (b, raw) = body.into_parts();
     let mut nulls = Problems::default();
     for (field, value) in [("external_ref", &b.external_ref), ("name", &b.name)] {
         if matches!(value, Some(None)) {
@@ -125,11 +135,22 @@ pub async fn update(
         b.home_store_id,
     )
     .map_err(AppError::Validation)?;
-    let (tenant, id) = (caller.tenant, id.into_inner());
-    let (_before, after) = state
-        .write(move |conn| crate::store::customers::update(conn, tenant, id, &patch))
-        .await?;
-    Ok(HttpResponse::Ok().json(CustomerView::from(&after)))
+    let id = id.into_inner();
+    state
+        .command(&caller, idem.bind(&raw), move |conn, audit| {
+            let (before, after) = crate::store::customers::update(conn, audit.tenant, id, &patch)?;
+            let (before, after) = (CustomerView::from(&before), CustomerView::from(&after));
+            // An update that changes nothing records nothing.
+            if before != after {
+                crate::store::audit::append(
+                    conn,
+                    audit,
+                    NewEvent::changed("customer.updated", "customer", id, &before, &after),
+                )?;
+            }
+            Ok(Reply::ok(&after))
+        })
+        .await
 }
 
 /// Query of `GET /v1/customers`.

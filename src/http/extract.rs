@@ -17,6 +17,7 @@ use crate::domain::ids::{StoreId, TenantId};
 use crate::domain::roles::{Permission, Role};
 use crate::domain::{FieldError, Problems};
 use crate::error::AppError;
+use crate::idempotency::IdempotencyKey;
 use crate::store::PageRequest;
 
 /// Default body limit: 64 KiB.
@@ -73,6 +74,17 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// The actor and request, as the audit trail records them.
+    pub fn audit_ctx(&self) -> crate::audit::AuditCtx {
+        crate::audit::AuditCtx {
+            tenant: self.tenant,
+            actor_sub: self.subject.clone(),
+            actor_role: self.role,
+            actor_stores: self.stores.clone(),
+            request_id: self.request_id.clone(),
+        }
+    }
+
     /// Whether the token may act at `store`.
     pub fn may_act_at(&self, store: StoreId) -> bool {
         self.stores.as_ref().is_none_or(|s| s.contains(&store))
@@ -174,12 +186,17 @@ impl FromRequest for Caller {
 /// JSON; 413 over the limit; 400 when it is not well-formed JSON; 422 when it is
 /// JSON but not a valid `T` (unknown field, wrong type, missing field), naming the
 /// field.
-pub struct JsonBody<T, const LIMIT: usize = BODY_LIMIT>(pub T);
+pub struct JsonBody<T, const LIMIT: usize = BODY_LIMIT>(pub T, pub web::Bytes);
 
 impl<T, const LIMIT: usize> JsonBody<T, LIMIT> {
     /// The parsed value.
     pub fn into_inner(self) -> T {
         self.0
+    }
+
+    /// The parsed value and the raw bytes (for an idempotency fingerprint).
+    pub fn into_parts(self) -> (T, web::Bytes) {
+        (self.0, self.1)
     }
 }
 
@@ -295,8 +312,60 @@ impl<T: DeserializeOwned + 'static, const LIMIT: usize> FromRequest for JsonBody
                 }
                 body.extend_from_slice(&chunk);
             }
-            parse_json(&body).map(JsonBody)
+            let body = body.freeze();
+            parse_json(&body).map(|v| JsonBody(v, body))
         })
+    }
+}
+
+/// The `Idempotency-Key` header (optional), with the method and path it will be
+/// fingerprinted with. A malformed key → 400 `invalid_idempotency_key`.
+pub struct Idem {
+    key: Option<String>,
+    method: String,
+    path: String,
+}
+
+impl Idem {
+    /// Binds the key (if any) to the request's body.
+    pub fn bind(self, body: &[u8]) -> Option<IdempotencyKey> {
+        self.key
+            .map(|k| IdempotencyKey::new(k, &self.method, &self.path, body))
+    }
+
+    /// Like [`Idem::bind`], but the key is required: 400 `idempotency_key_required`.
+    pub fn require(self, body: &[u8]) -> Result<IdempotencyKey, AppError> {
+        self.bind(body).ok_or_else(|| AppError::BadRequest {
+            code: "idempotency_key_required",
+            detail: "this request moves money: send an Idempotency-Key header".into(),
+        })
+    }
+}
+
+impl FromRequest for Idem {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let key = match req.headers().get("idempotency-key") {
+            None => Ok(None),
+            Some(v) => v
+                .to_str()
+                .map_err(|_| AppError::BadRequest {
+                    code: "invalid_idempotency_key",
+                    detail: "Idempotency-Key must be 1 to 255 visible ASCII characters".into(),
+                })
+                .and_then(IdempotencyKey::parse)
+                .map(Some),
+        };
+        let path = match req.uri().query() {
+            Some(q) => format!("{}?{q}", req.path()),
+            None => req.path().to_owned(),
+        };
+        std::future::ready(key.map(|key| Idem {
+            key,
+            method: req.method().to_string(),
+            path,
+        }))
     }
 }
 

@@ -7,6 +7,7 @@
 //! async workers ([`AppState::write`] / [`AppState::read`]); the answer is JSON, or a
 //! problem+json from [`AppError`].
 
+pub mod audit;
 pub mod customers;
 pub mod extract;
 pub mod ops;
@@ -19,16 +20,19 @@ use std::collections::HashSet;
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use actix_web::web;
+use actix_web::{HttpResponse, web};
 use chrono::NaiveDateTime;
+use diesel::Connection;
 use serde::Serialize;
 
+use crate::audit::AuditCtx;
 use crate::auth::Verifier;
 use crate::domain::ids::TenantId;
 use crate::error::AppError;
+use crate::idempotency::IdempotencyKey;
 use crate::store::{DbConnection, PageOf, Pool};
 
-pub use extract::{Caller, JsonBody, QueryParams, RequestId};
+pub use extract::{Caller, Idem, JsonBody, QueryParams, RequestId};
 
 /// What every handler shares. Holds no request state: any number of instances can
 /// serve one database.
@@ -91,6 +95,39 @@ impl AppState {
             .await
     }
 
+    /// Runs a state-changing command: one write transaction that holds the
+    /// command's effect, its audit event(s) and, when the request carries an
+    /// `Idempotency-Key`, the stored response. A retry with the same key replays
+    /// that response instead of acting again.
+    pub async fn command<F>(
+        &self,
+        caller: &Caller,
+        key: Option<IdempotencyKey>,
+        f: F,
+    ) -> Result<HttpResponse, AppError>
+    where
+        F: FnOnce(&mut DbConnection, &AuditCtx) -> Result<Reply, AppError> + Send + 'static,
+    {
+        let ctx = caller.audit_ctx();
+        let outcome = self
+            .with_conn(move |conn| {
+                crate::store::write_tx(conn, move |conn| run_command(conn, &ctx, key, f))
+            })
+            .await?;
+        match outcome {
+            Outcome::Fresh { status, body } => Ok(HttpResponse::build(status_code(status))
+                .content_type("application/json")
+                .body(body)),
+            Outcome::Replayed(stored) => Ok(HttpResponse::build(status_code(
+                u16::try_from(stored.status).unwrap_or(500),
+            ))
+            .content_type(stored.content_type)
+            .insert_header(("Idempotent-Replayed", "true"))
+            .body(stored.body)),
+            Outcome::StoredError(e) => Err(e),
+        }
+    }
+
     /// Whether the tenant exists (cached once seen).
     pub async fn tenant_exists(&self, tenant: TenantId) -> Result<bool, AppError> {
         if self
@@ -108,6 +145,110 @@ impl AppState {
             s.insert(tenant);
         }
         Ok(exists)
+    }
+}
+
+/// What a command answers on success.
+pub struct Reply {
+    /// 200 or 201.
+    pub status: u16,
+    /// The resource.
+    pub body: serde_json::Value,
+}
+
+impl Reply {
+    /// 201 with the created resource.
+    pub fn created(v: &impl Serialize) -> Self {
+        Self {
+            status: 201,
+            body: serde_json::to_value(v).unwrap_or_default(),
+        }
+    }
+
+    /// 200 with the resource.
+    pub fn ok(v: &impl Serialize) -> Self {
+        Self {
+            status: 200,
+            body: serde_json::to_value(v).unwrap_or_default(),
+        }
+    }
+}
+
+enum Outcome {
+    Fresh { status: u16, body: String },
+    Replayed(crate::store::idempotency::Stored),
+    StoredError(AppError),
+}
+
+fn status_code(s: u16) -> actix_web::http::StatusCode {
+    actix_web::http::StatusCode::from_u16(s)
+        .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+fn run_command<F>(
+    conn: &mut DbConnection,
+    ctx: &AuditCtx,
+    key: Option<IdempotencyKey>,
+    f: F,
+) -> Result<Outcome, AppError>
+where
+    F: FnOnce(&mut DbConnection, &AuditCtx) -> Result<Reply, AppError>,
+{
+    use crate::store::idempotency as stored;
+    let Some(key) = key else {
+        let reply = f(conn, ctx)?;
+        return Ok(Outcome::Fresh {
+            status: reply.status,
+            body: reply.body.to_string(),
+        });
+    };
+    let (tenant, sub) = (ctx.tenant, ctx.actor_sub.as_str());
+    stored::lock(conn, tenant, sub, &key)?;
+    if let Some(found) = stored::find(conn, tenant, sub, &key.key)? {
+        if found.fingerprint != key.fingerprint {
+            return Err(AppError::Unprocessable {
+                code: "idempotency_mismatch",
+                detail:
+                    "this Idempotency-Key was used for a different request (method, path or body)"
+                        .into(),
+                errors: Vec::new(),
+            });
+        }
+        return Ok(Outcome::Replayed(found));
+    }
+    // A savepoint: when the command fails with a business-rule error its effects
+    // are undone but the transaction lives on to keep the answer with the key.
+    match conn.transaction(|c| f(c, ctx)) {
+        Ok(reply) => {
+            let body = reply.body.to_string();
+            stored::insert(
+                conn,
+                tenant,
+                sub,
+                &key,
+                reply.status,
+                "application/json",
+                &body,
+            )?;
+            Ok(Outcome::Fresh {
+                status: reply.status,
+                body,
+            })
+        }
+        Err(e) if crate::idempotency::is_stored(&e) => {
+            let (status, body) = problem::render(&e);
+            stored::insert(
+                conn,
+                tenant,
+                sub,
+                &key,
+                status,
+                problem::PROBLEM_JSON,
+                &body,
+            )?;
+            Ok(Outcome::StoredError(e))
+        }
+        Err(e) => Err(e),
     }
 }
 

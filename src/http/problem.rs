@@ -25,6 +25,8 @@ struct Problem<'a> {
     errors: Option<&'a [FieldError]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     existing_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    broken_link: Option<&'a crate::audit::BrokenLink>,
 }
 
 fn title(status: u16) -> &'static str {
@@ -43,43 +45,57 @@ fn title(status: u16) -> &'static str {
     }
 }
 
+/// The status and problem+json body of an error (also what an idempotency
+/// record keeps).
+pub fn render(e: &AppError) -> (u16, String) {
+    let status = e.status();
+    let detail = match e {
+        // Internal details go to the log, never to the client.
+        AppError::Internal(msg) => {
+            tracing::error!(error = %msg, "internal error");
+            "an internal error occurred; it has been logged".to_owned()
+        }
+        AppError::Unavailable(msg) => {
+            tracing::warn!(error = %msg, "service unavailable");
+            msg.clone()
+        }
+        other => other.to_string(),
+    };
+    let errors = match e {
+        AppError::Validation(v) => Some(v.as_slice()),
+        AppError::Unprocessable { errors, .. } if !errors.is_empty() => Some(errors.as_slice()),
+        _ => None,
+    };
+    let existing_id = match e {
+        AppError::Conflict { existing_id, .. } => existing_id.as_deref(),
+        _ => None,
+    };
+    let body = Problem {
+        type_: format!("{PROBLEM_BASE}{}", e.code()),
+        title: title(status),
+        status,
+        detail,
+        code: e.code(),
+        errors,
+        existing_id,
+        broken_link: match e {
+            AppError::AuditBroken(b) => Some(b),
+            _ => None,
+        },
+    };
+    (
+        status,
+        serde_json::to_string(&body).unwrap_or_else(|_| "{}".to_owned()),
+    )
+}
+
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     fn error_response(&self) -> HttpResponse {
-        let status = self.status();
-        let detail = match self {
-            // Internal details go to the log, never to the client.
-            AppError::Internal(msg) => {
-                tracing::error!(error = %msg, "internal error");
-                "an internal error occurred; it has been logged".to_owned()
-            }
-            AppError::Unavailable(msg) => {
-                tracing::warn!(error = %msg, "service unavailable");
-                msg.clone()
-            }
-            other => other.to_string(),
-        };
-        let errors = match self {
-            AppError::Validation(e) => Some(e.as_slice()),
-            AppError::Unprocessable { errors, .. } if !errors.is_empty() => Some(errors.as_slice()),
-            _ => None,
-        };
-        let existing_id = match self {
-            AppError::Conflict { existing_id, .. } => existing_id.as_deref(),
-            _ => None,
-        };
-        let body = Problem {
-            type_: format!("{PROBLEM_BASE}{}", self.code()),
-            title: title(status),
-            status,
-            detail,
-            code: self.code(),
-            errors,
-            existing_id,
-        };
+        let (_, body) = render(self);
         let mut resp = HttpResponse::build(self.status_code());
         resp.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
         match self {
@@ -94,6 +110,6 @@ impl ResponseError for AppError {
             }
             _ => {}
         }
-        resp.body(serde_json::to_string(&body).unwrap_or_else(|_| "{}".to_owned()))
+        resp.body(body)
     }
 }

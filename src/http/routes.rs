@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 use actix_web::http::Method;
 use actix_web::web;
 
-use super::{customers, ops, staff, stores};
+use super::{audit, customers, ops, staff, stores};
 use crate::domain::roles::Permission;
 use crate::error::AppError;
 
@@ -112,6 +112,21 @@ pub static ENDPOINTS: LazyLock<Vec<Endpoint>> = LazyLock::new(|| {
             "/v1/customers/{id}",
             Requires(P::CustomersWrite),
             || web::patch().to(customers::update),
+        ),
+        ep(Method::GET, "/v1/audit", Requires(P::AuditRead), || {
+            web::get().to(audit::list)
+        }),
+        ep(
+            Method::GET,
+            "/v1/audit/verify",
+            Requires(P::AuditRead),
+            || web::get().to(audit::verify),
+        ),
+        ep(
+            Method::GET,
+            "/v1/audit/checkpoint",
+            Requires(P::AuditRead),
+            || web::get().to(audit::checkpoint),
         ),
     ]
 });

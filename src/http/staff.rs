@@ -6,7 +6,8 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use super::extract::page_request;
-use super::{AppState, Caller, JsonBody, ListResponse, QueryParams, timestamp};
+use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply, timestamp};
+use crate::audit::NewEvent;
 use crate::domain::Problems;
 use crate::domain::ids::{StaffId, StoreId};
 use crate::domain::staff::{NewStaff, Staff};
@@ -50,9 +51,10 @@ impl From<&Staff> for StaffView {
 pub async fn create(
     state: web::Data<AppState>,
     caller: Caller,
+    idem: Idem,
     body: JsonBody<CreateStaff>,
 ) -> Result<HttpResponse, AppError> {
-    let b = body.into_inner();
+    let (b, raw) = body.into_parts();
     let new = NewStaff::parse(
         &b.name,
         &b.store_ids,
@@ -63,11 +65,18 @@ pub async fn create(
     for store in &new.store_ids {
         caller.require_store(*store)?;
     }
-    let tenant = caller.tenant;
-    let staff = state
-        .write(move |conn| crate::store::staff::create(conn, tenant, new))
-        .await?;
-    Ok(HttpResponse::Created().json(StaffView::from(&staff)))
+    state
+        .command(&caller, idem.bind(&raw), move |conn, audit| {
+            let staff = crate::store::staff::create(conn, audit.tenant, new)?;
+            let view = StaffView::from(&staff);
+            crate::store::audit::append(
+                conn,
+                audit,
+                NewEvent::created("staff.created", "staff", staff.id, &view),
+            )?;
+            Ok(Reply::created(&view))
+        })
+        .await
 }
 
 /// `GET /v1/staff/{id}`.

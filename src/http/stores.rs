@@ -4,7 +4,8 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use super::extract::page_request;
-use super::{AppState, Caller, JsonBody, ListResponse, QueryParams, timestamp};
+use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply, timestamp};
+use crate::audit::NewEvent;
 use crate::domain::Problems;
 use crate::domain::ids::StoreId;
 use crate::domain::store::{NewStore, Store};
@@ -45,15 +46,23 @@ impl From<&Store> for StoreView {
 pub async fn create(
     state: web::Data<AppState>,
     caller: Caller,
+    idem: Idem,
     body: JsonBody<CreateStore>,
 ) -> Result<HttpResponse, AppError> {
-    let b = body.into_inner();
+    let (b, raw) = body.into_parts();
     let new = NewStore::parse(&b.name, &b.code, &b.currency).map_err(AppError::Validation)?;
-    let tenant = caller.tenant;
-    let store = state
-        .write(move |conn| crate::store::stores::create(conn, tenant, new))
-        .await?;
-    Ok(HttpResponse::Created().json(StoreView::from(&store)))
+    state
+        .command(&caller, idem.bind(&raw), move |conn, audit| {
+            let store = crate::store::stores::create(conn, audit.tenant, new)?;
+            let view = StoreView::from(&store);
+            crate::store::audit::append(
+                conn,
+                audit,
+                NewEvent::created("store.created", "store", store.id, &view),
+            )?;
+            Ok(Reply::created(&view))
+        })
+        .await
 }
 
 /// `GET /v1/stores/{id}`.

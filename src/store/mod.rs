@@ -2,8 +2,10 @@
 //! queries as plain functions over a connection. Every query of a tenant table
 //! filters by the caller's tenant; functions take the `TenantId` first.
 
+pub mod audit;
 pub mod connection;
 pub mod customers;
+pub mod idempotency;
 pub mod keys;
 pub mod schema;
 pub mod sql_types;

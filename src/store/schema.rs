@@ -75,6 +75,59 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql_types::Uuid;
+
+    audit_events (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        chain -> Text,
+        seq -> BigInt,
+        prev_hash -> Text,
+        hash -> Text,
+        occurred_at -> Timestamp,
+        actor_sub -> Text,
+        actor_role -> Text,
+        actor_stores -> Nullable<Text>,
+        action -> Text,
+        entity_type -> Text,
+        entity_id -> Text,
+        reason -> Nullable<Text>,
+        request_id -> Text,
+        before_state -> Nullable<Text>,
+        after_state -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql_types::Uuid;
+
+    audit_chains (tenant_id, chain) {
+        tenant_id -> Uuid,
+        chain -> Text,
+        length -> BigInt,
+        head_hash -> Text,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql_types::Uuid;
+
+    idempotency_keys (tenant_id, subject, key) {
+        tenant_id -> Uuid,
+        subject -> Text,
+        key -> Text,
+        fingerprint -> Text,
+        status -> Integer,
+        content_type -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     service_keys,
@@ -82,6 +135,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     staff,
     staff_stores,
     customers,
+    audit_events,
+    audit_chains,
+    idempotency_keys,
 );
 
 /// Every table, for tools that must see all of them (row counts in tests, checks).
@@ -92,4 +148,7 @@ pub const ALL_TABLES: &[&str] = &[
     "staff",
     "staff_stores",
     "customers",
+    "audit_events",
+    "audit_chains",
+    "idempotency_keys",
 ];

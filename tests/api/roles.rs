@@ -25,6 +25,9 @@ const MATRIX: &[(&str, &str, [bool; 6])] = &[
     ("GET", "/v1/customers", [Y, Y, Y, Y, Y, Y]),
     ("GET", "/v1/customers/{id}", [Y, Y, Y, Y, Y, Y]),
     ("PATCH", "/v1/customers/{id}", [Y, Y, Y, N, N, Y]),
+    ("GET", "/v1/audit", [N, N, N, Y, Y, Y]),
+    ("GET", "/v1/audit/verify", [N, N, N, Y, Y, Y]),
+    ("GET", "/v1/audit/checkpoint", [N, N, N, Y, Y, Y]),
 ];
 
 const ROLES: [Role; 6] = [

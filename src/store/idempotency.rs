@@ -1,0 +1,117 @@
+//! Stored idempotency records.
+
+use chrono::NaiveDateTime;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::schema::idempotency_keys;
+use crate::domain::ids::TenantId;
+use crate::error::AppError;
+use crate::idempotency::IdempotencyKey;
+
+/// A stored response.
+#[derive(Clone, Debug, Queryable)]
+pub struct Stored {
+    /// Fingerprint of the request that ran.
+    pub fingerprint: String,
+    /// Its status.
+    pub status: i32,
+    /// Its content type.
+    pub content_type: String,
+    /// Its body.
+    pub body: String,
+}
+
+/// Takes the key's lock for this transaction. On PostgreSQL a second request
+/// with the same key while the first runs → 409 `idempotency_in_flight` (instead
+/// of waiting on, then failing against, the first one's insert). SQLite runs one
+/// writer at a time, so there is nothing to take.
+pub fn lock(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    sub: &str,
+    key: &IdempotencyKey,
+) -> Result<(), AppError> {
+    if let DbConnection::Pg(c) = conn {
+        #[derive(QueryableByName)]
+        struct Got {
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            ok: bool,
+        }
+        let got: Got = diesel::sql_query("SELECT pg_try_advisory_xact_lock($1) AS ok")
+            .bind::<diesel::sql_types::BigInt, _>(key.lock_id(&tenant.to_string(), sub))
+            .get_result(c)?;
+        if !got.ok {
+            return Err(AppError::Conflict {
+                code: "idempotency_in_flight",
+                detail:
+                    "a request with this Idempotency-Key is still being processed; retry shortly"
+                        .into(),
+                existing_id: None,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The stored response for the key, if any.
+pub fn find(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    sub: &str,
+    key: &str,
+) -> Result<Option<Stored>, AppError> {
+    Ok(idempotency_keys::table
+        .filter(
+            idempotency_keys::tenant_id
+                .eq(tenant)
+                .and(idempotency_keys::subject.eq(sub))
+                .and(idempotency_keys::key.eq(key)),
+        )
+        .select((
+            idempotency_keys::fingerprint,
+            idempotency_keys::status,
+            idempotency_keys::content_type,
+            idempotency_keys::body,
+        ))
+        .first(conn)
+        .optional()?)
+}
+
+/// Stores the response of a request that ran.
+pub fn insert(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    sub: &str,
+    key: &IdempotencyKey,
+    status: u16,
+    content_type: &str,
+    body: &str,
+) -> Result<(), AppError> {
+    diesel::insert_into(idempotency_keys::table)
+        .values((
+            idempotency_keys::tenant_id.eq(tenant),
+            idempotency_keys::subject.eq(sub),
+            idempotency_keys::key.eq(&key.key),
+            idempotency_keys::fingerprint.eq(&key.fingerprint),
+            idempotency_keys::status.eq(i32::from(status)),
+            idempotency_keys::content_type.eq(content_type),
+            idempotency_keys::body.eq(body),
+            idempotency_keys::created_at.eq(crate::domain::now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Deletes records created before `cutoff`; returns how many.
+pub fn purge(conn: &mut DbConnection, cutoff: NaiveDateTime) -> Result<usize, AppError> {
+    if let DbConnection::Sqlite(c) = conn {
+        // Keep the purge from holding the write lock for long on a big table.
+        c.batch_execute("PRAGMA busy_timeout = 30000")?;
+    }
+    Ok(
+        diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(cutoff)))
+            .execute(conn)?,
+    )
+}
