@@ -44,6 +44,25 @@ pub fn open(settings: &Settings, migrate: bool) -> Result<Pool, String> {
     Ok(pool)
 }
 
+/// One connection, migrated (for the operator commands). A pool is not used
+/// there on purpose: its background threads may still be opening connections
+/// when a short-lived command exits, and libpq does not survive that.
+pub fn connect_one(settings: &Settings, migrate: bool) -> Result<DbConnection, String> {
+    if let DatabaseUrl::Sqlite(path) = &settings.database_url {
+        store::connection::restrict_sqlite_file(path)?;
+    }
+    let mut conn = settings
+        .database_url
+        .connect()
+        .map_err(|e| format!("cannot connect to the database: {e}"))?;
+    if migrate {
+        store::run_migrations(&mut conn)?;
+    } else if store::has_pending_migrations(&mut conn)? {
+        return Err("the database has pending migrations: run `goodwill migrate` first".into());
+    }
+    Ok(conn)
+}
+
 /// The HS256 secret kept in the database, if one was generated.
 pub fn stored_secret(conn: &mut DbConnection) -> Result<Option<String>, String> {
     keys::get(conn, keys::JWT_SECRET).map_err(|e| format!("cannot read the signing secret: {e}"))

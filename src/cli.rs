@@ -159,14 +159,12 @@ pub fn run() -> Result<(), String> {
     match command {
         Command::Serve(args) => serve(settings_for_serve(&mut settings, &args), !args.no_migrate),
         Command::Migrate => {
-            let pool = bootstrap::open(&settings, true)?;
-            drop(pool);
+            bootstrap::connect_one(&settings, true)?;
             eprintln!("goodwill: migrations applied");
             Ok(())
         }
         Command::Tenant { command } => {
-            let pool = bootstrap::open(&settings, true)?;
-            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            let mut conn = bootstrap::connect_one(&settings, true)?;
             match command {
                 TenantCommand::Create { name } => {
                     let name = crate::domain::text::required_line("name", &name, 200)
@@ -196,8 +194,7 @@ pub fn run() -> Result<(), String> {
             command: IdempotencyCommand::Purge { older_than },
         } => {
             let secs = crate::idempotency::parse_retention(&older_than)?;
-            let pool = bootstrap::open(&settings, true)?;
-            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            let mut conn = bootstrap::connect_one(&settings, true)?;
             let cutoff = crate::domain::now()
                 - chrono::TimeDelta::seconds(i64::try_from(secs).map_err(|e| e.to_string())?);
             let n = store::write_tx(&mut conn, |c| crate::store::idempotency::purge(c, cutoff))
@@ -218,8 +215,7 @@ fn parse_tenant(t: Option<&str>) -> Result<Option<TenantId>, String> {
 }
 
 fn audit(settings: &Settings, command: AuditCommand) -> Result<(), String> {
-    let pool = bootstrap::open(settings, true)?;
-    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let mut conn = bootstrap::connect_one(settings, true)?;
     match command {
         AuditCommand::Verify { tenant, checkpoint } => {
             let tenant = parse_tenant(tenant.as_deref())?;
@@ -351,8 +347,7 @@ fn token(settings: &Settings, args: &TokenArgs) -> Result<String, String> {
                 .collect::<Result<Vec<_>, _>>()?,
         )
     };
-    let pool = bootstrap::open(settings, true)?;
-    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let mut conn = bootstrap::connect_one(settings, true)?;
     if !tenants::exists(&mut conn, tenant).map_err(|e| e.to_string())? {
         return Err(format!("no tenant {tenant}"));
     }

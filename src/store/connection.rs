@@ -126,7 +126,7 @@ pub fn build_pool(url: &DatabaseUrl, max_size: u32) -> Result<Pool, String> {
 
 /// The SQLite file holds the service's signing secret, so it is created private to
 /// its owner (mode 0600) before SQLite opens it.
-fn restrict_sqlite_file(path: &str) -> Result<(), String> {
+pub fn restrict_sqlite_file(path: &str) -> Result<(), String> {
     if path == ":memory:" || path.starts_with("file:") {
         return Ok(());
     }

@@ -508,3 +508,57 @@ impl TestApp {
             .map(|v| v.to_str().unwrap().to_owned())
     }
 }
+
+impl TestApp {
+    /// Sends to any instance (`address`), with an optional Idempotency-Key.
+    pub async fn send_to(
+        &self,
+        address: &str,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        idempotency_key: Option<&str>,
+        body: Option<(&str, Vec<u8>)>,
+    ) -> Resp {
+        let mut req = self.client.request(method, format!("{address}{path}"));
+        if let Some(t) = token {
+            req = req.insert_header(("Authorization", format!("Bearer {t}")));
+        }
+        if let Some(k) = idempotency_key {
+            req = req.insert_header(("Idempotency-Key", k));
+        }
+        let mut resp = match body {
+            Some((ct, bytes)) => {
+                if !ct.is_empty() {
+                    req = req.insert_header(("Content-Type", ct));
+                }
+                req.send_body(bytes).await
+            }
+            None => req.send().await,
+        }
+        .unwrap_or_else(|e| panic!("request {path} failed: {e}"));
+        let body = resp.body().limit(16 * 1024 * 1024).await.unwrap().to_vec();
+        Resp {
+            status: resp.status().as_u16(),
+            headers: resp.headers().clone(),
+            body,
+        }
+    }
+
+    /// A second instance of the service over the same database; its address.
+    pub async fn second_instance(&self) -> String {
+        let mut settings = Settings::new(
+            DatabaseUrl::parse(&self.database_url).unwrap(),
+            self.jwt.clone(),
+        );
+        settings.bind = "127.0.0.1:0".into();
+        settings.workers = 1;
+        settings.pool_size = 6;
+        let pool = goodwill::bootstrap::open(&settings, true).unwrap();
+        let (verifier, _) = goodwill::bootstrap::keys_and_first_run(&settings, &pool).unwrap();
+        let app = Application::build(&settings, pool, verifier).unwrap();
+        let address = format!("http://127.0.0.1:{}", app.port());
+        actix_web::rt::spawn(app.into_server());
+        address
+    }
+}

@@ -5,10 +5,12 @@
 
 mod helpers;
 
+mod audit;
 mod auth;
 mod bad_input;
 mod cli;
 mod customers;
+mod idempotency;
 mod roles;
 mod staff;
 mod stores;

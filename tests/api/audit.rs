@@ -1,0 +1,405 @@
+//! The audit trail: one event per command with before/after; every kind of
+//! tampering detected and named; the database refuses UPDATE and DELETE.
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, RunQueryDsl};
+use goodwill::audit::Checkpoint;
+use goodwill::domain::roles::Role;
+use goodwill::store::{self, DbConnection};
+use serde_json::{Value, json};
+
+use crate::both;
+use crate::helpers::{Backend, TestApp};
+
+async fn events_of(app: &TestApp, entity_id: &str) -> Vec<Value> {
+    let r = app
+        .get(
+            &format!("/v1/audit?entity_id={entity_id}"),
+            &app.token(Role::Auditor),
+        )
+        .await;
+    r.expect(200)["data"].as_array().unwrap().clone()
+}
+
+async fn each_command_writes_one_event(app: TestApp) {
+    let admin = app.token_for(app.tenant, "boss", Role::Admin, None);
+    let store = app
+        .post(
+            "/v1/stores",
+            &admin,
+            &json!({"name": "Main", "code": "M", "currency": "USD"}),
+        )
+        .await
+        .expect(201);
+    let sid = store["id"].as_str().unwrap();
+    let ev = events_of(&app, sid).await;
+    assert_eq!(ev.len(), 1);
+    assert_eq!(ev[0]["action"], "store.created");
+    assert_eq!(ev[0]["entity_type"], "store");
+    assert_eq!(ev[0]["chain"], format!("store:{sid}"));
+    assert_eq!(ev[0]["position"], 1);
+    assert!(ev[0]["before"].is_null());
+    assert_eq!(ev[0]["after"], store);
+    assert_eq!(
+        ev[0]["actor"],
+        json!({"sub": "boss", "role": "admin", "stores": null})
+    );
+
+    let staff = app
+        .post(
+            "/v1/staff",
+            &admin,
+            &json!({"name": "Kim", "store_ids": [sid]}),
+        )
+        .await
+        .expect(201);
+    let ev = events_of(&app, staff["id"].as_str().unwrap()).await;
+    assert_eq!(
+        (ev.len(), ev[0]["action"].as_str()),
+        (1, Some("staff.created"))
+    );
+    assert_eq!(ev[0]["after"], staff);
+
+    let clerk = app.token_for(
+        app.tenant,
+        "till-3",
+        Role::Clerk,
+        Some(vec![sid.parse().unwrap()]),
+    );
+    let c = app
+        .send(
+            actix_web::http::Method::POST,
+            "/v1/customers",
+            Some(&clerk),
+            Some((
+                "application/json",
+                json!({"external_ref": "A1", "name": "Ann"})
+                    .to_string()
+                    .into_bytes(),
+            )),
+        )
+        .await;
+    let customer = c.expect(201);
+    let cid = customer["id"].as_str().unwrap();
+    let path = format!("/v1/customers/{cid}");
+    let updated = app
+        .patch(&path, &clerk, &json!({"phone": "+44 20 7946 0000"}))
+        .await
+        .expect(200);
+    // A patch that changes nothing and a refused one record nothing.
+    app.patch(&path, &clerk, &json!({"phone": "+44 20 7946 0000"}))
+        .await
+        .expect(200);
+    app.patch(&path, &clerk, &json!({"email": "bad"}))
+        .await
+        .names_field("email");
+
+    let ev = events_of(&app, cid).await;
+    assert_eq!(ev.len(), 2, "{ev:#?}");
+    assert_eq!(ev[0]["action"], "customer.created");
+    assert_eq!(ev[1]["action"], "customer.updated");
+    assert_eq!(ev[1]["position"], 2);
+    assert_eq!(ev[1]["before"], customer);
+    assert_eq!(ev[1]["after"], updated);
+    assert_eq!(ev[1]["prev_hash"], ev[0]["hash"]);
+    assert_eq!(ev[1]["actor"]["stores"], json!([sid]));
+    assert_eq!(ev[1]["actor"]["sub"], "till-3");
+
+    // Filters.
+    let auditor = app.token(Role::Auditor);
+    let by_action = app
+        .get("/v1/audit?action=customer.updated", &auditor)
+        .await
+        .expect(200);
+    assert_eq!(by_action["data"].as_array().unwrap().len(), 1);
+    let by_actor = app.get("/v1/audit?actor=boss", &auditor).await.expect(200);
+    assert_eq!(by_actor["data"].as_array().unwrap().len(), 2);
+    let by_type = app
+        .get("/v1/audit?entity_type=customer&limit=1", &auditor)
+        .await
+        .expect(200);
+    assert_eq!(by_type["has_more"], true);
+    let future = app
+        .get("/v1/audit?from=2999-01-01T00:00:00Z", &auditor)
+        .await
+        .expect(200);
+    assert!(future["data"].as_array().unwrap().is_empty());
+    app.get("/v1/audit?from=yesterday", &auditor)
+        .await
+        .names_field("from");
+
+    let ok = app.get("/v1/audit/verify", &auditor).await.expect(200);
+    assert_eq!(ok, json!({"intact": true, "chains": 3, "events": 4}));
+    // Another tenant's trail is separate.
+    let other = app.token_for(app.other_tenant, "x", Role::Auditor, None);
+    assert_eq!(
+        app.get("/v1/audit", &other).await.expect(200)["data"],
+        json!([])
+    );
+}
+both!(each_command_writes_one_event);
+
+/// Runs `tamper` on a connection inside a transaction that is rolled back, with
+/// the database's refusal switched off for the duration, and returns what
+/// verification says meanwhile.
+fn tampered(
+    app: &TestApp,
+    tamper: &str,
+    checkpoint: Option<&Checkpoint>,
+) -> Option<goodwill::audit::BrokenLink> {
+    let mut conn = app.pool.get().unwrap();
+    let conn: &mut DbConnection = &mut conn;
+    let mut found = None;
+    let _ = conn.transaction::<(), diesel::result::Error, _>(|c| {
+        match c {
+            DbConnection::Pg(pg) => {
+                pg.batch_execute("SET LOCAL session_replication_role = replica")?
+            }
+            DbConnection::Sqlite(s) => s.batch_execute(
+                "DROP TRIGGER audit_events_no_update; DROP TRIGGER audit_events_no_delete;",
+            )?,
+        }
+        c.batch_execute(tamper)?;
+        let report = store::audit::verify(c, Some(app.tenant)).unwrap();
+        found = match (report.broken, checkpoint) {
+            (Some(b), _) => Some(b),
+            (None, Some(cp)) => store::audit::verify_checkpoint(c, cp).unwrap(),
+            (None, None) => None,
+        };
+        Err(diesel::result::Error::RollbackTransaction)
+    });
+    found
+}
+
+async fn tampering_is_detected_and_named(app: TestApp) {
+    let clerk = app.token(Role::Clerk);
+    let c = app.customer("T-1").await;
+    let cid = c["id"].as_str().unwrap().to_owned();
+    for i in 0..3 {
+        app.patch(
+            &format!("/v1/customers/{cid}"),
+            &clerk,
+            &json!({"name": format!("Name {i}")}),
+        )
+        .await
+        .expect(200);
+    }
+    let other = app.customer("T-2").await;
+    let ev = events_of(&app, &cid).await;
+    assert_eq!(ev.len(), 4);
+    let chain = format!("customer:{cid}");
+    let id2 = ev[1]["id"].as_str().unwrap().to_owned();
+    assert!(
+        tampered(&app, "SELECT 1", None).is_none(),
+        "intact before tampering"
+    );
+
+    // Each column of an event changed in turn.
+    let edits = [
+        ("tenant_id", format!("'{}'", app.other_tenant)),
+        ("id", format!("'{}'", uuid::Uuid::now_v7())),
+        (
+            "chain",
+            format!("'customer:{}'", other["id"].as_str().unwrap()),
+        ),
+        ("seq", "77".to_owned()),
+        ("prev_hash", format!("'{}'", "1".repeat(64))),
+        ("hash", format!("'{}'", "2".repeat(64))),
+        ("occurred_at", "'2001-02-03 04:05:06'".to_owned()),
+        ("actor_sub", "'mallory'".to_owned()),
+        ("actor_role", "'admin'".to_owned()),
+        ("actor_stores", "'[]'".to_owned()),
+        ("action", "'customer.deleted'".to_owned()),
+        ("entity_type", "'store'".to_owned()),
+        ("entity_id", format!("'{}'", uuid::Uuid::now_v7())),
+        ("reason", "'because'".to_owned()),
+        ("request_id", "'forged'".to_owned()),
+        ("before_state", "'{\"name\":\"x\"}'".to_owned()),
+        ("after_state", "NULL".to_owned()),
+    ];
+    for (column, value) in &edits {
+        let b = tampered(
+            &app,
+            &format!("UPDATE audit_events SET {column} = {value} WHERE id = '{id2}'"),
+            None,
+        )
+        .unwrap_or_else(|| panic!("changing {column} went unnoticed"));
+        assert_eq!(b.tenant_id, app.tenant, "{column}");
+        if *column != "chain" {
+            assert_eq!(b.chain, chain, "{column}: {b}");
+        }
+        assert_eq!(b.position, 2, "{column}: {b}");
+        if !["tenant_id", "id", "chain", "seq"].contains(column) {
+            assert_eq!(
+                b.event_id.map(|e| e.to_string()).as_deref(),
+                Some(id2.as_str()),
+                "{column}: {b}"
+            );
+        }
+    }
+
+    // An event deleted.
+    let b = tampered(
+        &app,
+        &format!("DELETE FROM audit_events WHERE id = '{id2}'"),
+        None,
+    )
+    .unwrap();
+    assert_eq!((b.chain.as_str(), b.position), (chain.as_str(), 2), "{b}");
+    // Two events swapped.
+    let id3 = ev[2]["id"].as_str().unwrap();
+    let b = tampered(
+        &app,
+        &format!(
+            "UPDATE audit_events SET seq = 100 WHERE id = '{id2}';
+             UPDATE audit_events SET seq = 2 WHERE id = '{id3}';
+             UPDATE audit_events SET seq = 3 WHERE id = '{id2}';"
+        ),
+        None,
+    )
+    .unwrap();
+    assert_eq!((b.chain.as_str(), b.position), (chain.as_str(), 2), "{b}");
+    // The newest event deleted: the recorded head notices...
+    let id4 = ev[3]["id"].as_str().unwrap();
+    let b = tampered(
+        &app,
+        &format!("DELETE FROM audit_events WHERE id = '{id4}'"),
+        None,
+    )
+    .unwrap();
+    assert_eq!((b.chain.as_str(), b.position), (chain.as_str(), 4), "{b}");
+    // ...and when the head is rewound too, only a kept checkpoint notices.
+    let cp: Checkpoint = serde_json::from_value(
+        app.get("/v1/audit/checkpoint", &app.token(Role::Auditor))
+            .await
+            .expect(200),
+    )
+    .unwrap();
+    assert!(cp.is_self_consistent());
+    assert_eq!(cp.events, 5);
+    let h3 = ev[2]["hash"].as_str().unwrap();
+    let rewind = format!(
+        "DELETE FROM audit_events WHERE id = '{id4}';
+         UPDATE audit_chains SET length = 3, head_hash = '{h3}' WHERE chain = '{chain}';"
+    );
+    assert!(
+        tampered(&app, &rewind, None).is_none(),
+        "without a checkpoint this is invisible"
+    );
+    let b = tampered(&app, &rewind, Some(&cp)).unwrap();
+    assert_eq!((b.chain.as_str(), b.position), (chain.as_str(), 4), "{b}");
+
+    // Nothing above was kept: the trail still verifies.
+    app.get("/v1/audit/verify", &app.token(Role::Finance))
+        .await
+        .expect(200);
+}
+both!(tampering_is_detected_and_named);
+
+async fn the_database_refuses_update_and_delete(app: TestApp) {
+    let c = app.customer("R-1").await;
+    let id = events_of(&app, c["id"].as_str().unwrap()).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut conn = app.pool.get().unwrap();
+    for sql in [
+        format!("UPDATE audit_events SET actor_sub = 'mallory' WHERE id = '{id}'"),
+        format!("DELETE FROM audit_events WHERE id = '{id}'"),
+    ] {
+        let err = diesel::sql_query(&sql).execute(&mut *conn).unwrap_err();
+        assert!(err.to_string().contains("not allowed"), "{sql}: {err}");
+    }
+    if app.backend == Backend::Postgres {
+        let err = conn
+            .batch_execute("TRUNCATE audit_events CASCADE")
+            .unwrap_err();
+        assert!(err.to_string().contains("not allowed"), "{err}");
+    }
+    drop(conn);
+    app.get("/v1/audit/verify", &app.token(Role::Admin))
+        .await
+        .expect(200);
+}
+both!(the_database_refuses_update_and_delete);
+
+async fn verify_names_the_break_over_http_and_cli(app: TestApp) {
+    let c = app.customer("V-1").await;
+    let cid = c["id"].as_str().unwrap().to_owned();
+    app.patch(
+        &format!("/v1/customers/{cid}"),
+        &app.token(Role::Clerk),
+        &json!({"name": "V"}),
+    )
+    .await
+    .expect(200);
+    let ev = events_of(&app, &cid).await;
+    let id1 = ev[0]["id"].as_str().unwrap().to_owned();
+    let bin = env!("CARGO_BIN_EXE_goodwill");
+    let run = |args: &[&str]| {
+        std::process::Command::new(bin)
+            .env_remove("GOODWILL_JWT_SECRET")
+            .env("GOODWILL_LOG", "warn")
+            .args(["--database-url", &app.database_url])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["audit", "checkpoint"]);
+    assert!(
+        out.status.success(),
+        "{:?} {} {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let dir = std::env::temp_dir().join(format!("gw-cp-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cp_file = dir.join("checkpoint.json");
+    std::fs::write(&cp_file, &out.stdout).unwrap();
+    let cp_path = cp_file.to_str().unwrap();
+    assert!(run(&["audit", "verify"]).status.success());
+    let out = run(&["audit", "verify", "--checkpoint", cp_path]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Tamper for real (committed), with the refusal switched off.
+    {
+        let mut conn = app.pool.get().unwrap();
+        let sql = format!("UPDATE audit_events SET reason = 'edited' WHERE id = '{id1}'");
+        match &mut *conn {
+            DbConnection::Pg(pg) => pg
+                .batch_execute(&format!(
+                    "BEGIN; SET LOCAL session_replication_role = replica; {sql}; COMMIT;"
+                ))
+                .unwrap(),
+            DbConnection::Sqlite(s) => s
+                .batch_execute(&format!("DROP TRIGGER audit_events_no_update; {sql};"))
+                .unwrap(),
+        }
+    }
+    let r = app.get("/v1/audit/verify", &app.token(Role::Auditor)).await;
+    let p = r.problem(409, "audit_chain_broken");
+    assert_eq!(p["broken_link"]["chain"], format!("customer:{cid}"));
+    assert_eq!(p["broken_link"]["position"], 1);
+    assert_eq!(p["broken_link"]["event_id"], id1);
+    app.get("/v1/audit/checkpoint", &app.token(Role::Auditor))
+        .await
+        .problem(409, "audit_chain_broken");
+
+    let out = run(&["audit", "verify"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains(&format!("customer:{cid}"))
+            && err.contains("position 1")
+            && err.contains(&id1),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+both!(verify_names_the_break_over_http_and_cli);
