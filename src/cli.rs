@@ -105,6 +105,12 @@ pub struct ServeArgs {
     /// Largest number of database connections (default: 16 PostgreSQL, 8 SQLite).
     #[arg(long, env = "GOODWILL_POOL_SIZE")]
     pub pool_size: Option<u32>,
+    /// After SIGTERM, seconds /readyz answers 503 before the listener closes.
+    #[arg(long, env = "GOODWILL_DRAIN_SECONDS", default_value_t = 2)]
+    pub drain_seconds: u64,
+    /// Then, seconds in-flight requests get to finish.
+    #[arg(long, env = "GOODWILL_SHUTDOWN_TIMEOUT", default_value_t = 30)]
+    pub shutdown_timeout: u64,
 }
 
 /// `tenant` subcommands.
@@ -286,6 +292,8 @@ fn audit(settings: &Settings, command: AuditCommand) -> Result<(), String> {
 fn settings_for_serve<'a>(settings: &'a mut Settings, args: &ServeArgs) -> &'a Settings {
     settings.bind.clone_from(&args.bind);
     settings.workers = args.workers;
+    settings.drain_secs = args.drain_seconds;
+    settings.shutdown_timeout_secs = args.shutdown_timeout;
     if let Some(n) = args.pool_size {
         settings.pool_size = n.max(1);
     }
@@ -319,9 +327,11 @@ fn serve(settings: &Settings, migrate: bool) -> Result<(), String> {
             .rsplit_once(':')
             .map_or("127.0.0.1", |(h, _)| h);
         eprintln!("goodwill: listening on http://{host}:{}", app.port());
-        app.run_until_stopped()
+        app.run_until_stopped(std::time::Duration::from_secs(settings.drain_secs))
             .await
-            .map_err(|e| format!("server error: {e}"))
+            .map_err(|e| format!("server error: {e}"))?;
+        eprintln!("goodwill: stopped");
+        Ok(())
     })
 }
 
@@ -376,8 +386,16 @@ fn init_logging(serving: bool) {
     let filter = std::env::var("GOODWILL_LOG")
         .or_else(|_| std::env::var("RUST_LOG"))
         .unwrap_or_else(|_| default.to_owned());
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    // Human-readable by default; one JSON object per line for log shippers.
+    let _ = match std::env::var("GOODWILL_LOG_FORMAT").as_deref() {
+        Ok("json") => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
+        _ => builder.try_init(),
+    };
 }

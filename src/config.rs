@@ -108,6 +108,10 @@ pub struct Settings {
     pub pool_size: u32,
     /// HTTP worker threads (0 = one per core).
     pub workers: usize,
+    /// After SIGTERM: seconds readiness answers 503 before the listener closes.
+    pub drain_secs: u64,
+    /// After the listener closes: seconds in-flight requests get to finish.
+    pub shutdown_timeout_secs: u64,
 }
 
 impl Settings {
@@ -120,6 +124,8 @@ impl Settings {
             jwt,
             pool_size,
             workers: 0,
+            drain_secs: 2,
+            shutdown_timeout_secs: 30,
         }
     }
 }

@@ -7,6 +7,7 @@ use std::time::Instant;
 use actix_web::dev::{Server, Service};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{App, HttpMessage, HttpServer, web};
+use tracing::Instrument;
 
 use crate::auth::Verifier;
 use crate::config::Settings;
@@ -21,6 +22,7 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub struct Application {
     port: u16,
     server: Server,
+    state: web::Data<AppState>,
 }
 
 impl Application {
@@ -29,12 +31,21 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)?;
         let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState::new(pool, verifier));
-        let mut server = HttpServer::new(move || app(state.clone()));
+        let factory_state = state.clone();
+        // Signals are ours to handle (see `run_until_stopped`): readiness must
+        // turn 503 before the listener closes.
+        let mut server = HttpServer::new(move || app(factory_state.clone()))
+            .disable_signals()
+            .shutdown_timeout(settings.shutdown_timeout_secs);
         if settings.workers > 0 {
             server = server.workers(settings.workers);
         }
         let server = server.listen(listener)?.run();
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
     }
 
     /// The port actually bound.
@@ -42,14 +53,47 @@ impl Application {
         self.port
     }
 
-    /// Runs until the server stops (SIGINT/SIGTERM: graceful shutdown).
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+    /// Runs until SIGTERM or SIGINT, then shuts down gracefully: readiness turns
+    /// 503 at once, new connections are still served for `drain` (so a load
+    /// balancer sees the 503 and stops sending), then the listener closes and
+    /// in-flight requests get up to the shutdown timeout to finish.
+    pub async fn run_until_stopped(self, drain: std::time::Duration) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let state = self.state.clone();
+        actix_web::rt::spawn(async move {
+            wait_for_shutdown_signal().await;
+            state
+                .draining
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+            tracing::info!(
+                drain_secs = drain.as_secs_f64(),
+                "shutdown signal: draining"
+            );
+            actix_web::rt::time::sleep(drain).await;
+            handle.stop(true).await;
+        });
         self.server.await
     }
 
     /// The server, to spawn in tests.
     pub fn into_server(self) -> Server {
         self.server
+    }
+}
+
+async fn wait_for_shutdown_signal() {
+    use actix_web::rt::signal::unix::{SignalKind, signal};
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(mut term), Ok(mut int)) => {
+            futures_util::future::select(Box::pin(term.recv()), Box::pin(int.recv())).await;
+        }
+        _ => {
+            tracing::error!("cannot listen for shutdown signals; stop with SIGKILL");
+            futures_util::future::pending::<()>().await;
+        }
     }
 }
 
@@ -85,25 +129,39 @@ pub fn app(
             let method = req.method().clone();
             let path = req.path().to_owned();
             let started = Instant::now();
-            let fut = srv.call(req);
+            // Every log line of this request, here and on the blocking pool,
+            // carries its id.
+            let span = tracing::info_span!("request", request_id = %rid.0);
+            let fut = {
+                let _entered = span.enter();
+                srv.call(req)
+            };
             async move {
                 let mut res = fut.await?;
                 if let Ok(v) = HeaderValue::from_str(&rid.0) {
                     res.headers_mut().insert(REQUEST_ID, v);
                 }
                 let status = res.status().as_u16();
+                let route = res
+                    .request()
+                    .match_pattern()
+                    .unwrap_or_else(|| "unmatched".to_owned());
+                let elapsed = started.elapsed();
                 if let Some(state) = state {
-                    state.metrics.count(status);
+                    state
+                        .metrics
+                        .observe(&route, method.as_str(), status, elapsed.as_secs_f64());
                 }
                 tracing::info!(
-                    request_id = %rid.0,
                     %method,
                     %path,
+                    %route,
                     status,
-                    micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+                    micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
                     "request"
                 );
                 Ok(res)
             }
+            .instrument(span)
         })
 }

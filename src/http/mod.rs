@@ -18,7 +18,6 @@ pub mod stores;
 
 use std::collections::HashSet;
 use std::sync::RwLock;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use actix_web::{HttpResponse, web};
 use chrono::NaiveDateTime;
@@ -46,6 +45,8 @@ pub struct AppState {
     known_tenants: RwLock<HashSet<TenantId>>,
     /// Request counters for `/metrics`.
     pub metrics: Metrics,
+    /// Set on SIGTERM: `/readyz` answers 503 while in-flight requests finish.
+    pub draining: std::sync::atomic::AtomicBool,
 }
 
 impl AppState {
@@ -56,6 +57,7 @@ impl AppState {
             verifier,
             known_tenants: RwLock::new(HashSet::new()),
             metrics: Metrics::default(),
+            draining: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -67,7 +69,10 @@ impl AppState {
         F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
     {
         let pool = self.pool.clone();
+        // Logs written on the blocking thread carry the request's span (its id).
+        let span = tracing::Span::current();
         web::block(move || {
+            let _entered = span.enter();
             let mut conn = pool.get()?;
             f(&mut conn)
         })
@@ -252,18 +257,60 @@ where
     }
 }
 
-/// Counters exposed at `/metrics` in Prometheus' text format.
-#[derive(Default)]
-pub struct Metrics {
-    /// Responses by status class: 1xx..5xx at indexes 0..4.
-    pub responses: [AtomicU64; 5],
+/// Upper bounds (seconds) of the latency histogram's buckets.
+pub const LATENCY_BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+];
+
+/// Latency of one route and method.
+#[derive(Default, Clone)]
+pub struct Latency {
+    /// Cumulative counts per bucket of [`LATENCY_BUCKETS`].
+    pub buckets: [u64; 12],
+    /// Observations.
+    pub count: u64,
+    /// Sum of seconds.
+    pub sum: f64,
 }
 
+/// What `/metrics` exposes: requests by route template, method and status, and
+/// latency by route template and method.
+#[derive(Default)]
+pub struct Metrics {
+    requests: std::sync::Mutex<RequestCounts>,
+    latency: std::sync::Mutex<LatencyByRoute>,
+}
+
+/// Requests by (route template, method, status).
+pub type RequestCounts = std::collections::BTreeMap<(String, String, u16), u64>;
+/// Latency by (route template, method).
+pub type LatencyByRoute = std::collections::BTreeMap<(String, String), Latency>;
+
 impl Metrics {
-    /// Counts one response.
-    pub fn count(&self, status: u16) {
-        let class = usize::from(status / 100).clamp(1, 5) - 1;
-        self.responses[class].fetch_add(1, Ordering::Relaxed);
+    /// Records one response.
+    pub fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
+        if let Ok(mut m) = self.requests.lock() {
+            *m.entry((route.to_owned(), method.to_owned(), status))
+                .or_default() += 1;
+        }
+        if let Ok(mut m) = self.latency.lock() {
+            let l = m.entry((route.to_owned(), method.to_owned())).or_default();
+            for (i, bound) in LATENCY_BUCKETS.iter().enumerate() {
+                if seconds <= *bound {
+                    l.buckets[i] += 1;
+                }
+            }
+            l.count += 1;
+            l.sum += seconds;
+        }
+    }
+
+    /// Copies of the counters (requests, latency).
+    pub fn snapshot(&self) -> (RequestCounts, LatencyByRoute) {
+        (
+            self.requests.lock().map(|m| m.clone()).unwrap_or_default(),
+            self.latency.lock().map(|m| m.clone()).unwrap_or_default(),
+        )
     }
 }
 

@@ -13,47 +13,108 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }
 
-/// `GET /readyz`: the database answers; 503 otherwise.
+/// `GET /readyz`: 200 when the database answers and no migration is pending;
+/// 503 with the reason otherwise, and while the instance drains after SIGTERM.
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let backend = state
-        .with_conn(|conn| {
-            conn.batch_execute("SELECT 1")?;
-            Ok(match conn {
-                crate::store::DbConnection::Pg(_) => "postgres",
-                crate::store::DbConnection::Sqlite(_) => "sqlite",
-            })
+    if state.draining.load(Ordering::SeqCst) {
+        return Err(AppError::Unavailable(
+            "draining: this instance is shutting down".into(),
+        ));
+    }
+    let pool = state.pool.clone();
+    let backend = web::block(move || -> Result<&'static str, AppError> {
+        let mut conn = pool
+            .get_timeout(std::time::Duration::from_secs(2))
+            .map_err(|e| AppError::Unavailable(format!("the database is not reachable: {e}")))?;
+        conn.batch_execute("SELECT 1")
+            .map_err(|e| AppError::Unavailable(format!("the database does not answer: {e}")))?;
+        if crate::store::has_pending_migrations(&mut conn).map_err(AppError::Unavailable)? {
+            return Err(AppError::Unavailable(
+                "migrations are pending: run `goodwill migrate`".into(),
+            ));
+        }
+        Ok(match &*conn {
+            crate::store::DbConnection::Pg(_) => "postgres",
+            crate::store::DbConnection::Sqlite(_) => "sqlite",
         })
-        .await
-        .map_err(|e| AppError::Unavailable(format!("the database is not reachable: {e}")))?;
+    })
+    .await
+    .map_err(|e| AppError::Unavailable(format!("the worker pool refused the job: {e}")))??;
     Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ready", "database": backend})))
+}
+
+fn label(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 /// `GET /metrics`: Prometheus text format.
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    use std::fmt::Write;
     let pool = state.pool.state();
+    let (requests, latency) = state.metrics.snapshot();
     let mut out = String::new();
-    out.push_str("# HELP goodwill_http_responses_total HTTP responses by status class.\n");
-    out.push_str("# TYPE goodwill_http_responses_total counter\n");
-    for (i, c) in state.metrics.responses.iter().enumerate() {
-        out.push_str(&format!(
-            "goodwill_http_responses_total{{class=\"{}xx\"}} {}\n",
-            i + 1,
-            c.load(Ordering::Relaxed)
-        ));
+    out.push_str(
+        "# HELP goodwill_http_requests_total HTTP requests by route template, method and status.\n",
+    );
+    out.push_str("# TYPE goodwill_http_requests_total counter\n");
+    for ((route, method, status), n) in &requests {
+        let _ = writeln!(
+            out,
+            "goodwill_http_requests_total{{route=\"{}\",method=\"{}\",status=\"{status}\"}} {n}",
+            label(route),
+            label(method)
+        );
     }
-    out.push_str("# HELP goodwill_db_pool_connections Open database connections.\n");
+    out.push_str("# HELP goodwill_http_request_duration_seconds Request latency by route template and method.\n");
+    out.push_str("# TYPE goodwill_http_request_duration_seconds histogram\n");
+    for ((route, method), l) in &latency {
+        let (route, method) = (label(route), label(method));
+        for (bound, n) in crate::http::LATENCY_BUCKETS.iter().zip(l.buckets) {
+            let _ = writeln!(
+                out,
+                "goodwill_http_request_duration_seconds_bucket{{route=\"{route}\",method=\"{method}\",le=\"{bound}\"}} {n}"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "goodwill_http_request_duration_seconds_bucket{{route=\"{route}\",method=\"{method}\",le=\"+Inf\"}} {}",
+            l.count
+        );
+        let _ = writeln!(
+            out,
+            "goodwill_http_request_duration_seconds_sum{{route=\"{route}\",method=\"{method}\"}} {}",
+            l.sum
+        );
+        let _ = writeln!(
+            out,
+            "goodwill_http_request_duration_seconds_count{{route=\"{route}\",method=\"{method}\"}} {}",
+            l.count
+        );
+    }
+    let in_use = pool.connections.saturating_sub(pool.idle_connections);
+    out.push_str(
+        "# HELP goodwill_db_pool_connections Database connections in the pool, by state.\n",
+    );
     out.push_str("# TYPE goodwill_db_pool_connections gauge\n");
-    out.push_str(&format!(
-        "goodwill_db_pool_connections {}\n",
-        pool.connections
-    ));
-    out.push_str("# HELP goodwill_db_pool_idle_connections Idle database connections.\n");
-    out.push_str("# TYPE goodwill_db_pool_idle_connections gauge\n");
-    out.push_str(&format!(
-        "goodwill_db_pool_idle_connections {}\n",
+    let _ = writeln!(
+        out,
+        "goodwill_db_pool_connections{{state=\"in_use\"}} {in_use}"
+    );
+    let _ = writeln!(
+        out,
+        "goodwill_db_pool_connections{{state=\"idle\"}} {}",
         pool.idle_connections
-    ));
+    );
+    out.push_str("# HELP goodwill_draining Whether this instance is shutting down.\n");
+    out.push_str("# TYPE goodwill_draining gauge\n");
+    let _ = writeln!(
+        out,
+        "goodwill_draining {}",
+        u8::from(state.draining.load(Ordering::SeqCst))
+    );
     HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4")
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(out)
 }

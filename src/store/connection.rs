@@ -124,6 +124,16 @@ pub fn build_pool(url: &DatabaseUrl, max_size: u32) -> Result<Pool, String> {
         .map_err(|e| format!("cannot connect to the database: {e}"))
 }
 
+/// A pool that opens no connection until one is asked for: the server starts
+/// even while the database is down, and `/readyz` says so.
+pub fn build_pool_lazy(url: &DatabaseUrl, max_size: u32) -> Pool {
+    r2d2::Pool::builder()
+        .max_size(max_size)
+        .min_idle(Some(0))
+        .connection_timeout(Duration::from_secs(2))
+        .build_unchecked(Manager { url: url.clone() })
+}
+
 /// The SQLite file holds the service's signing secret, so it is created private to
 /// its owner (mode 0600) before SQLite opens it.
 pub fn restrict_sqlite_file(path: &str) -> Result<(), String> {

@@ -11,6 +11,7 @@ mod bad_input;
 mod cli;
 mod customers;
 mod idempotency;
+mod ops;
 mod roles;
 mod staff;
 mod stores;

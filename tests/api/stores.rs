@@ -106,12 +106,31 @@ async fn operations_endpoints(app: TestApp) {
         crate::helpers::Backend::Postgres => "postgres",
     };
     assert_eq!(ready["database"], expected);
+    // A request just made is counted under its route template.
+    let store = app.store("MET", "USD").await;
+    app.get(&format!("/v1/stores/{store}"), &app.token(Role::Clerk))
+        .await
+        .expect(200);
+    app.get(
+        &format!("/v1/stores/{}", uuid::Uuid::now_v7()),
+        &app.token(Role::Clerk),
+    )
+    .await
+    .expect(404);
     let m = app.send(Method::GET, "/metrics", None, None).await;
     assert_eq!(m.status, 200);
+    assert!(m.header("content-type").unwrap().starts_with("text/plain"));
     let text = String::from_utf8(m.body).unwrap();
-    assert!(
-        text.contains("goodwill_http_responses_total{class=\"2xx\"}"),
-        "{text}"
-    );
+    for line in [
+        r#"goodwill_http_requests_total{route="/v1/stores/{id}",method="GET",status="200"} 1"#,
+        r#"goodwill_http_requests_total{route="/v1/stores/{id}",method="GET",status="404"} 1"#,
+        r#"goodwill_http_requests_total{route="/v1/stores",method="POST",status="201"} 1"#,
+        r#"goodwill_http_request_duration_seconds_count{route="/v1/stores/{id}",method="GET"} 2"#,
+        r#"goodwill_http_request_duration_seconds_bucket{route="/v1/stores/{id}",method="GET",le="+Inf"} 2"#,
+        r#"goodwill_db_pool_connections{state="idle"}"#,
+        "goodwill_draining 0",
+    ] {
+        assert!(text.contains(line), "missing {line} in\n{text}");
+    }
 }
 both!(operations_endpoints);
