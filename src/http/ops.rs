@@ -118,3 +118,13 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(out)
 }
+
+/// The OpenAPI document, as committed in `api-spec/openapi.json`.
+pub const OPENAPI: &str = include_str!("../../api-spec/openapi.json");
+
+/// `GET /v1/openapi.json`.
+pub async fn openapi() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(OPENAPI)
+}

@@ -65,6 +65,9 @@ pub static ENDPOINTS: LazyLock<Vec<Endpoint>> = LazyLock::new(|| {
         ep(Method::GET, "/metrics", Public, || {
             web::get().to(ops::metrics)
         }),
+        ep(Method::GET, "/v1/openapi.json", Public, || {
+            web::get().to(ops::openapi)
+        }),
         ep(Method::POST, "/v1/stores", Requires(P::StoresWrite), || {
             web::post().to(stores::create)
         }),

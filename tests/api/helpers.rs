@@ -369,28 +369,9 @@ impl TestApp {
         token: Option<&str>,
         body: Option<(&str, Vec<u8>)>,
     ) -> Resp {
-        let mut req = self
-            .client
-            .request(method, format!("{}{path}", self.address));
-        if let Some(t) = token {
-            req = req.insert_header(("Authorization", format!("Bearer {t}")));
-        }
-        let mut resp = match body {
-            Some((ct, bytes)) => {
-                if !ct.is_empty() {
-                    req = req.insert_header(("Content-Type", ct));
-                }
-                req.send_body(bytes).await
-            }
-            None => req.send().await,
-        }
-        .unwrap_or_else(|e| panic!("request {path} failed: {e}"));
-        let body = resp.body().limit(16 * 1024 * 1024).await.unwrap().to_vec();
-        Resp {
-            status: resp.status().as_u16(),
-            headers: resp.headers().clone(),
-            body,
-        }
+        let address = self.address.clone();
+        self.send_to(&address, method, path, token, None, body)
+            .await
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Resp {
@@ -520,6 +501,7 @@ impl TestApp {
         idempotency_key: Option<&str>,
         body: Option<(&str, Vec<u8>)>,
     ) -> Resp {
+        let method_for_check = method.clone();
         let mut req = self.client.request(method, format!("{address}{path}"));
         if let Some(t) = token {
             req = req.insert_header(("Authorization", format!("Bearer {t}")));
@@ -538,11 +520,14 @@ impl TestApp {
         }
         .unwrap_or_else(|e| panic!("request {path} failed: {e}"));
         let body = resp.body().limit(16 * 1024 * 1024).await.unwrap().to_vec();
-        Resp {
+        let resp = Resp {
             status: resp.status().as_u16(),
             headers: resp.headers().clone(),
             body,
-        }
+        };
+        // Every response the suite receives must match the contract.
+        crate::spec::check_response(&method_for_check, path, &resp);
+        resp
     }
 
     /// A second instance of the service over the same database; its address.

@@ -13,5 +13,6 @@ mod customers;
 mod idempotency;
 mod ops;
 mod roles;
+mod spec;
 mod staff;
 mod stores;

@@ -1,0 +1,315 @@
+//! The contract: the served OpenAPI document is the committed file; every route
+//! the app serves is in it and nothing else; and every response the test suite
+//! receives validates against it (checked in `helpers::TestApp::send_to`).
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Mutex, OnceLock};
+
+use actix_web::http::Method;
+use serde_json::Value;
+
+use crate::both;
+use crate::helpers::{Resp, TestApp};
+
+/// The committed document.
+pub fn document() -> &'static Value {
+    static DOC: OnceLock<Value> = OnceLock::new();
+    DOC.get_or_init(|| {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/api-spec/openapi.json");
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    })
+}
+
+fn regex(pattern: &str) -> regex::Regex {
+    static CACHE: OnceLock<Mutex<HashMap<String, regex::Regex>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    let mut c = cache.lock().unwrap();
+    c.entry(pattern.to_owned())
+        .or_insert_with(|| {
+            regex::Regex::new(pattern).unwrap_or_else(|e| panic!("bad pattern {pattern}: {e}"))
+        })
+        .clone()
+}
+
+fn resolve(v: &Value) -> &Value {
+    match v.get("$ref").and_then(Value::as_str) {
+        Some(r) => {
+            let mut cur = document();
+            for part in r.trim_start_matches("#/").split('/') {
+                cur = &cur[part];
+            }
+            assert!(!cur.is_null(), "dangling $ref {r}");
+            resolve(cur)
+        }
+        None => v,
+    }
+}
+
+fn type_matches(t: &str, v: &Value) -> bool {
+    match t {
+        "object" => v.is_object(),
+        "array" => v.is_array(),
+        "string" => v.is_string(),
+        "integer" => v.is_i64() || v.is_u64(),
+        "number" => v.is_number(),
+        "boolean" => v.is_boolean(),
+        "null" => v.is_null(),
+        other => panic!("unknown type {other}"),
+    }
+}
+
+/// Validates `v` against the JSON Schema subset the document uses.
+pub fn check(schema: &Value, v: &Value, at: &str, errs: &mut Vec<String>) {
+    let s = resolve(schema);
+    if let Some(c) = s.get("const")
+        && c != v
+    {
+        errs.push(format!("{at}: {v} is not {c}"));
+    }
+    if let Some(e) = s.get("enum").and_then(Value::as_array)
+        && !e.contains(v)
+    {
+        errs.push(format!("{at}: {v} not in {e:?}"));
+    }
+    if let Some(t) = s.get("type") {
+        let ok = match t {
+            Value::String(t) => type_matches(t, v),
+            Value::Array(ts) => ts.iter().any(|t| type_matches(t.as_str().unwrap(), v)),
+            _ => panic!("bad type {t}"),
+        };
+        if !ok {
+            errs.push(format!("{at}: {v} is not of type {t}"));
+            return;
+        }
+    }
+    match v {
+        Value::Object(o) => {
+            let props = s.get("properties").and_then(Value::as_object);
+            for req in s
+                .get("required")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if !o.contains_key(req.as_str().unwrap()) {
+                    errs.push(format!("{at}: missing required {req}"));
+                }
+            }
+            for (k, val) in o {
+                match props.and_then(|p| p.get(k)) {
+                    Some(sub) => check(sub, val, &format!("{at}.{k}"), errs),
+                    None => {
+                        if s.get("additionalProperties") == Some(&Value::Bool(false)) {
+                            errs.push(format!("{at}: undocumented property {k}"));
+                        }
+                    }
+                }
+            }
+        }
+        Value::Array(a) => {
+            if let Some(items) = s.get("items") {
+                for (i, item) in a.iter().enumerate() {
+                    check(items, item, &format!("{at}[{i}]"), errs);
+                }
+            }
+            if let Some(n) = s.get("minItems").and_then(Value::as_u64)
+                && (a.len() as u64) < n
+            {
+                errs.push(format!("{at}: fewer than {n} items"));
+            }
+            if let Some(n) = s.get("maxItems").and_then(Value::as_u64)
+                && a.len() as u64 > n
+            {
+                errs.push(format!("{at}: more than {n} items"));
+            }
+        }
+        Value::String(st) => {
+            let len = st.chars().count() as u64;
+            if s.get("minLength")
+                .and_then(Value::as_u64)
+                .is_some_and(|n| len < n)
+            {
+                errs.push(format!("{at}: shorter than minLength"));
+            }
+            if s.get("maxLength")
+                .and_then(Value::as_u64)
+                .is_some_and(|n| len > n)
+            {
+                errs.push(format!("{at}: longer than maxLength"));
+            }
+            if let Some(p) = s.get("pattern").and_then(Value::as_str)
+                && !regex(p).is_match(st)
+            {
+                errs.push(format!("{at}: {st:?} does not match {p}"));
+            }
+        }
+        Value::Number(n) => {
+            let x = n.as_f64().unwrap();
+            if s.get("minimum")
+                .and_then(Value::as_f64)
+                .is_some_and(|m| x < m)
+            {
+                errs.push(format!("{at}: below minimum"));
+            }
+            if s.get("maximum")
+                .and_then(Value::as_f64)
+                .is_some_and(|m| x > m)
+            {
+                errs.push(format!("{at}: above maximum"));
+            }
+        }
+        _ => {}
+    }
+}
+
+fn template_matches(template: &str, path: &str) -> bool {
+    let t: Vec<&str> = template.split('/').collect();
+    let p: Vec<&str> = path.split('/').collect();
+    t.len() == p.len()
+        && t.iter()
+            .zip(&p)
+            .all(|(t, p)| (t.starts_with('{') && t.ends_with('}') && !p.is_empty()) || t == p)
+}
+
+/// Checks one response against the document; panics with the reasons.
+pub fn check_response(method: &Method, path_and_query: &str, resp: &Resp) {
+    let path = path_and_query.split('?').next().unwrap();
+    let doc = document();
+    let ct = resp.header("content-type").unwrap_or_default();
+    let essence = ct.split(';').next().unwrap_or("").trim().to_owned();
+    let body: Option<Value> = serde_json::from_slice(&resp.body).ok();
+    let template = doc["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .find(|t| template_matches(t, path));
+    let op = template.and_then(|t| doc["paths"][t].get(method.as_str().to_lowercase()));
+    let Some(op) = op else {
+        // Not an operation (unknown route: 404; known path, other method: 405):
+        // the answer is still a problem document.
+        assert!(
+            [404, 405].contains(&resp.status),
+            "{method} {path} is not in the document but answered {}",
+            resp.status
+        );
+        let mut errs = Vec::new();
+        check(
+            &serde_json::json!({"$ref": "#/components/schemas/Problem"}),
+            body.as_ref().unwrap(),
+            "$",
+            &mut errs,
+        );
+        assert!(errs.is_empty(), "{method} {path} {}: {errs:?}", resp.status);
+        return;
+    };
+    let status = resp.status.to_string();
+    let documented = op["responses"].get(&status).unwrap_or_else(|| {
+        panic!(
+            "{method} {} answered {status}, which the document does not list: {}",
+            template.unwrap(),
+            String::from_utf8_lossy(&resp.body)
+        )
+    });
+    let documented = resolve(documented);
+    let content = &documented["content"][&essence];
+    assert!(
+        !content.is_null(),
+        "{method} {} {status}: content type {essence:?} not documented",
+        template.unwrap()
+    );
+    if essence.ends_with("json") {
+        let mut errs = Vec::new();
+        check(
+            &content["schema"],
+            body.as_ref().expect("a JSON body"),
+            "$",
+            &mut errs,
+        );
+        assert!(
+            errs.is_empty(),
+            "{method} {} {status} does not match the document: {errs:#?}\n{}",
+            template.unwrap(),
+            String::from_utf8_lossy(&resp.body)
+        );
+    }
+}
+
+async fn the_served_document_is_the_committed_file(app: TestApp) {
+    let r = app.send(Method::GET, "/v1/openapi.json", None, None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        &r.json(),
+        document(),
+        "GET /v1/openapi.json differs from api-spec/openapi.json"
+    );
+    assert_eq!(document()["openapi"], "3.1.0");
+}
+both!(the_served_document_is_the_committed_file);
+
+#[test]
+fn every_route_is_documented_and_every_documented_route_is_served() {
+    let served: BTreeSet<(String, String)> = goodwill::http::routes::ENDPOINTS
+        .iter()
+        .map(|e| (e.method.as_str().to_lowercase(), e.path.to_owned()))
+        .collect();
+    let mut documented = BTreeSet::new();
+    for (path, item) in document()["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            documented.insert((method.clone(), path.clone()));
+            let public = op["security"] == serde_json::json!([]);
+            let entry = goodwill::http::routes::ENDPOINTS
+                .iter()
+                .find(|e| e.path == path && e.method.as_str().to_lowercase() == *method);
+            if let Some(e) = entry {
+                assert_eq!(
+                    public,
+                    e.access == goodwill::http::routes::Access::Public,
+                    "{method} {path}: security in the document differs from the route table"
+                );
+                if !public {
+                    for s in ["401", "403"] {
+                        assert!(
+                            op["responses"].get(s).is_some(),
+                            "{method} {path} lacks {s}"
+                        );
+                    }
+                }
+                if op.get("requestBody").is_some() {
+                    for s in ["400", "413", "415", "422"] {
+                        assert!(
+                            op["responses"].get(s).is_some(),
+                            "{method} {path} lacks {s}"
+                        );
+                    }
+                    let schema =
+                        resolve(&op["requestBody"]["content"]["application/json"]["schema"]);
+                    assert_eq!(
+                        schema["additionalProperties"], false,
+                        "{method} {path}: request schema must be closed"
+                    );
+                }
+            }
+        }
+    }
+    assert_eq!(served, documented);
+}
+
+#[test]
+fn the_validator_catches_what_it_should() {
+    let store = serde_json::json!({"$ref": "#/components/schemas/Store"});
+    let good = serde_json::json!({"id": "01a20378-054f-757d-9686-755dba69765d", "name": "M", "code": "M1",
+        "currency": "USD", "created_at": "2026-11-22T13:35:27.055291Z"});
+    let mut errs = Vec::new();
+    check(&store, &good, "$", &mut errs);
+    assert!(errs.is_empty(), "{errs:?}");
+    for bad in [
+        serde_json::json!({"id": "x", "name": "M", "code": "M1", "currency": "USD", "created_at": "2026-11-22T13:35:27.055291Z"}),
+        serde_json::json!({"name": "M", "code": "M1", "currency": "USD", "created_at": "2026-11-22T13:35:27.055291Z"}),
+        serde_json::json!({"id": "01a20378-054f-757d-9686-755dba69765d", "name": "M", "code": "M1", "currency": "usd", "created_at": "2026-11-22T13:35:27.055291Z"}),
+        serde_json::json!({"id": "01a20378-054f-757d-9686-755dba69765d", "name": "M", "code": "M1", "currency": "USD", "created_at": "2026-11-22T13:35:27.055291Z", "extra": 1}),
+    ] {
+        let mut errs = Vec::new();
+        check(&store, &bad, "$", &mut errs);
+        assert!(!errs.is_empty(), "{bad}");
+    }
+}
