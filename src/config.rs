@@ -5,6 +5,25 @@
 
 use crate::store::DatabaseUrl;
 
+/// Every environment variable the service reads (a test keeps this list, the
+/// code, the README and `docker-compose.yml` in step).
+pub const ENV_VARS: &[&str] = &[
+    "GOODWILL_DATABASE_URL",
+    "DATABASE_URL",
+    "GOODWILL_BIND",
+    "GOODWILL_JWT_SECRET",
+    "GOODWILL_JWT_PUBLIC_KEY",
+    "GOODWILL_JWT_ISSUER",
+    "GOODWILL_JWT_AUDIENCE",
+    "GOODWILL_WORKERS",
+    "GOODWILL_POOL_SIZE",
+    "GOODWILL_DRAIN_SECONDS",
+    "GOODWILL_SHUTDOWN_TIMEOUT",
+    "GOODWILL_LOG",
+    "GOODWILL_LOG_FORMAT",
+    "RUST_LOG",
+];
+
 /// The default database: an SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "./goodwill.db";
 /// The default listen address.

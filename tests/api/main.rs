@@ -10,6 +10,7 @@ mod auth;
 mod bad_input;
 mod cli;
 mod customers;
+mod deploy;
 mod idempotency;
 mod ops;
 mod roles;
