@@ -154,7 +154,20 @@ struct DefaultServe {
 
 /// Parses the command line and runs the command.
 pub fn run() -> Result<(), String> {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help and --version print as clap prints them, and succeed.
+        Err(e) if !e.use_stderr() => {
+            let _ = e.print();
+            return Ok(());
+        }
+        // Usage errors are one line, like every other failure.
+        Err(e) => {
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or("invalid command line");
+            return Err(first.trim_start_matches("error: ").to_owned());
+        }
+    };
     let command = cli
         .command
         .unwrap_or_else(|| Command::Serve(DefaultServe::parse_from(["goodwill"]).args));

@@ -286,6 +286,18 @@ fn commands_print_one_value_and_fail_in_one_line() {
         assert_eq!(err.trim().lines().count(), 1, "{bad:?}: {err}");
     }
 
+    // Usage errors are one line too.
+    let (code, out, err) = run(goodwill().args(["token", "--tenant", &tenant]));
+    assert_ne!(code, 0);
+    assert!(out.is_empty());
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    let (code, _, err) = run(goodwill().args(["no-such-command"]));
+    assert_ne!(code, 0);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    let (code, out, _) = run(goodwill().args(["--help"]));
+    assert_eq!(code, 0);
+    assert!(out.contains("serve") && out.contains("token"), "{out}");
+
     // A short secret is refused before anything starts.
     let (code, _, err) = run(goodwill().env("GOODWILL_JWT_SECRET", "too-short").args([
         "--database-url",
