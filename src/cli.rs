@@ -48,6 +48,13 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Check the ledger: balanced transactions, balances equal to their entries,
+    /// nothing negative, memo totals equal to their sources.
+    Ledger {
+        /// Ledger command.
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
     /// Manage stored idempotency keys.
     Idempotency {
         /// Idempotency command.
@@ -73,6 +80,18 @@ pub enum AuditCommand {
     },
     /// Print a checkpoint (JSON, one line) of every chain's head, after verifying.
     Checkpoint {
+        /// Only this tenant.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+}
+
+/// `ledger` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum LedgerCommand {
+    /// Report every discrepancy (one per line on stdout); exit 0 when clean, 2
+    /// otherwise.
+    Check {
         /// Only this tenant.
         #[arg(long)]
         tenant: Option<String>,
@@ -209,6 +228,26 @@ pub fn run() -> Result<(), String> {
             Ok(())
         }
         Command::Audit { command } => audit(&settings, command),
+        Command::Ledger {
+            command: LedgerCommand::Check { tenant },
+        } => {
+            let tenant = parse_tenant(tenant.as_deref())?;
+            let mut conn = bootstrap::connect_one(&settings, true)?;
+            let found = store::read_tx(&mut conn, |c| crate::store::ledger_check::check(c, tenant))
+                .map_err(|e| format!("cannot check the ledger: {e}"))?;
+            for d in &found {
+                println!("{}\t{}\t{}\t{}", d.check, d.tenant_id, d.subject, d.detail);
+            }
+            if found.is_empty() {
+                eprintln!("goodwill: ledger clean");
+                Ok(())
+            } else {
+                Err(format!(
+                    "ledger check FAILED: {} discrepancies",
+                    found.len()
+                ))
+            }
+        }
         Command::Idempotency {
             command: IdempotencyCommand::Purge { older_than },
         } => {

@@ -3,11 +3,8 @@
 fn main() {
     if let Err(e) = goodwill::cli::run() {
         eprintln!("goodwill: {}", e.replace('\n', " "));
-        // 2: the audit trail does not verify; 1: anything else.
-        std::process::exit(if e.contains("audit trail BROKEN") {
-            2
-        } else {
-            1
-        });
+        // 2: a check found the audit trail or the ledger broken; 1: anything else.
+        let broken = e.contains("audit trail BROKEN") || e.contains("ledger check FAILED");
+        std::process::exit(if broken { 2 } else { 1 });
     }
 }

@@ -72,3 +72,27 @@ id_type!(
     /// An audit event.
     AuditEventId
 );
+id_type!(
+    /// A gesture: one act of goodwill.
+    GestureId
+);
+id_type!(
+    /// An incident: what went wrong.
+    IncidentId
+);
+id_type!(
+    /// A payment against a deferred payment.
+    PaymentId
+);
+id_type!(
+    /// A redemption of store credit.
+    RedemptionId
+);
+id_type!(
+    /// A ledger transaction: one balanced posting.
+    LedgerTxId
+);
+id_type!(
+    /// One entry (a debit or a credit) of a ledger transaction.
+    EntryId
+);

@@ -3,8 +3,11 @@
 //! are valid (parse, don't validate).
 
 pub mod customer;
+pub mod gesture;
 pub mod ids;
+pub mod ledger;
 pub mod money;
+pub mod policy;
 pub mod roles;
 pub mod staff;
 pub mod store;

@@ -258,6 +258,34 @@ impl fmt::Display for AmountError {
 /// far above any gesture, far below i64::MAX so sums of many never overflow.
 const MAX_MINOR: i64 = 1_000_000_000_000_000;
 
+/// A Money object as a client sends it: both fields strings (a JSON number as
+/// `amount` is refused by the parser, naming the field).
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MoneyInput {
+    /// A plain decimal string.
+    pub amount: String,
+    /// An ISO 4217 code.
+    pub currency: String,
+}
+
+impl Money {
+    /// Parses a Money object of a request field (`field.amount`, `field.currency`
+    /// are named on error). Amounts of zero are refused unless `allow_zero`.
+    pub fn parse(field: &str, input: &MoneyInput, allow_zero: bool) -> Result<Money, FieldError> {
+        let currency = Currency::parse(&format!("{field}.currency"), &input.currency)?;
+        let m = Money::parse_amount(&input.amount, currency)
+            .map_err(|e| FieldError::new(format!("{field}.amount"), e.to_string()))?;
+        if !allow_zero && m.amount.is_zero() {
+            return Err(FieldError::new(
+                format!("{field}.amount"),
+                "must be greater than 0",
+            ));
+        }
+        Ok(m)
+    }
+}
+
 /// An exact, non-negative amount of one currency.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Money {
@@ -273,7 +301,12 @@ impl Money {
             None => (amount, None),
         };
         let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-        if !digits(int) || frac.is_some_and(|f| !digits(f)) {
+        // No leading zeros ("007"): one spelling per amount, as the contract's
+        // pattern says.
+        if !digits(int)
+            || frac.is_some_and(|f| !digits(f))
+            || (int.len() > 1 && int.starts_with('0'))
+        {
             return Err(AmountError::NotPlainDecimal);
         }
         let scale = frac.map_or(0, str::len);
@@ -317,6 +350,22 @@ impl Money {
     /// The currency.
     pub fn currency(&self) -> Currency {
         self.currency
+    }
+
+    /// Money of the same currency from minor units.
+    pub fn with_minor(&self, minor: i64) -> Money {
+        Money::from_minor(minor, self.currency)
+    }
+
+    /// The amount in minor units; money that passed [`Money::parse_amount`] always
+    /// fits.
+    pub fn minor(&self) -> i64 {
+        self.minor_units().unwrap_or(0)
+    }
+
+    /// A currency's `n` whole units in minor units (the self-grant limits).
+    pub fn major_to_minor(n: i64, currency: Currency) -> i64 {
+        n.saturating_mul(10_i64.pow(currency.minor_unit))
     }
 
     /// The amount as output: exactly the currency's number of decimals ("10.90").
@@ -372,7 +421,7 @@ mod tests {
             "0.00"
         );
         for bad in [
-            "", "-1", "+1", "1e3", "1,000", " 1", "1.", ".5", "1.2.3", "NaN", "١",
+            "", "-1", "+1", "1e3", "1,000", " 1", "1.", ".5", "1.2.3", "NaN", "١", "007", "00.5",
         ] {
             assert_eq!(
                 Money::parse_amount(bad, usd()),

@@ -93,6 +93,16 @@ pub enum Permission {
     CustomersWrite,
     /// Read the audit trail, verify it, take checkpoints.
     AuditRead,
+    /// Request a gesture (a waiver included).
+    GesturesRequest,
+    /// Read gestures.
+    GesturesRead,
+    /// Check the ledger, read its entries.
+    LedgerRead,
+    /// Record incidents (a manager only at stores the token holds).
+    IncidentsWrite,
+    /// Read incidents.
+    IncidentsRead,
 }
 
 impl Permission {
@@ -106,6 +116,11 @@ impl Permission {
             Permission::CustomersRead => "customers.read",
             Permission::CustomersWrite => "customers.write",
             Permission::AuditRead => "audit.read",
+            Permission::GesturesRequest => "gestures.request",
+            Permission::GesturesRead => "gestures.read",
+            Permission::LedgerRead => "ledger.read",
+            Permission::IncidentsWrite => "incidents.write",
+            Permission::IncidentsRead => "incidents.read",
         }
     }
 }
@@ -130,6 +145,20 @@ pub const ROLE_TABLE: &[(Permission, &[Role])] = &[
     ),
     (Permission::CustomersWrite, &[Pos, Clerk, Manager, Admin]),
     (Permission::AuditRead, &[Finance, Auditor, Admin]),
+    (
+        Permission::GesturesRequest,
+        &[Pos, Clerk, Manager, Finance, Admin],
+    ),
+    (
+        Permission::GesturesRead,
+        &[Pos, Clerk, Manager, Finance, Auditor, Admin],
+    ),
+    (Permission::LedgerRead, &[Finance, Auditor, Admin]),
+    (Permission::IncidentsWrite, &[Manager, Admin]),
+    (
+        Permission::IncidentsRead,
+        &[Pos, Clerk, Manager, Finance, Auditor, Admin],
+    ),
 ];
 
 /// The role table as the Markdown table printed in `docs/roles.md`.

@@ -17,6 +17,30 @@ pub fn required_line(field: &str, value: &str, max: usize) -> Result<String, Fie
     line(field, v, max)
 }
 
+/// Required free text that may span lines (a story): trimmed, non-empty, at most
+/// `max` characters, no control characters but newlines and tabs.
+pub fn required_line_multi(field: &str, value: &str, max: usize) -> Result<String, FieldError> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(FieldError::new(field, "must not be empty"));
+    }
+    if char_len(v) > max {
+        return Err(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    if v.chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+    {
+        return Err(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    Ok(v.to_owned())
+}
+
 /// A line of text of at most `max` characters (already known to be non-empty).
 fn line(field: &str, v: &str, max: usize) -> Result<String, FieldError> {
     if char_len(v) > max {

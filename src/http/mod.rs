@@ -10,6 +10,9 @@
 pub mod audit;
 pub mod customers;
 pub mod extract;
+pub mod gestures;
+pub mod incidents;
+pub mod ledger;
 pub mod ops;
 pub mod problem;
 pub mod routes;

@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 use actix_web::http::Method;
 use actix_web::web;
 
-use super::{audit, customers, ops, staff, stores};
+use super::{audit, customers, gestures, incidents, ledger, ops, staff, stores};
 use crate::domain::roles::Permission;
 use crate::error::AppError;
 
@@ -115,6 +115,48 @@ pub static ENDPOINTS: LazyLock<Vec<Endpoint>> = LazyLock::new(|| {
             "/v1/customers/{id}",
             Requires(P::CustomersWrite),
             || web::patch().to(customers::update),
+        ),
+        ep(
+            Method::POST,
+            "/v1/customers/{id}/gestures",
+            Requires(P::GesturesRequest),
+            || web::post().to(gestures::create),
+        ),
+        ep(
+            Method::GET,
+            "/v1/customers/{id}/summary",
+            Requires(P::CustomersRead),
+            || web::get().to(gestures::summary),
+        ),
+        ep(
+            Method::GET,
+            "/v1/gestures",
+            Requires(P::GesturesRead),
+            || web::get().to(gestures::list),
+        ),
+        ep(
+            Method::GET,
+            "/v1/gestures/{id}",
+            Requires(P::GesturesRead),
+            || web::get().to(gestures::get),
+        ),
+        ep(
+            Method::GET,
+            "/v1/ledger/check",
+            Requires(P::LedgerRead),
+            || web::get().to(ledger::check),
+        ),
+        ep(
+            Method::POST,
+            "/v1/incidents",
+            Requires(P::IncidentsWrite),
+            || web::post().to(incidents::create),
+        ),
+        ep(
+            Method::GET,
+            "/v1/incidents/{id}",
+            Requires(P::IncidentsRead),
+            || web::get().to(incidents::get),
         ),
         ep(Method::GET, "/v1/audit", Requires(P::AuditRead), || {
             web::get().to(audit::list)

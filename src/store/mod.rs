@@ -5,8 +5,12 @@
 pub mod audit;
 pub mod connection;
 pub mod customers;
+pub mod gestures;
 pub mod idempotency;
+pub mod incidents;
 pub mod keys;
+pub mod ledger;
+pub mod ledger_check;
 pub mod schema;
 pub mod sql_types;
 pub mod staff;

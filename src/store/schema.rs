@@ -128,6 +128,213 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql_types::Uuid;
+
+    reason_codes (tenant_id, code) {
+        tenant_id -> Uuid,
+        code -> Text,
+        description -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql_types::Uuid;
+
+    incidents (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        store_id -> Uuid,
+        cause -> Text,
+        description -> Text,
+        staff_ids -> Text,
+        reported_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql_types::Uuid;
+
+    gestures (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        customer_id -> Uuid,
+        store_id -> Uuid,
+        kind -> Text,
+        status -> Text,
+        reason_code -> Text,
+        story -> Text,
+        staff_ids -> Text,
+        incident_id -> Nullable<Uuid>,
+        effective_on -> Date,
+        currency -> Text,
+        amount_minor -> Nullable<BigInt>,
+        due_on -> Nullable<Date>,
+        applies_to -> Nullable<Text>,
+        retail_value_minor -> Nullable<BigInt>,
+        cost_minor -> Nullable<BigInt>,
+        expires_on -> Nullable<Date>,
+        estimated_value_minor -> Nullable<BigInt>,
+        paid_minor -> BigInt,
+        waived_minor -> BigInt,
+        redeemed_minor -> BigInt,
+        expired_minor -> BigInt,
+        requested_by -> Text,
+        requested_role -> Text,
+        decision_rule -> Text,
+        write_off_of -> Nullable<Uuid>,
+        reversal_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql_types::Uuid;
+
+    waiver_allocations (tenant_id, waiver_id, gesture_id) {
+        tenant_id -> Uuid,
+        waiver_id -> Uuid,
+        gesture_id -> Uuid,
+        amount_minor -> BigInt,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql_types::Uuid;
+
+    ledger_transactions (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        kind -> Text,
+        gesture_id -> Nullable<Uuid>,
+        payment_id -> Nullable<Uuid>,
+        redemption_id -> Nullable<Uuid>,
+        reverses -> Nullable<Uuid>,
+        effective_on -> Date,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql_types::Uuid;
+
+    entries (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        transaction_id -> Uuid,
+        account -> Text,
+        customer_id -> Nullable<Uuid>,
+        currency -> Text,
+        debit_minor -> BigInt,
+        credit_minor -> BigInt,
+        effective_on -> Date,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql_types::Uuid;
+
+    balances (tenant_id, account, currency) {
+        tenant_id -> Uuid,
+        account -> Text,
+        currency -> Text,
+        customer_id -> Nullable<Uuid>,
+        debit_minor -> BigInt,
+        credit_minor -> BigInt,
+        entry_count -> BigInt,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql_types::Uuid;
+
+    customer_ledger_totals (tenant_id, customer_id, account, currency) {
+        tenant_id -> Uuid,
+        customer_id -> Uuid,
+        account -> Text,
+        currency -> Text,
+        debit_minor -> BigInt,
+        credit_minor -> BigInt,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql_types::Uuid;
+
+    memo_totals (tenant_id, customer_id, memo, currency) {
+        tenant_id -> Uuid,
+        customer_id -> Uuid,
+        memo -> Text,
+        currency -> Text,
+        total_minor -> BigInt,
+        count -> BigInt,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql_types::Uuid;
+
+    payments (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        gesture_id -> Uuid,
+        customer_id -> Uuid,
+        store_id -> Uuid,
+        currency -> Text,
+        amount_minor -> BigInt,
+        recovery_minor -> BigInt,
+        status -> Text,
+        transaction_id -> Uuid,
+        reversal_reason -> Nullable<Text>,
+        requested_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql_types::Uuid;
+
+    redemptions (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        customer_id -> Uuid,
+        store_id -> Uuid,
+        currency -> Text,
+        amount_minor -> BigInt,
+        transaction_id -> Uuid,
+        requested_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql_types::Uuid;
+
+    redemption_lots (tenant_id, redemption_id, gesture_id) {
+        tenant_id -> Uuid,
+        redemption_id -> Uuid,
+        gesture_id -> Uuid,
+        amount_minor -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     service_keys,
@@ -138,6 +345,18 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     audit_chains,
     idempotency_keys,
+    reason_codes,
+    incidents,
+    gestures,
+    waiver_allocations,
+    ledger_transactions,
+    entries,
+    balances,
+    memo_totals,
+    customer_ledger_totals,
+    payments,
+    redemptions,
+    redemption_lots,
 );
 
 /// Every table, for tools that must see all of them (row counts in tests, checks).
@@ -151,4 +370,16 @@ pub const ALL_TABLES: &[&str] = &[
     "audit_events",
     "audit_chains",
     "idempotency_keys",
+    "reason_codes",
+    "incidents",
+    "gestures",
+    "waiver_allocations",
+    "ledger_transactions",
+    "entries",
+    "balances",
+    "memo_totals",
+    "customer_ledger_totals",
+    "payments",
+    "redemptions",
+    "redemption_lots",
 ];

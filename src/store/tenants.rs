@@ -17,6 +17,7 @@ pub fn create(conn: &mut DbConnection, name: &str) -> QueryResult<TenantId> {
             tenants::created_at.eq(crate::domain::now()),
         ))
         .execute(conn)?;
+    super::gestures::seed_reason_codes(conn, id)?;
     Ok(id)
 }
 

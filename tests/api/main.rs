@@ -11,6 +11,7 @@ mod bad_input;
 mod cli;
 mod customers;
 mod deploy;
+mod gestures;
 mod idempotency;
 mod ops;
 mod roles;

@@ -25,6 +25,13 @@ const MATRIX: &[(&str, &str, [bool; 6])] = &[
     ("GET", "/v1/customers", [Y, Y, Y, Y, Y, Y]),
     ("GET", "/v1/customers/{id}", [Y, Y, Y, Y, Y, Y]),
     ("PATCH", "/v1/customers/{id}", [Y, Y, Y, N, N, Y]),
+    ("POST", "/v1/customers/{id}/gestures", [Y, Y, Y, Y, N, Y]),
+    ("GET", "/v1/customers/{id}/summary", [Y, Y, Y, Y, Y, Y]),
+    ("GET", "/v1/gestures", [Y, Y, Y, Y, Y, Y]),
+    ("GET", "/v1/gestures/{id}", [Y, Y, Y, Y, Y, Y]),
+    ("GET", "/v1/ledger/check", [N, N, N, Y, Y, Y]),
+    ("POST", "/v1/incidents", [N, N, Y, N, N, Y]),
+    ("GET", "/v1/incidents/{id}", [Y, Y, Y, Y, Y, Y]),
     ("GET", "/v1/audit", [N, N, N, Y, Y, Y]),
     ("GET", "/v1/audit/verify", [N, N, N, Y, Y, Y]),
     ("GET", "/v1/audit/checkpoint", [N, N, N, Y, Y, Y]),
@@ -73,6 +80,28 @@ async fn role_route_matrix(app: TestApp) {
         .as_str()
         .unwrap()
         .to_owned();
+    let recognition = json!({"kind": "recognition", "store_id": store, "reason_code": "praise",
+        "story": "Greeted me by name", "staff_ids": [staff]});
+    let gesture = app
+        .post(
+            &format!("/v1/customers/{customer}/gestures"),
+            &app.token(Role::Clerk),
+            &recognition,
+        )
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let incident_body =
+        json!({"store_id": store, "cause": "staff_error", "description": "Display forgotten"});
+    let incident = app
+        .post("/v1/incidents", &app.token(Role::Admin), &incident_body)
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     let mut n = 0;
     for (method, path, allowed) in MATRIX {
@@ -95,6 +124,12 @@ async fn role_route_matrix(app: TestApp) {
                     Some(json!({"external_ref": format!("R{n}"), "name": "C"})),
                     201,
                 ),
+                ("POST", "/v1/customers/{id}/gestures") => (
+                    format!("/v1/customers/{customer}/gestures"),
+                    Some(recognition.clone()),
+                    201,
+                ),
+                ("POST", "/v1/incidents") => (path.to_string(), Some(incident_body.clone()), 201),
                 ("PATCH", "/v1/customers/{id}") => (
                     format!("/v1/customers/{customer}"),
                     Some(json!({"name": format!("Renamed {n}")})),
@@ -103,7 +138,9 @@ async fn role_route_matrix(app: TestApp) {
                 ("GET", p) => (
                     p.replace("/v1/stores/{id}", &format!("/v1/stores/{store}"))
                         .replace("/v1/staff/{id}", &format!("/v1/staff/{staff}"))
-                        .replace("/v1/customers/{id}", &format!("/v1/customers/{customer}")),
+                        .replace("/v1/customers/{id}", &format!("/v1/customers/{customer}"))
+                        .replace("/v1/gestures/{id}", &format!("/v1/gestures/{gesture}"))
+                        .replace("/v1/incidents/{id}", &format!("/v1/incidents/{incident}")),
                     None,
                     200,
                 ),

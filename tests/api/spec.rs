@@ -61,6 +61,21 @@ fn type_matches(t: &str, v: &Value) -> bool {
 /// Validates `v` against the JSON Schema subset the document uses.
 pub fn check(schema: &Value, v: &Value, at: &str, errs: &mut Vec<String>) {
     let s = resolve(schema);
+    if let Some(alternatives) = s.get("oneOf").and_then(Value::as_array) {
+        let passing = alternatives
+            .iter()
+            .filter(|alt| {
+                let mut e = Vec::new();
+                check(alt, v, at, &mut e);
+                e.is_empty()
+            })
+            .count();
+        if passing != 1 {
+            errs.push(format!(
+                "{at}: {v} matches {passing} of the oneOf alternatives, not exactly one"
+            ));
+        }
+    }
     if let Some(c) = s.get("const")
         && c != v
     {

@@ -1,0 +1,12 @@
+DROP TABLE redemption_lots;
+DROP TABLE redemptions;
+DROP TABLE payments;
+DROP TABLE memo_totals;
+DROP TABLE customer_ledger_totals;
+DROP TABLE balances;
+DROP TABLE entries;
+DROP TABLE ledger_transactions;
+DROP TABLE waiver_allocations;
+DROP TABLE gestures;
+DROP TABLE incidents;
+DROP TABLE reason_codes;

@@ -1,0 +1,189 @@
+//! The goodwill sub-ledger: accounts and postings (INTERFACE.md's table).
+//!
+//! Every monetary change is one ledger transaction of balanced entries: for each
+//! posting a debit and a credit of the same amount and currency. Balances are
+//! derived from entries and maintained beside them in the same database
+//! transaction; nothing writes a balance any other way.
+
+use std::fmt;
+
+use super::gesture::GestureKind;
+use super::ids::{CustomerId, StoreId};
+use super::money::Money;
+
+/// A ledger account of a tenant.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Account {
+    /// What a customer owes (asset).
+    Receivable(CustomerId),
+    /// Store credit a customer holds (liability).
+    StoreCredit(CustomerId),
+    /// Goodwill spent, by kind (expense).
+    GoodwillExpense(GestureKind),
+    /// Owed money given up (expense).
+    WriteoffExpense,
+    /// Cash a store took or paid out, cleared with the POS.
+    CashClearing(StoreId),
+    /// Sales a store booked, cleared with the POS.
+    SalesClearing(StoreId),
+    /// Costs a store bore, cleared with the general ledger.
+    CostClearing(StoreId),
+    /// Store credit tendered at a store, cleared with the POS.
+    TenderClearing(StoreId),
+    /// Store credit that expired unspent (income).
+    BreakageIncome,
+    /// Written-off money paid after all (income).
+    BadDebtRecoveryIncome,
+}
+
+impl Account {
+    /// The account's name in the ledger, e.g. `receivable:<customer id>`.
+    pub fn code(&self) -> String {
+        match self {
+            Account::Receivable(c) => format!("receivable:{c}"),
+            Account::StoreCredit(c) => format!("store_credit:{c}"),
+            Account::GoodwillExpense(k) => format!("goodwill_expense:{}", k.as_str()),
+            Account::WriteoffExpense => "writeoff_expense".into(),
+            Account::CashClearing(s) => format!("cash_clearing:{s}"),
+            Account::SalesClearing(s) => format!("sales_clearing:{s}"),
+            Account::CostClearing(s) => format!("cost_clearing:{s}"),
+            Account::TenderClearing(s) => format!("tender_clearing:{s}"),
+            Account::BreakageIncome => "breakage_income".into(),
+            Account::BadDebtRecoveryIncome => "bad_debt_recovery_income".into(),
+        }
+    }
+
+    /// Parses an account name.
+    pub fn parse(s: &str) -> Option<Self> {
+        let (head, tail) = match s.split_once(':') {
+            Some((h, t)) => (h, Some(t)),
+            None => (s, None),
+        };
+        Some(match (head, tail) {
+            ("receivable", Some(t)) => Account::Receivable(t.parse().ok()?),
+            ("store_credit", Some(t)) => Account::StoreCredit(t.parse().ok()?),
+            ("goodwill_expense", Some(t)) => Account::GoodwillExpense(GestureKind::parse(t)?),
+            ("writeoff_expense", None) => Account::WriteoffExpense,
+            ("cash_clearing", Some(t)) => Account::CashClearing(t.parse().ok()?),
+            ("sales_clearing", Some(t)) => Account::SalesClearing(t.parse().ok()?),
+            ("cost_clearing", Some(t)) => Account::CostClearing(t.parse().ok()?),
+            ("tender_clearing", Some(t)) => Account::TenderClearing(t.parse().ok()?),
+            ("breakage_income", None) => Account::BreakageIncome,
+            ("bad_debt_recovery_income", None) => Account::BadDebtRecoveryIncome,
+            _ => return None,
+        })
+    }
+
+    /// The customer whose account this is, if it is one of a customer's.
+    pub fn customer(&self) -> Option<CustomerId> {
+        match self {
+            Account::Receivable(c) | Account::StoreCredit(c) => Some(*c),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Account {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.code())
+    }
+}
+
+/// One posting: `amount` moves from `credit` to `debit`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Posting {
+    /// The account debited.
+    pub debit: Account,
+    /// The account credited.
+    pub credit: Account,
+    /// How much (> 0).
+    pub amount: Money,
+}
+
+impl Posting {
+    /// A posting; `None` for a zero amount (nothing to post: a free service at
+    /// zero cost).
+    pub fn new(debit: Account, credit: Account, amount: Money) -> Option<Self> {
+        (amount.minor() > 0).then_some(Self {
+            debit,
+            credit,
+            amount,
+        })
+    }
+
+    /// The mirror: what undoes this posting.
+    pub fn mirror(&self) -> Self {
+        Self {
+            debit: self.credit.clone(),
+            credit: self.debit.clone(),
+            amount: self.amount,
+        }
+    }
+}
+
+/// What a gesture posts when it takes effect (INTERFACE.md's postings table).
+/// Waivers are posted by the waiver operation, which also allocates them.
+pub fn gesture_postings(
+    kind: GestureKind,
+    customer: CustomerId,
+    store: StoreId,
+    terms: &super::gesture::Terms,
+) -> Vec<Posting> {
+    use super::gesture::Terms;
+    let p = match terms {
+        Terms::DeferredPayment { amount, .. } => Posting::new(
+            Account::Receivable(customer),
+            Account::SalesClearing(store),
+            *amount,
+        ),
+        Terms::BalanceWaiver { amount, .. } => Posting::new(
+            Account::WriteoffExpense,
+            Account::Receivable(customer),
+            *amount,
+        ),
+        Terms::FreeService { cost, .. } => Posting::new(
+            Account::GoodwillExpense(kind),
+            Account::CostClearing(store),
+            *cost,
+        ),
+        Terms::ServiceRecovery { amount } => Posting::new(
+            Account::GoodwillExpense(kind),
+            Account::CashClearing(store),
+            *amount,
+        ),
+        Terms::StoreCredit { amount, .. } => Posting::new(
+            Account::GoodwillExpense(kind),
+            Account::StoreCredit(customer),
+            *amount,
+        ),
+        Terms::Recognition | Terms::CustomerFavour { .. } => None,
+    };
+    p.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_codes_round_trip() {
+        let c = CustomerId::new();
+        let s = StoreId::new();
+        for a in [
+            Account::Receivable(c),
+            Account::StoreCredit(c),
+            Account::GoodwillExpense(GestureKind::FreeService),
+            Account::WriteoffExpense,
+            Account::CashClearing(s),
+            Account::SalesClearing(s),
+            Account::CostClearing(s),
+            Account::TenderClearing(s),
+            Account::BreakageIncome,
+            Account::BadDebtRecoveryIncome,
+        ] {
+            assert_eq!(Account::parse(&a.code()), Some(a.clone()), "{a}");
+        }
+        assert_eq!(Account::parse("receivable:nope"), None);
+        assert_eq!(Account::parse("writeoff_expense:x"), None);
+    }
+}

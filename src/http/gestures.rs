@@ -1,0 +1,512 @@
+//! Gestures: requesting one for a customer, reading and listing them, and the
+//! customer's summary.
+
+use actix_web::{HttpResponse, web};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::extract::page_request;
+use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply, timestamp};
+use crate::audit::NewEvent;
+use crate::domain::Problems;
+use crate::domain::gesture::{
+    Gesture, GestureInput, GestureKind, GestureStatus, NewGesture, Terms,
+};
+use crate::domain::ids::{CustomerId, GestureId, IncidentId, StaffId, StoreId};
+use crate::domain::money::{Currency, Money};
+use crate::error::AppError;
+
+/// The date in UTC: what "today", "overdue" and "not in the future" mean.
+pub fn today() -> NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+/// A waiver's share of one promise.
+#[derive(Serialize, PartialEq, Eq, Debug, Clone)]
+pub struct AllocationView {
+    gesture_id: GestureId,
+    amount: Money,
+}
+
+/// A gesture as the API shows it. Every key is always present; fields of other
+/// kinds are null.
+#[derive(Serialize, PartialEq, Eq, Debug, Clone)]
+pub struct GestureView {
+    id: GestureId,
+    customer_id: CustomerId,
+    store_id: StoreId,
+    kind: GestureKind,
+    status: GestureStatus,
+    reason_code: String,
+    story: String,
+    staff_ids: Vec<StaffId>,
+    incident_id: Option<IncidentId>,
+    effective_on: NaiveDate,
+    amount: Option<Money>,
+    due_on: Option<NaiveDate>,
+    applies_to: Option<Vec<GestureId>>,
+    retail_value: Option<Money>,
+    cost: Option<Money>,
+    expires_on: Option<NaiveDate>,
+    estimated_value: Option<Money>,
+    paid: Option<Money>,
+    outstanding: Option<Money>,
+    overdue: Option<bool>,
+    credit_remaining: Option<Money>,
+    allocations: Option<Vec<AllocationView>>,
+    requested_by: String,
+    decision: DecisionView,
+    write_off_of: Option<GestureId>,
+    created_at: String,
+    updated_at: String,
+}
+
+/// How the approval decision went.
+#[derive(Serialize, PartialEq, Eq, Debug, Clone)]
+pub struct DecisionView {
+    rule: String,
+    policy: &'static str,
+}
+
+impl GestureView {
+    /// The view of `g` on `today`, with a waiver's allocations when known.
+    pub fn of(g: &Gesture, today: NaiveDate, allocations: Option<Vec<(GestureId, i64)>>) -> Self {
+        let money = |minor: i64| Money::from_minor(minor, g.currency);
+        let (
+            mut amount,
+            mut due_on,
+            mut applies_to,
+            mut retail_value,
+            mut cost,
+            mut expires_on,
+            mut estimated,
+        ) = (None, None, None, None, None, None, None);
+        match &g.terms {
+            Terms::DeferredPayment {
+                amount: a,
+                due_on: d,
+            } => {
+                amount = Some(*a);
+                due_on = Some(*d);
+            }
+            Terms::BalanceWaiver {
+                amount: a,
+                applies_to: t,
+            } => {
+                amount = Some(*a);
+                applies_to = (!t.is_empty()).then(|| t.clone());
+            }
+            Terms::FreeService {
+                retail_value: r,
+                cost: c,
+            } => {
+                retail_value = Some(*r);
+                cost = Some(*c);
+            }
+            Terms::ServiceRecovery { amount: a } => amount = Some(*a),
+            Terms::StoreCredit {
+                amount: a,
+                expires_on: e,
+            } => {
+                amount = Some(*a);
+                expires_on = *e;
+            }
+            Terms::Recognition => {}
+            Terms::CustomerFavour { estimated_value } => estimated = *estimated_value,
+        }
+        let is_promise = g.kind == GestureKind::DeferredPayment;
+        Self {
+            id: g.id,
+            customer_id: g.customer_id,
+            store_id: g.store_id,
+            kind: g.kind,
+            status: g.status,
+            reason_code: g.reason_code.clone(),
+            story: g.story.clone(),
+            staff_ids: g.staff_ids.clone(),
+            incident_id: g.incident_id,
+            effective_on: g.effective_on,
+            amount,
+            due_on,
+            applies_to,
+            retail_value,
+            cost,
+            expires_on,
+            estimated_value: estimated,
+            paid: is_promise.then(|| money(g.paid_minor)),
+            outstanding: g.outstanding_minor().map(money),
+            overdue: is_promise.then(|| g.is_overdue(today)),
+            credit_remaining: g.credit_remaining_minor().map(money),
+            allocations: allocations.map(|a| {
+                a.into_iter()
+                    .map(|(gesture_id, m)| AllocationView {
+                        gesture_id,
+                        amount: money(m),
+                    })
+                    .collect()
+            }),
+            requested_by: g.requested_by.clone(),
+            decision: DecisionView {
+                rule: g.decision_rule.clone(),
+                policy: "default",
+            },
+            write_off_of: g.write_off_of,
+            created_at: timestamp(&g.created_at),
+            updated_at: timestamp(&g.updated_at),
+        }
+    }
+}
+
+/// `POST /v1/customers/{id}/gestures`.
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    customer: web::Path<CustomerId>,
+    idem: Idem,
+    body: JsonBody<GestureInput>,
+) -> Result<HttpResponse, AppError> {
+    let (input, raw) = body.into_parts();
+    let key = if input.kind.is_monetary() {
+        Some(idem.require(&raw)?)
+    } else {
+        idem.bind(&raw)
+    };
+    let today = today();
+    let ng = NewGesture::parse(&input, today).map_err(AppError::Validation)?;
+    caller.require_store(ng.store_id)?;
+    let customer = customer.into_inner();
+    state
+        .command(&caller, key, move |conn, audit| {
+            let g = crate::store::gestures::request(conn, audit, customer, ng)?;
+            let allocs = match g.kind {
+                GestureKind::BalanceWaiver => Some(crate::store::gestures::allocations(
+                    conn,
+                    g.tenant_id,
+                    g.id,
+                )?),
+                _ => None,
+            };
+            let view = GestureView::of(&g, today, allocs);
+            crate::store::audit::append(
+                conn,
+                audit,
+                NewEvent::created("gesture.requested", "gesture", g.id, &view)
+                    .because(g.reason_code.clone()),
+            )?;
+            Ok(Reply::created(&view))
+        })
+        .await
+}
+
+/// `GET /v1/gestures/{id}`.
+pub async fn get(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<GestureId>,
+) -> Result<HttpResponse, AppError> {
+    let (tenant, id) = (caller.tenant, id.into_inner());
+    let today = today();
+    let view = state
+        .read(move |conn| {
+            let g = crate::store::gestures::get(conn, tenant, id)?;
+            let allocs = match g.kind {
+                GestureKind::BalanceWaiver => {
+                    Some(crate::store::gestures::allocations(conn, tenant, id)?)
+                }
+                _ => None,
+            };
+            Ok(GestureView::of(&g, today, allocs))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Query of `GET /v1/gestures`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    customer_id: Option<String>,
+    store_id: Option<String>,
+    kind: Option<String>,
+    status: Option<String>,
+    overdue: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    limit: Option<String>,
+    starting_after: Option<String>,
+}
+
+fn parse_date(field: &str, v: &str, p: &mut Problems) -> Option<NaiveDate> {
+    match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
+        Ok(d) => Some(d),
+        Err(_) => {
+            p.push(field, "must be a date YYYY-MM-DD");
+            None
+        }
+    }
+}
+
+/// `GET /v1/gestures?customer_id=&store_id=&kind=&status=&overdue=&from=&to=`.
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: QueryParams<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let q = query.0;
+    let mut p = Problems::default();
+    let page = page_request(q.limit.as_deref(), q.starting_after.as_deref(), &mut p);
+    let customer_id = q.customer_id.as_deref().and_then(|s| match s.parse() {
+        Ok(id) => Some(id),
+        Err(_) => {
+            p.push("customer_id", "must be a customer id");
+            None
+        }
+    });
+    let store_id: Option<StoreId> = q.store_id.as_deref().and_then(|s| match s.parse() {
+        Ok(id) => Some(id),
+        Err(_) => {
+            p.push("store_id", "must be a store id");
+            None
+        }
+    });
+    let kind = q.kind.as_deref().and_then(|k| {
+        let r = GestureKind::parse(k);
+        if r.is_none() {
+            p.push("kind", "must be a gesture kind");
+        }
+        r
+    });
+    let status = q.status.as_deref().and_then(|s| {
+        let r = GestureStatus::parse(s);
+        if r.is_none() {
+            p.push("status", "must be a gesture status");
+        }
+        r
+    });
+    let overdue = match q.overdue.as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            p.push("overdue", "must be true or false");
+            false
+        }
+    };
+    let from = q
+        .from
+        .as_deref()
+        .and_then(|v| parse_date("from", v, &mut p));
+    let to = q.to.as_deref().and_then(|v| parse_date("to", v, &mut p));
+    p.finish().map_err(AppError::Validation)?;
+    let stores = match store_id {
+        Some(s) => {
+            caller.require_store(s)?;
+            Some(vec![s])
+        }
+        None => caller.stores.clone(),
+    };
+    let today = today();
+    let filter = crate::store::gestures::Filter {
+        customer_id,
+        stores,
+        kind,
+        status,
+        overdue_on: overdue.then_some(today),
+        from,
+        to,
+    };
+    let tenant = caller.tenant;
+    let page = state
+        .read(move |conn| crate::store::gestures::list(conn, tenant, &filter, page))
+        .await?;
+    Ok(HttpResponse::Ok().json(ListResponse::from_page(
+        page,
+        |g| GestureView::of(g, today, None),
+        |g| g.id.to_string(),
+    )))
+}
+
+/// One currency's balances of a customer.
+#[derive(Serialize)]
+pub struct BalanceView {
+    currency: &'static str,
+    owed: Money,
+    overdue: Money,
+    store_credit_available: Money,
+    written_off: Money,
+}
+
+/// Goodwill received of one kind and currency.
+#[derive(Serialize)]
+pub struct ReceivedView {
+    kind: GestureKind,
+    amount: Money,
+}
+
+/// Promise-keeping record.
+#[derive(Serialize)]
+pub struct PromisesView {
+    open: i64,
+    kept_on_time: i64,
+    kept_late: i64,
+    written_off: i64,
+}
+
+/// Memo totals: statistics beside the ledger, never in it.
+#[derive(Serialize)]
+pub struct MemoView {
+    free_service_retail_value: Vec<Money>,
+    favour_estimated_value: Vec<Money>,
+    favours: i64,
+}
+
+/// `GET /v1/customers/{id}/summary`.
+#[derive(Serialize)]
+pub struct SummaryView {
+    customer_id: CustomerId,
+    balances: Vec<BalanceView>,
+    goodwill_received: Vec<ReceivedView>,
+    memo: MemoView,
+    promises: PromisesView,
+    recognitions: i64,
+    last_activity_at: Option<String>,
+}
+
+/// `GET /v1/customers/{id}/summary`: what the customer owes, holds and received.
+/// Its cost does not grow with the customer's history: it reads maintained
+/// balances and totals, plus the customer's open promises and credit.
+pub async fn summary(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<CustomerId>,
+) -> Result<HttpResponse, AppError> {
+    let (tenant, customer) = (caller.tenant, id.into_inner());
+    let today = today();
+    let view = state
+        .read(move |conn| {
+            crate::store::customers::get(conn, tenant, customer)?;
+            let own = crate::store::ledger::customer_balances(conn, tenant, customer)?;
+            let totals = crate::store::ledger::customer_totals(conn, tenant, customer)?;
+            let memos = crate::store::ledger::memos(conn, tenant, customer)?;
+            let open = crate::store::gestures::open_items(conn, tenant, customer)?;
+            let last = crate::store::gestures::last_activity(conn, tenant, customer)?;
+            Ok(build_summary(
+                customer, today, &own, &totals, &memos, &open, last,
+            ))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+type Totals = [(String, String, i64, i64)];
+
+fn build_summary(
+    customer: CustomerId,
+    today: NaiveDate,
+    own: &Totals,
+    totals: &Totals,
+    memos: &Totals,
+    open: &[Gesture],
+    last: Option<chrono::NaiveDateTime>,
+) -> SummaryView {
+    let mut currencies: Vec<Currency> = own
+        .iter()
+        .chain(totals.iter())
+        .filter_map(|(_, c, _, _)| Currency::from_code(c))
+        .chain(open.iter().map(|g| g.currency))
+        .collect();
+    currencies.sort();
+    currencies.dedup();
+    let receivable = format!("receivable:{customer}");
+    let credit = format!("store_credit:{customer}");
+    let net = |rows: &Totals, account: &str, cur: Currency| -> i64 {
+        rows.iter()
+            .filter(|(a, c, _, _)| a == account && c == cur.code())
+            .map(|(_, _, d, cr)| d - cr)
+            .sum()
+    };
+    let balances = currencies
+        .iter()
+        .map(|&cur| {
+            let overdue: i64 = open
+                .iter()
+                .filter(|g| g.currency == cur && g.is_overdue(today))
+                .filter_map(Gesture::outstanding_minor)
+                .sum();
+            let available: i64 = open
+                .iter()
+                .filter(|g| g.currency == cur && g.kind == GestureKind::StoreCredit)
+                .filter(|g| match &g.terms {
+                    Terms::StoreCredit { expires_on, .. } => expires_on.is_none_or(|e| e >= today),
+                    _ => false,
+                })
+                .filter_map(Gesture::credit_remaining_minor)
+                .sum();
+            BalanceView {
+                currency: cur.code(),
+                owed: Money::from_minor(net(own, &receivable, cur), cur),
+                overdue: Money::from_minor(overdue, cur),
+                store_credit_available: Money::from_minor(
+                    available.min(-net(own, &credit, cur)).max(0),
+                    cur,
+                ),
+                written_off: Money::from_minor(net(totals, "writeoff_expense", cur), cur),
+            }
+        })
+        .collect();
+    let mut goodwill_received = Vec::new();
+    for (account, cur, d, c) in totals {
+        let Some(currency) = Currency::from_code(cur) else {
+            continue;
+        };
+        let kind = if account == "writeoff_expense" {
+            Some(GestureKind::BalanceWaiver)
+        } else {
+            account
+                .strip_prefix("goodwill_expense:")
+                .and_then(GestureKind::parse)
+        };
+        if let Some(kind) = kind {
+            goodwill_received.push(ReceivedView {
+                kind,
+                amount: Money::from_minor(d - c, currency),
+            });
+        }
+    }
+    let memo_money = |name: &str| -> Vec<Money> {
+        memos
+            .iter()
+            .filter(|(m, _, _, _)| m == name)
+            .filter_map(|(_, c, t, _)| Currency::from_code(c).map(|cur| Money::from_minor(*t, cur)))
+            .collect()
+    };
+    let memo_count = |name: &str| -> i64 {
+        memos
+            .iter()
+            .filter(|(m, _, _, _)| m == name)
+            .map(|(_, _, _, n)| n)
+            .sum()
+    };
+    SummaryView {
+        customer_id: customer,
+        balances,
+        goodwill_received,
+        memo: MemoView {
+            free_service_retail_value: memo_money("free_service_retail_value"),
+            favour_estimated_value: memo_money("favour_estimated_value"),
+            favours: memo_count("favours") + memo_count("favour_estimated_value"),
+        },
+        promises: PromisesView {
+            open: i64::try_from(
+                open.iter()
+                    .filter(|g| g.kind == GestureKind::DeferredPayment)
+                    .count(),
+            )
+            .unwrap_or(0),
+            kept_on_time: memo_count("promises_kept_on_time"),
+            kept_late: memo_count("promises_kept_late"),
+            written_off: memo_count("promises_written_off"),
+        },
+        recognitions: memo_count("recognitions"),
+        last_activity_at: last.map(|t| timestamp(&t)),
+    }
+}

@@ -1,0 +1,124 @@
+//! `/v1/incidents`: what went wrong (manager of the store, admin), read by every
+//! role with the gestures that answer it.
+
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+use super::gestures::{GestureView, today};
+use super::{AppState, Caller, Idem, JsonBody, Reply, timestamp};
+use crate::audit::NewEvent;
+use crate::domain::ids::{IncidentId, StaffId, StoreId};
+use crate::domain::{Problems, text};
+use crate::error::AppError;
+use crate::store::incidents::Incident;
+
+/// Body of `POST /v1/incidents`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateIncident {
+    store_id: StoreId,
+    cause: String,
+    #[serde(default)]
+    staff_ids: Vec<StaffId>,
+    description: String,
+}
+
+/// An incident as the API shows it.
+#[derive(Serialize)]
+pub struct IncidentView {
+    id: IncidentId,
+    store_id: StoreId,
+    cause: String,
+    staff_ids: Vec<StaffId>,
+    description: String,
+    reported_by: String,
+    created_at: String,
+    gestures: Vec<GestureView>,
+}
+
+fn view(i: &Incident, gestures: Vec<GestureView>) -> IncidentView {
+    IncidentView {
+        id: i.id,
+        store_id: i.store_id,
+        cause: i.cause.clone(),
+        staff_ids: i.staff_ids.clone(),
+        description: i.description.clone(),
+        reported_by: i.reported_by.clone(),
+        created_at: timestamp(&i.created_at),
+        gestures,
+    }
+}
+
+/// `POST /v1/incidents`.
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    idem: Idem,
+    body: JsonBody<CreateIncident>,
+) -> Result<HttpResponse, AppError> {
+    let (b, raw) = body.into_parts();
+    let mut p = Problems::default();
+    let cause = p.take(crate::domain::gesture::parse_reason_code("cause", &b.cause));
+    let description = p.take(text::required_line_multi(
+        "description",
+        &b.description,
+        4000,
+    ));
+    if b.staff_ids.len() > crate::domain::gesture::STAFF_MAX {
+        p.push("staff_ids", "must name at most 20 staff");
+    }
+    for (i, id) in b.staff_ids.iter().enumerate() {
+        if b.staff_ids[..i].contains(id) {
+            p.push(
+                format!("staff_ids[{i}]"),
+                "names the same staff member twice",
+            );
+        }
+    }
+    p.finish().map_err(AppError::Validation)?;
+    caller.require_store(b.store_id)?;
+    let (cause, description) = (cause.unwrap_or_default(), description.unwrap_or_default());
+    state
+        .command(&caller, idem.bind(&raw), move |conn, audit| {
+            let i = crate::store::incidents::create(
+                conn,
+                audit.tenant,
+                b.store_id,
+                cause,
+                b.staff_ids,
+                description,
+                &audit.actor_sub,
+            )?;
+            let v = view(&i, Vec::new());
+            crate::store::audit::append(
+                conn,
+                audit,
+                NewEvent::created("incident.created", "incident", i.id, &v),
+            )?;
+            Ok(Reply::created(&v))
+        })
+        .await
+}
+
+/// `GET /v1/incidents/{id}`: with its gestures as full objects.
+pub async fn get(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<IncidentId>,
+) -> Result<HttpResponse, AppError> {
+    let (tenant, id) = (caller.tenant, id.into_inner());
+    let today = today();
+    let v = state
+        .read(move |conn| {
+            let (i, gestures) = crate::store::incidents::get(conn, tenant, id)?;
+            Ok(view(
+                &i,
+                gestures
+                    .iter()
+                    .map(|g| GestureView::of(g, today, None))
+                    .collect(),
+            ))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}

@@ -1,0 +1,773 @@
+//! Gestures: recording one (with the approval decision and, when it takes
+//! effect, its postings), reading and listing them.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::ledger::{self, NewLedgerTx};
+use super::schema::{customers, gestures, incidents, reason_codes, staff, waiver_allocations};
+use super::{DbConnection, PageOf, PageRequest};
+use crate::audit::AuditCtx;
+use crate::domain::FieldError;
+use crate::domain::gesture::{Gesture, GestureKind, GestureStatus, NewGesture, Terms};
+use crate::domain::ids::{CustomerId, GestureId, IncidentId, StaffId, StoreId, TenantId};
+use crate::domain::ledger::{Account, Posting, gesture_postings};
+use crate::domain::money::{Currency, Money};
+use crate::domain::policy::{self, Decision, DecisionInput};
+use crate::error::AppError;
+
+#[derive(Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = gestures)]
+#[diesel(treat_none_as_null = true)]
+struct Row {
+    tenant_id: TenantId,
+    id: GestureId,
+    customer_id: CustomerId,
+    store_id: StoreId,
+    kind: String,
+    status: String,
+    reason_code: String,
+    story: String,
+    staff_ids: String,
+    incident_id: Option<IncidentId>,
+    effective_on: NaiveDate,
+    currency: String,
+    amount_minor: Option<i64>,
+    due_on: Option<NaiveDate>,
+    applies_to: Option<String>,
+    retail_value_minor: Option<i64>,
+    cost_minor: Option<i64>,
+    expires_on: Option<NaiveDate>,
+    estimated_value_minor: Option<i64>,
+    paid_minor: i64,
+    waived_minor: i64,
+    redeemed_minor: i64,
+    expired_minor: i64,
+    requested_by: String,
+    requested_role: String,
+    decision_rule: String,
+    write_off_of: Option<GestureId>,
+    reversal_reason: Option<String>,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+fn corrupt(id: GestureId, what: &str) -> AppError {
+    AppError::Internal(format!("gesture {id} is malformed in the database: {what}"))
+}
+
+impl TryFrom<Row> for Gesture {
+    type Error = AppError;
+    fn try_from(r: Row) -> Result<Self, AppError> {
+        let id = r.id;
+        let kind = GestureKind::parse(&r.kind).ok_or_else(|| corrupt(id, "kind"))?;
+        let status = GestureStatus::parse(&r.status).ok_or_else(|| corrupt(id, "status"))?;
+        let currency = Currency::from_code(&r.currency).ok_or_else(|| corrupt(id, "currency"))?;
+        let m = |v: Option<i64>| v.map(|x| Money::from_minor(x, currency));
+        let need = |v: Option<Money>, what: &str| v.ok_or_else(|| corrupt(id, what));
+        let terms = match kind {
+            GestureKind::DeferredPayment => Terms::DeferredPayment {
+                amount: need(m(r.amount_minor), "amount")?,
+                due_on: r.due_on.ok_or_else(|| corrupt(id, "due_on"))?,
+            },
+            GestureKind::BalanceWaiver => Terms::BalanceWaiver {
+                amount: need(m(r.amount_minor), "amount")?,
+                applies_to: match &r.applies_to {
+                    Some(t) => serde_json::from_str(t).map_err(|_| corrupt(id, "applies_to"))?,
+                    None => Vec::new(),
+                },
+            },
+            GestureKind::FreeService => Terms::FreeService {
+                retail_value: need(m(r.retail_value_minor), "retail_value")?,
+                cost: need(m(r.cost_minor), "cost")?,
+            },
+            GestureKind::ServiceRecovery => Terms::ServiceRecovery {
+                amount: need(m(r.amount_minor), "amount")?,
+            },
+            GestureKind::StoreCredit => Terms::StoreCredit {
+                amount: need(m(r.amount_minor), "amount")?,
+                expires_on: r.expires_on,
+            },
+            GestureKind::Recognition => Terms::Recognition,
+            GestureKind::CustomerFavour => Terms::CustomerFavour {
+                estimated_value: m(r.estimated_value_minor),
+            },
+        };
+        Ok(Gesture {
+            id,
+            tenant_id: r.tenant_id,
+            customer_id: r.customer_id,
+            store_id: r.store_id,
+            kind,
+            status,
+            reason_code: r.reason_code,
+            story: r.story,
+            staff_ids: serde_json::from_str(&r.staff_ids).map_err(|_| corrupt(id, "staff_ids"))?,
+            incident_id: r.incident_id,
+            effective_on: r.effective_on,
+            currency,
+            terms,
+            paid_minor: r.paid_minor,
+            waived_minor: r.waived_minor,
+            redeemed_minor: r.redeemed_minor,
+            expired_minor: r.expired_minor,
+            requested_by: r.requested_by,
+            requested_role: r.requested_role,
+            decision_rule: r.decision_rule,
+            write_off_of: r.write_off_of,
+            reversal_reason: r.reversal_reason,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+impl From<&Gesture> for Row {
+    fn from(g: &Gesture) -> Self {
+        let (
+            mut amount,
+            mut due_on,
+            mut applies_to,
+            mut retail,
+            mut cost,
+            mut expires,
+            mut estimated,
+        ) = (None, None, None, None, None, None, None);
+        match &g.terms {
+            Terms::DeferredPayment {
+                amount: a,
+                due_on: d,
+            } => {
+                amount = Some(a.minor());
+                due_on = Some(*d);
+            }
+            Terms::BalanceWaiver {
+                amount: a,
+                applies_to: t,
+            } => {
+                amount = Some(a.minor());
+                applies_to = (!t.is_empty()).then(|| serde_json::to_string(t).unwrap_or_default());
+            }
+            Terms::FreeService {
+                retail_value,
+                cost: c,
+            } => {
+                retail = Some(retail_value.minor());
+                cost = Some(c.minor());
+            }
+            Terms::ServiceRecovery { amount: a } => amount = Some(a.minor()),
+            Terms::StoreCredit {
+                amount: a,
+                expires_on,
+            } => {
+                amount = Some(a.minor());
+                expires = *expires_on;
+            }
+            Terms::Recognition => {}
+            Terms::CustomerFavour { estimated_value } => {
+                estimated = estimated_value.map(|v| v.minor())
+            }
+        }
+        Row {
+            tenant_id: g.tenant_id,
+            id: g.id,
+            customer_id: g.customer_id,
+            store_id: g.store_id,
+            kind: g.kind.as_str().to_owned(),
+            status: g.status.as_str().to_owned(),
+            reason_code: g.reason_code.clone(),
+            story: g.story.clone(),
+            staff_ids: serde_json::to_string(&g.staff_ids).unwrap_or_else(|_| "[]".into()),
+            incident_id: g.incident_id,
+            effective_on: g.effective_on,
+            currency: g.currency.code().to_owned(),
+            amount_minor: amount,
+            due_on,
+            applies_to,
+            retail_value_minor: retail,
+            cost_minor: cost,
+            expires_on: expires,
+            estimated_value_minor: estimated,
+            paid_minor: g.paid_minor,
+            waived_minor: g.waived_minor,
+            redeemed_minor: g.redeemed_minor,
+            expired_minor: g.expired_minor,
+            requested_by: g.requested_by.clone(),
+            requested_role: g.requested_role.clone(),
+            decision_rule: g.decision_rule.clone(),
+            write_off_of: g.write_off_of,
+            reversal_reason: g.reversal_reason.clone(),
+            created_at: g.created_at,
+            updated_at: g.updated_at,
+        }
+    }
+}
+
+/// One gesture of the tenant.
+pub fn get(conn: &mut DbConnection, tenant: TenantId, id: GestureId) -> Result<Gesture, AppError> {
+    gestures::table
+        .filter(gestures::tenant_id.eq(tenant).and(gestures::id.eq(id)))
+        .select(Row::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::NotFound(format!("no gesture {id}")))?
+        .try_into()
+}
+
+/// Writes a gesture's changed state back.
+pub fn save(conn: &mut DbConnection, g: &Gesture) -> Result<(), AppError> {
+    diesel::update(
+        gestures::table.filter(
+            gestures::tenant_id
+                .eq(g.tenant_id)
+                .and(gestures::id.eq(g.id)),
+        ),
+    )
+    .set(Row::from(g))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Locks the customer's row for the rest of the transaction (PostgreSQL; SQLite's
+/// IMMEDIATE transaction already excludes other writers). Every command that
+/// weighs what a customer owes, holds or was granted takes this lock first, so
+/// two of them never decide on the same stale figures. 404 if there is no such
+/// customer.
+pub fn lock_customer(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    customer: CustomerId,
+) -> Result<(), AppError> {
+    let q = customers::table
+        .filter(
+            customers::tenant_id
+                .eq(tenant)
+                .and(customers::id.eq(customer)),
+        )
+        .select(customers::id);
+    let found: Option<CustomerId> = match conn {
+        DbConnection::Pg(c) => q.for_update().first(c).optional()?,
+        DbConnection::Sqlite(c) => q.first(c).optional()?,
+    };
+    found
+        .map(|_| ())
+        .ok_or_else(|| AppError::NotFound(format!("no customer {customer}")))
+}
+
+/// Open deferred payments of a customer in a currency, oldest first.
+pub fn open_promises(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    customer: CustomerId,
+    currency: Currency,
+) -> Result<Vec<Gesture>, AppError> {
+    gestures::table
+        .filter(
+            gestures::tenant_id
+                .eq(tenant)
+                .and(gestures::customer_id.eq(customer))
+                .and(gestures::kind.eq(GestureKind::DeferredPayment.as_str()))
+                .and(gestures::status.eq(GestureStatus::Approved.as_str()))
+                .and(gestures::currency.eq(currency.code())),
+        )
+        .select(Row::as_select())
+        .order((gestures::effective_on, gestures::id))
+        .load(conn)?
+        .into_iter()
+        .map(Gesture::try_from)
+        .collect()
+}
+
+fn recent_same_kind(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    customer: CustomerId,
+    kind: GestureKind,
+    requester: &str,
+    currency: Currency,
+    since: NaiveDateTime,
+) -> Result<i64, AppError> {
+    let rows: Vec<(Option<i64>, Option<i64>)> = gestures::table
+        .filter(
+            gestures::tenant_id
+                .eq(tenant)
+                .and(gestures::customer_id.eq(customer))
+                .and(gestures::kind.eq(kind.as_str()))
+                .and(gestures::requested_by.eq(requester))
+                .and(gestures::currency.eq(currency.code()))
+                .and(gestures::created_at.ge(since))
+                .and(gestures::status.ne_all(["rejected", "cancelled", "expired"])),
+        )
+        .select((gestures::amount_minor, gestures::retail_value_minor))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(a, r)| a.or(r).unwrap_or(0)).sum())
+}
+
+fn problem(field: impl Into<String>, message: impl Into<String>) -> AppError {
+    AppError::Validation(vec![FieldError::new(field, message)])
+}
+
+/// Checks the references a new gesture makes, in the documented order.
+fn check_references(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    ng: &NewGesture,
+) -> Result<crate::domain::store::Store, AppError> {
+    let store = match super::stores::get(conn, tenant, ng.store_id) {
+        Ok(s) => s,
+        Err(AppError::NotFound(_)) => {
+            return Err(problem("store_id", format!("no store {}", ng.store_id)));
+        }
+        Err(e) => return Err(e),
+    };
+    ng.check_currency(store.currency)
+        .map_err(AppError::Validation)?;
+    let known: i64 = reason_codes::table
+        .filter(
+            reason_codes::tenant_id
+                .eq(tenant)
+                .and(reason_codes::code.eq(&ng.reason_code)),
+        )
+        .count()
+        .get_result(conn)?;
+    if known == 0 {
+        return Err(problem(
+            "reason_code",
+            format!(
+                "{:?} is not one of the tenant's reason codes",
+                ng.reason_code
+            ),
+        ));
+    }
+    if !ng.staff_ids.is_empty() {
+        let found: Vec<StaffId> = staff::table
+            .filter(
+                staff::tenant_id
+                    .eq(tenant)
+                    .and(staff::id.eq_any(&ng.staff_ids)),
+            )
+            .select(staff::id)
+            .load(conn)?;
+        let errs: Vec<FieldError> = ng
+            .staff_ids
+            .iter()
+            .enumerate()
+            .filter(|(_, id)| !found.contains(id))
+            .map(|(i, id)| {
+                FieldError::new(format!("staff_ids[{i}]"), format!("no staff member {id}"))
+            })
+            .collect();
+        if !errs.is_empty() {
+            return Err(AppError::Validation(errs));
+        }
+    }
+    if let Some(incident) = ng.incident_id {
+        let n: i64 = incidents::table
+            .filter(
+                incidents::tenant_id
+                    .eq(tenant)
+                    .and(incidents::id.eq(incident)),
+            )
+            .count()
+            .get_result(conn)?;
+        if n == 0 {
+            return Err(problem("incident_id", format!("no incident {incident}")));
+        }
+    }
+    Ok(store)
+}
+
+/// How a waiver of `amount` spreads over promises: the named ones in order, else
+/// the customer's open ones oldest first. 422 when a named promise cannot be
+/// waived or when the amount exceeds what is owed.
+pub fn allocate_waiver(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    customer: CustomerId,
+    amount: Money,
+    applies_to: &[GestureId],
+) -> Result<Vec<(Gesture, i64)>, AppError> {
+    let promises = if applies_to.is_empty() {
+        open_promises(conn, tenant, customer, amount.currency())?
+    } else {
+        let mut out = Vec::new();
+        for (i, id) in applies_to.iter().enumerate() {
+            let field = format!("applies_to[{i}]");
+            let g = match get(conn, tenant, *id) {
+                Ok(g) => g,
+                Err(AppError::NotFound(_)) => {
+                    return Err(problem(field, format!("no gesture {id}")));
+                }
+                Err(e) => return Err(e),
+            };
+            if g.customer_id != customer || g.kind != GestureKind::DeferredPayment {
+                return Err(problem(field, "is not a deferred payment of this customer"));
+            }
+            if g.status != GestureStatus::Approved || g.outstanding_minor().unwrap_or(0) <= 0 {
+                return Err(problem(
+                    field,
+                    format!("is {} and owes nothing", g.status.as_str()),
+                ));
+            }
+            if g.currency != amount.currency() {
+                return Err(problem(field, "is in another currency"));
+            }
+            out.push(g);
+        }
+        out
+    };
+    let owed: i64 = promises
+        .iter()
+        .map(|g| g.outstanding_minor().unwrap_or(0))
+        .sum();
+    if amount.minor() > owed {
+        return Err(AppError::Unprocessable {
+            code: "exceeds_owed",
+            detail: format!(
+                "the waiver is {} {} but only {} {} is owed{}",
+                amount.amount_string(),
+                amount.currency(),
+                amount.with_minor(owed).amount_string(),
+                amount.currency(),
+                if applies_to.is_empty() {
+                    ""
+                } else {
+                    " on the named deferred payments"
+                }
+            ),
+            errors: vec![FieldError::new("amount.amount", "exceeds what is owed")],
+        });
+    }
+    let mut left = amount.minor();
+    let mut out = Vec::new();
+    for g in promises {
+        if left == 0 {
+            break;
+        }
+        let take = left.min(g.outstanding_minor().unwrap_or(0));
+        if take > 0 {
+            left -= take;
+            out.push((g, take));
+        }
+    }
+    Ok(out)
+}
+
+/// Puts an approved gesture into effect: its postings, its memo totals, and for a
+/// waiver its allocation over the promises it gives up.
+pub fn take_effect(conn: &mut DbConnection, g: &mut Gesture) -> Result<(), AppError> {
+    let tenant = g.tenant_id;
+    let mut postings = gesture_postings(g.kind, g.customer_id, g.store_id, &g.terms);
+    if let Terms::BalanceWaiver { amount, applies_to } = &g.terms {
+        let plan = allocate_waiver(conn, tenant, g.customer_id, *amount, applies_to)?;
+        for (mut promise, take) in plan {
+            promise.waived_minor += take;
+            if promise.outstanding_minor() == Some(0) {
+                promise.status = GestureStatus::WrittenOff;
+                ledger::add_memo(
+                    conn,
+                    tenant,
+                    promise.customer_id,
+                    "promises_written_off",
+                    "",
+                    0,
+                    1,
+                )?;
+            }
+            promise.updated_at = crate::domain::now();
+            save(conn, &promise)?;
+            diesel::insert_into(waiver_allocations::table)
+                .values((
+                    waiver_allocations::tenant_id.eq(tenant),
+                    waiver_allocations::waiver_id.eq(g.id),
+                    waiver_allocations::gesture_id.eq(promise.id),
+                    waiver_allocations::amount_minor.eq(take),
+                ))
+                .execute(conn)?;
+        }
+        postings = vec![
+            Posting::new(
+                Account::WriteoffExpense,
+                Account::Receivable(g.customer_id),
+                *amount,
+            )
+            .ok_or_else(|| AppError::Internal("zero waiver".into()))?,
+        ];
+    }
+    ledger::post(
+        conn,
+        tenant,
+        &NewLedgerTx {
+            kind: if g.kind == GestureKind::BalanceWaiver {
+                "waiver"
+            } else {
+                "gesture"
+            },
+            gesture_id: Some(g.id),
+            payment_id: None,
+            redemption_id: None,
+            reverses: None,
+            customer_id: Some(g.customer_id),
+            effective_on: g.effective_on,
+            postings,
+        },
+    )?;
+    match &g.terms {
+        Terms::FreeService { retail_value, .. } => ledger::add_memo(
+            conn,
+            tenant,
+            g.customer_id,
+            "free_service_retail_value",
+            retail_value.currency().code(),
+            retail_value.minor(),
+            1,
+        )?,
+        Terms::CustomerFavour { estimated_value } => match estimated_value {
+            Some(v) => ledger::add_memo(
+                conn,
+                tenant,
+                g.customer_id,
+                "favour_estimated_value",
+                v.currency().code(),
+                v.minor(),
+                1,
+            )?,
+            None => ledger::add_memo(conn, tenant, g.customer_id, "favours", "", 0, 1)?,
+        },
+        Terms::Recognition => {
+            ledger::add_memo(conn, tenant, g.customer_id, "recognitions", "", 0, 1)?
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Records a gesture for a customer: checks it, takes the approval decision,
+/// and, when it is approved at once, puts it into effect. One transaction (the
+/// caller's).
+pub fn request(
+    conn: &mut DbConnection,
+    ctx: &AuditCtx,
+    customer: CustomerId,
+    ng: NewGesture,
+) -> Result<Gesture, AppError> {
+    let tenant = ctx.tenant;
+    lock_customer(conn, tenant, customer)?;
+    let store = check_references(conn, tenant, &ng)?;
+    if let Terms::BalanceWaiver { amount, applies_to } = &ng.terms {
+        // Checked now so the requester learns at once; checked again when it
+        // takes effect (a pending waiver may outlive some of what is owed).
+        allocate_waiver(conn, tenant, customer, *amount, applies_to)?;
+    }
+    let now = crate::domain::now();
+    let recent = recent_same_kind(
+        conn,
+        tenant,
+        customer,
+        ng.kind,
+        &ctx.actor_sub,
+        store.currency,
+        now - chrono::TimeDelta::hours(24),
+    )?;
+    let decision = policy::decide(&DecisionInput {
+        kind: ng.kind,
+        value: ng.terms.value(),
+        role: ctx.actor_role,
+        currency: store.currency,
+        recent_same_kind_minor: recent,
+    });
+    let mut g = Gesture {
+        id: GestureId::new(),
+        tenant_id: tenant,
+        customer_id: customer,
+        store_id: ng.store_id,
+        kind: ng.kind,
+        status: match decision {
+            Decision::Approved { .. } => GestureStatus::Approved,
+            Decision::Pending { .. } => GestureStatus::PendingApproval,
+        },
+        reason_code: ng.reason_code,
+        story: ng.story,
+        staff_ids: ng.staff_ids,
+        incident_id: ng.incident_id,
+        effective_on: ng.effective_on,
+        currency: store.currency,
+        terms: ng.terms,
+        paid_minor: 0,
+        waived_minor: 0,
+        redeemed_minor: 0,
+        expired_minor: 0,
+        requested_by: ctx.actor_sub.clone(),
+        requested_role: ctx.actor_role.as_str().to_owned(),
+        decision_rule: decision.rule().to_owned(),
+        write_off_of: None,
+        reversal_reason: None,
+        created_at: now,
+        updated_at: now,
+    };
+    diesel::insert_into(gestures::table)
+        .values(Row::from(&g))
+        .execute(conn)?;
+    if g.status == GestureStatus::Approved {
+        take_effect(conn, &mut g)?;
+    }
+    Ok(g)
+}
+
+/// Filters of the gesture list.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    /// One customer.
+    pub customer_id: Option<CustomerId>,
+    /// Stores (a store filter, or a store-scoped token's stores).
+    pub stores: Option<Vec<StoreId>>,
+    /// One kind.
+    pub kind: Option<GestureKind>,
+    /// One status.
+    pub status: Option<GestureStatus>,
+    /// Only open deferred payments past due on this date.
+    pub overdue_on: Option<NaiveDate>,
+    /// effective_on from (inclusive).
+    pub from: Option<NaiveDate>,
+    /// effective_on to (inclusive).
+    pub to: Option<NaiveDate>,
+}
+
+/// A page of gestures, in creation order.
+pub fn list(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    f: &Filter,
+    page: PageRequest<GestureId>,
+) -> Result<PageOf<Gesture>, AppError> {
+    let mut q = gestures::table
+        .filter(gestures::tenant_id.eq(tenant))
+        .select(Row::as_select())
+        .order(gestures::id)
+        .limit(page.limit + 1)
+        .into_boxed();
+    if let Some(after) = page.starting_after {
+        q = q.filter(gestures::id.gt(after));
+    }
+    if let Some(c) = f.customer_id {
+        q = q.filter(gestures::customer_id.eq(c));
+    }
+    if let Some(s) = &f.stores {
+        q = q.filter(gestures::store_id.eq_any(s.clone()));
+    }
+    if let Some(k) = f.kind {
+        q = q.filter(gestures::kind.eq(k.as_str()));
+    }
+    if let Some(s) = f.status {
+        q = q.filter(gestures::status.eq(s.as_str()));
+    }
+    if let Some(d) = f.overdue_on {
+        q = q.filter(
+            gestures::kind
+                .eq(GestureKind::DeferredPayment.as_str())
+                .and(gestures::status.eq(GestureStatus::Approved.as_str()))
+                .and(gestures::due_on.lt(d)),
+        );
+    }
+    if let Some(d) = f.from {
+        q = q.filter(gestures::effective_on.ge(d));
+    }
+    if let Some(d) = f.to {
+        q = q.filter(gestures::effective_on.le(d));
+    }
+    let p = PageOf::from_rows(q.load(conn)?, page.limit);
+    Ok(PageOf {
+        items: p
+            .items
+            .into_iter()
+            .map(Gesture::try_from)
+            .collect::<Result<_, _>>()?,
+        has_more: p.has_more,
+    })
+}
+
+/// A customer's open items: approved deferred payments that still owe and store
+/// credit that can still be spent. The summary reads these, not the history.
+pub fn open_items(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    customer: CustomerId,
+) -> Result<Vec<Gesture>, AppError> {
+    gestures::table
+        .filter(
+            gestures::tenant_id
+                .eq(tenant)
+                .and(gestures::customer_id.eq(customer))
+                .and(gestures::status.eq(GestureStatus::Approved.as_str()))
+                .and(gestures::kind.eq_any([
+                    GestureKind::DeferredPayment.as_str(),
+                    GestureKind::StoreCredit.as_str(),
+                ])),
+        )
+        .select(Row::as_select())
+        .order(gestures::id)
+        .load(conn)?
+        .into_iter()
+        .map(Gesture::try_from)
+        .filter(|g| {
+            g.as_ref().map_or(true, |g| {
+                g.outstanding_minor().unwrap_or(0) > 0
+                    || g.credit_remaining_minor().unwrap_or(0) > 0
+            })
+        })
+        .collect()
+}
+
+/// The waiver allocations of a waiver: (promise, amount minor).
+pub fn allocations(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    waiver: GestureId,
+) -> Result<Vec<(GestureId, i64)>, AppError> {
+    Ok(waiver_allocations::table
+        .filter(
+            waiver_allocations::tenant_id
+                .eq(tenant)
+                .and(waiver_allocations::waiver_id.eq(waiver)),
+        )
+        .select((
+            waiver_allocations::gesture_id,
+            waiver_allocations::amount_minor,
+        ))
+        .order(waiver_allocations::gesture_id)
+        .load(conn)?)
+}
+
+/// The customer's most recent gesture time, if any (one index probe).
+pub fn last_activity(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    customer: CustomerId,
+) -> Result<Option<NaiveDateTime>, AppError> {
+    Ok(gestures::table
+        .filter(
+            gestures::tenant_id
+                .eq(tenant)
+                .and(gestures::customer_id.eq(customer)),
+        )
+        .order(gestures::id.desc())
+        .select(gestures::created_at)
+        .first(conn)
+        .optional()?)
+}
+
+/// Seeds a new tenant's reason codes with the defaults.
+pub fn seed_reason_codes(conn: &mut DbConnection, tenant: TenantId) -> QueryResult<()> {
+    let now = crate::domain::now();
+    for (code, description) in crate::domain::gesture::DEFAULT_REASON_CODES {
+        diesel::insert_into(reason_codes::table)
+            .values((
+                reason_codes::tenant_id.eq(tenant),
+                reason_codes::code.eq(code),
+                reason_codes::description.eq(description),
+                reason_codes::created_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,150 @@
+//! Incidents: what went wrong, to which recovery gestures link.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::schema::{gestures, incidents, reason_codes, staff};
+use crate::domain::FieldError;
+use crate::domain::gesture::Gesture;
+use crate::domain::ids::{GestureId, IncidentId, StaffId, StoreId, TenantId};
+use crate::error::AppError;
+
+/// An incident as recorded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Incident {
+    /// Its id.
+    pub id: IncidentId,
+    /// Where.
+    pub store_id: StoreId,
+    /// The cause (one of the tenant's reason codes).
+    pub cause: String,
+    /// Staff involved.
+    pub staff_ids: Vec<StaffId>,
+    /// What happened.
+    pub description: String,
+    /// Who reported it (token `sub`).
+    pub reported_by: String,
+    /// When (UTC).
+    pub created_at: NaiveDateTime,
+}
+
+/// Records an incident. Unknown store, cause or staff → 422 naming the field.
+pub fn create(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    store_id: StoreId,
+    cause: String,
+    staff_ids: Vec<StaffId>,
+    description: String,
+    reported_by: &str,
+) -> Result<Incident, AppError> {
+    if !super::stores::missing(conn, tenant, &[store_id])?.is_empty() {
+        return Err(AppError::field("store_id", format!("no store {store_id}")));
+    }
+    let known: i64 = reason_codes::table
+        .filter(
+            reason_codes::tenant_id
+                .eq(tenant)
+                .and(reason_codes::code.eq(&cause)),
+        )
+        .count()
+        .get_result(conn)?;
+    if known == 0 {
+        return Err(AppError::field(
+            "cause",
+            format!("{cause:?} is not one of the tenant's reason codes"),
+        ));
+    }
+    if !staff_ids.is_empty() {
+        let found: Vec<StaffId> = staff::table
+            .filter(
+                staff::tenant_id
+                    .eq(tenant)
+                    .and(staff::id.eq_any(&staff_ids)),
+            )
+            .select(staff::id)
+            .load(conn)?;
+        let errs: Vec<FieldError> = staff_ids
+            .iter()
+            .enumerate()
+            .filter(|(_, id)| !found.contains(id))
+            .map(|(i, id)| {
+                FieldError::new(format!("staff_ids[{i}]"), format!("no staff member {id}"))
+            })
+            .collect();
+        if !errs.is_empty() {
+            return Err(AppError::Validation(errs));
+        }
+    }
+    let i = Incident {
+        id: IncidentId::new(),
+        store_id,
+        cause,
+        staff_ids,
+        description,
+        reported_by: reported_by.to_owned(),
+        created_at: crate::domain::now(),
+    };
+    diesel::insert_into(incidents::table)
+        .values((
+            incidents::tenant_id.eq(tenant),
+            incidents::id.eq(i.id),
+            incidents::store_id.eq(i.store_id),
+            incidents::cause.eq(&i.cause),
+            incidents::description.eq(&i.description),
+            incidents::staff_ids
+                .eq(serde_json::to_string(&i.staff_ids).unwrap_or_else(|_| "[]".into())),
+            incidents::reported_by.eq(&i.reported_by),
+            incidents::created_at.eq(i.created_at),
+        ))
+        .execute(conn)?;
+    Ok(i)
+}
+
+/// One incident and the ids of its gestures, oldest first.
+pub fn get(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    id: IncidentId,
+) -> Result<(Incident, Vec<Gesture>), AppError> {
+    let row: Option<(StoreId, String, String, String, String, NaiveDateTime)> = incidents::table
+        .filter(incidents::tenant_id.eq(tenant).and(incidents::id.eq(id)))
+        .select((
+            incidents::store_id,
+            incidents::cause,
+            incidents::staff_ids,
+            incidents::description,
+            incidents::reported_by,
+            incidents::created_at,
+        ))
+        .first(conn)
+        .optional()?;
+    let (store_id, cause, staff_ids, description, reported_by, created_at) =
+        row.ok_or_else(|| AppError::NotFound(format!("no incident {id}")))?;
+    let ids: Vec<GestureId> = gestures::table
+        .filter(
+            gestures::tenant_id
+                .eq(tenant)
+                .and(gestures::incident_id.eq(id)),
+        )
+        .select(gestures::id)
+        .order(gestures::id)
+        .load(conn)?;
+    let mut list = Vec::with_capacity(ids.len());
+    for g in ids {
+        list.push(super::gestures::get(conn, tenant, g)?);
+    }
+    Ok((
+        Incident {
+            id,
+            store_id,
+            cause,
+            staff_ids: serde_json::from_str(&staff_ids).unwrap_or_default(),
+            description,
+            reported_by,
+            created_at,
+        },
+        list,
+    ))
+}

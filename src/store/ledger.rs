@@ -1,0 +1,315 @@
+//! Posting to the ledger, maintaining balances, and checking them.
+//!
+//! `post` is the only writer of `entries`, `balances` and
+//! `customer_ledger_totals`, and it writes all three in the caller's transaction,
+//! so a balance is always the sum of its entries.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::schema::{balances, customer_ledger_totals, entries, ledger_transactions, memo_totals};
+use crate::domain::ids::{
+    CustomerId, EntryId, GestureId, LedgerTxId, PaymentId, RedemptionId, TenantId,
+};
+use crate::domain::ledger::Posting;
+use crate::error::AppError;
+
+/// Runs the same diesel expression on whichever backend the connection is:
+/// for statements the MultiConnection backend cannot express (upserts, row
+/// locks, multi-row inserts).
+#[macro_export]
+#[doc(hidden)]
+macro_rules! each_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::store::DbConnection::Pg($c) => $body,
+            $crate::store::DbConnection::Sqlite($c) => $body,
+        }
+    };
+}
+
+/// One ledger transaction to post.
+#[derive(Clone, Debug)]
+pub struct NewLedgerTx {
+    /// What it records: `gesture`, `waiver`, `payment`, `redemption`, `expiry`,
+    /// `reversal`, ...
+    pub kind: &'static str,
+    /// The gesture it belongs to.
+    pub gesture_id: Option<GestureId>,
+    /// The payment it belongs to.
+    pub payment_id: Option<PaymentId>,
+    /// The redemption it belongs to.
+    pub redemption_id: Option<RedemptionId>,
+    /// The transaction it mirrors (a reversal).
+    pub reverses: Option<LedgerTxId>,
+    /// The customer it concerns (its entries count in the customer's totals).
+    pub customer_id: Option<CustomerId>,
+    /// When it counts.
+    pub effective_on: NaiveDate,
+    /// The postings; each is one debit and one credit of the same amount.
+    pub postings: Vec<Posting>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = entries)]
+struct NewEntry {
+    tenant_id: TenantId,
+    id: EntryId,
+    transaction_id: LedgerTxId,
+    account: String,
+    customer_id: Option<CustomerId>,
+    currency: String,
+    debit_minor: i64,
+    credit_minor: i64,
+    effective_on: NaiveDate,
+    created_at: chrono::NaiveDateTime,
+}
+
+fn bump(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    e: &NewEntry,
+    account_owner: Option<CustomerId>,
+) -> QueryResult<()> {
+    each_backend!(conn, |c| {
+        diesel::insert_into(balances::table)
+            .values((
+                balances::tenant_id.eq(tenant),
+                balances::account.eq(&e.account),
+                balances::currency.eq(&e.currency),
+                balances::customer_id.eq(account_owner),
+                balances::debit_minor.eq(e.debit_minor),
+                balances::credit_minor.eq(e.credit_minor),
+                balances::entry_count.eq(1_i64),
+            ))
+            .on_conflict((balances::tenant_id, balances::account, balances::currency))
+            .do_update()
+            .set((
+                balances::debit_minor.eq(balances::debit_minor + e.debit_minor),
+                balances::credit_minor.eq(balances::credit_minor + e.credit_minor),
+                balances::entry_count.eq(balances::entry_count + 1_i64),
+            ))
+            .execute(c)
+    })?;
+    if let Some(customer) = e.customer_id {
+        each_backend!(conn, |c| {
+            diesel::insert_into(customer_ledger_totals::table)
+                .values((
+                    customer_ledger_totals::tenant_id.eq(tenant),
+                    customer_ledger_totals::customer_id.eq(customer),
+                    customer_ledger_totals::account.eq(&e.account),
+                    customer_ledger_totals::currency.eq(&e.currency),
+                    customer_ledger_totals::debit_minor.eq(e.debit_minor),
+                    customer_ledger_totals::credit_minor.eq(e.credit_minor),
+                ))
+                .on_conflict((
+                    customer_ledger_totals::tenant_id,
+                    customer_ledger_totals::customer_id,
+                    customer_ledger_totals::account,
+                    customer_ledger_totals::currency,
+                ))
+                .do_update()
+                .set((
+                    customer_ledger_totals::debit_minor
+                        .eq(customer_ledger_totals::debit_minor + e.debit_minor),
+                    customer_ledger_totals::credit_minor
+                        .eq(customer_ledger_totals::credit_minor + e.credit_minor),
+                ))
+                .execute(c)
+        })?;
+    }
+    Ok(())
+}
+
+/// Posts one balanced transaction: its row, two entries per posting, and the
+/// balances they move. Returns `None` (and writes nothing) when there is nothing
+/// to post.
+pub fn post(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    tx: &NewLedgerTx,
+) -> Result<Option<LedgerTxId>, AppError> {
+    if tx.postings.is_empty() {
+        return Ok(None);
+    }
+    for p in &tx.postings {
+        if p.amount.minor() <= 0 || p.debit == p.credit {
+            return Err(AppError::Internal(format!(
+                "refusing to post an invalid posting {p:?}"
+            )));
+        }
+    }
+    let id = LedgerTxId::new();
+    let now = crate::domain::now();
+    diesel::insert_into(ledger_transactions::table)
+        .values((
+            ledger_transactions::tenant_id.eq(tenant),
+            ledger_transactions::id.eq(id),
+            ledger_transactions::kind.eq(tx.kind),
+            ledger_transactions::gesture_id.eq(tx.gesture_id),
+            ledger_transactions::payment_id.eq(tx.payment_id),
+            ledger_transactions::redemption_id.eq(tx.redemption_id),
+            ledger_transactions::reverses.eq(tx.reverses),
+            ledger_transactions::effective_on.eq(tx.effective_on),
+            ledger_transactions::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    let mut rows = Vec::with_capacity(tx.postings.len() * 2);
+    for p in &tx.postings {
+        let currency = p.amount.currency().code().to_owned();
+        let amount = p.amount.minor();
+        for (account, debit, credit) in [(&p.debit, amount, 0), (&p.credit, 0, amount)] {
+            rows.push((
+                NewEntry {
+                    tenant_id: tenant,
+                    id: EntryId::new(),
+                    transaction_id: id,
+                    account: account.code(),
+                    customer_id: tx.customer_id,
+                    currency: currency.clone(),
+                    debit_minor: debit,
+                    credit_minor: credit,
+                    effective_on: tx.effective_on,
+                    created_at: now,
+                },
+                account.customer(),
+            ));
+        }
+    }
+    for (e, owner) in &rows {
+        diesel::insert_into(entries::table)
+            .values(e)
+            .execute(conn)?;
+        bump(conn, tenant, e, *owner)?;
+    }
+    Ok(Some(id))
+}
+
+/// Net debit (debits − credits) of an account in minor units; 0 when it has
+/// never been posted to. One row read, whatever the account's history.
+pub fn net_debit(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    account: &str,
+    currency: &str,
+) -> Result<i64, AppError> {
+    let row: Option<(i64, i64)> = balances::table
+        .filter(
+            balances::tenant_id
+                .eq(tenant)
+                .and(balances::account.eq(account))
+                .and(balances::currency.eq(currency)),
+        )
+        .select((balances::debit_minor, balances::credit_minor))
+        .first(conn)
+        .optional()?;
+    Ok(row.map_or(0, |(d, c)| d - c))
+}
+
+/// A customer's own balance rows: (account, currency, debits, credits).
+pub fn customer_balances(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    customer: CustomerId,
+) -> Result<Vec<(String, String, i64, i64)>, AppError> {
+    Ok(balances::table
+        .filter(
+            balances::tenant_id
+                .eq(tenant)
+                .and(balances::customer_id.eq(customer)),
+        )
+        .select((
+            balances::account,
+            balances::currency,
+            balances::debit_minor,
+            balances::credit_minor,
+        ))
+        .order((balances::account, balances::currency))
+        .load(conn)?)
+}
+
+/// What the customer's transactions moved, per account: (account, currency,
+/// debits, credits).
+pub fn customer_totals(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    customer: CustomerId,
+) -> Result<Vec<(String, String, i64, i64)>, AppError> {
+    Ok(customer_ledger_totals::table
+        .filter(
+            customer_ledger_totals::tenant_id
+                .eq(tenant)
+                .and(customer_ledger_totals::customer_id.eq(customer)),
+        )
+        .select((
+            customer_ledger_totals::account,
+            customer_ledger_totals::currency,
+            customer_ledger_totals::debit_minor,
+            customer_ledger_totals::credit_minor,
+        ))
+        .order((
+            customer_ledger_totals::account,
+            customer_ledger_totals::currency,
+        ))
+        .load(conn)?)
+}
+
+/// Adds to a memo total (retail value given free, favours, recognitions, promise
+/// outcomes). `currency` is "" for counts.
+pub fn add_memo(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    customer: CustomerId,
+    memo: &str,
+    currency: &str,
+    total_minor: i64,
+    count: i64,
+) -> Result<(), AppError> {
+    each_backend!(conn, |c| {
+        diesel::insert_into(memo_totals::table)
+            .values((
+                memo_totals::tenant_id.eq(tenant),
+                memo_totals::customer_id.eq(customer),
+                memo_totals::memo.eq(memo),
+                memo_totals::currency.eq(currency),
+                memo_totals::total_minor.eq(total_minor),
+                memo_totals::count.eq(count),
+            ))
+            .on_conflict((
+                memo_totals::tenant_id,
+                memo_totals::customer_id,
+                memo_totals::memo,
+                memo_totals::currency,
+            ))
+            .do_update()
+            .set((
+                memo_totals::total_minor.eq(memo_totals::total_minor + total_minor),
+                memo_totals::count.eq(memo_totals::count + count),
+            ))
+            .execute(c)
+    })?;
+    Ok(())
+}
+
+/// A customer's memo totals: (memo, currency, total, count).
+pub fn memos(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    customer: CustomerId,
+) -> Result<Vec<(String, String, i64, i64)>, AppError> {
+    Ok(memo_totals::table
+        .filter(
+            memo_totals::tenant_id
+                .eq(tenant)
+                .and(memo_totals::customer_id.eq(customer)),
+        )
+        .select((
+            memo_totals::memo,
+            memo_totals::currency,
+            memo_totals::total_minor,
+            memo_totals::count,
+        ))
+        .order((memo_totals::memo, memo_totals::currency))
+        .load(conn)?)
+}

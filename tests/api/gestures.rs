@@ -1,0 +1,695 @@
+//! Gestures on the ledger: the stories S1–S5 (as far as the operations built so
+//! far reach), the approval decision, the ledger check, and the error paths.
+
+use actix_web::http::Method;
+use goodwill::domain::roles::Role;
+use serde_json::{Value, json};
+
+use crate::both;
+use crate::helpers::{Resp, TestApp};
+
+fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+fn day(offset: i64) -> String {
+    (today() + chrono::TimeDelta::days(offset))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+fn usd(a: &str) -> Value {
+    json!({"amount": a, "currency": "USD"})
+}
+
+async fn gesture(app: &TestApp, token: &str, customer: &str, body: &Value) -> Resp {
+    let key = uuid::Uuid::now_v7().to_string();
+    app.send_to(
+        &app.address,
+        Method::POST,
+        &format!("/v1/customers/{customer}/gestures"),
+        Some(token),
+        Some(&key),
+        Some(("application/json", body.to_string().into_bytes())),
+    )
+    .await
+}
+
+async fn summary(app: &TestApp, customer: &str) -> Value {
+    app.get(
+        &format!("/v1/customers/{customer}/summary"),
+        &app.token(Role::Pos),
+    )
+    .await
+    .expect(200)
+}
+
+async fn ledger_clean(app: &TestApp) {
+    let r = app
+        .get("/v1/ledger/check", &app.token(Role::Auditor))
+        .await
+        .expect(200);
+    assert_eq!(r, json!({"clean": true, "discrepancies": []}));
+}
+
+struct World {
+    store: String,
+    clerk: String,
+    manager: String,
+    admin: String,
+    staff: String,
+}
+
+async fn world(app: &TestApp) -> World {
+    let store = app.store("S", "USD").await;
+    let admin = app.token_for(app.tenant, "owner", Role::Admin, None);
+    let staff = app
+        .post(
+            "/v1/staff",
+            &admin,
+            &json!({"name": "Maya", "store_ids": [store]}),
+        )
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    World {
+        store: store.to_string(),
+        clerk: app.token_for(app.tenant, "night-manager", Role::Clerk, Some(vec![store])),
+        manager: app.token_for(
+            app.tenant,
+            "store-manager",
+            Role::Manager,
+            Some(vec![store]),
+        ),
+        admin,
+        staff,
+    }
+}
+
+/// S1: the tills are sealed; a $10.95 remedy on a promise to pay tomorrow.
+async fn s1_pay_tomorrow(app: TestApp) {
+    let w = world(&app).await;
+    let c = app.customer("PARENT-1").await;
+    let cid = c["id"].as_str().unwrap();
+    let body = json!({"kind": "deferred_payment", "store_id": w.store, "reason_code": "closing_time",
+        "story": "Tills sealed; a worried parent needed the remedy tonight", "amount": usd("10.95"), "due_on": day(1)});
+    let g = gesture(&app, &w.clerk, cid, &body).await.expect(201);
+    assert_eq!(g["status"], "approved");
+    assert_eq!(g["decision"]["rule"], "within_self_grant_limit");
+    assert_eq!(g["amount"], usd("10.95"));
+    assert_eq!(g["outstanding"], usd("10.95"));
+    assert_eq!(g["paid"], usd("0.00"));
+    assert_eq!(g["overdue"], false);
+    let s = summary(&app, cid).await;
+    assert_eq!(
+        s["balances"],
+        json!([{"currency": "USD", "owed": usd("10.95"), "overdue": usd("0.00"),
+        "store_credit_available": usd("0.00"), "written_off": usd("0.00")}])
+    );
+    assert_eq!(
+        s["promises"],
+        json!({"open": 1, "kept_on_time": 0, "kept_late": 0, "written_off": 0})
+    );
+    assert!(s["last_activity_at"].is_string());
+    let ev = app
+        .get(
+            &format!("/v1/audit?entity_id={}", g["id"].as_str().unwrap()),
+            &w.admin,
+        )
+        .await
+        .expect(200);
+    assert_eq!(ev["data"].as_array().unwrap().len(), 1);
+    assert_eq!(ev["data"][0]["action"], "gesture.requested");
+    assert_eq!(ev["data"][0]["reason"], "closing_time");
+    assert_eq!(ev["data"][0]["after"], g);
+    let got = app
+        .get(
+            &format!("/v1/gestures/{}", g["id"].as_str().unwrap()),
+            &w.clerk,
+        )
+        .await
+        .expect(200);
+    assert_eq!(got, g);
+    let open = app
+        .get(
+            &format!("/v1/gestures?customer_id={cid}&kind=deferred_payment&status=approved"),
+            &w.clerk,
+        )
+        .await;
+    assert_eq!(open.expect(200)["data"].as_array().unwrap().len(), 1);
+    let overdue = app
+        .get("/v1/gestures?overdue=true", &w.clerk)
+        .await
+        .expect(200);
+    assert!(
+        overdue["data"].as_array().unwrap().is_empty(),
+        "due tomorrow is not overdue"
+    );
+    ledger_clean(&app).await;
+}
+both!(s1_pay_tomorrow);
+
+/// S2: a forgotten birthday display: $250 waived and $500 spent recreating the
+/// evening, both linked to one incident.
+async fn s2_waiver_and_recovery_for_one_incident(app: TestApp) {
+    let w = world(&app).await;
+    let c = app.customer("TV-COUPLE").await;
+    let cid = c["id"].as_str().unwrap();
+    let promise = gesture(
+        &app,
+        &w.manager,
+        cid,
+        &json!({"kind": "deferred_payment", "store_id": w.store,
+        "reason_code": "loyalty", "story": "Deposit paid on the TV; 250 due on delivery",
+        "amount": usd("250.00"), "due_on": day(7)}),
+    )
+    .await
+    .expect(201);
+    assert_eq!(promise["status"], "approved");
+    assert_eq!(
+        summary(&app, cid).await["balances"][0]["owed"],
+        usd("250.00")
+    );
+
+    let incident = app
+        .post("/v1/incidents", &w.manager, &json!({"store_id": w.store, "cause": "staff_error",
+            "staff_ids": [w.staff], "description": "The birthday display she arranged was forgotten"}))
+        .await
+        .expect(201);
+    let iid = incident["id"].as_str().unwrap();
+
+    let waiver = gesture(&app, &w.manager, cid, &json!({"kind": "balance_waiver", "store_id": w.store,
+        "reason_code": "staff_error", "story": "We waive the balance", "incident_id": iid, "amount": usd("250.00")}))
+    .await
+    .expect(201);
+    assert_eq!(waiver["status"], "approved");
+    assert_eq!(
+        waiver["allocations"],
+        json!([{"gesture_id": promise["id"], "amount": usd("250.00")}])
+    );
+    let p = app
+        .get(
+            &format!("/v1/gestures/{}", promise["id"].as_str().unwrap()),
+            &w.manager,
+        )
+        .await
+        .expect(200);
+    assert_eq!(p["status"], "written_off");
+    assert_eq!(p["outstanding"], usd("0.00"));
+
+    // 500 is above a manager's limit: it waits, and posts nothing.
+    let pending = gesture(&app, &w.manager, cid, &json!({"kind": "service_recovery", "store_id": w.store,
+        "reason_code": "staff_error", "story": "Recreate the evening", "incident_id": iid, "amount": usd("500.00")}))
+    .await
+    .expect(201);
+    assert_eq!(
+        (
+            pending["status"].as_str(),
+            pending["decision"]["rule"].as_str()
+        ),
+        (Some("pending_approval"), Some("above_self_grant_limit"))
+    );
+    let s = summary(&app, cid).await;
+    assert!(
+        s["goodwill_received"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["kind"] != "service_recovery")
+    );
+    // The owner (admin, limit 1,000) spends it.
+    let recovery = gesture(&app, &w.admin, cid, &json!({"kind": "service_recovery", "store_id": w.store,
+        "reason_code": "staff_error", "story": "Recreated the evening", "incident_id": iid, "amount": usd("500.00")}))
+    .await
+    .expect(201);
+    assert_eq!(recovery["status"], "approved");
+
+    let s = summary(&app, cid).await;
+    assert_eq!(s["balances"][0]["owed"], usd("0.00"));
+    assert_eq!(s["balances"][0]["written_off"], usd("250.00"));
+    assert_eq!(
+        s["goodwill_received"],
+        json!([{"kind": "service_recovery", "amount": usd("500.00")}, {"kind": "balance_waiver", "amount": usd("250.00")}])
+    );
+    assert_eq!(s["promises"]["written_off"], 1);
+    let i = app
+        .get(&format!("/v1/incidents/{iid}"), &w.clerk)
+        .await
+        .expect(200);
+    let linked: Vec<&str> = i["gestures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        linked,
+        [
+            waiver["id"].as_str().unwrap(),
+            pending["id"].as_str().unwrap(),
+            recovery["id"].as_str().unwrap()
+        ]
+    );
+    assert_eq!(i["staff_ids"], json!([w.staff]));
+    ledger_clean(&app).await;
+}
+both!(s2_waiver_and_recovery_for_one_incident);
+
+/// S3: a windshield replaced free, the footprints preserved: retail value as a
+/// memo, the cost on the ledger.
+async fn s3_free_service(app: TestApp) {
+    let w = world(&app).await;
+    let c = app.customer("WINDSHIELD").await;
+    let cid = c["id"].as_str().unwrap();
+    let body = json!({"kind": "free_service", "store_id": w.store, "reason_code": "customer_hardship",
+        "story": "Cut out and kept the glass with her daughter's footprints; fitted a new windshield",
+        "retail_value": usd("800.00"), "cost": usd("310.00")});
+    // Above a clerk's 25: pending.
+    let pending = gesture(&app, &w.clerk, cid, &body).await.expect(201);
+    assert_eq!(pending["status"], "pending_approval");
+    let g = gesture(&app, &w.admin, cid, &body).await.expect(201);
+    assert_eq!(g["status"], "approved");
+    assert_eq!(
+        (g["retail_value"].clone(), g["cost"].clone()),
+        (usd("800.00"), usd("310.00"))
+    );
+    let s = summary(&app, cid).await;
+    assert_eq!(
+        s["goodwill_received"],
+        json!([{"kind": "free_service", "amount": usd("310.00")}])
+    );
+    assert_eq!(
+        s["memo"]["free_service_retail_value"],
+        json!([usd("800.00")])
+    );
+    // Zero cost posts nothing but still counts the retail value.
+    let zero = json!({"kind": "free_service", "store_id": w.store, "reason_code": "goodwill", "story": "Quick fix",
+        "retail_value": usd("20.00"), "cost": usd("0.00")});
+    // (Another clerk: the first one's pending 800 counts against their own
+    // 24-hour total, so theirs would wait as a split.)
+    let day_clerk = app.token_for(app.tenant, "day-clerk", Role::Clerk, None);
+    assert_eq!(
+        gesture(&app, &day_clerk, cid, &zero).await.expect(201)["status"],
+        "approved"
+    );
+    assert_eq!(
+        gesture(&app, &w.clerk, cid, &zero).await.expect(201)["decision"]["rule"],
+        "split_threshold"
+    );
+    let s = summary(&app, cid).await;
+    assert_eq!(
+        s["memo"]["free_service_retail_value"],
+        json!([usd("820.00")])
+    );
+    assert_eq!(
+        s["goodwill_received"],
+        json!([{"kind": "free_service", "amount": usd("310.00")}])
+    );
+    ledger_clean(&app).await;
+}
+both!(s3_free_service);
+
+/// S4: praise of a clerk reaches management; no money moves.
+async fn s4_recognition(app: TestApp) {
+    let w = world(&app).await;
+    let c = app.customer("DRY-CLEAN").await;
+    let cid = c["id"].as_str().unwrap();
+    let before = app.counts();
+    let r = app
+        .post(&format!("/v1/customers/{cid}/gestures"), &app.token(Role::Pos), &json!({"kind": "recognition",
+            "store_id": w.store, "reason_code": "praise", "story": "She greets me by name every time", "staff_ids": [w.staff]}))
+        .await
+        .expect(201);
+    assert_eq!(
+        (r["status"].as_str(), r["decision"]["rule"].as_str()),
+        (Some("approved"), Some("non_monetary"))
+    );
+    assert!(r["amount"].is_null());
+    let after = app.counts();
+    let moved = |t: &str| {
+        after.iter().find(|(n, _)| n == t).unwrap().1
+            - before.iter().find(|(n, _)| n == t).unwrap().1
+    };
+    assert_eq!(
+        (
+            moved("entries"),
+            moved("ledger_transactions"),
+            moved("balances")
+        ),
+        (0, 0, 0),
+        "no money moved"
+    );
+    let s = summary(&app, cid).await;
+    assert_eq!(s["recognitions"], 1);
+    assert_eq!(s["balances"], json!([]));
+    // No staff named: refused.
+    app.post(
+        &format!("/v1/customers/{cid}/gestures"),
+        &app.token(Role::Pos),
+        &json!({"kind": "recognition",
+        "store_id": w.store, "reason_code": "praise", "story": "Nice"}),
+    )
+    .await
+    .names_field("staff_ids");
+    ledger_clean(&app).await;
+}
+both!(s4_recognition);
+
+/// S5: an apology visit, then the customer's favour the other way.
+async fn s5_recovery_and_favour(app: TestApp) {
+    let w = world(&app).await;
+    let c = app.customer("FLEET").await;
+    let cid = c["id"].as_str().unwrap();
+    let visit = gesture(&app, &w.manager, cid, &json!({"kind": "service_recovery", "store_id": w.store,
+        "reason_code": "service_failure", "story": "Drove 150 km to apologise", "amount": usd("180.00")}))
+    .await
+    .expect(201);
+    assert_eq!(visit["status"], "approved");
+    let favour = app
+        .post(&format!("/v1/customers/{cid}/gestures"), &w.manager, &json!({"kind": "customer_favour", "store_id": w.store,
+            "reason_code": "customer_kindness", "story": "Rescued our team from a breakdown and bought new tyres",
+            "estimated_value": usd("1200.00")}))
+        .await
+        .expect(201);
+    assert_eq!(
+        favour["status"], "approved",
+        "a favour needs no approval whatever it is worth"
+    );
+    let s = summary(&app, cid).await;
+    assert_eq!(
+        s["goodwill_received"],
+        json!([{"kind": "service_recovery", "amount": usd("180.00")}])
+    );
+    assert_eq!(s["memo"]["favour_estimated_value"], json!([usd("1200.00")]));
+    assert_eq!(s["memo"]["favours"], 1);
+    ledger_clean(&app).await;
+}
+both!(s5_recovery_and_favour);
+
+async fn split_requests_are_caught(app: TestApp) {
+    let w = world(&app).await;
+    let c = app.customer("SPLIT").await;
+    let cid = c["id"].as_str().unwrap();
+    let credit = |a: &str| {
+        json!({"kind": "store_credit", "store_id": w.store, "reason_code": "delay",
+        "story": "Sorry for the wait", "amount": usd(a), "expires_on": day(30)})
+    };
+    assert_eq!(
+        gesture(&app, &w.clerk, cid, &credit("20.00"))
+            .await
+            .expect(201)["status"],
+        "approved"
+    );
+    let second = gesture(&app, &w.clerk, cid, &credit("20.00"))
+        .await
+        .expect(201);
+    assert_eq!(
+        (
+            second["status"].as_str(),
+            second["decision"]["rule"].as_str()
+        ),
+        (Some("pending_approval"), Some("split_threshold"))
+    );
+    // Another requester is not affected.
+    let other = app.token_for(app.tenant, "day-clerk", Role::Clerk, None);
+    assert_eq!(
+        gesture(&app, &other, cid, &credit("5.00"))
+            .await
+            .expect(201)["status"],
+        "approved"
+    );
+    assert_eq!(
+        summary(&app, cid).await["balances"][0]["store_credit_available"],
+        usd("25.00")
+    );
+    ledger_clean(&app).await;
+}
+both!(split_requests_are_caught);
+
+async fn gesture_errors_change_nothing(app: TestApp) {
+    let w = world(&app).await;
+    let c = app.customer("ERR").await;
+    let cid = c["id"].as_str().unwrap();
+    let other_store = app.store("EU", "EUR").await;
+    let promise = gesture(
+        &app,
+        &w.clerk,
+        cid,
+        &json!({"kind": "deferred_payment", "store_id": w.store,
+        "reason_code": "closing_time", "story": "s", "amount": usd("10.00"), "due_on": day(1)}),
+    )
+    .await
+    .expect(201);
+    let before = app.counts();
+    let base = |extra: Value| {
+        let mut b = json!({"kind": "deferred_payment", "store_id": w.store, "reason_code": "closing_time",
+            "story": "s", "amount": usd("5.00"), "due_on": day(1)});
+        for (k, v) in extra.as_object().unwrap() {
+            b[k] = v.clone();
+        }
+        b
+    };
+    let path = format!("/v1/customers/{cid}/gestures");
+    // No Idempotency-Key on a monetary gesture.
+    app.post(&path, &w.clerk, &base(json!({})))
+        .await
+        .problem(400, "idempotency_key_required");
+    for (body, field) in [
+        (
+            base(json!({"amount": {"amount": "10.955", "currency": "USD"}})),
+            "amount.amount",
+        ),
+        (
+            base(json!({"amount": {"amount": 10.95, "currency": "USD"}})),
+            "amount.amount",
+        ),
+        (
+            base(json!({"amount": {"amount": "-1.00", "currency": "USD"}})),
+            "amount.amount",
+        ),
+        (
+            base(json!({"amount": {"amount": "1e2", "currency": "USD"}})),
+            "amount.amount",
+        ),
+        (
+            base(json!({"amount": {"amount": "5.00", "currency": "usd"}})),
+            "amount.currency",
+        ),
+        (
+            base(json!({"amount": {"amount": "5.00", "currency": "EUR"}})),
+            "amount.currency",
+        ),
+        (
+            base(json!({"amount": {"amount": "5.00"}})),
+            "amount.currency",
+        ),
+        (base(json!({"amount": null})), "amount"),
+        (base(json!({"due_on": day(-1)})), "due_on"),
+        (base(json!({"due_on": "tomorrow"})), "due_on"),
+        (base(json!({"effective_on": day(1)})), "effective_on"),
+        (
+            base(json!({"reason_code": "no_such_reason"})),
+            "reason_code",
+        ),
+        (base(json!({"reason_code": "Bad Code"})), "reason_code"),
+        (base(json!({"story": ""})), "story"),
+        (base(json!({"story": "x".repeat(4001)})), "story"),
+        (
+            base(json!({"staff_ids": [uuid::Uuid::now_v7()]})),
+            "staff_ids[0]",
+        ),
+        (
+            base(json!({"incident_id": uuid::Uuid::now_v7()})),
+            "incident_id",
+        ),
+        (base(json!({"cost": usd("1.00")})), "cost"),
+        (base(json!({"kind": "mystery"})), "kind"),
+        (base(json!({"id": uuid::Uuid::now_v7()})), "id"),
+        (base(json!({"status": "approved"})), "status"),
+        (base(json!({"store_id": uuid::Uuid::now_v7()})), "store_id"),
+        (
+            json!({"kind": "balance_waiver", "store_id": w.store, "reason_code": "goodwill", "story": "s",
+            "amount": usd("5.00"), "applies_to": [uuid::Uuid::now_v7()]}),
+            "applies_to[0]",
+        ),
+        (
+            json!({"kind": "free_service", "store_id": w.store, "reason_code": "goodwill", "story": "s",
+            "retail_value": usd("5.00")}),
+            "cost",
+        ),
+    ] {
+        let r = gesture(&app, &w.admin, cid, &body).await;
+        assert_eq!(
+            r.status,
+            422,
+            "{body}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        r.names_field(field);
+    }
+    // A waiver above what is owed names what is owed.
+    let r = gesture(
+        &app,
+        &w.admin,
+        cid,
+        &json!({"kind": "balance_waiver", "store_id": w.store,
+        "reason_code": "goodwill", "story": "s", "amount": usd("10.01")}),
+    )
+    .await;
+    let p = r.problem(422, "exceeds_owed");
+    assert!(p["detail"].as_str().unwrap().contains("10.00"), "{p}");
+    // Another store's currency, another store's token, an unknown customer, a
+    // role that may not ask.
+    let r = gesture(
+        &app,
+        &w.admin,
+        cid,
+        &json!({"kind": "service_recovery", "store_id": other_store,
+        "reason_code": "goodwill", "story": "s", "amount": usd("5.00")}),
+    )
+    .await;
+    r.names_field("amount.currency");
+    gesture(
+        &app,
+        &w.clerk,
+        cid,
+        &json!({"kind": "service_recovery", "store_id": other_store,
+        "reason_code": "goodwill", "story": "s", "amount": {"amount": "5.00", "currency": "EUR"}}),
+    )
+    .await
+    .problem(403, "store_scope");
+    gesture(
+        &app,
+        &w.clerk,
+        &uuid::Uuid::now_v7().to_string(),
+        &base(json!({})),
+    )
+    .await
+    .problem(404, "not_found");
+    gesture(&app, &app.token(Role::Auditor), cid, &base(json!({})))
+        .await
+        .problem(403, "role_forbidden");
+    assert_eq!(
+        app.counts()
+            .iter()
+            .filter(|(t, _)| t != "idempotency_keys")
+            .collect::<Vec<_>>(),
+        before
+            .iter()
+            .filter(|(t, _)| t != "idempotency_keys")
+            .collect::<Vec<_>>(),
+        "nothing changed"
+    );
+    ledger_clean(&app).await;
+    let _ = promise;
+}
+both!(gesture_errors_change_nothing);
+
+async fn ledger_check_names_what_is_wrong(app: TestApp) {
+    let w = world(&app).await;
+    let c = app.customer("CHK").await;
+    let cid = c["id"].as_str().unwrap().to_owned();
+    gesture(
+        &app,
+        &w.clerk,
+        &cid,
+        &json!({"kind": "deferred_payment", "store_id": w.store,
+        "reason_code": "closing_time", "story": "s", "amount": usd("10.95"), "due_on": day(1)}),
+    )
+    .await
+    .expect(201);
+    ledger_clean(&app).await;
+    {
+        let mut conn = app.pool.get().unwrap();
+        let tenant = app.tenant;
+        let tx = uuid::Uuid::now_v7();
+        let sql = [
+            format!(
+                "UPDATE balances SET debit_minor = debit_minor + 1 WHERE account = 'receivable:{cid}'"
+            ),
+            format!(
+                "INSERT INTO ledger_transactions (tenant_id, id, kind, effective_on, created_at) VALUES ('{tenant}', '{tx}', 'forged', '2026-01-01', '2026-01-01 00:00:00')"
+            ),
+            format!(
+                "INSERT INTO entries (tenant_id, id, transaction_id, account, currency, debit_minor, credit_minor, effective_on, created_at) VALUES ('{tenant}', '{}', '{tx}', 'writeoff_expense', 'USD', 500, 0, '2026-01-01', '2026-01-01 00:00:00')",
+                uuid::Uuid::now_v7()
+            ),
+        ];
+        for s in &sql {
+            diesel::RunQueryDsl::execute(diesel::sql_query(s), &mut *conn).unwrap();
+        }
+    }
+    let r = app
+        .get("/v1/ledger/check", &app.token(Role::Finance))
+        .await
+        .expect(200);
+    assert_eq!(r["clean"], false);
+    let found: Vec<(String, String)> = r["discrepancies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["check"].as_str().unwrap().to_owned(),
+                d["subject"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        found
+            .iter()
+            .any(|(c, s)| c == "unbalanced_transaction" && s.contains("transaction")),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|(c, s)| c == "balance_mismatch" && s.contains(&format!("receivable:{cid}"))),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|(c, s)| c == "balance_mismatch" && s.contains("writeoff_expense")),
+        "{found:?}"
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_goodwill"))
+        .env("GOODWILL_LOG", "warn")
+        .args(["--database-url", &app.database_url, "ledger", "check"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains("unbalanced_transaction") && stdout.contains(&format!("receivable:{cid}")),
+        "{stdout}"
+    );
+}
+both!(ledger_check_names_what_is_wrong);
+
+async fn entries_cannot_be_edited(app: TestApp) {
+    let w = world(&app).await;
+    let c = app.customer("IMM").await;
+    gesture(
+        &app,
+        &w.clerk,
+        c["id"].as_str().unwrap(),
+        &json!({"kind": "deferred_payment", "store_id": w.store,
+        "reason_code": "closing_time", "story": "s", "amount": usd("1.00"), "due_on": day(1)}),
+    )
+    .await
+    .expect(201);
+    let mut conn = app.pool.get().unwrap();
+    for sql in [
+        "UPDATE entries SET debit_minor = 5",
+        "DELETE FROM entries",
+        "UPDATE ledger_transactions SET kind = 'x'",
+        "DELETE FROM ledger_transactions",
+    ] {
+        let err = diesel::RunQueryDsl::execute(diesel::sql_query(sql), &mut *conn).unwrap_err();
+        assert!(err.to_string().contains("not allowed"), "{sql}: {err}");
+    }
+}
+both!(entries_cannot_be_edited);
