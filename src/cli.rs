@@ -55,6 +55,12 @@ pub enum Command {
         #[command(subcommand)]
         command: LedgerCommand,
     },
+    /// Store credit.
+    Credit {
+        /// Credit command.
+        #[command(subcommand)]
+        command: CreditCommand,
+    },
     /// Manage stored idempotency keys.
     Idempotency {
         /// Idempotency command.
@@ -92,6 +98,19 @@ pub enum LedgerCommand {
     /// Report every discrepancy (one per line on stdout); exit 0 when clean, 2
     /// otherwise.
     Check {
+        /// Only this tenant.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+}
+
+/// `credit` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum CreditCommand {
+    /// Post the expiry of store credit past its expires_on (what is left of it
+    /// goes to breakage income). Idempotent: safe to run any time, any number of
+    /// times; prints how many lots expired.
+    Expire {
         /// Only this tenant.
         #[arg(long)]
         tenant: Option<String>,
@@ -228,6 +247,56 @@ pub fn run() -> Result<(), String> {
             Ok(())
         }
         Command::Audit { command } => audit(&settings, command),
+        Command::Credit {
+            command: CreditCommand::Expire { tenant },
+        } => {
+            let tenant = parse_tenant(tenant.as_deref())?;
+            let mut conn = bootstrap::connect_one(&settings, true)?;
+            let today = chrono::Utc::now().date_naive();
+            let due = crate::store::lifecycle::expirable(&mut conn, tenant, today)
+                .map_err(|e| e.to_string())?;
+            let mut n = 0;
+            for (t, g) in due {
+                let ctx = crate::audit::AuditCtx {
+                    tenant: t,
+                    actor_sub: "system:credit-expire".into(),
+                    actor_role: Role::Admin,
+                    actor_stores: None,
+                    request_id: format!(
+                        "credit-expire-{}",
+                        crate::domain::ids::AuditEventId::new()
+                    ),
+                };
+                // One lot per transaction: a failure leaves the others done, and a
+                // rerun finishes the rest.
+                let expired = store::write_tx(&mut conn, |c| {
+                    let Some((before, after)) = crate::store::lifecycle::expire(c, &ctx, g, today)?
+                    else {
+                        return Ok::<_, crate::error::AppError>(false);
+                    };
+                    let view = |x: &crate::domain::gesture::Gesture| {
+                        crate::http::gestures::GestureView::of(x, today, None)
+                    };
+                    crate::store::audit::append(
+                        c,
+                        &ctx,
+                        crate::audit::NewEvent::changed(
+                            "credit.expired",
+                            "gesture",
+                            g,
+                            &view(&before),
+                            &view(&after),
+                        ),
+                    )?;
+                    Ok(true)
+                })
+                .map_err(|e| format!("cannot expire credit {g}: {e}"))?;
+                n += usize::from(expired);
+            }
+            eprintln!("goodwill: store credit expired");
+            println!("{n}");
+            Ok(())
+        }
         Command::Ledger {
             command: LedgerCommand::Check { tenant },
         } => {

@@ -664,6 +664,9 @@ pub struct Gesture {
 impl Gesture {
     /// Deferred payment: what is still owed (amount − paid − waived).
     pub fn outstanding_minor(&self) -> Option<i64> {
+        if self.status == GestureStatus::Reversed && self.kind == GestureKind::DeferredPayment {
+            return Some(0);
+        }
         match &self.terms {
             Terms::DeferredPayment { amount, .. } => {
                 Some(amount.minor() - self.paid_minor - self.waived_minor)
@@ -674,6 +677,9 @@ impl Gesture {
 
     /// Store credit: what can still be spent (amount − redeemed − expired).
     pub fn credit_remaining_minor(&self) -> Option<i64> {
+        if self.status == GestureStatus::Reversed && self.kind == GestureKind::StoreCredit {
+            return Some(0);
+        }
         match &self.terms {
             Terms::StoreCredit { amount, .. } => {
                 Some(amount.minor() - self.redeemed_minor - self.expired_minor)

@@ -103,6 +103,12 @@ pub enum Permission {
     IncidentsWrite,
     /// Read incidents.
     IncidentsRead,
+    /// Record payments on deferred payments.
+    PaymentsRecord,
+    /// Record redemptions of store credit.
+    RedemptionsRecord,
+    /// Reverse gestures and payments (a manager only at stores the token holds).
+    Reversals,
 }
 
 impl Permission {
@@ -121,6 +127,9 @@ impl Permission {
             Permission::LedgerRead => "ledger.read",
             Permission::IncidentsWrite => "incidents.write",
             Permission::IncidentsRead => "incidents.read",
+            Permission::PaymentsRecord => "payments.record",
+            Permission::RedemptionsRecord => "redemptions.record",
+            Permission::Reversals => "reversals",
         }
     }
 }
@@ -159,6 +168,12 @@ pub const ROLE_TABLE: &[(Permission, &[Role])] = &[
         Permission::IncidentsRead,
         &[Pos, Clerk, Manager, Finance, Auditor, Admin],
     ),
+    (
+        Permission::PaymentsRecord,
+        &[Pos, Clerk, Manager, Finance, Admin],
+    ),
+    (Permission::RedemptionsRecord, &[Pos, Clerk, Manager, Admin]),
+    (Permission::Reversals, &[Manager, Finance, Admin]),
 ];
 
 /// The role table as the Markdown table printed in `docs/roles.md`.

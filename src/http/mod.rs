@@ -13,6 +13,7 @@ pub mod extract;
 pub mod gestures;
 pub mod incidents;
 pub mod ledger;
+pub mod lifecycle;
 pub mod ops;
 pub mod problem;
 pub mod routes;

@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 use actix_web::http::Method;
 use actix_web::web;
 
-use super::{audit, customers, gestures, incidents, ledger, ops, staff, stores};
+use super::{audit, customers, gestures, incidents, ledger, lifecycle, ops, staff, stores};
 use crate::domain::roles::Permission;
 use crate::error::AppError;
 
@@ -157,6 +157,36 @@ pub static ENDPOINTS: LazyLock<Vec<Endpoint>> = LazyLock::new(|| {
             "/v1/incidents/{id}",
             Requires(P::IncidentsRead),
             || web::get().to(incidents::get),
+        ),
+        ep(
+            Method::POST,
+            "/v1/gestures/{id}/payments",
+            Requires(P::PaymentsRecord),
+            || web::post().to(lifecycle::pay),
+        ),
+        ep(
+            Method::POST,
+            "/v1/gestures/{id}/write-off",
+            Requires(P::GesturesRequest),
+            || web::post().to(lifecycle::write_off),
+        ),
+        ep(
+            Method::POST,
+            "/v1/gestures/{id}/reversal",
+            Requires(P::Reversals),
+            || web::post().to(lifecycle::reverse_gesture),
+        ),
+        ep(
+            Method::POST,
+            "/v1/payments/{id}/reversal",
+            Requires(P::Reversals),
+            || web::post().to(lifecycle::reverse_payment),
+        ),
+        ep(
+            Method::POST,
+            "/v1/customers/{id}/credit/redemptions",
+            Requires(P::RedemptionsRecord),
+            || web::post().to(lifecycle::redeem),
         ),
         ep(Method::GET, "/v1/audit", Requires(P::AuditRead), || {
             web::get().to(audit::list)

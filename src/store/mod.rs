@@ -11,6 +11,7 @@ pub mod incidents;
 pub mod keys;
 pub mod ledger;
 pub mod ledger_check;
+pub mod lifecycle;
 pub mod schema;
 pub mod sql_types;
 pub mod staff;

@@ -13,6 +13,7 @@ mod customers;
 mod deploy;
 mod gestures;
 mod idempotency;
+mod lifecycle;
 mod ops;
 mod roles;
 mod spec;

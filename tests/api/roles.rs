@@ -32,6 +32,15 @@ const MATRIX: &[(&str, &str, [bool; 6])] = &[
     ("GET", "/v1/ledger/check", [N, N, N, Y, Y, Y]),
     ("POST", "/v1/incidents", [N, N, Y, N, N, Y]),
     ("GET", "/v1/incidents/{id}", [Y, Y, Y, Y, Y, Y]),
+    ("POST", "/v1/gestures/{id}/payments", [Y, Y, Y, Y, N, Y]),
+    ("POST", "/v1/gestures/{id}/write-off", [Y, Y, Y, Y, N, Y]),
+    ("POST", "/v1/gestures/{id}/reversal", [N, N, Y, Y, N, Y]),
+    ("POST", "/v1/payments/{id}/reversal", [N, N, Y, Y, N, Y]),
+    (
+        "POST",
+        "/v1/customers/{id}/credit/redemptions",
+        [Y, Y, Y, N, N, Y],
+    ),
     ("GET", "/v1/audit", [N, N, N, Y, Y, Y]),
     ("GET", "/v1/audit/verify", [N, N, N, Y, Y, Y]),
     ("GET", "/v1/audit/checkpoint", [N, N, N, Y, Y, Y]),
@@ -61,6 +70,28 @@ fn the_matrix_covers_every_protected_route() {
         served, tested,
         "every protected route needs a row in MATRIX"
     );
+}
+
+/// An approved 10.00 deferred payment of the customer at the store.
+async fn fresh_promise(app: &TestApp, store: &impl std::fmt::Display, customer: &str) -> String {
+    let due = (chrono::Utc::now().date_naive() + chrono::TimeDelta::days(3))
+        .format("%Y-%m-%d")
+        .to_string();
+    let body = json!({"kind": "deferred_payment", "store_id": store.to_string(), "reason_code": "closing_time",
+        "story": "s", "amount": {"amount": "10.00", "currency": "USD"}, "due_on": due});
+    app.send_to(
+        &app.address,
+        Method::POST,
+        &format!("/v1/customers/{customer}/gestures"),
+        Some(&app.token(Role::Admin)),
+        Some(&uuid::Uuid::now_v7().to_string()),
+        Some(("application/json", body.to_string().into_bytes())),
+    )
+    .await
+    .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 async fn role_route_matrix(app: TestApp) {
@@ -144,14 +175,85 @@ async fn role_route_matrix(app: TestApp) {
                     None,
                     200,
                 ),
+                ("POST", "/v1/gestures/{id}/payments") => (
+                    format!(
+                        "/v1/gestures/{}/payments",
+                        fresh_promise(&app, &store, &customer).await
+                    ),
+                    Some(json!({"amount": {"amount": "1.00", "currency": "USD"}})),
+                    201,
+                ),
+                ("POST", "/v1/gestures/{id}/write-off") => (
+                    format!(
+                        "/v1/gestures/{}/write-off",
+                        fresh_promise(&app, &store, &customer).await
+                    ),
+                    Some(json!({"reason_code": "unpaid_promise"})),
+                    200,
+                ),
+                ("POST", "/v1/gestures/{id}/reversal") => (
+                    format!(
+                        "/v1/gestures/{}/reversal",
+                        fresh_promise(&app, &store, &customer).await
+                    ),
+                    Some(json!({"reason": "entered by mistake"})),
+                    200,
+                ),
+                ("POST", "/v1/payments/{id}/reversal") => {
+                    let promise = fresh_promise(&app, &store, &customer).await;
+                    let payment = app
+                        .send_to(
+                            &app.address,
+                            Method::POST,
+                            &format!("/v1/gestures/{promise}/payments"),
+                            Some(&app.token(Role::Admin)),
+                            Some(&uuid::Uuid::now_v7().to_string()),
+                            Some((
+                                "application/json",
+                                json!({"amount": {"amount": "1.00", "currency": "USD"}})
+                                    .to_string()
+                                    .into_bytes(),
+                            )),
+                        )
+                        .await
+                        .expect(201);
+                    (
+                        format!("/v1/payments/{}/reversal", payment["id"].as_str().unwrap()),
+                        Some(json!({"reason": "cheque bounced"})),
+                        200,
+                    )
+                }
+                ("POST", "/v1/customers/{id}/credit/redemptions") => {
+                    app.send_to(
+                        &app.address,
+                        Method::POST,
+                        &format!("/v1/customers/{customer}/gestures"),
+                        Some(&app.token(Role::Admin)),
+                        Some(&uuid::Uuid::now_v7().to_string()),
+                        Some(("application/json", json!({"kind": "store_credit", "store_id": store, "reason_code": "delay",
+                            "story": "s", "amount": {"amount": "1.00", "currency": "USD"}}).to_string().into_bytes())),
+                    )
+                    .await
+                    .expect(201);
+                    (
+                        format!("/v1/customers/{customer}/credit/redemptions"),
+                        Some(
+                            json!({"amount": {"amount": "1.00", "currency": "USD"}, "store_id": store}),
+                        ),
+                        201,
+                    )
+                }
                 other => panic!("no request for {other:?}"),
             };
             let m = Method::from_bytes(method.as_bytes()).unwrap();
+            let key = uuid::Uuid::now_v7().to_string();
             let r = app
-                .send(
+                .send_to(
+                    &app.address,
                     m,
                     &url,
                     Some(&token),
+                    Some(&key),
                     body.map(|b| ("application/json", b.to_string().into_bytes())),
                 )
                 .await;

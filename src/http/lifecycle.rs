@@ -1,0 +1,317 @@
+//! After a gesture takes effect: payments, write-offs, reversals, redemptions.
+//! Each moves money, so each requires an `Idempotency-Key`.
+
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+use super::gestures::{GestureView, today};
+use super::{AppState, Caller, Idem, JsonBody, Reply, timestamp};
+use crate::audit::NewEvent;
+use crate::domain::ids::{CustomerId, GestureId, LedgerTxId, PaymentId, RedemptionId, StoreId};
+use crate::domain::money::{Currency, Money, MoneyInput};
+use crate::domain::{Problems, text};
+use crate::error::AppError;
+use crate::store::lifecycle::{Payment, Redemption};
+
+/// Body of `POST /v1/gestures/{id}/payments`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PayBody {
+    amount: MoneyInput,
+    /// Where it is paid (default: the deferred payment's store).
+    store_id: Option<StoreId>,
+}
+
+/// A payment as the API shows it.
+#[derive(Serialize, PartialEq, Eq, Debug)]
+pub struct PaymentView {
+    id: PaymentId,
+    gesture_id: GestureId,
+    customer_id: CustomerId,
+    store_id: StoreId,
+    amount: Money,
+    bad_debt_recovery: bool,
+    status: String,
+    transaction_id: LedgerTxId,
+    reversal_reason: Option<String>,
+    requested_by: String,
+    created_at: String,
+    updated_at: String,
+}
+
+impl PaymentView {
+    /// The view of a payment.
+    pub fn of(p: &Payment) -> Result<Self, AppError> {
+        let currency = Currency::from_code(&p.currency).ok_or_else(|| {
+            AppError::Internal(format!(
+                "payment {} has unknown currency {}",
+                p.id, p.currency
+            ))
+        })?;
+        Ok(Self {
+            id: p.id,
+            gesture_id: p.gesture_id,
+            customer_id: p.customer_id,
+            store_id: p.store_id,
+            amount: Money::from_minor(p.amount_minor, currency),
+            bad_debt_recovery: p.recovery_minor > 0,
+            status: p.status.clone(),
+            transaction_id: p.transaction_id,
+            reversal_reason: p.reversal_reason.clone(),
+            requested_by: p.requested_by.clone(),
+            created_at: timestamp(&p.created_at),
+            updated_at: timestamp(&p.updated_at),
+        })
+    }
+}
+
+/// `POST /v1/gestures/{id}/payments`.
+pub async fn pay(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<GestureId>,
+    idem: Idem,
+    body: JsonBody<PayBody>,
+) -> Result<HttpResponse, AppError> {
+    let (b, raw) = body.into_parts();
+    let key = idem.require(&raw)?;
+    let amount =
+        Money::parse("amount", &b.amount, false).map_err(|e| AppError::Validation(vec![e]))?;
+    if let Some(s) = b.store_id {
+        caller.require_store(s)?;
+    }
+    let (id, today) = (id.into_inner(), today());
+    state
+        .command(&caller, Some(key), move |conn, audit| {
+            let (before, after, payment) =
+                crate::store::lifecycle::pay(conn, audit, id, b.store_id, amount, today)?;
+            let view = PaymentView::of(&payment)?;
+            crate::store::audit::append(
+                conn,
+                audit,
+                NewEvent::created("payment.recorded", "payment", payment.id, &view),
+            )?;
+            crate::store::audit::append(
+                conn,
+                audit,
+                NewEvent::changed(
+                    if payment.recovery_minor > 0 {
+                        "gesture.recovered"
+                    } else {
+                        "gesture.paid"
+                    },
+                    "gesture",
+                    id,
+                    &GestureView::of(&before, today, None),
+                    &GestureView::of(&after, today, None),
+                ),
+            )?;
+            Ok(Reply::created(&view))
+        })
+        .await
+}
+
+/// Body of the reversal routes.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReverseBody {
+    reason: String,
+}
+
+fn reason(b: &ReverseBody) -> Result<String, AppError> {
+    text::required_line_multi("reason", &b.reason, 1000).map_err(|e| AppError::Validation(vec![e]))
+}
+
+/// `POST /v1/payments/{id}/reversal`: a bounced cheque.
+pub async fn reverse_payment(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<PaymentId>,
+    idem: Idem,
+    body: JsonBody<ReverseBody>,
+) -> Result<HttpResponse, AppError> {
+    let (b, raw) = body.into_parts();
+    let key = idem.require(&raw)?;
+    let why = reason(&b)?;
+    let (id, today) = (id.into_inner(), today());
+    state
+        .command(&caller, Some(key), move |conn, audit| {
+            let (before, after) =
+                crate::store::lifecycle::reverse_payment(conn, audit, id, why.clone(), today)?;
+            let (before, after) = (PaymentView::of(&before)?, PaymentView::of(&after)?);
+            crate::store::audit::append(
+                conn,
+                audit,
+                NewEvent::changed("payment.reversed", "payment", id, &before, &after).because(why),
+            )?;
+            Ok(Reply::ok(&after))
+        })
+        .await
+}
+
+/// `POST /v1/gestures/{id}/reversal`.
+pub async fn reverse_gesture(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<GestureId>,
+    idem: Idem,
+    body: JsonBody<ReverseBody>,
+) -> Result<HttpResponse, AppError> {
+    let (b, raw) = body.into_parts();
+    let key = idem.require(&raw)?;
+    let why = reason(&b)?;
+    let (id, today) = (id.into_inner(), today());
+    state
+        .command(&caller, Some(key), move |conn, audit| {
+            let (before, after) =
+                crate::store::lifecycle::reverse_gesture(conn, audit, id, why.clone(), today)?;
+            let (before, after) = (
+                GestureView::of(&before, today, None),
+                GestureView::of(&after, today, None),
+            );
+            crate::store::audit::append(
+                conn,
+                audit,
+                NewEvent::changed("gesture.reversed", "gesture", id, &before, &after).because(why),
+            )?;
+            Ok(Reply::ok(&after))
+        })
+        .await
+}
+
+/// Body of `POST /v1/gestures/{id}/write-off`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WriteOffBody {
+    reason_code: String,
+    note: Option<String>,
+}
+
+/// `POST /v1/gestures/{id}/write-off`: requests a waiver of what is still owed;
+/// answers the deferred payment (`written_off` when the waiver took effect at
+/// once, else still open while the waiver waits for approval).
+pub async fn write_off(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<GestureId>,
+    idem: Idem,
+    body: JsonBody<WriteOffBody>,
+) -> Result<HttpResponse, AppError> {
+    let (b, raw) = body.into_parts();
+    let key = idem.require(&raw)?;
+    let mut p = Problems::default();
+    let code = p.take(crate::domain::gesture::parse_reason_code(
+        "reason_code",
+        &b.reason_code,
+    ));
+    let note = b
+        .note
+        .as_deref()
+        .and_then(|n| p.take(text::required_line_multi("note", n, 4000)));
+    p.finish().map_err(AppError::Validation)?;
+    let (code, id, today) = (code.unwrap_or_default(), id.into_inner(), today());
+    state
+        .command(&caller, Some(key), move |conn, audit| {
+            let (before, after, waiver) =
+                crate::store::lifecycle::write_off(conn, audit, id, code.clone(), note, today)?;
+            let allocs = crate::store::gestures::allocations(conn, audit.tenant, waiver.id)?;
+            let waiver_view = GestureView::of(&waiver, today, Some(allocs));
+            crate::store::audit::append(
+                conn,
+                audit,
+                NewEvent::created("gesture.requested", "gesture", waiver.id, &waiver_view)
+                    .because(code.clone()),
+            )?;
+            let (before, after) = (
+                GestureView::of(&before, today, None),
+                GestureView::of(&after, today, None),
+            );
+            if before != after {
+                crate::store::audit::append(
+                    conn,
+                    audit,
+                    NewEvent::changed("gesture.written_off", "gesture", id, &before, &after)
+                        .because(code),
+                )?;
+            }
+            Ok(Reply::ok(&after))
+        })
+        .await
+}
+
+/// Body of `POST /v1/customers/{id}/credit/redemptions`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedeemBody {
+    amount: MoneyInput,
+    store_id: StoreId,
+}
+
+/// A redemption as the API shows it.
+#[derive(Serialize)]
+pub struct RedemptionView {
+    id: RedemptionId,
+    customer_id: CustomerId,
+    store_id: StoreId,
+    amount: Money,
+    lots: Vec<LotView>,
+    requested_by: String,
+    created_at: String,
+}
+
+/// The credit a redemption spent.
+#[derive(Serialize)]
+pub struct LotView {
+    gesture_id: GestureId,
+    amount: Money,
+}
+
+impl RedemptionView {
+    fn of(r: &Redemption) -> Self {
+        Self {
+            id: r.id,
+            customer_id: r.customer_id,
+            store_id: r.store_id,
+            amount: r.amount,
+            lots: r
+                .lots
+                .iter()
+                .map(|(g, m)| LotView {
+                    gesture_id: *g,
+                    amount: r.amount.with_minor(*m),
+                })
+                .collect(),
+            requested_by: r.requested_by.clone(),
+            created_at: timestamp(&r.created_at),
+        }
+    }
+}
+
+/// `POST /v1/customers/{id}/credit/redemptions`.
+pub async fn redeem(
+    state: web::Data<AppState>,
+    caller: Caller,
+    customer: web::Path<CustomerId>,
+    idem: Idem,
+    body: JsonBody<RedeemBody>,
+) -> Result<HttpResponse, AppError> {
+    let (b, raw) = body.into_parts();
+    let key = idem.require(&raw)?;
+    let amount =
+        Money::parse("amount", &b.amount, false).map_err(|e| AppError::Validation(vec![e]))?;
+    caller.require_store(b.store_id)?;
+    let (customer, today) = (customer.into_inner(), today());
+    state
+        .command(&caller, Some(key), move |conn, audit| {
+            let r =
+                crate::store::lifecycle::redeem(conn, audit, customer, b.store_id, amount, today)?;
+            let view = RedemptionView::of(&r);
+            crate::store::audit::append(
+                conn,
+                audit,
+                NewEvent::created("credit.redeemed", "redemption", r.id, &view),
+            )?;
+            Ok(Reply::created(&view))
+        })
+        .await
+}

@@ -1,0 +1,884 @@
+//! What happens to gestures after they take effect: payments (and bad-debt
+//! recoveries), write-offs, redemptions of store credit, credit expiry, and
+//! reversals. Each runs in the caller's transaction, after locking the customer
+//! (PostgreSQL row lock; SQLite's IMMEDIATE transaction), so two payments on one
+//! promise, or two redemptions of one customer's credit, are decided one after
+//! the other on fresh figures.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::gestures::{self, lock_customer};
+use super::ledger::{self, NewLedgerTx};
+use super::schema::{
+    gestures as gestures_t, ledger_transactions, payments, redemption_lots, redemptions,
+};
+use crate::audit::AuditCtx;
+use crate::domain::FieldError;
+use crate::domain::gesture::{Gesture, GestureKind, GestureStatus, NewGesture, Terms};
+use crate::domain::ids::{
+    CustomerId, GestureId, LedgerTxId, PaymentId, RedemptionId, StoreId, TenantId,
+};
+use crate::domain::ledger::{Account, Posting};
+use crate::domain::money::Money;
+use crate::error::AppError;
+
+/// A payment as recorded.
+#[derive(Clone, Debug, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = payments)]
+pub struct Payment {
+    /// Tenant.
+    pub tenant_id: TenantId,
+    /// Id.
+    pub id: PaymentId,
+    /// The deferred payment it pays.
+    pub gesture_id: GestureId,
+    /// Customer.
+    pub customer_id: CustomerId,
+    /// Where it was paid.
+    pub store_id: StoreId,
+    /// Currency.
+    pub currency: String,
+    /// Amount (minor units).
+    pub amount_minor: i64,
+    /// The part that recovers written-off money (minor units).
+    pub recovery_minor: i64,
+    /// `posted` or `reversed`.
+    pub status: String,
+    /// The transaction that posted it.
+    pub transaction_id: LedgerTxId,
+    /// Why it was reversed.
+    pub reversal_reason: Option<String>,
+    /// Who recorded it.
+    pub requested_by: String,
+    /// Created.
+    pub created_at: NaiveDateTime,
+    /// Changed.
+    pub updated_at: NaiveDateTime,
+}
+
+/// 403 `store_scope` unless the actor's token may act at `store`.
+pub fn require_store(ctx: &AuditCtx, store: StoreId) -> Result<(), AppError> {
+    if ctx.actor_stores.as_ref().is_none_or(|s| s.contains(&store)) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden {
+            code: "store_scope",
+            detail: format!("this token may not act at store {store}"),
+        })
+    }
+}
+
+fn unprocessable(code: &'static str, detail: String) -> AppError {
+    AppError::Unprocessable {
+        code,
+        detail,
+        errors: Vec::new(),
+    }
+}
+
+fn money(g: &Gesture, minor: i64) -> String {
+    format!(
+        "{} {}",
+        Money::from_minor(minor, g.currency).amount_string(),
+        g.currency
+    )
+}
+
+/// Loads a gesture and locks its customer, in that order of discovery: 404 for an
+/// unknown gesture, then the lock, then a fresh read under the lock.
+fn locked_gesture(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    id: GestureId,
+) -> Result<Gesture, AppError> {
+    let g = gestures::get(conn, tenant, id)?;
+    lock_customer(conn, tenant, g.customer_id)?;
+    gestures::get(conn, tenant, id)
+}
+
+/// Written-off money already recovered on a promise (posted recoveries).
+fn recovered(conn: &mut DbConnection, tenant: TenantId, g: GestureId) -> Result<i64, AppError> {
+    let rows: Vec<i64> = payments::table
+        .filter(
+            payments::tenant_id
+                .eq(tenant)
+                .and(payments::gesture_id.eq(g))
+                .and(payments::status.eq("posted")),
+        )
+        .select(payments::recovery_minor)
+        .load(conn)?;
+    Ok(rows.into_iter().sum())
+}
+
+/// The store a payment or redemption is made at: `store_id` if given (in the
+/// gesture's currency), else the gesture's own.
+pub fn check_store(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    store: StoreId,
+    currency: crate::domain::money::Currency,
+) -> Result<(), AppError> {
+    let s = match super::stores::get(conn, tenant, store) {
+        Ok(s) => s,
+        Err(AppError::NotFound(_)) => {
+            return Err(AppError::field("store_id", format!("no store {store}")));
+        }
+        Err(e) => return Err(e),
+    };
+    if s.currency != currency {
+        return Err(AppError::field(
+            "amount.currency",
+            format!("must be the store's currency, {}", s.currency),
+        ));
+    }
+    Ok(())
+}
+
+/// Pays (part of) a deferred payment. On an open promise: at most what is
+/// outstanding (`overpayment` otherwise, saying what is due); paid in full →
+/// `settled` (kept on time or late by `due_on`). On a written-off promise: a
+/// bad-debt recovery, at most what was written off and not yet recovered.
+pub fn pay(
+    conn: &mut DbConnection,
+    ctx: &AuditCtx,
+    id: GestureId,
+    store: Option<StoreId>,
+    amount: Money,
+    today: NaiveDate,
+) -> Result<(Gesture, Gesture, Payment), AppError> {
+    let tenant = ctx.tenant;
+    let before = locked_gesture(conn, tenant, id)?;
+    let mut g = before.clone();
+    require_store(ctx, store.unwrap_or(g.store_id))?;
+    if g.kind != GestureKind::DeferredPayment {
+        return Err(unprocessable(
+            "not_a_deferred_payment",
+            format!(
+                "gesture {id} is a {}, not a deferred payment",
+                g.kind.as_str()
+            ),
+        ));
+    }
+    if amount.currency() != g.currency {
+        return Err(AppError::field(
+            "amount.currency",
+            format!("must be the deferred payment's currency, {}", g.currency),
+        ));
+    }
+    let store = store.unwrap_or(g.store_id);
+    check_store(conn, tenant, store, g.currency)?;
+    let (postings, recovery) = match g.status {
+        GestureStatus::Approved => {
+            let due = g.outstanding_minor().unwrap_or(0);
+            if amount.minor() > due {
+                return Err(AppError::Unprocessable {
+                    code: "overpayment",
+                    detail: format!("only {} is due on this deferred payment", money(&g, due)),
+                    errors: vec![FieldError::new(
+                        "amount.amount",
+                        format!("must be at most {}", money(&g, due)),
+                    )],
+                });
+            }
+            g.paid_minor += amount.minor();
+            if g.outstanding_minor() == Some(0) {
+                g.status = GestureStatus::Settled;
+                let on_time =
+                    matches!(g.terms, Terms::DeferredPayment { due_on, .. } if today <= due_on);
+                let memo = if on_time {
+                    "promises_kept_on_time"
+                } else {
+                    "promises_kept_late"
+                };
+                ledger::add_memo(conn, tenant, g.customer_id, memo, "", 0, 1)?;
+            }
+            (
+                Posting::new(
+                    Account::CashClearing(store),
+                    Account::Receivable(g.customer_id),
+                    amount,
+                ),
+                0,
+            )
+        }
+        GestureStatus::WrittenOff => {
+            let left = g.waived_minor - recovered(conn, tenant, id)?;
+            if amount.minor() > left {
+                return Err(AppError::Unprocessable {
+                    code: "overpayment",
+                    detail: format!(
+                        "only {} was written off and is not yet recovered",
+                        money(&g, left)
+                    ),
+                    errors: vec![FieldError::new(
+                        "amount.amount",
+                        format!("must be at most {}", money(&g, left)),
+                    )],
+                });
+            }
+            (
+                Posting::new(
+                    Account::CashClearing(store),
+                    Account::BadDebtRecoveryIncome,
+                    amount,
+                ),
+                amount.minor(),
+            )
+        }
+        other => {
+            return Err(unprocessable(
+                "not_payable",
+                format!(
+                    "the deferred payment is {}; only an open or written-off one can be paid",
+                    other.as_str()
+                ),
+            ));
+        }
+    };
+    let pid = PaymentId::new();
+    let tx = ledger::post(
+        conn,
+        tenant,
+        &NewLedgerTx {
+            kind: if recovery > 0 {
+                "bad_debt_recovery"
+            } else {
+                "payment"
+            },
+            gesture_id: Some(id),
+            payment_id: Some(pid),
+            redemption_id: None,
+            reverses: None,
+            customer_id: Some(g.customer_id),
+            effective_on: today,
+            postings: postings.into_iter().collect(),
+        },
+    )?
+    .ok_or_else(|| AppError::Internal("a payment posted nothing".into()))?;
+    let now = crate::domain::now();
+    g.updated_at = now;
+    gestures::save(conn, &g)?;
+    let p = Payment {
+        tenant_id: tenant,
+        id: pid,
+        gesture_id: id,
+        customer_id: g.customer_id,
+        store_id: store,
+        currency: g.currency.code().to_owned(),
+        amount_minor: amount.minor(),
+        recovery_minor: recovery,
+        status: "posted".into(),
+        transaction_id: tx,
+        reversal_reason: None,
+        requested_by: ctx.actor_sub.clone(),
+        created_at: now,
+        updated_at: now,
+    };
+    diesel::insert_into(payments::table)
+        .values((
+            payments::tenant_id.eq(p.tenant_id),
+            payments::id.eq(p.id),
+            payments::gesture_id.eq(p.gesture_id),
+            payments::customer_id.eq(p.customer_id),
+            payments::store_id.eq(p.store_id),
+            payments::currency.eq(&p.currency),
+            payments::amount_minor.eq(p.amount_minor),
+            payments::recovery_minor.eq(p.recovery_minor),
+            payments::status.eq(&p.status),
+            payments::transaction_id.eq(p.transaction_id),
+            payments::requested_by.eq(&p.requested_by),
+            payments::created_at.eq(p.created_at),
+            payments::updated_at.eq(p.updated_at),
+        ))
+        .execute(conn)?;
+    Ok((before, g, p))
+}
+
+/// One payment of the tenant.
+pub fn get_payment(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    id: PaymentId,
+) -> Result<Payment, AppError> {
+    payments::table
+        .filter(payments::tenant_id.eq(tenant).and(payments::id.eq(id)))
+        .select(Payment::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::NotFound(format!("no payment {id}")))
+}
+
+/// The payments of a gesture, oldest first.
+pub fn payments_of(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    g: GestureId,
+) -> Result<Vec<Payment>, AppError> {
+    Ok(payments::table
+        .filter(
+            payments::tenant_id
+                .eq(tenant)
+                .and(payments::gesture_id.eq(g)),
+        )
+        .select(Payment::as_select())
+        .order(payments::id)
+        .load(conn)?)
+}
+
+/// The ledger transactions of a gesture (its own, its payments', reversals').
+pub fn transactions_of(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    g: GestureId,
+) -> Result<Vec<(LedgerTxId, String)>, AppError> {
+    Ok(ledger_transactions::table
+        .filter(
+            ledger_transactions::tenant_id
+                .eq(tenant)
+                .and(ledger_transactions::gesture_id.eq(g)),
+        )
+        .select((ledger_transactions::id, ledger_transactions::kind))
+        .order(ledger_transactions::id)
+        .load(conn)?)
+}
+
+fn mirror_of(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    tx: LedgerTxId,
+    currency: crate::domain::money::Currency,
+) -> Result<Vec<Posting>, AppError> {
+    use super::schema::entries;
+    let rows: Vec<(String, i64, i64)> = entries::table
+        .filter(
+            entries::tenant_id
+                .eq(tenant)
+                .and(entries::transaction_id.eq(tx)),
+        )
+        .select((
+            entries::account,
+            entries::debit_minor,
+            entries::credit_minor,
+        ))
+        .order(entries::id)
+        .load(conn)?;
+    // Entries come in (debit, credit) pairs, in posting order.
+    let mut out = Vec::new();
+    for pair in rows.chunks(2) {
+        if let [(debit, d, 0), (credit, 0, c)] = pair
+            && d == c
+        {
+            let (Some(debit), Some(credit)) = (Account::parse(debit), Account::parse(credit))
+            else {
+                return Err(AppError::Internal(format!(
+                    "unknown account in transaction {tx}"
+                )));
+            };
+            if let Some(p) = Posting::new(debit, credit, Money::from_minor(*d, currency)) {
+                out.push(p.mirror());
+            }
+        } else {
+            return Err(AppError::Internal(format!(
+                "transaction {tx} is not in posting pairs"
+            )));
+        }
+    }
+    Ok(out)
+}
+
+/// Reverses a payment (a bounced cheque): posts its mirror, at most once; the
+/// promise owes the amount again (a settled one reopens).
+pub fn reverse_payment(
+    conn: &mut DbConnection,
+    ctx: &AuditCtx,
+    id: PaymentId,
+    reason: String,
+    today: NaiveDate,
+) -> Result<(Payment, Payment), AppError> {
+    let tenant = ctx.tenant;
+    let first = get_payment(conn, tenant, id)?;
+    lock_customer(conn, tenant, first.customer_id)?;
+    let before = get_payment(conn, tenant, id)?;
+    if before.status == "reversed" {
+        return Err(AppError::Conflict {
+            code: "already_reversed",
+            detail: format!("payment {id} was already reversed"),
+            existing_id: None,
+        });
+    }
+    let mut g = gestures::get(conn, tenant, before.gesture_id)?;
+    require_store(ctx, g.store_id)?;
+    if g.status == GestureStatus::Reversed {
+        return Err(unprocessable(
+            "not_reversible",
+            "the deferred payment itself was reversed; its payments stand".into(),
+        ));
+    }
+    let mirror = mirror_of(conn, tenant, before.transaction_id, g.currency)?;
+    ledger::post(
+        conn,
+        tenant,
+        &NewLedgerTx {
+            kind: "payment_reversal",
+            gesture_id: Some(g.id),
+            payment_id: Some(id),
+            redemption_id: None,
+            reverses: Some(before.transaction_id),
+            customer_id: Some(g.customer_id),
+            effective_on: today,
+            postings: mirror,
+        },
+    )?;
+    if before.recovery_minor == 0 {
+        g.paid_minor -= before.amount_minor;
+        if g.status == GestureStatus::Settled {
+            g.status = GestureStatus::Approved;
+            // The promise is open again: it was not kept after all.
+            let kept_on_time = matches!(g.terms, Terms::DeferredPayment { due_on, .. } if before.created_at.date() <= due_on);
+            let memo = if kept_on_time {
+                "promises_kept_on_time"
+            } else {
+                "promises_kept_late"
+            };
+            ledger::add_memo(conn, tenant, g.customer_id, memo, "", 0, -1)?;
+        }
+        g.updated_at = crate::domain::now();
+        gestures::save(conn, &g)?;
+    }
+    let now = crate::domain::now();
+    diesel::update(payments::table.filter(payments::tenant_id.eq(tenant).and(payments::id.eq(id))))
+        .set((
+            payments::status.eq("reversed"),
+            payments::reversal_reason.eq(&reason),
+            payments::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    let after = get_payment(conn, tenant, id)?;
+    Ok((before, after))
+}
+
+/// Gives up what is still owed on an open deferred payment by requesting a
+/// waiver of the remainder, which passes the approval decision like any waiver.
+/// Returns the promise before and after, and the waiver.
+pub fn write_off(
+    conn: &mut DbConnection,
+    ctx: &AuditCtx,
+    id: GestureId,
+    reason_code: String,
+    note: Option<String>,
+    today: NaiveDate,
+) -> Result<(Gesture, Gesture, Gesture), AppError> {
+    let tenant = ctx.tenant;
+    let before = locked_gesture(conn, tenant, id)?;
+    require_store(ctx, before.store_id)?;
+    if before.kind != GestureKind::DeferredPayment {
+        return Err(unprocessable(
+            "not_a_deferred_payment",
+            format!(
+                "gesture {id} is a {}, not a deferred payment",
+                before.kind.as_str()
+            ),
+        ));
+    }
+    if before.status != GestureStatus::Approved || before.outstanding_minor().unwrap_or(0) <= 0 {
+        return Err(unprocessable(
+            "not_open",
+            format!(
+                "the deferred payment is {}; only an open one can be written off",
+                before.status.as_str()
+            ),
+        ));
+    }
+    let remainder = Money::from_minor(before.outstanding_minor().unwrap_or(0), before.currency);
+    let ng = NewGesture {
+        kind: GestureKind::BalanceWaiver,
+        store_id: before.store_id,
+        reason_code,
+        story: note.unwrap_or_else(|| format!("Write-off of deferred payment {id}")),
+        staff_ids: Vec::new(),
+        incident_id: None,
+        effective_on: today,
+        terms: Terms::BalanceWaiver {
+            amount: remainder,
+            applies_to: vec![id],
+        },
+    };
+    let mut waiver = gestures::request(conn, ctx, before.customer_id, ng)?;
+    waiver.write_off_of = Some(id);
+    gestures::save(conn, &waiver)?;
+    let after = gestures::get(conn, tenant, id)?;
+    Ok((before, after, waiver))
+}
+
+/// Reverses a gesture that is in effect: posts the mirror of what it posted and
+/// still stands, at most once, and marks it `reversed`.
+///
+/// - deferred payment (open): what is still outstanding; payments stand (reverse
+///   them on their own);
+/// - waiver: everything; each promise it gave up owes again (and reopens);
+/// - free service, service recovery: everything; the memo is taken back;
+/// - store credit: what can still be spent;
+/// - recognition, favour: no money; the memo is taken back.
+pub fn reverse_gesture(
+    conn: &mut DbConnection,
+    ctx: &AuditCtx,
+    id: GestureId,
+    reason: String,
+    today: NaiveDate,
+) -> Result<(Gesture, Gesture), AppError> {
+    let tenant = ctx.tenant;
+    let before = locked_gesture(conn, tenant, id)?;
+    require_store(ctx, before.store_id)?;
+    let mut g = before.clone();
+    match g.status {
+        GestureStatus::Reversed => {
+            return Err(AppError::Conflict {
+                code: "already_reversed",
+                detail: format!("gesture {id} was already reversed"),
+                existing_id: None,
+            });
+        }
+        GestureStatus::Approved => {}
+        other => {
+            return Err(unprocessable(
+                "not_reversible",
+                format!(
+                    "the gesture is {}; only one in effect (approved) can be reversed",
+                    other.as_str()
+                ),
+            ));
+        }
+    }
+    let c = g.customer_id;
+    let postings: Vec<Posting> = match &g.terms {
+        Terms::DeferredPayment { .. } => {
+            let out = Money::from_minor(g.outstanding_minor().unwrap_or(0), g.currency);
+            Posting::new(
+                Account::SalesClearing(g.store_id),
+                Account::Receivable(c),
+                out,
+            )
+            .into_iter()
+            .collect()
+        }
+        Terms::StoreCredit { .. } => {
+            let left = Money::from_minor(g.credit_remaining_minor().unwrap_or(0), g.currency);
+            Posting::new(
+                Account::StoreCredit(c),
+                Account::GoodwillExpense(GestureKind::StoreCredit),
+                left,
+            )
+            .into_iter()
+            .collect()
+        }
+        Terms::BalanceWaiver { .. } => {
+            for (promise_id, amount) in gestures::allocations(conn, tenant, id)? {
+                let mut p = gestures::get(conn, tenant, promise_id)?;
+                p.waived_minor -= amount;
+                if p.status == GestureStatus::WrittenOff {
+                    p.status = GestureStatus::Approved;
+                    ledger::add_memo(
+                        conn,
+                        tenant,
+                        p.customer_id,
+                        "promises_written_off",
+                        "",
+                        0,
+                        -1,
+                    )?;
+                }
+                p.updated_at = crate::domain::now();
+                gestures::save(conn, &p)?;
+            }
+            let txs = transactions_of(conn, tenant, id)?;
+            let mut out = Vec::new();
+            for (tx, kind) in txs {
+                if kind == "waiver" {
+                    out.extend(mirror_of(conn, tenant, tx, g.currency)?);
+                }
+            }
+            out
+        }
+        Terms::FreeService { retail_value, .. } => {
+            ledger::add_memo(
+                conn,
+                tenant,
+                c,
+                "free_service_retail_value",
+                retail_value.currency().code(),
+                -retail_value.minor(),
+                -1,
+            )?;
+            let mut out = Vec::new();
+            for (tx, kind) in transactions_of(conn, tenant, id)? {
+                if kind == "gesture" {
+                    out.extend(mirror_of(conn, tenant, tx, g.currency)?);
+                }
+            }
+            out
+        }
+        Terms::ServiceRecovery { .. } => {
+            let mut out = Vec::new();
+            for (tx, kind) in transactions_of(conn, tenant, id)? {
+                if kind == "gesture" {
+                    out.extend(mirror_of(conn, tenant, tx, g.currency)?);
+                }
+            }
+            out
+        }
+        Terms::Recognition => {
+            ledger::add_memo(conn, tenant, c, "recognitions", "", 0, -1)?;
+            Vec::new()
+        }
+        Terms::CustomerFavour { estimated_value } => {
+            match estimated_value {
+                Some(v) => ledger::add_memo(
+                    conn,
+                    tenant,
+                    c,
+                    "favour_estimated_value",
+                    v.currency().code(),
+                    -v.minor(),
+                    -1,
+                )?,
+                None => ledger::add_memo(conn, tenant, c, "favours", "", 0, -1)?,
+            }
+            Vec::new()
+        }
+    };
+    ledger::post(
+        conn,
+        tenant,
+        &NewLedgerTx {
+            kind: "reversal",
+            gesture_id: Some(id),
+            payment_id: None,
+            redemption_id: None,
+            reverses: None,
+            customer_id: Some(c),
+            effective_on: today,
+            postings,
+        },
+    )?;
+    g.status = GestureStatus::Reversed;
+    g.reversal_reason = Some(reason);
+    g.updated_at = crate::domain::now();
+    gestures::save(conn, &g)?;
+    Ok((before, g))
+}
+
+/// A redemption as recorded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Redemption {
+    /// Id.
+    pub id: RedemptionId,
+    /// Customer.
+    pub customer_id: CustomerId,
+    /// Where.
+    pub store_id: StoreId,
+    /// How much.
+    pub amount: Money,
+    /// Which credit it spent: (store credit gesture, amount minor).
+    pub lots: Vec<(GestureId, i64)>,
+    /// Who.
+    pub requested_by: String,
+    /// When.
+    pub created_at: NaiveDateTime,
+}
+
+/// Spends store credit, earliest-expiring first (credit without expiry last).
+/// Credit past its `expires_on` is not spendable. More than available → 422
+/// `insufficient_credit` saying what is available.
+pub fn redeem(
+    conn: &mut DbConnection,
+    ctx: &AuditCtx,
+    customer: CustomerId,
+    store: StoreId,
+    amount: Money,
+    today: NaiveDate,
+) -> Result<Redemption, AppError> {
+    let tenant = ctx.tenant;
+    lock_customer(conn, tenant, customer)?;
+    check_store(conn, tenant, store, amount.currency())?;
+    let mut lots: Vec<Gesture> = gestures::open_items(conn, tenant, customer)?
+        .into_iter()
+        .filter(|g| g.kind == GestureKind::StoreCredit && g.currency == amount.currency())
+        .filter(|g| matches!(g.terms, Terms::StoreCredit { expires_on, .. } if expires_on.is_none_or(|e| e >= today)))
+        .collect();
+    lots.sort_by_key(|g| {
+        let exp = match g.terms {
+            Terms::StoreCredit { expires_on, .. } => expires_on,
+            _ => None,
+        };
+        (exp.is_none(), exp, g.effective_on, g.id)
+    });
+    let available: i64 = lots
+        .iter()
+        .filter_map(Gesture::credit_remaining_minor)
+        .sum();
+    if amount.minor() > available {
+        return Err(AppError::Unprocessable {
+            code: "insufficient_credit",
+            detail: format!(
+                "only {} {} of store credit is available",
+                amount.with_minor(available).amount_string(),
+                amount.currency()
+            ),
+            errors: vec![FieldError::new(
+                "amount.amount",
+                "exceeds the store credit available",
+            )],
+        });
+    }
+    let rid = RedemptionId::new();
+    let mut left = amount.minor();
+    let mut taken = Vec::new();
+    for mut lot in lots {
+        if left == 0 {
+            break;
+        }
+        let take = left.min(lot.credit_remaining_minor().unwrap_or(0));
+        if take == 0 {
+            continue;
+        }
+        left -= take;
+        lot.redeemed_minor += take;
+        lot.updated_at = crate::domain::now();
+        gestures::save(conn, &lot)?;
+        taken.push((lot.id, take));
+    }
+    let tx = ledger::post(
+        conn,
+        tenant,
+        &NewLedgerTx {
+            kind: "redemption",
+            gesture_id: None,
+            payment_id: None,
+            redemption_id: Some(rid),
+            reverses: None,
+            customer_id: Some(customer),
+            effective_on: today,
+            postings: Posting::new(
+                Account::StoreCredit(customer),
+                Account::TenderClearing(store),
+                amount,
+            )
+            .into_iter()
+            .collect(),
+        },
+    )?
+    .ok_or_else(|| AppError::Internal("a redemption posted nothing".into()))?;
+    let now = crate::domain::now();
+    diesel::insert_into(redemptions::table)
+        .values((
+            redemptions::tenant_id.eq(tenant),
+            redemptions::id.eq(rid),
+            redemptions::customer_id.eq(customer),
+            redemptions::store_id.eq(store),
+            redemptions::currency.eq(amount.currency().code()),
+            redemptions::amount_minor.eq(amount.minor()),
+            redemptions::transaction_id.eq(tx),
+            redemptions::requested_by.eq(&ctx.actor_sub),
+            redemptions::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    for (g, m) in &taken {
+        diesel::insert_into(redemption_lots::table)
+            .values((
+                redemption_lots::tenant_id.eq(tenant),
+                redemption_lots::redemption_id.eq(rid),
+                redemption_lots::gesture_id.eq(*g),
+                redemption_lots::amount_minor.eq(*m),
+            ))
+            .execute(conn)?;
+    }
+    Ok(Redemption {
+        id: rid,
+        customer_id: customer,
+        store_id: store,
+        amount,
+        lots: taken,
+        requested_by: ctx.actor_sub.clone(),
+        created_at: now,
+    })
+}
+
+/// Store credit past its `expires_on` with something left, of every tenant (or
+/// one): (tenant, gesture).
+pub fn expirable(
+    conn: &mut DbConnection,
+    tenant: Option<TenantId>,
+    today: NaiveDate,
+) -> Result<Vec<(TenantId, GestureId)>, AppError> {
+    let mut q = gestures_t::table
+        .filter(
+            gestures_t::kind
+                .eq(GestureKind::StoreCredit.as_str())
+                .and(gestures_t::status.eq(GestureStatus::Approved.as_str()))
+                .and(gestures_t::expires_on.lt(today)),
+        )
+        .select((
+            gestures_t::tenant_id,
+            gestures_t::id,
+            gestures_t::amount_minor,
+            gestures_t::redeemed_minor,
+            gestures_t::expired_minor,
+        ))
+        .order((gestures_t::tenant_id, gestures_t::id))
+        .into_boxed();
+    if let Some(t) = tenant {
+        q = q.filter(gestures_t::tenant_id.eq(t));
+    }
+    let rows: Vec<(TenantId, GestureId, Option<i64>, i64, i64)> = q.load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter(|(_, _, a, r, e)| a.unwrap_or(0) - r - e > 0)
+        .map(|(t, g, _, _, _)| (t, g))
+        .collect())
+}
+
+/// Posts the expiry of one lot of store credit (what is left of it), if it is
+/// still due: safe to run any number of times.
+pub fn expire(
+    conn: &mut DbConnection,
+    ctx: &AuditCtx,
+    id: GestureId,
+    today: NaiveDate,
+) -> Result<Option<(Gesture, Gesture)>, AppError> {
+    let tenant = ctx.tenant;
+    let before = locked_gesture(conn, tenant, id)?;
+    let left = before.credit_remaining_minor().unwrap_or(0);
+    let due = before.status == GestureStatus::Approved
+        && matches!(before.terms, Terms::StoreCredit { expires_on: Some(e), .. } if e < today)
+        && left > 0;
+    if !due {
+        return Ok(None);
+    }
+    let mut g = before.clone();
+    ledger::post(
+        conn,
+        tenant,
+        &NewLedgerTx {
+            kind: "expiry",
+            gesture_id: Some(id),
+            payment_id: None,
+            redemption_id: None,
+            reverses: None,
+            customer_id: Some(g.customer_id),
+            effective_on: today,
+            postings: Posting::new(
+                Account::StoreCredit(g.customer_id),
+                Account::BreakageIncome,
+                Money::from_minor(left, g.currency),
+            )
+            .into_iter()
+            .collect(),
+        },
+    )?;
+    g.expired_minor += left;
+    g.updated_at = crate::domain::now();
+    gestures::save(conn, &g)?;
+    Ok(Some((before, g)))
+}
