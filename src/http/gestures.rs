@@ -198,29 +198,6 @@ pub async fn create(
         .await
 }
 
-/// `GET /v1/gestures/{id}`.
-pub async fn get(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<GestureId>,
-) -> Result<HttpResponse, AppError> {
-    let (tenant, id) = (caller.tenant, id.into_inner());
-    let today = today();
-    let view = state
-        .read(move |conn| {
-            let g = crate::store::gestures::get(conn, tenant, id)?;
-            let allocs = match g.kind {
-                GestureKind::BalanceWaiver => {
-                    Some(crate::store::gestures::allocations(conn, tenant, id)?)
-                }
-                _ => None,
-            };
-            Ok(GestureView::of(&g, today, allocs))
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(view))
-}
-
 /// Query of `GET /v1/gestures`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

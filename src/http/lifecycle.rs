@@ -267,7 +267,8 @@ pub struct LotView {
 }
 
 impl RedemptionView {
-    fn of(r: &Redemption) -> Self {
+    /// The view of a redemption.
+    pub fn of(r: &Redemption) -> Self {
         Self {
             id: r.id,
             customer_id: r.customer_id,

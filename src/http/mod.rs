@@ -16,6 +16,7 @@ pub mod ledger;
 pub mod lifecycle;
 pub mod ops;
 pub mod problem;
+pub mod reading;
 pub mod routes;
 pub mod staff;
 pub mod stores;

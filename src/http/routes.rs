@@ -11,7 +11,9 @@ use std::sync::LazyLock;
 use actix_web::http::Method;
 use actix_web::web;
 
-use super::{audit, customers, gestures, incidents, ledger, lifecycle, ops, staff, stores};
+use super::{
+    audit, customers, gestures, incidents, ledger, lifecycle, ops, reading, staff, stores,
+};
 use crate::domain::roles::Permission;
 use crate::error::AppError;
 
@@ -138,7 +140,7 @@ pub static ENDPOINTS: LazyLock<Vec<Endpoint>> = LazyLock::new(|| {
             Method::GET,
             "/v1/gestures/{id}",
             Requires(P::GesturesRead),
-            || web::get().to(gestures::get),
+            || web::get().to(reading::gesture_detail),
         ),
         ep(
             Method::GET,
@@ -187,6 +189,24 @@ pub static ENDPOINTS: LazyLock<Vec<Endpoint>> = LazyLock::new(|| {
             "/v1/customers/{id}/credit/redemptions",
             Requires(P::RedemptionsRecord),
             || web::post().to(lifecycle::redeem),
+        ),
+        ep(
+            Method::GET,
+            "/v1/customers/{id}/timeline",
+            Requires(P::CustomersRead),
+            || web::get().to(reading::timeline),
+        ),
+        ep(
+            Method::GET,
+            "/v1/customers/{id}/entries",
+            Requires(P::CustomersRead),
+            || web::get().to(reading::customer_entries),
+        ),
+        ep(
+            Method::GET,
+            "/v1/ledger/entries",
+            Requires(P::LedgerRead),
+            || web::get().to(reading::ledger_entries),
         ),
         ep(Method::GET, "/v1/audit", Requires(P::AuditRead), || {
             web::get().to(audit::list)

@@ -718,6 +718,23 @@ pub fn open_items(
         .collect()
 }
 
+/// The waivers that gave up (part of) a promise, oldest first.
+pub fn waivers_of(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    promise: GestureId,
+) -> Result<Vec<GestureId>, AppError> {
+    Ok(waiver_allocations::table
+        .filter(
+            waiver_allocations::tenant_id
+                .eq(tenant)
+                .and(waiver_allocations::gesture_id.eq(promise)),
+        )
+        .select(waiver_allocations::waiver_id)
+        .order(waiver_allocations::waiver_id)
+        .load(conn)?)
+}
+
 /// The waiver allocations of a waiver: (promise, amount minor).
 pub fn allocations(
     conn: &mut DbConnection,

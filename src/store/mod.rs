@@ -12,6 +12,7 @@ pub mod keys;
 pub mod ledger;
 pub mod ledger_check;
 pub mod lifecycle;
+pub mod reading;
 pub mod schema;
 pub mod sql_types;
 pub mod staff;

@@ -138,6 +138,27 @@ async fn s1_promise_kept(app: TestApp) {
         .collect();
     assert_eq!(actions, ["gesture.requested", "gesture.paid"]);
     assert_eq!(ev["data"][1]["after"]["status"], "settled");
+    let t = app
+        .get(&format!("/v1/customers/{}/timeline", w.customer), &w.clerk)
+        .await
+        .expect(200);
+    let kinds: Vec<&str> = t["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["payment", "gesture"]);
+    assert_eq!(t["data"][0]["payment"], paid);
+    let d = get_g(&app, &p).await;
+    assert_eq!(d["payments"], json!([paid]));
+    let kinds: Vec<&str> = d["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["transaction_kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["gesture", "gesture", "payment", "payment"]);
     clean(&app).await;
 }
 both!(s1_promise_kept);
