@@ -14,7 +14,8 @@ use crate::error::AppError;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Discrepancy {
     /// Which check found it: `unbalanced_transaction`, `balance_mismatch`,
-    /// `customer_total_mismatch`, `negative_balance`, `memo_mismatch`.
+    /// `customer_total_mismatch`, `negative_balance`, `gesture_mismatch`,
+    /// `owed_mismatch`, `memo_mismatch`.
     pub check: &'static str,
     /// The tenant.
     pub tenant_id: String,
@@ -167,6 +168,88 @@ pub fn check(
             tenant_id: r.tenant_id,
             subject: format!("account {}", r.subject),
             detail: format!("{}: debits {} credits {}: below zero", r.currency, r.a, r.b),
+        });
+    }
+    // Every gesture's running figures against their sources.
+    let tg0 = tenant_filter("g.tenant_id", tenant);
+    for (what, sql) in [
+        (
+            "paid",
+            format!(
+                "SELECT CAST(g.tenant_id AS TEXT) AS tenant_id, CAST(g.id AS TEXT) AS subject, g.currency AS currency,
+                        g.paid_minor AS a, CAST(COALESCE(SUM(p.amount_minor), 0) AS BIGINT) AS b
+                 FROM gestures g LEFT JOIN payments p
+                   ON p.tenant_id = g.tenant_id AND p.gesture_id = g.id AND p.status = 'posted' AND p.recovery_minor = 0
+                 WHERE {tg0} AND g.kind = 'deferred_payment'
+                 GROUP BY g.tenant_id, g.id, g.currency, g.paid_minor
+                 HAVING g.paid_minor <> COALESCE(SUM(p.amount_minor), 0)"
+            ),
+        ),
+        (
+            "waived",
+            format!(
+                "SELECT CAST(g.tenant_id AS TEXT) AS tenant_id, CAST(g.id AS TEXT) AS subject, g.currency AS currency,
+                        g.waived_minor AS a, CAST(COALESCE(SUM(wa.amount_minor), 0) AS BIGINT) AS b
+                 FROM gestures g
+                 LEFT JOIN waiver_allocations wa ON wa.tenant_id = g.tenant_id AND wa.gesture_id = g.id
+                 LEFT JOIN gestures w ON w.tenant_id = wa.tenant_id AND w.id = wa.waiver_id AND w.status = 'approved'
+                 WHERE {tg0} AND g.kind = 'deferred_payment' AND (wa.gesture_id IS NULL OR w.id IS NOT NULL)
+                 GROUP BY g.tenant_id, g.id, g.currency, g.waived_minor
+                 HAVING g.waived_minor <> COALESCE(SUM(wa.amount_minor), 0)"
+            ),
+        ),
+        (
+            "redeemed",
+            format!(
+                "SELECT CAST(g.tenant_id AS TEXT) AS tenant_id, CAST(g.id AS TEXT) AS subject, g.currency AS currency,
+                        g.redeemed_minor AS a, CAST(COALESCE(SUM(l.amount_minor), 0) AS BIGINT) AS b
+                 FROM gestures g LEFT JOIN redemption_lots l ON l.tenant_id = g.tenant_id AND l.gesture_id = g.id
+                 WHERE {tg0} AND g.kind = 'store_credit'
+                 GROUP BY g.tenant_id, g.id, g.currency, g.redeemed_minor
+                 HAVING g.redeemed_minor <> COALESCE(SUM(l.amount_minor), 0)"
+            ),
+        ),
+        (
+            "overpaid",
+            format!(
+                "SELECT CAST(g.tenant_id AS TEXT) AS tenant_id, CAST(g.id AS TEXT) AS subject, g.currency AS currency,
+                        g.amount_minor AS a, g.paid_minor + g.waived_minor AS b
+                 FROM gestures g
+                 WHERE {tg0} AND g.kind = 'deferred_payment' AND g.paid_minor + g.waived_minor > g.amount_minor"
+            ),
+        ),
+    ] {
+        for r in rows(conn, &sql)? {
+            out.push(Discrepancy {
+                check: "gesture_mismatch",
+                tenant_id: r.tenant_id,
+                subject: format!("gesture {} {what}", r.subject),
+                detail: format!("{}: recorded {} but its sources say {} (minor units)", r.currency, r.a, r.b),
+            });
+        }
+    }
+    // What customers owe equals what their open promises still owe.
+    let tb2 = tenant_filter("b.tenant_id", tenant);
+    for r in rows(
+        conn,
+        &format!(
+            "SELECT CAST(b.tenant_id AS TEXT) AS tenant_id, b.account AS subject, b.currency AS currency,
+                    b.debit_minor - b.credit_minor AS a,
+                    CAST(COALESCE((SELECT SUM(g.amount_minor - g.paid_minor - g.waived_minor) FROM gestures g
+                       WHERE g.tenant_id = b.tenant_id AND g.customer_id = b.customer_id AND g.currency = b.currency
+                         AND g.kind = 'deferred_payment' AND g.status = 'approved'), 0) AS BIGINT) AS b
+             FROM balances b
+             WHERE {tb2} AND b.account LIKE 'receivable:%'
+               AND b.debit_minor - b.credit_minor <> COALESCE((SELECT SUM(g.amount_minor - g.paid_minor - g.waived_minor) FROM gestures g
+                       WHERE g.tenant_id = b.tenant_id AND g.customer_id = b.customer_id AND g.currency = b.currency
+                         AND g.kind = 'deferred_payment' AND g.status = 'approved'), 0)"
+        ),
+    )? {
+        out.push(Discrepancy {
+            check: "owed_mismatch",
+            tenant_id: r.tenant_id,
+            subject: format!("account {}", r.subject),
+            detail: format!("{}: the account says {} is owed, the open promises {} (minor units)", r.currency, r.a, r.b),
         });
     }
     // Memo totals against their sources (gestures in effect).

@@ -55,8 +55,15 @@ pub fn pg_base() -> String {
         .to_owned()
 }
 
+/// The URL of database `name` on the test server. TLS is off on loopback: libpq's
+/// OpenSSL state does not survive a test process exiting while pooled
+/// connections on other threads still hold TLS sessions.
+pub fn pg_url(name: &str) -> String {
+    format!("{}/{name}?sslmode=disable", pg_base())
+}
+
 fn pg_admin() -> PgConnection {
-    let url = format!("{}/postgres", pg_base());
+    let url = pg_url("postgres");
     PgConnection::establish(&url).unwrap_or_else(|e| {
         panic!("PostgreSQL is required for the tests and is not reachable at {url}: {e} (set GOODWILL_TEST_PG)")
     })
@@ -115,7 +122,7 @@ fn pg_template() -> &'static str {
                 .batch_execute(&format!("CREATE DATABASE {tmp}"))
                 .unwrap();
             {
-                let url = DatabaseUrl::parse(&format!("{}/{tmp}", pg_base())).unwrap();
+                let url = DatabaseUrl::parse(&pg_url(&tmp)).unwrap();
                 let mut conn = url.connect().unwrap();
                 store::run_migrations(&mut conn).unwrap();
             }
@@ -143,7 +150,7 @@ impl Drop for DbGuard {
                 let _ = std::fs::remove_dir_all(dir);
             }
             DbGuard::Postgres(name) => {
-                if let Ok(mut admin) = PgConnection::establish(&format!("{}/postgres", pg_base())) {
+                if let Ok(mut admin) = PgConnection::establish(&pg_url("postgres")) {
                     let _ = admin
                         .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
                 }
@@ -180,7 +187,7 @@ pub fn fresh_database(backend: Backend) -> (String, DbGuard) {
                     Err(e) => panic!("cannot create test database: {e}"),
                 }
             }
-            (format!("{}/{name}", pg_base()), DbGuard::Postgres(name))
+            (pg_url(&name), DbGuard::Postgres(name))
         }
     }
 }
