@@ -359,19 +359,28 @@ pub async fn summary(
     let (tenant, customer) = (caller.tenant, id.into_inner());
     let today = today();
     let view = state
-        .read(move |conn| {
-            crate::store::customers::get(conn, tenant, customer)?;
-            let own = crate::store::ledger::customer_balances(conn, tenant, customer)?;
-            let totals = crate::store::ledger::customer_totals(conn, tenant, customer)?;
-            let memos = crate::store::ledger::memos(conn, tenant, customer)?;
-            let open = crate::store::gestures::open_items(conn, tenant, customer)?;
-            let last = crate::store::gestures::last_activity(conn, tenant, customer)?;
-            Ok(build_summary(
-                customer, today, &own, &totals, &memos, &open, last,
-            ))
-        })
+        .read(move |conn| load_summary(conn, tenant, customer, today))
         .await?;
     Ok(HttpResponse::Ok().json(view))
+}
+
+/// Reads a customer's summary: six indexed reads of maintained rows and open
+/// items, none of which grows with the customer's history.
+pub fn load_summary(
+    conn: &mut crate::store::DbConnection,
+    tenant: crate::domain::ids::TenantId,
+    customer: CustomerId,
+    today: NaiveDate,
+) -> Result<SummaryView, AppError> {
+    crate::store::customers::get(conn, tenant, customer)?;
+    let own = crate::store::ledger::customer_balances(conn, tenant, customer)?;
+    let totals = crate::store::ledger::customer_totals(conn, tenant, customer)?;
+    let memos = crate::store::ledger::memos(conn, tenant, customer)?;
+    let open = crate::store::gestures::open_items(conn, tenant, customer)?;
+    let last = crate::store::gestures::last_activity(conn, tenant, customer)?;
+    Ok(build_summary(
+        customer, today, &own, &totals, &memos, &open, last,
+    ))
 }
 
 type Totals = [(String, String, i64, i64)];

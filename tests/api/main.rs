@@ -15,6 +15,7 @@ mod gestures;
 mod idempotency;
 mod lifecycle;
 mod ops;
+mod property;
 mod roles;
 mod spec;
 mod staff;

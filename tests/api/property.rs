@@ -1,0 +1,348 @@
+//! Random sequences of operations, on both backends: after every sequence the
+//! ledger check is clean (balanced, balances equal to entries, nothing negative,
+//! running figures and memo totals equal to their sources) and no entry was ever
+//! edited or removed.
+
+use std::sync::{Mutex, OnceLock};
+
+use goodwill::audit::AuditCtx;
+use goodwill::domain::gesture::{GestureKind, NewGesture, Terms};
+use goodwill::domain::ids::{CustomerId, GestureId, PaymentId, StaffId, StoreId, TenantId};
+use goodwill::domain::money::{Currency, Money};
+use goodwill::domain::roles::Role;
+use goodwill::error::AppError;
+use goodwill::store::{self, DatabaseUrl, DbConnection};
+use proptest::prelude::*;
+
+use crate::helpers::{Backend, DbGuard, fresh_database};
+
+#[derive(Clone, Debug)]
+enum Op {
+    Promise { cents: i64, role: usize },
+    Waiver { cents: i64, role: usize },
+    FreeService { retail: i64, cost: i64 },
+    Recovery { cents: i64, role: usize },
+    Credit { cents: i64, expires_in: Option<i64> },
+    Recognition,
+    Favour { cents: Option<i64> },
+    Pay { pick: usize, cents: i64 },
+    WriteOff { pick: usize, role: usize },
+    Reverse { pick: usize },
+    ReversePayment { pick: usize },
+    Redeem { cents: i64 },
+    Expire { pick: usize },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let cents = 1i64..6_000;
+    let role = 0usize..3;
+    prop_oneof![
+        3 => (cents.clone(), role.clone()).prop_map(|(cents, role)| Op::Promise { cents, role }),
+        2 => (cents.clone(), role.clone()).prop_map(|(cents, role)| Op::Waiver { cents, role }),
+        1 => (1i64..5_000, 0i64..5_000).prop_map(|(retail, cost)| Op::FreeService { retail, cost }),
+        1 => (cents.clone(), role.clone()).prop_map(|(cents, role)| Op::Recovery { cents, role }),
+        2 => (cents.clone(), proptest::option::of(1i64..30)).prop_map(|(cents, expires_in)| Op::Credit { cents, expires_in }),
+        1 => Just(Op::Recognition),
+        1 => proptest::option::of(cents.clone()).prop_map(|cents| Op::Favour { cents }),
+        4 => (any::<usize>(), cents.clone()).prop_map(|(pick, cents)| Op::Pay { pick, cents }),
+        2 => (any::<usize>(), role.clone()).prop_map(|(pick, role)| Op::WriteOff { pick, role }),
+        2 => any::<usize>().prop_map(|pick| Op::Reverse { pick }),
+        2 => any::<usize>().prop_map(|pick| Op::ReversePayment { pick }),
+        3 => cents.prop_map(|cents| Op::Redeem { cents }),
+        1 => any::<usize>().prop_map(|pick| Op::Expire { pick }),
+    ]
+}
+
+struct Db {
+    conn: DbConnection,
+    _guard: DbGuard,
+}
+
+fn db(backend: Backend) -> &'static Mutex<Db> {
+    static SQLITE: OnceLock<Mutex<Db>> = OnceLock::new();
+    static PG: OnceLock<Mutex<Db>> = OnceLock::new();
+    let cell = match backend {
+        Backend::Sqlite => &SQLITE,
+        Backend::Postgres => &PG,
+    };
+    cell.get_or_init(|| {
+        let (url, guard) = fresh_database(backend);
+        let mut conn = DatabaseUrl::parse(&url).unwrap().connect().unwrap();
+        store::run_migrations(&mut conn).unwrap();
+        Mutex::new(Db {
+            conn,
+            _guard: guard,
+        })
+    })
+}
+
+fn usd(cents: i64) -> Money {
+    Money::from_minor(cents, Currency::from_code("USD").unwrap())
+}
+
+fn entries(conn: &mut DbConnection) -> i64 {
+    store::count_rows(conn)
+        .unwrap()
+        .into_iter()
+        .find(|(t, _)| t == "entries")
+        .unwrap()
+        .1
+}
+
+/// Runs one operation in its own transaction; business refusals are expected,
+/// anything else is a bug.
+fn apply(
+    conn: &mut DbConnection,
+    ctxs: &[AuditCtx; 3],
+    world: &mut (
+        TenantId,
+        CustomerId,
+        StoreId,
+        StaffId,
+        Vec<GestureId>,
+        Vec<PaymentId>,
+    ),
+    op: &Op,
+) {
+    let (_tenant, customer, store_id, staff, gestures, payments) = world;
+    let today = chrono::Utc::now().date_naive();
+    let new = |kind, terms| NewGesture {
+        kind,
+        store_id: *store_id,
+        reason_code: "goodwill".into(),
+        story: "property".into(),
+        staff_ids: if kind == GestureKind::Recognition {
+            vec![*staff]
+        } else {
+            vec![]
+        },
+        incident_id: None,
+        effective_on: today,
+        terms,
+    };
+    let pick = |v: &Vec<GestureId>, i: usize| (!v.is_empty()).then(|| v[i % v.len()]);
+    let result: Result<Option<GestureId>, AppError> = store::write_tx(conn, |c| match op {
+        Op::Promise { cents, role } => store::gestures::request(
+            c,
+            &ctxs[*role],
+            *customer,
+            new(
+                GestureKind::DeferredPayment,
+                Terms::DeferredPayment {
+                    amount: usd(*cents),
+                    due_on: today,
+                },
+            ),
+        )
+        .map(|g| Some(g.id)),
+        Op::Waiver { cents, role } => store::gestures::request(
+            c,
+            &ctxs[*role],
+            *customer,
+            new(
+                GestureKind::BalanceWaiver,
+                Terms::BalanceWaiver {
+                    amount: usd(*cents),
+                    applies_to: vec![],
+                },
+            ),
+        )
+        .map(|g| Some(g.id)),
+        Op::FreeService { retail, cost } => store::gestures::request(
+            c,
+            &ctxs[2],
+            *customer,
+            new(
+                GestureKind::FreeService,
+                Terms::FreeService {
+                    retail_value: usd(*retail),
+                    cost: usd(*cost),
+                },
+            ),
+        )
+        .map(|g| Some(g.id)),
+        Op::Recovery { cents, role } => store::gestures::request(
+            c,
+            &ctxs[*role],
+            *customer,
+            new(
+                GestureKind::ServiceRecovery,
+                Terms::ServiceRecovery {
+                    amount: usd(*cents),
+                },
+            ),
+        )
+        .map(|g| Some(g.id)),
+        Op::Credit { cents, expires_in } => store::gestures::request(
+            c,
+            &ctxs[2],
+            *customer,
+            new(
+                GestureKind::StoreCredit,
+                Terms::StoreCredit {
+                    amount: usd(*cents),
+                    expires_on: expires_in.map(|d| today + chrono::TimeDelta::days(d)),
+                },
+            ),
+        )
+        .map(|g| Some(g.id)),
+        Op::Recognition => store::gestures::request(
+            c,
+            &ctxs[0],
+            *customer,
+            new(GestureKind::Recognition, Terms::Recognition),
+        )
+        .map(|g| Some(g.id)),
+        Op::Favour { cents } => store::gestures::request(
+            c,
+            &ctxs[0],
+            *customer,
+            new(
+                GestureKind::CustomerFavour,
+                Terms::CustomerFavour {
+                    estimated_value: cents.map(usd),
+                },
+            ),
+        )
+        .map(|g| Some(g.id)),
+        Op::Pay { pick: i, cents } => match pick(gestures, *i) {
+            Some(g) => {
+                store::lifecycle::pay(c, &ctxs[0], g, None, usd(*cents), today).map(|(_, _, p)| {
+                    payments.push(p.id);
+                    None
+                })
+            }
+            None => Ok(None),
+        },
+        Op::WriteOff { pick: i, role } => match pick(gestures, *i) {
+            Some(g) => store::lifecycle::write_off(
+                c,
+                &ctxs[*role],
+                g,
+                "unpaid_promise".into(),
+                None,
+                today,
+            )
+            .map(|(_, _, w)| Some(w.id)),
+            None => Ok(None),
+        },
+        Op::Reverse { pick: i } => match pick(gestures, *i) {
+            Some(g) => store::lifecycle::reverse_gesture(c, &ctxs[2], g, "property".into(), today)
+                .map(|_| None),
+            None => Ok(None),
+        },
+        Op::ReversePayment { pick: i } => match (!payments.is_empty())
+            .then(|| payments[*i % payments.len()])
+        {
+            Some(p) => store::lifecycle::reverse_payment(c, &ctxs[2], p, "property".into(), today)
+                .map(|_| None),
+            None => Ok(None),
+        },
+        Op::Redeem { cents } => {
+            store::lifecycle::redeem(c, &ctxs[0], *customer, *store_id, usd(*cents), today)
+                .map(|_| None)
+        }
+        Op::Expire { pick: i } => match pick(gestures, *i) {
+            // Pretend the credit ran out yesterday, then expire it.
+            Some(g) => {
+                let g0 = store::gestures::get(c, ctxs[0].tenant, g)?;
+                if let Terms::StoreCredit {
+                    expires_on: Some(_),
+                    ..
+                } = g0.terms
+                {
+                    diesel::RunQueryDsl::execute(
+                        diesel::sql_query(format!(
+                            "UPDATE gestures SET expires_on = '{}' WHERE id = '{g}'",
+                            today - chrono::TimeDelta::days(1)
+                        )),
+                        c,
+                    )?;
+                }
+                store::lifecycle::expire(c, &ctxs[2], g, today).map(|_| None)
+            }
+            None => Ok(None),
+        },
+    });
+    match result {
+        Ok(Some(id)) => gestures.push(id),
+        Ok(None) => {}
+        Err(
+            AppError::Unprocessable { .. }
+            | AppError::Conflict { .. }
+            | AppError::Validation(_)
+            | AppError::NotFound(_),
+        ) => {}
+        Err(e) => panic!("{op:?} failed unexpectedly: {e}"),
+    }
+}
+
+fn run(backend: Backend, ops: &[Op]) {
+    let mut db = db(backend).lock().unwrap_or_else(|p| p.into_inner());
+    let conn = &mut db.conn;
+    let tenant = store::tenants::create(conn, "property").unwrap();
+    let store_ = store::stores::create(
+        conn,
+        tenant,
+        goodwill::domain::store::NewStore::parse("P", "P", "USD").unwrap(),
+    )
+    .unwrap();
+    let staff = store::staff::create(
+        conn,
+        tenant,
+        goodwill::domain::staff::NewStaff::parse("Pat", &[store_.id], None, None).unwrap(),
+    )
+    .unwrap();
+    let customer = store::customers::create(
+        conn,
+        tenant,
+        goodwill::domain::customer::NewCustomer::parse("PROP", "Prop", None, None, None).unwrap(),
+    )
+    .unwrap();
+    let ctx = |sub: &str, role| AuditCtx {
+        tenant,
+        actor_sub: sub.into(),
+        actor_role: role,
+        actor_stores: None,
+        request_id: "property".into(),
+    };
+    let ctxs = [
+        ctx("clerk", Role::Clerk),
+        ctx("manager", Role::Manager),
+        ctx("admin", Role::Admin),
+    ];
+    let mut world = (
+        tenant,
+        customer.id,
+        store_.id,
+        staff.id,
+        Vec::new(),
+        Vec::new(),
+    );
+    let mut seen = entries(conn);
+    for op in ops {
+        apply(conn, &ctxs, &mut world, op);
+        let now = entries(conn);
+        assert!(now >= seen, "entries disappeared after {op:?}");
+        seen = now;
+    }
+    let found = store::ledger_check::check(conn, Some(tenant)).unwrap();
+    assert!(
+        found.is_empty(),
+        "after {ops:#?}\nledger check found {found:#?}"
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 40, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_operations_keep_the_ledger_clean_on_sqlite(ops in proptest::collection::vec(op(), 1..30)) {
+        run(Backend::Sqlite, &ops);
+    }
+
+    #[test]
+    fn random_operations_keep_the_ledger_clean_on_postgres(ops in proptest::collection::vec(op(), 1..30)) {
+        run(Backend::Postgres, &ops);
+    }
+}
