@@ -1,10 +1,11 @@
 //! The customer summary costs the same whatever the customer's history.
 //!
 //! `cargo bench --bench summary` builds, on SQLite and on PostgreSQL (set
-//! `GOODWILL_BENCH_PG`, default `postgres://postgres@127.0.0.1:5432`; `none` to
-//! skip), one customer with 10 entries and one with 100,000 (25,000 promises, each
-//! paid in full), then reads each summary many times through the same function
-//! the API calls, and prints the latency distribution. Figures: docs/BENCHMARKS.md.
+//! `GOODWILL_BENCH_PG`, default `postgres://postgres@127.0.0.1:5432`, or `none` to
+//! skip it; `GOODWILL_BENCH_SQLITE=none` skips SQLite), one customer with a dozen
+//! entries and one with 100,000 (25,000 promises, each paid in full), then reads
+//! each summary many times through the same function the API calls, and prints
+//! the latency distribution. Figures: docs/BENCHMARKS.md.
 
 // A benchmark panics on the unexpected, like a test.
 #![allow(clippy::unwrap_used, clippy::cast_precision_loss)]
@@ -122,6 +123,48 @@ fn report(label: &str, mut d: Vec<Duration>) -> f64 {
     p50
 }
 
+/// Measures an already seeded database (`GOODWILL_BENCH_MEASURE=<url>`): the
+/// customers `SMALL` and `LARGE` of its first tenant.
+fn measure_existing(url: &str) {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Ids {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        tenant: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        small: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        large: String,
+    }
+    let mut conn = DatabaseUrl::parse(url).unwrap().connect().unwrap();
+    let ids: Ids = diesel::sql_query(
+        "SELECT CAST(s.tenant_id AS TEXT) AS tenant, CAST(s.id AS TEXT) AS small, CAST(l.id AS TEXT) AS large
+         FROM customers s JOIN customers l ON l.tenant_id = s.tenant_id
+         WHERE s.external_ref = 'SMALL' AND l.external_ref = 'LARGE' LIMIT 1",
+    )
+    .get_result(&mut conn)
+    .unwrap();
+    let (tenant, small, large): (TenantId, CustomerId, CustomerId) = (
+        ids.tenant.parse().unwrap(),
+        ids.small.parse().unwrap(),
+        ids.large.parse().unwrap(),
+    );
+    let today = chrono::Utc::now().date_naive();
+    let (n_small, n_large) = (
+        entries_of(&mut conn, tenant, small),
+        entries_of(&mut conn, tenant, large),
+    );
+    let a = report(
+        &format!("summary, {n_small} entries"),
+        measure(&mut conn, tenant, small, today),
+    );
+    let b = report(
+        &format!("summary, {n_large} entries"),
+        measure(&mut conn, tenant, large, today),
+    );
+    println!("p50 ratio large/small = {:.2}", b / a);
+}
+
 fn run(backend: &str, url: &str) {
     let mut conn = DatabaseUrl::parse(url).unwrap().connect().unwrap();
     store::run_migrations(&mut conn).unwrap();
@@ -196,14 +239,20 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
-    let dir =
-        std::env::temp_dir().join(format!("goodwill-bench-{}", uuid::Uuid::now_v7().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    run(
-        "sqlite",
-        &format!("sqlite://{}", dir.join("bench.db").display()),
-    );
-    let _ = std::fs::remove_dir_all(&dir);
+    if let Ok(url) = std::env::var("GOODWILL_BENCH_MEASURE") {
+        measure_existing(&url);
+        return;
+    }
+    if std::env::var("GOODWILL_BENCH_SQLITE").as_deref() != Ok("none") {
+        let dir =
+            std::env::temp_dir().join(format!("goodwill-bench-{}", uuid::Uuid::now_v7().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        run(
+            "sqlite",
+            &format!("sqlite://{}", dir.join("bench.db").display()),
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     let base = std::env::var("GOODWILL_BENCH_PG")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
     if base != "none" {

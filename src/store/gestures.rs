@@ -705,7 +705,6 @@ pub fn open_items(
                 ])),
         )
         .select(Row::as_select())
-        .order(gestures::id)
         .load(conn)?
         .into_iter()
         .map(Gesture::try_from)
@@ -715,7 +714,15 @@ pub fn open_items(
                     || g.credit_remaining_minor().unwrap_or(0) > 0
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, _>>()
+        .map(|mut v| {
+            // Sorted here, not in SQL: an ORDER BY id would tempt the planner into
+            // walking the customer's whole history by the (customer, id) index
+            // instead of reading only the open items by the (customer, status)
+            // one.
+            v.sort_by_key(|g| g.id);
+            v
+        })
 }
 
 /// The waivers that gave up (part of) a promise, oldest first.

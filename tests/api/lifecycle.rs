@@ -667,3 +667,65 @@ async fn races_on_sqlite() {
     let same = app.address.clone();
     races_never_overpay_or_overdraw(app, same).await;
 }
+
+async fn overdue_is_derived_from_the_date(app: TestApp) {
+    let w = w(&app, "LATE").await;
+    let p = promise(&app, &w, &w.clerk, "12.00", 1).await;
+    {
+        let mut conn = app.pool.get().unwrap();
+        let sql = format!(
+            "UPDATE gestures SET due_on = '{}' WHERE id = '{}'",
+            day(-3),
+            p["id"].as_str().unwrap()
+        );
+        diesel::RunQueryDsl::execute(diesel::sql_query(sql), &mut *conn).unwrap();
+    }
+    // Nothing ran, yet it is overdue.
+    assert_eq!(get_g(&app, &p).await["overdue"], true);
+    assert_eq!(
+        summary(&app, &w).await["balances"][0]["overdue"],
+        usd("12.00")
+    );
+    let list = app
+        .get("/v1/gestures?overdue=true", &w.clerk)
+        .await
+        .expect(200);
+    assert_eq!(list["data"].as_array().unwrap().len(), 1);
+    pay(&app, &w.clerk, &p, "12.00").await.expect(201);
+    let s = summary(&app, &w).await;
+    assert_eq!(s["balances"][0]["overdue"], usd("0.00"));
+    assert_eq!(s["promises"]["kept_late"], 1);
+    clean(&app).await;
+}
+both!(overdue_is_derived_from_the_date);
+
+async fn a_reversal_racing_payments_stays_consistent(app: TestApp) {
+    let w = w(&app, "RR").await;
+    let p = promise(&app, &w, &w.clerk, "10.00", 1).await;
+    let id = p["id"].as_str().unwrap().to_owned();
+    let pays = (0..10).map(|_| pay(&app, &w.clerk, &p, "1.00"));
+    let (rpath, rbody) = (
+        format!("/v1/gestures/{id}/reversal"),
+        json!({"reason": "race"}),
+    );
+    let reversal = post_key(&app, &app.address, &w.manager, &rpath, &rbody);
+    let (paid, reversed) =
+        futures_util::future::join(futures_util::future::join_all(pays), reversal).await;
+    let ok = paid.iter().filter(|r| r.status == 201).count();
+    for r in paid.iter().filter(|r| r.status != 201) {
+        r.problem(422, "not_payable");
+    }
+    let g = get_g(&app, &p).await;
+    // Either order is consistent: the reversal came first (later payments are
+    // refused) or every payment did (the settled promise cannot be reversed).
+    if reversed.status == 200 {
+        assert_eq!(g["status"], "reversed");
+    } else {
+        reversed.problem(422, "not_reversible");
+        assert_eq!((g["status"].as_str(), ok), (Some("settled"), 10));
+    }
+    assert_eq!(g["paid"], usd(&format!("{ok}.00")));
+    assert_eq!(summary(&app, &w).await["balances"][0]["owed"], usd("0.00"));
+    clean(&app).await;
+}
+both!(a_reversal_racing_payments_stays_consistent);
