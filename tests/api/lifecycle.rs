@@ -255,6 +255,26 @@ async fn payment_rules(app: TestApp) {
     pay(&app, &w.clerk, &p, "0.01")
         .await
         .problem(422, "not_payable");
+    // A settled promise cannot be written off, nor reversed.
+    let id = p["id"].as_str().unwrap();
+    post_key(
+        &app,
+        &app.address,
+        &w.clerk,
+        &format!("/v1/gestures/{id}/write-off"),
+        &json!({"reason_code": "unpaid_promise"}),
+    )
+    .await
+    .problem(422, "not_open");
+    post_key(
+        &app,
+        &app.address,
+        &w.manager,
+        &format!("/v1/gestures/{id}/reversal"),
+        &json!({"reason": "x"}),
+    )
+    .await
+    .problem(422, "not_reversible");
     clean(&app).await;
 }
 both!(payment_rules);
