@@ -88,6 +88,14 @@ impl AppError {
         Self::Validation(vec![FieldError::new(field, message)])
     }
 
+    /// 403 `store_scope`: the token may not act at `store`.
+    pub fn store_scope(store: impl std::fmt::Display) -> Self {
+        Self::Forbidden {
+            code: "store_scope",
+            detail: format!("this token may not act at store {store}"),
+        }
+    }
+
     /// The stable code of this error.
     pub fn code(&self) -> &'static str {
         match self {

@@ -176,6 +176,12 @@ pub const ROLE_TABLE: &[(Permission, &[Role])] = &[
     (Permission::Reversals, &[Manager, Finance, Admin]),
 ];
 
+/// Whether a token whose `stores` claim is `stores` (`None`: all of the tenant's
+/// stores) may act at `store`. The one place the store-scope rule lives.
+pub fn may_act_at(stores: Option<&[super::ids::StoreId]>, store: super::ids::StoreId) -> bool {
+    stores.is_none_or(|s| s.contains(&store))
+}
+
 /// The role table as the Markdown table printed in `docs/roles.md`.
 pub fn role_table_markdown() -> String {
     let mut out = String::from("| permission |");

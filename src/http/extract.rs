@@ -87,7 +87,7 @@ impl Caller {
 
     /// Whether the token may act at `store`.
     pub fn may_act_at(&self, store: StoreId) -> bool {
-        self.stores.as_ref().is_none_or(|s| s.contains(&store))
+        crate::domain::roles::may_act_at(self.stores.as_deref(), store)
     }
 
     /// 403 `store_scope` unless the token may act at `store`.
@@ -95,10 +95,7 @@ impl Caller {
         if self.may_act_at(store) {
             Ok(())
         } else {
-            Err(AppError::Forbidden {
-                code: "store_scope",
-                detail: format!("this token may not act at store {store}"),
-            })
+            Err(AppError::store_scope(store))
         }
     }
 }

@@ -214,6 +214,25 @@ pub fn get(conn: &mut DbConnection, tenant: TenantId, id: GestureId) -> Result<G
         .try_into()
 }
 
+/// The gestures with these ids, in id order, in one query.
+pub fn by_ids(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    ids: &[GestureId],
+) -> Result<Vec<Gesture>, AppError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    gestures::table
+        .filter(gestures::tenant_id.eq(tenant).and(gestures::id.eq_any(ids)))
+        .select(Row::as_select())
+        .order(gestures::id)
+        .load(conn)?
+        .into_iter()
+        .map(Gesture::try_from)
+        .collect()
+}
+
 /// Writes a gesture's changed state back.
 pub fn save(conn: &mut DbConnection, g: &Gesture) -> Result<(), AppError> {
     diesel::update(

@@ -131,10 +131,7 @@ pub fn get(
         .select(gestures::id)
         .order(gestures::id)
         .load(conn)?;
-    let mut list = Vec::with_capacity(ids.len());
-    for g in ids {
-        list.push(super::gestures::get(conn, tenant, g)?);
-    }
+    let list = super::gestures::by_ids(conn, tenant, &ids)?;
     Ok((
         Incident {
             id,

@@ -60,13 +60,10 @@ pub struct Payment {
 
 /// 403 `store_scope` unless the actor's token may act at `store`.
 pub fn require_store(ctx: &AuditCtx, store: StoreId) -> Result<(), AppError> {
-    if ctx.actor_stores.as_ref().is_none_or(|s| s.contains(&store)) {
+    if crate::domain::roles::may_act_at(ctx.actor_stores.as_deref(), store) {
         Ok(())
     } else {
-        Err(AppError::Forbidden {
-            code: "store_scope",
-            detail: format!("this token may not act at store {store}"),
-        })
+        Err(AppError::store_scope(store))
     }
 }
 

@@ -200,8 +200,8 @@ pub fn timeline(
     if let Some(b) = before {
         gq = gq.filter(gestures::id.lt(GestureId(b)));
     }
-    for id in gq.load::<GestureId>(conn)? {
-        let g = super::gestures::get(conn, tenant, id)?;
+    let ids: Vec<GestureId> = gq.load(conn)?;
+    for g in super::gestures::by_ids(conn, tenant, &ids)? {
         items.push(TimelineItem::Gesture(Box::new(g)));
     }
     let mut pq = payments::table
