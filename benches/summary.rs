@@ -36,6 +36,7 @@ fn promise_and_pay(
     // split detection, which is not what this measures.
     let ctx = &AuditCtx {
         actor_sub: format!("till-{}", uuid::Uuid::now_v7().simple()),
+        now: goodwill::domain::now(),
         ..ctx.clone()
     };
     let g = store::gestures::request(
@@ -182,6 +183,7 @@ fn run(backend: &str, url: &str) {
         actor_role: Role::Admin,
         actor_stores: None,
         request_id: "bench".into(),
+        now: goodwill::domain::now(),
     };
     let mut customer = |r: &str| {
         store::customers::create(

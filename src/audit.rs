@@ -33,6 +33,8 @@ pub struct AuditCtx {
     pub actor_stores: Option<Vec<StoreId>>,
     /// The request id.
     pub request_id: String,
+    /// The command's time (the service clock): what "now" means for its rules.
+    pub now: chrono::NaiveDateTime,
 }
 
 /// What happened, as a command reports it.
@@ -389,6 +391,7 @@ mod tests {
             actor_role: Role::Clerk,
             actor_stores: None,
             request_id: "r1".into(),
+            now: crate::domain::now(),
         }
     }
 

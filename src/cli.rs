@@ -61,6 +61,12 @@ pub enum Command {
         #[command(subcommand)]
         command: CreditCommand,
     },
+    /// Pending approvals.
+    Approvals {
+        /// Approvals command.
+        #[command(subcommand)]
+        command: ApprovalsCommand,
+    },
     /// Manage stored idempotency keys.
     Idempotency {
         /// Idempotency command.
@@ -110,6 +116,19 @@ pub enum CreditCommand {
     /// Post the expiry of store credit past its expires_on (what is left of it
     /// goes to breakage income). Idempotent: safe to run any time, any number of
     /// times; prints how many lots expired.
+    Expire {
+        /// Only this tenant.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+}
+
+/// `approvals` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum ApprovalsCommand {
+    /// Mark pending requests past their expiry as expired and write their events.
+    /// Not needed for correctness (an expired request can never be decided);
+    /// keeps statuses and the feed current. Idempotent; prints how many expired.
     Expire {
         /// Only this tenant.
         #[arg(long)]
@@ -266,6 +285,7 @@ pub fn run() -> Result<(), String> {
                         "credit-expire-{}",
                         crate::domain::ids::AuditEventId::new()
                     ),
+                    now: crate::domain::now(),
                 };
                 // One lot per transaction: a failure leaves the others done, and a
                 // rerun finishes the rest.
@@ -294,6 +314,57 @@ pub fn run() -> Result<(), String> {
                 n += usize::from(expired);
             }
             eprintln!("goodwill: store credit expired");
+            println!("{n}");
+            Ok(())
+        }
+        Command::Approvals {
+            command: ApprovalsCommand::Expire { tenant },
+        } => {
+            let tenant = parse_tenant(tenant.as_deref())?;
+            let mut conn = bootstrap::connect_one(&settings, true)?;
+            let pending = crate::store::approvals::pending(&mut conn, tenant)
+                .map_err(|e| format!("cannot read pending requests: {e}"))?;
+            let today = chrono::Utc::now().date_naive();
+            let mut n = 0;
+            for (t, g) in pending {
+                let ctx = crate::audit::AuditCtx {
+                    tenant: t,
+                    actor_sub: "system:approvals-expire".into(),
+                    actor_role: Role::Admin,
+                    actor_stores: None,
+                    request_id: format!(
+                        "approvals-expire-{}",
+                        crate::domain::ids::AuditEventId::new()
+                    ),
+                    now: crate::domain::now(),
+                };
+                // One request per transaction, each under its customer's lock: a
+                // decision racing this one either wins (and this skips it) or
+                // finds it expired.
+                let expired = store::write_tx(&mut conn, |c| {
+                    let Some((before, after)) = crate::store::approvals::expire(c, &ctx, g)? else {
+                        return Ok::<_, crate::error::AppError>(false);
+                    };
+                    let view = |x: &crate::domain::gesture::Gesture| {
+                        crate::http::gestures::GestureView::of(x, today, None)
+                    };
+                    crate::store::audit::append(
+                        c,
+                        &ctx,
+                        crate::audit::NewEvent::changed(
+                            "gesture.expired",
+                            "gesture",
+                            g,
+                            &view(&before),
+                            &view(&after),
+                        ),
+                    )?;
+                    Ok(true)
+                })
+                .map_err(|e| format!("cannot expire request {g}: {e}"))?;
+                n += usize::from(expired);
+            }
+            eprintln!("goodwill: pending requests past their expiry marked expired");
             println!("{n}");
             Ok(())
         }

@@ -131,6 +131,8 @@ pub struct Settings {
     pub drain_secs: u64,
     /// After the listener closes: seconds in-flight requests get to finish.
     pub shutdown_timeout_secs: u64,
+    /// The clock (the system's; tests inject an adjustable one).
+    pub clock: crate::clock::Clock,
 }
 
 impl Settings {
@@ -145,6 +147,7 @@ impl Settings {
             workers: 0,
             drain_secs: 2,
             shutdown_timeout_secs: 30,
+            clock: crate::clock::Clock::system(),
         }
     }
 }

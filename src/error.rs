@@ -48,6 +48,15 @@ pub enum AppError {
         /// The id of the existing object the request collided with, if any.
         existing_id: Option<String>,
     },
+    /// 409: the request was already decided (approved, rejected, cancelled or
+    /// expired); names the decision that won.
+    #[error("{detail}")]
+    AlreadyDecided {
+        /// The winning decision: the gesture's status.
+        decision: &'static str,
+        /// Explanation.
+        detail: String,
+    },
     /// 413: the body exceeds the limit.
     #[error("the body exceeds the limit of {limit} bytes")]
     PayloadTooLarge {
@@ -112,6 +121,7 @@ impl AppError {
             Self::Validation(_) => "validation_failed",
             Self::Unavailable(_) => "service_unavailable",
             Self::AuditBroken(_) => "audit_chain_broken",
+            Self::AlreadyDecided { .. } => "already_decided",
             Self::Internal(_) => "internal_error",
         }
     }
@@ -124,7 +134,7 @@ impl AppError {
             Self::Forbidden { .. } => 403,
             Self::NotFound(_) => 404,
             Self::MethodNotAllowed { .. } => 405,
-            Self::Conflict { .. } | Self::AuditBroken(_) => 409,
+            Self::Conflict { .. } | Self::AuditBroken(_) | Self::AlreadyDecided { .. } => 409,
             Self::PayloadTooLarge { .. } => 413,
             Self::UnsupportedMediaType => 415,
             Self::Validation(_) | Self::Unprocessable { .. } => 422,

@@ -74,6 +74,7 @@ pub fn is_stored(e: &AppError) -> bool {
         e,
         AppError::NotFound(_)
             | AppError::Conflict { .. }
+            | AppError::AlreadyDecided { .. }
             | AppError::Unprocessable { .. }
             | AppError::Validation(_)
     )

@@ -30,7 +30,7 @@ impl Application {
     pub fn build(settings: &Settings, pool: Pool, verifier: Verifier) -> std::io::Result<Self> {
         let listener = TcpListener::bind(&settings.bind)?;
         let port = listener.local_addr()?.port();
-        let state = web::Data::new(AppState::new(pool, verifier));
+        let state = web::Data::new(AppState::new(pool, verifier, settings.clock.clone()));
         let factory_state = state.clone();
         // Signals are ours to handle (see `run_until_stopped`): readiness must
         // turn 503 before the listener closes.

@@ -659,6 +659,11 @@ pub struct Gesture {
     pub created_at: chrono::NaiveDateTime,
     /// Last changed (UTC).
     pub updated_at: chrono::NaiveDateTime,
+    /// The version of the tenant's approval policy that decided it.
+    pub policy_version: i32,
+    /// The decision in full (`None` on gestures recorded before decisions were
+    /// kept whole).
+    pub approval: Option<super::policy::DecisionRecord>,
 }
 
 impl Gesture {

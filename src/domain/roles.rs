@@ -109,6 +109,17 @@ pub enum Permission {
     RedemptionsRecord,
     /// Reverse gestures and payments (a manager only at stores the token holds).
     Reversals,
+    /// Approve or reject pending gestures (within the policy's tier, the
+    /// token's stores and the segregation rules); read the approval queue.
+    GesturesApprove,
+    /// Cancel one's own pending request.
+    GesturesCancel,
+    /// Read the approval policy and its versions.
+    PolicyRead,
+    /// Store a new version of the approval policy.
+    PolicyWrite,
+    /// Read the event feed.
+    EventsRead,
 }
 
 impl Permission {
@@ -130,6 +141,11 @@ impl Permission {
             Permission::PaymentsRecord => "payments.record",
             Permission::RedemptionsRecord => "redemptions.record",
             Permission::Reversals => "reversals",
+            Permission::GesturesApprove => "gestures.approve",
+            Permission::GesturesCancel => "gestures.cancel",
+            Permission::PolicyRead => "policy.read",
+            Permission::PolicyWrite => "policy.write",
+            Permission::EventsRead => "events.read",
         }
     }
 }
@@ -174,6 +190,20 @@ pub const ROLE_TABLE: &[(Permission, &[Role])] = &[
     ),
     (Permission::RedemptionsRecord, &[Pos, Clerk, Manager, Admin]),
     (Permission::Reversals, &[Manager, Finance, Admin]),
+    (Permission::GesturesApprove, &[Manager, Finance, Admin]),
+    (
+        Permission::GesturesCancel,
+        &[Pos, Clerk, Manager, Finance, Admin],
+    ),
+    (
+        Permission::PolicyRead,
+        &[Pos, Clerk, Manager, Finance, Auditor, Admin],
+    ),
+    (Permission::PolicyWrite, &[Admin]),
+    (
+        Permission::EventsRead,
+        &[Pos, Clerk, Manager, Finance, Auditor, Admin],
+    ),
 ];
 
 /// Whether a token whose `stores` claim is `stores` (`None`: all of the tenant's

@@ -75,13 +75,14 @@ pub struct Caller {
 
 impl Caller {
     /// The actor and request, as the audit trail records them.
-    pub fn audit_ctx(&self) -> crate::audit::AuditCtx {
+    pub fn audit_ctx(&self, now: chrono::NaiveDateTime) -> crate::audit::AuditCtx {
         crate::audit::AuditCtx {
             tenant: self.tenant,
             actor_sub: self.subject.clone(),
             actor_role: self.role,
             actor_stores: self.stores.clone(),
             request_id: self.request_id.clone(),
+            now,
         }
     }
 

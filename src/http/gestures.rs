@@ -14,6 +14,8 @@ use crate::domain::gesture::{
 };
 use crate::domain::ids::{CustomerId, GestureId, IncidentId, StaffId, StoreId};
 use crate::domain::money::{Currency, Money};
+use crate::domain::policy::{BudgetScope, DecisionRecord};
+use crate::domain::roles::Role;
 use crate::error::AppError;
 
 /// The date in UTC: what "today", "overdue" and "not in the future" mean.
@@ -61,11 +63,101 @@ pub struct GestureView {
     updated_at: String,
 }
 
-/// How the approval decision went.
+/// A budget the decision consulted, with its headroom.
+#[derive(Serialize, PartialEq, Eq, Debug, Clone)]
+pub struct BudgetView {
+    name: String,
+    scope: BudgetScope,
+    window_days: i64,
+    limit: Money,
+    used: Money,
+    left: Money,
+    exceeded: bool,
+}
+
+/// The trust bonus applied to a deferred payment's limit.
+#[derive(Serialize, PartialEq, Eq, Debug, Clone)]
+pub struct TrustView {
+    bonus: Money,
+    withdrawn_after_write_off: bool,
+}
+
+/// Who decided a pending gesture.
+#[derive(Serialize, PartialEq, Eq, Debug, Clone)]
+pub struct DecidedView {
+    outcome: String,
+    by: String,
+    role: Option<Role>,
+    at: String,
+    note: Option<String>,
+}
+
+/// How the approval decision went: the policy version and rule, the limit and
+/// budgets weighed, and for a request that waits, the tier and the roles that
+/// may approve it (a manager only at stores their token holds).
 #[derive(Serialize, PartialEq, Eq, Debug, Clone)]
 pub struct DecisionView {
+    policy_version: i32,
     rule: String,
-    policy: &'static str,
+    self_grant_limit: Option<Money>,
+    trust: Option<TrustView>,
+    tier: Option<usize>,
+    approvers: Vec<Role>,
+    budgets: Vec<BudgetView>,
+    expires_at: Option<String>,
+    decided: Option<DecidedView>,
+}
+
+impl DecisionView {
+    /// The view of a gesture's decision record.
+    pub fn of(g: &Gesture, record: Option<&DecisionRecord>) -> Self {
+        let money = |minor: i64| Money::from_minor(minor, g.currency);
+        let Some(r) = record else {
+            return Self {
+                policy_version: g.policy_version,
+                rule: g.decision_rule.clone(),
+                self_grant_limit: None,
+                trust: None,
+                tier: None,
+                approvers: Vec::new(),
+                budgets: Vec::new(),
+                expires_at: None,
+                decided: None,
+            };
+        };
+        Self {
+            policy_version: g.policy_version,
+            rule: r.rule.clone(),
+            self_grant_limit: r.self_grant_limit_minor.map(money),
+            trust: r.trust_bonus_minor.map(|b| TrustView {
+                bonus: money(b.max(0)),
+                withdrawn_after_write_off: b < 0,
+            }),
+            tier: r.tier,
+            approvers: r.approvers.clone(),
+            budgets: r
+                .budgets
+                .iter()
+                .map(|b| BudgetView {
+                    name: b.name.clone(),
+                    scope: b.scope,
+                    window_days: b.window_days,
+                    limit: money(b.limit_minor),
+                    used: money(b.used_minor),
+                    left: money(b.left_minor),
+                    exceeded: b.exceeded,
+                })
+                .collect(),
+            expires_at: r.expires_at.as_ref().map(timestamp),
+            decided: r.decided.as_ref().map(|d| DecidedView {
+                outcome: d.outcome.clone(),
+                by: d.by.clone(),
+                role: d.role,
+                at: timestamp(&d.at),
+                note: d.note.clone(),
+            }),
+        }
+    }
 }
 
 impl GestureView {
@@ -146,15 +238,78 @@ impl GestureView {
                     .collect()
             }),
             requested_by: g.requested_by.clone(),
-            decision: DecisionView {
-                rule: g.decision_rule.clone(),
-                policy: "default",
-            },
+            decision: DecisionView::of(g, g.approval.as_ref()),
             write_off_of: g.write_off_of,
             created_at: timestamp(&g.created_at),
             updated_at: timestamp(&g.updated_at),
         }
     }
+}
+
+/// The deferred payments a waiver for `customer` could give up (the named ones,
+/// else every open one of the currency), read before it takes effect so its
+/// effect on each can be audited.
+pub fn waivable(
+    conn: &mut crate::store::DbConnection,
+    tenant: crate::domain::ids::TenantId,
+    customer: CustomerId,
+    terms: &Terms,
+) -> Result<Vec<Gesture>, AppError> {
+    match terms {
+        Terms::BalanceWaiver { amount, applies_to } if applies_to.is_empty() => {
+            crate::store::gestures::open_promises(conn, tenant, customer, amount.currency())
+        }
+        Terms::BalanceWaiver { applies_to, .. } => {
+            crate::store::gestures::by_ids(conn, tenant, applies_to)
+        }
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// Audits what a gesture's taking effect did beyond itself: a waiver in effect
+/// is a write-off (`writeoff.created`, for finance's review), and each deferred
+/// payment it gave up changed (`gesture.waived`, or `gesture.written_off` when
+/// nothing is left owed). `promises` are those promises as they were before.
+pub fn audit_effect(
+    conn: &mut crate::store::DbConnection,
+    ctx: &crate::audit::AuditCtx,
+    g: &Gesture,
+    view: &GestureView,
+    promises: &[Gesture],
+    today: NaiveDate,
+) -> Result<(), AppError> {
+    if g.kind != GestureKind::BalanceWaiver || g.status != GestureStatus::Approved {
+        return Ok(());
+    }
+    crate::store::audit::append(
+        conn,
+        ctx,
+        NewEvent::created("writeoff.created", "gesture", g.id, view).because(g.reason_code.clone()),
+    )?;
+    for before in promises {
+        let after = crate::store::gestures::get(conn, ctx.tenant, before.id)?;
+        if after.waived_minor == before.waived_minor {
+            continue;
+        }
+        let action = if after.status == GestureStatus::WrittenOff {
+            "gesture.written_off"
+        } else {
+            "gesture.waived"
+        };
+        crate::store::audit::append(
+            conn,
+            ctx,
+            NewEvent::changed(
+                action,
+                "gesture",
+                after.id,
+                &GestureView::of(before, today, None),
+                &GestureView::of(&after, today, None),
+            )
+            .because(g.reason_code.clone()),
+        )?;
+    }
+    Ok(())
 }
 
 /// `POST /v1/customers/{id}/gestures`.
@@ -177,6 +332,7 @@ pub async fn create(
     let customer = customer.into_inner();
     state
         .command(&caller, key, move |conn, audit| {
+            let promises = waivable(conn, audit.tenant, customer, &ng.terms)?;
             let g = crate::store::gestures::request(conn, audit, customer, ng)?;
             let allocs = match g.kind {
                 GestureKind::BalanceWaiver => Some(crate::store::gestures::allocations(
@@ -193,6 +349,7 @@ pub async fn create(
                 NewEvent::created("gesture.requested", "gesture", g.id, &view)
                     .because(g.reason_code.clone()),
             )?;
+            audit_effect(conn, audit, &g, &view, &promises, today)?;
             Ok(Reply::created(&view))
         })
         .await

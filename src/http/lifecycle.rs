@@ -222,6 +222,8 @@ pub async fn write_off(
                 NewEvent::created("gesture.requested", "gesture", waiver.id, &waiver_view)
                     .because(code.clone()),
             )?;
+            // The promise's own change is audited below, as the route's effect.
+            super::gestures::audit_effect(conn, audit, &waiver, &waiver_view, &[], today)?;
             let (before, after) = (
                 GestureView::of(&before, today, None),
                 GestureView::of(&after, today, None),

@@ -7,14 +7,17 @@
 //! async workers ([`AppState::write`] / [`AppState::read`]); the answer is JSON, or a
 //! problem+json from [`AppError`].
 
+pub mod approvals;
 pub mod audit;
 pub mod customers;
+pub mod events;
 pub mod extract;
 pub mod gestures;
 pub mod incidents;
 pub mod ledger;
 pub mod lifecycle;
 pub mod ops;
+pub mod policy;
 pub mod problem;
 pub mod reading;
 pub mod routes;
@@ -52,12 +55,15 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Set on SIGTERM: `/readyz` answers 503 while in-flight requests finish.
     pub draining: std::sync::atomic::AtomicBool,
+    /// What commands see as now.
+    pub clock: crate::clock::Clock,
 }
 
 impl AppState {
     /// State over a pool and a verifier.
-    pub fn new(pool: Pool, verifier: Verifier) -> Self {
+    pub fn new(pool: Pool, verifier: Verifier, clock: crate::clock::Clock) -> Self {
         Self {
+            clock,
             pool,
             verifier,
             known_tenants: RwLock::new(HashSet::new()),
@@ -118,7 +124,7 @@ impl AppState {
     where
         F: FnOnce(&mut DbConnection, &AuditCtx) -> Result<Reply, AppError> + Send + 'static,
     {
-        let ctx = caller.audit_ctx();
+        let ctx = caller.audit_ctx(self.clock.now());
         let outcome = self
             .with_conn(move |conn| {
                 crate::store::write_tx(conn, move |conn| run_command(conn, &ctx, key, f))

@@ -27,6 +27,8 @@ struct Problem<'a> {
     existing_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     broken_link: Option<&'a crate::audit::BrokenLink>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    decision: Option<&'a str>,
 }
 
 fn title(status: u16) -> &'static str {
@@ -80,6 +82,10 @@ pub fn render(e: &AppError) -> (u16, String) {
         existing_id,
         broken_link: match e {
             AppError::AuditBroken(b) => Some(b),
+            _ => None,
+        },
+        decision: match e {
+            AppError::AlreadyDecided { decision, .. } => Some(decision),
             _ => None,
         },
     };

@@ -12,7 +12,8 @@ use actix_web::http::Method;
 use actix_web::web;
 
 use super::{
-    audit, customers, gestures, incidents, ledger, lifecycle, ops, reading, staff, stores,
+    approvals, audit, customers, events, gestures, incidents, ledger, lifecycle, ops, policy,
+    reading, staff, stores,
 };
 use crate::domain::roles::Permission;
 use crate::error::AppError;
@@ -223,6 +224,57 @@ pub static ENDPOINTS: LazyLock<Vec<Endpoint>> = LazyLock::new(|| {
             Requires(P::AuditRead),
             || web::get().to(audit::checkpoint),
         ),
+        ep(
+            Method::GET,
+            "/v1/approvals",
+            Requires(P::GesturesApprove),
+            || web::get().to(approvals::queue),
+        ),
+        ep(
+            Method::POST,
+            "/v1/gestures/{id}/approve",
+            Requires(P::GesturesApprove),
+            || web::post().to(approvals::approve),
+        ),
+        ep(
+            Method::POST,
+            "/v1/gestures/{id}/reject",
+            Requires(P::GesturesApprove),
+            || web::post().to(approvals::reject),
+        ),
+        ep(
+            Method::POST,
+            "/v1/gestures/{id}/cancel",
+            Requires(P::GesturesCancel),
+            || web::post().to(approvals::cancel),
+        ),
+        ep(
+            Method::GET,
+            "/v1/gestures/{id}/decision",
+            Requires(P::GesturesRead),
+            || web::get().to(approvals::decision),
+        ),
+        ep(Method::GET, "/v1/policy", Requires(P::PolicyRead), || {
+            web::get().to(policy::current)
+        }),
+        ep(Method::PUT, "/v1/policy", Requires(P::PolicyWrite), || {
+            web::put().to(policy::put)
+        }),
+        ep(
+            Method::GET,
+            "/v1/policy/versions",
+            Requires(P::PolicyRead),
+            || web::get().to(policy::versions),
+        ),
+        ep(
+            Method::GET,
+            "/v1/policy/versions/{n}",
+            Requires(P::PolicyRead),
+            || web::get().to(policy::version),
+        ),
+        ep(Method::GET, "/v1/events", Requires(P::EventsRead), || {
+            web::get().to(events::list)
+        }),
     ]
 });
 

@@ -124,10 +124,11 @@ fn lock_head(conn: &mut DbConnection, tenant: TenantId, chain: &str) -> QueryRes
 pub fn append(conn: &mut DbConnection, ctx: &AuditCtx, ev: NewEvent) -> Result<Event, AppError> {
     let chain = ev.chain();
     let (length, head) = lock_head(conn, ctx.tenant, &chain)?;
-    let event = Event::next(ctx, ev, length + 1, head, crate::domain::now());
+    let event = Event::next(ctx, ev, length + 1, head, ctx.now);
     diesel::insert_into(audit_events::table)
         .values(Row::from(&event))
         .execute(conn)?;
+    super::events::emit(conn, &event)?;
     diesel::update(
         audit_chains::table.filter(
             audit_chains::tenant_id

@@ -13,7 +13,7 @@ use crate::domain::gesture::{Gesture, GestureKind, GestureStatus, NewGesture, Te
 use crate::domain::ids::{CustomerId, GestureId, IncidentId, StaffId, StoreId, TenantId};
 use crate::domain::ledger::{Account, Posting, gesture_postings};
 use crate::domain::money::{Currency, Money};
-use crate::domain::policy::{self, Decision, DecisionInput};
+use crate::domain::policy::{self, BudgetScope, DecisionInput, Policy};
 use crate::error::AppError;
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
@@ -50,6 +50,8 @@ struct Row {
     reversal_reason: Option<String>,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    policy_version: i32,
+    approval: Option<String>,
 }
 
 fn corrupt(id: GestureId, what: &str) -> AppError {
@@ -118,6 +120,11 @@ impl TryFrom<Row> for Gesture {
             reversal_reason: r.reversal_reason,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            policy_version: r.policy_version,
+            approval: match &r.approval {
+                Some(a) => Some(serde_json::from_str(a).map_err(|_| corrupt(id, "approval"))?),
+                None => None,
+            },
         })
     }
 }
@@ -199,6 +206,11 @@ impl From<&Gesture> for Row {
             reversal_reason: g.reversal_reason.clone(),
             created_at: g.created_at,
             updated_at: g.updated_at,
+            policy_version: g.policy_version,
+            approval: g
+                .approval
+                .as_ref()
+                .and_then(|a| serde_json::to_string(a).ok()),
         }
     }
 }
@@ -320,6 +332,143 @@ fn recent_same_kind(
         .select((gestures::amount_minor, gestures::retail_value_minor))
         .load(conn)?;
     Ok(rows.into_iter().map(|(a, r)| a.or(r).unwrap_or(0)).sum())
+}
+
+/// Statuses whose value counts against a budget: granted or still asked for.
+const COUNTED: [&str; 4] = ["pending_approval", "approved", "settled", "written_off"];
+
+/// What was granted (or is pending) within a budget's window, in minor units:
+/// by the budget's scope (this customer, this requester or this store), in the
+/// store's currency, of the kinds it counts.
+#[allow(clippy::too_many_arguments)]
+fn budget_used(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    scope: BudgetScope,
+    customer: CustomerId,
+    requester: &str,
+    store: StoreId,
+    currency: Currency,
+    kinds: &[&str],
+    since: NaiveDateTime,
+) -> Result<i64, AppError> {
+    let mut q = gestures::table
+        .filter(
+            gestures::tenant_id
+                .eq(tenant)
+                .and(gestures::currency.eq(currency.code()))
+                .and(gestures::created_at.ge(since))
+                .and(gestures::kind.eq_any(kinds.to_vec()))
+                .and(gestures::status.eq_any(COUNTED)),
+        )
+        .select((gestures::amount_minor, gestures::retail_value_minor))
+        .into_boxed();
+    q = match scope {
+        BudgetScope::Customer => q.filter(gestures::customer_id.eq(customer)),
+        BudgetScope::Requester => q.filter(gestures::requested_by.eq(requester.to_owned())),
+        BudgetScope::Store => q.filter(gestures::store_id.eq(store)),
+    };
+    let rows: Vec<(Option<i64>, Option<i64>)> = q.load(conn)?;
+    Ok(rows.into_iter().map(|(a, r)| a.or(r).unwrap_or(0)).sum())
+}
+
+/// Whether one of the customer's promises was written off since `since`.
+fn written_off_since(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    customer: CustomerId,
+    since: NaiveDateTime,
+) -> Result<bool, AppError> {
+    Ok(diesel::select(diesel::dsl::exists(
+        gestures::table.filter(
+            gestures::tenant_id
+                .eq(tenant)
+                .and(gestures::customer_id.eq(customer))
+                .and(gestures::kind.eq(GestureKind::DeferredPayment.as_str()))
+                .and(gestures::status.eq(GestureStatus::WrittenOff.as_str()))
+                .and(gestures::updated_at.ge(since)),
+        ),
+    ))
+    .get_result(conn)?)
+}
+
+/// Gathers what the policy needs to decide on a new gesture, and decides.
+fn decide(
+    conn: &mut DbConnection,
+    ctx: &AuditCtx,
+    policy: &Policy,
+    customer: CustomerId,
+    ng: &NewGesture,
+    currency: Currency,
+) -> Result<policy::DecisionRecord, AppError> {
+    let tenant = ctx.tenant;
+    let now = ctx.now;
+    let monetary = ng.kind.is_monetary();
+    let recent = if monetary && policy.split_detection.enabled {
+        recent_same_kind(
+            conn,
+            tenant,
+            customer,
+            ng.kind,
+            &ctx.actor_sub,
+            currency,
+            now - chrono::TimeDelta::hours(policy.split_detection.window_hours),
+        )?
+    } else {
+        0
+    };
+    let mut budget_used_minor = Vec::with_capacity(policy.budgets.len());
+    for b in &policy.budgets {
+        let kinds: Vec<&str> = GestureKind::ALL
+            .into_iter()
+            .filter(|k| k.is_monetary())
+            .map(GestureKind::as_str)
+            .filter(|k| b.kinds.as_ref().is_none_or(|ks| ks.iter().any(|x| x == k)))
+            .collect();
+        let counts = monetary && kinds.contains(&ng.kind.as_str());
+        let scope = BudgetScope::parse(&b.scope);
+        budget_used_minor.push(match (counts, scope) {
+            (true, Some(scope)) => Some(budget_used(
+                conn,
+                tenant,
+                scope,
+                customer,
+                &ctx.actor_sub,
+                ng.store_id,
+                currency,
+                &kinds,
+                now - chrono::TimeDelta::days(b.window_days),
+            )?),
+            _ => None,
+        });
+    }
+    let trusting = policy.trust.enabled && ng.kind == GestureKind::DeferredPayment;
+    let (kept, written_off_recently) = if trusting {
+        let kept: i64 = super::ledger::memos(conn, tenant, customer)?
+            .iter()
+            .filter(|(m, _, _, _)| m == "promises_kept_on_time")
+            .map(|(_, _, _, n)| n)
+            .sum();
+        let since = now - chrono::TimeDelta::days(policy.trust.write_off_window_days);
+        (kept, written_off_since(conn, tenant, customer, since)?)
+    } else {
+        (0, false)
+    };
+    Ok(policy::decide(
+        policy,
+        &DecisionInput {
+            kind: ng.kind,
+            value: ng.terms.value(),
+            role: ctx.actor_role,
+            store_id: ng.store_id,
+            currency,
+            recent_same_kind_minor: recent,
+            budget_used_minor,
+            promises_kept_on_time: kept,
+            written_off_recently,
+            now,
+        },
+    ))
 }
 
 fn problem(field: impl Into<String>, message: impl Into<String>) -> AppError {
@@ -578,32 +727,19 @@ pub fn request(
         // takes effect (a pending waiver may outlive some of what is owed).
         allocate_waiver(conn, tenant, customer, *amount, applies_to)?;
     }
-    let now = crate::domain::now();
-    let recent = recent_same_kind(
-        conn,
-        tenant,
-        customer,
-        ng.kind,
-        &ctx.actor_sub,
-        store.currency,
-        now - chrono::TimeDelta::hours(24),
-    )?;
-    let decision = policy::decide(&DecisionInput {
-        kind: ng.kind,
-        value: ng.terms.value(),
-        role: ctx.actor_role,
-        currency: store.currency,
-        recent_same_kind_minor: recent,
-    });
+    let now = ctx.now;
+    let current = super::policy::current(conn, tenant)?;
+    let decision = decide(conn, ctx, &current.policy, customer, &ng, store.currency)?;
     let mut g = Gesture {
         id: GestureId::new(),
         tenant_id: tenant,
         customer_id: customer,
         store_id: ng.store_id,
         kind: ng.kind,
-        status: match decision {
-            Decision::Approved { .. } => GestureStatus::Approved,
-            Decision::Pending { .. } => GestureStatus::PendingApproval,
+        status: if decision.is_pending() {
+            GestureStatus::PendingApproval
+        } else {
+            GestureStatus::Approved
         },
         reason_code: ng.reason_code,
         story: ng.story,
@@ -618,11 +754,13 @@ pub fn request(
         expired_minor: 0,
         requested_by: ctx.actor_sub.clone(),
         requested_role: ctx.actor_role.as_str().to_owned(),
-        decision_rule: decision.rule().to_owned(),
+        decision_rule: decision.rule.clone(),
         write_off_of: None,
         reversal_reason: None,
         created_at: now,
         updated_at: now,
+        policy_version: current.version,
+        approval: Some(decision),
     };
     diesel::insert_into(gestures::table)
         .values(Row::from(&g))
@@ -797,6 +935,51 @@ pub fn last_activity(
         .select(gestures::created_at)
         .first(conn)
         .optional()?)
+}
+
+/// Goodwill the customer received since `since` (by effective date), per
+/// currency: waivers, free services (retail value), service recoveries and store
+/// credit in effect or used up; deferred payments are credit, not goodwill, and
+/// show as owed.
+pub fn granted_since(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    customer: CustomerId,
+    since: NaiveDate,
+) -> Result<Vec<(Currency, i64)>, AppError> {
+    let rows: Vec<(String, Option<i64>, Option<i64>)> = gestures::table
+        .filter(
+            gestures::tenant_id
+                .eq(tenant)
+                .and(gestures::customer_id.eq(customer))
+                .and(gestures::effective_on.ge(since))
+                .and(gestures::status.eq(GestureStatus::Approved.as_str()))
+                .and(gestures::kind.eq_any([
+                    GestureKind::BalanceWaiver.as_str(),
+                    GestureKind::FreeService.as_str(),
+                    GestureKind::ServiceRecovery.as_str(),
+                    GestureKind::StoreCredit.as_str(),
+                ])),
+        )
+        .select((
+            gestures::currency,
+            gestures::amount_minor,
+            gestures::retail_value_minor,
+        ))
+        .load(conn)?;
+    let mut out: Vec<(Currency, i64)> = Vec::new();
+    for (cur, a, r) in rows {
+        let Some(cur) = Currency::from_code(&cur) else {
+            continue;
+        };
+        let v = a.or(r).unwrap_or(0);
+        match out.iter_mut().find(|(c, _)| *c == cur) {
+            Some((_, t)) => *t += v,
+            None => out.push((cur, v)),
+        }
+    }
+    out.sort_by_key(|(c, _)| *c);
+    Ok(out)
 }
 
 /// Seeds a new tenant's reason codes with the defaults.

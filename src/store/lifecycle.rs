@@ -85,7 +85,7 @@ fn money(g: &Gesture, minor: i64) -> String {
 
 /// Loads a gesture and locks its customer, in that order of discovery: 404 for an
 /// unknown gesture, then the lock, then a fresh read under the lock.
-fn locked_gesture(
+pub fn locked_gesture(
     conn: &mut DbConnection,
     tenant: TenantId,
     id: GestureId,

@@ -2,9 +2,11 @@
 //! queries as plain functions over a connection. Every query of a tenant table
 //! filters by the caller's tenant; functions take the `TenantId` first.
 
+pub mod approvals;
 pub mod audit;
 pub mod connection;
 pub mod customers;
+pub mod events;
 pub mod gestures;
 pub mod idempotency;
 pub mod incidents;
@@ -12,6 +14,7 @@ pub mod keys;
 pub mod ledger;
 pub mod ledger_check;
 pub mod lifecycle;
+pub mod policy;
 pub mod reading;
 pub mod schema;
 pub mod sql_types;

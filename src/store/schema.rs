@@ -191,6 +191,39 @@ diesel::table! {
         reversal_reason -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        policy_version -> Integer,
+        approval -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql_types::Uuid;
+
+    policy_versions (tenant_id, version) {
+        tenant_id -> Uuid,
+        version -> Integer,
+        document -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql_types::Uuid;
+
+    events (seq) {
+        seq -> BigInt,
+        txid -> BigInt,
+        tenant_id -> Uuid,
+        id -> Uuid,
+        #[sql_name = "type"]
+        event_type -> Text,
+        entity_type -> Text,
+        entity_id -> Text,
+        data -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -357,6 +390,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     payments,
     redemptions,
     redemption_lots,
+    policy_versions,
+    events,
 );
 
 /// Every table, for tools that must see all of them (row counts in tests, checks).
@@ -382,4 +417,6 @@ pub const ALL_TABLES: &[&str] = &[
     "payments",
     "redemptions",
     "redemption_lots",
+    "policy_versions",
+    "events",
 ];

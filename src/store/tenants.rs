@@ -10,14 +10,16 @@ use crate::domain::ids::TenantId;
 /// Creates a tenant.
 pub fn create(conn: &mut DbConnection, name: &str) -> QueryResult<TenantId> {
     let id = TenantId::new();
+    let now = crate::domain::now();
     diesel::insert_into(tenants::table)
         .values((
             tenants::id.eq(id),
             tenants::name.eq(name),
-            tenants::created_at.eq(crate::domain::now()),
+            tenants::created_at.eq(now),
         ))
         .execute(conn)?;
     super::gestures::seed_reason_codes(conn, id)?;
+    super::policy::seed(conn, id, now)?;
     Ok(id)
 }
 

@@ -288,6 +288,8 @@ pub struct TestApp {
     /// A second tenant, to prove isolation.
     pub other_tenant: TenantId,
     pub jwt: JwtSettings,
+    /// The app's clock: move it forward to test windows and expiry.
+    pub clock: goodwill::clock::Clock,
     secret: Option<String>,
     client: awc::Client,
     _guard: DbGuard,
@@ -312,6 +314,8 @@ impl TestApp {
         settings.bind = "127.0.0.1:0".into();
         settings.workers = 1;
         settings.pool_size = 6;
+        settings.clock = goodwill::clock::Clock::adjustable();
+        let clock = settings.clock.clone();
         let pool = goodwill::bootstrap::open(&settings, true).unwrap();
         let (verifier, first) = goodwill::bootstrap::keys_and_first_run(&settings, &pool).unwrap();
         assert!(first.is_none());
@@ -336,6 +340,7 @@ impl TestApp {
             tenant,
             other_tenant,
             jwt,
+            clock,
             secret,
             client,
             _guard: guard,
@@ -388,6 +393,16 @@ impl TestApp {
     pub async fn post(&self, path: &str, token: &str, body: &Value) -> Resp {
         self.send(
             Method::POST,
+            path,
+            Some(token),
+            Some(("application/json", body.to_string().into_bytes())),
+        )
+        .await
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: &Value) -> Resp {
+        self.send(
+            Method::PUT,
             path,
             Some(token),
             Some(("application/json", body.to_string().into_bytes())),
@@ -546,6 +561,7 @@ impl TestApp {
         settings.bind = "127.0.0.1:0".into();
         settings.workers = 1;
         settings.pool_size = 6;
+        settings.clock = self.clock.clone();
         let pool = goodwill::bootstrap::open(&settings, true).unwrap();
         let (verifier, _) = goodwill::bootstrap::keys_and_first_run(&settings, &pool).unwrap();
         let app = Application::build(&settings, pool, verifier).unwrap();

@@ -245,7 +245,8 @@ async fn payment_rules(app: TestApp) {
             "ledger_transactions",
             "entries",
             "balances",
-            "customer_ledger_totals"
+            "customer_ledger_totals",
+            "events"
         ]
         .contains(&t.as_str())),
         "only the pending promise and the recovery were recorded: {changed:?}"

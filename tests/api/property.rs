@@ -305,6 +305,7 @@ fn run(backend: Backend, ops: &[Op]) {
         actor_role: role,
         actor_stores: None,
         request_id: "property".into(),
+        now: goodwill::domain::now(),
     };
     let ctxs = [
         ctx("clerk", Role::Clerk),

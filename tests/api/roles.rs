@@ -47,6 +47,16 @@ const MATRIX: &[(&str, &str, [bool; 6])] = &[
     ("GET", "/v1/audit", [N, N, N, Y, Y, Y]),
     ("GET", "/v1/audit/verify", [N, N, N, Y, Y, Y]),
     ("GET", "/v1/audit/checkpoint", [N, N, N, Y, Y, Y]),
+    ("GET", "/v1/approvals", [N, N, Y, Y, N, Y]),
+    ("POST", "/v1/gestures/{id}/approve", [N, N, Y, Y, N, Y]),
+    ("POST", "/v1/gestures/{id}/reject", [N, N, Y, Y, N, Y]),
+    ("POST", "/v1/gestures/{id}/cancel", [Y, Y, Y, Y, N, Y]),
+    ("GET", "/v1/gestures/{id}/decision", [Y, Y, Y, Y, Y, Y]),
+    ("GET", "/v1/policy", [Y, Y, Y, Y, Y, Y]),
+    ("PUT", "/v1/policy", [N, N, N, N, N, Y]),
+    ("GET", "/v1/policy/versions", [Y, Y, Y, Y, Y, Y]),
+    ("GET", "/v1/policy/versions/{n}", [Y, Y, Y, Y, Y, Y]),
+    ("GET", "/v1/events", [Y, Y, Y, Y, Y, Y]),
 ];
 
 const ROLES: [Role; 6] = [
@@ -95,6 +105,31 @@ async fn fresh_promise(app: &TestApp, store: &impl std::fmt::Display, customer: 
         .as_str()
         .unwrap()
         .to_owned()
+}
+
+/// A pending service recovery of `amount` requested with `token`.
+async fn fresh_pending(
+    app: &TestApp,
+    store: &impl std::fmt::Display,
+    customer: &str,
+    token: &str,
+    amount: &str,
+) -> String {
+    let body = json!({"kind": "service_recovery", "store_id": store.to_string(), "reason_code": "service_failure",
+        "story": "s", "amount": {"amount": amount, "currency": "USD"}});
+    let g = app
+        .send_to(
+            &app.address,
+            Method::POST,
+            &format!("/v1/customers/{customer}/gestures"),
+            Some(token),
+            Some(&uuid::Uuid::now_v7().to_string()),
+            Some(("application/json", body.to_string().into_bytes())),
+        )
+        .await
+        .expect(201);
+    assert_eq!(g["status"], "pending_approval", "{g}");
+    g["id"].as_str().unwrap().to_owned()
 }
 
 async fn role_route_matrix(app: TestApp) {
@@ -174,10 +209,37 @@ async fn role_route_matrix(app: TestApp) {
                         .replace("/v1/staff/{id}", &format!("/v1/staff/{staff}"))
                         .replace("/v1/customers/{id}", &format!("/v1/customers/{customer}"))
                         .replace("/v1/gestures/{id}", &format!("/v1/gestures/{gesture}"))
-                        .replace("/v1/incidents/{id}", &format!("/v1/incidents/{incident}")),
+                        .replace("/v1/incidents/{id}", &format!("/v1/incidents/{incident}"))
+                        .replace("/v1/policy/versions/{n}", "/v1/policy/versions/1"),
                     None,
                     200,
                 ),
+                ("POST", "/v1/gestures/{id}/approve" | "/v1/gestures/{id}/reject") => {
+                    let requester =
+                        app.token_for(app.tenant, "matrix-requester", Role::Clerk, None);
+                    let g = fresh_pending(&app, &store, &customer, &requester, "30.00").await;
+                    (
+                        path.replace("{id}", &g),
+                        Some(json!({"note": "looked at it"})),
+                        200,
+                    )
+                }
+                ("POST", "/v1/gestures/{id}/cancel") => {
+                    let own = if *role == Role::Auditor {
+                        app.token(Role::Admin)
+                    } else {
+                        token.clone()
+                    };
+                    let g = fresh_pending(&app, &store, &customer, &own, "1500.00").await;
+                    (path.replace("{id}", &g), Some(json!({})), 200)
+                }
+                ("PUT", "/v1/policy") => {
+                    let current = app
+                        .get("/v1/policy", &app.token(Role::Admin))
+                        .await
+                        .expect(200);
+                    (path.to_string(), Some(current["policy"].clone()), 200)
+                }
                 ("POST", "/v1/gestures/{id}/payments") => (
                     format!(
                         "/v1/gestures/{}/payments",

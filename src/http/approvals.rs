@@ -1,0 +1,318 @@
+//! Deciding pending gestures: the approval queue, approve / reject / cancel, and
+//! a gesture's decision in full.
+
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+use super::extract::page_request;
+use super::gestures::{DecisionView, GestureView, audit_effect, today, waivable};
+use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply};
+use crate::audit::NewEvent;
+use crate::domain::gesture::{GestureKind, GestureStatus};
+use crate::domain::ids::{CustomerId, GestureId, StoreId};
+use crate::domain::money::{Currency, Money};
+use crate::domain::{Problems, text};
+use crate::error::AppError;
+use crate::store::approvals::{self, Approver, QueueFilter, Verdict};
+
+/// Body of approve, reject and cancel.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoteBody {
+    note: Option<String>,
+}
+
+fn parse_note(note: Option<&str>, required: bool) -> Result<Option<String>, AppError> {
+    match note {
+        None if required => Err(AppError::field(
+            "note",
+            "is required: say why, for the requester and the audit trail",
+        )),
+        None => Ok(None),
+        Some(n) => text::required_line_multi("note", n, 4000)
+            .map(Some)
+            .map_err(|e| AppError::Validation(vec![e])),
+    }
+}
+
+async fn decide(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: GestureId,
+    key: Option<crate::idempotency::IdempotencyKey>,
+    verdict: Verdict,
+    note: Option<String>,
+) -> Result<HttpResponse, AppError> {
+    let today = today();
+    state
+        .command(&caller, key, move |conn, audit| {
+            let pending = crate::store::gestures::get(conn, audit.tenant, id)?;
+            let promises = if verdict == Verdict::Approve {
+                waivable(conn, audit.tenant, pending.customer_id, &pending.terms)?
+            } else {
+                Vec::new()
+            };
+            let (before, after) = approvals::decide(conn, audit, id, verdict, note.clone())?;
+            let allocs = match after.kind {
+                GestureKind::BalanceWaiver if after.status == GestureStatus::Approved => Some(
+                    crate::store::gestures::allocations(conn, audit.tenant, after.id)?,
+                ),
+                _ => None,
+            };
+            let view = GestureView::of(&after, today, allocs);
+            let action = match verdict {
+                Verdict::Approve => "gesture.approved",
+                Verdict::Reject => "gesture.rejected",
+                Verdict::Cancel => "gesture.cancelled",
+            };
+            let mut ev = NewEvent::changed(
+                action,
+                "gesture",
+                id,
+                &GestureView::of(&before, today, None),
+                &view,
+            );
+            if let Some(n) = note {
+                ev = ev.because(n);
+            }
+            crate::store::audit::append(conn, audit, ev)?;
+            audit_effect(conn, audit, &after, &view, &promises, today)?;
+            Ok(Reply::ok(&view))
+        })
+        .await
+}
+
+/// `POST /v1/gestures/{id}/approve` `{note}`: the gesture takes effect (it
+/// posts, so an `Idempotency-Key` is required).
+pub async fn approve(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<GestureId>,
+    idem: Idem,
+    body: JsonBody<NoteBody>,
+) -> Result<HttpResponse, AppError> {
+    let (b, raw) = body.into_parts();
+    let key = idem.require(&raw)?;
+    let note = parse_note(b.note.as_deref(), false)?;
+    decide(
+        state,
+        caller,
+        id.into_inner(),
+        Some(key),
+        Verdict::Approve,
+        note,
+    )
+    .await
+}
+
+/// `POST /v1/gestures/{id}/reject` `{note}` (required).
+pub async fn reject(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<GestureId>,
+    idem: Idem,
+    body: JsonBody<NoteBody>,
+) -> Result<HttpResponse, AppError> {
+    let (b, raw) = body.into_parts();
+    let key = idem.bind(&raw);
+    let note = parse_note(b.note.as_deref(), true)?;
+    decide(state, caller, id.into_inner(), key, Verdict::Reject, note).await
+}
+
+/// `POST /v1/gestures/{id}/cancel` `{note}`: the requester withdraws it.
+pub async fn cancel(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<GestureId>,
+    idem: Idem,
+    body: JsonBody<NoteBody>,
+) -> Result<HttpResponse, AppError> {
+    let (b, raw) = body.into_parts();
+    let key = idem.bind(&raw);
+    let note = parse_note(b.note.as_deref(), false)?;
+    decide(state, caller, id.into_inner(), key, Verdict::Cancel, note).await
+}
+
+/// `GET /v1/gestures/{id}/decision`.
+#[derive(Serialize)]
+pub struct DecisionDetail {
+    gesture_id: GestureId,
+    status: GestureStatus,
+    expired: bool,
+    #[serde(flatten)]
+    decision: DecisionView,
+}
+
+/// `GET /v1/gestures/{id}/decision`: the policy version and rule that decided,
+/// the budgets consulted with their headroom, and who may approve.
+pub async fn decision(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<GestureId>,
+) -> Result<HttpResponse, AppError> {
+    let (tenant, id, now) = (caller.tenant, id.into_inner(), state.clock.now());
+    let detail = state
+        .read(move |conn| {
+            let g = crate::store::gestures::get(conn, tenant, id)?;
+            let record = approvals::record_of(conn, &g)?;
+            Ok(DecisionDetail {
+                gesture_id: g.id,
+                status: g.status,
+                expired: g.status == GestureStatus::Expired
+                    || (g.status == GestureStatus::PendingApproval
+                        && approvals::is_expired(&record, now)),
+                decision: DecisionView::of(&g, Some(&record)),
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(detail))
+}
+
+/// Query of `GET /v1/approvals`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueQuery {
+    store_id: Option<String>,
+    kind: Option<String>,
+    status: Option<String>,
+    limit: Option<String>,
+    starting_after: Option<String>,
+}
+
+/// What a manager needs to decide from the list: the customer's standing.
+#[derive(Serialize)]
+pub struct CustomerStanding {
+    id: CustomerId,
+    owed: Vec<Money>,
+    goodwill_this_year: Vec<Money>,
+    promises_kept: i64,
+    promises_written_off: i64,
+}
+
+/// One item of the approval queue.
+#[derive(Serialize)]
+pub struct QueueItem {
+    #[serde(skip)]
+    id: GestureId,
+    gesture: GestureView,
+    customer: CustomerStanding,
+}
+
+/// `GET /v1/approvals?store_id=&kind=&status=pending`: the pending gestures the
+/// caller may decide (tier, stores and segregation rules applied), oldest first,
+/// each with its customer's standing.
+pub async fn queue(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: QueryParams<QueueQuery>,
+) -> Result<HttpResponse, AppError> {
+    let q = query.0;
+    let mut p = Problems::default();
+    let page = page_request::<GestureId>(q.limit.as_deref(), q.starting_after.as_deref(), &mut p);
+    let store_id: Option<StoreId> = q.store_id.as_deref().and_then(|s| match s.parse() {
+        Ok(id) => Some(id),
+        Err(_) => {
+            p.push("store_id", "must be a store id");
+            None
+        }
+    });
+    let kind = q.kind.as_deref().and_then(|k| {
+        let r = GestureKind::parse(k);
+        if r.is_none() {
+            p.push("kind", "must be a gesture kind");
+        }
+        r
+    });
+    if q.status.as_deref().is_some_and(|s| s != "pending") {
+        p.push(
+            "status",
+            "must be pending (the queue holds what waits for a decision)",
+        );
+    }
+    p.finish().map_err(AppError::Validation)?;
+    if let Some(s) = store_id {
+        caller.require_store(s)?;
+    }
+    let (now, today) = (state.clock.now(), today());
+    let items = state
+        .read(move |conn| {
+            let tenant = caller.tenant;
+            let mine = approvals::staff_of(conn, tenant, &caller.subject)?;
+            let who = Approver {
+                sub: &caller.subject,
+                role: caller.role,
+                stores: caller.stores.as_deref(),
+                staff: &mine,
+            };
+            let (found, has_more) = approvals::queue(
+                conn,
+                tenant,
+                &who,
+                &QueueFilter { store_id, kind },
+                page.starting_after,
+                page.limit,
+                now,
+            )?;
+            let year_start =
+                chrono::NaiveDate::from_ymd_opt(chrono::Datelike::year(&now.date()), 1, 1)
+                    .unwrap_or(today);
+            let mut items = Vec::with_capacity(found.len());
+            for (g, _) in found {
+                let standing = standing(conn, tenant, g.customer_id, year_start)?;
+                items.push(QueueItem {
+                    id: g.id,
+                    gesture: GestureView::of(&g, today, None),
+                    customer: standing,
+                });
+            }
+            Ok((items, has_more))
+        })
+        .await?;
+    let (data, has_more) = items;
+    let next_cursor = if has_more {
+        data.last().map(|i: &QueueItem| i.id.to_string())
+    } else {
+        None
+    };
+    Ok(HttpResponse::Ok().json(ListResponse {
+        data,
+        has_more,
+        next_cursor,
+    }))
+}
+
+fn standing(
+    conn: &mut crate::store::DbConnection,
+    tenant: crate::domain::ids::TenantId,
+    customer: CustomerId,
+    year_start: chrono::NaiveDate,
+) -> Result<CustomerStanding, AppError> {
+    let receivable = format!("receivable:{customer}");
+    let owed = crate::store::ledger::customer_balances(conn, tenant, customer)?
+        .into_iter()
+        .filter(|(a, _, d, c)| *a == receivable && d - c > 0)
+        .filter_map(|(_, cur, d, c)| {
+            Currency::from_code(&cur).map(|cur| Money::from_minor(d - c, cur))
+        })
+        .collect();
+    let goodwill_this_year =
+        crate::store::gestures::granted_since(conn, tenant, customer, year_start)?
+            .into_iter()
+            .map(|(cur, minor)| Money::from_minor(minor, cur))
+            .collect();
+    let memos = crate::store::ledger::memos(conn, tenant, customer)?;
+    let count = |names: &[&str]| -> i64 {
+        memos
+            .iter()
+            .filter(|(m, _, _, _)| names.contains(&m.as_str()))
+            .map(|(_, _, _, n)| n)
+            .sum()
+    };
+    Ok(CustomerStanding {
+        id: customer,
+        owed,
+        goodwill_this_year,
+        promises_kept: count(&["promises_kept_on_time", "promises_kept_late"]),
+        promises_written_off: count(&["promises_written_off"]),
+    })
+}

@@ -1,0 +1,127 @@
+//! The approval policy: the current version, every version, and storing a new
+//! one (admin).
+
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply, timestamp};
+use crate::audit::NewEvent;
+use crate::domain::Problems;
+use crate::domain::policy::Policy;
+use crate::error::AppError;
+use crate::store::policy::PolicyVersion;
+
+/// A policy version as the API shows it.
+#[derive(Serialize)]
+pub struct PolicyView {
+    id: i32,
+    version: i32,
+    created_by: String,
+    created_at: String,
+    policy: Policy,
+}
+
+impl PolicyView {
+    fn of(v: PolicyVersion) -> Self {
+        Self {
+            id: v.version,
+            version: v.version,
+            created_by: v.created_by,
+            created_at: timestamp(&v.created_at),
+            policy: v.policy,
+        }
+    }
+}
+
+/// `GET /v1/policy`: the version in force.
+pub async fn current(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
+    let tenant = caller.tenant;
+    let v = state
+        .read(move |conn| crate::store::policy::current(conn, tenant))
+        .await?;
+    Ok(HttpResponse::Ok().json(PolicyView::of(v)))
+}
+
+/// `GET /v1/policy/versions/{n}`.
+pub async fn version(
+    state: web::Data<AppState>,
+    caller: Caller,
+    n: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let n: i32 = n
+        .parse()
+        .ok()
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| AppError::NotFound(format!("no policy version {n}")))?;
+    let tenant = caller.tenant;
+    let v = state
+        .read(move |conn| crate::store::policy::version(conn, tenant, n))
+        .await?;
+    Ok(HttpResponse::Ok().json(PolicyView::of(v)))
+}
+
+/// Query of `GET /v1/policy/versions`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VersionsQuery {
+    limit: Option<String>,
+    starting_after: Option<String>,
+}
+
+/// `GET /v1/policy/versions`: newest first.
+pub async fn versions(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: QueryParams<VersionsQuery>,
+) -> Result<HttpResponse, AppError> {
+    let q = query.0;
+    let mut p = Problems::default();
+    let page = super::extract::page_request::<i32>(
+        q.limit.as_deref(),
+        q.starting_after.as_deref(),
+        &mut p,
+    );
+    p.finish().map_err(AppError::Validation)?;
+    let tenant = caller.tenant;
+    let (rows, has_more) = state
+        .read(move |conn| {
+            crate::store::policy::versions(conn, tenant, page.starting_after, page.limit)
+        })
+        .await?;
+    let data: Vec<PolicyView> = rows.into_iter().map(PolicyView::of).collect();
+    let next_cursor = if has_more {
+        data.last().map(|v| v.version.to_string())
+    } else {
+        None
+    };
+    Ok(HttpResponse::Ok().json(ListResponse {
+        data,
+        has_more,
+        next_cursor,
+    }))
+}
+
+/// `PUT /v1/policy`: stores the body as the next version (200). It applies to
+/// gestures requested from now on; an invalid policy is refused whole (422
+/// listing every problem) and the current version stays.
+pub async fn put(
+    state: web::Data<AppState>,
+    caller: Caller,
+    idem: Idem,
+    body: JsonBody<Policy>,
+) -> Result<HttpResponse, AppError> {
+    let (policy, raw) = body.into_parts();
+    let key = idem.bind(&raw);
+    state
+        .command(&caller, key, move |conn, audit| {
+            let (before, after) = crate::store::policy::put(conn, audit, policy)?;
+            let (before, after) = (PolicyView::of(before), PolicyView::of(after));
+            crate::store::audit::append(
+                conn,
+                audit,
+                NewEvent::changed("policy.updated", "policy", audit.tenant, &before, &after),
+            )?;
+            Ok(Reply::ok(&after))
+        })
+        .await
+}

@@ -1,0 +1,125 @@
+//! The event feed: an outbox written in the same transaction as the change it
+//! reports (every audit event is also a feed event, with the same id).
+//!
+//! A consumer polls with the last id it saw and must never miss an event that
+//! commits late, nor see one twice. On SQLite writers run one at a time, so the
+//! insertion order (`seq`) is the commit order. On PostgreSQL it is not: a
+//! transaction may take a lower `seq` and commit after a higher one was read. So
+//! each row carries its transaction id (`txid`), the feed is ordered by
+//! (`txid`, `seq`), and it serves only events of transactions older than the
+//! oldest one still in flight (`pg_snapshot_xmin(pg_current_snapshot())`): every
+//! event that can still appear sorts after everything already served.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::schema::events;
+use crate::audit::Event;
+use crate::domain::ids::{AuditEventId, TenantId};
+use crate::error::AppError;
+
+#[derive(Insertable)]
+#[diesel(table_name = events)]
+struct NewRow<'a> {
+    tenant_id: TenantId,
+    id: AuditEventId,
+    event_type: &'a str,
+    entity_type: &'a str,
+    entity_id: &'a str,
+    data: &'a str,
+    created_at: NaiveDateTime,
+}
+
+/// One event of the feed.
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = events)]
+pub struct FeedEvent {
+    /// Its id (the audit event's).
+    pub id: AuditEventId,
+    /// Its type, e.g. `gesture.approved`.
+    pub event_type: String,
+    /// The entity it reports on.
+    pub entity_type: String,
+    /// That entity's id.
+    pub entity_id: String,
+    /// The entity as the change left it (JSON text).
+    pub data: String,
+    /// When.
+    pub created_at: NaiveDateTime,
+}
+
+/// Writes the feed event of an audit event, in the caller's transaction.
+pub fn emit(conn: &mut DbConnection, e: &Event) -> Result<(), AppError> {
+    let data = e
+        .after_state
+        .as_deref()
+        .or(e.before_state.as_deref())
+        .unwrap_or("null");
+    diesel::insert_into(events::table)
+        .values(NewRow {
+            tenant_id: e.tenant_id,
+            id: e.id,
+            event_type: &e.action,
+            entity_type: &e.entity_type,
+            entity_id: &e.entity_id,
+            data,
+            created_at: e.occurred_at,
+        })
+        .execute(conn)?;
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct Horizon {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    xmin: i64,
+}
+
+/// Events after `after` (an event id), oldest first, at most `limit`, and
+/// whether more can be read now.
+pub fn page(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    after: Option<AuditEventId>,
+    limit: i64,
+) -> Result<(Vec<FeedEvent>, bool), AppError> {
+    let horizon: Option<i64> = match conn {
+        DbConnection::Pg(c) => Some(
+            diesel::sql_query(
+                "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin",
+            )
+            .get_result::<Horizon>(c)?
+            .xmin,
+        ),
+        DbConnection::Sqlite(_) => None,
+    };
+    let mut q = events::table
+        .filter(events::tenant_id.eq(tenant))
+        .order((events::txid, events::seq))
+        .limit(limit + 1)
+        .select(FeedEvent::as_select())
+        .into_boxed();
+    if let Some(after) = after {
+        let (txid, seq): (i64, i64) = events::table
+            .filter(events::tenant_id.eq(tenant).and(events::id.eq(after)))
+            .select((events::txid, events::seq))
+            .first(conn)
+            .optional()?
+            .ok_or_else(|| {
+                AppError::field("starting_after", format!("no event {after} in this feed"))
+            })?;
+        q = q.filter(
+            events::txid
+                .gt(txid)
+                .or(events::txid.eq(txid).and(events::seq.gt(seq))),
+        );
+    }
+    if let Some(h) = horizon {
+        q = q.filter(events::txid.lt(h));
+    }
+    let mut rows = q.load(conn)?;
+    let more = rows.len() > usize::try_from(limit).unwrap_or(0);
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    Ok((rows, more))
+}
