@@ -440,6 +440,19 @@ pub fn reverse_payment(
                 "promises_kept_late"
             };
             ledger::add_memo(conn, tenant, g.customer_id, memo, "", 0, -1)?;
+        } else if g.status == GestureStatus::WrittenOff && g.outstanding_minor().unwrap_or(0) > 0 {
+            // A waiver gave up only what this payment left owing; without the
+            // payment the customer owes again, so the promise is open again.
+            g.status = GestureStatus::Approved;
+            ledger::add_memo(
+                conn,
+                tenant,
+                g.customer_id,
+                "promises_written_off",
+                "",
+                0,
+                -1,
+            )?;
         }
         g.updated_at = crate::domain::now();
         gestures::save(conn, &g)?;

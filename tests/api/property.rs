@@ -347,3 +347,35 @@ proptest! {
         run(Backend::Postgres, &ops);
     }
 }
+
+/// Found by the property test: a payment, then a waiver that gave up the rest
+/// (the promise is written off), then the payment bounces. The promise owes
+/// again and must be open again.
+#[test]
+fn a_bounced_payment_reopens_a_promise_a_waiver_finished() {
+    use Op::*;
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        run(
+            backend,
+            &[
+                Promise {
+                    cents: 3695,
+                    role: 1,
+                },
+                Promise {
+                    cents: 851,
+                    role: 2,
+                },
+                Pay {
+                    pick: 0,
+                    cents: 3110,
+                },
+                Waiver {
+                    cents: 1000,
+                    role: 2,
+                },
+                ReversePayment { pick: 0 },
+            ],
+        );
+    }
+}
