@@ -47,6 +47,7 @@ async fn decide(
     state
         .command(&caller, key, move |conn, audit| {
             let pending = crate::store::gestures::get(conn, audit.tenant, id)?;
+            crate::store::gestures::lock_customer(conn, audit.tenant, pending.customer_id)?;
             let promises = if verdict == Verdict::Approve {
                 waivable(conn, audit.tenant, pending.customer_id, &pending.terms)?
             } else {

@@ -332,6 +332,9 @@ pub async fn create(
     let customer = customer.into_inner();
     state
         .command(&caller, key, move |conn, audit| {
+            // Under the customer's lock, so the promises read are the ones the
+            // waiver will find.
+            crate::store::gestures::lock_customer(conn, audit.tenant, customer)?;
             let promises = waivable(conn, audit.tenant, customer, &ng.terms)?;
             let g = crate::store::gestures::request(conn, audit, customer, ng)?;
             let allocs = match g.kind {
