@@ -46,7 +46,11 @@ pub async fn list(
     p.finish().map_err(AppError::Validation)?;
     let tenant = caller.tenant;
     let (rows, has_more) = state
-        .read(move |conn| crate::store::events::page(conn, tenant, page.starting_after, page.limit))
+        // Not in one transaction: the page must be read in a statement after the
+        // horizon's (see store::events), whatever the default isolation level.
+        .with_conn(move |conn| {
+            crate::store::events::page(conn, tenant, page.starting_after, page.limit)
+        })
         .await?;
     let data: Vec<EventView> = rows
         .into_iter()

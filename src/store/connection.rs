@@ -155,7 +155,8 @@ pub fn restrict_sqlite_file(path: &str) -> Result<(), String> {
 
 /// Runs `f` in a write transaction: `BEGIN IMMEDIATE` on SQLite (so writers queue
 /// on the database lock at the start instead of failing on upgrade half-way), an
-/// ordinary transaction on PostgreSQL. Commits on `Ok`, rolls back on `Err`.
+/// ordinary transaction on PostgreSQL that first claims its place in the event
+/// feed (see [`super::events`]). Commits on `Ok`, rolls back on `Err`.
 pub fn write_tx<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
@@ -166,7 +167,9 @@ where
         DbConnection::Sqlite(inner) => {
             AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?
         }
-        DbConnection::Pg(inner) => AnsiTransactionManager::begin_transaction(inner)?,
+        DbConnection::Pg(inner) => {
+            AnsiTransactionManager::begin_transaction_sql(inner, super::events::PG_BEGIN_WRITER)?
+        }
     }
     match f(conn) {
         Ok(value) => {

@@ -6,9 +6,21 @@
 //! insertion order (`seq`) is the commit order. On PostgreSQL it is not: a
 //! transaction may take a lower `seq` and commit after a higher one was read. So
 //! each row carries its transaction id (`txid`), the feed is ordered by
-//! (`txid`, `seq`), and it serves only events of transactions older than the
-//! oldest one still in flight (`pg_snapshot_xmin(pg_current_snapshot())`): every
-//! event that can still appear sorts after everything already served.
+//! (`txid`, `seq`), and it serves only events below a horizon no event still to
+//! commit can be under:
+//!
+//! - every write transaction begins by taking `ROW EXCLUSIVE` on `events`
+//!   ([`PG_BEGIN_WRITER`], in `store::write_tx`), before it has a transaction id
+//!   (that lock conflicts with nothing the service does);
+//! - the horizon is the smallest transaction id among the in-flight transactions
+//!   holding that lock, or, when there are none, the next id to be assigned.
+//!   A transaction not holding it when the horizon is taken either never writes
+//!   events or gets its id later, above the horizon;
+//! - the events are then read in a later statement, so every transaction below
+//!   the horizon has finished and its events are visible.
+//!
+//! Unlike the cluster-wide `pg_snapshot_xmin`, this horizon is held back only by
+//! this database's writers, never by unrelated transactions on the same server.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -70,6 +82,25 @@ pub fn emit(conn: &mut DbConnection, e: &Event) -> Result<(), AppError> {
     Ok(())
 }
 
+/// How a PostgreSQL write transaction begins: it claims its place in the feed
+/// before it is assigned a transaction id.
+pub const PG_BEGIN_WRITER: &str = "BEGIN; LOCK TABLE events IN ROW EXCLUSIVE MODE";
+
+/// The feed's horizon on PostgreSQL (see the module documentation).
+const PG_HORIZON: &str = "
+SELECT COALESCE(
+    (SELECT MIN(x::text::bigint)
+     FROM pg_snapshot_xip(pg_current_snapshot()) AS x
+     WHERE (x::text::bigint % 4294967296) IN (
+         SELECT t.transactionid::text::bigint
+         FROM pg_locks r
+         JOIN pg_locks t ON t.virtualtransaction = r.virtualtransaction
+                        AND t.locktype = 'transactionid'
+         WHERE r.locktype = 'relation'
+           AND r.relation = 'events'::regclass
+           AND r.database = (SELECT oid FROM pg_database WHERE datname = current_database()))),
+    pg_snapshot_xmax(pg_current_snapshot())::text::bigint) AS xmin";
+
 #[derive(QueryableByName)]
 struct Horizon {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -85,13 +116,7 @@ pub fn page(
     limit: i64,
 ) -> Result<(Vec<FeedEvent>, bool), AppError> {
     let horizon: Option<i64> = match conn {
-        DbConnection::Pg(c) => Some(
-            diesel::sql_query(
-                "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin",
-            )
-            .get_result::<Horizon>(c)?
-            .xmin,
-        ),
+        DbConnection::Pg(c) => Some(diesel::sql_query(PG_HORIZON).get_result::<Horizon>(c)?.xmin),
         DbConnection::Sqlite(_) => None,
     };
     let mut q = events::table

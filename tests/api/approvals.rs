@@ -996,7 +996,9 @@ async fn feed_under_concurrent_decisions(app: TestApp) {
                 .unwrap()
                 .connect()
                 .unwrap();
-            conn.batch_execute("BEGIN").unwrap();
+            // Begun as every write transaction of the service begins.
+            conn.batch_execute(goodwill::store::events::PG_BEGIN_WRITER)
+                .unwrap();
             let ctx = goodwill::audit::AuditCtx {
                 tenant: app.tenant,
                 actor_sub: "slow".into(),
