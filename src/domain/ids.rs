@@ -96,3 +96,7 @@ id_type!(
     /// One entry (a debit or a credit) of a ledger transaction.
     EntryId
 );
+id_type!(
+    /// One review of a write-off by finance.
+    ReviewId
+);

@@ -120,6 +120,10 @@ pub enum Permission {
     PolicyWrite,
     /// Read the event feed.
     EventsRead,
+    /// Read finance's views: the write-off review queue.
+    FinanceRead,
+    /// Review write-offs.
+    WriteOffsReview,
 }
 
 impl Permission {
@@ -146,6 +150,8 @@ impl Permission {
             Permission::PolicyRead => "policy.read",
             Permission::PolicyWrite => "policy.write",
             Permission::EventsRead => "events.read",
+            Permission::FinanceRead => "finance.read",
+            Permission::WriteOffsReview => "writeoffs.review",
         }
     }
 }
@@ -204,6 +210,8 @@ pub const ROLE_TABLE: &[(Permission, &[Role])] = &[
         Permission::EventsRead,
         &[Pos, Clerk, Manager, Finance, Auditor, Admin],
     ),
+    (Permission::FinanceRead, &[Finance, Auditor, Admin]),
+    (Permission::WriteOffsReview, &[Finance, Admin]),
 ];
 
 /// Whether a token whose `stores` claim is `stores` (`None`: all of the tenant's

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod customers;
 pub mod events;
 pub mod extract;
+pub mod finance;
 pub mod gestures;
 pub mod incidents;
 pub mod ledger;

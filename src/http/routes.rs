@@ -12,8 +12,8 @@ use actix_web::http::Method;
 use actix_web::web;
 
 use super::{
-    approvals, audit, customers, events, gestures, incidents, ledger, lifecycle, ops, policy,
-    reading, staff, stores,
+    approvals, audit, customers, events, finance, gestures, incidents, ledger, lifecycle, ops,
+    policy, reading, staff, stores,
 };
 use crate::domain::roles::Permission;
 use crate::error::AppError;
@@ -275,6 +275,24 @@ pub static ENDPOINTS: LazyLock<Vec<Endpoint>> = LazyLock::new(|| {
         ep(Method::GET, "/v1/events", Requires(P::EventsRead), || {
             web::get().to(events::list)
         }),
+        ep(
+            Method::GET,
+            "/v1/finance/write-offs",
+            Requires(P::FinanceRead),
+            || web::get().to(finance::list),
+        ),
+        ep(
+            Method::POST,
+            "/v1/finance/write-offs/{id}/review",
+            Requires(P::WriteOffsReview),
+            || web::post().to(finance::review),
+        ),
+        ep(
+            Method::POST,
+            "/v1/finance/write-offs/review",
+            Requires(P::WriteOffsReview),
+            || web::post().to(finance::review_batch),
+        ),
     ]
 });
 

@@ -653,6 +653,8 @@ pub fn take_effect(conn: &mut DbConnection, g: &mut Gesture) -> Result<(), AppEr
                 ))
                 .execute(conn)?;
         }
+        // A waiver in effect is a write-off: one item for finance's review.
+        super::write_offs::record(conn, g, g.updated_at)?;
         postings = vec![
             Posting::new(
                 Account::WriteoffExpense,

@@ -518,6 +518,9 @@ pub fn write_off(
     let mut waiver = gestures::request(conn, ctx, before.customer_id, ng)?;
     waiver.write_off_of = Some(id);
     gestures::save(conn, &waiver)?;
+    if waiver.status == GestureStatus::Approved {
+        super::write_offs::set_write_off_of(conn, tenant, waiver.id, id)?;
+    }
     let after = gestures::get(conn, tenant, id)?;
     Ok((before, after, waiver))
 }

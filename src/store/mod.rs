@@ -21,6 +21,7 @@ pub mod sql_types;
 pub mod staff;
 pub mod stores;
 pub mod tenants;
+pub mod write_offs;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;

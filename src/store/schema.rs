@@ -231,6 +231,47 @@ diesel::table! {
     use diesel::sql_types::*;
     use crate::store::sql_types::Uuid;
 
+    write_offs (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        customer_id -> Uuid,
+        store_id -> Uuid,
+        currency -> Text,
+        amount_minor -> BigInt,
+        reason_code -> Text,
+        story -> Text,
+        requested_by -> Text,
+        approved_by -> Nullable<Text>,
+        decision_rule -> Text,
+        policy_version -> Integer,
+        write_off_of -> Nullable<Uuid>,
+        effective_on -> Date,
+        status -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql_types::Uuid;
+
+    write_off_reviews (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        write_off_id -> Uuid,
+        outcome -> Text,
+        note -> Nullable<Text>,
+        reviewer -> Text,
+        reviewer_role -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql_types::Uuid;
+
     waiver_allocations (tenant_id, waiver_id, gesture_id) {
         tenant_id -> Uuid,
         waiver_id -> Uuid,
@@ -392,6 +433,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     redemption_lots,
     policy_versions,
     events,
+    write_offs,
+    write_off_reviews,
 );
 
 /// Every table, for tools that must see all of them (row counts in tests, checks).
@@ -419,4 +462,6 @@ pub const ALL_TABLES: &[&str] = &[
     "redemption_lots",
     "policy_versions",
     "events",
+    "write_offs",
+    "write_off_reviews",
 ];

@@ -12,6 +12,7 @@ mod bad_input;
 mod cli;
 mod customers;
 mod deploy;
+mod finance;
 mod gestures;
 mod idempotency;
 mod lifecycle;

@@ -57,6 +57,13 @@ const MATRIX: &[(&str, &str, [bool; 6])] = &[
     ("GET", "/v1/policy/versions", [Y, Y, Y, Y, Y, Y]),
     ("GET", "/v1/policy/versions/{n}", [Y, Y, Y, Y, Y, Y]),
     ("GET", "/v1/events", [Y, Y, Y, Y, Y, Y]),
+    ("GET", "/v1/finance/write-offs", [N, N, N, Y, Y, Y]),
+    (
+        "POST",
+        "/v1/finance/write-offs/{id}/review",
+        [N, N, N, Y, N, Y],
+    ),
+    ("POST", "/v1/finance/write-offs/review", [N, N, N, Y, N, Y]),
 ];
 
 const ROLES: [Role; 6] = [
@@ -130,6 +137,56 @@ async fn fresh_pending(
         .expect(201);
     assert_eq!(g["status"], "pending_approval", "{g}");
     g["id"].as_str().unwrap().to_owned()
+}
+
+/// A write-off in effect, requested (and self-granted) by someone else.
+async fn fresh_write_off(app: &TestApp, store: &impl std::fmt::Display, customer: &str) -> String {
+    let clerk = app.token_for(app.tenant, "wo-requester", Role::Clerk, None);
+    let due = (chrono::Utc::now().date_naive() + chrono::TimeDelta::days(3)).to_string();
+    let body = json!({"kind": "deferred_payment", "store_id": store.to_string(), "reason_code": "closing_time",
+        "story": "s", "amount": {"amount": "1.00", "currency": "USD"}, "due_on": due});
+    let send = |path: String, body: serde_json::Value| {
+        let clerk = clerk.clone();
+        async move {
+            app.send_to(
+                &app.address,
+                Method::POST,
+                &path,
+                Some(&clerk),
+                Some(&uuid::Uuid::now_v7().to_string()),
+                Some(("application/json", body.to_string().into_bytes())),
+            )
+            .await
+        }
+    };
+    let promise = send(format!("/v1/customers/{customer}/gestures"), body)
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    send(
+        format!("/v1/gestures/{promise}/write-off"),
+        json!({"reason_code": "goodwill"}),
+    )
+    .await
+    .expect(200);
+    let list = app
+        .get(
+            "/v1/finance/write-offs?status=unreviewed&limit=100",
+            &app.token(Role::Auditor),
+        )
+        .await
+        .expect(200);
+    list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["write_off_of"] == promise.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 async fn role_route_matrix(app: TestApp) {
@@ -233,6 +290,18 @@ async fn role_route_matrix(app: TestApp) {
                     let g = fresh_pending(&app, &store, &customer, &own, "1500.00").await;
                     (path.replace("{id}", &g), Some(json!({})), 200)
                 }
+                ("POST", "/v1/finance/write-offs/{id}/review") => (
+                    path.replace("{id}", &fresh_write_off(&app, &store, &customer).await),
+                    Some(json!({"outcome": "reviewed"})),
+                    200,
+                ),
+                ("POST", "/v1/finance/write-offs/review") => (
+                    path.to_string(),
+                    Some(
+                        json!({"ids": [fresh_write_off(&app, &store, &customer).await], "outcome": "reviewed"}),
+                    ),
+                    200,
+                ),
                 ("PUT", "/v1/policy") => {
                     let current = app
                         .get("/v1/policy", &app.token(Role::Admin))

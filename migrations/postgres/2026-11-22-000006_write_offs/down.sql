@@ -1,0 +1,2 @@
+DROP TABLE write_off_reviews;
+DROP TABLE write_offs;

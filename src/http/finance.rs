@@ -1,0 +1,359 @@
+//! Finance: the write-off review queue, and reviewing (one item or a batch).
+
+use actix_web::{HttpResponse, web};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::extract::page_request;
+use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply, timestamp};
+use crate::audit::NewEvent;
+use crate::domain::ids::{CustomerId, GestureId, StoreId, TenantId};
+use crate::domain::money::{Currency, Money};
+use crate::domain::{Problems, text};
+use crate::error::AppError;
+use crate::store::DbConnection;
+use crate::store::write_offs::{Review, WriteOff};
+
+/// One review as the API shows it.
+#[derive(Serialize, Clone)]
+pub struct ReviewView {
+    outcome: String,
+    note: Option<String>,
+    reviewer: String,
+    reviewer_role: String,
+    at: String,
+}
+
+/// The customer's history, beside each item.
+#[derive(Serialize, Clone)]
+pub struct CustomerHistory {
+    id: CustomerId,
+    promises_kept_on_time: i64,
+    promises_kept_late: i64,
+    promises_written_off: i64,
+    goodwill_this_year: Vec<Money>,
+    /// The customer's estimated value; null until the value model exists.
+    estimated_value: Option<Money>,
+}
+
+/// A write-off item.
+#[derive(Serialize, Clone)]
+pub struct WriteOffView {
+    id: GestureId,
+    gesture_id: GestureId,
+    customer_id: CustomerId,
+    store_id: StoreId,
+    amount: Money,
+    reason_code: String,
+    story: String,
+    requested_by: String,
+    approved_by: Option<String>,
+    decision_rule: String,
+    policy_version: i32,
+    write_off_of: Option<GestureId>,
+    effective_on: NaiveDate,
+    status: String,
+    reviews: Vec<ReviewView>,
+    customer: CustomerHistory,
+    created_at: String,
+    updated_at: String,
+}
+
+fn history(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    customer: CustomerId,
+    year_start: NaiveDate,
+) -> Result<CustomerHistory, AppError> {
+    let memos = crate::store::ledger::memos(conn, tenant, customer)?;
+    let count = |name: &str| -> i64 {
+        memos
+            .iter()
+            .filter(|(m, _, _, _)| m == name)
+            .map(|(_, _, _, n)| n)
+            .sum()
+    };
+    Ok(CustomerHistory {
+        id: customer,
+        promises_kept_on_time: count("promises_kept_on_time"),
+        promises_kept_late: count("promises_kept_late"),
+        promises_written_off: count("promises_written_off"),
+        goodwill_this_year: crate::store::gestures::granted_since(
+            conn, tenant, customer, year_start,
+        )?
+        .into_iter()
+        .map(|(c, m)| Money::from_minor(m, c))
+        .collect(),
+        estimated_value: None,
+    })
+}
+
+/// The views of items, with their reviews (one query) and customer histories.
+fn views(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    items: Vec<WriteOff>,
+    year_start: NaiveDate,
+) -> Result<Vec<WriteOffView>, AppError> {
+    let ids: Vec<GestureId> = items.iter().map(|w| w.id).collect();
+    let reviews: Vec<Review> = crate::store::write_offs::reviews_of(conn, tenant, &ids)?;
+    let mut out = Vec::with_capacity(items.len());
+    for w in items {
+        let currency = Currency::from_code(&w.currency).ok_or_else(|| {
+            AppError::Internal(format!("write-off {} has an unknown currency", w.id))
+        })?;
+        out.push(WriteOffView {
+            id: w.id,
+            gesture_id: w.id,
+            customer_id: w.customer_id,
+            store_id: w.store_id,
+            amount: Money::from_minor(w.amount_minor, currency),
+            reason_code: w.reason_code,
+            story: w.story,
+            requested_by: w.requested_by,
+            approved_by: w.approved_by,
+            decision_rule: w.decision_rule,
+            policy_version: w.policy_version,
+            write_off_of: w.write_off_of,
+            effective_on: w.effective_on,
+            status: w.status,
+            reviews: reviews
+                .iter()
+                .filter(|r| r.write_off_id == w.id)
+                .map(|r| ReviewView {
+                    outcome: r.outcome.clone(),
+                    note: r.note.clone(),
+                    reviewer: r.reviewer.clone(),
+                    reviewer_role: r.reviewer_role.clone(),
+                    at: timestamp(&r.created_at),
+                })
+                .collect(),
+            customer: history(conn, tenant, w.customer_id, year_start)?,
+            created_at: timestamp(&w.created_at),
+            updated_at: timestamp(&w.updated_at),
+        });
+    }
+    Ok(out)
+}
+
+fn year_start(now: chrono::NaiveDateTime) -> NaiveDate {
+    NaiveDate::from_ymd_opt(chrono::Datelike::year(&now.date()), 1, 1).unwrap_or(now.date())
+}
+
+/// Query of `GET /v1/finance/write-offs`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    status: Option<String>,
+    store_id: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    reason_code: Option<String>,
+    limit: Option<String>,
+    starting_after: Option<String>,
+}
+
+fn date(field: &str, v: Option<&str>, p: &mut Problems) -> Option<NaiveDate> {
+    v.and_then(|v| match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
+        Ok(d) => Some(d),
+        Err(_) => {
+            p.push(field, "must be a date YYYY-MM-DD");
+            None
+        }
+    })
+}
+
+/// `GET /v1/finance/write-offs?status=&store_id=&from=&to=&reason_code=`: write-offs
+/// oldest first, each with its reviews and the customer's history.
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: QueryParams<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let q = query.0;
+    let mut p = Problems::default();
+    let page = page_request::<GestureId>(q.limit.as_deref(), q.starting_after.as_deref(), &mut p);
+    if let Some(s) = q.status.as_deref()
+        && !["unreviewed", "reviewed", "flagged"].contains(&s)
+    {
+        p.push("status", "must be unreviewed, reviewed or flagged");
+    }
+    let store_id: Option<StoreId> = q.store_id.as_deref().and_then(|s| match s.parse() {
+        Ok(id) => Some(id),
+        Err(_) => {
+            p.push("store_id", "must be a store id");
+            None
+        }
+    });
+    let from = date("from", q.from.as_deref(), &mut p);
+    let to = date("to", q.to.as_deref(), &mut p);
+    p.finish().map_err(AppError::Validation)?;
+    if let Some(s) = store_id {
+        caller.require_store(s)?;
+    }
+    let filter = crate::store::write_offs::Filter {
+        status: q.status,
+        store_id,
+        stores: caller.stores.clone(),
+        from,
+        to,
+        reason_code: q.reason_code,
+    };
+    let (tenant, now) = (caller.tenant, state.clock.now());
+    let (data, has_more) = state
+        .read(move |conn| {
+            let (items, more) = crate::store::write_offs::list(
+                conn,
+                tenant,
+                &filter,
+                page.starting_after,
+                page.limit,
+            )?;
+            Ok((views(conn, tenant, items, year_start(now))?, more))
+        })
+        .await?;
+    let next_cursor = if has_more {
+        data.last().map(|w| w.id.to_string())
+    } else {
+        None
+    };
+    Ok(HttpResponse::Ok().json(ListResponse {
+        data,
+        has_more,
+        next_cursor,
+    }))
+}
+
+/// Body of `POST /v1/finance/write-offs/{id}/review`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewBody {
+    outcome: String,
+    note: Option<String>,
+}
+
+/// Body of `POST /v1/finance/write-offs/review`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchBody {
+    ids: Vec<String>,
+    outcome: String,
+    note: Option<String>,
+}
+
+fn parse_review(outcome: &str, note: Option<&str>, p: &mut Problems) -> Option<String> {
+    if !["reviewed", "flagged"].contains(&outcome) {
+        p.push("outcome", "must be reviewed or flagged");
+    }
+    match note {
+        Some(n) => p.take(text::required_line_multi("note", n, 4000)),
+        None => None,
+    }
+}
+
+fn review_all(
+    conn: &mut DbConnection,
+    ctx: &crate::audit::AuditCtx,
+    ids: &[(String, GestureId)],
+    outcome: &str,
+    note: Option<String>,
+) -> Result<Vec<WriteOffView>, AppError> {
+    let mut done = Vec::with_capacity(ids.len());
+    for (field, id) in ids {
+        let (before, after) =
+            crate::store::write_offs::review(conn, ctx, *id, outcome, note.clone(), field)?;
+        done.push((before, after));
+    }
+    let year = year_start(ctx.now);
+    let befores = views(
+        conn,
+        ctx.tenant,
+        done.iter().map(|(b, _)| b.clone()).collect(),
+        year,
+    )?;
+    let afters = views(
+        conn,
+        ctx.tenant,
+        done.into_iter().map(|(_, a)| a).collect(),
+        year,
+    )?;
+    for (b, a) in befores.iter().zip(&afters) {
+        let mut ev = NewEvent::changed(
+            if outcome == "flagged" {
+                "writeoff.flagged"
+            } else {
+                "writeoff.reviewed"
+            },
+            "write_off",
+            a.id,
+            b,
+            a,
+        );
+        if let Some(n) = &note {
+            ev = ev.because(n.clone());
+        }
+        crate::store::audit::append(conn, ctx, ev)?;
+    }
+    Ok(afters)
+}
+
+/// `POST /v1/finance/write-offs/{id}/review` `{outcome, note}`.
+pub async fn review(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<GestureId>,
+    idem: Idem,
+    body: JsonBody<ReviewBody>,
+) -> Result<HttpResponse, AppError> {
+    let (b, raw) = body.into_parts();
+    let key = idem.bind(&raw);
+    let mut p = Problems::default();
+    let note = parse_review(&b.outcome, b.note.as_deref(), &mut p);
+    p.finish().map_err(AppError::Validation)?;
+    let ids = vec![(String::new(), id.into_inner())];
+    state
+        .command(&caller, key, move |conn, ctx| {
+            let mut out = review_all(conn, ctx, &ids, &b.outcome, note)?;
+            Ok(Reply::ok(&out.remove(0)))
+        })
+        .await
+}
+
+/// The answer to a batch review.
+#[derive(Serialize)]
+pub struct BatchView {
+    data: Vec<WriteOffView>,
+}
+
+/// `POST /v1/finance/write-offs/review` `{ids, outcome, note}`: all or nothing.
+pub async fn review_batch(
+    state: web::Data<AppState>,
+    caller: Caller,
+    idem: Idem,
+    body: JsonBody<BatchBody, { super::extract::BATCH_BODY_LIMIT }>,
+) -> Result<HttpResponse, AppError> {
+    let (b, raw) = body.into_parts();
+    let key = idem.bind(&raw);
+    let mut p = Problems::default();
+    let note = parse_review(&b.outcome, b.note.as_deref(), &mut p);
+    if b.ids.is_empty() || b.ids.len() > 1000 {
+        p.push("ids", "must hold 1 to 1000 write-off ids");
+    }
+    let mut ids = Vec::with_capacity(b.ids.len());
+    for (i, s) in b.ids.iter().enumerate() {
+        match s.parse::<GestureId>() {
+            Ok(id) if ids.iter().any(|(_, x)| *x == id) => {
+                p.push(format!("ids[{i}]"), "is listed twice");
+            }
+            Ok(id) => ids.push((format!("ids[{i}]"), id)),
+            Err(_) => p.push(format!("ids[{i}]"), "must be a write-off id"),
+        }
+    }
+    p.finish().map_err(AppError::Validation)?;
+    state
+        .command(&caller, key, move |conn, ctx| {
+            let data = review_all(conn, ctx, &ids, &b.outcome, note)?;
+            Ok(Reply::ok(&BatchView { data }))
+        })
+        .await
+}

@@ -1,0 +1,327 @@
+//! Finance: every write-off reaches review; who may review it; flagged items
+//! keep both reviews; batches are all or nothing.
+
+use actix_web::http::Method;
+use goodwill::domain::roles::Role;
+use serde_json::{Value, json};
+
+use crate::both;
+use crate::helpers::{Resp, TestApp};
+
+fn usd(a: &str) -> Value {
+    json!({"amount": a, "currency": "USD"})
+}
+
+async fn send(app: &TestApp, path: &str, token: &str, body: &Value) -> Resp {
+    app.send_to(
+        &app.address,
+        Method::POST,
+        path,
+        Some(token),
+        Some(&uuid::Uuid::now_v7().to_string()),
+        Some(("application/json", body.to_string().into_bytes())),
+    )
+    .await
+}
+
+fn id(v: &Value) -> String {
+    v["id"].as_str().unwrap().to_owned()
+}
+
+async fn unreviewed(app: &TestApp) -> Vec<Value> {
+    app.get(
+        "/v1/finance/write-offs?status=unreviewed&limit=100",
+        &app.token(Role::Auditor),
+    )
+    .await
+    .expect(200)["data"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+/// S2: the 250.00 balance and the 500.00 evening, both for one incident. The
+/// waiver is the one write-off; neither its requester nor its approver may
+/// review it, another finance user does.
+async fn s2_write_off_reaches_review(app: TestApp) {
+    let store = app.store("S2", "USD").await;
+    let admin = app.token(Role::Admin);
+    let clerk = app.token_for(app.tenant, "pat", Role::Clerk, None);
+    let manager = app.token_for(app.tenant, "mia", Role::Manager, Some(vec![store]));
+    let c = app.customer("S2-C").await;
+    let cid = id(&c);
+    let due = (chrono::Utc::now().date_naive() + chrono::TimeDelta::days(30)).to_string();
+    let balance = send(
+        &app,
+        &format!("/v1/customers/{cid}/gestures"),
+        &manager,
+        &json!({"kind": "deferred_payment", "store_id": store, "reason_code": "loyalty",
+            "story": "Deposit paid on the TV; 250 remains", "amount": usd("250.00"), "due_on": due}),
+    )
+    .await
+    .expect(201);
+    let at_fault = app
+        .post(
+            "/v1/staff",
+            &admin,
+            &json!({"name": "Eve", "store_ids": [store]}),
+        )
+        .await
+        .expect(201);
+    let incident = app
+        .post(
+            "/v1/incidents",
+            &manager,
+            &json!({"store_id": store, "cause": "staff_error", "staff_ids": [id(&at_fault)],
+                "description": "The birthday display was forgotten"}),
+        )
+        .await
+        .expect(201);
+    let waiver = send(
+        &app,
+        &format!("/v1/customers/{cid}/gestures"),
+        &clerk,
+        &json!({"kind": "balance_waiver", "store_id": store, "reason_code": "staff_error",
+            "story": "We forgot her display", "amount": usd("250.00"),
+            "applies_to": [id(&balance)], "incident_id": id(&incident)}),
+    )
+    .await
+    .expect(201);
+    assert_eq!(waiver["status"], "pending_approval");
+    assert!(
+        unreviewed(&app).await.is_empty(),
+        "nothing until it takes effect"
+    );
+    send(
+        &app,
+        &format!("/v1/gestures/{}/approve", id(&waiver)),
+        &manager,
+        &json!({"note": "Of course"}),
+    )
+    .await
+    .expect(200);
+    let recovery = send(
+        &app,
+        &format!("/v1/customers/{cid}/gestures"),
+        &manager,
+        &json!({"kind": "service_recovery", "store_id": store, "reason_code": "staff_error",
+            "story": "Recreated the evening", "amount": usd("500.00"), "incident_id": id(&incident)}),
+    )
+    .await
+    .expect(201);
+    let fin1 = app.token_for(app.tenant, "fin-1", Role::Finance, None);
+    send(
+        &app,
+        &format!("/v1/gestures/{}/approve", id(&recovery)),
+        &fin1,
+        &json!({}),
+    )
+    .await
+    .expect(200);
+
+    let items = unreviewed(&app).await;
+    assert_eq!(items.len(), 1, "the waiver is the one write-off: {items:?}");
+    let item = &items[0];
+    assert_eq!(item["id"], waiver["id"]);
+    assert_eq!(item["amount"], usd("250.00"));
+    assert_eq!(item["reason_code"], "staff_error");
+    assert_eq!(item["story"], "We forgot her display");
+    assert_eq!(item["requested_by"], "pat");
+    assert_eq!(item["approved_by"], "mia");
+    assert_eq!(item["decision_rule"], "above_self_grant_limit");
+    assert_eq!(item["customer"]["promises_written_off"], 1);
+    assert_eq!(item["customer"]["estimated_value"], Value::Null);
+    assert_eq!(item["reviews"], json!([]));
+
+    let wid = id(item);
+    let app = &app;
+    let review = |who: &str| {
+        let token = app.token_for(app.tenant, who, Role::Finance, None);
+        let path = format!("/v1/finance/write-offs/{wid}/review");
+        async move { send(app, &path, &token, &json!({"outcome": "reviewed"})).await }
+    };
+    review("pat").await.problem(403, "reviewer_is_requester");
+    review("mia").await.problem(403, "reviewer_is_approver");
+    let done = review("fin-2").await.expect(200);
+    assert_eq!(done["status"], "reviewed");
+    assert_eq!(done["reviews"][0]["reviewer"], "fin-2");
+    review("fin-3").await.problem(409, "already_reviewed");
+    assert!(unreviewed(app).await.is_empty());
+    let audit = app
+        .get(
+            &format!("/v1/audit?entity_type=write_off&entity_id={wid}"),
+            &app.token(Role::Auditor),
+        )
+        .await
+        .expect(200);
+    assert_eq!(audit["data"][0]["action"], "writeoff.reviewed");
+}
+both!(s2_write_off_reaches_review);
+
+/// A write-off by the route, self-granted: `n` of them for one customer.
+async fn write_offs(app: &TestApp, requester: &str, n: usize) -> Vec<String> {
+    let store = app
+        .store(&requester.replace('-', "").to_uppercase(), "USD")
+        .await;
+    let clerk = app.token_for(app.tenant, requester, Role::Clerk, None);
+    let c = app.customer(&format!("W-{requester}")).await;
+    let due = (chrono::Utc::now().date_naive() + chrono::TimeDelta::days(1)).to_string();
+    let mut out = Vec::new();
+    for i in 0..n {
+        let p = send(
+            app,
+            &format!("/v1/customers/{}/gestures", id(&c)),
+            &clerk,
+            &json!({"kind": "deferred_payment", "store_id": store, "reason_code": "closing_time",
+                "story": format!("Promise {i}, with a \"quote\", a comma, and\na newline"),
+                "amount": usd("3.00"), "due_on": due}),
+        )
+        .await
+        .expect(201);
+        let promise = send(
+            app,
+            &format!("/v1/gestures/{}/write-off", id(&p)),
+            &clerk,
+            &json!({"reason_code": "goodwill"}),
+        )
+        .await
+        .expect(200);
+        assert_eq!(promise["status"], "written_off");
+        out.push(id(&p));
+    }
+    let items = app
+        .get(
+            "/v1/finance/write-offs?limit=100",
+            &app.token(Role::Auditor),
+        )
+        .await
+        .expect(200);
+    out.iter()
+        .map(|p| {
+            id(items["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|w| w["write_off_of"] == p.as_str())
+                .unwrap())
+        })
+        .collect()
+}
+
+async fn flagged_items_keep_both_reviews(app: TestApp) {
+    let ids = write_offs(&app, "fl-clerk", 1).await;
+    let path = format!("/v1/finance/write-offs/{}/review", ids[0]);
+    let fin = app.token_for(app.tenant, "fl-fin", Role::Finance, None);
+    send(&app, &path, &fin, &json!({"outcome": "flagged"}))
+        .await
+        .names_field("note");
+    send(&app, &path, &fin, &json!({"outcome": "maybe"}))
+        .await
+        .names_field("outcome");
+    let flagged = send(
+        &app,
+        &path,
+        &fin,
+        &json!({"outcome": "flagged", "note": "Third write-off this month?"}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(flagged["status"], "flagged");
+    send(
+        &app,
+        &path,
+        &fin,
+        &json!({"outcome": "flagged", "note": "again"}),
+    )
+    .await
+    .problem(409, "already_flagged");
+    send(&app, &path, &fin, &json!({"outcome": "reviewed"}))
+        .await
+        .names_field("note");
+    let admin = app.token_for(app.tenant, "fl-admin", Role::Admin, None);
+    let resolved = send(
+        &app,
+        &path,
+        &admin,
+        &json!({"outcome": "reviewed", "note": "Checked with the store: fine"}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(resolved["status"], "reviewed");
+    let outcomes: Vec<(&str, &str)> = resolved["reviews"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["outcome"].as_str().unwrap(),
+                r["reviewer"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(outcomes, [("flagged", "fl-fin"), ("reviewed", "fl-admin")]);
+    let flagged_list = app
+        .get("/v1/finance/write-offs?status=flagged", &fin)
+        .await
+        .expect(200);
+    assert_eq!(flagged_list["data"], json!([]));
+}
+both!(flagged_items_keep_both_reviews);
+
+async fn batch_review_is_all_or_nothing(app: TestApp) {
+    let mine = write_offs(&app, "bt-fin", 1).await;
+    let others = write_offs(&app, "bt-clerk", 2).await;
+    // bt-fin requested one of them: the whole batch is refused, nothing written.
+    let fin = app.token_for(app.tenant, "bt-fin", Role::Finance, None);
+    let before = app.counts();
+    let all = json!({"ids": [others[0], mine[0], others[1]], "outcome": "reviewed"});
+    let p = send(&app, "/v1/finance/write-offs/review", &fin, &all)
+        .await
+        .problem(403, "reviewer_is_requester");
+    assert!(p["detail"].as_str().unwrap().contains(&mine[0]));
+    let unknown = json!({"ids": [others[0], uuid::Uuid::now_v7()], "outcome": "reviewed"});
+    send(&app, "/v1/finance/write-offs/review", &fin, &unknown)
+        .await
+        .names_field("ids[1]");
+    let twice = json!({"ids": [others[0], others[0]], "outcome": "reviewed"});
+    send(&app, "/v1/finance/write-offs/review", &fin, &twice)
+        .await
+        .names_field("ids[1]");
+    send(
+        &app,
+        "/v1/finance/write-offs/review",
+        &fin,
+        &json!({"ids": [], "outcome": "reviewed"}),
+    )
+    .await
+    .names_field("ids");
+    let changed: Vec<_> = before
+        .iter()
+        .zip(app.counts())
+        .filter(|(a, b)| **a != *b && a.0 != "idempotency_keys")
+        .collect();
+    assert!(changed.is_empty(), "nothing written: {changed:?}");
+    let other_fin = app.token_for(app.tenant, "bt-other", Role::Finance, None);
+    let done = send(&app, "/v1/finance/write-offs/review", &other_fin, &all)
+        .await
+        .expect(200);
+    let statuses: Vec<&str> = done["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["reviewed", "reviewed", "reviewed"]);
+    // A second pass: the first item is already reviewed, so nothing changes.
+    send(&app, "/v1/finance/write-offs/review", &other_fin, &all)
+        .await
+        .problem(409, "already_reviewed");
+    // Filters are checked.
+    app.get("/v1/finance/write-offs?status=done", &fin)
+        .await
+        .names_field("status");
+    app.get("/v1/finance/write-offs?from=yesterday", &fin)
+        .await
+        .names_field("from");
+}
+both!(batch_review_is_all_or_nothing);
