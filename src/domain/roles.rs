@@ -124,6 +124,10 @@ pub enum Permission {
     FinanceRead,
     /// Review write-offs.
     WriteOffsReview,
+    /// Close accounting periods.
+    PeriodsClose,
+    /// Reopen a closed period.
+    PeriodsReopen,
 }
 
 impl Permission {
@@ -152,6 +156,8 @@ impl Permission {
             Permission::EventsRead => "events.read",
             Permission::FinanceRead => "finance.read",
             Permission::WriteOffsReview => "writeoffs.review",
+            Permission::PeriodsClose => "periods.close",
+            Permission::PeriodsReopen => "periods.reopen",
         }
     }
 }
@@ -212,6 +218,8 @@ pub const ROLE_TABLE: &[(Permission, &[Role])] = &[
     ),
     (Permission::FinanceRead, &[Finance, Auditor, Admin]),
     (Permission::WriteOffsReview, &[Finance, Admin]),
+    (Permission::PeriodsClose, &[Finance, Admin]),
+    (Permission::PeriodsReopen, &[Admin]),
 ];
 
 /// Whether a token whose `stores` claim is `stores` (`None`: all of the tenant's

@@ -357,3 +357,197 @@ pub async fn review_batch(
         })
         .await
 }
+
+/// One account's movement in a month.
+#[derive(Serialize)]
+pub struct TotalView {
+    account: String,
+    debit: Money,
+    credit: Money,
+}
+
+/// A month.
+#[derive(Serialize)]
+pub struct PeriodView {
+    id: String,
+    month: String,
+    state: String,
+    closed_by: Option<String>,
+    closed_at: Option<String>,
+    close_reason: Option<String>,
+    forced: bool,
+    totals: Option<Vec<TotalView>>,
+    digest: Option<String>,
+    /// Closed months read one at a time: whether the entries still add up to
+    /// the totals kept at close (null in lists and for open months).
+    verified: Option<bool>,
+    reopened_by: Option<String>,
+    reopened_at: Option<String>,
+    reopen_reason: Option<String>,
+}
+
+impl PeriodView {
+    fn of(p: crate::store::periods::Period, verified: Option<bool>) -> Self {
+        let totals = p.totals.as_ref().map(|_| {
+            p.kept_totals()
+                .into_iter()
+                .filter_map(|t| {
+                    let c = Currency::from_code(&t.currency)?;
+                    Some(TotalView {
+                        account: t.account,
+                        debit: Money::from_minor(t.debit_minor, c),
+                        credit: Money::from_minor(t.credit_minor, c),
+                    })
+                })
+                .collect()
+        });
+        Self {
+            id: p.month.clone(),
+            month: p.month,
+            state: p.state,
+            closed_by: p.closed_by,
+            closed_at: p.closed_at.as_ref().map(timestamp),
+            close_reason: p.close_reason,
+            forced: p.forced,
+            totals,
+            digest: p.digest,
+            verified,
+            reopened_by: p.reopened_by,
+            reopened_at: p.reopened_at.as_ref().map(timestamp),
+            reopen_reason: p.reopen_reason,
+        }
+    }
+}
+
+fn month(s: &str) -> Result<crate::store::periods::Month, AppError> {
+    crate::store::periods::Month::parse(s)
+        .ok_or_else(|| AppError::NotFound(format!("no month {s:?}: months are YYYY-MM")))
+}
+
+/// `GET /v1/finance/periods`: every month ever closed, newest first (a month not
+/// listed is open).
+pub async fn periods(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
+    let tenant = caller.tenant;
+    let rows = state
+        .read(move |conn| crate::store::periods::list(conn, tenant))
+        .await?;
+    Ok(HttpResponse::Ok().json(ListResponse {
+        data: rows
+            .into_iter()
+            .map(|p| PeriodView::of(p, None))
+            .collect::<Vec<_>>(),
+        has_more: false,
+        next_cursor: None,
+    }))
+}
+
+/// `GET /v1/finance/periods/{month}`: its state; a closed month's totals are
+/// recomputed from its entries and compared with those kept at close.
+pub async fn period(
+    state: web::Data<AppState>,
+    caller: Caller,
+    m: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let (tenant, m) = (caller.tenant, month(&m)?);
+    let view = state
+        .read(move |conn| {
+            let p = crate::store::periods::get(conn, tenant, m)?;
+            let verified = if p.state == "closed" {
+                let now = crate::store::periods::totals(conn, tenant, m)?;
+                Some(p.digest.as_deref() == Some(crate::store::periods::digest(&now).as_str()))
+            } else {
+                None
+            };
+            Ok(PeriodView::of(p, verified))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Body of `POST /v1/finance/periods/{month}/close`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CloseBody {
+    #[serde(default)]
+    force: bool,
+    reason: Option<String>,
+}
+
+/// `POST /v1/finance/periods/{month}/close` `{force?, reason?}`.
+pub async fn close(
+    state: web::Data<AppState>,
+    caller: Caller,
+    m: web::Path<String>,
+    idem: Idem,
+    body: JsonBody<CloseBody>,
+) -> Result<HttpResponse, AppError> {
+    let (b, raw) = body.into_parts();
+    let key = idem.bind(&raw);
+    let m = month(&m)?;
+    let reason = b
+        .reason
+        .as_deref()
+        .map(|r| text::required_line_multi("reason", r, 4000))
+        .transpose()
+        .map_err(|e| AppError::Validation(vec![e]))?;
+    state
+        .command(&caller, key, move |conn, ctx| {
+            let (before, after) =
+                crate::store::periods::close(conn, ctx, m, b.force, reason.clone())?;
+            let after = PeriodView::of(after, None);
+            let mut ev = NewEvent::changed(
+                "period.closed",
+                "period",
+                m,
+                &PeriodView::of(before, None),
+                &after,
+            );
+            if let Some(r) = reason {
+                ev = ev.because(r);
+            }
+            crate::store::audit::append(conn, ctx, ev)?;
+            Ok(Reply::ok(&after))
+        })
+        .await
+}
+
+/// Body of `POST /v1/finance/periods/{month}/reopen`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReopenBody {
+    reason: String,
+}
+
+/// `POST /v1/finance/periods/{month}/reopen` `{reason}` (admin).
+pub async fn reopen(
+    state: web::Data<AppState>,
+    caller: Caller,
+    m: web::Path<String>,
+    idem: Idem,
+    body: JsonBody<ReopenBody>,
+) -> Result<HttpResponse, AppError> {
+    let (b, raw) = body.into_parts();
+    let key = idem.bind(&raw);
+    let m = month(&m)?;
+    let reason = text::required_line_multi("reason", &b.reason, 4000)
+        .map_err(|e| AppError::Validation(vec![e]))?;
+    state
+        .command(&caller, key, move |conn, ctx| {
+            let (before, after) = crate::store::periods::reopen(conn, ctx, m, reason.clone())?;
+            let after = PeriodView::of(after, None);
+            crate::store::audit::append(
+                conn,
+                ctx,
+                NewEvent::changed(
+                    "period.reopened",
+                    "period",
+                    m,
+                    &PeriodView::of(before, None),
+                    &after,
+                )
+                .because(reason),
+            )?;
+            Ok(Reply::ok(&after))
+        })
+        .await
+}

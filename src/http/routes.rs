@@ -293,6 +293,30 @@ pub static ENDPOINTS: LazyLock<Vec<Endpoint>> = LazyLock::new(|| {
             Requires(P::WriteOffsReview),
             || web::post().to(finance::review_batch),
         ),
+        ep(
+            Method::GET,
+            "/v1/finance/periods",
+            Requires(P::FinanceRead),
+            || web::get().to(finance::periods),
+        ),
+        ep(
+            Method::GET,
+            "/v1/finance/periods/{month}",
+            Requires(P::FinanceRead),
+            || web::get().to(finance::period),
+        ),
+        ep(
+            Method::POST,
+            "/v1/finance/periods/{month}/close",
+            Requires(P::PeriodsClose),
+            || web::post().to(finance::close),
+        ),
+        ep(
+            Method::POST,
+            "/v1/finance/periods/{month}/reopen",
+            Requires(P::PeriodsReopen),
+            || web::post().to(finance::reopen),
+        ),
     ]
 });
 

@@ -724,6 +724,7 @@ pub fn request(
     let tenant = ctx.tenant;
     lock_customer(conn, tenant, customer)?;
     let store = check_references(conn, tenant, &ng)?;
+    super::periods::check_open(conn, tenant, ng.effective_on)?;
     if let Terms::BalanceWaiver { amount, applies_to } = &ng.terms {
         // Checked now so the requester learns at once; checked again when it
         // takes effect (a pending waiver may outlive some of what is owed).

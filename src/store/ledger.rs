@@ -140,6 +140,7 @@ pub fn post(
             )));
         }
     }
+    super::periods::check_open(conn, tenant, tx.effective_on)?;
     let id = LedgerTxId::new();
     let now = crate::domain::now();
     diesel::insert_into(ledger_transactions::table)

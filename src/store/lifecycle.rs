@@ -661,6 +661,12 @@ pub fn reverse_gesture(
             Vec::new()
         }
     };
+    // The correction points back at what it corrects: the gesture's own
+    // posting (it may stand in a closed month; the reversal counts today).
+    let original = transactions_of(conn, tenant, id)?
+        .into_iter()
+        .find(|(_, kind)| kind == "gesture" || kind == "waiver")
+        .map(|(tx, _)| tx);
     ledger::post(
         conn,
         tenant,
@@ -669,7 +675,7 @@ pub fn reverse_gesture(
             gesture_id: Some(id),
             payment_id: None,
             redemption_id: None,
-            reverses: None,
+            reverses: original,
             customer_id: Some(c),
             effective_on: today,
             postings,

@@ -14,6 +14,7 @@ pub mod keys;
 pub mod ledger;
 pub mod ledger_check;
 pub mod lifecycle;
+pub mod periods;
 pub mod policy;
 pub mod reading;
 pub mod schema;

@@ -272,6 +272,26 @@ diesel::table! {
     use diesel::sql_types::*;
     use crate::store::sql_types::Uuid;
 
+    periods (tenant_id, month) {
+        tenant_id -> Uuid,
+        month -> Text,
+        state -> Text,
+        closed_by -> Nullable<Text>,
+        closed_at -> Nullable<Timestamp>,
+        close_reason -> Nullable<Text>,
+        forced -> Bool,
+        totals -> Nullable<Text>,
+        digest -> Nullable<Text>,
+        reopened_by -> Nullable<Text>,
+        reopened_at -> Nullable<Timestamp>,
+        reopen_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql_types::Uuid;
+
     waiver_allocations (tenant_id, waiver_id, gesture_id) {
         tenant_id -> Uuid,
         waiver_id -> Uuid,
@@ -435,6 +455,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     events,
     write_offs,
     write_off_reviews,
+    periods,
 );
 
 /// Every table, for tools that must see all of them (row counts in tests, checks).
@@ -464,4 +485,5 @@ pub const ALL_TABLES: &[&str] = &[
     "events",
     "write_offs",
     "write_off_reviews",
+    "periods",
 ];

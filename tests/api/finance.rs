@@ -325,3 +325,290 @@ async fn batch_review_is_all_or_nothing(app: TestApp) {
         .names_field("from");
 }
 both!(batch_review_is_all_or_nothing);
+
+/// The first day of last month.
+fn last_month() -> chrono::NaiveDate {
+    let today = chrono::Utc::now().date_naive();
+    let first = today - chrono::TimeDelta::days(i64::from(chrono::Datelike::day(&today)) - 1);
+    let prev = first - chrono::TimeDelta::days(1);
+    prev - chrono::TimeDelta::days(i64::from(chrono::Datelike::day(&prev)) - 1)
+}
+
+async fn periods_close_and_reopen(app: TestApp) {
+    let store = app.store("PE", "USD").await;
+    let c = id(&app.customer("PE-C").await);
+    let month_start = last_month();
+    let month = month_start.format("%Y-%m").to_string();
+    let clerk = app.token_for(app.tenant, "pe-clerk", Role::Clerk, None);
+    let fin = app.token_for(app.tenant, "pe-fin", Role::Finance, None);
+    let admin = app.token_for(app.tenant, "pe-admin", Role::Admin, None);
+    let in_month = |kind: &str, amount: &str| {
+        json!({"kind": kind, "store_id": store, "reason_code": "service_failure",
+            "story": "Back-dated", "amount": usd(amount), "effective_on": month_start.to_string()})
+    };
+    let recovery = send(
+        &app,
+        &format!("/v1/customers/{c}/gestures"),
+        &clerk,
+        &in_month("service_recovery", "20.00"),
+    )
+    .await
+    .expect(201);
+    let due = chrono::Utc::now().date_naive().to_string();
+    let promise = send(
+        &app,
+        &format!("/v1/customers/{c}/gestures"),
+        &clerk,
+        &json!({"kind": "deferred_payment", "store_id": store, "reason_code": "closing_time",
+            "story": "s", "amount": usd("5.00"), "due_on": due, "effective_on": month_start.to_string()}),
+    )
+    .await
+    .expect(201);
+    let mut waiver = in_month("balance_waiver", "5.00");
+    waiver["applies_to"] = json!([id(&promise)]);
+    send(
+        &app,
+        &format!("/v1/customers/{c}/gestures"),
+        &clerk,
+        &waiver,
+    )
+    .await
+    .expect(201);
+
+    let close = |body: Value, token: String| {
+        let path = format!("/v1/finance/periods/{month}/close");
+        let app = &app;
+        async move { send(app, &path, &token, &body).await }
+    };
+    close(json!({}), fin.clone())
+        .await
+        .problem(422, "unreviewed_write_offs");
+    close(json!({"force": true}), fin.clone())
+        .await
+        .names_field("reason");
+    let this_month = chrono::Utc::now().date_naive().format("%Y-%m").to_string();
+    send(
+        &app,
+        &format!("/v1/finance/periods/{this_month}/close"),
+        &fin,
+        &json!({}),
+    )
+    .await
+    .problem(422, "period_not_ended");
+    let items = unreviewed(&app).await;
+    send(
+        &app,
+        &format!("/v1/finance/write-offs/{}/review", id(&items[0])),
+        &fin,
+        &json!({"outcome": "reviewed"}),
+    )
+    .await
+    .expect(200);
+    let closed = close(json!({}), fin.clone()).await.expect(200);
+    assert_eq!(closed["state"], "closed");
+    assert_eq!(closed["closed_by"], "pe-fin");
+    assert_eq!(closed["forced"], false);
+    let totals = closed["totals"].as_array().unwrap();
+    let of = |account: &str| {
+        totals
+            .iter()
+            .find(|t| t["account"] == account)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    assert_eq!(
+        of("goodwill_expense:service_recovery"),
+        json!({"account": "goodwill_expense:service_recovery", "debit": usd("20.00"), "credit": usd("0.00")})
+    );
+    assert_eq!(of("writeoff_expense")["debit"], usd("5.00"));
+    close(json!({}), fin.clone())
+        .await
+        .problem(409, "period_already_closed");
+    let got = app
+        .get(
+            &format!("/v1/finance/periods/{month}"),
+            &app.token(Role::Auditor),
+        )
+        .await
+        .expect(200);
+    assert_eq!(
+        (got["state"].as_str(), got["verified"].as_bool()),
+        (Some("closed"), Some(true))
+    );
+    let audit = app
+        .get(
+            &format!("/v1/audit?entity_type=period&entity_id={month}"),
+            &app.token(Role::Auditor),
+        )
+        .await
+        .expect(200);
+    assert_eq!(audit["data"][0]["action"], "period.closed");
+    assert_eq!(audit["data"][0]["after"]["digest"], closed["digest"]);
+
+    // Nothing takes an effective date in the closed month; nothing is written.
+    let before = app.counts();
+    send(
+        &app,
+        &format!("/v1/customers/{c}/gestures"),
+        &clerk,
+        &in_month("service_recovery", "1.00"),
+    )
+    .await
+    .problem(422, "period_closed");
+    let p = send(
+        &app,
+        &format!("/v1/customers/{c}/gestures"),
+        &clerk,
+        &json!({"kind": "customer_favour", "store_id": store, "reason_code": "loyalty",
+            "story": "Brought us tyres", "effective_on": month_start.to_string()}),
+    )
+    .await
+    .problem(422, "period_closed");
+    assert_eq!(p["errors"][0]["field"], "effective_on");
+    let changed: Vec<_> = before
+        .iter()
+        .zip(app.counts())
+        .filter(|(a, b)| **a != *b && a.0 != "idempotency_keys")
+        .collect();
+    assert!(changed.is_empty(), "{changed:?}");
+    // A correction lands in the open month and points back.
+    let mgr = app.token_for(app.tenant, "pe-mgr", Role::Manager, None);
+    send(
+        &app,
+        &format!("/v1/gestures/{}/reversal", id(&recovery)),
+        &mgr,
+        &json!({"reason": "entered twice"}),
+    )
+    .await
+    .expect(200);
+    let entries = app
+        .get(
+            &format!("/v1/customers/{c}/entries?limit=100"),
+            &app.token(Role::Auditor),
+        )
+        .await
+        .expect(200);
+    let reversal: Vec<&Value> = entries["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["transaction_kind"] == "reversal")
+        .collect();
+    let original = entries["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["gesture_id"] == recovery["id"] && e["transaction_kind"] == "gesture")
+        .unwrap()["transaction_id"]
+        .clone();
+    assert!(reversal.iter().all(|e| e["reverses"] == original));
+    assert_eq!(reversal.len(), 2, "{entries}");
+    assert_eq!(
+        reversal[0]["effective_on"],
+        chrono::Utc::now().date_naive().to_string()
+    );
+    let got = app
+        .get(&format!("/v1/finance/periods/{month}"), &fin)
+        .await
+        .expect(200);
+    assert_eq!(got["verified"], true, "the closed month did not move");
+
+    // Reopening: admin only, with a reason, audited.
+    let reopen = format!("/v1/finance/periods/{month}/reopen");
+    send(&app, &reopen, &fin, &json!({"reason": "late invoice"}))
+        .await
+        .problem(403, "role_forbidden");
+    send(&app, &reopen, &admin, &json!({}))
+        .await
+        .names_field("reason");
+    let open = send(&app, &reopen, &admin, &json!({"reason": "late invoice"}))
+        .await
+        .expect(200);
+    assert_eq!(open["state"], "open");
+    assert_eq!(open["reopened_by"], "pe-admin");
+    send(&app, &reopen, &admin, &json!({"reason": "again"}))
+        .await
+        .problem(409, "period_not_closed");
+    send(
+        &app,
+        &format!("/v1/customers/{c}/gestures"),
+        &clerk,
+        &in_month("service_recovery", "1.00"),
+    )
+    .await
+    .expect(201);
+    let list = app.get("/v1/finance/periods", &fin).await.expect(200);
+    assert_eq!(list["data"][0]["month"], month.as_str());
+    assert_eq!(list["data"][0]["state"], "open");
+    app.get("/v1/finance/periods/2026-13", &fin)
+        .await
+        .problem(404, "not_found");
+}
+both!(periods_close_and_reopen);
+
+async fn a_changed_closed_month_is_detected(app: TestApp) {
+    use diesel::{ExpressionMethods, RunQueryDsl};
+    use goodwill::store::schema::{entries, ledger_transactions};
+    let store = app.store("TM", "USD").await;
+    let c = id(&app.customer("TM-C").await);
+    let month_start = last_month();
+    let month = month_start.format("%Y-%m").to_string();
+    let clerk = app.token_for(app.tenant, "tm-clerk", Role::Clerk, None);
+    send(
+        &app,
+        &format!("/v1/customers/{c}/gestures"),
+        &clerk,
+        &json!({"kind": "service_recovery", "store_id": store, "reason_code": "service_failure",
+            "story": "s", "amount": usd("9.00"), "effective_on": month_start.to_string()}),
+    )
+    .await
+    .expect(201);
+    let fin = app.token(Role::Finance);
+    send(
+        &app,
+        &format!("/v1/finance/periods/{month}/close"),
+        &fin,
+        &json!({}),
+    )
+    .await
+    .expect(200);
+    // Someone with database access slips a transaction into the closed month.
+    let mut conn = app.pool.get().unwrap();
+    let tx = goodwill::domain::ids::LedgerTxId::new();
+    let now = goodwill::domain::now();
+    diesel::insert_into(ledger_transactions::table)
+        .values((
+            ledger_transactions::tenant_id.eq(app.tenant),
+            ledger_transactions::id.eq(tx),
+            ledger_transactions::kind.eq("gesture"),
+            ledger_transactions::effective_on.eq(month_start),
+            ledger_transactions::created_at.eq(now),
+        ))
+        .execute(&mut conn)
+        .unwrap();
+    for (account, d, cr) in [
+        ("writeoff_expense", 100_i64, 0_i64),
+        ("cash_clearing:x", 0, 100),
+    ] {
+        diesel::insert_into(entries::table)
+            .values((
+                entries::tenant_id.eq(app.tenant),
+                entries::id.eq(goodwill::domain::ids::EntryId::new()),
+                entries::transaction_id.eq(tx),
+                entries::account.eq(account),
+                entries::currency.eq("USD"),
+                entries::debit_minor.eq(d),
+                entries::credit_minor.eq(cr),
+                entries::effective_on.eq(month_start),
+                entries::created_at.eq(now),
+            ))
+            .execute(&mut conn)
+            .unwrap();
+    }
+    let got = app
+        .get(&format!("/v1/finance/periods/{month}"), &fin)
+        .await
+        .expect(200);
+    assert_eq!(got["verified"], false);
+}
+both!(a_changed_closed_month_is_detected);

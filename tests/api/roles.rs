@@ -64,6 +64,18 @@ const MATRIX: &[(&str, &str, [bool; 6])] = &[
         [N, N, N, Y, N, Y],
     ),
     ("POST", "/v1/finance/write-offs/review", [N, N, N, Y, N, Y]),
+    ("GET", "/v1/finance/periods", [N, N, N, Y, Y, Y]),
+    ("GET", "/v1/finance/periods/{month}", [N, N, N, Y, Y, Y]),
+    (
+        "POST",
+        "/v1/finance/periods/{month}/close",
+        [N, N, N, Y, N, Y],
+    ),
+    (
+        "POST",
+        "/v1/finance/periods/{month}/reopen",
+        [N, N, N, N, N, Y],
+    ),
 ];
 
 const ROLES: [Role; 6] = [
@@ -267,7 +279,8 @@ async fn role_route_matrix(app: TestApp) {
                         .replace("/v1/customers/{id}", &format!("/v1/customers/{customer}"))
                         .replace("/v1/gestures/{id}", &format!("/v1/gestures/{gesture}"))
                         .replace("/v1/incidents/{id}", &format!("/v1/incidents/{incident}"))
-                        .replace("/v1/policy/versions/{n}", "/v1/policy/versions/1"),
+                        .replace("/v1/policy/versions/{n}", "/v1/policy/versions/1")
+                        .replace("{month}", "2001-01"),
                     None,
                     200,
                 ),
@@ -302,6 +315,29 @@ async fn role_route_matrix(app: TestApp) {
                     ),
                     200,
                 ),
+                ("POST", "/v1/finance/periods/{month}/close") => (
+                    path.replace("{month}", &format!("{}-01", 1000 + n)),
+                    Some(json!({})),
+                    200,
+                ),
+                ("POST", "/v1/finance/periods/{month}/reopen") => {
+                    let month = format!("{}-02", 1000 + n);
+                    app.send_to(
+                        &app.address,
+                        Method::POST,
+                        &format!("/v1/finance/periods/{month}/close"),
+                        Some(&app.token(Role::Admin)),
+                        None,
+                        Some(("application/json", b"{}".to_vec())),
+                    )
+                    .await
+                    .expect(200);
+                    (
+                        path.replace("{month}", &month),
+                        Some(json!({"reason": "a late invoice"})),
+                        200,
+                    )
+                }
                 ("PUT", "/v1/policy") => {
                     let current = app
                         .get("/v1/policy", &app.token(Role::Admin))

@@ -1,0 +1,2 @@
+DROP INDEX entries_by_date;
+DROP TABLE periods;
