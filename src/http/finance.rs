@@ -551,3 +551,120 @@ pub async fn reopen(
         })
         .await
 }
+
+/// Count and outstanding amount of one bucket.
+#[derive(Serialize)]
+pub struct BucketView {
+    count: i64,
+    amount: Money,
+}
+
+/// One store and currency of the aging.
+#[derive(Serialize)]
+pub struct AgingRowView {
+    store_id: StoreId,
+    currency: String,
+    buckets: std::collections::BTreeMap<&'static str, BucketView>,
+    total: BucketView,
+}
+
+/// How promises are kept: counts, and each as a share of those decided.
+#[derive(Serialize)]
+pub struct KeepingView {
+    kept_on_time: i64,
+    kept_late: i64,
+    written_off: i64,
+    on_time_rate: Option<f64>,
+    late_rate: Option<f64>,
+    written_off_rate: Option<f64>,
+}
+
+/// `GET /v1/finance/aging`.
+#[derive(Serialize)]
+pub struct AgingView {
+    as_of: NaiveDate,
+    stores: Vec<AgingRowView>,
+    promise_keeping: KeepingView,
+}
+
+/// Query of `GET /v1/finance/aging`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgingQuery {
+    store_id: Option<String>,
+    as_of: Option<String>,
+}
+
+/// `GET /v1/finance/aging?store_id=&as_of=`: open deferred payments by days
+/// past due on `as_of` (default today), per store and currency, and the
+/// tenant's promise-keeping rates.
+pub async fn aging(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: QueryParams<AgingQuery>,
+) -> Result<HttpResponse, AppError> {
+    let q = query.0;
+    let mut p = Problems::default();
+    let store_id: Option<StoreId> = q.store_id.as_deref().and_then(|s| match s.parse() {
+        Ok(id) => Some(id),
+        Err(_) => {
+            p.push("store_id", "must be a store id");
+            None
+        }
+    });
+    let as_of = date("as_of", q.as_of.as_deref(), &mut p);
+    p.finish().map_err(AppError::Validation)?;
+    if let Some(s) = store_id {
+        caller.require_store(s)?;
+    }
+    let as_of = as_of.unwrap_or_else(|| state.clock.now().date());
+    let stores = store_id.map(|s| vec![s]).or_else(|| caller.stores.clone());
+    let tenant = caller.tenant;
+    let (rows, (on_time, late, written_off)) = state
+        .read(move |conn| {
+            Ok((
+                crate::store::aging::aging(conn, tenant, stores.as_deref(), as_of)?,
+                crate::store::aging::keeping(conn, tenant)?,
+            ))
+        })
+        .await?;
+    let decided = on_time + late + written_off;
+    #[allow(clippy::cast_precision_loss)]
+    let rate = |n: i64| (decided > 0).then(|| n as f64 / decided as f64);
+    let stores = rows
+        .into_iter()
+        .filter_map(|r| {
+            let c = Currency::from_code(&r.currency)?;
+            let bucket = |(count, minor): (i64, i64)| BucketView {
+                count,
+                amount: Money::from_minor(minor, c),
+            };
+            let total = r
+                .buckets
+                .iter()
+                .fold((0, 0), |(n, m), (bn, bm)| (n + bn, m + bm));
+            Some(AgingRowView {
+                store_id: r.store_id,
+                currency: r.currency.clone(),
+                buckets: crate::store::aging::BUCKETS
+                    .into_iter()
+                    .zip(r.buckets)
+                    .map(|(name, b)| (name, bucket(b)))
+                    .collect(),
+                total: bucket(total),
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(AgingView {
+        as_of,
+        stores,
+        promise_keeping: KeepingView {
+            kept_on_time: on_time,
+            kept_late: late,
+            written_off,
+            on_time_rate: rate(on_time),
+            late_rate: rate(late),
+            written_off_rate: rate(written_off),
+        },
+    }))
+}

@@ -295,6 +295,12 @@ pub static ENDPOINTS: LazyLock<Vec<Endpoint>> = LazyLock::new(|| {
         ),
         ep(
             Method::GET,
+            "/v1/finance/aging",
+            Requires(P::FinanceRead),
+            || web::get().to(finance::aging),
+        ),
+        ep(
+            Method::GET,
             "/v1/finance/periods",
             Requires(P::FinanceRead),
             || web::get().to(finance::periods),

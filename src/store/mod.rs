@@ -2,6 +2,7 @@
 //! queries as plain functions over a connection. Every query of a tenant table
 //! filters by the caller's tenant; functions take the `TenantId` first.
 
+pub mod aging;
 pub mod approvals;
 pub mod audit;
 pub mod connection;

@@ -612,3 +612,119 @@ async fn a_changed_closed_month_is_detected(app: TestApp) {
     assert_eq!(got["verified"], false);
 }
 both!(a_changed_closed_month_is_detected);
+
+/// Days until due (from today), amount, paid, and the bucket expected on an
+/// `as_of` 100 days from today.
+const AGING: &[(i64, &str, &str, &str)] = &[
+    (0, "10.00", "0.00", "over_90"),
+    (9, "20.00", "5.00", "over_90"),
+    (10, "30.00", "0.00", "61_90"),
+    (39, "40.00", "0.00", "61_90"),
+    (40, "50.00", "0.00", "31_60"),
+    (70, "60.00", "0.00", "1_30"),
+    (99, "70.00", "0.00", "1_30"),
+    (100, "80.00", "0.00", "not_yet_due"),
+    (130, "90.00", "0.00", "not_yet_due"),
+    (5, "15.00", "15.00", "settled"),
+];
+
+async fn aging_by_days_past_due(app: TestApp) {
+    let store = app.store("AG", "USD").await;
+    let other = app.store("AH", "USD").await;
+    let admin = app.token_for(app.tenant, "ag-admin", Role::Admin, None);
+    let today = chrono::Utc::now().date_naive();
+    let as_of = today + chrono::TimeDelta::days(100);
+    let mut expected: std::collections::BTreeMap<&str, (i64, i64)> = Default::default();
+    for (i, (due_in, amount, paid, want)) in AGING.iter().enumerate() {
+        let c = id(&app.customer(&format!("AG-{i}")).await);
+        let p = send(
+            &app,
+            &format!("/v1/customers/{c}/gestures"),
+            &admin,
+            &json!({"kind": "deferred_payment", "store_id": store, "reason_code": "closing_time",
+                "story": "s", "amount": usd(amount),
+                "due_on": (today + chrono::TimeDelta::days(*due_in)).to_string()}),
+        )
+        .await
+        .expect(201);
+        if *paid != "0.00" {
+            send(
+                &app,
+                &format!("/v1/gestures/{}/payments", id(&p)),
+                &admin,
+                &json!({"amount": usd(paid)}),
+            )
+            .await
+            .expect(201);
+        }
+        let cents = |s: &str| (s.parse::<f64>().unwrap() * 100.0).round() as i64;
+        if *want != "settled" {
+            let e = expected.entry(want).or_default();
+            e.0 += 1;
+            e.1 += cents(amount) - cents(paid);
+        }
+    }
+    // One at another store, written off: not open, counted as written off.
+    let c = id(&app.customer("AG-W").await);
+    let w = send(
+        &app,
+        &format!("/v1/customers/{c}/gestures"),
+        &admin,
+        &json!({"kind": "deferred_payment", "store_id": other, "reason_code": "closing_time",
+            "story": "s", "amount": usd("9.00"), "due_on": today.to_string()}),
+    )
+    .await
+    .expect(201);
+    send(
+        &app,
+        &format!("/v1/gestures/{}/write-off", id(&w)),
+        &admin,
+        &json!({"reason_code": "goodwill"}),
+    )
+    .await
+    .expect(200);
+
+    let fin = app.token(Role::Finance);
+    let r = app
+        .get(&format!("/v1/finance/aging?as_of={as_of}"), &fin)
+        .await
+        .expect(200);
+    assert_eq!(r["as_of"], as_of.to_string());
+    assert_eq!(r["stores"].as_array().unwrap().len(), 1, "{r}");
+    let row = &r["stores"][0];
+    assert_eq!(row["store_id"], store.to_string());
+    for name in ["not_yet_due", "1_30", "31_60", "61_90", "over_90"] {
+        let (n, minor) = expected.get(name).copied().unwrap_or((0, 0));
+        assert_eq!(row["buckets"][name]["count"], n, "{name}");
+        assert_eq!(
+            row["buckets"][name]["amount"],
+            usd(&format!("{}.{:02}", minor / 100, minor % 100)),
+            "{name}"
+        );
+    }
+    assert_eq!(row["total"]["count"], 9);
+    assert_eq!(row["total"]["amount"], usd("445.00"));
+    let k = &r["promise_keeping"];
+    assert_eq!(
+        (
+            k["kept_on_time"].as_i64(),
+            k["kept_late"].as_i64(),
+            k["written_off"].as_i64()
+        ),
+        (Some(1), Some(0), Some(1))
+    );
+    assert_eq!(k["on_time_rate"], 0.5);
+    assert_eq!(k["written_off_rate"], 0.5);
+    // Today nothing is past due; a store filter narrows.
+    let now = app.get("/v1/finance/aging", &fin).await.expect(200);
+    assert_eq!(now["stores"][0]["buckets"]["not_yet_due"]["count"], 9);
+    let elsewhere = app
+        .get(&format!("/v1/finance/aging?store_id={other}"), &fin)
+        .await
+        .expect(200);
+    assert_eq!(elsewhere["stores"], json!([]));
+    app.get("/v1/finance/aging?as_of=soon", &fin)
+        .await
+        .names_field("as_of");
+}
+both!(aging_by_days_past_due);

@@ -1,0 +1,138 @@
+//! Aging of promises: open deferred payments by days past due, per store and
+//! currency, and how promises are kept.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::schema::{gestures, memo_totals};
+use crate::domain::gesture::{GestureKind, GestureStatus};
+use crate::domain::ids::{StoreId, TenantId};
+use crate::error::AppError;
+
+/// The buckets, in order: not yet due, 1–30, 31–60, 61–90, over 90 days past due.
+pub const BUCKETS: [&str; 5] = ["not_yet_due", "1_30", "31_60", "61_90", "over_90"];
+
+/// The bucket of a promise due on `due_on`, seen on `as_of`.
+pub fn bucket(due_on: NaiveDate, as_of: NaiveDate) -> usize {
+    match (as_of - due_on).num_days() {
+        d if d <= 0 => 0,
+        1..=30 => 1,
+        31..=60 => 2,
+        61..=90 => 3,
+        _ => 4,
+    }
+}
+
+/// One store and currency: (count, outstanding minor units) per bucket.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Aging {
+    /// The store.
+    pub store_id: StoreId,
+    /// The currency code.
+    pub currency: String,
+    /// Per bucket of [`BUCKETS`].
+    pub buckets: [(i64, i64); 5],
+}
+
+/// (store, currency, due on, amount, paid, waived) of an open promise.
+type OpenPromise = (StoreId, String, Option<NaiveDate>, Option<i64>, i64, i64);
+
+/// The open deferred payments made on or before `as_of`, aged on `as_of`. Reads
+/// only open promises (an index on kind and status), never the history.
+pub fn aging(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    stores: Option<&[StoreId]>,
+    as_of: NaiveDate,
+) -> Result<Vec<Aging>, AppError> {
+    let mut q = gestures::table
+        .filter(
+            gestures::tenant_id
+                .eq(tenant)
+                .and(gestures::kind.eq(GestureKind::DeferredPayment.as_str()))
+                .and(gestures::status.eq(GestureStatus::Approved.as_str()))
+                .and(gestures::effective_on.le(as_of)),
+        )
+        .select((
+            gestures::store_id,
+            gestures::currency,
+            gestures::due_on,
+            gestures::amount_minor,
+            gestures::paid_minor,
+            gestures::waived_minor,
+        ))
+        .into_boxed();
+    if let Some(s) = stores {
+        q = q.filter(gestures::store_id.eq_any(s.to_vec()));
+    }
+    let rows: Vec<OpenPromise> = q.load(conn)?;
+    let mut out: BTreeMap<(StoreId, String), [(i64, i64); 5]> = BTreeMap::new();
+    for (store, currency, due_on, amount, paid, waived) in rows {
+        let outstanding = amount.unwrap_or(0) - paid - waived;
+        let Some(due_on) = due_on.filter(|_| outstanding > 0) else {
+            continue;
+        };
+        let b = &mut out.entry((store, currency)).or_default()[bucket(due_on, as_of)];
+        b.0 += 1;
+        b.1 += outstanding;
+    }
+    Ok(out
+        .into_iter()
+        .map(|((store_id, currency), buckets)| Aging {
+            store_id,
+            currency,
+            buckets,
+        })
+        .collect())
+}
+
+/// How the tenant's promises were kept: (on time, late, written off), from the
+/// maintained per-customer totals.
+pub fn keeping(conn: &mut DbConnection, tenant: TenantId) -> Result<(i64, i64, i64), AppError> {
+    let rows: Vec<(String, i64)> = memo_totals::table
+        .filter(
+            memo_totals::tenant_id
+                .eq(tenant)
+                .and(memo_totals::memo.eq_any([
+                    "promises_kept_on_time",
+                    "promises_kept_late",
+                    "promises_written_off",
+                ])),
+        )
+        .select((memo_totals::memo, memo_totals::count))
+        .load(conn)?;
+    let sum = |m: &str| rows.iter().filter(|(x, _)| x == m).map(|(_, n)| n).sum();
+    Ok((
+        sum("promises_kept_on_time"),
+        sum("promises_kept_late"),
+        sum("promises_written_off"),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_by_days_past_due() {
+        let as_of = NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
+        for (days, want) in [
+            (-10, "not_yet_due"),
+            (0, "not_yet_due"),
+            (1, "1_30"),
+            (30, "1_30"),
+            (31, "31_60"),
+            (60, "31_60"),
+            (61, "61_90"),
+            (90, "61_90"),
+            (91, "over_90"),
+            (400, "over_90"),
+        ] {
+            let due = as_of - chrono::TimeDelta::days(days);
+            assert_eq!(BUCKETS[bucket(due, as_of)], want, "{days} days past due");
+        }
+    }
+}
