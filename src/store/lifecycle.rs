@@ -587,10 +587,47 @@ pub fn reverse_gesture(
             .collect()
         }
         Terms::BalanceWaiver { .. } => {
-            for (promise_id, amount) in gestures::allocations(conn, tenant, id)? {
+            let allocations = gestures::allocations(conn, tenant, id)?;
+            let promises = gestures::by_ids(
+                conn,
+                tenant,
+                &allocations.iter().map(|(p, _)| *p).collect::<Vec<_>>(),
+            )?;
+            if let Some(p) = promises
+                .iter()
+                .find(|p| p.status == GestureStatus::Reversed)
+            {
+                // The promise's reversal took back only what was still owed: what
+                // this waiver gave up is not owed by anyone any more.
+                return Err(unprocessable(
+                    "not_reversible",
+                    format!(
+                        "the waiver gave up part of deferred payment {}, which was reversed since; the write-off stands",
+                        p.id
+                    ),
+                ));
+            }
+            for (promise_id, amount) in allocations {
                 let mut p = gestures::get(conn, tenant, promise_id)?;
                 p.waived_minor -= amount;
-                if p.status == GestureStatus::WrittenOff {
+                if p.status == GestureStatus::Settled {
+                    // Paid in full only because of the waiver: it owes again.
+                    p.status = GestureStatus::Approved;
+                    let on_time = matches!(p.terms, Terms::DeferredPayment { due_on, .. } if p.updated_at.date() <= due_on);
+                    ledger::add_memo(
+                        conn,
+                        tenant,
+                        p.customer_id,
+                        if on_time {
+                            "promises_kept_on_time"
+                        } else {
+                            "promises_kept_late"
+                        },
+                        "",
+                        0,
+                        -1,
+                    )?;
+                } else if p.status == GestureStatus::WrittenOff {
                     p.status = GestureStatus::Approved;
                     ledger::add_memo(
                         conn,

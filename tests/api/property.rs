@@ -264,6 +264,9 @@ fn apply(
             None => Ok(None),
         },
     });
+    if std::env::var("PROP_TRACE").is_ok() {
+        eprintln!("{op:?} -> {:?}", result.as_ref().map_err(|e| e.to_string()));
+    }
     match result {
         Ok(Some(id)) => gestures.push(id),
         Ok(None) => {}
@@ -375,6 +378,47 @@ fn a_bounced_payment_reopens_a_promise_a_waiver_finished() {
                     role: 2,
                 },
                 ReversePayment { pick: 0 },
+            ],
+        );
+    }
+}
+
+/// Found by the property test: a waiver gave up part of a promise that was
+/// reversed since; reversing the waiver must not make the promise owe again.
+/// And a promise settled only thanks to a waiver reopens when the waiver is
+/// reversed.
+#[test]
+fn reversing_a_waiver_after_its_promise_changed() {
+    use Op::*;
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        run(
+            backend,
+            &[
+                Promise {
+                    cents: 2418,
+                    role: 0,
+                },
+                Waiver { cents: 1, role: 0 },
+                Reverse { pick: 0 },
+                Reverse { pick: 1 },
+            ],
+        );
+        run(
+            backend,
+            &[
+                Promise {
+                    cents: 1000,
+                    role: 0,
+                },
+                Waiver {
+                    cents: 300,
+                    role: 0,
+                },
+                Pay {
+                    pick: 0,
+                    cents: 700,
+                },
+                Reverse { pick: 1 },
             ],
         );
     }
