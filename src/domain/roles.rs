@@ -128,6 +128,8 @@ pub enum Permission {
     PeriodsClose,
     /// Reopen a closed period.
     PeriodsReopen,
+    /// The recognition report (a manager for the stores the token holds).
+    RecognitionReport,
 }
 
 impl Permission {
@@ -158,6 +160,7 @@ impl Permission {
             Permission::WriteOffsReview => "writeoffs.review",
             Permission::PeriodsClose => "periods.close",
             Permission::PeriodsReopen => "periods.reopen",
+            Permission::RecognitionReport => "reports.recognition",
         }
     }
 }
@@ -220,6 +223,10 @@ pub const ROLE_TABLE: &[(Permission, &[Role])] = &[
     (Permission::WriteOffsReview, &[Finance, Admin]),
     (Permission::PeriodsClose, &[Finance, Admin]),
     (Permission::PeriodsReopen, &[Admin]),
+    (
+        Permission::RecognitionReport,
+        &[Manager, Finance, Auditor, Admin],
+    ),
 ];
 
 /// Whether a token whose `stores` claim is `stores` (`None`: all of the tenant's

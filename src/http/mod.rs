@@ -21,6 +21,7 @@ pub mod ops;
 pub mod policy;
 pub mod problem;
 pub mod reading;
+pub mod reports;
 pub mod routes;
 pub mod staff;
 pub mod stores;

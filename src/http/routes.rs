@@ -13,7 +13,7 @@ use actix_web::web;
 
 use super::{
     approvals, audit, customers, events, finance, gestures, incidents, ledger, lifecycle, ops,
-    policy, reading, staff, stores,
+    policy, reading, reports, staff, stores,
 };
 use crate::domain::roles::Permission;
 use crate::error::AppError;
@@ -292,6 +292,12 @@ pub static ENDPOINTS: LazyLock<Vec<Endpoint>> = LazyLock::new(|| {
             "/v1/finance/write-offs/review",
             Requires(P::WriteOffsReview),
             || web::post().to(finance::review_batch),
+        ),
+        ep(
+            Method::GET,
+            "/v1/reports/recognition",
+            Requires(P::RecognitionReport),
+            || web::get().to(reports::recognition),
         ),
         ep(
             Method::GET,

@@ -18,6 +18,7 @@ pub mod lifecycle;
 pub mod periods;
 pub mod policy;
 pub mod reading;
+pub mod reports;
 pub mod schema;
 pub mod sql_types;
 pub mod staff;

@@ -728,3 +728,75 @@ async fn aging_by_days_past_due(app: TestApp) {
         .names_field("as_of");
 }
 both!(aging_by_days_past_due);
+
+/// S4: a customer praises a clerk by name; it reaches management.
+async fn s4_recognition_report(app: TestApp) {
+    let a = app.store("RA", "USD").await;
+    let b = app.store("RB", "USD").await;
+    let admin = app.token(Role::Admin);
+    let staff = |name: &str, store| {
+        let body = json!({"name": name, "store_ids": [store]});
+        let app = &app;
+        let admin = admin.clone();
+        async move { id(&app.post("/v1/staff", &admin, &body).await.expect(201)) }
+    };
+    let sam = staff("Sam", a).await;
+    let ann = staff("Ann", b).await;
+    let clerk = app.token(Role::Clerk);
+    let praise = |store, who: &str, words: &str, n: usize| {
+        let body = json!({"kind": "recognition", "store_id": store, "reason_code": "loyalty",
+            "story": words, "staff_ids": [who]});
+        let app = &app;
+        let clerk = clerk.clone();
+        async move {
+            let c = id(&app.customer(&format!("S4-{n}")).await);
+            send(app, &format!("/v1/customers/{c}/gestures"), &clerk, &body)
+                .await
+                .expect(201);
+        }
+    };
+    praise(a, &sam, "She greeted me by name, \"every time\"", 1).await;
+    praise(a, &sam, "Remembered my order", 2).await;
+    praise(b, &ann, "Kind, patient, helpful", 3).await;
+
+    let finance = app
+        .get("/v1/reports/recognition", &app.token(Role::Finance))
+        .await
+        .expect(200);
+    let rows = finance["staff"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        (rows[0]["name"].as_str(), rows[0]["count"].as_i64()),
+        (Some("Sam"), Some(2))
+    );
+    assert_eq!(
+        rows[0]["recognitions"][0]["words"],
+        "She greeted me by name, \"every time\""
+    );
+    assert_eq!(rows[1]["name"], "Ann");
+    let manager_a = app.token_for(app.tenant, "mgr-a", Role::Manager, Some(vec![a]));
+    let mine = app
+        .get("/v1/reports/recognition", &manager_a)
+        .await
+        .expect(200);
+    assert_eq!(mine["staff"].as_array().unwrap().len(), 1);
+    assert_eq!(mine["staff"][0]["staff_id"], sam.as_str());
+    app.get(&format!("/v1/reports/recognition?store_id={b}"), &manager_a)
+        .await
+        .problem(403, "store_scope");
+    app.get(
+        "/v1/reports/recognition?from=2026-02-01&to=2026-01-01",
+        &manager_a,
+    )
+    .await
+    .names_field("from");
+    let old = app
+        .get(
+            "/v1/reports/recognition?from=2020-01-01&to=2020-12-31",
+            &manager_a,
+        )
+        .await
+        .expect(200);
+    assert_eq!(old["staff"], json!([]));
+}
+both!(s4_recognition_report);

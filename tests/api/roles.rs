@@ -66,6 +66,7 @@ const MATRIX: &[(&str, &str, [bool; 6])] = &[
     ("POST", "/v1/finance/write-offs/review", [N, N, N, Y, N, Y]),
     ("GET", "/v1/finance/periods", [N, N, N, Y, Y, Y]),
     ("GET", "/v1/finance/aging", [N, N, N, Y, Y, Y]),
+    ("GET", "/v1/reports/recognition", [N, N, Y, Y, Y, Y]),
     ("GET", "/v1/finance/periods/{month}", [N, N, N, Y, Y, Y]),
     (
         "POST",
