@@ -2,6 +2,7 @@
 //! or a customer valid. Nothing here knows about HTTP or SQL; values that exist
 //! are valid (parse, don't validate).
 
+pub mod account_map;
 pub mod customer;
 pub mod gesture;
 pub mod ids;

@@ -130,6 +130,8 @@ pub enum Permission {
     PeriodsReopen,
     /// The recognition report (a manager for the stores the token holds).
     RecognitionReport,
+    /// Set the account map of the journal export.
+    AccountMapWrite,
 }
 
 impl Permission {
@@ -161,6 +163,7 @@ impl Permission {
             Permission::PeriodsClose => "periods.close",
             Permission::PeriodsReopen => "periods.reopen",
             Permission::RecognitionReport => "reports.recognition",
+            Permission::AccountMapWrite => "account_map.write",
         }
     }
 }
@@ -227,6 +230,7 @@ pub const ROLE_TABLE: &[(Permission, &[Role])] = &[
         Permission::RecognitionReport,
         &[Manager, Finance, Auditor, Admin],
     ),
+    (Permission::AccountMapWrite, &[Finance, Admin]),
 ];
 
 /// Whether a token whose `stores` claim is `stores` (`None`: all of the tenant's

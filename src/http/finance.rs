@@ -668,3 +668,294 @@ pub async fn aging(
         },
     }))
 }
+
+/// `GET /v1/finance/account-map`.
+#[derive(Serialize)]
+pub struct AccountMapView {
+    mappings: Vec<crate::domain::account_map::Mapping>,
+    updated_by: Option<String>,
+    updated_at: Option<String>,
+}
+
+/// `GET /v1/finance/account-map`: how ledger accounts export to the tenant's
+/// chart (empty: under their own codes).
+pub async fn account_map(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> Result<HttpResponse, AppError> {
+    let tenant = caller.tenant;
+    let (map, by) = state
+        .read(move |conn| crate::store::journal::account_map(conn, tenant))
+        .await?;
+    Ok(HttpResponse::Ok().json(AccountMapView {
+        mappings: map.mappings,
+        updated_by: by.as_ref().map(|(b, _)| b.clone()),
+        updated_at: by.as_ref().map(|(_, t)| timestamp(t)),
+    }))
+}
+
+/// `PUT /v1/finance/account-map` `{mappings}` (finance, admin): replaces the map.
+pub async fn put_account_map(
+    state: web::Data<AppState>,
+    caller: Caller,
+    idem: Idem,
+    body: JsonBody<crate::domain::account_map::AccountMap>,
+) -> Result<HttpResponse, AppError> {
+    let (map, raw) = body.into_parts();
+    let key = idem.bind(&raw);
+    state
+        .command(&caller, key, move |conn, ctx| {
+            let (before, after) = crate::store::journal::put_account_map(conn, ctx, map)?;
+            crate::store::audit::append(
+                conn,
+                ctx,
+                NewEvent::changed(
+                    "account_map.updated",
+                    "account_map",
+                    ctx.tenant,
+                    &before,
+                    &after,
+                ),
+            )?;
+            Ok(Reply::ok(&AccountMapView {
+                mappings: after.mappings,
+                updated_by: Some(ctx.actor_sub.clone()),
+                updated_at: Some(timestamp(&ctx.now)),
+            }))
+        })
+        .await
+}
+
+/// One field of a CSV record (RFC 4180): quoted when it holds a comma, a quote
+/// or a line break, quotes doubled.
+pub fn csv_field(out: &mut String, v: &str) {
+    if v.contains([',', '"', '\r', '\n']) {
+        out.push('"');
+        out.push_str(&v.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(v);
+    }
+}
+
+/// One CSV record, CRLF-terminated.
+pub fn csv_record<'a>(out: &mut String, fields: impl IntoIterator<Item = &'a str>) {
+    for (i, f) in fields.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        csv_field(out, f);
+    }
+    out.push_str("\r\n");
+}
+
+/// The journal's header row.
+pub const JOURNAL_HEADER: [&str; 10] = [
+    "date",
+    "transaction_id",
+    "account_code",
+    "account_name",
+    "debit",
+    "credit",
+    "currency",
+    "store",
+    "memo",
+    "gesture_id",
+];
+
+/// Query of `GET /v1/finance/journal`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JournalQuery {
+    period: Option<String>,
+    format: Option<String>,
+}
+
+/// One currency of the journal's summary.
+#[derive(Serialize)]
+pub struct JournalCurrency {
+    currency: String,
+    debit: Money,
+    credit: Money,
+    balanced: bool,
+}
+
+/// `GET /v1/finance/journal` as JSON: what the CSV holds, summed.
+#[derive(Serialize)]
+pub struct JournalSummary {
+    period: String,
+    lines: i64,
+    currencies: Vec<JournalCurrency>,
+}
+
+/// Rows per database read while streaming.
+const JOURNAL_CHUNK: i64 = 2_000;
+
+/// `GET /v1/finance/journal?period=YYYY-MM&format=csv`: one line per posting
+/// side of the month, accounts mapped to the tenant's chart; streamed in
+/// chunks (`text/csv`, RFC 4180, UTF-8, header row). Without `format=csv` (or
+/// `Accept: text/csv`) it answers a JSON summary: per currency, debits and
+/// credits, which balance.
+pub async fn journal(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: actix_web::HttpRequest,
+    query: QueryParams<JournalQuery>,
+) -> Result<HttpResponse, AppError> {
+    let q = query.0;
+    let mut p = Problems::default();
+    let month = match q.period.as_deref() {
+        None => {
+            p.push("period", "is required: a month YYYY-MM");
+            None
+        }
+        Some(s) => {
+            let m = crate::store::periods::Month::parse(s);
+            if m.is_none() {
+                p.push("period", "must be a month YYYY-MM");
+            }
+            m
+        }
+    };
+    let accept_csv = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/csv"));
+    let csv = match q.format.as_deref() {
+        Some("csv") => true,
+        Some("json") => false,
+        None => accept_csv,
+        Some(_) => {
+            p.push("format", "must be csv or json");
+            false
+        }
+    };
+    p.finish().map_err(AppError::Validation)?;
+    let Some(month) = month else {
+        return Err(AppError::Internal("period missing after validation".into()));
+    };
+    let tenant = caller.tenant;
+    if !csv {
+        let totals = state
+            .read(move |conn| crate::store::periods::totals(conn, tenant, month))
+            .await?;
+        let mut by: std::collections::BTreeMap<String, (i64, i64, i64)> = Default::default();
+        for t in &totals {
+            let e = by.entry(t.currency.clone()).or_default();
+            e.0 += t.debit_minor;
+            e.1 += t.credit_minor;
+        }
+        let lines = state
+            .read(move |conn| {
+                use crate::store::schema::entries;
+                use diesel::prelude::*;
+                Ok(entries::table
+                    .filter(
+                        entries::tenant_id
+                            .eq(tenant)
+                            .and(entries::effective_on.ge(month.first_day()))
+                            .and(entries::effective_on.lt(month.next_first_day())),
+                    )
+                    .count()
+                    .get_result::<i64>(conn)?)
+            })
+            .await?;
+        let currencies = by
+            .into_iter()
+            .filter_map(|(c, (d, cr, _))| {
+                let cur = Currency::from_code(&c)?;
+                Some(JournalCurrency {
+                    currency: c,
+                    debit: Money::from_minor(d, cur),
+                    credit: Money::from_minor(cr, cur),
+                    balanced: d == cr,
+                })
+            })
+            .collect();
+        return Ok(HttpResponse::Ok().json(JournalSummary {
+            period: month.to_string(),
+            lines,
+            currencies,
+        }));
+    }
+    let (map, _) = state
+        .read(move |conn| crate::store::journal::account_map(conn, tenant))
+        .await?;
+    let map = std::sync::Arc::new(map);
+    struct Step {
+        after: Option<crate::store::journal::Cursor>,
+        first: bool,
+    }
+    let body = futures_util::stream::unfold(
+        Some(Step {
+            after: None,
+            first: true,
+        }),
+        move |step| {
+            let state = state.clone();
+            let map = map.clone();
+            async move {
+                let step = step?;
+                let after = step.after;
+                let chunk = state
+                    .read(move |conn| {
+                        crate::store::journal::chunk(conn, tenant, month, after, JOURNAL_CHUNK)
+                    })
+                    .await;
+                let (lines, next) = match chunk {
+                    Ok(c) => c,
+                    Err(e) => {
+                        tracing::error!(error = %e, "the journal export stopped");
+                        return Some((
+                            Err(actix_web::error::ErrorInternalServerError(e.to_string())),
+                            None,
+                        ));
+                    }
+                };
+                let mut out = String::with_capacity(lines.len() * 160 + 128);
+                if step.first {
+                    csv_record(&mut out, JOURNAL_HEADER);
+                }
+                for l in &lines {
+                    let cur = Currency::from_code(&l.currency);
+                    let amount = |m: i64| match (m, cur) {
+                        (0, _) | (_, None) => String::new(),
+                        (m, Some(c)) => Money::from_minor(m, c).amount_string(),
+                    };
+                    let (code, name) = map.resolve(&l.account);
+                    let (date, tx) = (l.date.to_string(), l.transaction_id.to_string());
+                    let (debit, credit) = (amount(l.debit_minor), amount(l.credit_minor));
+                    let g = l.gesture_id.map(|g| g.to_string()).unwrap_or_default();
+                    csv_record(
+                        &mut out,
+                        [
+                            date.as_str(),
+                            tx.as_str(),
+                            code.as_str(),
+                            name.as_str(),
+                            debit.as_str(),
+                            credit.as_str(),
+                            l.currency.as_str(),
+                            l.store.as_deref().unwrap_or(""),
+                            l.memo.as_str(),
+                            g.as_str(),
+                        ],
+                    );
+                }
+                let following = next.map(|after| Step {
+                    after: Some(after),
+                    first: false,
+                });
+                Some((Ok::<_, actix_web::Error>(web::Bytes::from(out)), following))
+            }
+        },
+    );
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"journal-{month}.csv\""),
+        ))
+        .streaming(body))
+}

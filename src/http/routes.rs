@@ -295,6 +295,24 @@ pub static ENDPOINTS: LazyLock<Vec<Endpoint>> = LazyLock::new(|| {
         ),
         ep(
             Method::GET,
+            "/v1/finance/journal",
+            Requires(P::FinanceRead),
+            || web::get().to(finance::journal),
+        ),
+        ep(
+            Method::GET,
+            "/v1/finance/account-map",
+            Requires(P::FinanceRead),
+            || web::get().to(finance::account_map),
+        ),
+        ep(
+            Method::PUT,
+            "/v1/finance/account-map",
+            Requires(P::AccountMapWrite),
+            || web::put().to(finance::put_account_map),
+        ),
+        ep(
+            Method::GET,
             "/v1/reports/recognition",
             Requires(P::RecognitionReport),
             || web::get().to(reports::recognition),

@@ -11,6 +11,7 @@ pub mod events;
 pub mod gestures;
 pub mod idempotency;
 pub mod incidents;
+pub mod journal;
 pub mod keys;
 pub mod ledger;
 pub mod ledger_check;

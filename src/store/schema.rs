@@ -292,6 +292,18 @@ diesel::table! {
     use diesel::sql_types::*;
     use crate::store::sql_types::Uuid;
 
+    account_maps (tenant_id) {
+        tenant_id -> Uuid,
+        document -> Text,
+        updated_by -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql_types::Uuid;
+
     waiver_allocations (tenant_id, waiver_id, gesture_id) {
         tenant_id -> Uuid,
         waiver_id -> Uuid,
@@ -456,6 +468,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     write_offs,
     write_off_reviews,
     periods,
+    account_maps,
 );
 
 /// Every table, for tools that must see all of them (row counts in tests, checks).
@@ -486,4 +499,5 @@ pub const ALL_TABLES: &[&str] = &[
     "write_offs",
     "write_off_reviews",
     "periods",
+    "account_maps",
 ];

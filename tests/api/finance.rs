@@ -800,3 +800,194 @@ async fn s4_recognition_report(app: TestApp) {
     assert_eq!(old["staff"], json!([]));
 }
 both!(s4_recognition_report);
+
+/// Parses CSV with Python's csv module: (header, rows).
+fn python_csv(text: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
+    use std::io::Write;
+    let mut child = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import csv, io, json, sys\n\
+             rows = list(csv.reader(io.TextIOWrapper(sys.stdin.buffer, encoding='utf-8', newline='')))\n\
+             json.dump({'header': rows[0], 'rows': rows[1:]}, sys.stdout)",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 is needed to check the CSV files (.ci/run installs it)");
+    child.stdin.take().unwrap().write_all(text).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let strings = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_owned())
+            .collect()
+    };
+    (
+        strings(&v["header"]),
+        v["rows"].as_array().unwrap().iter().map(strings).collect(),
+    )
+}
+
+fn cents(s: &str) -> i64 {
+    if s.is_empty() {
+        return 0;
+    }
+    let (i, f) = s.split_once('.').unwrap_or((s, "0"));
+    i.parse::<i64>().unwrap() * 100 + format!("{f:0<2}")[..2].parse::<i64>().unwrap()
+}
+
+async fn journal_export(app: TestApp) {
+    let store = app.store("JR", "USD").await;
+    let euro = app.store("JE", "EUR").await;
+    let admin = app.token(Role::Admin);
+    let fin = app.token(Role::Finance);
+    let c = id(&app.customer("JR-C").await);
+    let story = "Recreated \"the\" evening, with cake,\nballoons and a band";
+    for (st, cur, amount) in [(store, "USD", "500.00"), (euro, "EUR", "12.50")] {
+        send(
+            &app,
+            &format!("/v1/customers/{c}/gestures"),
+            &admin,
+            &json!({"kind": "service_recovery", "store_id": st, "reason_code": "staff_error",
+                "story": story, "amount": {"amount": amount, "currency": cur}}),
+        )
+        .await
+        .expect(201);
+    }
+    let due = chrono::Utc::now().date_naive().to_string();
+    let p = send(
+        &app,
+        &format!("/v1/customers/{c}/gestures"),
+        &admin,
+        &json!({"kind": "deferred_payment", "store_id": store, "reason_code": "closing_time",
+            "story": "Pay tomorrow", "amount": usd("10.95"), "due_on": due}),
+    )
+    .await
+    .expect(201);
+    send(
+        &app,
+        &format!("/v1/gestures/{}/payments", id(&p)),
+        &admin,
+        &json!({"amount": usd("10.95")}),
+    )
+    .await
+    .expect(201);
+    let map = json!({"mappings": [
+        {"account": "receivable:*", "code": "1200", "name": "Customer receivables"},
+        {"account": "goodwill_expense:service_recovery", "code": "6420", "name": "Service recovery, \"apologies\""},
+        {"account": "cash_clearing:*", "code": "1010", "name": "Cash clearing"}
+    ]});
+    app.put("/v1/finance/account-map", &fin, &map)
+        .await
+        .expect(200);
+    app.put(
+        "/v1/finance/account-map",
+        &fin,
+        &json!({"mappings": [{"account": "petty_cash", "code": "1", "name": "x"}]}),
+    )
+    .await
+    .names_field("mappings[0].account");
+    assert_eq!(
+        app.get("/v1/finance/account-map", &app.token(Role::Auditor))
+            .await
+            .expect(200)["mappings"],
+        map["mappings"]
+    );
+
+    let period = chrono::Utc::now().date_naive().format("%Y-%m").to_string();
+    let r = app
+        .get(
+            &format!("/v1/finance/journal?period={period}&format=csv"),
+            &fin,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("content-type").as_deref(),
+        Some("text/csv; charset=utf-8")
+    );
+    let (header, rows) = python_csv(&r.body);
+    assert_eq!(
+        header,
+        [
+            "date",
+            "transaction_id",
+            "account_code",
+            "account_name",
+            "debit",
+            "credit",
+            "currency",
+            "store",
+            "memo",
+            "gesture_id"
+        ]
+    );
+    assert_eq!(rows.len(), 8, "{rows:?}");
+    assert!(rows.iter().any(|r| r[8] == format!("gesture: {story}")));
+    assert!(
+        rows.iter()
+            .any(|r| r[2] == "6420" && r[3] == "Service recovery, \"apologies\"")
+    );
+    assert!(rows.iter().any(|r| r[2] == "1200" && r[7] == "JR"));
+    assert!(rows.iter().any(|r| r[2] == "1010" && r[7] == "JE"));
+    // Balanced per currency, and the same totals as the JSON summary.
+    let summary = app
+        .get(&format!("/v1/finance/journal?period={period}"), &fin)
+        .await
+        .expect(200);
+    assert_eq!(summary["lines"], 8);
+    for cur in summary["currencies"].as_array().unwrap() {
+        let code = cur["currency"].as_str().unwrap();
+        let (d, c): (i64, i64) = rows
+            .iter()
+            .filter(|r| r[6] == code)
+            .fold((0, 0), |(d, c), r| (d + cents(&r[4]), c + cents(&r[5])));
+        assert_eq!(d, c, "{code} balances");
+        assert_eq!(d, cents(cur["debit"]["amount"].as_str().unwrap()));
+        assert_eq!(cur["balanced"], true);
+    }
+    // Without format=csv (or Accept: text/csv): the JSON summary. Bad queries
+    // are named.
+    let plain = app
+        .get(&format!("/v1/finance/journal?period={period}"), &fin)
+        .await;
+    assert_eq!(
+        plain.header("content-type").as_deref(),
+        Some("application/json")
+    );
+    app.get("/v1/finance/journal", &fin)
+        .await
+        .names_field("period");
+    app.get("/v1/finance/journal?period=2026-1&format=xml", &fin)
+        .await
+        .names_field("format");
+
+    // Chunks join up: read three lines at a time, the same lines in order.
+    let month = goodwill::store::periods::Month::parse(&period).unwrap();
+    let mut conn = app.pool.get().unwrap();
+    let (all, end) =
+        goodwill::store::journal::chunk(&mut conn, app.tenant, month, None, 1000).unwrap();
+    assert!(end.is_none());
+    let mut joined = Vec::new();
+    let mut after = None;
+    loop {
+        let (part, next) =
+            goodwill::store::journal::chunk(&mut conn, app.tenant, month, after, 3).unwrap();
+        joined.extend(part);
+        match next {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+    }
+    let key =
+        |l: &goodwill::store::journal::Line| (l.transaction_id, l.account.clone(), l.debit_minor);
+    assert_eq!(
+        joined.iter().map(key).collect::<Vec<_>>(),
+        all.iter().map(key).collect::<Vec<_>>()
+    );
+}
+both!(journal_export);

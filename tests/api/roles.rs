@@ -67,6 +67,9 @@ const MATRIX: &[(&str, &str, [bool; 6])] = &[
     ("GET", "/v1/finance/periods", [N, N, N, Y, Y, Y]),
     ("GET", "/v1/finance/aging", [N, N, N, Y, Y, Y]),
     ("GET", "/v1/reports/recognition", [N, N, Y, Y, Y, Y]),
+    ("GET", "/v1/finance/journal", [N, N, N, Y, Y, Y]),
+    ("GET", "/v1/finance/account-map", [N, N, N, Y, Y, Y]),
+    ("PUT", "/v1/finance/account-map", [N, N, N, Y, N, Y]),
     ("GET", "/v1/finance/periods/{month}", [N, N, N, Y, Y, Y]),
     (
         "POST",
@@ -282,7 +285,8 @@ async fn role_route_matrix(app: TestApp) {
                         .replace("/v1/gestures/{id}", &format!("/v1/gestures/{gesture}"))
                         .replace("/v1/incidents/{id}", &format!("/v1/incidents/{incident}"))
                         .replace("/v1/policy/versions/{n}", "/v1/policy/versions/1")
-                        .replace("{month}", "2001-01"),
+                        .replace("{month}", "2001-01")
+                        .replace("/v1/finance/journal", "/v1/finance/journal?period=2001-01"),
                     None,
                     200,
                 ),
@@ -340,6 +344,13 @@ async fn role_route_matrix(app: TestApp) {
                         200,
                     )
                 }
+                ("PUT", "/v1/finance/account-map") => (
+                    path.to_string(),
+                    Some(
+                        json!({"mappings": [{"account": "receivable:*", "code": "1200", "name": "Receivables"}]}),
+                    ),
+                    200,
+                ),
                 ("PUT", "/v1/policy") => {
                     let current = app
                         .get("/v1/policy", &app.token(Role::Admin))

@@ -1,0 +1,217 @@
+//! The journal export: a month's entries, one line per posting side, read in
+//! chunks so a month of a large chain never sits in memory; and the tenant's
+//! account map.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::periods::Month;
+use super::schema::{account_maps, entries, gestures, ledger_transactions, stores};
+use crate::audit::AuditCtx;
+use crate::domain::account_map::AccountMap;
+use crate::domain::ids::{EntryId, GestureId, LedgerTxId, StoreId, TenantId};
+use crate::error::AppError;
+
+/// The tenant's account map and who last changed it (`None`: never set).
+pub fn account_map(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+) -> Result<(AccountMap, Option<(String, NaiveDateTime)>), AppError> {
+    let row: Option<(String, String, NaiveDateTime)> = account_maps::table
+        .filter(account_maps::tenant_id.eq(tenant))
+        .select((
+            account_maps::document,
+            account_maps::updated_by,
+            account_maps::updated_at,
+        ))
+        .first(conn)
+        .optional()?;
+    match row {
+        None => Ok((AccountMap::default(), None)),
+        Some((doc, by, at)) => Ok((
+            serde_json::from_str(&doc)
+                .map_err(|e| AppError::Internal(format!("the account map is malformed: {e}")))?,
+            Some((by, at)),
+        )),
+    }
+}
+
+/// Replaces the tenant's account map (validated whole): (before, after).
+pub fn put_account_map(
+    conn: &mut DbConnection,
+    ctx: &AuditCtx,
+    map: AccountMap,
+) -> Result<(AccountMap, AccountMap), AppError> {
+    map.validate().map_err(AppError::Validation)?;
+    let (before, existed) = account_map(conn, ctx.tenant)?;
+    let doc = serde_json::to_string(&map).unwrap_or_default();
+    if existed.is_some() {
+        diesel::update(account_maps::table.filter(account_maps::tenant_id.eq(ctx.tenant)))
+            .set((
+                account_maps::document.eq(&doc),
+                account_maps::updated_by.eq(&ctx.actor_sub),
+                account_maps::updated_at.eq(ctx.now),
+            ))
+            .execute(conn)?;
+    } else {
+        diesel::insert_into(account_maps::table)
+            .values((
+                account_maps::tenant_id.eq(ctx.tenant),
+                account_maps::document.eq(&doc),
+                account_maps::updated_by.eq(&ctx.actor_sub),
+                account_maps::updated_at.eq(ctx.now),
+            ))
+            .execute(conn)?;
+    }
+    Ok((before, map))
+}
+
+/// One side of one posting.
+#[derive(Clone, Debug)]
+pub struct Line {
+    /// `effective_on`.
+    pub date: NaiveDate,
+    /// The ledger transaction.
+    pub transaction_id: LedgerTxId,
+    /// The ledger account.
+    pub account: String,
+    /// Debit (minor units).
+    pub debit_minor: i64,
+    /// Credit (minor units).
+    pub credit_minor: i64,
+    /// Currency code.
+    pub currency: String,
+    /// The store's code: the account's store, else the gesture's.
+    pub store: Option<String>,
+    /// What the transaction records, and the gesture's story.
+    pub memo: String,
+    /// The gesture.
+    pub gesture_id: Option<GestureId>,
+}
+
+/// Where a chunk ended: the next one starts after it.
+pub type Cursor = (NaiveDate, EntryId);
+
+type EntryRow = (EntryId, LedgerTxId, String, String, i64, i64, NaiveDate);
+
+/// Up to `limit` lines of the month after `after`, in (date, entry) order, and
+/// the cursor of the last one (`None` when the month is done).
+pub fn chunk(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    month: Month,
+    after: Option<Cursor>,
+    limit: i64,
+) -> Result<(Vec<Line>, Option<Cursor>), AppError> {
+    let mut q = entries::table
+        .filter(
+            entries::tenant_id
+                .eq(tenant)
+                .and(entries::effective_on.ge(month.first_day()))
+                .and(entries::effective_on.lt(month.next_first_day())),
+        )
+        .select((
+            entries::id,
+            entries::transaction_id,
+            entries::account,
+            entries::currency,
+            entries::debit_minor,
+            entries::credit_minor,
+            entries::effective_on,
+        ))
+        .order((entries::effective_on, entries::id))
+        .limit(limit)
+        .into_boxed();
+    if let Some((d, id)) = after {
+        q = q.filter(
+            entries::effective_on
+                .gt(d)
+                .or(entries::effective_on.eq(d).and(entries::id.gt(id))),
+        );
+    }
+    let rows: Vec<EntryRow> = q.load(conn)?;
+    let next = if i64::try_from(rows.len()).unwrap_or(0) == limit {
+        rows.last().map(|r| (r.6, r.0))
+    } else {
+        None
+    };
+    let mut tx_ids: Vec<LedgerTxId> = rows.iter().map(|r| r.1).collect();
+    tx_ids.sort();
+    tx_ids.dedup();
+    let txs: HashMap<LedgerTxId, (String, Option<GestureId>)> = if tx_ids.is_empty() {
+        HashMap::new()
+    } else {
+        ledger_transactions::table
+            .filter(
+                ledger_transactions::tenant_id
+                    .eq(tenant)
+                    .and(ledger_transactions::id.eq_any(&tx_ids)),
+            )
+            .select((
+                ledger_transactions::id,
+                ledger_transactions::kind,
+                ledger_transactions::gesture_id,
+            ))
+            .load::<(LedgerTxId, String, Option<GestureId>)>(conn)?
+            .into_iter()
+            .map(|(id, k, g)| (id, (k, g)))
+            .collect()
+    };
+    let mut g_ids: Vec<GestureId> = txs.values().filter_map(|(_, g)| *g).collect();
+    g_ids.sort();
+    g_ids.dedup();
+    let gs: HashMap<GestureId, (StoreId, String)> = if g_ids.is_empty() {
+        HashMap::new()
+    } else {
+        gestures::table
+            .filter(
+                gestures::tenant_id
+                    .eq(tenant)
+                    .and(gestures::id.eq_any(&g_ids)),
+            )
+            .select((gestures::id, gestures::store_id, gestures::story))
+            .load::<(GestureId, StoreId, String)>(conn)?
+            .into_iter()
+            .map(|(id, s, story)| (id, (s, story)))
+            .collect()
+    };
+    let codes: HashMap<StoreId, String> = stores::table
+        .filter(stores::tenant_id.eq(tenant))
+        .select((stores::id, stores::code))
+        .load::<(StoreId, String)>(conn)?
+        .into_iter()
+        .collect();
+    let lines = rows
+        .into_iter()
+        .map(|(_, tx, account, currency, debit, credit, date)| {
+            let (kind, gesture_id) = txs.get(&tx).cloned().unwrap_or_default();
+            let gesture = gesture_id.and_then(|g| gs.get(&g));
+            let account_store = account
+                .split_once(':')
+                .filter(|(h, _)| h.ends_with("_clearing"))
+                .and_then(|(_, t)| t.parse::<StoreId>().ok());
+            let store = account_store
+                .or(gesture.map(|(s, _)| *s))
+                .and_then(|s| codes.get(&s).cloned());
+            let memo = match gesture {
+                Some((_, story)) => format!("{kind}: {story}"),
+                None => kind,
+            };
+            Line {
+                date,
+                transaction_id: tx,
+                account,
+                debit_minor: debit,
+                credit_minor: credit,
+                currency,
+                store,
+                memo,
+                gesture_id,
+            }
+        })
+        .collect();
+    Ok((lines, next))
+}
