@@ -1,7 +1,7 @@
 //! Reports for managers: recognitions of their staff (S4).
 
 use actix_web::{HttpResponse, web};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use super::{AppState, Caller, QueryParams};
@@ -125,4 +125,230 @@ pub async fn recognition(
     }
     staff.sort_by(|a, b| b.count.cmp(&a.count).then(a.name.cmp(&b.name)));
     Ok(HttpResponse::Ok().json(RecognitionReport { from, to, staff }))
+}
+
+/// Query of `GET /v1/finance/reports/goodwill`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GoodwillQuery {
+    from: Option<String>,
+    to: Option<String>,
+    group_by: Option<String>,
+    store_id: Option<String>,
+    format: Option<String>,
+}
+
+/// One group's figures in one currency. `net_cost` is signed: recoveries can
+/// exceed the costs of a period.
+#[derive(Serialize)]
+pub struct GoodwillRow {
+    group: std::collections::BTreeMap<&'static str, String>,
+    currency: String,
+    count: i64,
+    value: crate::domain::money::Money,
+    free_service_retail_value: crate::domain::money::Money,
+    free_service_cost: crate::domain::money::Money,
+    written_off: crate::domain::money::Money,
+    recovered: crate::domain::money::Money,
+    net_cost: SignedMoney,
+}
+
+/// A signed amount (only where a figure can be below zero).
+#[derive(Serialize)]
+pub struct SignedMoney {
+    amount: String,
+    currency: String,
+}
+
+/// `GET /v1/finance/reports/goodwill` as JSON.
+#[derive(Serialize)]
+pub struct GoodwillReport {
+    from: NaiveDate,
+    to: NaiveDate,
+    group_by: Vec<&'static str>,
+    rows: Vec<GoodwillRow>,
+    totals: Vec<GoodwillRow>,
+}
+
+fn signed(minor: i64, c: crate::domain::money::Currency) -> String {
+    let m = crate::domain::money::Money::from_minor(minor.abs(), c).amount_string();
+    if minor < 0 { format!("-{m}") } else { m }
+}
+
+fn row(
+    by: &[crate::store::reports::GroupBy],
+    key: &[String],
+    currency: &str,
+    f: &crate::store::reports::Figures,
+) -> Option<GoodwillRow> {
+    use crate::domain::money::{Currency, Money};
+    let c = Currency::from_code(currency)?;
+    let m = |x: i64| Money::from_minor(x.max(0), c);
+    Some(GoodwillRow {
+        group: by
+            .iter()
+            .map(|g| g.name())
+            .zip(key.iter().cloned())
+            .collect(),
+        currency: currency.to_owned(),
+        count: f.count,
+        value: m(f.value),
+        free_service_retail_value: m(f.free_service_retail),
+        free_service_cost: m(f.free_service_cost),
+        written_off: m(f.written_off),
+        recovered: m(f.recovered),
+        net_cost: SignedMoney {
+            amount: signed(f.net_cost, c),
+            currency: currency.to_owned(),
+        },
+    })
+}
+
+/// `GET /v1/finance/reports/goodwill?from=&to=&group_by=store,kind,...&store_id=`:
+/// counts, money value, free services at retail value and at cost, written off,
+/// recovered and net cost, per group and currency, for gestures in effect with
+/// `effective_on` in [from, to] (default this month so far; at most 3 years).
+/// JSON, or CSV with `format=csv` / `Accept: text/csv`.
+pub async fn goodwill(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: actix_web::HttpRequest,
+    query: QueryParams<GoodwillQuery>,
+) -> Result<HttpResponse, AppError> {
+    use crate::store::reports::GroupBy;
+    let q = query.0;
+    let mut p = Problems::default();
+    let mut date = |field: &str, v: Option<&str>| {
+        v.and_then(|v| match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
+            Ok(d) => Some(d),
+            Err(_) => {
+                p.push(field, "must be a date YYYY-MM-DD");
+                None
+            }
+        })
+    };
+    let to = date("to", q.to.as_deref());
+    let from = date("from", q.from.as_deref());
+    let today = state.clock.now().date();
+    let to = to.unwrap_or(today);
+    let from = from.unwrap_or_else(|| to.with_day(1).unwrap_or(to));
+    if from > to {
+        p.push("from", "must not be after to");
+    } else if (to - from).num_days() > 1096 {
+        p.push("from", "the report covers at most 3 years");
+    }
+    let mut by: Vec<GroupBy> = Vec::new();
+    for (i, g) in q
+        .group_by
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .filter(|g| !g.is_empty())
+        .enumerate()
+    {
+        match GroupBy::parse(g) {
+            Some(x) if !by.contains(&x) => by.push(x),
+            Some(_) => p.push("group_by", format!("{g} is listed twice")),
+            None => p.push(
+                "group_by",
+                format!("item {i} ({g:?}) must be one of store, kind, reason_code, incident_cause, requester, approver, month"),
+            ),
+        }
+    }
+    let store_id: Option<StoreId> = q.store_id.as_deref().and_then(|s| match s.parse() {
+        Ok(id) => Some(id),
+        Err(_) => {
+            p.push("store_id", "must be a store id");
+            None
+        }
+    });
+    let accept_csv = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/csv"));
+    let csv = match q.format.as_deref() {
+        Some("csv") => true,
+        Some("json") => false,
+        None => accept_csv,
+        Some(_) => {
+            p.push("format", "must be csv or json");
+            false
+        }
+    };
+    p.finish().map_err(AppError::Validation)?;
+    if let Some(s) = store_id {
+        caller.require_store(s)?;
+    }
+    let stores = store_id.map(|s| vec![s]).or_else(|| caller.stores.clone());
+    let tenant = caller.tenant;
+    let by2 = by.clone();
+    let groups = state
+        .read(move |conn| {
+            crate::store::reports::goodwill(conn, tenant, stores.as_deref(), &by2, from, to)
+        })
+        .await?;
+    let mut totals: std::collections::BTreeMap<String, crate::store::reports::Figures> =
+        Default::default();
+    for ((_, cur), f) in &groups {
+        let t = totals.entry(cur.clone()).or_default();
+        t.count += f.count;
+        t.value += f.value;
+        t.free_service_retail += f.free_service_retail;
+        t.free_service_cost += f.free_service_cost;
+        t.written_off += f.written_off;
+        t.recovered += f.recovered;
+        t.net_cost += f.net_cost;
+    }
+    let rows: Vec<GoodwillRow> = groups
+        .iter()
+        .filter_map(|((key, cur), f)| row(&by, key, cur, f))
+        .collect();
+    if csv {
+        let mut out = String::with_capacity(rows.len() * 120 + 200);
+        let mut header: Vec<&str> = by.iter().map(|g| g.name()).collect();
+        header.extend([
+            "currency",
+            "count",
+            "value",
+            "free_service_retail_value",
+            "free_service_cost",
+            "written_off",
+            "recovered",
+            "net_cost",
+        ]);
+        super::finance::csv_record(&mut out, header);
+        for r in &rows {
+            let count = r.count.to_string();
+            let values = [
+                r.value.amount_string(),
+                r.free_service_retail_value.amount_string(),
+                r.free_service_cost.amount_string(),
+                r.written_off.amount_string(),
+                r.recovered.amount_string(),
+                r.net_cost.amount.clone(),
+            ];
+            let mut fields: Vec<&str> = by
+                .iter()
+                .map(|g| r.group.get(g.name()).map_or("", String::as_str))
+                .collect();
+            fields.push(&r.currency);
+            fields.push(&count);
+            fields.extend(values.iter().map(String::as_str));
+            super::finance::csv_record(&mut out, fields);
+        }
+        return Ok(HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .body(out));
+    }
+    Ok(HttpResponse::Ok().json(GoodwillReport {
+        from,
+        to,
+        group_by: by.iter().map(|g| g.name()).collect(),
+        rows,
+        totals: totals
+            .iter()
+            .filter_map(|(cur, f)| row(&[], &[], cur, f))
+            .collect(),
+    }))
 }

@@ -313,6 +313,12 @@ pub static ENDPOINTS: LazyLock<Vec<Endpoint>> = LazyLock::new(|| {
         ),
         ep(
             Method::GET,
+            "/v1/finance/reports/goodwill",
+            Requires(P::FinanceRead),
+            || web::get().to(reports::goodwill),
+        ),
+        ep(
+            Method::GET,
             "/v1/reports/recognition",
             Requires(P::RecognitionReport),
             || web::get().to(reports::recognition),

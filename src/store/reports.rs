@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::schema::{gestures, staff};
 use crate::domain::gesture::{GestureKind, GestureStatus};
-use crate::domain::ids::{CustomerId, GestureId, StaffId, StoreId, TenantId};
+use crate::domain::ids::{CustomerId, GestureId, LedgerTxId, StaffId, StoreId, TenantId};
 use crate::error::AppError;
 
 /// One recognition as the report lists it.
@@ -90,4 +90,363 @@ pub fn recognitions(
             .load(conn)?
     };
     Ok((out, names))
+}
+
+/// What the goodwill report can group by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum GroupBy {
+    /// The gesture's store.
+    Store,
+    /// Its kind.
+    Kind,
+    /// Its reason code.
+    ReasonCode,
+    /// The cause of its incident.
+    IncidentCause,
+    /// Who requested it.
+    Requester,
+    /// Who approved it (empty: within the requester's own limit).
+    Approver,
+    /// The month of its effective date.
+    Month,
+}
+
+impl GroupBy {
+    /// Every key, as spelt in the query.
+    pub const ALL: [(&'static str, GroupBy); 7] = [
+        ("store", GroupBy::Store),
+        ("kind", GroupBy::Kind),
+        ("reason_code", GroupBy::ReasonCode),
+        ("incident_cause", GroupBy::IncidentCause),
+        ("requester", GroupBy::Requester),
+        ("approver", GroupBy::Approver),
+        ("month", GroupBy::Month),
+    ];
+
+    /// Parses one key.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.iter().find(|(n, _)| *n == s).map(|(_, g)| *g)
+    }
+
+    /// Its name.
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, g)| *g == self)
+            .map_or("", |(n, _)| n)
+    }
+}
+
+/// One group's figures in one currency (minor units).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Figures {
+    /// Gestures in effect.
+    pub count: i64,
+    /// Their money value (amount; free service: retail value).
+    pub value: i64,
+    /// Free services at retail value.
+    pub free_service_retail: i64,
+    /// Free services at cost.
+    pub free_service_cost: i64,
+    /// Written off (waivers in effect).
+    pub written_off: i64,
+    /// Written-off money paid after all (bad-debt recovery, by payment date).
+    pub recovered: i64,
+    /// Service recoveries, store credit issued, free services at cost, and
+    /// write-offs, less what was recovered.
+    pub net_cost: i64,
+}
+
+impl Figures {
+    fn add(&mut self, o: &Figures) {
+        self.count += o.count;
+        self.value += o.value;
+        self.free_service_retail += o.free_service_retail;
+        self.free_service_cost += o.free_service_cost;
+        self.written_off += o.written_off;
+        self.recovered += o.recovered;
+        self.net_cost += o.net_cost;
+    }
+}
+
+/// The group key values of one gesture, in `group_by` order, and its currency.
+pub type GroupKey = (Vec<String>, String);
+
+/// Facts about one gesture the grouping needs.
+#[derive(Clone)]
+struct Facts {
+    store: String,
+    kind: String,
+    reason_code: String,
+    incident: Option<crate::domain::ids::IncidentId>,
+    requester: String,
+    approval: Option<String>,
+    effective_on: NaiveDate,
+}
+
+fn key(
+    f: &Facts,
+    by: &[GroupBy],
+    causes: &std::collections::HashMap<crate::domain::ids::IncidentId, String>,
+) -> Vec<String> {
+    by.iter()
+        .map(|g| match g {
+            GroupBy::Store => f.store.clone(),
+            GroupBy::Kind => f.kind.clone(),
+            GroupBy::ReasonCode => f.reason_code.clone(),
+            GroupBy::IncidentCause => f
+                .incident
+                .and_then(|i| causes.get(&i).cloned())
+                .unwrap_or_default(),
+            GroupBy::Requester => f.requester.clone(),
+            GroupBy::Approver => f
+                .approval
+                .as_deref()
+                .and_then(|a| serde_json::from_str::<crate::domain::policy::DecisionRecord>(a).ok())
+                .and_then(|r| r.decided)
+                .filter(|d| d.outcome == "approved")
+                .map(|d| d.by)
+                .unwrap_or_default(),
+            GroupBy::Month => f.effective_on.format("%Y-%m").to_string(),
+        })
+        .collect()
+}
+
+type GestureFacts = (
+    GestureId,
+    StoreId,
+    String,
+    String,
+    Option<crate::domain::ids::IncidentId>,
+    String,
+    Option<String>,
+    NaiveDate,
+    String,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+);
+
+/// The goodwill report: figures per group and currency for gestures in effect
+/// (approved, settled, written off) with `effective_on` in [from, to], and the
+/// bad-debt recoveries posted in it. Reads the range by date in chunks and
+/// keeps only the groups in memory.
+pub fn goodwill(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    stores_filter: Option<&[StoreId]>,
+    by: &[GroupBy],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<std::collections::BTreeMap<GroupKey, Figures>, AppError> {
+    use super::schema::{entries, incidents, ledger_transactions, stores};
+    use std::collections::{BTreeMap, HashMap};
+    let codes: HashMap<StoreId, String> = stores::table
+        .filter(stores::tenant_id.eq(tenant))
+        .select((stores::id, stores::code))
+        .load::<(StoreId, String)>(conn)?
+        .into_iter()
+        .collect();
+    let causes: HashMap<crate::domain::ids::IncidentId, String> =
+        if by.contains(&GroupBy::IncidentCause) {
+            incidents::table
+                .filter(incidents::tenant_id.eq(tenant))
+                .select((incidents::id, incidents::cause))
+                .load::<(crate::domain::ids::IncidentId, String)>(conn)?
+                .into_iter()
+                .collect()
+        } else {
+            HashMap::new()
+        };
+    let mut out: BTreeMap<GroupKey, Figures> = BTreeMap::new();
+    let mut after: Option<(NaiveDate, GestureId)> = None;
+    loop {
+        let mut q = gestures::table
+            .filter(
+                gestures::tenant_id
+                    .eq(tenant)
+                    .and(gestures::effective_on.ge(from))
+                    .and(gestures::effective_on.le(to))
+                    .and(gestures::status.eq_any(["approved", "settled", "written_off"])),
+            )
+            .select((
+                gestures::id,
+                gestures::store_id,
+                gestures::kind,
+                gestures::reason_code,
+                gestures::incident_id,
+                gestures::requested_by,
+                gestures::approval,
+                gestures::effective_on,
+                gestures::currency,
+                gestures::amount_minor,
+                gestures::retail_value_minor,
+                gestures::cost_minor,
+            ))
+            .order((gestures::effective_on, gestures::id))
+            .limit(5_000)
+            .into_boxed();
+        if let Some(s) = stores_filter {
+            q = q.filter(gestures::store_id.eq_any(s.to_vec()));
+        }
+        if let Some((d, id)) = after {
+            q = q.filter(
+                gestures::effective_on
+                    .gt(d)
+                    .or(gestures::effective_on.eq(d).and(gestures::id.gt(id))),
+            );
+        }
+        let rows: Vec<GestureFacts> = q.load(conn)?;
+        let Some(last) = rows.last() else { break };
+        after = Some((last.7, last.0));
+        let done = rows.len() < 5_000;
+        for (
+            _,
+            store,
+            kind,
+            reason_code,
+            incident,
+            requester,
+            approval,
+            effective_on,
+            currency,
+            amount,
+            retail,
+            cost,
+        ) in rows
+        {
+            let facts = Facts {
+                store: codes
+                    .get(&store)
+                    .cloned()
+                    .unwrap_or_else(|| store.to_string()),
+                kind: kind.clone(),
+                reason_code,
+                incident,
+                requester,
+                approval,
+                effective_on,
+            };
+            let mut f = Figures {
+                count: 1,
+                value: amount.or(retail).unwrap_or(0),
+                ..Figures::default()
+            };
+            match kind.as_str() {
+                "free_service" => {
+                    f.free_service_retail = retail.unwrap_or(0);
+                    f.free_service_cost = cost.unwrap_or(0);
+                    f.net_cost = cost.unwrap_or(0);
+                }
+                "balance_waiver" => {
+                    f.written_off = amount.unwrap_or(0);
+                    f.net_cost = amount.unwrap_or(0);
+                }
+                "service_recovery" | "store_credit" => f.net_cost = amount.unwrap_or(0),
+                _ => {}
+            }
+            out.entry((key(&facts, by, &causes), currency))
+                .or_default()
+                .add(&f);
+        }
+        if done {
+            break;
+        }
+    }
+    // Recoveries: income posted in the range, grouped by the promise they pay.
+    let recoveries: Vec<(LedgerTxId, i64, i64, String, NaiveDate)> = entries::table
+        .filter(
+            entries::tenant_id
+                .eq(tenant)
+                .and(entries::account.eq("bad_debt_recovery_income"))
+                .and(entries::effective_on.ge(from))
+                .and(entries::effective_on.le(to)),
+        )
+        .select((
+            entries::transaction_id,
+            entries::credit_minor,
+            entries::debit_minor,
+            entries::currency,
+            entries::effective_on,
+        ))
+        .load(conn)?;
+    if !recoveries.is_empty() {
+        let txs: Vec<LedgerTxId> = recoveries.iter().map(|r| r.0).collect();
+        let promise_of: HashMap<LedgerTxId, GestureId> = ledger_transactions::table
+            .filter(
+                ledger_transactions::tenant_id
+                    .eq(tenant)
+                    .and(ledger_transactions::id.eq_any(&txs)),
+            )
+            .select((ledger_transactions::id, ledger_transactions::gesture_id))
+            .load::<(LedgerTxId, Option<GestureId>)>(conn)?
+            .into_iter()
+            .filter_map(|(t, g)| g.map(|g| (t, g)))
+            .collect();
+        let ids: Vec<GestureId> = promise_of.values().copied().collect();
+        let promises: HashMap<GestureId, Facts> = gestures::table
+            .filter(
+                gestures::tenant_id
+                    .eq(tenant)
+                    .and(gestures::id.eq_any(&ids)),
+            )
+            .select((
+                gestures::id,
+                gestures::store_id,
+                gestures::kind,
+                gestures::reason_code,
+                gestures::incident_id,
+                gestures::requested_by,
+                gestures::approval,
+                gestures::effective_on,
+            ))
+            .load::<(
+                GestureId,
+                StoreId,
+                String,
+                String,
+                Option<crate::domain::ids::IncidentId>,
+                String,
+                Option<String>,
+                NaiveDate,
+            )>(conn)?
+            .into_iter()
+            .filter(|r| stores_filter.is_none_or(|s| s.contains(&r.1)))
+            .map(
+                |(id, store, kind, reason_code, incident, requester, approval, effective_on)| {
+                    (
+                        id,
+                        Facts {
+                            store: codes
+                                .get(&store)
+                                .cloned()
+                                .unwrap_or_else(|| store.to_string()),
+                            kind,
+                            reason_code,
+                            incident,
+                            requester,
+                            approval,
+                            effective_on,
+                        },
+                    )
+                },
+            )
+            .collect();
+        for (tx, credit, debit, currency, paid_on) in recoveries {
+            let Some(p) = promise_of.get(&tx).and_then(|g| promises.get(g)) else {
+                continue;
+            };
+            // Counted in the month it was paid.
+            let p = Facts {
+                effective_on: paid_on,
+                ..p.clone()
+            };
+            let p = &p;
+            let r = credit - debit;
+            let e = out.entry((key(p, by, &causes), currency)).or_default();
+            e.recovered += r;
+            e.net_cost -= r;
+        }
+    }
+    Ok(out)
 }

@@ -991,3 +991,175 @@ async fn journal_export(app: TestApp) {
     );
 }
 both!(journal_export);
+
+/// S2 in the month's goodwill report, a free service, and a bad-debt recovery:
+/// JSON and CSV agree.
+async fn goodwill_report(app: TestApp) {
+    let store = app.store("GR", "USD").await;
+    let admin = app.token(Role::Admin);
+    let manager = app.token_for(app.tenant, "mia", Role::Manager, None);
+    let odd = app.token_for(app.tenant, "pat, \"the clerk\"", Role::Clerk, None);
+    let c = id(&app.customer("GR-C").await);
+    let due = chrono::Utc::now().date_naive().to_string();
+    let app = &app;
+    let c = &c;
+    let gesture = |token: String, body: Value| async move {
+        send(app, &format!("/v1/customers/{c}/gestures"), &token, &body)
+            .await
+            .expect(201)
+    };
+    let incident = app
+        .post(
+            "/v1/incidents",
+            &admin,
+            &json!({"store_id": store, "cause": "staff_error", "description": "Display forgotten"}),
+        )
+        .await
+        .expect(201);
+    let balance = gesture(
+        manager.clone(),
+        json!({"kind": "deferred_payment", "store_id": store, "reason_code": "loyalty",
+            "story": "250 remains", "amount": usd("250.00"), "due_on": due}),
+    )
+    .await;
+    let waiver = gesture(
+        odd.clone(),
+        json!({"kind": "balance_waiver", "store_id": store, "reason_code": "staff_error",
+            "story": "We forgot", "amount": usd("250.00"), "applies_to": [id(&balance)],
+            "incident_id": id(&incident)}),
+    )
+    .await;
+    send(
+        app,
+        &format!("/v1/gestures/{}/approve", id(&waiver)),
+        &manager,
+        &json!({}),
+    )
+    .await
+    .expect(200);
+    let recovery = gesture(
+        manager.clone(),
+        json!({"kind": "service_recovery", "store_id": store, "reason_code": "staff_error",
+            "story": "The evening", "amount": usd("500.00"), "incident_id": id(&incident)}),
+    )
+    .await;
+    send(
+        app,
+        &format!("/v1/gestures/{}/approve", id(&recovery)),
+        &app.token_for(app.tenant, "fin-x", Role::Finance, None),
+        &json!({}),
+    )
+    .await
+    .expect(200);
+    gesture(
+        admin.clone(),
+        json!({"kind": "free_service", "store_id": store, "reason_code": "goodwill",
+            "story": "The windshield", "retail_value": usd("400.00"), "cost": usd("120.00")}),
+    )
+    .await;
+    // 40.00 of the written-off balance is paid after all.
+    send(
+        app,
+        &format!("/v1/gestures/{}/payments", id(&balance)),
+        &admin,
+        &json!({"amount": usd("40.00")}),
+    )
+    .await
+    .expect(201);
+
+    let fin = app.token(Role::Finance);
+    let r = app
+        .get(
+            "/v1/finance/reports/goodwill?group_by=reason_code,requester",
+            &fin,
+        )
+        .await
+        .expect(200);
+    let rows = r["rows"].as_array().unwrap();
+    let find = |reason: &str, requester: &str| {
+        rows.iter()
+            .find(|x| x["group"]["reason_code"] == reason && x["group"]["requester"] == requester)
+            .cloned()
+            .unwrap_or_else(|| panic!("no row {reason} {requester}: {r}"))
+    };
+    let w = find("staff_error", "pat, \"the clerk\"");
+    assert_eq!(w["written_off"], usd("250.00"));
+    assert_eq!(w["count"], 1);
+    let sr = find("staff_error", "mia");
+    assert_eq!(sr["value"], usd("500.00"));
+    assert_eq!(
+        sr["net_cost"],
+        json!({"amount": "500.00", "currency": "USD"})
+    );
+    let fs = find("goodwill", "tester");
+    assert_eq!(
+        (
+            fs["free_service_retail_value"].clone(),
+            fs["free_service_cost"].clone()
+        ),
+        (usd("400.00"), usd("120.00"))
+    );
+    let loyalty = find("loyalty", "mia");
+    assert_eq!(loyalty["recovered"], usd("40.00"));
+    assert_eq!(loyalty["net_cost"]["amount"], "-40.00");
+    let totals = &r["totals"][0];
+    assert_eq!(totals["written_off"], usd("250.00"));
+    assert_eq!(totals["recovered"], usd("40.00"));
+    assert_eq!(totals["net_cost"]["amount"], "830.00");
+    let by_cause = app
+        .get("/v1/finance/reports/goodwill?group_by=incident_cause", &fin)
+        .await
+        .expect(200);
+    let staff_error = by_cause["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["group"]["incident_cause"] == "staff_error")
+        .unwrap()
+        .clone();
+    assert_eq!(staff_error["written_off"], usd("250.00"));
+    assert_eq!(staff_error["value"], usd("750.00"));
+
+    // The CSV, read by Python's csv module, says the same.
+    let csv = app
+        .get(
+            "/v1/finance/reports/goodwill?group_by=reason_code,requester&format=csv",
+            &fin,
+        )
+        .await;
+    assert_eq!(csv.status, 200);
+    let (header, lines) = python_csv(&csv.body);
+    assert_eq!(
+        header,
+        [
+            "reason_code",
+            "requester",
+            "currency",
+            "count",
+            "value",
+            "free_service_retail_value",
+            "free_service_cost",
+            "written_off",
+            "recovered",
+            "net_cost"
+        ]
+    );
+    assert_eq!(lines.len(), rows.len());
+    for (line, row) in lines.iter().zip(rows) {
+        assert_eq!(line[0], row["group"]["reason_code"].as_str().unwrap());
+        assert_eq!(line[1], row["group"]["requester"].as_str().unwrap());
+        assert_eq!(line[3], row["count"].to_string());
+        assert_eq!(line[4], row["value"]["amount"].as_str().unwrap());
+        assert_eq!(line[9], row["net_cost"]["amount"].as_str().unwrap());
+    }
+    app.get("/v1/finance/reports/goodwill?group_by=colour", &fin)
+        .await
+        .names_field("group_by");
+    app.get(
+        "/v1/finance/reports/goodwill?from=2020-01-01&to=2026-01-01",
+        &fin,
+    )
+    .await
+    .names_field("from");
+}
+both!(goodwill_report);

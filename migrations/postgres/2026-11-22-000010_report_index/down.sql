@@ -1,0 +1,1 @@
+DROP INDEX gestures_by_date;
