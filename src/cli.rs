@@ -61,6 +61,12 @@ pub enum Command {
         #[command(subcommand)]
         command: CreditCommand,
     },
+    /// Development and benchmarking helpers.
+    Dev {
+        /// Dev command.
+        #[command(subcommand)]
+        command: DevCommand,
+    },
     /// Pending approvals.
     Approvals {
         /// Approvals command.
@@ -120,6 +126,34 @@ pub enum CreditCommand {
         /// Only this tenant.
         #[arg(long)]
         tenant: Option<String>,
+    },
+}
+
+/// `dev` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum DevCommand {
+    /// Fill a tenant with realistic history (stores, staff, customers, gestures
+    /// of every kind in effect over past months, with their postings) for
+    /// benchmarks; the ledger check stays clean. Prints the gestures written.
+    Seed {
+        /// The tenant to fill.
+        #[arg(long)]
+        tenant: String,
+        /// Gestures to write.
+        #[arg(long, default_value_t = 10_000)]
+        gestures: usize,
+        /// Months of history, back from today.
+        #[arg(long, default_value_t = 36)]
+        months: u32,
+        /// Stores to create.
+        #[arg(long, default_value_t = 20)]
+        stores: usize,
+        /// Customers to create (default: one per ten gestures, at least one).
+        #[arg(long)]
+        customers: Option<usize>,
+        /// Random seed (the same seed, the same history).
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
     },
 }
 
@@ -315,6 +349,50 @@ pub fn run() -> Result<(), String> {
             }
             eprintln!("goodwill: store credit expired");
             println!("{n}");
+            Ok(())
+        }
+        Command::Dev {
+            command:
+                DevCommand::Seed {
+                    tenant,
+                    gestures,
+                    months,
+                    stores,
+                    customers,
+                    seed,
+                },
+        } => {
+            let tenant =
+                parse_tenant(Some(&tenant))?.ok_or_else(|| "--tenant is required".to_owned())?;
+            if stores == 0 || months == 0 {
+                return Err("--stores and --months must be at least 1".into());
+            }
+            let mut conn = bootstrap::connect_one(&settings, true)?;
+            if !store::tenants::exists(&mut conn, tenant).map_err(|e| e.to_string())? {
+                return Err(format!("no tenant {tenant}"));
+            }
+            let opts = crate::store::seed::Options {
+                gestures,
+                months,
+                stores,
+                customers: customers.unwrap_or(gestures / 10).max(1),
+                seed,
+            };
+            let started = std::time::Instant::now();
+            let report = crate::store::seed::seed(&mut conn, tenant, &opts, |n| {
+                if n % 100_000 == 0 {
+                    eprintln!("goodwill: {n} gestures written");
+                }
+            })
+            .map_err(|e| format!("seeding failed: {e}"))?;
+            eprintln!(
+                "goodwill: seeded {} stores, {} customers, {} gestures in {:.1}s",
+                report.stores,
+                report.customers,
+                report.gestures,
+                started.elapsed().as_secs_f64()
+            );
+            println!("{}", report.gestures);
             Ok(())
         }
         Command::Approvals {

@@ -1000,3 +1000,15 @@ pub fn seed_reason_codes(conn: &mut DbConnection, tenant: TenantId) -> QueryResu
     }
     Ok(())
 }
+
+/// Inserts gestures as they are (bulk history, e.g. `dev seed`), 200 rows per
+/// statement. Their postings and memo totals are the caller's.
+pub fn insert_batch(conn: &mut DbConnection, gs: &[Gesture]) -> Result<(), AppError> {
+    let rows: Vec<Row> = gs.iter().map(Row::from).collect();
+    for chunk in rows.chunks(200) {
+        crate::each_backend!(conn, |c| diesel::insert_into(gestures::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    Ok(())
+}

@@ -314,3 +314,143 @@ pub fn memos(
         .order((memo_totals::memo, memo_totals::currency))
         .load(conn)?)
 }
+
+/// (owner, debits, credits, entries) of one account and currency.
+type Moved = (Option<CustomerId>, i64, i64, i64);
+
+/// Balance movements summed over many transactions (see [`post_batch`]).
+#[derive(Default)]
+pub struct Sums {
+    /// (account, currency) → what moved.
+    balances: std::collections::BTreeMap<(String, String), Moved>,
+    /// (customer, account, currency) → (debits, credits).
+    customers: std::collections::BTreeMap<(CustomerId, String, String), (i64, i64)>,
+}
+
+/// Posts many transactions at once (bulk history, e.g. `dev seed`): the
+/// transactions and entries in multi-row inserts; what they move on balances is
+/// added to `sums`, written by [`apply_sums`]. The same rows `post` would write;
+/// not for commands (no period check, no per-posting locking).
+pub fn post_batch(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    txs: &[NewLedgerTx],
+    sums: &mut Sums,
+) -> Result<(), AppError> {
+    let now = crate::domain::now();
+    let mut tx_rows = Vec::with_capacity(txs.len());
+    let mut entry_rows = Vec::with_capacity(txs.len() * 2);
+    for tx in txs.iter().filter(|t| !t.postings.is_empty()) {
+        let id = LedgerTxId::new();
+        tx_rows.push((
+            ledger_transactions::tenant_id.eq(tenant),
+            ledger_transactions::id.eq(id),
+            ledger_transactions::kind.eq(tx.kind),
+            ledger_transactions::gesture_id.eq(tx.gesture_id),
+            ledger_transactions::payment_id.eq(tx.payment_id),
+            ledger_transactions::redemption_id.eq(tx.redemption_id),
+            ledger_transactions::reverses.eq(tx.reverses),
+            ledger_transactions::effective_on.eq(tx.effective_on),
+            ledger_transactions::created_at.eq(now),
+        ));
+        for p in &tx.postings {
+            let currency = p.amount.currency().code().to_owned();
+            let amount = p.amount.minor();
+            for (account, debit, credit) in [(&p.debit, amount, 0), (&p.credit, 0, amount)] {
+                let code = account.code();
+                let b = sums
+                    .balances
+                    .entry((code.clone(), currency.clone()))
+                    .or_insert((account.customer(), 0, 0, 0));
+                b.1 += debit;
+                b.2 += credit;
+                b.3 += 1;
+                if let Some(c) = tx.customer_id {
+                    let t = sums
+                        .customers
+                        .entry((c, code.clone(), currency.clone()))
+                        .or_default();
+                    t.0 += debit;
+                    t.1 += credit;
+                }
+                entry_rows.push(NewEntry {
+                    tenant_id: tenant,
+                    id: EntryId::new(),
+                    transaction_id: id,
+                    account: code,
+                    customer_id: tx.customer_id,
+                    currency: currency.clone(),
+                    debit_minor: debit,
+                    credit_minor: credit,
+                    effective_on: tx.effective_on,
+                    created_at: now,
+                });
+            }
+        }
+    }
+    for chunk in tx_rows.chunks(500) {
+        each_backend!(conn, |c| diesel::insert_into(ledger_transactions::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    for chunk in entry_rows.chunks(500) {
+        each_backend!(conn, |c| diesel::insert_into(entries::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    Ok(())
+}
+
+/// Writes what [`post_batch`] summed: each balance and customer total moved
+/// once.
+pub fn apply_sums(conn: &mut DbConnection, tenant: TenantId, sums: Sums) -> Result<(), AppError> {
+    for ((account, currency), (owner, d, c, n)) in sums.balances {
+        each_backend!(conn, |cn| {
+            diesel::insert_into(balances::table)
+                .values((
+                    balances::tenant_id.eq(tenant),
+                    balances::account.eq(&account),
+                    balances::currency.eq(&currency),
+                    balances::customer_id.eq(owner),
+                    balances::debit_minor.eq(d),
+                    balances::credit_minor.eq(c),
+                    balances::entry_count.eq(n),
+                ))
+                .on_conflict((balances::tenant_id, balances::account, balances::currency))
+                .do_update()
+                .set((
+                    balances::debit_minor.eq(balances::debit_minor + d),
+                    balances::credit_minor.eq(balances::credit_minor + c),
+                    balances::entry_count.eq(balances::entry_count + n),
+                ))
+                .execute(cn)
+        })?;
+    }
+    for ((customer, account, currency), (d, c)) in sums.customers {
+        each_backend!(conn, |cn| {
+            diesel::insert_into(customer_ledger_totals::table)
+                .values((
+                    customer_ledger_totals::tenant_id.eq(tenant),
+                    customer_ledger_totals::customer_id.eq(customer),
+                    customer_ledger_totals::account.eq(&account),
+                    customer_ledger_totals::currency.eq(&currency),
+                    customer_ledger_totals::debit_minor.eq(d),
+                    customer_ledger_totals::credit_minor.eq(c),
+                ))
+                .on_conflict((
+                    customer_ledger_totals::tenant_id,
+                    customer_ledger_totals::customer_id,
+                    customer_ledger_totals::account,
+                    customer_ledger_totals::currency,
+                ))
+                .do_update()
+                .set((
+                    customer_ledger_totals::debit_minor.eq(customer_ledger_totals::debit_minor + d),
+                    customer_ledger_totals::credit_minor
+                        .eq(customer_ledger_totals::credit_minor + c),
+                ))
+                .execute(cn)
+        })?;
+    }
+    Ok(())
+}

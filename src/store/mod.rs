@@ -21,6 +21,7 @@ pub mod policy;
 pub mod reading;
 pub mod reports;
 pub mod schema;
+pub mod seed;
 pub mod sql_types;
 pub mod staff;
 pub mod stores;

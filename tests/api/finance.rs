@@ -1163,3 +1163,57 @@ async fn goodwill_report(app: TestApp) {
     .names_field("from");
 }
 both!(goodwill_report);
+
+/// `goodwill dev seed` writes history the ledger check finds clean, and the
+/// goodwill report counts all of it.
+async fn seeded_history_is_consistent(app: TestApp) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_goodwill"))
+        .args([
+            "dev",
+            "seed",
+            "--tenant",
+            &app.tenant.to_string(),
+            "--gestures",
+            "1200",
+            "--months",
+            "6",
+            "--stores",
+            "3",
+            "--database-url",
+            &app.database_url,
+        ])
+        .env("GOODWILL_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "1200");
+    let check = app
+        .get("/v1/ledger/check", &app.token(Role::Auditor))
+        .await
+        .expect(200);
+    assert_eq!(check["clean"], true, "{check}");
+    let today = chrono::Utc::now().date_naive();
+    let r = app
+        .get(
+            &format!(
+                "/v1/finance/reports/goodwill?from={}&to={today}&group_by=kind",
+                today - chrono::TimeDelta::days(200)
+            ),
+            &app.token(Role::Finance),
+        )
+        .await
+        .expect(200);
+    assert_eq!(r["totals"][0]["count"], 1200);
+    let kinds = r["rows"].as_array().unwrap().len();
+    assert!(kinds >= 5, "every common kind is seeded: {r}");
+    let aging = app
+        .get("/v1/finance/aging", &app.token(Role::Finance))
+        .await
+        .expect(200);
+    assert!(aging["stores"].as_array().unwrap().len() <= 3);
+}
+both!(seeded_history_is_consistent);
