@@ -9,6 +9,7 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 RUN mkdir src && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
  && cargo build --release --locked || true
+COPY build.rs build.rs
 COPY src src
 COPY migrations migrations
 COPY api-spec api-spec
