@@ -38,7 +38,6 @@ if [ "${SEEDED:-0}" != 1 ]; then
 fi
 "$BIN" --database-url "$URL" migrate >/dev/null
 TENANT=$("$BIN" --database-url "$URL" tenant list 2>/dev/null | awk '$2 == "bench" {print $1; exit}')
-TOKEN=$("$BIN" --database-url "$URL" token --tenant "$TENANT" --sub bench --role finance 2>/dev/null | tail -1)
 
 GOODWILL_LOG=warn "$BIN" --database-url "$URL" serve --bind "127.0.0.1:$PORT" --no-migrate \
     >/dev/null 2>&1 &
@@ -48,6 +47,8 @@ for _ in $(seq 1 50); do
     curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null && break
     sleep 0.2
 done
+# The signing secret exists once the service has run.
+TOKEN=$("$BIN" --database-url "$URL" token --tenant "$TENANT" --sub bench --role finance 2>/dev/null | tail -1)
 
 month=$(date -u -d "$(date -u +%Y-%m-01) -1 month" +%Y-%m)
 from="$month-01"

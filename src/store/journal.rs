@@ -126,7 +126,9 @@ pub fn chunk(
         .limit(limit)
         .into_boxed();
     if let Some((d, id)) = after {
-        q = q.filter(
+        // The first condition alone lets the planner start the index range at
+        // the cursor; the second is exact.
+        q = q.filter(entries::effective_on.ge(d)).filter(
             entries::effective_on
                 .gt(d)
                 .or(entries::effective_on.eq(d).and(entries::id.gt(id))),

@@ -290,7 +290,9 @@ pub fn goodwill(
             q = q.filter(gestures::store_id.eq_any(s.to_vec()));
         }
         if let Some((d, id)) = after {
-            q = q.filter(
+            // The first condition alone lets the planner start the index range
+            // at the cursor; the second is exact.
+            q = q.filter(gestures::effective_on.ge(d)).filter(
                 gestures::effective_on
                     .gt(d)
                     .or(gestures::effective_on.eq(d).and(gestures::id.gt(id))),
