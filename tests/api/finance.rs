@@ -155,6 +155,46 @@ async fn s2_write_off_reaches_review(app: TestApp) {
         .await
         .expect(200);
     assert_eq!(audit["data"][0]["action"], "writeoff.reviewed");
+
+    // The month's report: 250.00 written off and 500.00 of service recovery
+    // under staff_error; the journal balances per currency.
+    let fin = app.token(Role::Finance);
+    let report = app
+        .get(
+            "/v1/finance/reports/goodwill?group_by=reason_code,kind",
+            &fin,
+        )
+        .await
+        .expect(200);
+    let row = |kind: &str| {
+        report["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["group"]["reason_code"] == "staff_error" && r["group"]["kind"] == kind)
+            .cloned()
+            .unwrap_or_else(|| panic!("no staff_error {kind}: {report}"))
+    };
+    assert_eq!(row("balance_waiver")["written_off"], usd("250.00"));
+    assert_eq!(row("service_recovery")["value"], usd("500.00"));
+    assert_eq!(row("service_recovery")["net_cost"]["amount"], "500.00");
+    let period = chrono::Utc::now().date_naive().format("%Y-%m").to_string();
+    let csv = app
+        .get(
+            &format!("/v1/finance/journal?period={period}&format=csv"),
+            &fin,
+        )
+        .await;
+    let (_, lines) = python_csv(&csv.body);
+    let (d, c) = lines
+        .iter()
+        .filter(|l| l[6] == "USD")
+        .fold((0, 0), |(d, c), l| (d + cents(&l[4]), c + cents(&l[5])));
+    assert_eq!(d, c, "the journal balances");
+    assert!(
+        d >= 100_000,
+        "the 250 promise, its waiver and the 500 recovery"
+    );
 }
 both!(s2_write_off_reaches_review);
 
