@@ -66,6 +66,11 @@ impl Problems {
     }
 }
 
+/// The first day of `d`'s calendar year ("goodwill this year").
+pub fn year_start(d: chrono::NaiveDate) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(chrono::Datelike::year(&d), 1, 1).unwrap_or(d)
+}
+
 /// The current time in UTC, truncated to microseconds: both databases keep
 /// microseconds, so a value read back equals the value written.
 pub fn now() -> chrono::NaiveDateTime {

@@ -9,7 +9,7 @@ use super::gestures::{DecisionView, GestureView, audit_effect, today, waivable};
 use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply};
 use crate::audit::NewEvent;
 use crate::domain::gesture::{GestureKind, GestureStatus};
-use crate::domain::ids::{CustomerId, GestureId, StoreId};
+use crate::domain::ids::{CustomerId, GestureId};
 use crate::domain::money::{Currency, Money};
 use crate::domain::{Problems, text};
 use crate::error::AppError;
@@ -210,13 +210,7 @@ pub async fn queue(
     let q = query.0;
     let mut p = Problems::default();
     let page = page_request::<GestureId>(q.limit.as_deref(), q.starting_after.as_deref(), &mut p);
-    let store_id: Option<StoreId> = q.store_id.as_deref().and_then(|s| match s.parse() {
-        Ok(id) => Some(id),
-        Err(_) => {
-            p.push("store_id", "must be a store id");
-            None
-        }
-    });
+    let store_id = super::extract::query_store(q.store_id.as_deref(), &mut p);
     let kind = q.kind.as_deref().and_then(|k| {
         let r = GestureKind::parse(k);
         if r.is_none() {
@@ -254,9 +248,7 @@ pub async fn queue(
                 page.limit,
                 now,
             )?;
-            let year_start =
-                chrono::NaiveDate::from_ymd_opt(chrono::Datelike::year(&now.date()), 1, 1)
-                    .unwrap_or(today);
+            let year_start = crate::domain::year_start(now.date());
             let mut items = Vec::with_capacity(found.len());
             for (g, _) in found {
                 let standing = standing(conn, tenant, g.customer_id, year_start)?;

@@ -427,6 +427,47 @@ where
 
 use serde::Deserialize as _;
 
+/// An optional date (`YYYY-MM-DD`) from the query string; a bad one is recorded
+/// against `field`.
+pub fn query_date(field: &str, v: Option<&str>, p: &mut Problems) -> Option<chrono::NaiveDate> {
+    v.and_then(|s| match chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        Ok(d) => Some(d),
+        Err(_) => {
+            p.push(field, "must be a date YYYY-MM-DD");
+            None
+        }
+    })
+}
+
+/// An optional store id from the query string; a bad one is recorded.
+pub fn query_store(v: Option<&str>, p: &mut Problems) -> Option<StoreId> {
+    v.and_then(|s| match s.parse() {
+        Ok(id) => Some(id),
+        Err(_) => {
+            p.push("store_id", "must be a store id");
+            None
+        }
+    })
+}
+
+/// Whether a report answers CSV: `format=csv` or `json` decides; without it,
+/// an `Accept` header naming `text/csv`. A bad `format` is recorded.
+pub fn wants_csv(req: &HttpRequest, format: Option<&str>, p: &mut Problems) -> bool {
+    match format {
+        Some("csv") => true,
+        Some("json") => false,
+        None => req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/csv")),
+        Some(_) => {
+            p.push("format", "must be csv or json");
+            false
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

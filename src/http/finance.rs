@@ -137,7 +137,7 @@ fn views(
 }
 
 fn year_start(now: chrono::NaiveDateTime) -> NaiveDate {
-    NaiveDate::from_ymd_opt(chrono::Datelike::year(&now.date()), 1, 1).unwrap_or(now.date())
+    crate::domain::year_start(now.date())
 }
 
 /// Query of `GET /v1/finance/write-offs`.
@@ -153,15 +153,7 @@ pub struct ListQuery {
     starting_after: Option<String>,
 }
 
-fn date(field: &str, v: Option<&str>, p: &mut Problems) -> Option<NaiveDate> {
-    v.and_then(|v| match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
-        Ok(d) => Some(d),
-        Err(_) => {
-            p.push(field, "must be a date YYYY-MM-DD");
-            None
-        }
-    })
-}
+use super::extract::query_date as date;
 
 /// `GET /v1/finance/write-offs?status=&store_id=&from=&to=&reason_code=`: write-offs
 /// oldest first, each with its reviews and the customer's history.
@@ -178,13 +170,7 @@ pub async fn list(
     {
         p.push("status", "must be unreviewed, reviewed or flagged");
     }
-    let store_id: Option<StoreId> = q.store_id.as_deref().and_then(|s| match s.parse() {
-        Ok(id) => Some(id),
-        Err(_) => {
-            p.push("store_id", "must be a store id");
-            None
-        }
-    });
+    let store_id = super::extract::query_store(q.store_id.as_deref(), &mut p);
     let from = date("from", q.from.as_deref(), &mut p);
     let to = date("to", q.to.as_deref(), &mut p);
     p.finish().map_err(AppError::Validation)?;
@@ -605,13 +591,7 @@ pub async fn aging(
 ) -> Result<HttpResponse, AppError> {
     let q = query.0;
     let mut p = Problems::default();
-    let store_id: Option<StoreId> = q.store_id.as_deref().and_then(|s| match s.parse() {
-        Ok(id) => Some(id),
-        Err(_) => {
-            p.push("store_id", "must be a store id");
-            None
-        }
-    });
+    let store_id = super::extract::query_store(q.store_id.as_deref(), &mut p);
     let as_of = date("as_of", q.as_of.as_deref(), &mut p);
     p.finish().map_err(AppError::Validation)?;
     if let Some(s) = store_id {
@@ -817,20 +797,7 @@ pub async fn journal(
             m
         }
     };
-    let accept_csv = req
-        .headers()
-        .get(actix_web::http::header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/csv"));
-    let csv = match q.format.as_deref() {
-        Some("csv") => true,
-        Some("json") => false,
-        None => accept_csv,
-        Some(_) => {
-            p.push("format", "must be csv or json");
-            false
-        }
-    };
+    let csv = super::extract::wants_csv(&req, q.format.as_deref(), &mut p);
     p.finish().map_err(AppError::Validation)?;
     let Some(month) = month else {
         return Err(AppError::Internal("period missing after validation".into()));

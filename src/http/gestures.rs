@@ -373,16 +373,6 @@ pub struct ListQuery {
     starting_after: Option<String>,
 }
 
-fn parse_date(field: &str, v: &str, p: &mut Problems) -> Option<NaiveDate> {
-    match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
-        Ok(d) => Some(d),
-        Err(_) => {
-            p.push(field, "must be a date YYYY-MM-DD");
-            None
-        }
-    }
-}
-
 /// `GET /v1/gestures?customer_id=&store_id=&kind=&status=&overdue=&from=&to=`.
 pub async fn list(
     state: web::Data<AppState>,
@@ -399,13 +389,7 @@ pub async fn list(
             None
         }
     });
-    let store_id: Option<StoreId> = q.store_id.as_deref().and_then(|s| match s.parse() {
-        Ok(id) => Some(id),
-        Err(_) => {
-            p.push("store_id", "must be a store id");
-            None
-        }
-    });
+    let store_id = super::extract::query_store(q.store_id.as_deref(), &mut p);
     let kind = q.kind.as_deref().and_then(|k| {
         let r = GestureKind::parse(k);
         if r.is_none() {
@@ -428,11 +412,8 @@ pub async fn list(
             false
         }
     };
-    let from = q
-        .from
-        .as_deref()
-        .and_then(|v| parse_date("from", v, &mut p));
-    let to = q.to.as_deref().and_then(|v| parse_date("to", v, &mut p));
+    let from = super::extract::query_date("from", q.from.as_deref(), &mut p);
+    let to = super::extract::query_date("to", q.to.as_deref(), &mut p);
     p.finish().map_err(AppError::Validation)?;
     let stores = match store_id {
         Some(s) => {

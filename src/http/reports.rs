@@ -4,6 +4,7 @@ use actix_web::{HttpResponse, web};
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+use super::extract::{query_date, query_store, wants_csv};
 use super::{AppState, Caller, QueryParams};
 use crate::domain::Problems;
 use crate::domain::ids::{CustomerId, GestureId, StaffId, StoreId};
@@ -56,24 +57,9 @@ pub async fn recognition(
 ) -> Result<HttpResponse, AppError> {
     let q = query.0;
     let mut p = Problems::default();
-    let mut date = |field: &str, v: Option<&str>| {
-        v.and_then(|v| match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
-            Ok(d) => Some(d),
-            Err(_) => {
-                p.push(field, "must be a date YYYY-MM-DD");
-                None
-            }
-        })
-    };
-    let to = date("to", q.to.as_deref());
-    let from = date("from", q.from.as_deref());
-    let store_id: Option<StoreId> = q.store_id.as_deref().and_then(|s| match s.parse() {
-        Ok(id) => Some(id),
-        Err(_) => {
-            p.push("store_id", "must be a store id");
-            None
-        }
-    });
+    let to = query_date("to", q.to.as_deref(), &mut p);
+    let from = query_date("from", q.from.as_deref(), &mut p);
+    let store_id = query_store(q.store_id.as_deref(), &mut p);
     let to = to.unwrap_or_else(|| state.clock.now().date());
     let from = from.unwrap_or(to - chrono::TimeDelta::days(89));
     if from > to {
@@ -218,17 +204,8 @@ pub async fn goodwill(
     use crate::store::reports::GroupBy;
     let q = query.0;
     let mut p = Problems::default();
-    let mut date = |field: &str, v: Option<&str>| {
-        v.and_then(|v| match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
-            Ok(d) => Some(d),
-            Err(_) => {
-                p.push(field, "must be a date YYYY-MM-DD");
-                None
-            }
-        })
-    };
-    let to = date("to", q.to.as_deref());
-    let from = date("from", q.from.as_deref());
+    let to = query_date("to", q.to.as_deref(), &mut p);
+    let from = query_date("from", q.from.as_deref(), &mut p);
     let today = state.clock.now().date();
     let to = to.unwrap_or(today);
     let from = from.unwrap_or_else(|| to.with_day(1).unwrap_or(to));
@@ -255,27 +232,8 @@ pub async fn goodwill(
             ),
         }
     }
-    let store_id: Option<StoreId> = q.store_id.as_deref().and_then(|s| match s.parse() {
-        Ok(id) => Some(id),
-        Err(_) => {
-            p.push("store_id", "must be a store id");
-            None
-        }
-    });
-    let accept_csv = req
-        .headers()
-        .get(actix_web::http::header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/csv"));
-    let csv = match q.format.as_deref() {
-        Some("csv") => true,
-        Some("json") => false,
-        None => accept_csv,
-        Some(_) => {
-            p.push("format", "must be csv or json");
-            false
-        }
-    };
+    let store_id = query_store(q.store_id.as_deref(), &mut p);
+    let csv = wants_csv(&req, q.format.as_deref(), &mut p);
     p.finish().map_err(AppError::Validation)?;
     if let Some(s) = store_id {
         caller.require_store(s)?;
