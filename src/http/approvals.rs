@@ -9,8 +9,7 @@ use super::gestures::{DecisionView, GestureView, audit_effect, today, waivable};
 use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply};
 use crate::audit::NewEvent;
 use crate::domain::gesture::{GestureKind, GestureStatus};
-use crate::domain::ids::{CustomerId, GestureId};
-use crate::domain::money::{Currency, Money};
+use crate::domain::ids::GestureId;
 use crate::domain::{Problems, text};
 use crate::error::AppError;
 use crate::store::approvals::{self, Approver, QueueFilter, Verdict};
@@ -180,23 +179,13 @@ pub struct QueueQuery {
     starting_after: Option<String>,
 }
 
-/// What a manager needs to decide from the list: the customer's standing.
-#[derive(Serialize)]
-pub struct CustomerStanding {
-    id: CustomerId,
-    owed: Vec<Money>,
-    goodwill_this_year: Vec<Money>,
-    promises_kept: i64,
-    promises_written_off: i64,
-}
-
 /// One item of the approval queue.
 #[derive(Serialize)]
 pub struct QueueItem {
     #[serde(skip)]
     id: GestureId,
     gesture: GestureView,
-    customer: CustomerStanding,
+    customer: super::gestures::CustomerStanding,
 }
 
 /// `GET /v1/approvals?store_id=&kind=&status=pending`: the pending gestures the
@@ -251,7 +240,7 @@ pub async fn queue(
             let year_start = crate::domain::year_start(now.date());
             let mut items = Vec::with_capacity(found.len());
             for (g, _) in found {
-                let standing = standing(conn, tenant, g.customer_id, year_start)?;
+                let standing = super::gestures::standing(conn, tenant, g.customer_id, year_start)?;
                 items.push(QueueItem {
                     id: g.id,
                     gesture: GestureView::of(&g, today, None),
@@ -272,40 +261,4 @@ pub async fn queue(
         has_more,
         next_cursor,
     }))
-}
-
-fn standing(
-    conn: &mut crate::store::DbConnection,
-    tenant: crate::domain::ids::TenantId,
-    customer: CustomerId,
-    year_start: chrono::NaiveDate,
-) -> Result<CustomerStanding, AppError> {
-    let receivable = format!("receivable:{customer}");
-    let owed = crate::store::ledger::customer_balances(conn, tenant, customer)?
-        .into_iter()
-        .filter(|(a, _, d, c)| *a == receivable && d - c > 0)
-        .filter_map(|(_, cur, d, c)| {
-            Currency::from_code(&cur).map(|cur| Money::from_minor(d - c, cur))
-        })
-        .collect();
-    let goodwill_this_year =
-        crate::store::gestures::granted_since(conn, tenant, customer, year_start)?
-            .into_iter()
-            .map(|(cur, minor)| Money::from_minor(minor, cur))
-            .collect();
-    let memos = crate::store::ledger::memos(conn, tenant, customer)?;
-    let count = |names: &[&str]| -> i64 {
-        memos
-            .iter()
-            .filter(|(m, _, _, _)| names.contains(&m.as_str()))
-            .map(|(_, _, _, n)| n)
-            .sum()
-    };
-    Ok(CustomerStanding {
-        id: customer,
-        owed,
-        goodwill_this_year,
-        promises_kept: count(&["promises_kept_on_time", "promises_kept_late"]),
-        promises_written_off: count(&["promises_written_off"]),
-    })
 }

@@ -24,18 +24,6 @@ pub struct ReviewView {
     at: String,
 }
 
-/// The customer's history, beside each item.
-#[derive(Serialize, Clone)]
-pub struct CustomerHistory {
-    id: CustomerId,
-    promises_kept_on_time: i64,
-    promises_kept_late: i64,
-    promises_written_off: i64,
-    goodwill_this_year: Vec<Money>,
-    /// The customer's estimated value; null until the value model exists.
-    estimated_value: Option<Money>,
-}
-
 /// A write-off item.
 #[derive(Serialize, Clone)]
 pub struct WriteOffView {
@@ -54,38 +42,9 @@ pub struct WriteOffView {
     effective_on: NaiveDate,
     status: String,
     reviews: Vec<ReviewView>,
-    customer: CustomerHistory,
+    customer: super::gestures::CustomerStanding,
     created_at: String,
     updated_at: String,
-}
-
-fn history(
-    conn: &mut DbConnection,
-    tenant: TenantId,
-    customer: CustomerId,
-    year_start: NaiveDate,
-) -> Result<CustomerHistory, AppError> {
-    let memos = crate::store::ledger::memos(conn, tenant, customer)?;
-    let count = |name: &str| -> i64 {
-        memos
-            .iter()
-            .filter(|(m, _, _, _)| m == name)
-            .map(|(_, _, _, n)| n)
-            .sum()
-    };
-    Ok(CustomerHistory {
-        id: customer,
-        promises_kept_on_time: count("promises_kept_on_time"),
-        promises_kept_late: count("promises_kept_late"),
-        promises_written_off: count("promises_written_off"),
-        goodwill_this_year: crate::store::gestures::granted_since(
-            conn, tenant, customer, year_start,
-        )?
-        .into_iter()
-        .map(|(c, m)| Money::from_minor(m, c))
-        .collect(),
-        estimated_value: None,
-    })
 }
 
 /// The views of items, with their reviews (one query) and customer histories.
@@ -128,7 +87,7 @@ fn views(
                     at: timestamp(&r.created_at),
                 })
                 .collect(),
-            customer: history(conn, tenant, w.customer_id, year_start)?,
+            customer: super::gestures::standing(conn, tenant, w.customer_id, year_start)?,
             created_at: timestamp(&w.created_at),
             updated_at: timestamp(&w.updated_at),
         });
@@ -814,19 +773,7 @@ pub async fn journal(
             e.1 += t.credit_minor;
         }
         let lines = state
-            .read(move |conn| {
-                use crate::store::schema::entries;
-                use diesel::prelude::*;
-                Ok(entries::table
-                    .filter(
-                        entries::tenant_id
-                            .eq(tenant)
-                            .and(entries::effective_on.ge(month.first_day()))
-                            .and(entries::effective_on.lt(month.next_first_day())),
-                    )
-                    .count()
-                    .get_result::<i64>(conn)?)
-            })
+            .read(move |conn| crate::store::journal::line_count(conn, tenant, month))
             .await?;
         let currencies = by
             .into_iter()

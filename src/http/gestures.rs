@@ -637,3 +637,58 @@ fn build_summary(
         last_activity_at: last.map(|t| timestamp(&t)),
     }
 }
+
+/// A customer's standing beside an item someone decides on (the approval
+/// queue, the write-off review): what they owe, the goodwill they received this
+/// calendar year, and how they keep promises.
+#[derive(Serialize, Clone)]
+pub struct CustomerStanding {
+    id: CustomerId,
+    owed: Vec<Money>,
+    goodwill_this_year: Vec<Money>,
+    promises_kept_on_time: i64,
+    promises_kept_late: i64,
+    promises_written_off: i64,
+    /// The customer's estimated value; null until the value model exists.
+    estimated_value: Option<Money>,
+}
+
+/// Reads a customer's standing: maintained balances and totals, and the
+/// goodwill granted since `year_start`.
+pub fn standing(
+    conn: &mut crate::store::DbConnection,
+    tenant: crate::domain::ids::TenantId,
+    customer: CustomerId,
+    year_start: NaiveDate,
+) -> Result<CustomerStanding, AppError> {
+    let receivable = format!("receivable:{customer}");
+    let owed = crate::store::ledger::customer_balances(conn, tenant, customer)?
+        .into_iter()
+        .filter(|(a, _, d, c)| *a == receivable && d - c > 0)
+        .filter_map(|(_, cur, d, c)| {
+            Currency::from_code(&cur).map(|cur| Money::from_minor(d - c, cur))
+        })
+        .collect();
+    let goodwill_this_year =
+        crate::store::gestures::granted_since(conn, tenant, customer, year_start)?
+            .into_iter()
+            .map(|(cur, minor)| Money::from_minor(minor, cur))
+            .collect();
+    let memos = crate::store::ledger::memos(conn, tenant, customer)?;
+    let count = |name: &str| -> i64 {
+        memos
+            .iter()
+            .filter(|(m, _, _, _)| m == name)
+            .map(|(_, _, _, n)| n)
+            .sum()
+    };
+    Ok(CustomerStanding {
+        id: customer,
+        owed,
+        goodwill_this_year,
+        promises_kept_on_time: count("promises_kept_on_time"),
+        promises_kept_late: count("promises_kept_late"),
+        promises_written_off: count("promises_written_off"),
+        estimated_value: None,
+    })
+}

@@ -217,3 +217,20 @@ pub fn chunk(
         .collect();
     Ok((lines, next))
 }
+
+/// How many lines the month's journal has (one per entry).
+pub fn line_count(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    month: Month,
+) -> Result<i64, AppError> {
+    Ok(entries::table
+        .filter(
+            entries::tenant_id
+                .eq(tenant)
+                .and(entries::effective_on.ge(month.first_day()))
+                .and(entries::effective_on.lt(month.next_first_day())),
+        )
+        .count()
+        .get_result(conn)?)
+}

@@ -66,58 +66,102 @@ struct NewEntry {
     created_at: chrono::NaiveDateTime,
 }
 
+/// Adds to one balance row (created at zero when new).
+#[allow(clippy::too_many_arguments)]
+fn add_to_balance(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    account: &str,
+    currency: &str,
+    owner: Option<CustomerId>,
+    debit: i64,
+    credit: i64,
+    entries: i64,
+) -> QueryResult<usize> {
+    each_backend!(conn, |c| {
+        diesel::insert_into(balances::table)
+            .values((
+                balances::tenant_id.eq(tenant),
+                balances::account.eq(account),
+                balances::currency.eq(currency),
+                balances::customer_id.eq(owner),
+                balances::debit_minor.eq(debit),
+                balances::credit_minor.eq(credit),
+                balances::entry_count.eq(entries),
+            ))
+            .on_conflict((balances::tenant_id, balances::account, balances::currency))
+            .do_update()
+            .set((
+                balances::debit_minor.eq(balances::debit_minor + debit),
+                balances::credit_minor.eq(balances::credit_minor + credit),
+                balances::entry_count.eq(balances::entry_count + entries),
+            ))
+            .execute(c)
+    })
+}
+
+/// Adds to one of a customer's per-account totals.
+fn add_to_customer_total(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    customer: CustomerId,
+    account: &str,
+    currency: &str,
+    debit: i64,
+    credit: i64,
+) -> QueryResult<usize> {
+    each_backend!(conn, |c| {
+        diesel::insert_into(customer_ledger_totals::table)
+            .values((
+                customer_ledger_totals::tenant_id.eq(tenant),
+                customer_ledger_totals::customer_id.eq(customer),
+                customer_ledger_totals::account.eq(account),
+                customer_ledger_totals::currency.eq(currency),
+                customer_ledger_totals::debit_minor.eq(debit),
+                customer_ledger_totals::credit_minor.eq(credit),
+            ))
+            .on_conflict((
+                customer_ledger_totals::tenant_id,
+                customer_ledger_totals::customer_id,
+                customer_ledger_totals::account,
+                customer_ledger_totals::currency,
+            ))
+            .do_update()
+            .set((
+                customer_ledger_totals::debit_minor.eq(customer_ledger_totals::debit_minor + debit),
+                customer_ledger_totals::credit_minor
+                    .eq(customer_ledger_totals::credit_minor + credit),
+            ))
+            .execute(c)
+    })
+}
+
 fn bump(
     conn: &mut DbConnection,
     tenant: TenantId,
     e: &NewEntry,
     account_owner: Option<CustomerId>,
 ) -> QueryResult<()> {
-    each_backend!(conn, |c| {
-        diesel::insert_into(balances::table)
-            .values((
-                balances::tenant_id.eq(tenant),
-                balances::account.eq(&e.account),
-                balances::currency.eq(&e.currency),
-                balances::customer_id.eq(account_owner),
-                balances::debit_minor.eq(e.debit_minor),
-                balances::credit_minor.eq(e.credit_minor),
-                balances::entry_count.eq(1_i64),
-            ))
-            .on_conflict((balances::tenant_id, balances::account, balances::currency))
-            .do_update()
-            .set((
-                balances::debit_minor.eq(balances::debit_minor + e.debit_minor),
-                balances::credit_minor.eq(balances::credit_minor + e.credit_minor),
-                balances::entry_count.eq(balances::entry_count + 1_i64),
-            ))
-            .execute(c)
-    })?;
+    add_to_balance(
+        conn,
+        tenant,
+        &e.account,
+        &e.currency,
+        account_owner,
+        e.debit_minor,
+        e.credit_minor,
+        1,
+    )?;
     if let Some(customer) = e.customer_id {
-        each_backend!(conn, |c| {
-            diesel::insert_into(customer_ledger_totals::table)
-                .values((
-                    customer_ledger_totals::tenant_id.eq(tenant),
-                    customer_ledger_totals::customer_id.eq(customer),
-                    customer_ledger_totals::account.eq(&e.account),
-                    customer_ledger_totals::currency.eq(&e.currency),
-                    customer_ledger_totals::debit_minor.eq(e.debit_minor),
-                    customer_ledger_totals::credit_minor.eq(e.credit_minor),
-                ))
-                .on_conflict((
-                    customer_ledger_totals::tenant_id,
-                    customer_ledger_totals::customer_id,
-                    customer_ledger_totals::account,
-                    customer_ledger_totals::currency,
-                ))
-                .do_update()
-                .set((
-                    customer_ledger_totals::debit_minor
-                        .eq(customer_ledger_totals::debit_minor + e.debit_minor),
-                    customer_ledger_totals::credit_minor
-                        .eq(customer_ledger_totals::credit_minor + e.credit_minor),
-                ))
-                .execute(c)
-        })?;
+        add_to_customer_total(
+            conn,
+            tenant,
+            customer,
+            &e.account,
+            &e.currency,
+            e.debit_minor,
+            e.credit_minor,
+        )?;
     }
     Ok(())
 }
@@ -405,52 +449,10 @@ pub fn post_batch(
 /// once.
 pub fn apply_sums(conn: &mut DbConnection, tenant: TenantId, sums: Sums) -> Result<(), AppError> {
     for ((account, currency), (owner, d, c, n)) in sums.balances {
-        each_backend!(conn, |cn| {
-            diesel::insert_into(balances::table)
-                .values((
-                    balances::tenant_id.eq(tenant),
-                    balances::account.eq(&account),
-                    balances::currency.eq(&currency),
-                    balances::customer_id.eq(owner),
-                    balances::debit_minor.eq(d),
-                    balances::credit_minor.eq(c),
-                    balances::entry_count.eq(n),
-                ))
-                .on_conflict((balances::tenant_id, balances::account, balances::currency))
-                .do_update()
-                .set((
-                    balances::debit_minor.eq(balances::debit_minor + d),
-                    balances::credit_minor.eq(balances::credit_minor + c),
-                    balances::entry_count.eq(balances::entry_count + n),
-                ))
-                .execute(cn)
-        })?;
+        add_to_balance(conn, tenant, &account, &currency, owner, d, c, n)?;
     }
     for ((customer, account, currency), (d, c)) in sums.customers {
-        each_backend!(conn, |cn| {
-            diesel::insert_into(customer_ledger_totals::table)
-                .values((
-                    customer_ledger_totals::tenant_id.eq(tenant),
-                    customer_ledger_totals::customer_id.eq(customer),
-                    customer_ledger_totals::account.eq(&account),
-                    customer_ledger_totals::currency.eq(&currency),
-                    customer_ledger_totals::debit_minor.eq(d),
-                    customer_ledger_totals::credit_minor.eq(c),
-                ))
-                .on_conflict((
-                    customer_ledger_totals::tenant_id,
-                    customer_ledger_totals::customer_id,
-                    customer_ledger_totals::account,
-                    customer_ledger_totals::currency,
-                ))
-                .do_update()
-                .set((
-                    customer_ledger_totals::debit_minor.eq(customer_ledger_totals::debit_minor + d),
-                    customer_ledger_totals::credit_minor
-                        .eq(customer_ledger_totals::credit_minor + c),
-                ))
-                .execute(cn)
-        })?;
+        add_to_customer_total(conn, tenant, customer, &account, &currency, d, c)?;
     }
     Ok(())
 }

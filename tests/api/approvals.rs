@@ -1180,7 +1180,7 @@ async fn a_write_off_approved_later_reaches_finance(app: TestApp) {
         .expect(200);
     let item = &queue["data"][0];
     assert_eq!(item["customer"]["owed"], json!([usd("220.00")]));
-    assert_eq!(item["customer"]["promises_kept"], 0);
+    assert_eq!(item["customer"]["promises_kept_on_time"], 0);
     let waiver = id(&item["gesture"]);
     let mgr = app.token_for(app.tenant, "wo-mgr", Role::Manager, None);
     act(&app, &mgr, &waiver, "approve", json!({"note": "fair"}))
