@@ -11,6 +11,8 @@ use crate::domain::roles::Role;
 use crate::startup::Application;
 use crate::store::{self, tenants};
 
+mod value;
+
 /// goodwill: a ledger of the goodwill a business extends to its customers.
 #[derive(Parser, Debug)]
 #[command(name = "goodwill", version, about)]
@@ -78,6 +80,18 @@ pub enum Command {
         /// Idempotency command.
         #[command(subcommand)]
         command: IdempotencyCommand,
+    },
+    /// Import data from files.
+    Import {
+        /// Import command.
+        #[command(subcommand)]
+        command: value::ImportCommand,
+    },
+    /// The customer value model.
+    Value {
+        /// Value command.
+        #[command(subcommand)]
+        command: value::ValueCommand,
     },
 }
 
@@ -300,6 +314,8 @@ pub fn run() -> Result<(), String> {
             Ok(())
         }
         Command::Audit { command } => audit(&settings, command),
+        Command::Import { command } => value::import(&settings, command),
+        Command::Value { command } => value::value(&settings, command),
         Command::Credit {
             command: CreditCommand::Expire { tenant },
         } => {

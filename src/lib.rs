@@ -28,3 +28,4 @@ pub mod http;
 pub mod idempotency;
 pub mod startup;
 pub mod store;
+pub mod value;

@@ -100,3 +100,19 @@ id_type!(
     /// One review of a write-off by finance.
     ReviewId
 );
+id_type!(
+    /// A sale recorded by the point of sale.
+    SaleId
+);
+id_type!(
+    /// A refund of (part of) a sale.
+    RefundId
+);
+id_type!(
+    /// One fitted version of a tenant's customer value model.
+    ValueModelId
+);
+id_type!(
+    /// One batch or import of sales (its audit trail).
+    SaleBatchId
+);

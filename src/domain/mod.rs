@@ -10,6 +10,7 @@ pub mod ledger;
 pub mod money;
 pub mod policy;
 pub mod roles;
+pub mod sale;
 pub mod staff;
 pub mod store;
 pub mod text;

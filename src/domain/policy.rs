@@ -148,11 +148,26 @@ pub struct Budget {
     pub scope: String,
     /// The window, in days back from the request.
     pub window_days: i64,
-    /// How much may be granted within it.
-    pub limit: Amounts,
+    /// How much may be granted within it (or `percent_of_lifetime_value`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<Amounts>,
+    /// A value-aware budget: at most this percentage (a decimal string,
+    /// "10" for 10 %) of the customer's estimated lifetime value within the
+    /// window. Scope `customer` only; instead of `limit`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percent_of_lifetime_value: Option<String>,
     /// Kinds it counts; absent: every monetary kind.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kinds: Option<Vec<String>>,
+}
+
+impl Budget {
+    /// The percentage of a value-aware budget, parsed.
+    pub fn percent(&self) -> Option<rust_decimal::Decimal> {
+        self.percent_of_lifetime_value
+            .as_deref()
+            .and_then(|p| p.parse().ok())
+    }
 }
 
 /// "In customers we trust": a deferred payment's self-grant limit rises by
@@ -338,7 +353,33 @@ impl Policy {
             if !(1..=3660).contains(&b.window_days) {
                 p.push(format!("{f}.window_days"), "must be 1 to 3660");
             }
-            b.limit.validate(&format!("{f}.limit"), &mut p);
+            match (&b.limit, &b.percent_of_lifetime_value) {
+                (Some(limit), None) => limit.validate(&format!("{f}.limit"), &mut p),
+                (None, Some(pct)) => {
+                    let ok = pct.len() <= 12
+                        && pct.chars().all(|c| c.is_ascii_digit() || c == '.')
+                        && b.percent().is_some_and(|d| {
+                            d > rust_decimal::Decimal::ZERO
+                                && d <= rust_decimal::Decimal::from(1000)
+                        });
+                    if !ok {
+                        p.push(
+                            format!("{f}.percent_of_lifetime_value"),
+                            "must be a plain decimal string above 0 and at most 1000",
+                        );
+                    }
+                    if b.scope != "customer" {
+                        p.push(
+                            format!("{f}.scope"),
+                            "a budget on lifetime value counts per customer: scope must be customer",
+                        );
+                    }
+                }
+                _ => p.push(
+                    format!("{f}.limit"),
+                    "give either limit or percent_of_lifetime_value",
+                ),
+            }
             check_kinds(b.kinds.as_deref(), &format!("{f}.kinds"), &mut p);
         }
         self.trust
@@ -543,6 +584,9 @@ pub struct DecisionInput {
     /// Whether one of the customer's promises was written off within the trust
     /// window.
     pub written_off_recently: bool,
+    /// The customer's estimated lifetime value in the store's currency (minor
+    /// units), when the value model has one.
+    pub lifetime_value_minor: Option<i64>,
     /// The time of the request.
     pub now: NaiveDateTime,
 }
@@ -556,14 +600,30 @@ pub struct BudgetUse {
     pub scope: BudgetScope,
     /// Its window in days.
     pub window_days: i64,
-    /// Its limit (minor units).
-    pub limit_minor: i64,
+    /// Its limit (minor units); `None` for a value-aware budget of a customer
+    /// without a lifetime value estimate (it is then not applied).
+    pub limit_minor: Option<i64>,
     /// Already granted within the window, before this request (minor units).
     pub used_minor: i64,
     /// What was left before this request (minor units, never below zero).
-    pub left_minor: i64,
+    pub left_minor: Option<i64>,
     /// Whether this request exceeds it.
     pub exceeded: bool,
+    /// For a value-aware budget: its percentage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percent_of_lifetime_value: Option<String>,
+    /// For a value-aware budget: the lifetime value it was a share of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifetime_value_minor: Option<i64>,
+}
+
+/// `percent` % of `value` minor units, rounded down to a minor unit.
+pub fn percent_of(value: i64, percent: rust_decimal::Decimal) -> i64 {
+    use rust_decimal::prelude::ToPrimitive;
+    (rust_decimal::Decimal::from(value) * percent / rust_decimal::Decimal::from(100))
+        .floor()
+        .to_i64()
+        .unwrap_or(i64::MAX)
 }
 
 /// Who decided a pending request, and how.
@@ -677,15 +737,24 @@ pub fn decide(policy: &Policy, input: &DecisionInput) -> DecisionRecord {
         .zip(&input.budget_used_minor)
         .filter_map(|(b, used)| {
             let used = (*used)?;
-            let limit = b.limit.resolve(c)?;
+            let limit = match (&b.limit, b.percent()) {
+                (Some(l), _) => Some(l.resolve(c)?),
+                (None, Some(pct)) => input.lifetime_value_minor.map(|v| percent_of(v, pct)),
+                (None, None) => return None,
+            };
             Some(BudgetUse {
                 name: b.name.clone(),
                 scope: BudgetScope::parse(&b.scope)?,
                 window_days: b.window_days,
                 limit_minor: limit,
                 used_minor: used,
-                left_minor: limit.saturating_sub(used).max(0),
-                exceeded: used.saturating_add(amount) > limit,
+                left_minor: limit.map(|l| l.saturating_sub(used).max(0)),
+                exceeded: limit.is_some_and(|l| used.saturating_add(amount) > l),
+                percent_of_lifetime_value: b.percent_of_lifetime_value.clone(),
+                lifetime_value_minor: b
+                    .percent_of_lifetime_value
+                    .as_ref()
+                    .and(input.lifetime_value_minor),
             })
         })
         .collect();
@@ -729,6 +798,7 @@ mod tests {
             budget_used_minor: Vec::new(),
             promises_kept_on_time: 0,
             written_off_recently: false,
+            lifetime_value_minor: None,
             now: chrono::DateTime::from_timestamp(1_700_000_000, 0)
                 .unwrap()
                 .naive_utc(),
@@ -786,7 +856,8 @@ mod tests {
             name: "customer_yearly".into(),
             scope: "customer".into(),
             window_days: 365,
-            limit: Amounts::any(300),
+            limit: Some(Amounts::any(300)),
+            percent_of_lifetime_value: None,
             kinds: None,
         });
         p.validate().unwrap();
@@ -795,7 +866,7 @@ mod tests {
         let d = decide(&p, &i);
         assert_eq!(d.rule, "budget_exceeded");
         assert_eq!(d.tier, Some(1));
-        assert_eq!(d.budgets[0].left_minor, 1_000);
+        assert_eq!(d.budgets[0].left_minor, Some(1_000));
         assert!(d.budgets[0].exceeded);
         // Already pending for tier 1: one up.
         let mut i = input(GestureKind::ServiceRecovery, "30.00", Role::Clerk, 0);
@@ -807,6 +878,73 @@ mod tests {
         let d = decide(&p, &i);
         assert_eq!((d.rule.as_str(), d.tier), ("within_self_grant_limit", None));
         assert!(!d.budgets[0].exceeded);
+    }
+
+    #[test]
+    fn a_value_aware_budget_is_a_share_of_lifetime_value() {
+        let mut p = Policy::default();
+        p.budgets.push(Budget {
+            name: "ten_percent_of_value".into(),
+            scope: "customer".into(),
+            window_days: 365,
+            limit: None,
+            percent_of_lifetime_value: Some("10".into()),
+            kinds: None,
+        });
+        p.validate().unwrap();
+        // Lifetime value 4,000.00: the ceiling is 400.00; 150.00 already given.
+        let mut i = input(GestureKind::ServiceRecovery, "200.00", Role::Manager, 0);
+        i.budget_used_minor = vec![Some(15_000)];
+        i.lifetime_value_minor = Some(400_000);
+        let d = decide(&p, &i);
+        assert_eq!((d.rule.as_str(), d.tier), ("within_self_grant_limit", None));
+        let b = &d.budgets[0];
+        assert_eq!(
+            (b.limit_minor, b.left_minor, b.exceeded),
+            (Some(40_000), Some(25_000), false)
+        );
+        assert_eq!(b.lifetime_value_minor, Some(400_000));
+        // 165.00 given, 240.00 more passes the 400.00 ceiling: it waits.
+        let mut i = input(GestureKind::ServiceRecovery, "240.00", Role::Manager, 0);
+        i.budget_used_minor = vec![Some(16_500)];
+        i.lifetime_value_minor = Some(400_000);
+        let d = decide(&p, &i);
+        assert_eq!((d.rule.as_str(), d.tier), ("budget_exceeded", Some(1)));
+        // No estimate: recorded, not applied.
+        i.lifetime_value_minor = None;
+        let d = decide(&p, &i);
+        assert_eq!(d.rule, "within_self_grant_limit");
+        assert_eq!(
+            (d.budgets[0].limit_minor, d.budgets[0].exceeded),
+            (None, false)
+        );
+        // Validation: per customer only, a positive percentage, not both kinds.
+        p.budgets[0].scope = "store".into();
+        p.budgets[0].percent_of_lifetime_value = Some("-5".into());
+        let fields: Vec<String> = p
+            .validate()
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert!(
+            fields.contains(&"budgets[0].scope".to_owned()),
+            "{fields:?}"
+        );
+        assert!(
+            fields.contains(&"budgets[0].percent_of_lifetime_value".to_owned()),
+            "{fields:?}"
+        );
+        p.budgets[0].scope = "customer".into();
+        p.budgets[0].percent_of_lifetime_value = Some("5".into());
+        p.budgets[0].limit = Some(Amounts::any(1));
+        let fields: Vec<String> = p
+            .validate()
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, vec!["budgets[0].limit".to_owned()]);
     }
 
     #[test]
@@ -864,7 +1002,8 @@ mod tests {
             name: "b".into(),
             scope: "galaxy".into(),
             window_days: 0,
-            limit: Amounts::any(1),
+            limit: Some(Amounts::any(1)),
+            percent_of_lifetime_value: None,
             kinds: Some(vec!["recognition".into()]),
         });
         p.pending_expiry_hours = 0;

@@ -132,6 +132,14 @@ pub enum Permission {
     RecognitionReport,
     /// Set the account map of the journal export.
     AccountMapWrite,
+    /// Record sales and refunds (at stores the token holds).
+    SalesRecord,
+    /// Read sales.
+    SalesRead,
+    /// Read the customer value model.
+    ValueRead,
+    /// Fit a new version of the customer value model.
+    ValueFit,
 }
 
 impl Permission {
@@ -164,6 +172,10 @@ impl Permission {
             Permission::PeriodsReopen => "periods.reopen",
             Permission::RecognitionReport => "reports.recognition",
             Permission::AccountMapWrite => "account_map.write",
+            Permission::SalesRecord => "sales.record",
+            Permission::SalesRead => "sales.read",
+            Permission::ValueRead => "value.read",
+            Permission::ValueFit => "value.fit",
         }
     }
 }
@@ -231,6 +243,16 @@ pub const ROLE_TABLE: &[(Permission, &[Role])] = &[
         &[Manager, Finance, Auditor, Admin],
     ),
     (Permission::AccountMapWrite, &[Finance, Admin]),
+    (Permission::SalesRecord, &[Pos, Clerk, Manager, Admin]),
+    (
+        Permission::SalesRead,
+        &[Pos, Clerk, Manager, Finance, Auditor, Admin],
+    ),
+    (
+        Permission::ValueRead,
+        &[Pos, Clerk, Manager, Finance, Auditor, Admin],
+    ),
+    (Permission::ValueFit, &[Finance, Admin]),
 ];
 
 /// Whether a token whose `stores` claim is `stores` (`None`: all of the tenant's

@@ -237,10 +237,17 @@ pub async fn queue(
                 page.limit,
                 now,
             )?;
-            let year_start = crate::domain::year_start(now.date());
             let mut items = Vec::with_capacity(found.len());
             for (g, _) in found {
-                let standing = super::gestures::standing(conn, tenant, g.customer_id, year_start)?;
+                // A pending request already counts in its budgets' windows.
+                let standing = super::gestures::standing(
+                    conn,
+                    tenant,
+                    g.customer_id,
+                    now,
+                    g.terms.value(),
+                    true,
+                )?;
                 items.push(QueueItem {
                     id: g.id,
                     gesture: GestureView::of(&g, today, None),

@@ -52,7 +52,7 @@ fn views(
     conn: &mut DbConnection,
     tenant: TenantId,
     items: Vec<WriteOff>,
-    year_start: NaiveDate,
+    now: chrono::NaiveDateTime,
 ) -> Result<Vec<WriteOffView>, AppError> {
     let ids: Vec<GestureId> = items.iter().map(|w| w.id).collect();
     let reviews: Vec<Review> = crate::store::write_offs::reviews_of(conn, tenant, &ids)?;
@@ -87,16 +87,19 @@ fn views(
                     at: timestamp(&r.created_at),
                 })
                 .collect(),
-            customer: super::gestures::standing(conn, tenant, w.customer_id, year_start)?,
+            customer: super::gestures::standing(
+                conn,
+                tenant,
+                w.customer_id,
+                now,
+                Some(Money::from_minor(w.amount_minor, currency)),
+                true,
+            )?,
             created_at: timestamp(&w.created_at),
             updated_at: timestamp(&w.updated_at),
         });
     }
     Ok(out)
-}
-
-fn year_start(now: chrono::NaiveDateTime) -> NaiveDate {
-    crate::domain::year_start(now.date())
 }
 
 /// Query of `GET /v1/finance/write-offs`.
@@ -154,7 +157,7 @@ pub async fn list(
                 page.starting_after,
                 page.limit,
             )?;
-            Ok((views(conn, tenant, items, year_start(now))?, more))
+            Ok((views(conn, tenant, items, now)?, more))
         })
         .await?;
     let next_cursor = if has_more {
@@ -209,7 +212,7 @@ fn review_all(
             crate::store::write_offs::review(conn, ctx, *id, outcome, note.clone(), field)?;
         done.push((before, after));
     }
-    let year = year_start(ctx.now);
+    let year = ctx.now;
     let befores = views(
         conn,
         ctx.tenant,

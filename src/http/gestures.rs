@@ -69,10 +69,15 @@ pub struct BudgetView {
     name: String,
     scope: BudgetScope,
     window_days: i64,
-    limit: Money,
+    /// Null for a value-aware budget of a customer without an estimate.
+    limit: Option<Money>,
     used: Money,
-    left: Money,
+    left: Option<Money>,
     exceeded: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    percent_of_lifetime_value: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lifetime_value: Option<Money>,
 }
 
 /// The trust bonus applied to a deferred payment's limit.
@@ -142,10 +147,12 @@ impl DecisionView {
                     name: b.name.clone(),
                     scope: b.scope,
                     window_days: b.window_days,
-                    limit: money(b.limit_minor),
+                    limit: b.limit_minor.map(money),
                     used: money(b.used_minor),
-                    left: money(b.left_minor),
+                    left: b.left_minor.map(money),
                     exceeded: b.exceeded,
+                    percent_of_lifetime_value: b.percent_of_lifetime_value.clone(),
+                    lifetime_value: b.lifetime_value_minor.map(money),
                 })
                 .collect(),
             expires_at: r.expires_at.as_ref().map(timestamp),
@@ -649,18 +656,44 @@ pub struct CustomerStanding {
     promises_kept_on_time: i64,
     promises_kept_late: i64,
     promises_written_off: i64,
-    /// The customer's estimated value; null until the value model exists.
-    estimated_value: Option<Money>,
+    /// The customer's value from the current model, and the item's share of
+    /// it; null without a model or a purchase.
+    value: Option<StandingValue>,
 }
 
-/// Reads a customer's standing: maintained balances and totals, and the
-/// goodwill granted since `year_start`.
+/// A customer's value beside an item someone decides on.
+#[derive(Serialize, Clone)]
+pub struct StandingValue {
+    model_version: i32,
+    probability_alive: f64,
+    lifetime_value: Money,
+    /// The item's amount over the lifetime value (null when that is zero).
+    share_of_lifetime_value: Option<f64>,
+    /// The policy's value-aware budget for this customer, if it has one.
+    goodwill_ceiling: Option<super::value::CeilingView>,
+    /// Whether the goodwill granted within the ceiling's window plus this
+    /// item stays within it (null without a ceiling). For an item already in
+    /// effect, the window includes it.
+    within_ceiling: Option<bool>,
+}
+
+/// Reads a customer's standing: maintained balances and totals, the
+/// goodwill granted this calendar year, and their value beside `item` (what
+/// is being decided, in its currency; `counted`: whether the item is already
+/// among the goodwill granted).
 pub fn standing(
     conn: &mut crate::store::DbConnection,
     tenant: crate::domain::ids::TenantId,
     customer: CustomerId,
-    year_start: NaiveDate,
+    now: chrono::NaiveDateTime,
+    item: Option<Money>,
+    counted: bool,
 ) -> Result<CustomerStanding, AppError> {
+    let year_start = crate::domain::year_start(now.date());
+    let value = match item {
+        Some(item) => standing_value(conn, tenant, customer, now, item, counted)?,
+        None => None,
+    };
     let receivable = format!("receivable:{customer}");
     let owed = crate::store::ledger::customer_balances(conn, tenant, customer)?
         .into_iter()
@@ -689,6 +722,51 @@ pub fn standing(
         promises_kept_on_time: count("promises_kept_on_time"),
         promises_kept_late: count("promises_kept_late"),
         promises_written_off: count("promises_written_off"),
-        estimated_value: None,
+        value,
     })
+}
+
+fn standing_value(
+    conn: &mut crate::store::DbConnection,
+    tenant: crate::domain::ids::TenantId,
+    customer: CustomerId,
+    now: chrono::NaiveDateTime,
+    item: Money,
+    counted: bool,
+) -> Result<Option<StandingValue>, AppError> {
+    let c = item.currency();
+    let e = crate::store::value::estimate(
+        conn,
+        tenant,
+        customer,
+        Some(c),
+        now.date(),
+        crate::store::value::Horizon::default(),
+    )?;
+    let crate::store::value::Estimate::Valued {
+        model, valuation, ..
+    } = e
+    else {
+        return Ok(None);
+    };
+    let ltv = crate::store::value::to_minor(valuation.lifetime_value, c);
+    let ceiling = crate::store::value::ceiling(conn, tenant, customer, c, ltv, now)?;
+    let within = ceiling.as_ref().map(|x| {
+        let with_item = if counted {
+            x.used_minor
+        } else {
+            x.used_minor.saturating_add(item.minor())
+        };
+        with_item <= x.ceiling_minor
+    });
+    Ok(Some(StandingValue {
+        model_version: model.version,
+        probability_alive: valuation.probability_alive,
+        lifetime_value: Money::from_minor(ltv, c),
+        share_of_lifetime_value: (ltv > 0).then(|| item.minor() as f64 / ltv as f64),
+        goodwill_ceiling: ceiling
+            .as_ref()
+            .map(|x| super::value::CeilingView::of(x, c)),
+        within_ceiling: within,
+    }))
 }

@@ -23,8 +23,10 @@ pub mod problem;
 pub mod reading;
 pub mod reports;
 pub mod routes;
+pub mod sales;
 pub mod staff;
 pub mod stores;
+pub mod value;
 
 use std::collections::HashSet;
 use std::sync::RwLock;

@@ -13,7 +13,7 @@ use actix_web::web;
 
 use super::{
     approvals, audit, customers, events, finance, gestures, incidents, ledger, lifecycle, ops,
-    policy, reading, reports, staff, stores,
+    policy, reading, reports, sales, staff, stores, value,
 };
 use crate::domain::roles::Permission;
 use crate::error::AppError;
@@ -190,6 +190,60 @@ pub static ENDPOINTS: LazyLock<Vec<Endpoint>> = LazyLock::new(|| {
             "/v1/customers/{id}/credit/redemptions",
             Requires(P::RedemptionsRecord),
             || web::post().to(lifecycle::redeem),
+        ),
+        ep(
+            Method::GET,
+            "/v1/customers/{id}/value",
+            Requires(P::CustomersRead),
+            || web::get().to(value::customer_value),
+        ),
+        ep(Method::POST, "/v1/sales", Requires(P::SalesRecord), || {
+            web::post().to(sales::create)
+        }),
+        ep(Method::GET, "/v1/sales", Requires(P::SalesRead), || {
+            web::get().to(sales::list)
+        }),
+        ep(
+            Method::POST,
+            "/v1/sales/batch",
+            Requires(P::SalesRecord),
+            || web::post().to(sales::batch),
+        ),
+        ep(
+            Method::GET,
+            "/v1/sales/{id}",
+            Requires(P::SalesRead),
+            || web::get().to(sales::get),
+        ),
+        ep(
+            Method::POST,
+            "/v1/sales/{id}/refunds",
+            Requires(P::SalesRecord),
+            || web::post().to(sales::refund),
+        ),
+        ep(
+            Method::POST,
+            "/v1/value/model/fit",
+            Requires(P::ValueFit),
+            || web::post().to(value::fit),
+        ),
+        ep(
+            Method::GET,
+            "/v1/value/model",
+            Requires(P::ValueRead),
+            || web::get().to(value::current),
+        ),
+        ep(
+            Method::GET,
+            "/v1/value/model/versions",
+            Requires(P::ValueRead),
+            || web::get().to(value::versions),
+        ),
+        ep(
+            Method::GET,
+            "/v1/value/model/versions/{version}",
+            Requires(P::ValueRead),
+            || web::get().to(value::version),
         ),
         ep(
             Method::GET,

@@ -151,6 +151,37 @@ pub fn create(
     Ok(c)
 }
 
+/// Creates customers known only by their external reference (named by it),
+/// as a sales import does with `--create-customers`; the caller has checked
+/// that the references are new. A reference taken meanwhile fails the
+/// statement with a unique violation.
+pub fn insert_named(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    new: &[(CustomerId, String)],
+    now: chrono::NaiveDateTime,
+) -> QueryResult<()> {
+    for chunk in new.chunks(500) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|(id, r)| {
+                (
+                    customers::tenant_id.eq(tenant),
+                    customers::id.eq(*id),
+                    customers::external_ref.eq(r.as_str()),
+                    customers::name.eq(r.as_str()),
+                    customers::created_at.eq(now),
+                    customers::updated_at.eq(now),
+                )
+            })
+            .collect();
+        crate::each_backend!(&mut *conn, |c| diesel::insert_into(customers::table)
+            .values(&rows)
+            .execute(c))?;
+    }
+    Ok(())
+}
+
 /// One customer of the tenant.
 pub fn get(
     conn: &mut DbConnection,

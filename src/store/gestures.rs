@@ -341,7 +341,7 @@ const COUNTED: [&str; 4] = ["pending_approval", "approved", "settled", "written_
 /// by the budget's scope (this customer, this requester or this store), in the
 /// store's currency, of the kinds it counts.
 #[allow(clippy::too_many_arguments)]
-fn budget_used(
+pub(crate) fn budget_used(
     conn: &mut DbConnection,
     tenant: TenantId,
     scope: BudgetScope,
@@ -454,9 +454,21 @@ fn decide(
     } else {
         (0, false)
     };
+    let value_aware = monetary
+        && policy
+            .budgets
+            .iter()
+            .zip(&budget_used_minor)
+            .any(|(b, used)| b.percent_of_lifetime_value.is_some() && used.is_some());
+    let lifetime_value_minor = if value_aware {
+        super::value::lifetime_value_minor(conn, tenant, customer, currency, now.date())?
+    } else {
+        None
+    };
     Ok(policy::decide(
         policy,
         &DecisionInput {
+            lifetime_value_minor,
             kind: ng.kind,
             value: ng.terms.value(),
             role: ctx.actor_role,

@@ -20,12 +20,14 @@ pub mod periods;
 pub mod policy;
 pub mod reading;
 pub mod reports;
+pub mod sales;
 pub mod schema;
 pub mod seed;
 pub mod sql_types;
 pub mod staff;
 pub mod stores;
 pub mod tenants;
+pub mod value;
 pub mod write_offs;
 
 use diesel::connection::SimpleConnection;

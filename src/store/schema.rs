@@ -441,6 +441,63 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql_types::Uuid;
+
+    sales (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        customer_id -> Uuid,
+        store_id -> Uuid,
+        sale_ref -> Text,
+        occurred_at -> Timestamp,
+        sale_date -> Date,
+        currency -> Text,
+        amount_minor -> BigInt,
+        refunded_minor -> BigInt,
+        recorded_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql_types::Uuid;
+
+    sale_refunds (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        sale_id -> Uuid,
+        amount_minor -> BigInt,
+        refunded_on -> Date,
+        reason -> Nullable<Text>,
+        recorded_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql_types::Uuid;
+
+    value_models (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        version -> Integer,
+        currency -> Text,
+        as_of -> Date,
+        time_unit -> Text,
+        penalizer -> Text,
+        customers -> BigInt,
+        bgnbd -> Text,
+        gamma_gamma -> Text,
+        fitted_by -> Text,
+        fitted_at -> Timestamp,
+        duration_ms -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     service_keys,
@@ -469,6 +526,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     write_off_reviews,
     periods,
     account_maps,
+    sales,
+    sale_refunds,
+    value_models,
 );
 
 /// Every table, for tools that must see all of them (row counts in tests, checks).
@@ -500,4 +560,7 @@ pub const ALL_TABLES: &[&str] = &[
     "write_off_reviews",
     "periods",
     "account_maps",
+    "sales",
+    "sale_refunds",
+    "value_models",
 ];

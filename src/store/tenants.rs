@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::schema::tenants;
 use crate::domain::ids::TenantId;
+use crate::error::AppError;
 
 /// Creates a tenant.
 pub fn create(conn: &mut DbConnection, name: &str) -> QueryResult<TenantId> {
@@ -42,4 +43,38 @@ pub fn list(conn: &mut DbConnection) -> QueryResult<Vec<(TenantId, String, Naive
         .select((tenants::id, tenants::name, tenants::created_at))
         .order(tenants::id)
         .load(conn)
+}
+
+/// The tenant's stores by code, with their ids and currencies.
+pub fn store_codes(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+) -> Result<
+    Vec<(
+        String,
+        crate::domain::ids::StoreId,
+        crate::domain::money::Currency,
+    )>,
+    AppError,
+> {
+    use super::schema::stores;
+    let rows: Vec<(String, crate::domain::ids::StoreId, String)> = stores::table
+        .filter(stores::tenant_id.eq(tenant))
+        .select((stores::code, stores::id, stores::currency))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(code, id, c)| {
+            crate::domain::money::Currency::from_code(&c).map(|c| (code, id, c))
+        })
+        .collect())
+}
+
+/// How many customers the tenant has.
+pub fn customer_count(conn: &mut DbConnection, tenant: TenantId) -> Result<i64, AppError> {
+    use super::schema::customers;
+    Ok(customers::table
+        .filter(customers::tenant_id.eq(tenant))
+        .count()
+        .get_result(conn)?)
 }

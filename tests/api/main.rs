@@ -22,3 +22,4 @@ mod roles;
 mod spec;
 mod staff;
 mod stores;
+mod value;

@@ -82,6 +82,20 @@ const MATRIX: &[(&str, &str, [bool; 6])] = &[
         "/v1/finance/periods/{month}/reopen",
         [N, N, N, N, N, Y],
     ),
+    ("POST", "/v1/sales", [Y, Y, Y, N, N, Y]),
+    ("GET", "/v1/sales", [Y, Y, Y, Y, Y, Y]),
+    ("POST", "/v1/sales/batch", [Y, Y, Y, N, N, Y]),
+    ("GET", "/v1/sales/{id}", [Y, Y, Y, Y, Y, Y]),
+    ("POST", "/v1/sales/{id}/refunds", [Y, Y, Y, N, N, Y]),
+    ("GET", "/v1/customers/{id}/value", [Y, Y, Y, Y, Y, Y]),
+    ("POST", "/v1/value/model/fit", [N, N, N, Y, N, Y]),
+    ("GET", "/v1/value/model", [Y, Y, Y, Y, Y, Y]),
+    ("GET", "/v1/value/model/versions", [Y, Y, Y, Y, Y, Y]),
+    (
+        "GET",
+        "/v1/value/model/versions/{version}",
+        [Y, Y, Y, Y, Y, Y],
+    ),
 ];
 
 const ROLES: [Role; 6] = [
@@ -247,6 +261,22 @@ async fn role_route_matrix(app: TestApp) {
         .unwrap()
         .to_owned();
 
+    // A sales history with a fitted model, the matrix's customer among the
+    // buyers.
+    crate::value::fitted(
+        &app,
+        "MXV",
+        "MX-C,2026-01-05,40.00,USD,MXV,mx-1\nMX-C,2026-02-05,60.00,USD,MXV,mx-2\n",
+    )
+    .await;
+    let sale = app
+        .get("/v1/sales?limit=1", &app.token(Role::Admin))
+        .await
+        .expect(200)["data"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
     let mut n = 0;
     for (method, path, allowed) in MATRIX {
         for (role, may) in ROLES.iter().zip(allowed) {
@@ -274,6 +304,28 @@ async fn role_route_matrix(app: TestApp) {
                     201,
                 ),
                 ("POST", "/v1/incidents") => (path.to_string(), Some(incident_body.clone()), 201),
+                ("POST", "/v1/sales") => (
+                    path.to_string(),
+                    Some(
+                        json!({"customer_id": customer, "store_id": store, "sale_ref": format!("mx-s{n}"),
+                        "occurred_at": "2026-03-01", "amount": {"amount": "5.00", "currency": "USD"}}),
+                    ),
+                    201,
+                ),
+                ("POST", "/v1/sales/batch") => (
+                    path.to_string(),
+                    Some(
+                        json!({"sales": [{"customer_id": customer, "store_id": store, "sale_ref": format!("mx-b{n}"),
+                        "occurred_at": "2026-03-01", "amount": {"amount": "5.00", "currency": "USD"}}]}),
+                    ),
+                    200,
+                ),
+                ("POST", "/v1/sales/{id}/refunds") => (
+                    path.replace("{id}", &sale),
+                    Some(json!({"amount": {"amount": "0.01", "currency": "USD"}})),
+                    201,
+                ),
+                ("POST", "/v1/value/model/fit") => (path.to_string(), Some(json!({})), 201),
                 ("PATCH", "/v1/customers/{id}") => (
                     format!("/v1/customers/{customer}"),
                     Some(json!({"name": format!("Renamed {n}")})),
@@ -286,6 +338,8 @@ async fn role_route_matrix(app: TestApp) {
                         .replace("/v1/gestures/{id}", &format!("/v1/gestures/{gesture}"))
                         .replace("/v1/incidents/{id}", &format!("/v1/incidents/{incident}"))
                         .replace("/v1/policy/versions/{n}", "/v1/policy/versions/1")
+                        .replace("/v1/sales/{id}", &format!("/v1/sales/{sale}"))
+                        .replace("{version}", "1")
                         .replace("{month}", "2001-01")
                         .replace("/v1/finance/journal", "/v1/finance/journal?period=2001-01"),
                     None,

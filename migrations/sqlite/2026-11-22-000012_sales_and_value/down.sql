@@ -1,0 +1,3 @@
+DROP TABLE value_models;
+DROP TABLE sale_refunds;
+DROP TABLE sales;

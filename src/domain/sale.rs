@@ -1,0 +1,66 @@
+//! What a sale is made of, before the store checks its references.
+
+use chrono::{NaiveDate, NaiveDateTime};
+
+use super::FieldError;
+
+/// Longest `sale_ref`.
+pub const SALE_REF_MAX: usize = 100;
+
+/// Most lines in one `POST /v1/sales/batch`.
+pub const BATCH_MAX: usize = 1_000;
+
+/// `occurred_at`: an RFC 3339 timestamp (converted to UTC) or a date
+/// (`YYYY-MM-DD`, midnight UTC). Gives the time and the purchase day: the
+/// date given, or the UTC date of the timestamp.
+pub fn parse_occurred_at(field: &str, s: &str) -> Result<(NaiveDateTime, NaiveDate), FieldError> {
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        && s.len() == 10
+    {
+        return Ok((d.and_time(chrono::NaiveTime::MIN), d));
+    }
+    match chrono::DateTime::parse_from_rfc3339(s) {
+        Ok(t) => {
+            let utc = t.naive_utc();
+            Ok((utc, utc.date()))
+        }
+        Err(_) => Err(FieldError::new(
+            field,
+            "must be an RFC 3339 timestamp (2026-11-22T10:30:00Z) or a date (2026-11-22)",
+        )),
+    }
+}
+
+/// `sale_ref`: the till's reference, 1 to 100 characters of one line.
+pub fn parse_sale_ref(field: &str, s: &str) -> Result<String, FieldError> {
+    super::text::reference(field, s, SALE_REF_MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn occurred_at_takes_a_date_or_a_timestamp_in_utc() {
+        let (t, d) = parse_occurred_at("f", "2026-03-01").unwrap();
+        assert_eq!(
+            (t.to_string().as_str(), d.to_string().as_str()),
+            ("2026-03-01 00:00:00", "2026-03-01")
+        );
+        // 23:30 at UTC-05:00 is the next day in UTC.
+        let (t, d) = parse_occurred_at("f", "2026-03-01T23:30:00-05:00").unwrap();
+        assert_eq!(
+            (t.to_string().as_str(), d.to_string().as_str()),
+            ("2026-03-02 04:30:00", "2026-03-02")
+        );
+        for bad in [
+            "",
+            "2026-3-1",
+            "yesterday",
+            "2026-02-30",
+            "2026-03-01 10:00",
+        ] {
+            assert_eq!(parse_occurred_at("f", bad).unwrap_err().field, "f", "{bad}");
+        }
+    }
+}

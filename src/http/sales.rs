@@ -1,0 +1,416 @@
+//! `/v1/sales`: what the point of sale sold, and its refunds. The purchase
+//! history the customer value model is fitted on; nothing here posts to the
+//! ledger.
+
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+use super::extract::{BATCH_BODY_LIMIT, page_request, query_store};
+use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply, timestamp};
+use crate::audit::NewEvent;
+use crate::domain::ids::{CustomerId, RefundId, SaleBatchId, SaleId, StoreId};
+use crate::domain::money::{Money, MoneyInput};
+use crate::domain::sale::{self, BATCH_MAX};
+use crate::domain::{FieldError, Problems, text};
+use crate::error::AppError;
+use crate::store::sales::{Buyer, LineOutcome, NewSale, Refund, Sale};
+
+/// One sale as a request carries it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SaleInput {
+    customer_id: Option<CustomerId>,
+    customer_external_ref: Option<String>,
+    store_id: StoreId,
+    sale_ref: String,
+    occurred_at: String,
+    amount: MoneyInput,
+}
+
+/// Checks a sale's shape: exactly one buyer reference, a reference, a time, an
+/// amount of zero or more.
+pub fn parse_sale(input: SaleInput) -> Result<NewSale, Vec<FieldError>> {
+    let mut p = Problems::default();
+    let buyer = match (input.customer_id, input.customer_external_ref) {
+        (Some(id), None) => Some(Buyer::Id(id)),
+        (None, Some(r)) => p
+            .take(text::reference("customer_external_ref", &r, 200))
+            .map(Buyer::ExternalRef),
+        (Some(_), Some(_)) => {
+            p.push(
+                "customer_external_ref",
+                "give customer_id or customer_external_ref, not both",
+            );
+            None
+        }
+        (None, None) => {
+            p.push("customer_id", "give customer_id or customer_external_ref");
+            None
+        }
+    };
+    let sale_ref = p.take(sale::parse_sale_ref("sale_ref", &input.sale_ref));
+    let when = p.take(sale::parse_occurred_at("occurred_at", &input.occurred_at));
+    let amount = p.take(Money::parse("amount", &input.amount, true));
+    p.finish()?;
+    match (buyer, sale_ref, when, amount) {
+        (Some(buyer), Some(sale_ref), Some((occurred_at, sale_date)), Some(amount)) => {
+            Ok(NewSale {
+                buyer,
+                store_id: input.store_id,
+                sale_ref,
+                occurred_at,
+                sale_date,
+                amount,
+            })
+        }
+        _ => Err(vec![FieldError::new("body", "is incomplete")]),
+    }
+}
+
+/// A refund as the API shows it.
+#[derive(Serialize, Clone)]
+pub struct RefundView {
+    id: RefundId,
+    sale_id: SaleId,
+    amount: Money,
+    refunded_on: String,
+    reason: Option<String>,
+    recorded_by: String,
+    created_at: String,
+}
+
+impl From<&Refund> for RefundView {
+    fn from(r: &Refund) -> Self {
+        Self {
+            id: r.id,
+            sale_id: r.sale_id,
+            amount: r.amount,
+            refunded_on: r.refunded_on.to_string(),
+            reason: r.reason.clone(),
+            recorded_by: r.recorded_by.clone(),
+            created_at: timestamp(&r.created_at),
+        }
+    }
+}
+
+/// A sale as the API shows it.
+#[derive(Serialize, Clone)]
+pub struct SaleView {
+    id: SaleId,
+    customer_id: CustomerId,
+    store_id: StoreId,
+    sale_ref: String,
+    occurred_at: String,
+    sale_date: String,
+    amount: Money,
+    refunded: Money,
+    recorded_by: String,
+    created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refunds: Option<Vec<RefundView>>,
+}
+
+impl SaleView {
+    /// The view of a sale; with its refunds when given.
+    pub fn of(s: &Sale, refunds: Option<&[Refund]>) -> Self {
+        Self {
+            id: s.id,
+            customer_id: s.customer_id,
+            store_id: s.store_id,
+            sale_ref: s.sale_ref.clone(),
+            occurred_at: timestamp(&s.occurred_at),
+            sale_date: s.sale_date.to_string(),
+            amount: s.amount,
+            refunded: s.refunded,
+            recorded_by: s.recorded_by.clone(),
+            created_at: timestamp(&s.created_at),
+            refunds: refunds.map(|rs| rs.iter().map(RefundView::from).collect()),
+        }
+    }
+}
+
+/// `POST /v1/sales`: 201 with the sale; a `sale_ref` already recorded at the
+/// store → 409 `duplicate_sale` naming it.
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    idem: Idem,
+    body: JsonBody<SaleInput>,
+) -> Result<HttpResponse, AppError> {
+    let (input, raw) = body.into_parts();
+    let new = parse_sale(input).map_err(AppError::Validation)?;
+    caller.require_store(new.store_id)?;
+    state
+        .command(&caller, idem.bind(&raw), move |conn, audit| {
+            let s = crate::store::sales::record(conn, audit, new)?;
+            let v = SaleView::of(&s, Some(&[]));
+            crate::store::audit::append(
+                conn,
+                audit,
+                NewEvent::created("sale.recorded", "sale", s.id, &v),
+            )?;
+            Ok(Reply::created(&v))
+        })
+        .await
+}
+
+/// Body of `POST /v1/sales/batch`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchInput {
+    sales: Vec<serde_json::Value>,
+}
+
+/// One line's outcome.
+#[derive(Serialize)]
+pub struct LineView {
+    index: usize,
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sale: Option<SaleView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    existing_id: Option<SaleId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<Vec<FieldError>>,
+}
+
+/// The answer to a batch.
+#[derive(Serialize)]
+pub struct BatchView {
+    created: usize,
+    duplicates: usize,
+    errors: usize,
+    results: Vec<LineView>,
+}
+
+#[derive(Serialize)]
+struct BatchAudit {
+    created: Vec<SaleId>,
+    duplicates: usize,
+    errors: usize,
+}
+
+/// `POST /v1/sales/batch` (up to 1,000 sales, 4 MiB): 200 with each line's
+/// outcome, `created`, `duplicate` (naming the existing sale) or `error`
+/// (with the fields at fault). Valid lines are kept; invalid ones change
+/// nothing. A line at a store the token may not act at is an error line.
+pub async fn batch(
+    state: web::Data<AppState>,
+    caller: Caller,
+    idem: Idem,
+    body: JsonBody<BatchInput, BATCH_BODY_LIMIT>,
+) -> Result<HttpResponse, AppError> {
+    let (input, raw) = body.into_parts();
+    if input.sales.is_empty() || input.sales.len() > BATCH_MAX {
+        return Err(AppError::field(
+            "sales",
+            format!("must hold 1 to {BATCH_MAX} sales"),
+        ));
+    }
+    let lines: Vec<Result<NewSale, Vec<FieldError>>> = input
+        .sales
+        .into_iter()
+        .map(|v| {
+            let parsed = serde_json::from_value::<SaleInput>(v).map_err(|e| {
+                let msg = e.to_string();
+                vec![FieldError::new(
+                    "body",
+                    msg.split(" at line ").next().unwrap_or(&msg),
+                )]
+            })?;
+            let new = parse_sale(parsed)?;
+            if !caller.may_act_at(new.store_id) {
+                return Err(vec![FieldError::new(
+                    "store_id",
+                    format!("this token may not act at store {}", new.store_id),
+                )]);
+            }
+            Ok(new)
+        })
+        .collect();
+    state
+        .command(&caller, idem.bind(&raw), move |conn, audit| {
+            let outcomes = crate::store::sales::record_many(conn, audit, lines, false)?;
+            let mut view = BatchView {
+                created: 0,
+                duplicates: 0,
+                errors: 0,
+                results: Vec::with_capacity(outcomes.len()),
+            };
+            let mut created_ids = Vec::new();
+            for (index, o) in outcomes.into_iter().enumerate() {
+                view.results.push(match o {
+                    LineOutcome::Created(s) => {
+                        view.created += 1;
+                        created_ids.push(s.id);
+                        LineView {
+                            index,
+                            status: "created",
+                            sale: Some(SaleView::of(&s, None)),
+                            existing_id: None,
+                            errors: None,
+                        }
+                    }
+                    LineOutcome::Duplicate(id) => {
+                        view.duplicates += 1;
+                        LineView {
+                            index,
+                            status: "duplicate",
+                            sale: None,
+                            existing_id: Some(id),
+                            errors: None,
+                        }
+                    }
+                    LineOutcome::Error(errs) => {
+                        view.errors += 1;
+                        LineView {
+                            index,
+                            status: "error",
+                            sale: None,
+                            existing_id: None,
+                            errors: Some(errs),
+                        }
+                    }
+                });
+            }
+            if !created_ids.is_empty() {
+                crate::store::audit::append(
+                    conn,
+                    audit,
+                    NewEvent::created(
+                        "sales.batch_recorded",
+                        "sale_batch",
+                        SaleBatchId::new(),
+                        &BatchAudit {
+                            created: created_ids,
+                            duplicates: view.duplicates,
+                            errors: view.errors,
+                        },
+                    ),
+                )?;
+            }
+            Ok(Reply::ok(&view))
+        })
+        .await
+}
+
+/// `GET /v1/sales/{id}`: with its refunds.
+pub async fn get(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<SaleId>,
+) -> Result<HttpResponse, AppError> {
+    let (tenant, id) = (caller.tenant, id.into_inner());
+    let v = state
+        .read(move |conn| {
+            let s = crate::store::sales::get(conn, tenant, id)?;
+            let refunds = crate::store::sales::refunds(conn, tenant, &s)?;
+            Ok(SaleView::of(&s, Some(&refunds)))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Query of `GET /v1/sales`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    customer_id: Option<String>,
+    store_id: Option<String>,
+    limit: Option<String>,
+    starting_after: Option<String>,
+}
+
+/// `GET /v1/sales?customer_id=&store_id=`: oldest first.
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: QueryParams<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let q = query.0;
+    let mut p = Problems::default();
+    let page = page_request::<SaleId>(q.limit.as_deref(), q.starting_after.as_deref(), &mut p);
+    let store_id = query_store(q.store_id.as_deref(), &mut p);
+    let customer_id = q.customer_id.as_deref().and_then(|s| {
+        let r = s.parse::<CustomerId>().ok();
+        if r.is_none() {
+            p.push("customer_id", "must be a customer id");
+        }
+        r
+    });
+    p.finish().map_err(AppError::Validation)?;
+    let tenant = caller.tenant;
+    let filter = crate::store::sales::Filter {
+        customer_id,
+        store_id,
+    };
+    let page = state
+        .read(move |conn| crate::store::sales::list(conn, tenant, &filter, page))
+        .await?;
+    Ok(HttpResponse::Ok().json(ListResponse::from_page(
+        page,
+        |s| SaleView::of(s, None),
+        |s| s.id.to_string(),
+    )))
+}
+
+/// Body of `POST /v1/sales/{id}/refunds`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefundInput {
+    amount: MoneyInput,
+    reason: Option<String>,
+}
+
+/// A refund with the sale it belongs to.
+#[derive(Serialize)]
+pub struct RefundCreated {
+    #[serde(flatten)]
+    refund: RefundView,
+    sale: SaleView,
+}
+
+/// `POST /v1/sales/{id}/refunds`: 201 with the refund and the sale after it;
+/// more than is left of the sale → 422 `refund_exceeds_sale`.
+pub async fn refund(
+    state: web::Data<AppState>,
+    caller: Caller,
+    idem: Idem,
+    id: web::Path<SaleId>,
+    body: JsonBody<RefundInput>,
+) -> Result<HttpResponse, AppError> {
+    let (input, raw) = body.into_parts();
+    let mut p = Problems::default();
+    let amount = p.take(Money::parse("amount", &input.amount, false));
+    let reason = input
+        .reason
+        .as_deref()
+        .and_then(|r| p.take(text::required_line_multi("reason", r, 2000)));
+    p.finish().map_err(AppError::Validation)?;
+    let Some(amount) = amount else {
+        return Err(AppError::field("amount", "is required"));
+    };
+    let id = id.into_inner();
+    state
+        .command(&caller, idem.bind(&raw), move |conn, audit| {
+            let (before, after, r) = crate::store::sales::refund(conn, audit, id, amount, reason)?;
+            let refunds = crate::store::sales::refunds(conn, audit.tenant, &after)?;
+            let v = RefundCreated {
+                refund: RefundView::from(&r),
+                sale: SaleView::of(&after, Some(&refunds)),
+            };
+            crate::store::audit::append(
+                conn,
+                audit,
+                NewEvent::changed(
+                    "sale.refunded",
+                    "sale",
+                    id,
+                    &SaleView::of(&before, None),
+                    &v.sale,
+                ),
+            )?;
+            Ok(Reply::created(&v))
+        })
+        .await
+}

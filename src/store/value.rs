@@ -1,0 +1,611 @@
+//! Customer value model versions, and a customer's figures from them.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::DbConnection;
+use super::schema::{customers, stores, value_models};
+use crate::domain::ids::{CustomerId, TenantId, ValueModelId};
+use crate::domain::money::Currency;
+use crate::error::AppError;
+use crate::value::{self, Models, Statistics, TimeUnit, Valuation, bgnbd, gamma_gamma};
+
+/// How the BG/NBD part of a version was fitted.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BgNbdFit {
+    /// Parameters.
+    #[serde(flatten)]
+    pub params: bgnbd::Params,
+    /// Total log-likelihood at the parameters.
+    pub log_likelihood: f64,
+    /// Optimiser iterations.
+    pub iterations: usize,
+    /// Whether the optimiser converged.
+    pub converged: bool,
+}
+
+/// How the Gamma-Gamma part of a version was fitted.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GammaGammaFit {
+    /// Parameters.
+    #[serde(flatten)]
+    pub params: gamma_gamma::Params,
+    /// Total log-likelihood at the parameters.
+    pub log_likelihood: f64,
+    /// Optimiser iterations.
+    pub iterations: usize,
+    /// Whether the optimiser converged.
+    pub converged: bool,
+    /// Repeat buyers it was fitted on.
+    pub customers: usize,
+}
+
+/// One fitted version of a tenant's model for one currency.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelVersion {
+    /// Its id.
+    pub id: ValueModelId,
+    /// 1, 2, ... per tenant.
+    pub version: i32,
+    /// The currency of the sales it was fitted on.
+    pub currency: Currency,
+    /// The date the statistics end.
+    pub as_of: NaiveDate,
+    /// The unit of T, recency and alpha.
+    pub unit: TimeUnit,
+    /// The L2 penalty used.
+    pub penalizer: f64,
+    /// Customers with a purchase by `as_of`.
+    pub customers: i64,
+    /// Repeat purchases.
+    pub bgnbd: BgNbdFit,
+    /// Purchase value.
+    pub gamma_gamma: GammaGammaFit,
+    /// Who fitted it.
+    pub fitted_by: String,
+    /// When.
+    pub fitted_at: NaiveDateTime,
+    /// How long the fit took (statistics read from the database included).
+    pub duration_ms: i64,
+}
+
+impl ModelVersion {
+    /// The pair of models.
+    pub fn models(&self) -> Models {
+        Models {
+            bgnbd: self.bgnbd.params,
+            gamma_gamma: self.gamma_gamma.params,
+            unit: self.unit,
+        }
+    }
+}
+
+type Row = (
+    ValueModelId,
+    i32,
+    String,
+    NaiveDate,
+    String,
+    String,
+    i64,
+    String,
+    String,
+    String,
+    NaiveDateTime,
+    i64,
+);
+
+macro_rules! columns {
+    () => {
+        (
+            value_models::id,
+            value_models::version,
+            value_models::currency,
+            value_models::as_of,
+            value_models::time_unit,
+            value_models::penalizer,
+            value_models::customers,
+            value_models::bgnbd,
+            value_models::gamma_gamma,
+            value_models::fitted_by,
+            value_models::fitted_at,
+            value_models::duration_ms,
+        )
+    };
+}
+
+fn from_row(r: Row) -> Result<ModelVersion, AppError> {
+    let bad = |what: &str| AppError::Internal(format!("value model {} has a bad {what}", r.0));
+    Ok(ModelVersion {
+        id: r.0,
+        version: r.1,
+        currency: Currency::from_code(&r.2).ok_or_else(|| bad("currency"))?,
+        as_of: r.3,
+        unit: TimeUnit::parse(&r.4).ok_or_else(|| bad("time unit"))?,
+        penalizer: r.5.parse().map_err(|_| bad("penalizer"))?,
+        customers: r.6,
+        bgnbd: serde_json::from_str(&r.7).map_err(|_| bad("bgnbd"))?,
+        gamma_gamma: serde_json::from_str(&r.8).map_err(|_| bad("gamma_gamma"))?,
+        fitted_by: r.9,
+        fitted_at: r.10,
+        duration_ms: r.11,
+    })
+}
+
+/// Stores a fitted version under the next version number. Two fits racing
+/// for a number: the loser's savepoint fails on the unique version and it
+/// takes the next.
+pub fn insert(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    mut v: ModelVersion,
+) -> Result<ModelVersion, AppError> {
+    for _ in 0..5 {
+        let last: Option<i32> = value_models::table
+            .filter(value_models::tenant_id.eq(tenant))
+            .select(diesel::dsl::max(value_models::version))
+            .first(conn)?;
+        v.version = last.unwrap_or(0) + 1;
+        let written = conn.transaction(|c| {
+            diesel::insert_into(value_models::table)
+                .values((
+                    value_models::tenant_id.eq(tenant),
+                    value_models::id.eq(v.id),
+                    value_models::version.eq(v.version),
+                    value_models::currency.eq(v.currency.code()),
+                    value_models::as_of.eq(v.as_of),
+                    value_models::time_unit.eq(v.unit.as_str()),
+                    value_models::penalizer.eq(v.penalizer.to_string()),
+                    value_models::customers.eq(v.customers),
+                    value_models::bgnbd.eq(serde_json::to_string(&v.bgnbd).unwrap_or_default()),
+                    value_models::gamma_gamma
+                        .eq(serde_json::to_string(&v.gamma_gamma).unwrap_or_default()),
+                    value_models::fitted_by.eq(&v.fitted_by),
+                    value_models::fitted_at.eq(v.fitted_at),
+                    value_models::duration_ms.eq(v.duration_ms),
+                ))
+                .execute(c)
+        });
+        match written {
+            Ok(_) => return Ok(v),
+            Err(e) if crate::error::is_unique_violation(&e) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(AppError::Conflict {
+        code: "in_flight",
+        detail: "other fits kept taking the next version number; retry".into(),
+        existing_id: None,
+    })
+}
+
+/// The newest version, for `currency` when given.
+pub fn current(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    currency: Option<Currency>,
+) -> Result<Option<ModelVersion>, AppError> {
+    let mut q = value_models::table
+        .filter(value_models::tenant_id.eq(tenant))
+        .select(columns!())
+        .order(value_models::version.desc())
+        .into_boxed();
+    if let Some(c) = currency {
+        q = q.filter(value_models::currency.eq(c.code()));
+    }
+    q.first::<Row>(conn).optional()?.map(from_row).transpose()
+}
+
+/// One version.
+pub fn get(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    version: i32,
+) -> Result<ModelVersion, AppError> {
+    value_models::table
+        .filter(
+            value_models::tenant_id
+                .eq(tenant)
+                .and(value_models::version.eq(version)),
+        )
+        .select(columns!())
+        .first::<Row>(conn)
+        .optional()?
+        .map(from_row)
+        .transpose()?
+        .ok_or_else(|| AppError::NotFound(format!("no value model version {version}")))
+}
+
+/// Versions after `after`, oldest first, at most `limit + 1`.
+pub fn list(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    after: Option<i32>,
+    limit: i64,
+) -> Result<Vec<ModelVersion>, AppError> {
+    let rows: Vec<Row> = value_models::table
+        .filter(
+            value_models::tenant_id
+                .eq(tenant)
+                .and(value_models::version.gt(after.unwrap_or(0))),
+        )
+        .select(columns!())
+        .order(value_models::version)
+        .limit(limit + 1)
+        .load(conn)?;
+    rows.into_iter().map(from_row).collect()
+}
+
+/// A customer's figures, or why there are none.
+#[derive(Clone, Debug)]
+pub enum Estimate {
+    /// The figures.
+    Valued {
+        /// The version used.
+        model: Box<ModelVersion>,
+        /// The customer's statistics.
+        statistics: Statistics,
+        /// The figures.
+        valuation: Valuation,
+    },
+    /// No purchase by the date.
+    NoSales,
+    /// Purchases, but no model for their currency yet.
+    NoModel(Currency),
+    /// The model cannot value this customer (q ≤ 1, no convergence).
+    Unvaluable(Currency, String),
+}
+
+/// Horizon and discounting of a lifetime value.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Horizon {
+    /// Months summed.
+    pub months: u32,
+    /// Discount rate per month.
+    pub monthly_discount_rate: f64,
+}
+
+impl Default for Horizon {
+    fn default() -> Self {
+        Self {
+            months: 12,
+            monthly_discount_rate: 0.01,
+        }
+    }
+}
+
+/// The figures of several customers as of `as_of`, each in `currency` when
+/// given, else in the currency of their purchases (their home store's when
+/// they bought in several, else the one with the most purchase days).
+pub fn estimates(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    customer_ids: &[CustomerId],
+    currency: Option<Currency>,
+    as_of: NaiveDate,
+    horizon: Horizon,
+) -> Result<Vec<Estimate>, AppError> {
+    let days = super::sales::day_totals(conn, tenant, customer_ids, as_of)?;
+    let mut models: Vec<(Currency, Option<ModelVersion>)> = Vec::new();
+    let mut out = Vec::with_capacity(customer_ids.len());
+    for &customer in customer_ids {
+        let mut mine: Vec<(&Currency, &Vec<(NaiveDate, i64)>)> = days
+            .iter()
+            .filter(|((c, _), _)| *c == customer)
+            .map(|((_, cur), d)| (cur, d))
+            .collect();
+        let chosen = match currency {
+            Some(c) => Some(c),
+            None if mine.len() <= 1 => mine.first().map(|(c, _)| **c),
+            None => {
+                let home = home_currency(conn, tenant, customer)?;
+                match home.filter(|h| mine.iter().any(|(c, _)| *c == h)) {
+                    Some(h) => Some(h),
+                    None => {
+                        mine.sort_by_key(|(c, d)| (std::cmp::Reverse(d.len()), **c));
+                        mine.first().map(|(c, _)| **c)
+                    }
+                }
+            }
+        };
+        let Some(cur) = chosen else {
+            out.push(Estimate::NoSales);
+            continue;
+        };
+        let model = match models.iter().find(|(c, _)| *c == cur) {
+            Some((_, m)) => m.clone(),
+            None => {
+                let m = current(conn, tenant, Some(cur))?;
+                models.push((cur, m.clone()));
+                m
+            }
+        };
+        let rows = days.get(&(customer, cur)).cloned().unwrap_or_default();
+        let Some(model) = model else {
+            out.push(if rows.iter().any(|(_, n)| *n > 0) {
+                Estimate::NoModel(cur)
+            } else {
+                Estimate::NoSales
+            });
+            continue;
+        };
+        let Some(stats) = Statistics::from_days(rows, as_of, model.unit, cur.minor_unit()) else {
+            out.push(Estimate::NoSales);
+            continue;
+        };
+        match value::valuation(
+            &model.models(),
+            &stats,
+            horizon.months,
+            horizon.monthly_discount_rate,
+        ) {
+            Ok(v) => out.push(Estimate::Valued {
+                model: Box::new(model),
+                statistics: stats,
+                valuation: v,
+            }),
+            Err(e) => out.push(Estimate::Unvaluable(cur, e.to_string())),
+        }
+    }
+    Ok(out)
+}
+
+/// One customer's figures (see [`estimates`]).
+pub fn estimate(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    customer: CustomerId,
+    currency: Option<Currency>,
+    as_of: NaiveDate,
+    horizon: Horizon,
+) -> Result<Estimate, AppError> {
+    Ok(
+        estimates(conn, tenant, &[customer], currency, as_of, horizon)?
+            .pop()
+            .unwrap_or(Estimate::NoSales),
+    )
+}
+
+/// The customer's lifetime value in `currency` (minor units, rounded half
+/// to even) with the default horizon, when the model gives one.
+pub fn lifetime_value_minor(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    customer: CustomerId,
+    currency: Currency,
+    as_of: NaiveDate,
+) -> Result<Option<i64>, AppError> {
+    Ok(
+        match estimate(
+            conn,
+            tenant,
+            customer,
+            Some(currency),
+            as_of,
+            Horizon::default(),
+        )? {
+            Estimate::Valued { valuation, .. } => {
+                Some(to_minor(valuation.lifetime_value, currency))
+            }
+            _ => None,
+        },
+    )
+}
+
+/// An estimate in major units → minor units, rounded half to even (the
+/// one place estimates become money).
+pub fn to_minor(major: f64, currency: Currency) -> i64 {
+    use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
+    let Some(d) = rust_decimal::Decimal::from_f64(major) else {
+        return 0;
+    };
+    let scaled = d * rust_decimal::Decimal::from(10i64.pow(currency.minor_unit()));
+    scaled
+        .round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointNearestEven)
+        .to_i64()
+        .unwrap_or(0)
+}
+
+fn home_currency(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    customer: CustomerId,
+) -> Result<Option<Currency>, AppError> {
+    let code: Option<String> = customers::table
+        .inner_join(
+            stores::table.on(stores::tenant_id
+                .eq(customers::tenant_id)
+                .and(customers::home_store_id.eq(stores::id.nullable()))),
+        )
+        .filter(
+            customers::tenant_id
+                .eq(tenant)
+                .and(customers::id.eq(customer)),
+        )
+        .select(stores::currency)
+        .first(conn)
+        .optional()?;
+    Ok(code.as_deref().and_then(Currency::from_code))
+}
+
+/// The currency a fit is for: the one given, else the only currency of the
+/// tenant's sales (none, or several → 422).
+pub fn fit_currency(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    currency: Option<Currency>,
+) -> Result<Currency, AppError> {
+    if let Some(c) = currency {
+        return Ok(c);
+    }
+    let all = super::sales::currencies(conn, tenant)?;
+    match all.as_slice() {
+        [] => Err(not_enough("the tenant has no sales yet".into())),
+        [one] => Ok(*one),
+        many => Err(AppError::Unprocessable {
+            code: "currency_required",
+            detail: format!(
+                "the tenant's sales are in {}: name the currency to fit",
+                many.iter().map(|c| c.code()).collect::<Vec<_>>().join(", ")
+            ),
+            errors: vec![crate::domain::FieldError::new(
+                "currency",
+                "is required when sales are in several currencies",
+            )],
+        }),
+    }
+}
+
+fn not_enough(detail: String) -> AppError {
+    AppError::Unprocessable {
+        code: "not_enough_history",
+        detail,
+        errors: Vec::new(),
+    }
+}
+
+/// Every customer's statistics in `currency` as of `as_of`, as
+/// `(frequency, recency, T, monetary value)` rows for the fit.
+pub fn fit_rows(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    currency: Currency,
+    as_of: NaiveDate,
+    unit: TimeUnit,
+) -> Result<Vec<(u32, f64, f64, f64)>, AppError> {
+    Ok(super::sales::summaries(conn, tenant, currency, as_of)?
+        .into_iter()
+        .map(|r| {
+            let s = Statistics::from_summary(
+                u32::try_from(r.frequency).unwrap_or(0),
+                r.first_day,
+                r.last_day,
+                r.repeat_total,
+                as_of,
+                unit,
+                currency.minor_unit(),
+            );
+            (s.frequency, s.recency, s.t, s.monetary_value)
+        })
+        .collect())
+}
+
+/// What a fit is asked for.
+#[derive(Clone, Debug)]
+pub struct FitRequest {
+    /// The currency.
+    pub currency: Currency,
+    /// The statistics' end.
+    pub as_of: NaiveDate,
+    /// Their unit.
+    pub unit: TimeUnit,
+    /// L2 penalty (0: none).
+    pub penalizer: f64,
+    /// Who asks.
+    pub fitted_by: String,
+    /// When.
+    pub now: NaiveDateTime,
+}
+
+/// Fits both models on `rows` (CPU only: call it outside any transaction).
+/// Too few customers or no repeat buyer → 422 `not_enough_history`.
+pub fn fit(
+    rows: &[(u32, f64, f64, f64)],
+    req: &FitRequest,
+    started: std::time::Instant,
+) -> Result<ModelVersion, AppError> {
+    let fitted = value::fit_both(rows, req.penalizer).map_err(|e| {
+        not_enough(format!(
+            "cannot fit the {} model as of {}: {e}",
+            req.currency.code(),
+            req.as_of
+        ))
+    })?;
+    Ok(ModelVersion {
+        id: ValueModelId::new(),
+        version: 0,
+        currency: req.currency,
+        as_of: req.as_of,
+        unit: req.unit,
+        penalizer: req.penalizer,
+        customers: i64::try_from(fitted.customers).unwrap_or(i64::MAX),
+        bgnbd: BgNbdFit {
+            params: fitted.bgnbd.params,
+            log_likelihood: fitted.bgnbd.log_likelihood,
+            iterations: fitted.bgnbd.iterations,
+            converged: fitted.bgnbd.converged,
+        },
+        gamma_gamma: GammaGammaFit {
+            params: fitted.gamma_gamma.params,
+            log_likelihood: fitted.gamma_gamma.log_likelihood,
+            iterations: fitted.gamma_gamma.iterations,
+            converged: fitted.gamma_gamma.converged,
+            customers: fitted.gamma_gamma.customers,
+        },
+        fitted_by: req.fitted_by.clone(),
+        fitted_at: req.now,
+        duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+    })
+}
+
+/// The goodwill the current policy's value-aware budget allows a customer:
+/// its percentage of their lifetime value, what was granted within its
+/// window, and what is left.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ceiling {
+    /// The budget's name.
+    pub budget: String,
+    /// Its percentage.
+    pub percent_of_lifetime_value: String,
+    /// Its window.
+    pub window_days: i64,
+    /// The percentage of the lifetime value (minor units).
+    pub ceiling_minor: i64,
+    /// Granted (or pending) within the window (minor units).
+    pub used_minor: i64,
+}
+
+/// The ceiling of the current policy's first value-aware budget, if it has
+/// one.
+pub fn ceiling(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    customer: CustomerId,
+    currency: Currency,
+    lifetime_value_minor: i64,
+    now: NaiveDateTime,
+) -> Result<Option<Ceiling>, AppError> {
+    let policy = super::policy::current(conn, tenant)?.policy;
+    let Some((b, pct)) = policy
+        .budgets
+        .iter()
+        .find_map(|b| b.percent().map(|p| (b, p)))
+    else {
+        return Ok(None);
+    };
+    let kinds: Vec<&str> = crate::domain::gesture::GestureKind::ALL
+        .into_iter()
+        .filter(|k| k.is_monetary())
+        .map(|k| k.as_str())
+        .filter(|k| b.kinds.as_ref().is_none_or(|ks| ks.iter().any(|x| x == k)))
+        .collect();
+    let used = super::gestures::budget_used(
+        conn,
+        tenant,
+        crate::domain::policy::BudgetScope::Customer,
+        customer,
+        "",
+        crate::domain::ids::StoreId(uuid::Uuid::nil()),
+        currency,
+        &kinds,
+        now - chrono::TimeDelta::days(b.window_days),
+    )?;
+    Ok(Some(Ceiling {
+        budget: b.name.clone(),
+        percent_of_lifetime_value: b.percent_of_lifetime_value.clone().unwrap_or_default(),
+        window_days: b.window_days,
+        ceiling_minor: crate::domain::policy::percent_of(lifetime_value_minor, pct),
+        used_minor: used,
+    }))
+}
