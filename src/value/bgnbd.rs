@@ -34,18 +34,37 @@ pub struct Params {
 }
 
 /// Customers grouped by identical statistics, ready for the likelihood.
+///
+/// Recency and T come from whole days, so few distinct values occur among
+/// many customers: each group refers to its values in `txs` and `ts`, and the
+/// likelihood takes their logarithms once per distinct value, not once per
+/// customer.
 #[derive(Clone, Debug, Default)]
 pub struct Data {
     x: Vec<f64>,
     /// Index of each group's x in `xs`.
     xi: Vec<u32>,
-    tx: Vec<f64>,
-    t: Vec<f64>,
+    /// Index of each group's recency in `txs`.
+    txi: Vec<u32>,
+    /// Index of each group's T in `ts`.
+    ti: Vec<u32>,
     w: Vec<f64>,
     /// Distinct x values.
     xs: Vec<u32>,
+    /// Distinct recencies.
+    txs: Vec<f64>,
+    /// Distinct observation lengths.
+    ts: Vec<f64>,
     /// Customers in all.
     total: f64,
+}
+
+/// The index of `v` among the distinct values seen so far, adding it if new.
+fn intern(v: f64, values: &mut Vec<f64>, index: &mut std::collections::HashMap<u64, u32>) -> u32 {
+    *index.entry(v.to_bits()).or_insert_with(|| {
+        values.push(v);
+        u32::try_from(values.len() - 1).unwrap_or(u32::MAX)
+    })
 }
 
 impl Data {
@@ -59,24 +78,24 @@ impl Data {
                 .then(a.2.total_cmp(&b.2))
         });
         let mut d = Self::default();
+        let (mut tx_index, mut t_index) = (Default::default(), Default::default());
+        let mut last: Option<(u32, f64, f64)> = None;
         for (x, tx, t) in rows {
             d.total += 1.0;
-            let last = d.w.len().checked_sub(1);
-            if let Some(i) = last
-                && d.x[i] == f64::from(x)
-                && d.tx[i] == tx
-                && d.t[i] == t
+            if last == Some((x, tx, t))
+                && let Some(w) = d.w.last_mut()
             {
-                d.w[i] += 1.0;
+                *w += 1.0;
                 continue;
             }
+            last = Some((x, tx, t));
             if d.xs.last() != Some(&x) {
                 d.xs.push(x);
             }
             d.x.push(f64::from(x));
             d.xi.push(u32::try_from(d.xs.len() - 1).unwrap_or(u32::MAX));
-            d.tx.push(tx);
-            d.t.push(t);
+            d.txi.push(intern(tx, &mut d.txs, &mut tx_index));
+            d.ti.push(intern(t, &mut d.ts, &mut t_index));
             d.w.push(1.0);
         }
         d
@@ -99,15 +118,23 @@ impl Data {
 
     /// The longest observation.
     pub fn max_t(&self) -> f64 {
-        self.t.iter().copied().fold(0.0, f64::max)
+        self.ts.iter().copied().fold(0.0, f64::max)
     }
 
     fn scaled(&self, s: f64) -> Self {
         let mut d = self.clone();
-        d.tx.iter_mut().for_each(|v| *v *= s);
-        d.t.iter_mut().for_each(|v| *v *= s);
+        d.txs.iter_mut().for_each(|v| *v *= s);
+        d.ts.iter_mut().for_each(|v| *v *= s);
         d
     }
+}
+
+/// `(ln(α + v), 1 / (α + v))` for each value.
+fn ln_and_inverse(alpha: f64, values: &[f64]) -> Vec<(f64, f64)> {
+    values
+        .iter()
+        .map(|v| ((alpha + v).ln(), 1.0 / (alpha + v)))
+        .collect()
 }
 
 /// The total log-likelihood of `d` at `p`, and its gradient with respect to
@@ -140,17 +167,20 @@ pub fn log_likelihood(p: &Params, d: &Data, grad: Option<&mut [f64; 4]>) -> f64 
                 [base, dr, dab, dbx, ln_bx1]
             })
             .collect();
+    // What depends on recency or T only, once per distinct value.
+    let per_t = ln_and_inverse(alpha, &d.ts);
+    let per_tx = ln_and_inverse(alpha, &d.txs);
     let (ll, g) = parallel_sum(d.w.len(), |range| {
         let mut ll = 0.0;
         let mut g = [0.0; 4];
         for i in range {
-            let (x, tx, t, w) = (d.x[i], d.tx[i], d.t[i], d.w[i]);
+            let (x, w) = (d.x[i], d.w[i]);
             let [base, dr, dab, dbx, ln_bx1] = per_x[d.xi[i] as usize];
+            let (ln_at, inv_at) = per_t[d.ti[i] as usize];
             let rx = r + x;
-            let ln_at = (alpha + t).ln();
             let a3 = -rx * ln_at;
-            let (bracket, w4) = if x > 0.0 {
-                let ln_atx = (alpha + tx).ln();
+            let (bracket, w4, ln_atx, inv_atx) = if x > 0.0 {
+                let (ln_atx, inv_atx) = per_tx[d.txi[i] as usize];
                 let a4 = ln_a - ln_bx1 - rx * ln_atx;
                 let (hi, lo) = if a3 > a4 { (a3, a4) } else { (a4, a3) };
                 let e = (lo - hi).exp();
@@ -159,19 +189,13 @@ pub fn log_likelihood(p: &Params, d: &Data, grad: Option<&mut [f64; 4]>) -> f64 
                 } else {
                     e / (1.0 + e)
                 };
-                (hi + e.ln_1p(), w4)
+                (hi + e.ln_1p(), w4, ln_atx, inv_atx)
             } else {
-                (a3, 0.0)
+                (a3, 0.0, 0.0, 0.0)
             };
             ll += w * (base + bracket);
             if want_grad {
                 let w3 = 1.0 - w4;
-                let inv_at = 1.0 / (alpha + t);
-                let (ln_atx, inv_atx) = if x > 0.0 {
-                    ((alpha + tx).ln(), 1.0 / (alpha + tx))
-                } else {
-                    (0.0, 0.0)
-                };
                 g[0] += w * (dr + ln_alpha - w3 * ln_at - w4 * ln_atx);
                 g[1] += w * (r / alpha - rx * (w3 * inv_at + w4 * inv_atx));
                 g[2] += w * (dab + w4 / a);
@@ -197,6 +221,8 @@ pub struct Fit {
     pub iterations: usize,
     /// Whether the gradient fell below the tolerance.
     pub converged: bool,
+    /// Evaluations of the likelihood with its gradient.
+    pub evaluations: usize,
 }
 
 /// Maximum likelihood, with an optional L2 penalty `penalizer · Σ θ²` on the
@@ -239,6 +265,7 @@ pub fn fit(d: &Data, penalizer: f64) -> Result<Fit, super::FitError> {
         x,
         iterations,
         converged,
+        evaluations,
         ..
     } = optimize::minimize(objective, &[0.0; 4], optimize::Settings::default());
     let params = Params {
@@ -258,6 +285,7 @@ pub fn fit(d: &Data, penalizer: f64) -> Result<Fit, super::FitError> {
         log_likelihood: log_likelihood(&params, d, None),
         iterations,
         converged,
+        evaluations,
     })
 }
 

@@ -118,6 +118,8 @@ pub struct Fit {
     pub iterations: usize,
     /// Whether the gradient fell below the tolerance.
     pub converged: bool,
+    /// Evaluations of the likelihood with its gradient.
+    pub evaluations: usize,
     /// Repeat buyers it was fitted on.
     pub customers: usize,
 }
@@ -150,6 +152,7 @@ pub fn fit(d: &Data, penalizer: f64) -> Result<Fit, super::FitError> {
         x,
         iterations,
         converged,
+        evaluations,
         ..
     } = optimize::minimize(objective, &[0.0; 3], optimize::Settings::default());
     let params = Params {
@@ -168,6 +171,7 @@ pub fn fit(d: &Data, penalizer: f64) -> Result<Fit, super::FitError> {
         log_likelihood: log_likelihood(&params, d, None),
         iterations,
         converged,
+        evaluations,
         customers: n,
     })
 }

@@ -12,6 +12,8 @@ pub struct Minimum {
     pub iterations: usize,
     /// Whether the gradient fell below the tolerance.
     pub converged: bool,
+    /// Evaluations of the objective (with its gradient).
+    pub evaluations: usize,
 }
 
 /// Settings of [`minimize`].
@@ -46,10 +48,15 @@ fn max_abs(a: &[f64]) -> f64 {
 
 /// Minimises `f`, which returns the value and writes the gradient, from `x0`.
 /// A non-finite value counts as "too far": the line search steps back.
-pub fn minimize<F>(mut f: F, x0: &[f64], settings: Settings) -> Minimum
+pub fn minimize<F>(mut objective: F, x0: &[f64], settings: Settings) -> Minimum
 where
     F: FnMut(&[f64], &mut [f64]) -> f64,
 {
+    let mut evaluations = 0;
+    let mut f = |x: &[f64], g: &mut [f64]| {
+        evaluations += 1;
+        objective(x, g)
+    };
     let n = x0.len();
     let mut x = x0.to_vec();
     let mut g = vec![0.0; n];
@@ -107,6 +114,7 @@ where
         value: fx,
         iterations,
         converged: max_abs(&g) < settings.gradient_tolerance,
+        evaluations,
     }
 }
 
@@ -245,7 +253,12 @@ where
             lo = (a, fa, da);
             best = Some((a, fa, ga));
         }
-        if (hi.0 - lo.0).abs() < 1e-16 * lo.0.abs().max(1e-300) {
+        // Stop once what is left of the bracket cannot change the objective
+        // by more than its rounding error: near the minimum, bisecting on
+        // would only spend evaluations on noise.
+        let left_to_gain = (hi.0 - lo.0).abs() * lo.2.abs().max(d0.abs());
+        if (hi.0 - lo.0).abs() < 1e-16 * lo.0.abs().max(1e-300) || left_to_gain <= 1e-15 * f0.abs()
+        {
             break;
         }
     }
