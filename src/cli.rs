@@ -281,7 +281,10 @@ pub fn run() -> Result<(), String> {
     let jwt = JwtSettings::from_env()?;
     let mut settings = Settings::new(url, jwt);
     match command {
-        Command::Serve(args) => serve(settings_for_serve(&mut settings, &args), !args.no_migrate),
+        Command::Serve(args) => {
+            rate_limit_from_env(&mut settings)?;
+            serve(settings_for_serve(&mut settings, &args), !args.no_migrate)
+        }
         Command::Migrate => {
             bootstrap::connect_one(&settings, true)?;
             eprintln!("goodwill: migrations applied");
@@ -584,6 +587,12 @@ fn settings_for_serve<'a>(settings: &'a mut Settings, args: &ServeArgs) -> &'a S
         settings.pool_size = n.max(1);
     }
     settings
+}
+
+/// Reads the optional rate limit from the environment (off unless set).
+fn rate_limit_from_env(settings: &mut Settings) -> Result<(), String> {
+    settings.rate_limit = crate::ratelimit::Limit::from_lookup(|k| std::env::var(k).ok())?;
+    Ok(())
 }
 
 fn serve(settings: &Settings, migrate: bool) -> Result<(), String> {

@@ -19,6 +19,8 @@ pub const ENV_VARS: &[&str] = &[
     "GOODWILL_POOL_SIZE",
     "GOODWILL_DRAIN_SECONDS",
     "GOODWILL_SHUTDOWN_TIMEOUT",
+    "GOODWILL_RATE_LIMIT_PER_SECOND",
+    "GOODWILL_RATE_LIMIT_BURST",
     "GOODWILL_LOG",
     "GOODWILL_LOG_FORMAT",
     "RUST_LOG",
@@ -133,6 +135,8 @@ pub struct Settings {
     pub shutdown_timeout_secs: u64,
     /// The clock (the system's; tests inject an adjustable one).
     pub clock: crate::clock::Clock,
+    /// The rate limit per caller; `None` (the default) is off.
+    pub rate_limit: Option<crate::ratelimit::Limit>,
 }
 
 impl Settings {
@@ -148,6 +152,7 @@ impl Settings {
             drain_secs: 2,
             shutdown_timeout_secs: 30,
             clock: crate::clock::Clock::system(),
+            rate_limit: None,
         }
     }
 }

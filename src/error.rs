@@ -86,6 +86,12 @@ pub enum AppError {
     /// 503: the database cannot be reached or the pool is exhausted.
     #[error("{0}")]
     Unavailable(String),
+    /// 429: the caller went over the configured rate limit.
+    #[error("too many requests: retry in {retry_after} s")]
+    TooManyRequests {
+        /// Seconds until a request will be accepted again (`Retry-After`).
+        retry_after: u64,
+    },
     /// 500: a bug or an unexpected database error; details go to the log only.
     #[error("internal error: {0}")]
     Internal(String),
@@ -120,6 +126,7 @@ impl AppError {
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::Validation(_) => "validation_failed",
             Self::Unavailable(_) => "service_unavailable",
+            Self::TooManyRequests { .. } => "rate_limited",
             Self::AuditBroken(_) => "audit_chain_broken",
             Self::AlreadyDecided { .. } => "already_decided",
             Self::Internal(_) => "internal_error",
@@ -138,6 +145,7 @@ impl AppError {
             Self::PayloadTooLarge { .. } => 413,
             Self::UnsupportedMediaType => 415,
             Self::Validation(_) | Self::Unprocessable { .. } => 422,
+            Self::TooManyRequests { .. } => 429,
             Self::Internal(_) => 500,
             Self::Unavailable(_) => 503,
         }
@@ -159,8 +167,12 @@ impl From<diesel::result::Error> for AppError {
                 detail: "a concurrent request changed the same data; retry".into(),
                 existing_id: None,
             },
-            E::DatabaseError(K::ClosedConnection, _) => {
-                Self::Unavailable("the database connection was lost".into())
+            E::DatabaseError(K::ClosedConnection | K::UnableToSendCommand, ref info) => {
+                crate::store::connection::note_connection_trouble();
+                Self::Unavailable(format!(
+                    "the database connection was lost: {}",
+                    info.message()
+                ))
             }
             E::DatabaseError(_, ref info) if is_sqlite_busy(info.message()) => {
                 Self::Unavailable("the database is busy; retry".into())

@@ -26,6 +26,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod idempotency;
+pub mod ratelimit;
 pub mod startup;
 pub mod store;
 pub mod value;

@@ -30,7 +30,9 @@ impl Application {
     pub fn build(settings: &Settings, pool: Pool, verifier: Verifier) -> std::io::Result<Self> {
         let listener = TcpListener::bind(&settings.bind)?;
         let port = listener.local_addr()?.port();
-        let state = web::Data::new(AppState::new(pool, verifier, settings.clock.clone()));
+        let mut state = AppState::new(pool, verifier, settings.clock.clone());
+        state.rate_limiter = settings.rate_limit.map(crate::ratelimit::RateLimiter::new);
+        let state = web::Data::new(state);
         let factory_state = state.clone();
         // Signals are ours to handle (see `run_until_stopped`): readiness must
         // turn 503 before the listener closes.
@@ -81,6 +83,38 @@ impl Application {
     }
 }
 
+/// 429 when the rate limit is on and the request's caller (a verified
+/// token's tenant and subject, else the client's address) has no token left.
+/// The operations endpoints are never limited.
+fn rate_limit_refusal(req: &actix_web::dev::ServiceRequest) -> Option<AppError> {
+    use crate::ratelimit::{Key, retry_after_secs};
+    let state = req.app_data::<web::Data<AppState>>()?;
+    let limiter = state.rate_limiter.as_ref()?;
+    if matches!(req.path(), "/healthz" | "/readyz" | "/metrics") {
+        return None;
+    }
+    let caller = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .and_then(|(_, token)| state.verifier.verify(token.trim()).ok())
+        .map(|c| Key::Caller(c.tenant, c.sub));
+    let key = caller.unwrap_or_else(|| {
+        Key::Ip(
+            req.peer_addr()
+                .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |a| a.ip()),
+        )
+    });
+    limiter
+        .take(&key, Instant::now())
+        .err()
+        .map(|wait| AppError::TooManyRequests {
+            retry_after: retry_after_secs(wait),
+        })
+}
+
 async fn wait_for_shutdown_signal() {
     use actix_web::rt::signal::unix::{SignalKind, signal};
     match (
@@ -121,6 +155,20 @@ pub fn app(
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(AppError::NotFound("no such route".into()))
         }))
+        // Inside the request-id and metrics layer below, so a 429 carries both.
+        .wrap_fn(|req, srv| {
+            use actix_web::ResponseError;
+            use futures_util::future::{Either, FutureExt, ready};
+            match rate_limit_refusal(&req) {
+                Some(refusal) => {
+                    let res = req
+                        .into_response(refusal.error_response())
+                        .map_into_right_body();
+                    Either::Left(ready(Ok(res)))
+                }
+                None => Either::Right(srv.call(req).map(|r| r.map(|res| res.map_into_left_body()))),
+            }
+        })
         .wrap_fn(|req, srv| {
             let rid =
                 RequestId::from_header(req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()));

@@ -61,6 +61,8 @@ pub struct AppState {
     pub draining: std::sync::atomic::AtomicBool,
     /// What commands see as now.
     pub clock: crate::clock::Clock,
+    /// The optional rate limit's buckets (see [`crate::ratelimit`]).
+    pub rate_limiter: Option<crate::ratelimit::RateLimiter>,
 }
 
 impl AppState {
@@ -73,6 +75,7 @@ impl AppState {
             known_tenants: RwLock::new(HashSet::new()),
             metrics: Metrics::default(),
             draining: std::sync::atomic::AtomicBool::new(false),
+            rate_limiter: None,
         }
     }
 
@@ -88,7 +91,7 @@ impl AppState {
         let span = tracing::Span::current();
         web::block(move || {
             let _entered = span.enter();
-            let mut conn = pool.get()?;
+            let mut conn = pool.checkout()?;
             f(&mut conn)
         })
         .await

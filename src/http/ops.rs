@@ -23,11 +23,11 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError
     }
     let pool = state.pool.clone();
     let backend = web::block(move || -> Result<&'static str, AppError> {
-        let mut conn = pool
-            .get_timeout(std::time::Duration::from_secs(2))
-            .map_err(|e| AppError::Unavailable(format!("the database is not reachable: {e}")))?;
-        conn.batch_execute("SELECT 1")
-            .map_err(|e| AppError::Unavailable(format!("the database does not answer: {e}")))?;
+        let mut conn = pool.checkout_within(std::time::Duration::from_secs(2))?;
+        conn.batch_execute("SELECT 1").map_err(|e| {
+            crate::store::connection::note_connection_trouble();
+            AppError::Unavailable(format!("the database does not answer: {e}"))
+        })?;
         if crate::store::has_pending_migrations(&mut conn).map_err(AppError::Unavailable)? {
             return Err(AppError::Unavailable(
                 "migrations are pending: run `goodwill migrate`".into(),

@@ -42,6 +42,7 @@ fn title(status: u16) -> &'static str {
         413 => "Payload too large",
         415 => "Unsupported media type",
         422 => "Unprocessable content",
+        429 => "Too many requests",
         503 => "Service unavailable",
         _ => "Internal server error",
     }
@@ -113,6 +114,9 @@ impl ResponseError for AppError {
             }
             AppError::Unavailable(_) => {
                 resp.insert_header((header::RETRY_AFTER, "1"));
+            }
+            AppError::TooManyRequests { retry_after } => {
+                resp.insert_header((header::RETRY_AFTER, retry_after.to_string()));
             }
             _ => {}
         }

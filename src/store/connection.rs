@@ -4,7 +4,9 @@
 //! `establish` would try PostgreSQL first and fall back to treating any string as a
 //! SQLite path, which turns a mistyped PostgreSQL URL into a stray file.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
@@ -79,10 +81,70 @@ impl DatabaseUrl {
     }
 }
 
+/// What the pool has learnt of the database's reachability: the last failed
+/// attempt to connect, cleared by the next success.
+#[derive(Debug, Default)]
+pub struct Health {
+    last_failure: std::sync::Mutex<Option<(Instant, String)>>,
+}
+
+/// How long a failed connection attempt keeps checkouts failing fast.
+const FAIL_FAST_WINDOW: Duration = Duration::from_secs(5);
+/// How long a checkout waits while the database is known to be unreachable
+/// (long enough for one fresh attempt on loopback or a LAN).
+const FAIL_FAST_WAIT: Duration = Duration::from_millis(300);
+
+impl Health {
+    fn failed(&self, why: String) {
+        if let Ok(mut f) = self.last_failure.lock() {
+            *f = Some((Instant::now(), why));
+        }
+    }
+
+    fn succeeded(&self) {
+        if let Ok(mut f) = self.last_failure.lock() {
+            *f = None;
+        }
+    }
+
+    /// The last failure, if it is recent.
+    pub fn recent_failure(&self) -> Option<String> {
+        let f = self.last_failure.lock().ok()?;
+        f.as_ref()
+            .filter(|(at, _)| at.elapsed() < FAIL_FAST_WINDOW)
+            .map(|(_, why)| why.clone())
+    }
+}
+
+/// Milliseconds since the epoch of the last error that looked like a lost
+/// connection (any pool of this process).
+static TROUBLE_AT_MS: AtomicU64 = AtomicU64::new(0);
+/// After such an error, connections going back to a pool are checked for this
+/// long.
+const TROUBLE_WINDOW_MS: u64 = 30_000;
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Records that a query failed as if its connection were lost: for a while,
+/// every connection returned to a pool is pinged, and a dead one is dropped
+/// instead of being handed to the next request. Costs nothing otherwise.
+pub fn note_connection_trouble() {
+    TROUBLE_AT_MS.store(now_ms(), Ordering::Relaxed);
+}
+
+fn trouble_is_recent() -> bool {
+    now_ms().saturating_sub(TROUBLE_AT_MS.load(Ordering::Relaxed)) < TROUBLE_WINDOW_MS
+}
+
 /// r2d2 manager that opens connections through [`DatabaseUrl::connect`].
 #[derive(Clone, Debug)]
 pub struct Manager {
     url: DatabaseUrl,
+    health: Arc<Health>,
 }
 
 impl ManageConnection for Manager {
@@ -90,7 +152,16 @@ impl ManageConnection for Manager {
     type Error = r2d2::Error;
 
     fn connect(&self) -> Result<DbConnection, r2d2::Error> {
-        self.url.connect().map_err(r2d2::Error::ConnectionError)
+        match self.url.connect() {
+            Ok(c) => {
+                self.health.succeeded();
+                Ok(c)
+            }
+            Err(e) => {
+                self.health.failed(e.to_string());
+                Err(r2d2::Error::ConnectionError(e))
+            }
+        }
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
@@ -100,38 +171,107 @@ impl ManageConnection for Manager {
 
     fn has_broken(&self, conn: &mut DbConnection) -> bool {
         // A connection still inside a transaction, or whose transaction manager is
-        // in error, must not go back to the pool.
+        // in error, must not go back to the pool; nor, shortly after a lost
+        // connection was seen, one that no longer answers.
         <DbConnection as Connection>::TransactionManager::is_broken_transaction_manager(conn)
+            || (trouble_is_recent() && conn.batch_execute("SELECT 1").is_err())
     }
 }
 
-/// The shared pool.
-pub type Pool = r2d2::Pool<Manager>;
+/// The shared pool: r2d2's, with what it learnt of the database's health.
+#[derive(Clone)]
+pub struct Pool {
+    inner: r2d2::Pool<Manager>,
+    health: Arc<Health>,
+}
+
+impl std::ops::Deref for Pool {
+    type Target = r2d2::Pool<Manager>;
+    fn deref(&self) -> &Self::Target {
+        &self.inner
+    }
+}
+
+impl Pool {
+    /// A connection for a request. While the database is known to be
+    /// unreachable (a connection attempt failed in the last few seconds) and no
+    /// idle connection is left, waits only briefly, so requests fail fast with
+    /// the reason instead of queueing for the full timeout; the attempt a
+    /// checkout triggers is what notices the database is back.
+    pub fn checkout(&self) -> Result<PooledConnection, crate::error::AppError> {
+        self.checkout_within(self.inner.connection_timeout())
+    }
+
+    /// As [`Pool::checkout`], waiting at most `wait`.
+    pub fn checkout_within(
+        &self,
+        wait: Duration,
+    ) -> Result<PooledConnection, crate::error::AppError> {
+        use crate::error::AppError;
+        if self.inner.state().idle_connections == 0
+            && let Some(why) = self.health.recent_failure()
+        {
+            return self
+                .inner
+                .get_timeout(FAIL_FAST_WAIT.min(wait))
+                .map_err(|_| {
+                    AppError::Unavailable(format!("the database is not reachable: {why}"))
+                });
+        }
+        self.inner
+            .get_timeout(wait)
+            .map_err(|e| match self.health.recent_failure() {
+                Some(why) => AppError::Unavailable(format!("the database is not reachable: {why}")),
+                None => AppError::Unavailable(format!("no database connection available: {e}")),
+            })
+    }
+
+    /// What the pool knows of the database's reachability.
+    pub fn health(&self) -> &Health {
+        &self.health
+    }
+}
+
 /// A connection checked out of the pool.
 pub type PooledConnection = r2d2::PooledConnection<Manager>;
+
+fn manager(url: &DatabaseUrl) -> (Manager, Arc<Health>) {
+    let health = Arc::new(Health::default());
+    (
+        Manager {
+            url: url.clone(),
+            health: health.clone(),
+        },
+        health,
+    )
+}
 
 /// Builds the pool for `url`. SQLite gets a small pool: it has one writer anyway.
 pub fn build_pool(url: &DatabaseUrl, max_size: u32) -> Result<Pool, String> {
     if let DatabaseUrl::Sqlite(path) = url {
         restrict_sqlite_file(path)?;
     }
-    r2d2::Pool::builder()
+    let (m, health) = manager(url);
+    let inner = r2d2::Pool::builder()
         .max_size(max_size)
         .min_idle(Some(1))
         .connection_timeout(Duration::from_secs(10))
         .test_on_check_out(false)
-        .build(Manager { url: url.clone() })
-        .map_err(|e| format!("cannot connect to the database: {e}"))
+        .build(m)
+        .map_err(|e| format!("cannot connect to the database: {e}"))?;
+    Ok(Pool { inner, health })
 }
 
 /// A pool that opens no connection until one is asked for: the server starts
 /// even while the database is down, and `/readyz` says so.
 pub fn build_pool_lazy(url: &DatabaseUrl, max_size: u32) -> Pool {
-    r2d2::Pool::builder()
+    let (m, health) = manager(url);
+    let inner = r2d2::Pool::builder()
         .max_size(max_size)
         .min_idle(Some(0))
         .connection_timeout(Duration::from_secs(2))
-        .build_unchecked(Manager { url: url.clone() })
+        .build_unchecked(m);
+    Pool { inner, health }
 }
 
 /// The SQLite file holds the service's signing secret, so it is created private to

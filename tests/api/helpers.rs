@@ -309,12 +309,33 @@ impl TestApp {
 
     /// The app with the given token settings.
     pub async fn spawn_with(backend: Backend, jwt: JwtSettings, secret: Option<String>) -> Self {
+        Self::spawn_configured(backend, jwt, secret, |_| {}).await
+    }
+
+    /// The app with an HS256 secret and settings adjusted by `tune`.
+    pub async fn spawn_tuned(backend: Backend, tune: impl FnOnce(&mut Settings)) -> Self {
+        let secret = random_secret();
+        let jwt = JwtSettings {
+            key: KeyConfig::Secret(secret.clone().into_bytes()),
+            issuer: None,
+            audience: None,
+        };
+        Self::spawn_configured(backend, jwt, Some(secret), tune).await
+    }
+
+    async fn spawn_configured(
+        backend: Backend,
+        jwt: JwtSettings,
+        secret: Option<String>,
+        tune: impl FnOnce(&mut Settings),
+    ) -> Self {
         let (url, guard) = fresh_database(backend);
         let mut settings = Settings::new(DatabaseUrl::parse(&url).unwrap(), jwt.clone());
         settings.bind = "127.0.0.1:0".into();
         settings.workers = 1;
         settings.pool_size = 6;
         settings.clock = goodwill::clock::Clock::adjustable();
+        tune(&mut settings);
         let clock = settings.clock.clone();
         let pool = goodwill::bootstrap::open(&settings, true).unwrap();
         let (verifier, first) = goodwill::bootstrap::keys_and_first_run(&settings, &pool).unwrap();

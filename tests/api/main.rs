@@ -8,6 +8,7 @@ mod helpers;
 mod approvals;
 mod audit;
 mod auth;
+mod backpressure;
 mod bad_input;
 mod cli;
 mod customers;

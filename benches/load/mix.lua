@@ -1,0 +1,45 @@
+-- (c) A POS-like mix: 35 % sales, 40 % customer summaries, 15 % small
+-- gestures (deferred payments of 1.00), 10 % payments of 0.01 on seeded open
+-- promises. Every POST carries an Idempotency-Key.
+package.path = (os.getenv("LOAD_LUA") or ".") .. "/?.lua;" .. package.path
+local c = require("common")
+
+function setup(thread) c.setup(thread) end
+function init(args)
+  c.init()
+  promises = c.read_lines(c.dir .. "/promises.tsv")
+  due = os.date("!%Y-%m-%d", os.time() + 7 * 86400)
+end
+
+function request()
+  local p = c.pick()
+  local r = math.random(100)
+  if r <= 35 then
+    local body = string.format(
+      '{"customer_id":"%s","store_id":"%s","sale_ref":"%s","occurred_at":"%s",' ..
+      '"amount":{"amount":"%d.%02d","currency":"USD"}}',
+      p[2], p[3], c.key(), os.date("!%Y-%m-%dT%H:%M:%SZ"), math.random(1, 120), math.random(0, 99))
+    return wrk.format("POST", "/v1/sales", c.headers({ ["Idempotency-Key"] = c.key() }), body)
+  elseif r <= 75 then
+    return wrk.format("GET", "/v1/customers/" .. p[2] .. "/summary", c.headers())
+  elseif r <= 90 then
+    local body = string.format(
+      '{"kind":"deferred_payment","store_id":"%s","reason_code":"closing_time",' ..
+      '"story":"load test: pay tomorrow","amount":{"amount":"1.00","currency":"USD"},"due_on":"%s"}',
+      p[3], due)
+    return wrk.format("POST", "/v1/customers/" .. p[2] .. "/gestures",
+      c.headers({ ["Idempotency-Key"] = c.key() }), body)
+  else
+    local g = promises[math.random(#promises)]
+    return wrk.format("POST", "/v1/gestures/" .. g[1] .. "/payments",
+      c.headers({ ["Idempotency-Key"] = c.key() }),
+      '{"amount":{"amount":"0.01","currency":"USD"}}')
+  end
+end
+
+function response(status, headers, body)
+  c.count(status)
+  c.publish()
+end
+
+function done(summary, latency, requests) c.done(summary, latency, requests) end

@@ -1,0 +1,344 @@
+#!/usr/bin/env bash
+# The load harness: the service against PostgreSQL's own limit on this machine,
+# in one run. Figures and how to read them: docs/BENCHMARKS.md.
+#
+#   bash benches/load/run.sh [--duration 30] [--connections 32] [--customers 10000]
+#                            [--gestures 100000] [--sqlite] [--scaling] [--out FILE]
+#
+# 1. Builds the release binary; installs wrk when it is missing.
+# 2. Starts a throwaway PostgreSQL cluster (tests/support/pgcluster.sh: default
+#    settings, its own port and log), makes a fresh database, migrates it, and
+#    seeds a tenant with `goodwill dev seed` (10,000 customers and their history).
+# 3. Captures, from PostgreSQL's statement log, the statements the service
+#    executes for one request of (a) a deferred payment and (b) a customer
+#    summary, and turns each into a pgbench script (pgbench_script.py).
+# 4. Serves the release build on 127.0.0.1 and drives it with wrk at N
+#    connections for the duration through (a) write.lua, (b) summary.lua,
+#    (c) mix.lua; runs pgbench with the captured statements at the same
+#    concurrency; prints requests/s, p50, p99, errors, the service's peak RSS and
+#    the ratio service / pgbench.
+# 5. With --scaling: summary latency for customers with 10 / 1,000 / 100,000
+#    entries; list pages 1 and 1,000 of a 100,000-item list; write throughput
+#    with one and with two instances on the one database.
+# With --sqlite, the scenarios also run against a fresh SQLite file (no pgbench
+# counterpart). Only 127.0.0.1 is used; every step is bounded in time.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root="$PWD"
+
+duration=30 conns=32 customers=10000 gestures=100000 sqlite=0 scaling=0 out=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --duration) duration="$2"; shift 2 ;;
+    --connections) conns="$2"; shift 2 ;;
+    --customers) customers="$2"; shift 2 ;;
+    --gestures) gestures="$2"; shift 2 ;;
+    --sqlite) sqlite=1; shift ;;
+    --scaling) scaling=1; shift ;;
+    --out) out="$2"; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 64 ;;
+    esac
+done
+
+log() { printf '== %s\n' "$*" >&2; }
+
+command -v wrk >/dev/null || {
+    log "installing wrk"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+}
+command -v pgbench >/dev/null || { echo "pgbench is missing (postgresql-client)" >&2; exit 1; }
+log "release build"
+cargo build -q --release --bin goodwill
+bin="$root/target/release/goodwill"
+
+work="$(mktemp -d /tmp/goodwill-load.XXXXXX)"
+chmod 755 "$work"
+pgport=$((30000 + RANDOM % 10000))
+servers=()
+cleanup() {
+    for p in "${servers[@]}"; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    bash "$root/tests/support/pgcluster.sh" stop "$work/pg"
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+log "PostgreSQL cluster on 127.0.0.1:$pgport"
+bash "$root/tests/support/pgcluster.sh" start "$work/pg" "$pgport"
+pgbase="postgres://postgres@127.0.0.1:$pgport"
+psql() { command psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+psql "$pgbase/postgres" -c "CREATE DATABASE goodwill"
+url="$pgbase/goodwill?sslmode=disable"
+pglog="$work/pg/postgres.log"
+export GOODWILL_JWT_SECRET="load-bench-secret-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+export GOODWILL_LOG=warn
+
+serve() { # serve URL PORT [extra args...]: starts an instance, waits for /readyz
+    local u="$1" port="$2"; shift 2
+    GOODWILL_DATABASE_URL="$u" "$bin" serve --bind "127.0.0.1:$port" --no-migrate "$@" \
+        >>"$work/server.log" 2>&1 &
+    servers+=($!)
+    for _ in $(seq 1 100); do
+        curl -fs "127.0.0.1:$port/readyz" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    echo "the service did not become ready on port $port" >&2
+    exit 1
+}
+stop_servers() {
+    for p in "${servers[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${servers[@]}"; do wait "$p" 2>/dev/null || true; done
+    servers=()
+}
+
+prepare() { # prepare URL: migrate, tenant, seed, tokens, picks.tsv, promises.tsv
+    local u="$1"
+    export GOODWILL_DATABASE_URL="$u"
+    "$bin" migrate 2>/dev/null
+    tenant="$("$bin" tenant create --name load | tail -1)"
+    log "seeding $customers customers, $gestures gestures"
+    "$bin" dev seed --tenant "$tenant" --customers "$customers" --gestures "$gestures" \
+        --stores 20 --months 12 >/dev/null
+    token="$("$bin" token --tenant "$tenant" --sub load-pos --role pos --ttl 8h | tail -1)"
+    admin="$("$bin" token --tenant "$tenant" --sub load-admin --role admin --ttl 8h | tail -1)"
+    unset GOODWILL_DATABASE_URL
+}
+
+pg_picks() { # the (customer, store) pairs both wrk and pgbench pick from
+    psql "$pgbase/goodwill" <<SQL
+CREATE TABLE load_pick (n int PRIMARY KEY, customer_id uuid NOT NULL, store_id uuid NOT NULL);
+INSERT INTO load_pick
+SELECT c.n, c.id, s.id
+FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM customers WHERE tenant_id = '$tenant') c
+JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k FROM stores WHERE tenant_id = '$tenant') s
+  ON s.k = c.n % 20;
+VACUUM ANALYZE;
+SQL
+    psql "$pgbase/goodwill" -At -F $'\t' -c "SELECT n, customer_id, store_id FROM load_pick ORDER BY n" \
+        > "$work/picks.tsv"
+    psql "$pgbase/goodwill" -At -c "SELECT id FROM gestures WHERE tenant_id = '$tenant'
+        AND kind = 'deferred_payment' AND status = 'approved' ORDER BY id LIMIT 5000" \
+        > "$work/promises.tsv"
+}
+
+rss_of() { awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$1/status"; }
+
+run_wrk() { # run_wrk SCENARIO PORT CONNS -> prints the WRKJSON line
+    local scenario="$1" port="$2" c="$3"
+    LOAD_TOKEN="$token" LOAD_DIR="$work" LOAD_LUA="$root/benches/load" LOAD_RUN="$RANDOM$RANDOM" \
+        wrk -t2 -c"$c" -d"${duration}s" --timeout 10s -s "$root/benches/load/$scenario.lua" \
+        "http://127.0.0.1:$port" | grep '^WRKJSON' | sed 's/^WRKJSON //'
+}
+
+results="$work/results.jsonl"
+: > "$results"
+record() { echo "$1" >> "$results"; }
+
+# --- PostgreSQL -------------------------------------------------------------
+prepare "$url"
+pg_picks
+
+log "capturing the service's statements for one request of each path"
+psql "$pgbase/postgres" -c "ALTER DATABASE goodwill SET log_statement = 'all'"
+port=$((40000 + RANDOM % 10000))
+serve "$url" "$port" --workers 1 --pool-size 1
+IFS=$'\t' read -r _ cid sid < <(head -1 "$work/picks.tsv")
+due="$(date -u -d '+7 days' +%F)"
+write_once() {
+    curl -fs -o /dev/null -X POST "127.0.0.1:$port/v1/customers/$cid/gestures" \
+        -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+        -H "Idempotency-Key: $1" \
+        -d "{\"kind\":\"deferred_payment\",\"store_id\":\"$sid\",\"reason_code\":\"closing_time\",\"story\":\"load test: pay tomorrow\",\"amount\":{\"amount\":\"1.00\",\"currency\":\"USD\"},\"due_on\":\"$due\"}"
+}
+read_once() {
+    curl -fs -o /dev/null "127.0.0.1:$port/v1/customers/$cid/summary" -H "Authorization: Bearer $token"
+}
+for i in 1 2 3; do write_once "warm-$i-$RANDOM"; read_once; done
+capture() { # capture NAME COMMAND...: the log lines the command caused
+    local from; from=$(stat -c %s "$pglog")
+    "${@:2}"
+    sleep 0.5
+    tail -c +$((from + 1)) "$pglog" > "$work/$1.log"
+}
+key="capture-$(cat /proc/sys/kernel/random/uuid)"
+capture write write_once "$key"
+capture summary read_once
+stop_servers
+psql "$pgbase/postgres" -c "ALTER DATABASE goodwill RESET log_statement"
+picks=$(wc -l < "$work/picks.tsv")
+python3 "$root/benches/load/pgbench_script.py" "$work/write.log" --customer "$cid" --store "$sid" \
+    --key "$key" --picks "$picks" > "$work/write.sql"
+python3 "$root/benches/load/pgbench_script.py" "$work/summary.log" --customer "$cid" --store "$sid" \
+    --picks "$picks" > "$work/summary.sql"
+write_statements=$(($(grep -c ';$' "$work/write.sql") - 1))
+summary_statements=$(($(grep -c ';$' "$work/summary.sql") - 1))
+mkdir -p "$root/target/load"
+cp "$work/write.sql" "$work/summary.sql" "$work/write.log" "$work/summary.log" "$root/target/load/"
+
+pgbench_run() { # pgbench_run NAME: tps, p50, p99 from the per-transaction log
+    local name="$1" dir="$work/pgbench-$1"
+    mkdir -p "$dir"
+    (cd "$dir" && pgbench -n -M prepared -c "$conns" -j 2 -T "$duration" -l \
+        -f "$work/$name.sql" "$pgbase/goodwill" > "$dir/out.txt" 2>&1) || {
+        cat "$dir/out.txt" >&2
+        echo "pgbench failed on $name" >&2
+        exit 1
+    }
+    python3 - "$dir" "$name" <<'PY'
+import glob, json, re, sys
+d, name = sys.argv[1:]
+out = open(f"{d}/out.txt").read()
+tps = float(re.search(r"tps = ([\d.]+) \(without initial", out).group(1))
+failed = int(re.search(r"number of failed transactions: (\d+)", out).group(1))
+lat = sorted(int(l.split()[2]) for f in glob.glob(f"{d}/pgbench_log.*") for l in open(f))
+q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))]
+print(json.dumps({"scenario": name, "target": "pgbench", "rps": tps, "p50_us": q(0.5),
+                  "p99_us": q(0.99), "errors": failed, "requests": len(lat)}))
+PY
+}
+
+scenario() { # scenario BACKEND NAME PORT PID
+    local backend="$1" name="$2" p="$3" pid="$4"
+    log "$backend: $name, $conns connections, ${duration}s"
+    local j; j="$(run_wrk "$name" "$p" "$conns")"
+    python3 - "$backend" "$name" "$(rss_of "$pid")" "$j" <<'PY' >> "$results"
+import json, sys
+backend, name, rss, j = sys.argv[1], sys.argv[2], int(sys.argv[3]), json.loads(sys.argv[4])
+ok = sum(n for s, n in j["status"].items() if s.startswith("2"))
+print(json.dumps({"scenario": name, "target": backend, "rps": j["requests"] / (j["duration_us"] / 1e6),
+                  "p50_us": j["p50_us"], "p99_us": j["p99_us"],
+                  "errors": j["requests"] - ok + j["socket_errors"], "status": j["status"],
+                  "requests": j["requests"], "peak_rss_mb": rss}))
+PY
+}
+
+port=$((40000 + RANDOM % 10000))
+serve "$url" "$port"
+pid="${servers[0]}"
+for s in write summary mix; do scenario postgres "$s" "$port" "$pid"; done
+stop_servers
+log "pgbench: the same statements, $conns clients, ${duration}s"
+pgbench_run write >> "$results"
+pgbench_run summary >> "$results"
+
+# --- scaling curves (PostgreSQL) ---------------------------------------------
+if [ "$scaling" = 1 ]; then
+    log "scaling: seeding customers with 10, 1,000 and 100,000 entries"
+    export GOODWILL_DATABASE_URL="$url"
+    for g in 6 600 60000; do
+        "$bin" dev seed --tenant "$tenant" --customers 1 --gestures "$g" --stores 1 --months 12 \
+            --seed "$g" >/dev/null
+    done
+    unset GOODWILL_DATABASE_URL
+    psql "$pgbase/goodwill" -c "VACUUM ANALYZE"
+    psql "$pgbase/goodwill" -At -F $'\t' -c "
+        SELECT c.id, (SELECT count(*) FROM entries e
+                      WHERE e.tenant_id = c.tenant_id AND e.customer_id = c.id)
+        FROM customers c WHERE c.tenant_id = '$tenant' AND c.external_ref LIKE 'SEED-%-0'
+        ORDER BY 2" > "$work/sized.tsv"
+    port=$((40000 + RANDOM % 10000))
+    serve "$url" "$port"
+    latency() { # latency URL: p50 and p99 of one connection for 10 s
+        LOAD_TOKEN="$token" LOAD_DIR="$work" LOAD_LUA="$root/benches/load" LOAD_URL="$1" \
+            wrk -t1 -c1 -d10s -s "$root/benches/load/get.lua" "http://127.0.0.1:$port" |
+            grep '^WRKJSON' | sed 's/^WRKJSON //'
+    }
+    while IFS=$'\t' read -r c n; do
+        j="$(latency "/v1/customers/$c/summary")"
+        record "$(python3 -c 'import json,sys; j=json.loads(sys.argv[2]); print(json.dumps({"curve":"summary","entries":int(sys.argv[1]),"p50_us":j["p50_us"],"p99_us":j["p99_us"],"requests":j["requests"]}))' "$n" "$j")"
+    done < "$work/sized.tsv"
+    big="$(tail -1 "$work/sized.tsv" | cut -f1)"
+    for list in "/v1/customers/$big/entries" "/v1/gestures"; do
+        cursor=""
+        for page in $(seq 1 1000); do
+            [ "$page" = 1 ] || [ -n "$cursor" ] || break
+            q="limit=100${cursor:+&starting_after=$cursor}"
+            if [ "$page" = 1 ] || [ "$page" = 1000 ]; then
+                j="$(latency "$list?$q")"
+                record "$(python3 -c 'import json,sys; j=json.loads(sys.argv[3]); print(json.dumps({"curve":"list","list":sys.argv[1],"page":int(sys.argv[2]),"p50_us":j["p50_us"],"p99_us":j["p99_us"],"requests":j["requests"]}))' "${list%%\?*}" "$page" "$j")"
+            fi
+            cursor="$(curl -fs "127.0.0.1:$port$list?$q" -H "Authorization: Bearer $admin" |
+                python3 -c 'import json,sys; print(json.load(sys.stdin)["next_cursor"] or "")')"
+        done
+    done
+    stop_servers
+    log "scaling: write throughput with one and with two instances"
+    for n in 1 2; do
+        ports=()
+        for i in $(seq 1 "$n"); do
+            p=$((40000 + RANDOM % 10000)); serve "$url" "$p"; ports+=("$p")
+        done
+        tmp="$work/scale-$n"; mkdir -p "$tmp"
+        for p in "${ports[@]}"; do run_wrk write "$p" $((conns / n)) > "$tmp/$p.json" & done
+        wait_for=$(jobs -p | grep -v -F -x -f <(printf '%s\n' "${servers[@]}") || true)
+        for j in $wait_for; do wait "$j"; done
+        record "$(python3 - "$n" "$tmp" <<'PY'
+import glob, json, sys
+n, tmp = int(sys.argv[1]), sys.argv[2]
+runs = [json.loads(open(f).read()) for f in glob.glob(f"{tmp}/*.json")]
+rps = sum(r["requests"] / (r["duration_us"] / 1e6) for r in runs)
+ok = sum(v for r in runs for s, v in r["status"].items() if s.startswith("2"))
+print(json.dumps({"curve": "instances", "instances": n, "rps": rps,
+                  "errors": sum(r["requests"] for r in runs) - ok,
+                  "p99_us": max(r["p99_us"] for r in runs)}))
+PY
+)"
+        stop_servers
+    done
+fi
+
+# --- SQLite -----------------------------------------------------------------
+if [ "$sqlite" = 1 ]; then
+    sq="$work/load.db"
+    prepare "$sq"
+    python3 - "$sq" "$tenant" "$work" <<'PY'
+import sqlite3, sys
+db, tenant, work = sys.argv[1:]
+con = sqlite3.connect(db)
+cs = [r[0] for r in con.execute("SELECT id FROM customers WHERE tenant_id = ? ORDER BY id", (tenant,))]
+ss = [r[0] for r in con.execute("SELECT id FROM stores WHERE tenant_id = ? ORDER BY id", (tenant,))]
+with open(f"{work}/picks.tsv", "w") as f:
+    for n, c in enumerate(cs, 1):
+        f.write(f"{n}\t{c}\t{ss[n % len(ss)]}\n")
+with open(f"{work}/promises.tsv", "w") as f:
+    for (g,) in con.execute("SELECT id FROM gestures WHERE tenant_id = ? AND kind = 'deferred_payment' "
+                            "AND status = 'approved' ORDER BY id LIMIT 5000", (tenant,)):
+        f.write(f"{g}\n")
+PY
+    port=$((40000 + RANDOM % 10000))
+    serve "$sq" "$port"
+    pid="${servers[0]}"
+    for s in write summary mix; do scenario sqlite "$s" "$port" "$pid"; done
+    stop_servers
+fi
+
+# --- the table ----------------------------------------------------------------
+python3 - "$results" "$conns" "$duration" "$write_statements" "$summary_statements" <<'PY' | tee "${out:-/dev/null}"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+conns, duration, ws, ss = sys.argv[2:]
+base = {r["scenario"]: r for r in rows if r.get("target") == "pgbench"}
+ms = lambda us: f"{us / 1000:.1f}"
+print(f"{conns} connections, {duration} s per scenario; pgbench runs the service's own statements "
+      f"(write: {ws}, summary: {ss} per request)\n")
+print("| scenario | target | requests/s | p50 ms | p99 ms | errors | peak RSS MB | service / pgbench |")
+print("|---|---|---|---|---|---|---|---|")
+for r in rows:
+    if "scenario" not in r:
+        continue
+    ratio = ""
+    if r["target"] != "pgbench" and r["scenario"] in base and r["target"] == "postgres":
+        ratio = f"{r['rps'] / base[r['scenario']]['rps']:.2f}"
+    print(f"| {r['scenario']} | {r['target']} | {r['rps']:,.0f} | {ms(r['p50_us'])} | {ms(r['p99_us'])} | "
+          f"{r['errors']} | {r.get('peak_rss_mb', '')} | {ratio} |")
+curves = [r for r in rows if "curve" in r]
+if curves:
+    print("\n| curve | case | p50 ms | p99 ms | requests/s |")
+    print("|---|---|---|---|---|")
+    for r in curves:
+        case = {"summary": lambda: f"{r.get('entries')} entries",
+                "list": lambda: f"{r.get('list')} page {r.get('page')}",
+                "instances": lambda: f"{r.get('instances')} instance(s), errors {r.get('errors')}"}[r["curve"]]()
+        rps = f"{r['rps']:,.0f}" if "rps" in r else ""
+        print(f"| {r['curve']} | {case} | {ms(r.get('p50_us', 0)) if 'p50_us' in r else ''} | {ms(r['p99_us'])} | {rps} |")
+PY
