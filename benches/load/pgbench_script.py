@@ -67,7 +67,11 @@ def statements(text):
 
 
 def quote(s):
-    return "'" + s.replace("'", "''") + "'"
+    """An SQL literal. pgbench reads ":name" as a variable anywhere in a
+    command, literals included, so a colon is written as an escape there."""
+    if ":" not in s:
+        return "'" + s.replace("'", "''") + "'"
+    return "E'" + s.replace("\\", "\\\\").replace("'", "\\'").replace(":", "\\x3a") + "'"
 
 
 def main():

@@ -170,8 +170,9 @@ python3 "$root/benches/load/pgbench_script.py" "$work/write.log" --customer "$ci
     --key "$key" --picks "$picks" > "$work/write.sql"
 python3 "$root/benches/load/pgbench_script.py" "$work/summary.log" --customer "$cid" --store "$sid" \
     --picks "$picks" > "$work/summary.sql"
-write_statements=$(($(grep -c ';$' "$work/write.sql") - 1))
-summary_statements=$(($(grep -c ';$' "$work/summary.sql") - 1))
+# Round trips the service made for each request, as PostgreSQL logged them.
+write_statements=$(grep -cE 'LOG:  (statement|execute [^:]*):' "$work/write.log")
+summary_statements=$(grep -cE 'LOG:  (statement|execute [^:]*):' "$work/summary.log")
 mkdir -p "$root/target/load"
 cp "$work/write.sql" "$work/summary.sql" "$work/write.log" "$work/summary.log" "$root/target/load/"
 
@@ -320,7 +321,7 @@ conns, duration, ws, ss = sys.argv[2:]
 base = {r["scenario"]: r for r in rows if r.get("target") == "pgbench"}
 ms = lambda us: f"{us / 1000:.1f}"
 print(f"{conns} connections, {duration} s per scenario; pgbench runs the service's own statements "
-      f"(write: {ws}, summary: {ss} per request)\n")
+      f"(round trips per request: write {ws}, summary {ss})\n")
 print("| scenario | target | requests/s | p50 ms | p99 ms | errors | peak RSS MB | service / pgbench |")
 print("|---|---|---|---|---|---|---|---|")
 for r in rows:

@@ -339,10 +339,15 @@ pub async fn create(
     let customer = customer.into_inner();
     state
         .command(&caller, key, move |conn, audit| {
-            // Under the customer's lock, so the promises read are the ones the
-            // waiver will find.
-            crate::store::gestures::lock_customer(conn, audit.tenant, customer)?;
-            let promises = waivable(conn, audit.tenant, customer, &ng.terms)?;
+            // A waiver reads the promises it may give up under the customer's
+            // lock, so they are the ones it will find (`request` takes the lock
+            // first thing otherwise).
+            let promises = if ng.kind == GestureKind::BalanceWaiver {
+                crate::store::gestures::lock_customer(conn, audit.tenant, customer)?;
+                waivable(conn, audit.tenant, customer, &ng.terms)?
+            } else {
+                Vec::new()
+            };
             let g = crate::store::gestures::request(conn, audit, customer, ng)?;
             let allocs = match g.kind {
                 GestureKind::BalanceWaiver => Some(crate::store::gestures::allocations(

@@ -241,7 +241,7 @@ pub fn decide(
     });
     after.approval = Some(record);
     if verdict == Verdict::Approve {
-        gestures::take_effect(conn, &mut after)?;
+        gestures::take_effect(conn, &mut after, false)?;
     }
     gestures::save(conn, &after)?;
     Ok((before, after))

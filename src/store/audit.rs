@@ -91,18 +91,21 @@ fn lock_head(conn: &mut DbConnection, tenant: TenantId, chain: &str) -> QueryRes
         )
         .select((audit_chains::length, audit_chains::head_hash));
     match conn {
-        DbConnection::Pg(c) => {
-            diesel::insert_into(audit_chains::table)
-                .values((
-                    audit_chains::tenant_id.eq(tenant),
-                    audit_chains::chain.eq(chain),
-                    audit_chains::length.eq(0_i64),
-                    audit_chains::head_hash.eq(GENESIS),
-                ))
-                .on_conflict_do_nothing()
-                .execute(c)?;
-            q.for_update().first(c)
-        }
+        // One statement: creates the chain at its genesis if new, else locks
+        // its head row (a no-op update takes the row lock, and RETURNING gives
+        // the head as committed when the lock was granted).
+        DbConnection::Pg(c) => diesel::insert_into(audit_chains::table)
+            .values((
+                audit_chains::tenant_id.eq(tenant),
+                audit_chains::chain.eq(chain),
+                audit_chains::length.eq(0_i64),
+                audit_chains::head_hash.eq(GENESIS),
+            ))
+            .on_conflict((audit_chains::tenant_id, audit_chains::chain))
+            .do_update()
+            .set(audit_chains::length.eq(audit_chains::length))
+            .returning((audit_chains::length, audit_chains::head_hash))
+            .get_result(c),
         DbConnection::Sqlite(c) => match q.first(c).optional()? {
             Some(h) => Ok(h),
             None => {

@@ -634,8 +634,14 @@ pub fn allocate_waiver(
 }
 
 /// Puts an approved gesture into effect: its postings, its memo totals, and for a
-/// waiver its allocation over the promises it gives up.
-pub fn take_effect(conn: &mut DbConnection, g: &mut Gesture) -> Result<(), AppError> {
+/// waiver its allocation over the promises it gives up. `period_checked`: the
+/// caller already checked, in this transaction, that the gesture's
+/// `effective_on` falls in an open period.
+pub fn take_effect(
+    conn: &mut DbConnection,
+    g: &mut Gesture,
+    period_checked: bool,
+) -> Result<(), AppError> {
     let tenant = g.tenant_id;
     let mut postings = gesture_postings(g.kind, g.customer_id, g.store_id, &g.terms);
     if let Terms::BalanceWaiver { amount, applies_to } = &g.terms {
@@ -676,7 +682,12 @@ pub fn take_effect(conn: &mut DbConnection, g: &mut Gesture) -> Result<(), AppEr
             .ok_or_else(|| AppError::Internal("zero waiver".into()))?,
         ];
     }
-    ledger::post(
+    let post = if period_checked {
+        ledger::post_in_open_period
+    } else {
+        ledger::post
+    };
+    post(
         conn,
         tenant,
         &NewLedgerTx {
@@ -781,7 +792,8 @@ pub fn request(
         .values(Row::from(&g))
         .execute(conn)?;
     if g.status == GestureStatus::Approved {
-        take_effect(conn, &mut g)?;
+        // The period of g.effective_on was checked above, under its lock.
+        take_effect(conn, &mut g, true)?;
     }
     Ok(g)
 }

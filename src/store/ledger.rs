@@ -66,60 +66,93 @@ struct NewEntry {
     created_at: chrono::NaiveDateTime,
 }
 
-/// Adds to one balance row (created at zero when new).
-#[allow(clippy::too_many_arguments)]
-fn add_to_balance(
+/// Rows a busy shared account's balance is spread over (migration
+/// `000013_balance_shards`): a posting adds to one of them, picked from its
+/// transaction id, so concurrent postings to, say, a store's `sales_clearing`
+/// rarely wait on one another's row lock. A customer's own accounts keep one
+/// row: the customer's lock orders their postings anyway.
+pub const BALANCE_SHARDS: u128 = 16;
+
+/// The shard of an account's balance a transaction adds to.
+fn shard_for(owner: Option<CustomerId>, tx: LedgerTxId) -> i16 {
+    match owner {
+        Some(_) => 0,
+        None => i16::try_from(tx.0.as_u128() % BALANCE_SHARDS).unwrap_or(0),
+    }
+}
+
+/// (account, currency, shard) of one balance row.
+type BalanceKey = (String, String, i16);
+
+/// Adds to balance rows (created at zero when new), in one statement per 500
+/// rows. The rows go in key order, so two transactions lock shared rows in the
+/// same order and never deadlock on them.
+fn add_to_balances(
     conn: &mut DbConnection,
     tenant: TenantId,
-    account: &str,
-    currency: &str,
-    owner: Option<CustomerId>,
-    debit: i64,
-    credit: i64,
-    entries: i64,
-) -> QueryResult<usize> {
-    each_backend!(conn, |c| {
-        diesel::insert_into(balances::table)
-            .values((
+    moved: &std::collections::BTreeMap<BalanceKey, Moved>,
+) -> QueryResult<()> {
+    use diesel::upsert::excluded;
+    let rows: Vec<_> = moved
+        .iter()
+        .map(|((account, currency, shard), (owner, d, c, n))| {
+            (
                 balances::tenant_id.eq(tenant),
                 balances::account.eq(account),
                 balances::currency.eq(currency),
-                balances::customer_id.eq(owner),
-                balances::debit_minor.eq(debit),
-                balances::credit_minor.eq(credit),
-                balances::entry_count.eq(entries),
+                balances::customer_id.eq(*owner),
+                balances::debit_minor.eq(*d),
+                balances::credit_minor.eq(*c),
+                balances::entry_count.eq(*n),
+                balances::shard.eq(*shard),
+            )
+        })
+        .collect();
+    for chunk in rows.chunks(500) {
+        each_backend!(conn, |c| diesel::insert_into(balances::table)
+            .values(chunk)
+            .on_conflict((
+                balances::tenant_id,
+                balances::account,
+                balances::currency,
+                balances::shard,
             ))
-            .on_conflict((balances::tenant_id, balances::account, balances::currency))
             .do_update()
             .set((
-                balances::debit_minor.eq(balances::debit_minor + debit),
-                balances::credit_minor.eq(balances::credit_minor + credit),
-                balances::entry_count.eq(balances::entry_count + entries),
+                balances::debit_minor.eq(balances::debit_minor + excluded(balances::debit_minor)),
+                balances::credit_minor
+                    .eq(balances::credit_minor + excluded(balances::credit_minor)),
+                balances::entry_count.eq(balances::entry_count + excluded(balances::entry_count)),
             ))
-            .execute(c)
-    })
+            .execute(c))?;
+    }
+    Ok(())
 }
 
-/// Adds to one of a customer's per-account totals.
-fn add_to_customer_total(
+/// Adds to customers' per-account totals, in key order, one statement per 500
+/// rows.
+fn add_to_customer_totals(
     conn: &mut DbConnection,
     tenant: TenantId,
-    customer: CustomerId,
-    account: &str,
-    currency: &str,
-    debit: i64,
-    credit: i64,
-) -> QueryResult<usize> {
-    each_backend!(conn, |c| {
-        diesel::insert_into(customer_ledger_totals::table)
-            .values((
+    moved: &std::collections::BTreeMap<(CustomerId, String, String), (i64, i64)>,
+) -> QueryResult<()> {
+    use diesel::upsert::excluded;
+    let rows: Vec<_> = moved
+        .iter()
+        .map(|((customer, account, currency), (d, c))| {
+            (
                 customer_ledger_totals::tenant_id.eq(tenant),
-                customer_ledger_totals::customer_id.eq(customer),
+                customer_ledger_totals::customer_id.eq(*customer),
                 customer_ledger_totals::account.eq(account),
                 customer_ledger_totals::currency.eq(currency),
-                customer_ledger_totals::debit_minor.eq(debit),
-                customer_ledger_totals::credit_minor.eq(credit),
-            ))
+                customer_ledger_totals::debit_minor.eq(*d),
+                customer_ledger_totals::credit_minor.eq(*c),
+            )
+        })
+        .collect();
+    for chunk in rows.chunks(500) {
+        each_backend!(conn, |c| diesel::insert_into(customer_ledger_totals::table)
+            .values(chunk)
             .on_conflict((
                 customer_ledger_totals::tenant_id,
                 customer_ledger_totals::customer_id,
@@ -128,40 +161,12 @@ fn add_to_customer_total(
             ))
             .do_update()
             .set((
-                customer_ledger_totals::debit_minor.eq(customer_ledger_totals::debit_minor + debit),
-                customer_ledger_totals::credit_minor
-                    .eq(customer_ledger_totals::credit_minor + credit),
+                customer_ledger_totals::debit_minor.eq(customer_ledger_totals::debit_minor
+                    + excluded(customer_ledger_totals::debit_minor)),
+                customer_ledger_totals::credit_minor.eq(customer_ledger_totals::credit_minor
+                    + excluded(customer_ledger_totals::credit_minor)),
             ))
-            .execute(c)
-    })
-}
-
-fn bump(
-    conn: &mut DbConnection,
-    tenant: TenantId,
-    e: &NewEntry,
-    account_owner: Option<CustomerId>,
-) -> QueryResult<()> {
-    add_to_balance(
-        conn,
-        tenant,
-        &e.account,
-        &e.currency,
-        account_owner,
-        e.debit_minor,
-        e.credit_minor,
-        1,
-    )?;
-    if let Some(customer) = e.customer_id {
-        add_to_customer_total(
-            conn,
-            tenant,
-            customer,
-            &e.account,
-            &e.currency,
-            e.debit_minor,
-            e.credit_minor,
-        )?;
+            .execute(c))?;
     }
     Ok(())
 }
@@ -177,6 +182,22 @@ pub fn post(
     if tx.postings.is_empty() {
         return Ok(None);
     }
+    super::periods::check_open(conn, tenant, tx.effective_on)?;
+    post_in_open_period(conn, tenant, tx)
+}
+
+/// As [`post`], for a caller that has already called
+/// [`super::periods::check_open`] for `tx.effective_on` in this transaction
+/// (the shared period lock it took holds until the transaction ends, so the
+/// month cannot close in between).
+pub fn post_in_open_period(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    tx: &NewLedgerTx,
+) -> Result<Option<LedgerTxId>, AppError> {
+    if tx.postings.is_empty() {
+        return Ok(None);
+    }
     for p in &tx.postings {
         if p.amount.minor() <= 0 || p.debit == p.credit {
             return Err(AppError::Internal(format!(
@@ -184,7 +205,6 @@ pub fn post(
             )));
         }
     }
-    super::periods::check_open(conn, tenant, tx.effective_on)?;
     let id = LedgerTxId::new();
     let now = crate::domain::now();
     diesel::insert_into(ledger_transactions::table)
@@ -201,33 +221,40 @@ pub fn post(
         ))
         .execute(conn)?;
     let mut rows = Vec::with_capacity(tx.postings.len() * 2);
+    let mut sums = Sums::default();
     for p in &tx.postings {
         let currency = p.amount.currency().code().to_owned();
         let amount = p.amount.minor();
         for (account, debit, credit) in [(&p.debit, amount, 0), (&p.credit, 0, amount)] {
-            rows.push((
-                NewEntry {
-                    tenant_id: tenant,
-                    id: EntryId::new(),
-                    transaction_id: id,
-                    account: account.code(),
-                    customer_id: tx.customer_id,
-                    currency: currency.clone(),
-                    debit_minor: debit,
-                    credit_minor: credit,
-                    effective_on: tx.effective_on,
-                    created_at: now,
-                },
+            let code = account.code();
+            sums.add(
+                &code,
+                &currency,
                 account.customer(),
-            ));
+                shard_for(account.customer(), id),
+                tx.customer_id,
+                debit,
+                credit,
+            );
+            rows.push(NewEntry {
+                tenant_id: tenant,
+                id: EntryId::new(),
+                transaction_id: id,
+                account: code,
+                customer_id: tx.customer_id,
+                currency: currency.clone(),
+                debit_minor: debit,
+                credit_minor: credit,
+                effective_on: tx.effective_on,
+                created_at: now,
+            });
         }
     }
-    for (e, owner) in &rows {
-        diesel::insert_into(entries::table)
-            .values(e)
-            .execute(conn)?;
-        bump(conn, tenant, e, *owner)?;
-    }
+    each_backend!(conn, |c| diesel::insert_into(entries::table)
+        .values(&rows)
+        .execute(c))?;
+    add_to_balances(conn, tenant, &sums.balances)?;
+    add_to_customer_totals(conn, tenant, &sums.customers)?;
     Ok(Some(id))
 }
 
@@ -239,7 +266,8 @@ pub fn net_debit(
     account: &str,
     currency: &str,
 ) -> Result<i64, AppError> {
-    let row: Option<(i64, i64)> = balances::table
+    // The sum of the account's shards.
+    let rows: Vec<(i64, i64)> = balances::table
         .filter(
             balances::tenant_id
                 .eq(tenant)
@@ -247,9 +275,8 @@ pub fn net_debit(
                 .and(balances::currency.eq(currency)),
         )
         .select((balances::debit_minor, balances::credit_minor))
-        .first(conn)
-        .optional()?;
-    Ok(row.map_or(0, |(d, c)| d - c))
+        .load(conn)?;
+    Ok(rows.iter().map(|(d, c)| d - c).sum())
 }
 
 /// A customer's own balance rows: (account, currency, debits, credits).
@@ -362,13 +389,45 @@ pub fn memos(
 /// (owner, debits, credits, entries) of one account and currency.
 type Moved = (Option<CustomerId>, i64, i64, i64);
 
-/// Balance movements summed over many transactions (see [`post_batch`]).
+/// Balance movements summed over one or many transactions (see [`post`] and
+/// [`post_batch`]).
 #[derive(Default)]
 pub struct Sums {
-    /// (account, currency) → what moved.
-    balances: std::collections::BTreeMap<(String, String), Moved>,
+    /// (account, currency, shard) → what moved.
+    balances: std::collections::BTreeMap<BalanceKey, Moved>,
     /// (customer, account, currency) → (debits, credits).
     customers: std::collections::BTreeMap<(CustomerId, String, String), (i64, i64)>,
+}
+
+impl Sums {
+    /// Adds one entry's movement.
+    #[allow(clippy::too_many_arguments)]
+    fn add(
+        &mut self,
+        account: &str,
+        currency: &str,
+        owner: Option<CustomerId>,
+        shard: i16,
+        customer: Option<CustomerId>,
+        debit: i64,
+        credit: i64,
+    ) {
+        let b = self
+            .balances
+            .entry((account.to_owned(), currency.to_owned(), shard))
+            .or_insert((owner, 0, 0, 0));
+        b.1 += debit;
+        b.2 += credit;
+        b.3 += 1;
+        if let Some(c) = customer {
+            let t = self
+                .customers
+                .entry((c, account.to_owned(), currency.to_owned()))
+                .or_default();
+            t.0 += debit;
+            t.1 += credit;
+        }
+    }
 }
 
 /// Posts many transactions at once (bulk history, e.g. `dev seed`): the
@@ -402,21 +461,17 @@ pub fn post_batch(
             let amount = p.amount.minor();
             for (account, debit, credit) in [(&p.debit, amount, 0), (&p.credit, 0, amount)] {
                 let code = account.code();
-                let b = sums
-                    .balances
-                    .entry((code.clone(), currency.clone()))
-                    .or_insert((account.customer(), 0, 0, 0));
-                b.1 += debit;
-                b.2 += credit;
-                b.3 += 1;
-                if let Some(c) = tx.customer_id {
-                    let t = sums
-                        .customers
-                        .entry((c, code.clone(), currency.clone()))
-                        .or_default();
-                    t.0 += debit;
-                    t.1 += credit;
-                }
+                // Bulk history lands on shard 0: it is written once, by one
+                // writer.
+                sums.add(
+                    &code,
+                    &currency,
+                    account.customer(),
+                    0,
+                    tx.customer_id,
+                    debit,
+                    credit,
+                );
                 entry_rows.push(NewEntry {
                     tenant_id: tenant,
                     id: EntryId::new(),
@@ -448,11 +503,7 @@ pub fn post_batch(
 /// Writes what [`post_batch`] summed: each balance and customer total moved
 /// once.
 pub fn apply_sums(conn: &mut DbConnection, tenant: TenantId, sums: Sums) -> Result<(), AppError> {
-    for ((account, currency), (owner, d, c, n)) in sums.balances {
-        add_to_balance(conn, tenant, &account, &currency, owner, d, c, n)?;
-    }
-    for ((customer, account, currency), (d, c)) in sums.customers {
-        add_to_customer_total(conn, tenant, customer, &account, &currency, d, c)?;
-    }
+    add_to_balances(conn, tenant, &sums.balances)?;
+    add_to_customer_totals(conn, tenant, &sums.customers)?;
     Ok(())
 }

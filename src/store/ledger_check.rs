@@ -125,6 +125,14 @@ pub fn check(
             "SELECT {group}, CAST(SUM(debit_minor) AS BIGINT) AS d, CAST(SUM(credit_minor) AS BIGINT) AS c
              FROM entries WHERE {filter_e} GROUP BY {group}"
         );
+        // A balance is the sum of its shards.
+        let table = if table == "balances" {
+            "(SELECT tenant_id, account, currency, CAST(SUM(debit_minor) AS BIGINT) AS debit_minor,
+                     CAST(SUM(credit_minor) AS BIGINT) AS credit_minor
+              FROM balances GROUP BY tenant_id, account, currency)"
+        } else {
+            table
+        };
         let sql = format!(
             "SELECT CAST(b.tenant_id AS TEXT) AS tenant_id, {subject} AS subject, b.currency AS currency,
                     b.debit_minor - b.credit_minor AS a,

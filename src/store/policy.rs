@@ -107,8 +107,25 @@ fn latest_number(conn: &mut DbConnection, tenant: TenantId) -> Result<Option<i32
 
 /// The version in force.
 pub fn current(conn: &mut DbConnection, tenant: TenantId) -> Result<PolicyVersion, AppError> {
-    match latest_number(conn, tenant)? {
-        Some(n) => version(conn, tenant, n),
+    // The newest version in one index probe (every request reads it).
+    let row: Option<(i32, String, String, NaiveDateTime)> = policy_versions::table
+        .filter(policy_versions::tenant_id.eq(tenant))
+        .select((
+            policy_versions::version,
+            policy_versions::document,
+            policy_versions::created_by,
+            policy_versions::created_at,
+        ))
+        .order(policy_versions::version.desc())
+        .first(conn)
+        .optional()?;
+    match row {
+        Some((version, doc, created_by, created_at)) => Ok(PolicyVersion {
+            version,
+            policy: parse(version, &doc)?,
+            created_by,
+            created_at,
+        }),
         None => default_version(conn, tenant),
     }
 }

@@ -351,7 +351,7 @@ diesel::table! {
     use diesel::sql_types::*;
     use crate::store::sql_types::Uuid;
 
-    balances (tenant_id, account, currency) {
+    balances (tenant_id, account, currency, shard) {
         tenant_id -> Uuid,
         account -> Text,
         currency -> Text,
@@ -359,6 +359,7 @@ diesel::table! {
         debit_minor -> BigInt,
         credit_minor -> BigInt,
         entry_count -> BigInt,
+        shard -> SmallInt,
     }
 }
 
