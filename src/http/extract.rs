@@ -263,17 +263,57 @@ fn field_error(path: &str, msg: &str) -> FieldError {
     FieldError::new(field, msg)
 }
 
+/// Every unknown key of the object an "unknown field" error was found in (serde
+/// stops at the first; a client fixing its request wants them all). `path` is
+/// the path of the first unknown key, `msg` serde's message, which lists the
+/// fields the object may have.
+fn all_unknown_fields(bytes: &[u8], path: &str, msg: &str) -> Option<Vec<FieldError>> {
+    let expected: Vec<&str> = msg
+        .split_once("expected")
+        .map(|(_, rest)| rest.split('`').skip(1).step_by(2).collect())
+        .unwrap_or_default();
+    let root: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let container = match path.rsplit_once('.') {
+        Some((c, _)) => c,
+        None => "",
+    };
+    let mut node = &root;
+    for seg in container.split('.').filter(|s| !s.is_empty()) {
+        let (name, indexes) = seg.split_once('[').map_or((seg, ""), |(n, i)| (n, i));
+        if !name.is_empty() {
+            node = node.get(name)?;
+        }
+        for idx in indexes.split('[').filter(|i| !i.is_empty()) {
+            node = node.get(idx.trim_end_matches(']').parse::<usize>().ok()?)?;
+        }
+    }
+    let unknown: Vec<FieldError> = node
+        .as_object()?
+        .keys()
+        .filter(|k| !expected.contains(&k.as_str()))
+        .map(|k| FieldError::new(join_path(container, k), "is not a known field"))
+        .collect();
+    (!unknown.is_empty()).then_some(unknown)
+}
+
 /// Parses JSON bytes into `T` with the refusals of [`JsonBody`].
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
+        let msg = inner.to_string();
         match inner.classify() {
-            serde_json::error::Category::Data => {
-                AppError::Validation(vec![field_error(&path, &inner.to_string())])
+            serde_json::error::Category::Data if msg.starts_with("unknown field") => {
+                AppError::Validation(
+                    all_unknown_fields(bytes, &path, &msg)
+                        .unwrap_or_else(|| vec![field_error(&path, &msg)]),
+                )
             }
-            _ => AppError::MalformedJson(inner.to_string()),
+            serde_json::error::Category::Data => {
+                AppError::Validation(vec![field_error(&path, &msg)])
+            }
+            _ => AppError::MalformedJson(msg),
         }
     })?;
     de.end()
@@ -522,6 +562,22 @@ mod tests {
         assert_eq!(field_of(r#"{"name": "a"} x"#).0, 400);
         assert_eq!(field_of(r#""#).0, 400);
         assert_eq!(field_of(r#"{"name": "a"}"#).0, 200);
+    }
+
+    #[test]
+    fn every_unknown_field_is_named() {
+        let fields = |body: &str| match parse_json::<Outer>(body.as_bytes()) {
+            Err(AppError::Validation(e)) => e.into_iter().map(|f| f.field).collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            fields(r#"{"name": "a", "id": 1, "status": "x", "tenant_id": 2}"#),
+            ["id", "status", "tenant_id"]
+        );
+        assert_eq!(
+            fields(r#"{"name":"a","amount":{"amount":"1","y":1,"z":2}}"#),
+            ["amount.y", "amount.z"]
+        );
     }
 
     #[test]

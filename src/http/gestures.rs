@@ -526,9 +526,7 @@ pub fn load_summary(
     today: NaiveDate,
 ) -> Result<SummaryView, AppError> {
     crate::store::customers::get(conn, tenant, customer)?;
-    let own = crate::store::ledger::customer_balances(conn, tenant, customer)?;
-    let totals = crate::store::ledger::customer_totals(conn, tenant, customer)?;
-    let memos = crate::store::ledger::memos(conn, tenant, customer)?;
+    let (own, totals, memos) = crate::store::ledger::customer_figures(conn, tenant, customer)?;
     let open = crate::store::gestures::open_items(conn, tenant, customer)?;
     let last = crate::store::gestures::last_activity(conn, tenant, customer)?;
     Ok(build_summary(

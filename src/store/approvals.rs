@@ -195,6 +195,11 @@ pub fn decide(
 ) -> Result<(Gesture, Gesture), AppError> {
     let tenant = ctx.tenant;
     let before = super::lifecycle::locked_gesture(conn, tenant, id)?;
+    // Outside the token's stores nothing about the request is answered but
+    // that: the store check comes before its state.
+    if !crate::domain::roles::may_act_at(ctx.actor_stores.as_deref(), before.store_id) {
+        return Err(AppError::store_scope(before.store_id));
+    }
     let record = record_of(conn, &before)?;
     if before.status != GestureStatus::PendingApproval {
         return Err(already(&before, &record, false));
@@ -311,6 +316,15 @@ pub fn queue(
     limit: i64,
     now: NaiveDateTime,
 ) -> Result<(Vec<(Gesture, DecisionRecord)>, bool), AppError> {
+    if let Some(c) = starting_after {
+        super::known_cursor(
+            diesel::select(diesel::dsl::exists(
+                gestures_t::table
+                    .filter(gestures_t::tenant_id.eq(tenant).and(gestures_t::id.eq(c))),
+            ))
+            .get_result(conn)?,
+        )?;
+    }
     let want = usize::try_from(limit).unwrap_or(0);
     let mut out = Vec::new();
     let mut cursor = starting_after;

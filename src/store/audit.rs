@@ -178,6 +178,16 @@ pub fn list(
         .limit(page.limit + 1)
         .into_boxed();
     if let Some(after) = page.starting_after {
+        super::known_cursor(
+            diesel::select(diesel::dsl::exists(
+                audit_events::table.filter(
+                    audit_events::tenant_id
+                        .eq(tenant)
+                        .and(audit_events::id.eq(after)),
+                ),
+            ))
+            .get_result(conn)?,
+        )?;
         q = q.filter(audit_events::id.gt(after));
     }
     if let Some(v) = &f.entity_type {

@@ -302,7 +302,6 @@ where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
-    type Tm = <DbConnection as Connection>::TransactionManager;
     match conn {
         DbConnection::Sqlite(inner) => {
             AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?
@@ -311,6 +310,16 @@ where
             AnsiTransactionManager::begin_transaction_sql(inner, super::events::PG_BEGIN_WRITER)?
         }
     }
+    finish(conn, f)
+}
+
+/// Runs `f` in the transaction just begun: commits on `Ok`, rolls back on `Err`.
+fn finish<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    type Tm = <DbConnection as Connection>::TransactionManager;
     match f(conn) {
         Ok(value) => {
             Tm::commit_transaction(conn)?;
@@ -323,13 +332,24 @@ where
     }
 }
 
-/// Runs `f` in a read-only snapshot (a deferred transaction on SQLite).
+/// Runs `f` in one snapshot: every statement sees the same committed state (a
+/// REPEATABLE READ transaction on PostgreSQL, whose default READ COMMITTED
+/// would give each statement its own; a deferred transaction on SQLite, whose
+/// WAL reader keeps one snapshot). A summary read in several statements is then
+/// consistent with itself.
 pub fn read_tx<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
-    conn.transaction(f)
+    match conn {
+        DbConnection::Sqlite(_) => return conn.transaction(f),
+        DbConnection::Pg(inner) => AnsiTransactionManager::begin_transaction_sql(
+            inner,
+            "BEGIN ISOLATION LEVEL REPEATABLE READ",
+        )?,
+    }
+    finish(conn, f)
 }
 
 #[cfg(test)]

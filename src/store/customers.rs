@@ -286,6 +286,13 @@ pub fn list(
         .limit(page.limit + 1)
         .into_boxed();
     if let Some(after) = page.starting_after {
+        super::known_cursor(
+            diesel::select(diesel::dsl::exists(
+                customers::table
+                    .filter(customers::tenant_id.eq(tenant).and(customers::id.eq(after))),
+            ))
+            .get_result(conn)?,
+        )?;
         q = q.filter(customers::id.gt(after));
     }
     if let Some(r) = &filter.external_ref {

@@ -831,6 +831,12 @@ pub fn list(
         .limit(page.limit + 1)
         .into_boxed();
     if let Some(after) = page.starting_after {
+        super::known_cursor(
+            diesel::select(diesel::dsl::exists(
+                gestures::table.filter(gestures::tenant_id.eq(tenant).and(gestures::id.eq(after))),
+            ))
+            .get_result(conn)?,
+        )?;
         q = q.filter(gestures::id.gt(after));
     }
     if let Some(c) = f.customer_id {

@@ -94,6 +94,21 @@ pub fn count_rows(conn: &mut DbConnection) -> QueryResult<Vec<(String, i64)>> {
         .collect()
 }
 
+/// 422 naming `starting_after` unless the cursor names an item of the list's
+/// table in the caller's tenant: a cursor is an id this list handed out, and
+/// anything else (a forged id, another list's or another tenant's) is refused
+/// rather than silently positioning the page.
+pub fn known_cursor(found: bool) -> Result<(), crate::error::AppError> {
+    if found {
+        Ok(())
+    } else {
+        Err(crate::error::AppError::field(
+            "starting_after",
+            "is not a cursor of this list: use next_cursor from its previous page",
+        ))
+    }
+}
+
 /// One page of a list: at most `limit` items after the cursor.
 #[derive(Clone, Copy, Debug)]
 pub struct PageRequest<Id> {

@@ -130,6 +130,12 @@ pub fn entries(
         .limit(page.limit + 1)
         .into_boxed();
     if let Some(after) = page.starting_after {
+        super::known_cursor(
+            diesel::select(diesel::dsl::exists(
+                entries::table.filter(entries::tenant_id.eq(tenant).and(entries::id.eq(after))),
+            ))
+            .get_result(conn)?,
+        )?;
         q = q.filter(entries::id.gt(after));
     }
     if let Some(c) = f.customer_id {

@@ -546,6 +546,12 @@ pub fn list(
         q = q.filter(sales::store_id.eq(s));
     }
     if let Some(after) = page.starting_after {
+        super::known_cursor(
+            diesel::select(diesel::dsl::exists(
+                sales::table.filter(sales::tenant_id.eq(tenant).and(sales::id.eq(after))),
+            ))
+            .get_result(conn)?,
+        )?;
         q = q.filter(sales::id.gt(after));
     }
     let page_of = PageOf::from_rows(q.load(conn)?, page.limit);

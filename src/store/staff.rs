@@ -182,6 +182,12 @@ pub fn list(
         .limit(page.limit + 1)
         .into_boxed();
     if let Some(after) = page.starting_after {
+        super::known_cursor(
+            diesel::select(diesel::dsl::exists(
+                staff::table.filter(staff::tenant_id.eq(tenant).and(staff::id.eq(after))),
+            ))
+            .get_result(conn)?,
+        )?;
         q = q.filter(staff::id.gt(after));
     }
     if let Some(stores) = stores {

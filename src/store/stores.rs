@@ -124,6 +124,12 @@ pub fn list(
         .limit(page.limit + 1)
         .into_boxed();
     if let Some(after) = page.starting_after {
+        super::known_cursor(
+            diesel::select(diesel::dsl::exists(
+                stores::table.filter(stores::tenant_id.eq(tenant).and(stores::id.eq(after))),
+            ))
+            .get_result(conn)?,
+        )?;
         q = q.filter(stores::id.gt(after));
     }
     let rows = q.load(conn)?;

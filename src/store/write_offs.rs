@@ -159,6 +159,13 @@ pub fn list(
         .limit(limit + 1)
         .into_boxed();
     if let Some(a) = after {
+        super::known_cursor(
+            diesel::select(diesel::dsl::exists(
+                write_offs::table
+                    .filter(write_offs::tenant_id.eq(tenant).and(write_offs::id.eq(a))),
+            ))
+            .get_result(conn)?,
+        )?;
         q = q.filter(write_offs::id.gt(a));
     }
     if let Some(s) = &f.status {

@@ -4,10 +4,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
+mod hostile;
 
 mod approvals;
 mod audit;
 mod auth;
+mod authz;
 mod backpressure;
 mod bad_input;
 mod cli;

@@ -14,7 +14,7 @@ const Y: bool = true;
 const N: bool = false;
 
 /// route → may [pos, clerk, manager, finance, auditor, admin]
-const MATRIX: &[(&str, &str, [bool; 6])] = &[
+pub(crate) const MATRIX: &[(&str, &str, [bool; 6])] = &[
     ("POST", "/v1/stores", [N, N, N, N, N, Y]),
     ("GET", "/v1/stores", [Y, Y, Y, Y, Y, Y]),
     ("GET", "/v1/stores/{id}", [Y, Y, Y, Y, Y, Y]),
