@@ -11,7 +11,9 @@ the same thing again and not collide with the first run:
   picked at random from the `load_pick` table, which holds the same pairs the
   load generator picks from;
 - every id the request created (a UUID first seen in an INSERT), the
-  Idempotency-Key, and the idempotency lock's key become fresh random values.
+  Idempotency-Key, and the idempotency lock's key become fresh random values;
+- the balance shard of a shared account's row becomes a random shard, as the
+  service picks one per transaction.
 
 They are read at the start of each transaction by one extra statement
 (`SELECT ... \\gset`), which the service does not execute: pgbench pays one
@@ -114,7 +116,24 @@ def main():
             return quote(v)
         return "(" + " || ".join(names[p] if p in names else quote(p) for p in pieces if p) + ")"
 
-    out = [f"\\set n random(1, {args.picks})"]
+    def overrides(sql, params):
+        """Parameters to vary that no value betrays: the balance shard a
+        shared account's row is picked by (the service picks one per
+        transaction from its id; a constant would make every pgbench client
+        fight over one row the service spreads over 16)."""
+        m = re.match(r'\s*INSERT INTO "balances" \(([^)]*)\) VALUES', sql)
+        if not m:
+            return {}
+        cols = [c.strip().strip('"') for c in m.group(1).split(",")]
+        shard, owner = cols.index("shard"), cols.index("customer_id")
+        out = {}
+        for k in range(len(params) // len(cols)):
+            base = k * len(cols) + 1
+            if params.get(base + owner) is None:
+                out[base + shard] = ":sh"
+        return out
+
+    out = [f"\\set n random(1, {args.picks})", "\\set sh random(0, 15)"]
     cols = ["p.customer_id AS cid", "p.store_id AS sid",
             "(random() * 9.2e18)::bigint AS lk"]
     cols += [f"gen_random_uuid() AS {name[1:]}" for name in fresh.values() if name != ":ik"]
@@ -122,7 +141,10 @@ def main():
         cols.append("gen_random_uuid()::text AS ik")
     out.append(f"SELECT {', '.join(cols)} FROM load_pick p WHERE p.n = :n \\gset")
     for sql, params in stmts:
-        body = re.sub(r"\$(\d+)\b", lambda m: expr(sql, params.get(int(m.group(1)))), sql)
+        fixed_params = overrides(sql, params)
+        body = re.sub(r"\$(\d+)\b",
+                      lambda m: fixed_params.get(int(m.group(1))) or expr(sql, params.get(int(m.group(1)))),
+                      sql)
         # pgbench reads ":name" as a variable everywhere; a "::" cast stays.
         out.append(body.rstrip().rstrip(";") + ";")
     print("\n".join(out))

@@ -3,7 +3,7 @@
 # in one run. Figures and how to read them: docs/BENCHMARKS.md.
 #
 #   bash benches/load/run.sh [--duration 30] [--connections 32] [--customers 10000]
-#                            [--gestures 100000] [--sqlite] [--scaling] [--out FILE]
+#                            [--gestures 100000] [--sqlite] [--scaling] [--profile] [--out FILE]
 #
 # 1. Builds the release binary; installs wrk when it is missing.
 # 2. Starts a throwaway PostgreSQL cluster (tests/support/pgcluster.sh: default
@@ -21,12 +21,15 @@
 #    entries; list pages 1 and 1,000 of a 100,000-item list; write throughput
 #    with one and with two instances on the one database.
 # With --sqlite, the scenarios also run against a fresh SQLite file (no pgbench
-# counterpart). Only 127.0.0.1 is used; every step is bounded in time.
+# counterpart). During every PostgreSQL scenario, what the database's backends
+# wait on is sampled from pg_stat_activity (printed as a profile); with
+# --profile, `perf` also samples the service's CPU during (a) and (b).
+# Only 127.0.0.1 is used; every step is bounded in time.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root="$PWD"
 
-duration=30 conns=32 customers=10000 gestures=100000 sqlite=0 scaling=0 out=""
+duration=30 conns=32 customers=10000 gestures=100000 sqlite=0 scaling=0 profile=0 out=""
 while [ $# -gt 0 ]; do
     case "$1" in
     --duration) duration="$2"; shift 2 ;;
@@ -35,6 +38,7 @@ while [ $# -gt 0 ]; do
     --gestures) gestures="$2"; shift 2 ;;
     --sqlite) sqlite=1; shift ;;
     --scaling) scaling=1; shift ;;
+    --profile) profile=1; shift ;;
     --out) out="$2"; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 64 ;;
     esac
@@ -130,6 +134,26 @@ run_wrk() { # run_wrk SCENARIO PORT CONNS -> prints the WRKJSON line
         "http://127.0.0.1:$port" | grep '^WRKJSON' | sed 's/^WRKJSON //'
 }
 
+sample_waits() { # sample_waits NAME: what the database's busy backends wait on, every 0.2 s
+    local out="$work/waits-$1.txt" n=$(( (duration - 2) * 5 ))
+    : > "$out"
+    for _ in $(seq 1 "$n"); do
+        command psql -X -At -F ' ' "$pgbase/postgres" -c "SELECT COALESCE(wait_event_type, 'CPU'),
+            COALESCE(wait_event, '-') FROM pg_stat_activity WHERE datname = 'goodwill'
+            AND state = 'active' AND pid <> pg_backend_pid()" >> "$out" 2>/dev/null || true
+        sleep 0.2
+    done
+}
+perf_service() { # perf_service NAME PID: the service's CPU profile for 10 s
+    [ "$profile" = 1 ] && command -v perf >/dev/null || return 0
+    perf record -q -F 199 -g -p "$2" -o "$work/perf-$1.data" -- sleep 10 >/dev/null 2>&1 || return 0
+    perf report -i "$work/perf-$1.data" --no-children --percent-limit 1.5 --stdio 2>/dev/null |
+        grep -E '^ +[0-9.]+%' | head -25 > "$root/target/load/perf-$1.txt" || true
+}
+
+wal_lsn() { command psql -X -At "$pgbase/postgres" -c "SELECT pg_current_wal_lsn()"; }
+wal_bytes() { command psql -X -At "$pgbase/postgres" -c "SELECT pg_wal_lsn_diff('$2', '$1')::bigint"; }
+
 results="$work/results.jsonl"
 : > "$results"
 record() { echo "$1" >> "$results"; }
@@ -176,40 +200,61 @@ summary_statements=$(grep -cE 'LOG:  (statement|execute [^:]*):' "$work/summary.
 mkdir -p "$root/target/load"
 cp "$work/write.sql" "$work/summary.sql" "$work/write.log" "$work/summary.log" "$root/target/load/"
 
+wait_helpers() { # waits for the samplers of the scenario that just ended
+    local p
+    for p in $(jobs -p); do
+        printf '%s\n' "${servers[@]}" | grep -qx "$p" || wait "$p" 2>/dev/null || true
+    done
+}
+
 pgbench_run() { # pgbench_run NAME: tps, p50, p99 from the per-transaction log
     local name="$1" dir="$work/pgbench-$1"
     mkdir -p "$dir"
+    sample_waits "pgbench-$name" &
+    local lsn0; lsn0="$(wal_lsn)"
     (cd "$dir" && pgbench -n -M prepared -c "$conns" -j 2 -T "$duration" -l \
         -f "$work/$name.sql" "$pgbase/goodwill" > "$dir/out.txt" 2>&1) || {
         cat "$dir/out.txt" >&2
         echo "pgbench failed on $name" >&2
         exit 1
     }
-    python3 - "$dir" "$name" <<'PY'
+    local wal; wal="$(wal_bytes "$lsn0" "$(wal_lsn)")"
+    python3 - "$dir" "$name" "$wal" <<'PY'
 import glob, json, re, sys
-d, name = sys.argv[1:]
+d, name, wal = sys.argv[1], sys.argv[2], int(sys.argv[3])
 out = open(f"{d}/out.txt").read()
 tps = float(re.search(r"tps = ([\d.]+) \(without initial", out).group(1))
 failed = int(re.search(r"number of failed transactions: (\d+)", out).group(1))
 lat = sorted(int(l.split()[2]) for f in glob.glob(f"{d}/pgbench_log.*") for l in open(f))
 q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))]
 print(json.dumps({"scenario": name, "target": "pgbench", "rps": tps, "p50_us": q(0.5),
-                  "p99_us": q(0.99), "errors": failed, "requests": len(lat)}))
+                  "p99_us": q(0.99), "errors": failed, "requests": len(lat),
+                  "wal_per_request": wal // max(1, len(lat))}))
 PY
+    wait_helpers
 }
 
 scenario() { # scenario BACKEND NAME PORT PID
     local backend="$1" name="$2" p="$3" pid="$4"
     log "$backend: $name, $conns connections, ${duration}s"
+    if [ "$backend" = postgres ]; then
+        sample_waits "service-$name" &
+        perf_service "$name" "$pid" &
+    fi
+    local lsn0="" wal=0
+    [ "$backend" = postgres ] && lsn0="$(wal_lsn)"
     local j; j="$(run_wrk "$name" "$p" "$conns")"
-    python3 - "$backend" "$name" "$(rss_of "$pid")" "$j" <<'PY' >> "$results"
+    [ "$backend" = postgres ] && wal="$(wal_bytes "$lsn0" "$(wal_lsn)")"
+    wait_helpers
+    python3 - "$backend" "$name" "$(rss_of "$pid")" "$j" "$wal" <<'PY' >> "$results"
 import json, sys
-backend, name, rss, j = sys.argv[1], sys.argv[2], int(sys.argv[3]), json.loads(sys.argv[4])
+backend, name, rss, j, wal = sys.argv[1], sys.argv[2], int(sys.argv[3]), json.loads(sys.argv[4]), int(sys.argv[5])
 ok = sum(n for s, n in j["status"].items() if s.startswith("2"))
 print(json.dumps({"scenario": name, "target": backend, "rps": j["requests"] / (j["duration_us"] / 1e6),
                   "p50_us": j["p50_us"], "p99_us": j["p99_us"],
                   "errors": j["requests"] - ok + j["socket_errors"], "status": j["status"],
-                  "requests": j["requests"], "peak_rss_mb": rss}))
+                  "requests": j["requests"], "peak_rss_mb": rss,
+                  "wal_per_request": wal // max(1, j["requests"])}))
 PY
 }
 
@@ -322,8 +367,8 @@ base = {r["scenario"]: r for r in rows if r.get("target") == "pgbench"}
 ms = lambda us: f"{us / 1000:.1f}"
 print(f"{conns} connections, {duration} s per scenario; pgbench runs the service's own statements "
       f"(round trips per request: write {ws}, summary {ss})\n")
-print("| scenario | target | requests/s | p50 ms | p99 ms | errors | peak RSS MB | service / pgbench |")
-print("|---|---|---|---|---|---|---|---|")
+print("| scenario | target | requests/s | p50 ms | p99 ms | errors | peak RSS MB | WAL bytes/request | service / pgbench |")
+print("|---|---|---|---|---|---|---|---|---|")
 for r in rows:
     if "scenario" not in r:
         continue
@@ -331,7 +376,18 @@ for r in rows:
     if r["target"] != "pgbench" and r["scenario"] in base and r["target"] == "postgres":
         ratio = f"{r['rps'] / base[r['scenario']]['rps']:.2f}"
     print(f"| {r['scenario']} | {r['target']} | {r['rps']:,.0f} | {ms(r['p50_us'])} | {ms(r['p99_us'])} | "
-          f"{r['errors']} | {r.get('peak_rss_mb', '')} | {ratio} |")
+          f"{r['errors']} | {r.get('peak_rss_mb', '')} | {r.get('wal_per_request', '')} | {ratio} |")
+import collections, glob, os
+waits = sorted(glob.glob(os.path.join(os.path.dirname(sys.argv[1]), "waits-*.txt")))
+if waits:
+    print("\nWhat PostgreSQL's busy backends were doing (share of samples, top 5):\n")
+    print("| run | samples | top wait events |")
+    print("|---|---|---|")
+    for w in waits:
+        lines = [l.strip() for l in open(w) if l.strip()]
+        c = collections.Counter(lines)
+        top = ", ".join(f"{k} {100 * n / len(lines):.0f} %" for k, n in c.most_common(5)) if lines else ""
+        print(f"| {os.path.basename(w)[6:-4]} | {len(lines)} | {top} |")
 curves = [r for r in rows if "curve" in r]
 if curves:
     print("\n| curve | case | p50 ms | p99 ms | requests/s |")

@@ -455,6 +455,44 @@ pub fn page_request<Id: FromStr>(
     }
 }
 
+/// Query of the version lists (`GET /v1/policy/versions`,
+/// `GET /v1/value/model/versions`): they page by version number.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VersionsQuery {
+    limit: Option<String>,
+    starting_after: Option<String>,
+}
+
+impl VersionsQuery {
+    /// The page asked for: `limit` 1–100, and `starting_after` a version
+    /// number (a whole number ≥ 1 written plainly: no sign, no leading zero);
+    /// 422 naming the parameter otherwise.
+    pub fn page(&self) -> Result<PageRequest<i32>, AppError> {
+        let mut p = Problems::default();
+        let page = page_request::<i32>(self.limit.as_deref(), None, &mut p);
+        let starting_after = self.starting_after.as_deref().and_then(|s| {
+            let plain =
+                !s.is_empty() && !s.starts_with('0') && s.bytes().all(|b| b.is_ascii_digit());
+            match s.parse::<i32>() {
+                Ok(v) if plain => Some(v),
+                _ => {
+                    p.push(
+                        "starting_after",
+                        "must be a version number from next_cursor (a whole number from 1)",
+                    );
+                    None
+                }
+            }
+        });
+        p.finish().map_err(AppError::Validation)?;
+        Ok(PageRequest {
+            limit: page.limit,
+            starting_after,
+        })
+    }
+}
+
 /// Deserializes a field that may be absent (outer `None`), `null` (`Some(None)`)
 /// or a value: for PATCH, where null clears and absence leaves alone.
 pub fn double_option<'de, T, D>(de: D) -> Result<Option<Option<T>>, D::Error>

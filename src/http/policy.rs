@@ -2,11 +2,10 @@
 //! one (admin).
 
 use actix_web::{HttpResponse, web};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply, timestamp};
 use crate::audit::NewEvent;
-use crate::domain::Problems;
 use crate::domain::policy::Policy;
 use crate::error::AppError;
 use crate::store::policy::PolicyVersion;
@@ -60,28 +59,13 @@ pub async fn version(
     Ok(HttpResponse::Ok().json(PolicyView::of(v)))
 }
 
-/// Query of `GET /v1/policy/versions`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct VersionsQuery {
-    limit: Option<String>,
-    starting_after: Option<String>,
-}
-
 /// `GET /v1/policy/versions`: newest first.
 pub async fn versions(
     state: web::Data<AppState>,
     caller: Caller,
-    query: QueryParams<VersionsQuery>,
+    query: QueryParams<super::extract::VersionsQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let q = query.0;
-    let mut p = Problems::default();
-    let page = super::extract::page_request::<i32>(
-        q.limit.as_deref(),
-        q.starting_after.as_deref(),
-        &mut p,
-    );
-    p.finish().map_err(AppError::Validation)?;
+    let page = query.0.page()?;
     let tenant = caller.tenant;
     let (rows, has_more) = state
         .read(move |conn| {

@@ -161,32 +161,15 @@ pub async fn current(
     Ok(HttpResponse::Ok().json(ModelView::from(&m)))
 }
 
-/// Query of `GET /v1/value/model/versions`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct VersionsQuery {
-    limit: Option<String>,
-    starting_after: Option<String>,
-}
-
 /// `GET /v1/value/model/versions`: oldest first.
 pub async fn versions(
     state: web::Data<AppState>,
     caller: Caller,
-    query: QueryParams<VersionsQuery>,
+    query: QueryParams<super::extract::VersionsQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let q = query.0;
-    let mut p = Problems::default();
-    let page = super::extract::page_request::<u32>(
-        q.limit.as_deref(),
-        q.starting_after.as_deref(),
-        &mut p,
-    );
-    p.finish().map_err(AppError::Validation)?;
+    let page = query.0.page()?;
     let tenant = caller.tenant;
-    let after = page
-        .starting_after
-        .map(|v| i32::try_from(v).unwrap_or(i32::MAX));
+    let after = page.starting_after;
     let rows = state
         .read(move |conn| crate::store::value::list(conn, tenant, after, page.limit))
         .await?;
