@@ -525,12 +525,16 @@ pub fn load_summary(
     customer: CustomerId,
     today: NaiveDate,
 ) -> Result<SummaryView, AppError> {
-    crate::store::customers::get(conn, tenant, customer)?;
-    let (own, totals, memos) = crate::store::ledger::customer_figures(conn, tenant, customer)?;
+    let f = crate::store::ledger::customer_figures(conn, tenant, customer)?;
     let open = crate::store::gestures::open_items(conn, tenant, customer)?;
-    let last = crate::store::gestures::last_activity(conn, tenant, customer)?;
     Ok(build_summary(
-        customer, today, &own, &totals, &memos, &open, last,
+        customer,
+        today,
+        &f.balances,
+        &f.totals,
+        &f.memos,
+        &open,
+        f.last_activity,
     ))
 }
 

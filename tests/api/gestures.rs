@@ -112,7 +112,10 @@ async fn s1_pay_tomorrow(app: TestApp) {
         s["promises"],
         json!({"open": 1, "kept_on_time": 0, "kept_late": 0, "written_off": 0})
     );
-    assert!(s["last_activity_at"].is_string());
+    assert_eq!(
+        s["last_activity_at"], g["created_at"],
+        "the last activity is the newest gesture, to the microsecond"
+    );
     let ev = app
         .get(
             &format!("/v1/audit?entity_id={}", g["id"].as_str().unwrap()),
