@@ -185,7 +185,16 @@ capture() { # capture NAME COMMAND...: the log lines the command caused
     tail -c +$((from + 1)) "$pglog" > "$work/$1.log"
 }
 key="capture-$(cat /proc/sys/kernel/random/uuid)"
+lsn_before="$(command psql -X -At "$pgbase/postgres" -c "SELECT pg_current_wal_lsn()")"
 capture write write_once "$key"
+lsn_after="$(command psql -X -At "$pgbase/postgres" -c "SELECT pg_current_wal_lsn()")"
+# What one write request puts in the WAL, by record type (full-page images
+# included): the write path's physical cost.
+waldump="$(dirname "$(command -v pg_ctl 2>/dev/null || ls -d /usr/lib/postgresql/*/bin/pg_ctl | sort -V | tail -1)")/pg_waldump"
+[ -x "$waldump" ] || waldump="$(ls -d /usr/lib/postgresql/*/bin/pg_waldump | sort -V | tail -1)"
+mkdir -p "$root/target/load"
+"$waldump" -p "$work/pg/data/pg_wal" -s "$lsn_before" -e "$lsn_after" --stats=record \
+    > "$root/target/load/wal-write.txt" 2>&1 || true
 capture summary read_once
 stop_servers
 psql "$pgbase/postgres" -c "ALTER DATABASE goodwill RESET log_statement"
@@ -294,18 +303,25 @@ if [ "$scaling" = 1 ]; then
         record "$(python3 -c 'import json,sys; j=json.loads(sys.argv[2]); print(json.dumps({"curve":"summary","entries":int(sys.argv[1]),"p50_us":j["p50_us"],"p99_us":j["p99_us"],"requests":j["requests"]}))' "$n" "$j")"
     done < "$work/sized.tsv"
     big="$(tail -1 "$work/sized.tsv" | cut -f1)"
+    # Page 1 and page 1,000 (or the last page, if the list is shorter) of
+    # 100-item pages, each timed alone for 10 s.
     for list in "/v1/customers/$big/entries" "/v1/gestures"; do
-        cursor=""
-        for page in $(seq 1 1000); do
-            [ "$page" = 1 ] || [ -n "$cursor" ] || break
+        cursor="" page=1 last_q="limit=100"
+        while [ "$page" -le 1000 ]; do
             q="limit=100${cursor:+&starting_after=$cursor}"
-            if [ "$page" = 1 ] || [ "$page" = 1000 ]; then
+            last_q="$q"
+            [ "$page" = 1 ] && {
                 j="$(latency "$list?$q")"
-                record "$(python3 -c 'import json,sys; j=json.loads(sys.argv[3]); print(json.dumps({"curve":"list","list":sys.argv[1],"page":int(sys.argv[2]),"p50_us":j["p50_us"],"p99_us":j["p99_us"],"requests":j["requests"]}))' "${list%%\?*}" "$page" "$j")"
-            fi
-            cursor="$(curl -fs "127.0.0.1:$port$list?$q" -H "Authorization: Bearer $admin" |
+                record "$(python3 -c 'import json,sys; j=json.loads(sys.argv[3]); print(json.dumps({"curve":"list","list":sys.argv[1],"page":int(sys.argv[2]),"p50_us":j["p50_us"],"p99_us":j["p99_us"],"requests":j["requests"]}))' "$list" 1 "$j")"
+            }
+            next="$(curl -fs "127.0.0.1:$port$list?$q" -H "Authorization: Bearer $admin" |
                 python3 -c 'import json,sys; print(json.load(sys.stdin)["next_cursor"] or "")')"
+            [ -n "$next" ] || break
+            cursor="$next"
+            page=$((page + 1))
         done
+        j="$(latency "$list?$last_q")"
+        record "$(python3 -c 'import json,sys; j=json.loads(sys.argv[3]); print(json.dumps({"curve":"list","list":sys.argv[1],"page":int(sys.argv[2]),"p50_us":j["p50_us"],"p99_us":j["p99_us"],"requests":j["requests"]}))' "$list" "$page" "$j")"
     done
     stop_servers
     log "scaling: write throughput with one and with two instances"
