@@ -15,21 +15,23 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use goodwill::value::{self, bgnbd, gamma_gamma, simulate};
 
+/// The parameters the population is drawn from.
+const BG: bgnbd::Params = bgnbd::Params {
+    r: 0.25,
+    alpha: 4.4,
+    a: 0.8,
+    b: 2.4,
+};
+const GG: gamma_gamma::Params = gamma_gamma::Params {
+    p: 6.25,
+    q: 3.74,
+    gamma: 15.45,
+};
+
 /// Statistics rows `(frequency, recency, T, monetary value)` in weeks, the way
 /// the service computes them (whole days).
 fn population(n: usize) -> Vec<(u32, f64, f64, f64)> {
-    let bg = bgnbd::Params {
-        r: 0.25,
-        alpha: 4.4,
-        a: 0.8,
-        b: 2.4,
-    };
-    let gg = gamma_gamma::Params {
-        p: 6.25,
-        q: 3.74,
-        gamma: 15.45,
-    };
-    simulate::population(&bg, &gg, n, (26.0, 104.0), 42)
+    simulate::population(&BG, &GG, n, (26.0, 104.0), 42)
         .iter()
         .map(|c| {
             let day = |v: f64| (v * 7.0).floor() / 7.0;
@@ -48,17 +50,7 @@ fn customers() -> usize {
 fn benches(c: &mut Criterion) {
     let n = customers();
     let rows = population(n);
-    let bg = bgnbd::Params {
-        r: 0.25,
-        alpha: 4.4,
-        a: 0.8,
-        b: 2.4,
-    };
-    let gg = gamma_gamma::Params {
-        p: 6.25,
-        q: 3.74,
-        gamma: 15.45,
-    };
+    let (bg, gg) = (BG, GG);
 
     let mut g = c.benchmark_group(format!("value/{n}_customers"));
     g.sample_size(10).measurement_time(Duration::from_secs(10));

@@ -168,6 +168,10 @@ pub enum DevCommand {
         /// Random seed (the same seed, the same history).
         #[arg(long, default_value_t = 42)]
         seed: u64,
+        /// Only gestures that leave nothing open (no deferred payments or
+        /// store credit): a history without open items.
+        #[arg(long)]
+        closed_only: bool,
     },
 }
 
@@ -379,6 +383,7 @@ pub fn run() -> Result<(), String> {
                     stores,
                     customers,
                     seed,
+                    closed_only,
                 },
         } => {
             let tenant =
@@ -396,6 +401,7 @@ pub fn run() -> Result<(), String> {
                 stores,
                 customers: customers.unwrap_or(gestures / 10).max(1),
                 seed,
+                closed_only,
             };
             let started = std::time::Instant::now();
             let report = crate::store::seed::seed(&mut conn, tenant, &opts, |n| {

@@ -41,6 +41,17 @@ function M.init()
   M.kinds = {}
 end
 
+-- A deferred payment of 1.00, due in a week, for pick `p` (within a pos
+-- token's self-grant limit, so it takes effect at once).
+function M.pay_tomorrow(p)
+  local body = string.format(
+    '{"kind":"deferred_payment","store_id":"%s","reason_code":"closing_time",' ..
+    '"story":"load test: pay tomorrow","amount":{"amount":"1.00","currency":"USD"},"due_on":"%s"}',
+    p[3], os.date("!%Y-%m-%d", os.time() + 7 * 86400))
+  return wrk.format("POST", "/v1/customers/" .. p[2] .. "/gestures",
+    M.headers({ ["Idempotency-Key"] = M.key() }), body)
+end
+
 function M.key()
   M.n = M.n + 1
   return string.format("load-%s-%d-%d", M.run, tid, M.n)
@@ -87,6 +98,21 @@ function M.publish()
   local parts = {}
   for s, n in pairs(M.tally) do parts[#parts + 1] = s .. "=" .. n end
   tally_text = table.concat(parts, ",")
+end
+
+-- Installs the wrk callbacks every scenario shares; the scenario defines
+-- request() (and init_more(), if it reads more files).
+function M.install()
+  setup = function(thread) M.setup(thread) end
+  init = function(args)
+    M.init()
+    if init_more then init_more() end
+  end
+  response = function(status, headers, body)
+    M.count(status)
+    M.publish()
+  end
+  done = function(summary, latency, requests) M.done(summary, latency, requests) end
 end
 
 return M

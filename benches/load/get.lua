@@ -3,11 +3,5 @@
 package.path = (os.getenv("LOAD_LUA") or ".") .. "/?.lua;" .. package.path
 local c = require("common")
 
-function setup(thread) c.setup(thread) end
-function init(args) c.init() end
+c.install()
 function request() return wrk.format("GET", os.getenv("LOAD_URL"), c.headers()) end
-function response(status, headers, body)
-  c.count(status)
-  c.publish()
-end
-function done(summary, latency, requests) c.done(summary, latency, requests) end

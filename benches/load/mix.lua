@@ -4,11 +4,9 @@
 package.path = (os.getenv("LOAD_LUA") or ".") .. "/?.lua;" .. package.path
 local c = require("common")
 
-function setup(thread) c.setup(thread) end
-function init(args)
-  c.init()
+c.install()
+function init_more()
   promises = c.read_lines(c.dir .. "/promises.tsv")
-  due = os.date("!%Y-%m-%d", os.time() + 7 * 86400)
 end
 
 function request()
@@ -23,12 +21,7 @@ function request()
   elseif r <= 75 then
     return wrk.format("GET", "/v1/customers/" .. p[2] .. "/summary", c.headers())
   elseif r <= 90 then
-    local body = string.format(
-      '{"kind":"deferred_payment","store_id":"%s","reason_code":"closing_time",' ..
-      '"story":"load test: pay tomorrow","amount":{"amount":"1.00","currency":"USD"},"due_on":"%s"}',
-      p[3], due)
-    return wrk.format("POST", "/v1/customers/" .. p[2] .. "/gestures",
-      c.headers({ ["Idempotency-Key"] = c.key() }), body)
+    return c.pay_tomorrow(p)
   else
     local g = promises[math.random(#promises)]
     return wrk.format("POST", "/v1/gestures/" .. g[1] .. "/payments",
@@ -37,9 +30,4 @@ function request()
   end
 end
 
-function response(status, headers, body)
-  c.count(status)
-  c.publish()
-end
 
-function done(summary, latency, requests) c.done(summary, latency, requests) end

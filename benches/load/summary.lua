@@ -3,17 +3,11 @@
 package.path = (os.getenv("LOAD_LUA") or ".") .. "/?.lua;" .. package.path
 local c = require("common")
 
-function setup(thread) c.setup(thread) end
-function init(args) c.init() end
+c.install()
 
 function request()
   local p = c.pick()
   return wrk.format("GET", "/v1/customers/" .. p[2] .. "/summary", c.headers())
 end
 
-function response(status, headers, body)
-  c.count(status)
-  c.publish()
-end
 
-function done(summary, latency, requests) c.done(summary, latency, requests) end

@@ -105,29 +105,12 @@ fn latest_number(conn: &mut DbConnection, tenant: TenantId) -> Result<Option<i32
         .first(conn)?)
 }
 
-/// The version in force.
+/// The version in force: the newest (one index probe; every request reads it).
 pub fn current(conn: &mut DbConnection, tenant: TenantId) -> Result<PolicyVersion, AppError> {
-    // The newest version in one index probe (every request reads it).
-    let row: Option<(i32, String, String, NaiveDateTime)> = policy_versions::table
-        .filter(policy_versions::tenant_id.eq(tenant))
-        .select((
-            policy_versions::version,
-            policy_versions::document,
-            policy_versions::created_by,
-            policy_versions::created_at,
-        ))
-        .order(policy_versions::version.desc())
-        .first(conn)
-        .optional()?;
-    match row {
-        Some((version, doc, created_by, created_at)) => Ok(PolicyVersion {
-            version,
-            policy: parse(version, &doc)?,
-            created_by,
-            created_at,
-        }),
-        None => default_version(conn, tenant),
-    }
+    let (mut newest, _) = versions(conn, tenant, None, 1)?;
+    newest
+        .pop()
+        .ok_or_else(|| AppError::Internal("the tenant has no policy version".into()))
 }
 
 /// Every version, newest first: (version, created_by, created_at), a page of

@@ -29,6 +29,9 @@ pub struct Options {
     pub customers: usize,
     /// The random seed (the same seed gives the same history).
     pub seed: u64,
+    /// Only gestures that leave nothing open (no deferred payments, no store
+    /// credit): history without open items, for the summary's scaling curve.
+    pub closed_only: bool,
 }
 
 /// What was seeded.
@@ -133,15 +136,26 @@ pub fn seed(
                 - TimeDelta::days(
                     i64::try_from(rng.below(u64::try_from(days).unwrap_or(1))).unwrap_or(0) + 1,
                 );
-            let g = gesture(
-                &mut rng,
-                tenant,
-                customer,
-                stores[si],
-                staff[si],
-                effective_on,
-                usd,
-            );
+            // With `closed_only`, draw again until the gesture leaves nothing
+            // open (every fourth or so does not).
+            let g = loop {
+                let g = gesture(
+                    &mut rng,
+                    tenant,
+                    customer,
+                    stores[si],
+                    staff[si],
+                    effective_on,
+                    usd,
+                );
+                let leaves_open = matches!(
+                    g.kind,
+                    GestureKind::DeferredPayment | GestureKind::StoreCredit
+                );
+                if !(opts.closed_only && leaves_open) {
+                    break g;
+                }
+            };
             let postings =
                 crate::domain::ledger::gesture_postings(g.kind, customer, g.store_id, &g.terms);
             match &g.terms {
@@ -213,6 +227,7 @@ fn gesture(
         85..90 => GestureKind::CustomerFavour,
         _ => GestureKind::DeferredPayment,
     };
+
     let big = rng.below(10) == 0;
     let cents = if big {
         2_501 + i64::try_from(rng.below(22_500)).unwrap_or(0)

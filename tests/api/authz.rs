@@ -14,16 +14,7 @@ use serde_json::{Value, json};
 
 use crate::both;
 use crate::helpers::{Resp, TestApp};
-use crate::roles::MATRIX;
-
-const ROLES: [Role; 6] = [
-    Role::Pos,
-    Role::Clerk,
-    Role::Manager,
-    Role::Finance,
-    Role::Auditor,
-    Role::Admin,
-];
+use crate::roles::{MATRIX, ROLES};
 
 /// The protected operations of the contract: (method, path template).
 fn operations() -> Vec<(String, String)> {

@@ -13,6 +13,19 @@ use serde_json::{Value, json};
 use crate::both;
 use crate::helpers::{TestApp, b64url};
 
+/// POSTs raw bytes as JSON with a fresh Idempotency-Key.
+async fn post_bytes(app: &TestApp, path: &str, token: &str, body: Vec<u8>) -> crate::helpers::Resp {
+    app.send_to(
+        &app.address,
+        Method::POST,
+        path,
+        Some(token),
+        Some(&uuid::Uuid::now_v7().to_string()),
+        Some(("application/json", body)),
+    )
+    .await
+}
+
 fn now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -301,16 +314,7 @@ async fn hostile_bodies(app: TestApp) {
             "/v1/customers"
         };
         let started = Instant::now();
-        let r = app
-            .send_to(
-                &app.address,
-                Method::POST,
-                path,
-                Some(&clerk),
-                Some(&uuid::Uuid::now_v7().to_string()),
-                Some(("application/json", body)),
-            )
-            .await;
+        let r = post_bytes(&app, path, &clerk, body).await;
         assert!(
             started.elapsed() < Duration::from_secs(5),
             "{why}: took {:?}",
@@ -442,16 +446,7 @@ async fn hostile_bodies(app: TestApp) {
             "incident_id",
         ),
     ] {
-        let r = app
-            .send_to(
-                &app.address,
-                Method::POST,
-                &gestures,
-                Some(&clerk),
-                Some(&uuid::Uuid::now_v7().to_string()),
-                Some(("application/json", body.to_string().into_bytes())),
-            )
-            .await;
+        let r = post_bytes(&app, &gestures, &clerk, body.to_string().into_bytes()).await;
         r.names_field(field);
     }
     assert_eq!(app.counts(), before, "a hostile body wrote something");

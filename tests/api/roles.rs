@@ -98,7 +98,7 @@ pub(crate) const MATRIX: &[(&str, &str, [bool; 6])] = &[
     ),
 ];
 
-const ROLES: [Role; 6] = [
+pub(crate) const ROLES: [Role; 6] = [
     Role::Pos,
     Role::Clerk,
     Role::Manager,
