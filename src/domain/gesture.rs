@@ -532,6 +532,14 @@ pub const DEFAULT_REASON_CODES: &[(&str, &str)] = &[
 mod tests {
     use super::*;
 
+    #[test]
+    fn the_open_items_query_spells_these_names() {
+        // store::gestures::open_items writes them into its SQL.
+        assert_eq!(GestureStatus::Approved.as_str(), "approved");
+        assert_eq!(GestureKind::DeferredPayment.as_str(), "deferred_payment");
+        assert_eq!(GestureKind::StoreCredit.as_str(), "store_credit");
+    }
+
     fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, 22).unwrap()
     }
