@@ -887,16 +887,20 @@ pub fn open_items(
     // caches a generic plan for a prepared statement after five runs, and
     // with them as parameters that plan walked every open item of the tenant
     // (44 ms at 30,000) instead of the customer's few by the (customer,
-    // status, kind) index — found by the summary's scaling curve.
+    // status, kind) index — found by the summary's scaling curve. A constant
+    // fragment, not `sql(...)`, so the statement is still prepared once per
+    // connection (see constant_sql).
+    use super::constant_sql::constant_sql;
+    constant_sql! {
+        OpenKinds: diesel::sql_types::Bool = "gestures.status = 'approved' \
+            AND gestures.kind IN ('deferred_payment', 'store_credit')";
+    }
     gestures::table
         .filter(
             gestures::tenant_id
                 .eq(tenant)
                 .and(gestures::customer_id.eq(customer))
-                .and(diesel::dsl::sql::<diesel::sql_types::Bool>(
-                    "gestures.status = 'approved' \
-                     AND gestures.kind IN ('deferred_payment', 'store_credit')",
-                )),
+                .and(OpenKinds),
         )
         .select(Row::as_select())
         .load(conn)?

@@ -410,28 +410,31 @@ pub fn customer_figures(
     tenant: TenantId,
     customer: CustomerId,
 ) -> Result<CustomerFigures, AppError> {
+    use super::constant_sql::constant_sql;
     use super::schema::customers;
-    use diesel::dsl::sql;
     use diesel::sql_types::{BigInt, Integer, Text};
-    // The customer's row, carrying the time of their last gesture as text
-    // (both backends print a timestamp as `YYYY-MM-DD HH:MM:SS[.ffffff]`).
+    // Constant columns as types, not `sql(...)`: the statement stays cacheable,
+    // prepared once per connection (see constant_sql).
+    constant_sql! { FromCustomer: Integer = "3"; }
+    constant_sql! { FromBalances: Integer = "0"; }
+    constant_sql! { FromTotals: Integer = "1"; }
+    constant_sql! { FromMemos: Integer = "2"; }
+    constant_sql! { NoText: Text = "''"; }
+    constant_sql! { NoAmount: BigInt = "0"; }
+    // The time of the customer's last gesture as text (both backends print a
+    // timestamp as `YYYY-MM-DD HH:MM:SS[.ffffff]`), or empty.
+    constant_sql! {
+        LastActivity: Text = "COALESCE((SELECT CAST(g.created_at AS TEXT) FROM gestures g \
+             WHERE g.tenant_id = customers.tenant_id AND g.customer_id = customers.id \
+             ORDER BY g.id DESC LIMIT 1), '')";
+    }
     let who = customers::table
         .filter(
             customers::tenant_id
                 .eq(tenant)
                 .and(customers::id.eq(customer)),
         )
-        .select((
-            sql::<Integer>("3"),
-            sql::<Text>(
-                "COALESCE((SELECT CAST(g.created_at AS TEXT) FROM gestures g \
-                 WHERE g.tenant_id = customers.tenant_id AND g.customer_id = customers.id \
-                 ORDER BY g.id DESC LIMIT 1), '')",
-            ),
-            sql::<Text>("''"),
-            sql::<BigInt>("0"),
-            sql::<BigInt>("0"),
-        ));
+        .select((FromCustomer, LastActivity, NoText, NoAmount, NoAmount));
     let own = balances::table
         .filter(
             balances::tenant_id
@@ -439,7 +442,7 @@ pub fn customer_figures(
                 .and(balances::customer_id.eq(customer)),
         )
         .select((
-            sql::<Integer>("0"),
+            FromBalances,
             balances::account,
             balances::currency,
             balances::debit_minor,
@@ -452,7 +455,7 @@ pub fn customer_figures(
                 .and(customer_ledger_totals::customer_id.eq(customer)),
         )
         .select((
-            sql::<Integer>("1"),
+            FromTotals,
             customer_ledger_totals::account,
             customer_ledger_totals::currency,
             customer_ledger_totals::debit_minor,
@@ -465,7 +468,7 @@ pub fn customer_figures(
                 .and(memo_totals::customer_id.eq(customer)),
         )
         .select((
-            sql::<Integer>("2"),
+            FromMemos,
             memo_totals::memo,
             memo_totals::currency,
             memo_totals::total_minor,

@@ -6,6 +6,7 @@ pub mod aging;
 pub mod approvals;
 pub mod audit;
 pub mod connection;
+mod constant_sql;
 pub mod customers;
 pub mod events;
 pub mod gestures;
