@@ -126,6 +126,19 @@ SQL
 }
 
 rss_of() { awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$1/status"; }
+# CPU time in clock ticks (1/100 s): a process's own, and the throwaway
+# cluster's (the postmaster, what it reaped from exited backends, and the live
+# backends), so each scenario can say where the machine's CPU went per request.
+cpu_of() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+pg_cpu() {
+    local pm t c
+    pm="$(head -1 "$work/pg/data/postmaster.pid")"
+    t=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$pm/stat")
+    for c in $(pgrep -P "$pm"); do
+        t=$((t + $(awk '{print $14 + $15}' "/proc/$c/stat" 2>/dev/null || echo 0)))
+    done
+    echo "$t"
+}
 
 run_wrk() { # run_wrk SCENARIO PORT CONNS -> prints the WRKJSON line
     local scenario="$1" port="$2" c="$3"
@@ -220,17 +233,18 @@ pgbench_run() { # pgbench_run NAME: tps, p50, p99 from the per-transaction log
     local name="$1" dir="$work/pgbench-$1"
     mkdir -p "$dir"
     sample_waits "pgbench-$name" &
-    local lsn0; lsn0="$(wal_lsn)"
+    local lsn0 c0; lsn0="$(wal_lsn)"; c0="$(pg_cpu)"
     (cd "$dir" && pgbench -n -M prepared -c "$conns" -j 2 -T "$duration" -l \
         -f "$work/$name.sql" "$pgbase/goodwill" > "$dir/out.txt" 2>&1) || {
         cat "$dir/out.txt" >&2
         echo "pgbench failed on $name" >&2
         exit 1
     }
-    local wal; wal="$(wal_bytes "$lsn0" "$(wal_lsn)")"
-    python3 - "$dir" "$name" "$wal" <<'PY'
+    sleep 0.3 # the postmaster reaps the clients' backends, adding their CPU to its own
+    local wal pgt; pgt=$(( $(pg_cpu) - c0 )); wal="$(wal_bytes "$lsn0" "$(wal_lsn)")"
+    python3 - "$dir" "$name" "$wal" "$pgt" <<'PY'
 import glob, json, re, sys
-d, name, wal = sys.argv[1], sys.argv[2], int(sys.argv[3])
+d, name, wal, pgt = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 out = open(f"{d}/out.txt").read()
 tps = float(re.search(r"tps = ([\d.]+) \(without initial", out).group(1))
 failed = int(re.search(r"number of failed transactions: (\d+)", out).group(1))
@@ -238,7 +252,8 @@ lat = sorted(int(l.split()[2]) for f in glob.glob(f"{d}/pgbench_log.*") for l in
 q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))]
 print(json.dumps({"scenario": name, "target": "pgbench", "rps": tps, "p50_us": q(0.5),
                   "p99_us": q(0.99), "errors": failed, "requests": len(lat),
-                  "wal_per_request": wal // max(1, len(lat))}))
+                  "wal_per_request": wal // max(1, len(lat)),
+                  "pg_cpu_ms": pgt * 10 / max(1, len(lat))}))
 PY
     wait_helpers
 }
@@ -250,20 +265,25 @@ scenario() { # scenario BACKEND NAME PORT PID
         sample_waits "service-$name" &
         perf_service "$name" "$pid" &
     fi
-    local lsn0="" wal=0
-    [ "$backend" = postgres ] && lsn0="$(wal_lsn)"
+    local lsn0="" wal=0 c0=0 pgt=0 s0
+    [ "$backend" = postgres ] && { lsn0="$(wal_lsn)"; c0="$(pg_cpu)"; }
+    s0="$(cpu_of "$pid")"
     local j; j="$(run_wrk "$name" "$p" "$conns")"
-    [ "$backend" = postgres ] && wal="$(wal_bytes "$lsn0" "$(wal_lsn)")"
+    local st=$(( $(cpu_of "$pid") - s0 ))
+    [ "$backend" = postgres ] && { pgt=$(( $(pg_cpu) - c0 )); wal="$(wal_bytes "$lsn0" "$(wal_lsn)")"; }
     wait_helpers
-    python3 - "$backend" "$name" "$(rss_of "$pid")" "$j" "$wal" <<'PY' >> "$results"
+    python3 - "$backend" "$name" "$(rss_of "$pid")" "$j" "$wal" "$st" "$pgt" <<'PY' >> "$results"
 import json, sys
 backend, name, rss, j, wal = sys.argv[1], sys.argv[2], int(sys.argv[3]), json.loads(sys.argv[4]), int(sys.argv[5])
+st, pgt = int(sys.argv[6]), int(sys.argv[7])
 ok = sum(n for s, n in j["status"].items() if s.startswith("2"))
 print(json.dumps({"scenario": name, "target": backend, "rps": j["requests"] / (j["duration_us"] / 1e6),
                   "p50_us": j["p50_us"], "p99_us": j["p99_us"],
                   "errors": j["requests"] - ok + j["socket_errors"], "status": j["status"],
                   "requests": j["requests"], "peak_rss_mb": rss,
-                  "wal_per_request": wal // max(1, j["requests"])}))
+                  "wal_per_request": wal // max(1, j["requests"]),
+                  "service_cpu_ms": st * 10 / max(1, j["requests"]),
+                  "pg_cpu_ms": pgt * 10 / max(1, j["requests"]) if backend == "postgres" else None}))
 PY
 }
 
@@ -399,8 +419,10 @@ base = {r["scenario"]: r for r in rows if r.get("target") == "pgbench"}
 ms = lambda us: f"{us / 1000:.1f}"
 print(f"{conns} connections, {duration} s per scenario; pgbench runs the service's own statements "
       f"(round trips per request: write {ws}, summary {ss})\n")
-print("| scenario | target | requests/s | p50 ms | p99 ms | errors | peak RSS MB | WAL bytes/request | service / pgbench |")
-print("|---|---|---|---|---|---|---|---|---|")
+print("| scenario | target | requests/s | p50 ms | p99 ms | errors | peak RSS MB | WAL bytes/request "
+      "| CPU ms/request: service | CPU ms/request: PostgreSQL | service / pgbench |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
+cpu = lambda v: "" if v is None else f"{v:.3f}"
 for r in rows:
     if "scenario" not in r:
         continue
@@ -408,7 +430,8 @@ for r in rows:
     if r["target"] != "pgbench" and r["scenario"] in base and r["target"] == "postgres":
         ratio = f"{r['rps'] / base[r['scenario']]['rps']:.2f}"
     print(f"| {r['scenario']} | {r['target']} | {r['rps']:,.0f} | {ms(r['p50_us'])} | {ms(r['p99_us'])} | "
-          f"{r['errors']} | {r.get('peak_rss_mb', '')} | {r.get('wal_per_request', '')} | {ratio} |")
+          f"{r['errors']} | {r.get('peak_rss_mb', '')} | {r.get('wal_per_request', '')} | "
+          f"{cpu(r.get('service_cpu_ms'))} | {cpu(r.get('pg_cpu_ms'))} | {ratio} |")
 import collections, glob, os
 waits = sorted(glob.glob(os.path.join(os.path.dirname(sys.argv[1]), "waits-*.txt")))
 if waits:
