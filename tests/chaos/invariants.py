@@ -415,6 +415,12 @@ def check(db, binary, env, journal, tenant):
     for rid, action, entity in db.rows(
             f"SELECT request_id, action, entity_id FROM audit_events WHERE {t}"):
         events.setdefault(rid, []).append((action, entity))
+    # The resources acknowledged requests answered with: one query per table
+    # (ids are primary keys, so each is there once or not at all).
+    tables = {"gesture": "gestures", "payment": "payments",
+              "redemption": "redemptions", "sale": "sales"}
+    present = {op: {r[0] for r in db.rows(f"SELECT id FROM {table} WHERE {t}")}
+               for op, table in tables.items()}
     acked = refused = 0
     by_status = {}
     for j in journal:
@@ -432,12 +438,8 @@ def check(db, binary, env, journal, tenant):
                 violations.append(f"{j['op']} {j['key']} acknowledged {st} but its primary event "
                                   f"{PRIMARY[j['op']]} was written {len(primary)} times")
             rid = (j.get("body") or {}).get("id")
-            if j["op"] in ("gesture", "payment", "redemption", "sale") and rid:
-                table = {"gesture": "gestures", "payment": "payments",
-                         "redemption": "redemptions", "sale": "sales"}[j["op"]]
-                n = db.rows(f"SELECT COUNT(*) FROM {table} WHERE {t} AND id = '{rid}'")[0][0]
-                if n != "1":
-                    violations.append(f"{j['op']} {j['key']}: answered {rid}, found {n}")
+            if j["op"] in tables and rid and rid not in present[j["op"]]:
+                violations.append(f"{j['op']} {j['key']}: answered {rid}, not in {tables[j['op']]}")
         else:
             refused += 1
             if mine:
@@ -560,14 +562,18 @@ def main():
         report.update(check(db, args.binary, env, journal, tenant))
         if args.self_test:
             # The checker must see an acknowledged request whose effect is
-            # missing, and a refused one that acted.
+            # missing, a refused one that acted, and an acknowledged one whose
+            # answer names a resource that is not there.
             acked = next(j for j in journal if j["status"] and 200 <= j["status"] < 300)
             refused = next(j for j in journal if j["status"] and 400 <= j["status"] < 500)
-            forged = [dict(acked, key=uuid.uuid4().hex), dict(refused, key=acked["key"], op=acked["op"])]
+            made = next(j for j in journal if j["op"] == "gesture" and j["status"] == 201)
+            forged = [dict(acked, key=uuid.uuid4().hex), dict(refused, key=acked["key"], op=acked["op"]),
+                      dict(made, body=dict(made["body"], id=str(uuid.uuid4())))]
             found = check(db, args.binary, env, forged, tenant)["violations"]
-            caught = len([v for v in found if "written 0 times" in v or "refused" in v])
-            report["self_test"] = {"violations_found": found[:4], "caught": caught == 2}
-            if caught != 2:
+            caught = len([v for v in found
+                          if "written 0 times" in v or "refused" in v or "not in gestures" in v])
+            report["self_test"] = {"violations_found": found[:5], "caught": caught == 3}
+            if caught != 3:
                 report["violations"].append("self-test: the checker missed a falsified journal")
         report["retried"] = sum(1 for j in journal if j["attempts"] > 1)
         report["replayed"] = sum(1 for j in journal if j.get("replayed"))
