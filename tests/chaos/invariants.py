@@ -165,7 +165,7 @@ class Client:
         headers = {"Authorization": f"Bearer {token}", "X-Request-Id": key}
         data = None
         if body is not None:
-            data = json.dumps(body)
+            data = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
         if method == "POST":
             headers["Idempotency-Key"] = key
@@ -346,12 +346,14 @@ def run_workload(args, client, world, tokens, journal, stop_at, rate=None):
            (op_redemption, 6), (op_reverse, 6), (op_write_off, 4)]
     funcs = [f for f, w in ops for _ in range(w)]
 
-    def worker():
+    def worker(i):
         n = 0
         while time.time() < stop_at:
             if rate:
-                # Each worker's share of a steady total rate.
-                next_at = worker_start + n * args.workers / rate
+                # Each worker's share of a steady total rate, the workers
+                # staggered so requests are evenly spaced (not all sixteen at
+                # once, which measures a queue instead of the service).
+                next_at = worker_start + (i + n * args.workers) / rate
                 delay = next_at - time.time()
                 if delay > 0:
                     time.sleep(delay)
@@ -361,7 +363,7 @@ def run_workload(args, client, world, tokens, journal, stop_at, rate=None):
             random.choice(funcs)()
 
     worker_start = time.time()
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(args.workers)]
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(args.workers)]
     for t in threads:
         t.start()
     return threads
@@ -599,8 +601,18 @@ def soak_figures(journal, started, samples):
                    "p99_ms": q(sorted(v), 0.99)} for m, v in sorted(minutes.items())]
     lat = sorted(j["latency"] for j in journal if "latency" in j)
     errors = sum(1 for j in journal if j["status"] is None or j["status"] >= 500)
+    # Each operation's p50 and p99 in the first and the last minute: what grows.
+    first, last = min(minutes, default=0), max(minutes, default=0)
+    by_op = {}
+    for j in journal:
+        m = int((j["at"] - started) // 60) if "latency" in j else None
+        if m in (first, last):
+            by_op.setdefault(j["op"], {}).setdefault("first" if m == first else "last", []).append(j["latency"])
+    by_op = {op: {k: {"n": len(v), "p50_ms": q(sorted(v), 0.5), "p99_ms": q(sorted(v), 0.99)}
+                  for k, v in sorted(d.items())} for op, d in sorted(by_op.items())}
     return {"operations": len(journal), "errors": errors, "p50_ms": q(lat, 0.5),
-            "p99_ms": q(lat, 0.99), "per_minute": per_minute, "rss_mb": samples}
+            "p99_ms": q(lat, 0.99), "per_minute": per_minute, "by_operation": by_op,
+            "rss_mb": samples}
 
 
 if __name__ == "__main__":
