@@ -481,6 +481,7 @@ def main():
     ap.add_argument("--backend", choices=["postgres", "sqlite"], default="postgres")
     ap.add_argument("--instances", type=int, default=None, help="default 3 (PostgreSQL), 1 (SQLite)")
     ap.add_argument("--workers", type=int, default=16)
+    ap.add_argument("--customers", type=int, default=40, help="customers the workload spreads over")
     ap.add_argument("--duration", type=float, default=30, help="seconds of workload")
     ap.add_argument("--kills", type=int, default=0, help="SIGKILL and restart an instance this many times")
     ap.add_argument("--soak", type=float, default=0, help="seconds of steady load (soak mode)")
@@ -527,7 +528,7 @@ def main():
             r = client.call("POST", "/v1/staff", tokens["admin"],
                             {"name": f"Clerk {n}", "store_ids": world.stores}, key=f"setup-staff-{n}")
             world.staff.append(r["body"]["id"])
-        for n in range(40):
+        for n in range(args.customers):
             r = client.call("POST", "/v1/customers", tokens["admin"],
                             {"external_ref": f"CH-{n}", "name": f"Customer {n}"},
                             key=f"setup-customer-{n}")
