@@ -41,6 +41,14 @@ pub fn open(settings: &Settings, migrate: bool) -> Result<Pool, String> {
     } else if store::has_pending_migrations(&mut conn)? {
         return Err("the database has pending migrations: run `goodwill migrate` first".into());
     }
+    match store::settings_warnings(&mut conn) {
+        Ok(warnings) => {
+            for w in warnings {
+                tracing::warn!("{w}");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot read the database's settings"),
+    }
     Ok(pool)
 }
 

@@ -217,3 +217,33 @@ fn json_logs_carry_the_request_id_on_every_line_of_a_request() {
         assert_eq!(l["fields"]["route"], "/v1/stores", "{l}");
     }
 }
+
+/// An operator who runs PostgreSQL with autovacuum off is told at start (its
+/// tables are never analysed and plans degrade as they grow); the warning
+/// follows the server's real setting, and SQLite gets none.
+#[test]
+fn database_settings_that_degrade_over_time_are_warned_about() {
+    use diesel::prelude::*;
+    #[derive(diesel::QueryableByName)]
+    struct Shown {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        autovacuum: String,
+    }
+    let (url, _guard) = fresh_database(Backend::Postgres);
+    let mut conn = DatabaseUrl::parse(&url).unwrap().connect().unwrap();
+    let warnings = goodwill::store::settings_warnings(&mut conn).unwrap();
+    let goodwill::store::DbConnection::Pg(pg) = &mut conn else {
+        panic!("a PostgreSQL connection")
+    };
+    let shown: Shown = diesel::sql_query("SHOW autovacuum").get_result(pg).unwrap();
+    let warned = warnings.iter().any(|w| w.contains("autovacuum is off"));
+    assert_eq!(warned, shown.autovacuum == "off", "{warnings:?}");
+
+    let (url, _guard) = fresh_database(Backend::Sqlite);
+    let mut conn = DatabaseUrl::parse(&url).unwrap().connect().unwrap();
+    assert!(
+        goodwill::store::settings_warnings(&mut conn)
+            .unwrap()
+            .is_empty()
+    );
+}
