@@ -25,7 +25,7 @@ violation. Only 127.0.0.1 is used; every phase is bounded in time.
 
     python3 tests/chaos/invariants.py --backend postgres --instances 3 --duration 60
     python3 tests/chaos/invariants.py --backend sqlite --kills 3 --duration 60
-    python3 tests/chaos/invariants.py --backend postgres --soak 600 --rate 40
+    python3 tests/chaos/invariants.py --backend postgres --soak 600 --rate 40 --own-cluster
 """
 
 import argparse
@@ -488,6 +488,11 @@ def main():
     ap.add_argument("--rate", type=float, default=40, help="operations per second in soak mode")
     ap.add_argument("--binary", default=os.path.join(ROOT, "target/debug/goodwill"))
     ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--own-cluster", action="store_true",
+                    help="run PostgreSQL in a throwaway cluster of default settings "
+                         "(tests/support/pgcluster.sh) instead of --pg")
+    ap.add_argument("--keep-db", action="store_true",
+                    help="leave the database behind for inspection (its URL is printed)")
     ap.add_argument("--self-test", action="store_true",
                     help="after the run, falsify the journal and require the checker to object")
     ap.add_argument("--pg", default=os.environ.get("GOODWILL_TEST_PG", "postgres://postgres@127.0.0.1:5432"))
@@ -497,6 +502,8 @@ def main():
     instances_n = args.instances or (3 if args.backend == "postgres" else 1)
     duration = args.soak or args.duration
 
+    if args.own_cluster and args.backend == "postgres":
+        args.pg = own_cluster(keep=args.keep_db)
     db = Db(args.backend, args.pg.rstrip("/"))
     log = tempfile.NamedTemporaryFile(prefix="gw-chaos-server-", suffix=".log", delete=False)
     env = dict(os.environ, GOODWILL_JWT_SECRET=uuid.uuid4().hex + uuid.uuid4().hex,
@@ -588,7 +595,26 @@ def main():
     finally:
         for i in instances:
             i.kill()
-        db.drop()
+        if args.keep_db:
+            print(f"database kept: {db.url}", file=sys.stderr)
+        else:
+            db.drop()
+
+
+def own_cluster(keep):
+    """A PostgreSQL cluster of PostgreSQL's default settings (autovacuum on, as
+    in production), stopped and removed at exit unless kept; its base URL."""
+    import atexit
+    import shutil
+    script = os.path.join(ROOT, "tests/support/pgcluster.sh")
+    where, port = tempfile.mkdtemp(prefix="gw-chaos-pg-"), free_port()
+    subprocess.run(["bash", script, "start", where, str(port)], check=True)
+    if keep:
+        print(f"cluster kept: {where} (stop: bash {script} stop {where})", file=sys.stderr)
+    else:
+        atexit.register(lambda: (subprocess.run(["bash", script, "stop", where], check=False),
+                                 shutil.rmtree(where, ignore_errors=True)))
+    return f"postgres://postgres@127.0.0.1:{port}"
 
 
 def soak_figures(journal, started, samples):
