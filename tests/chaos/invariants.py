@@ -29,11 +29,13 @@ violation. Only 127.0.0.1 is used; every phase is bounded in time.
 """
 
 import argparse
+import atexit
 import datetime
 import http.client
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import sqlite3
@@ -604,8 +606,6 @@ def main():
 def own_cluster(keep):
     """A PostgreSQL cluster of PostgreSQL's default settings (autovacuum on, as
     in production), stopped and removed at exit unless kept; its base URL."""
-    import atexit
-    import shutil
     script = os.path.join(ROOT, "tests/support/pgcluster.sh")
     where, port = tempfile.mkdtemp(prefix="gw-chaos-pg-"), free_port()
     subprocess.run(["bash", script, "start", where, str(port)], check=True)
