@@ -21,7 +21,7 @@ done
 venv="${GOODWILL_SCHEMATHESIS_VENV:-$root/target/schemathesis-venv}"
 if [ ! -x "$venv/bin/schemathesis" ]; then
     python3 -m venv "$venv"
-    "$venv/bin/pip" install -q "schemathesis==4.32.5"
+    "$venv/bin/pip" install -q "schemathesis==4.32.5" "hypothesis==6.170.17"
 fi
 bin="${GOODWILL_BIN:-$root/target/debug/goodwill}"
 [ -x "$bin" ] || cargo build -q --bin goodwill
