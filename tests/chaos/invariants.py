@@ -504,7 +504,9 @@ def main():
     instances_n = args.instances or (3 if args.backend == "postgres" else 1)
     duration = args.soak or args.duration
 
-    if args.own_cluster and args.backend == "postgres":
+    if args.own_cluster:
+        if args.backend != "postgres":
+            ap.error("--own-cluster is for --backend postgres")
         args.pg = own_cluster(keep=args.keep_db)
     db = Db(args.backend, args.pg.rstrip("/"))
     log = tempfile.NamedTemporaryFile(prefix="gw-chaos-server-", suffix=".log", delete=False)
