@@ -15,7 +15,7 @@ use crate::error::AppError;
 pub struct Discrepancy {
     /// Which check found it: `unbalanced_transaction`, `balance_mismatch`,
     /// `customer_total_mismatch`, `negative_balance`, `gesture_mismatch`,
-    /// `owed_mismatch`, `memo_mismatch`.
+    /// `owed_mismatch`, `memo_mismatch`, `promise_overcollected`.
     pub check: &'static str,
     /// The tenant.
     pub tenant_id: String,
@@ -233,6 +233,47 @@ pub fn check(
                 tenant_id: r.tenant_id,
                 subject: format!("gesture {} {what}", r.subject),
                 detail: format!("{}: recorded {} but its sources say {} (minor units)", r.currency, r.a, r.b),
+            });
+        }
+    }
+    // Per promise, what was collected against what it could be: recoveries
+    // never exceed what stands written off, and payments plus recoveries never
+    // exceed the amount promised. Every transaction can balance while a
+    // customer pays twice; these see it.
+    for (what, sql, says) in [
+        (
+            "recovered",
+            format!(
+                "SELECT CAST(g.tenant_id AS TEXT) AS tenant_id, CAST(g.id AS TEXT) AS subject, g.currency AS currency,
+                        g.waived_minor AS a, CAST(SUM(p.recovery_minor) AS BIGINT) AS b
+                 FROM gestures g JOIN payments p
+                   ON p.tenant_id = g.tenant_id AND p.gesture_id = g.id AND p.status = 'posted' AND p.recovery_minor > 0
+                 WHERE {tg0} AND g.kind = 'deferred_payment'
+                 GROUP BY g.tenant_id, g.id, g.currency, g.waived_minor
+                 HAVING SUM(p.recovery_minor) > g.waived_minor"
+            ),
+            "written off, but recoveries of",
+        ),
+        (
+            "collected",
+            format!(
+                "SELECT CAST(g.tenant_id AS TEXT) AS tenant_id, CAST(g.id AS TEXT) AS subject, g.currency AS currency,
+                        g.amount_minor AS a, CAST(SUM(p.amount_minor) AS BIGINT) AS b
+                 FROM gestures g JOIN payments p
+                   ON p.tenant_id = g.tenant_id AND p.gesture_id = g.id AND p.status = 'posted'
+                 WHERE {tg0} AND g.kind = 'deferred_payment'
+                 GROUP BY g.tenant_id, g.id, g.currency, g.amount_minor
+                 HAVING SUM(p.amount_minor) > g.amount_minor"
+            ),
+            "promised, but payments and recoveries of",
+        ),
+    ] {
+        for r in rows(conn, &sql)? {
+            out.push(Discrepancy {
+                check: "promise_overcollected",
+                tenant_id: r.tenant_id,
+                subject: format!("gesture {} {what}", r.subject),
+                detail: format!("{}: {} {says} {} stand (minor units)", r.currency, r.a, r.b),
             });
         }
     }

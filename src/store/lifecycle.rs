@@ -95,18 +95,31 @@ pub fn locked_gesture(
     gestures::get(conn, tenant, id)
 }
 
-/// Written-off money already recovered on a promise (posted recoveries).
-fn recovered(conn: &mut DbConnection, tenant: TenantId, g: GestureId) -> Result<i64, AppError> {
-    let rows: Vec<i64> = payments::table
+/// The posted bad-debt recoveries on a promise: (payment, recovered minor).
+fn recoveries(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    g: GestureId,
+) -> Result<Vec<(PaymentId, i64)>, AppError> {
+    Ok(payments::table
         .filter(
             payments::tenant_id
                 .eq(tenant)
                 .and(payments::gesture_id.eq(g))
-                .and(payments::status.eq("posted")),
+                .and(payments::status.eq("posted"))
+                .and(payments::recovery_minor.gt(0)),
         )
-        .select(payments::recovery_minor)
-        .load(conn)?;
-    Ok(rows.into_iter().sum())
+        .select((payments::id, payments::recovery_minor))
+        .order(payments::id)
+        .load(conn)?)
+}
+
+/// Written-off money already recovered on a promise (posted recoveries).
+fn recovered(conn: &mut DbConnection, tenant: TenantId, g: GestureId) -> Result<i64, AppError> {
+    Ok(recoveries(conn, tenant, g)?
+        .into_iter()
+        .map(|(_, m)| m)
+        .fold(0, i64::saturating_add))
 }
 
 /// The store a payment or redemption is made at: `store_id` if given (in the
@@ -606,6 +619,30 @@ pub fn reverse_gesture(
                         p.id
                     ),
                 ));
+            }
+            // Money recovered on a promise was paid against what stands
+            // written off: giving back more than is left unrecovered would
+            // make the customer owe it again although they paid it (and the
+            // recovery would stay booked as income). Refused, naming the
+            // recoveries: reverse them first, then the waiver.
+            for (promise_id, amount) in &allocations {
+                let Some(p) = promises.iter().find(|p| p.id == *promise_id) else {
+                    continue;
+                };
+                let found = recoveries(conn, tenant, *promise_id)?;
+                let recovered = found.iter().map(|(_, m)| *m).fold(0, i64::saturating_add);
+                if recovered > p.waived_minor - amount {
+                    let ids: Vec<String> = found.iter().map(|(id, _)| id.to_string()).collect();
+                    return Err(unprocessable(
+                        "not_reversible",
+                        format!(
+                            "{} of what this waiver gave up on deferred payment {} was recovered since (payment {}); reverse the recovery first, then the waiver",
+                            money(p, recovered),
+                            p.id,
+                            ids.join(", payment ")
+                        ),
+                    ));
+                }
             }
             for (promise_id, amount) in allocations {
                 let mut p = gestures::get(conn, tenant, promise_id)?;

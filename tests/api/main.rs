@@ -17,6 +17,7 @@ mod customers;
 mod deploy;
 mod finance;
 mod gestures;
+mod hardening;
 mod idempotency;
 mod lifecycle;
 mod ops;

@@ -18,19 +18,79 @@ use crate::helpers::{Backend, DbGuard, fresh_database};
 
 #[derive(Clone, Debug)]
 enum Op {
-    Promise { cents: i64, role: usize },
-    Waiver { cents: i64, role: usize },
-    FreeService { retail: i64, cost: i64 },
-    Recovery { cents: i64, role: usize },
-    Credit { cents: i64, expires_in: Option<i64> },
+    Promise {
+        cents: i64,
+        role: usize,
+    },
+    Waiver {
+        cents: i64,
+        role: usize,
+    },
+    FreeService {
+        retail: i64,
+        cost: i64,
+    },
+    Recovery {
+        cents: i64,
+        role: usize,
+    },
+    Credit {
+        cents: i64,
+        expires_in: Option<i64>,
+    },
     Recognition,
-    Favour { cents: Option<i64> },
-    Pay { pick: usize, cents: i64 },
-    WriteOff { pick: usize, role: usize },
-    Reverse { pick: usize },
-    ReversePayment { pick: usize },
-    Redeem { cents: i64 },
-    Expire { pick: usize },
+    Favour {
+        cents: Option<i64>,
+    },
+    Pay {
+        pick: usize,
+        cents: i64,
+    },
+    /// Pays everything a promise still owes, or all that is left to recover
+    /// of what was written off: the exact amounts that make a customer's
+    /// second payment possible if a reversal forgets the first.
+    PayInFull {
+        pick: usize,
+    },
+    WriteOff {
+        pick: usize,
+        role: usize,
+    },
+    /// Writes a promise off and has the customer pay (part of) it after all:
+    /// a bad-debt recovery, the start of the chains a later reversal of the
+    /// waiver or of the recovery must get right.
+    WriteOffAndRecover {
+        pick: usize,
+        role: usize,
+        cents: i64,
+    },
+    Reverse {
+        pick: usize,
+    },
+    ReversePayment {
+        pick: usize,
+    },
+    Redeem {
+        cents: i64,
+    },
+    Expire {
+        pick: usize,
+    },
+}
+
+/// Picks at or above `usize::MAX - NEWEST_SPAN + 1` name one of the newest
+/// gestures (or payments).
+const NEWEST_SPAN: usize = 3;
+
+/// Half the picks take one of the three newest gestures: defects live in short
+/// chains of operations on related gestures (a promise, the waiver that wrote
+/// it off, the payment that recovered it), which uniform picks over a growing
+/// list rarely string together.
+fn pick() -> impl Strategy<Value = usize> {
+    prop_oneof![
+        any::<usize>(),
+        (0..NEWEST_SPAN).prop_map(|k| usize::MAX - k),
+    ]
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -44,12 +104,15 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (cents.clone(), proptest::option::of(1i64..30)).prop_map(|(cents, expires_in)| Op::Credit { cents, expires_in }),
         1 => Just(Op::Recognition),
         1 => proptest::option::of(cents.clone()).prop_map(|cents| Op::Favour { cents }),
-        4 => (any::<usize>(), cents.clone()).prop_map(|(pick, cents)| Op::Pay { pick, cents }),
-        2 => (any::<usize>(), role.clone()).prop_map(|(pick, role)| Op::WriteOff { pick, role }),
-        2 => any::<usize>().prop_map(|pick| Op::Reverse { pick }),
-        2 => any::<usize>().prop_map(|pick| Op::ReversePayment { pick }),
+        4 => (pick(), cents.clone()).prop_map(|(pick, cents)| Op::Pay { pick, cents }),
+        3 => pick().prop_map(|pick| Op::PayInFull { pick }),
+        2 => (pick(), role.clone()).prop_map(|(pick, role)| Op::WriteOff { pick, role }),
+        2 => (pick(), role.clone(), cents.clone())
+            .prop_map(|(pick, role, cents)| Op::WriteOffAndRecover { pick, role, cents }),
+        2 => pick().prop_map(|pick| Op::Reverse { pick }),
+        2 => pick().prop_map(|pick| Op::ReversePayment { pick }),
         3 => cents.prop_map(|cents| Op::Redeem { cents }),
-        1 => any::<usize>().prop_map(|pick| Op::Expire { pick }),
+        1 => pick().prop_map(|pick| Op::Expire { pick }),
     ]
 }
 
@@ -120,7 +183,14 @@ fn apply(
         effective_on: today,
         terms,
     };
-    let pick = |v: &Vec<GestureId>, i: usize| (!v.is_empty()).then(|| v[i % v.len()]);
+    // A pick counts from the oldest gesture, except the top of the range:
+    // `usize::MAX - k` is the k-th newest (see `pick()`).
+    let pick = |v: &Vec<GestureId>, i: usize| {
+        (!v.is_empty()).then(|| match usize::MAX - i {
+            k @ 0..NEWEST_SPAN => v[v.len() - 1 - k % v.len()],
+            _ => v[i % v.len()],
+        })
+    };
     let result: Result<Option<GestureId>, AppError> = store::write_tx(conn, |c| match op {
         Op::Promise { cents, role } => store::gestures::request(
             c,
@@ -214,6 +284,31 @@ fn apply(
             }
             None => Ok(None),
         },
+        Op::PayInFull { pick: i } => match pick(gestures, *i) {
+            Some(g) => {
+                let g0 = store::gestures::get(c, ctxs[0].tenant, g)?;
+                let recovered: i64 = store::lifecycle::payments_of(c, ctxs[0].tenant, g)?
+                    .iter()
+                    .filter(|p| p.status == "posted")
+                    .map(|p| p.recovery_minor)
+                    .sum();
+                let due = match g0.status {
+                    goodwill::domain::gesture::GestureStatus::WrittenOff => {
+                        g0.waived_minor - recovered
+                    }
+                    _ => g0.outstanding_minor().unwrap_or(0),
+                };
+                if due > 0 {
+                    store::lifecycle::pay(c, &ctxs[0], g, None, usd(due), today).map(|(_, _, p)| {
+                        payments.push(p.id);
+                        None
+                    })
+                } else {
+                    Ok(None)
+                }
+            }
+            None => Ok(None),
+        },
         Op::WriteOff { pick: i, role } => match pick(gestures, *i) {
             Some(g) => store::lifecycle::write_off(
                 c,
@@ -226,14 +321,41 @@ fn apply(
             .map(|(_, _, w)| Some(w.id)),
             None => Ok(None),
         },
+        Op::WriteOffAndRecover {
+            pick: i,
+            role,
+            cents,
+        } => match pick(gestures, *i) {
+            Some(g) => {
+                let (_, after, w) = store::lifecycle::write_off(
+                    c,
+                    &ctxs[*role],
+                    g,
+                    "unpaid_promise".into(),
+                    None,
+                    today,
+                )?;
+                gestures.push(w.id);
+                if after.status == goodwill::domain::gesture::GestureStatus::WrittenOff {
+                    let back = (*cents).min(after.waived_minor);
+                    let (_, _, p) = store::lifecycle::pay(c, &ctxs[0], g, None, usd(back), today)?;
+                    payments.push(p.id);
+                }
+                Ok(None)
+            }
+            None => Ok(None),
+        },
         Op::Reverse { pick: i } => match pick(gestures, *i) {
             Some(g) => store::lifecycle::reverse_gesture(c, &ctxs[2], g, "property".into(), today)
                 .map(|_| None),
             None => Ok(None),
         },
-        Op::ReversePayment { pick: i } => match (!payments.is_empty())
-            .then(|| payments[*i % payments.len()])
-        {
+        Op::ReversePayment { pick: i } => match (!payments.is_empty()).then(|| {
+            match usize::MAX - *i {
+                k @ 0..NEWEST_SPAN => payments[payments.len() - 1 - k % payments.len()],
+                _ => payments[*i % payments.len()],
+            }
+        }) {
             Some(p) => store::lifecycle::reverse_payment(c, &ctxs[2], p, "property".into(), today)
                 .map(|_| None),
             None => Ok(None),
@@ -338,7 +460,7 @@ fn run(backend: Backend, ops: &[Op]) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 40, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn random_operations_keep_the_ledger_clean_on_sqlite(ops in proptest::collection::vec(op(), 1..30)) {
@@ -419,6 +541,29 @@ fn reversing_a_waiver_after_its_promise_changed() {
                     cents: 700,
                 },
                 Reverse { pick: 1 },
+            ],
+        );
+    }
+}
+
+/// Found by an outside review: a promise written off, then paid after all (a
+/// bad-debt recovery), then the waiver reversed: the promise must not owe the
+/// recovered money again (the customer would pay twice).
+#[test]
+fn reversing_a_waiver_after_a_recovery() {
+    use Op::*;
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        run(
+            backend,
+            &[
+                Promise {
+                    cents: 5000,
+                    role: 2,
+                },
+                WriteOff { pick: 0, role: 2 },
+                PayInFull { pick: 0 },
+                Reverse { pick: 1 },
+                PayInFull { pick: 0 },
             ],
         );
     }

@@ -1,0 +1,200 @@
+//! Hardening, part 1: the money and store-scope defects an outside attack on
+//! two running instances found. Each test failed on the code before its fix.
+
+use actix_web::http::Method;
+use goodwill::domain::roles::Role;
+use serde_json::{Value, json};
+
+use crate::both;
+use crate::helpers::{Resp, TestApp};
+
+fn usd(a: &str) -> Value {
+    json!({"amount": a, "currency": "USD"})
+}
+
+fn day(offset: i64) -> String {
+    (chrono::Utc::now().date_naive() + chrono::TimeDelta::days(offset)).to_string()
+}
+
+fn id(v: &Value) -> String {
+    v["id"].as_str().unwrap().to_owned()
+}
+
+/// POST with a fresh Idempotency-Key.
+async fn post(app: &TestApp, token: &str, path: &str, body: &Value) -> Resp {
+    app.send_to(
+        &app.address,
+        Method::POST,
+        path,
+        Some(token),
+        Some(&uuid::Uuid::now_v7().to_string()),
+        Some(("application/json", body.to_string().into_bytes())),
+    )
+    .await
+}
+
+async fn ledger_clean(app: &TestApp) {
+    let r = app
+        .get("/v1/ledger/check", &app.token(Role::Auditor))
+        .await
+        .expect(200);
+    assert_eq!(r, json!({"clean": true, "discrepancies": []}));
+}
+
+async fn gesture(app: &TestApp, g: &str) -> Value {
+    app.get(&format!("/v1/gestures/{g}"), &app.token(Role::Auditor))
+        .await
+        .expect(200)
+}
+
+/// Finding 0: deferred payment 50.00, waived, then paid after all (a bad-debt
+/// recovery). Reversing the waiver used to reopen the promise with 50.00 owed,
+/// ignoring the recovery, so the customer paid 100.00 on a 50.00 promise. The
+/// reversal is refused while the recovery stands, naming it; once the recovery
+/// is reversed, the waiver can be, and the customer owes 50.00 once.
+async fn reversing_a_waiver_after_a_recovery_never_charges_twice(app: TestApp) {
+    let store = app.store("RV", "USD").await;
+    let c = id(&app.customer("RV-C").await);
+    let manager = app.token_for(app.tenant, "rv-manager", Role::Manager, Some(vec![store]));
+    let gestures = format!("/v1/customers/{c}/gestures");
+    let promise = post(&app, &manager, &gestures, &json!({"kind": "deferred_payment", "store_id": store,
+        "reason_code": "closing_time", "story": "pay tomorrow", "amount": usd("50.00"), "due_on": day(1)}))
+    .await
+    .expect(201);
+    let waiver = post(&app, &manager, &gestures, &json!({"kind": "balance_waiver", "store_id": store,
+        "reason_code": "staff_error", "story": "we forgot", "amount": usd("50.00"), "applies_to": [id(&promise)]}))
+    .await
+    .expect(201);
+    assert_eq!(gesture(&app, &id(&promise)).await["status"], "written_off");
+    let pay = format!("/v1/gestures/{}/payments", id(&promise));
+    let recovery = post(&app, &manager, &pay, &json!({"amount": usd("50.00")}))
+        .await
+        .expect(201);
+    assert_eq!(recovery["bad_debt_recovery"], true);
+
+    let before = app.counts();
+    let reversal = format!("/v1/gestures/{}/reversal", id(&waiver));
+    let p = post(
+        &app,
+        &manager,
+        &reversal,
+        &json!({"reason": "entered by mistake"}),
+    )
+    .await
+    .problem(422, "not_reversible");
+    let detail = p["detail"].as_str().unwrap();
+    assert!(detail.contains(&id(&recovery)), "{detail}");
+    assert!(detail.contains("50.00"), "{detail}");
+    let without_keys = |c: Vec<(String, i64)>| -> Vec<(String, i64)> {
+        c.into_iter()
+            .filter(|(t, _)| t != "idempotency_keys")
+            .collect()
+    };
+    assert_eq!(without_keys(app.counts()), without_keys(before));
+    let g = gesture(&app, &id(&promise)).await;
+    assert_eq!(
+        (g["status"].clone(), g["outstanding"].clone()),
+        (json!("written_off"), usd("0.00"))
+    );
+    // A second payment is still refused: nothing is owed.
+    post(&app, &manager, &pay, &json!({"amount": usd("50.00")}))
+        .await
+        .problem(422, "overpayment");
+    ledger_clean(&app).await;
+
+    // The documented way back: reverse the recovery, then the waiver; the
+    // customer then owes the 50.00 once and pays it once.
+    post(
+        &app,
+        &manager,
+        &format!("/v1/payments/{}/reversal", id(&recovery)),
+        &json!({"reason": "paid to the wrong promise"}),
+    )
+    .await
+    .expect(200);
+    post(
+        &app,
+        &manager,
+        &reversal,
+        &json!({"reason": "entered by mistake"}),
+    )
+    .await
+    .expect(200);
+    let g = gesture(&app, &id(&promise)).await;
+    assert_eq!(
+        (g["status"].clone(), g["outstanding"].clone()),
+        (json!("approved"), usd("50.00"))
+    );
+    post(&app, &manager, &pay, &json!({"amount": usd("50.00")}))
+        .await
+        .expect(201);
+    post(&app, &manager, &pay, &json!({"amount": usd("0.01")}))
+        .await
+        .problem(422, "not_payable");
+    let s = app
+        .get(&format!("/v1/customers/{c}/summary"), &manager)
+        .await
+        .expect(200);
+    assert_eq!(s["balances"][0]["owed"], usd("0.00"));
+    ledger_clean(&app).await;
+}
+both!(reversing_a_waiver_after_a_recovery_never_charges_twice);
+
+/// Finding 0's invariant: the ledger check names a promise on which more was
+/// recovered than stands written off, or more collected than it was for,
+/// although every transaction balances.
+async fn the_ledger_check_names_a_promise_collected_twice(app: TestApp) {
+    let store = app.store("RW", "USD").await;
+    let c = id(&app.customer("RW-C").await);
+    let manager = app.token_for(app.tenant, "rw-manager", Role::Manager, Some(vec![store]));
+    let promise = post(&app, &manager, &format!("/v1/customers/{c}/gestures"), &json!({"kind": "deferred_payment",
+        "store_id": store, "reason_code": "closing_time", "story": "s", "amount": usd("50.00"), "due_on": day(1)}))
+    .await
+    .expect(201);
+    let paid = post(
+        &app,
+        &manager,
+        &format!("/v1/gestures/{}/payments", id(&promise)),
+        &json!({"amount": usd("50.00")}),
+    )
+    .await
+    .expect(201);
+    ledger_clean(&app).await;
+    // What the defect left behind, forged: a posted recovery on a promise
+    // nothing was written off of (its own transaction balances).
+    {
+        let mut conn = app.pool.get().unwrap();
+        let sql = format!(
+            "INSERT INTO payments (tenant_id, id, gesture_id, customer_id, store_id, currency, amount_minor,
+                 recovery_minor, status, transaction_id, requested_by, created_at, updated_at)
+             VALUES ('{t}', '{p}', '{g}', '{c}', '{store}', 'USD', 5000, 5000, 'posted', '{tx}', 'forger',
+                 '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
+            t = app.tenant,
+            p = uuid::Uuid::now_v7(),
+            g = id(&promise),
+            tx = paid["transaction_id"].as_str().unwrap(),
+        );
+        diesel::RunQueryDsl::execute(diesel::sql_query(sql), &mut *conn).unwrap();
+    }
+    let r = app
+        .get("/v1/ledger/check", &app.token(Role::Auditor))
+        .await
+        .expect(200);
+    assert_eq!(r["clean"], false, "{r}");
+    let subjects: Vec<&str> = r["discrepancies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["subject"].as_str().unwrap())
+        .collect();
+    let g = id(&promise);
+    assert!(
+        subjects.contains(&format!("gesture {g} recovered").as_str()),
+        "{subjects:?}"
+    );
+    assert!(
+        subjects.contains(&format!("gesture {g} collected").as_str()),
+        "{subjects:?}"
+    );
+}
+both!(the_ledger_check_names_a_promise_collected_twice);
