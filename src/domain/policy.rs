@@ -664,6 +664,11 @@ pub struct DecisionRecord {
     pub expires_at: Option<NaiveDateTime>,
     /// Once decided by someone (or by expiry): how.
     pub decided: Option<Decided>,
+    /// A balance waiver: the stores the requester's token held (`None`: all,
+    /// and records older than this field). An approval gives up promises only
+    /// of stores both the requester and the approver hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requester_stores: Option<Vec<crate::domain::ids::StoreId>>,
 }
 
 impl DecisionRecord {
@@ -697,6 +702,7 @@ pub fn decide(policy: &Policy, input: &DecisionInput) -> DecisionRecord {
             budgets: Vec::new(),
             expires_at: None,
             decided: None,
+            requester_stores: None,
         };
     };
     let c = input.currency;
@@ -776,6 +782,7 @@ pub fn decide(policy: &Policy, input: &DecisionInput) -> DecisionRecord {
         budgets,
         expires_at: tier.map(|_| input.now + chrono::TimeDelta::hours(policy.pending_expiry_hours)),
         decided: None,
+        requester_stores: None,
     }
 }
 

@@ -261,6 +261,18 @@ pub fn may_act_at(stores: Option<&[super::ids::StoreId]>, store: super::ids::Sto
     stores.is_none_or(|s| s.contains(&store))
 }
 
+/// The stores two scopes share (`None`: all of the tenant's stores).
+pub fn shared_scope(
+    a: Option<&[super::ids::StoreId]>,
+    b: Option<&[super::ids::StoreId]>,
+) -> Option<Vec<super::ids::StoreId>> {
+    match (a, b) {
+        (None, None) => None,
+        (Some(s), None) | (None, Some(s)) => Some(s.to_vec()),
+        (Some(a), Some(b)) => Some(a.iter().filter(|s| b.contains(s)).copied().collect()),
+    }
+}
+
 /// The role table as the Markdown table printed in `docs/roles.md`.
 pub fn role_table_markdown() -> String {
     let mut out = String::from("| permission |");

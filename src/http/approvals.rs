@@ -47,8 +47,17 @@ async fn decide(
         .command(&caller, key, move |conn, audit| {
             let pending = crate::store::gestures::get(conn, audit.tenant, id)?;
             crate::store::gestures::lock_customer(conn, audit.tenant, pending.customer_id)?;
+            // Read to audit what the approval changes: every open promise,
+            // of which only those the waiver gives up (within the requester's
+            // and the approver's stores) are audited as changed.
             let promises = if verdict == Verdict::Approve {
-                waivable(conn, audit.tenant, pending.customer_id, &pending.terms)?
+                waivable(
+                    conn,
+                    audit.tenant,
+                    pending.customer_id,
+                    &pending.terms,
+                    None,
+                )?
             } else {
                 Vec::new()
             };

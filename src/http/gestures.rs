@@ -261,10 +261,17 @@ pub fn waivable(
     tenant: crate::domain::ids::TenantId,
     customer: CustomerId,
     terms: &Terms,
+    scope: Option<&[StoreId]>,
 ) -> Result<Vec<Gesture>, AppError> {
     match terms {
         Terms::BalanceWaiver { amount, applies_to } if applies_to.is_empty() => {
-            crate::store::gestures::open_promises(conn, tenant, customer, amount.currency())
+            crate::store::gestures::waivable_promises(
+                conn,
+                tenant,
+                customer,
+                amount.currency(),
+                scope,
+            )
         }
         Terms::BalanceWaiver { applies_to, .. } => {
             crate::store::gestures::by_ids(conn, tenant, applies_to)
@@ -344,7 +351,13 @@ pub async fn create(
             // first thing otherwise).
             let promises = if ng.kind == GestureKind::BalanceWaiver {
                 crate::store::gestures::lock_customer(conn, audit.tenant, customer)?;
-                waivable(conn, audit.tenant, customer, &ng.terms)?
+                waivable(
+                    conn,
+                    audit.tenant,
+                    customer,
+                    &ng.terms,
+                    audit.actor_stores.as_deref(),
+                )?
             } else {
                 Vec::new()
             };

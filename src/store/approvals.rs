@@ -64,6 +64,7 @@ pub fn record_of(conn: &mut DbConnection, g: &Gesture) -> Result<DecisionRecord,
         expires_at: tier
             .map(|_| g.created_at + chrono::TimeDelta::hours(v.policy.pending_expiry_hours)),
         decided: None,
+        requester_stores: None,
     })
 }
 
@@ -237,6 +238,10 @@ pub fn decide(
     after.status = verdict.status();
     after.updated_at = ctx.now;
     let mut record = record;
+    let scope = crate::domain::roles::shared_scope(
+        record.requester_stores.as_deref(),
+        ctx.actor_stores.as_deref(),
+    );
     record.decided = Some(Decided {
         outcome: verdict.status().as_str().to_owned(),
         by: ctx.actor_sub.clone(),
@@ -246,7 +251,7 @@ pub fn decide(
     });
     after.approval = Some(record);
     if verdict == Verdict::Approve {
-        gestures::take_effect(conn, &mut after, false)?;
+        gestures::take_effect(conn, &mut after, false, scope.as_deref())?;
     }
     gestures::save(conn, &after)?;
     Ok((before, after))

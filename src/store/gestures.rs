@@ -557,18 +557,36 @@ fn check_references(
     Ok(store)
 }
 
+/// The customer's open promises in `currency` at stores within `scope`
+/// (`None`: every store), oldest first: what a waiver that names none may give
+/// up.
+pub fn waivable_promises(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    customer: CustomerId,
+    currency: Currency,
+    scope: Option<&[StoreId]>,
+) -> Result<Vec<Gesture>, AppError> {
+    let mut v = open_promises(conn, tenant, customer, currency)?;
+    v.retain(|g| crate::domain::roles::may_act_at(scope, g.store_id));
+    Ok(v)
+}
+
 /// How a waiver of `amount` spreads over promises: the named ones in order, else
-/// the customer's open ones oldest first. 422 when a named promise cannot be
-/// waived or when the amount exceeds what is owed.
+/// the customer's open ones oldest first, only ever of stores within `scope`
+/// (the stores of whoever puts it into effect). 403 `store_scope` when a named
+/// promise is of another store; 422 when a named promise cannot be waived or
+/// when the amount exceeds what is owed.
 pub fn allocate_waiver(
     conn: &mut DbConnection,
     tenant: TenantId,
     customer: CustomerId,
     amount: Money,
     applies_to: &[GestureId],
+    scope: Option<&[StoreId]>,
 ) -> Result<Vec<(Gesture, i64)>, AppError> {
     let promises = if applies_to.is_empty() {
-        open_promises(conn, tenant, customer, amount.currency())?
+        waivable_promises(conn, tenant, customer, amount.currency(), scope)?
     } else {
         let mut out = Vec::new();
         for (i, id) in applies_to.iter().enumerate() {
@@ -582,6 +600,10 @@ pub fn allocate_waiver(
             };
             if g.customer_id != customer || g.kind != GestureKind::DeferredPayment {
                 return Err(problem(field, "is not a deferred payment of this customer"));
+            }
+            if !crate::domain::roles::may_act_at(scope, g.store_id) {
+                // Giving up another store's receivable is acting at that store.
+                return Err(AppError::store_scope(g.store_id));
             }
             if g.status != GestureStatus::Approved || g.outstanding_minor().unwrap_or(0) <= 0 {
                 return Err(problem(
@@ -610,7 +632,11 @@ pub fn allocate_waiver(
                 amount.with_minor(owed).amount_string(),
                 amount.currency(),
                 if applies_to.is_empty() {
-                    ""
+                    if scope.is_some() {
+                        " at the stores this token holds"
+                    } else {
+                        ""
+                    }
                 } else {
                     " on the named deferred payments"
                 }
@@ -634,18 +660,19 @@ pub fn allocate_waiver(
 }
 
 /// Puts an approved gesture into effect: its postings, its memo totals, and for a
-/// waiver its allocation over the promises it gives up. `period_checked`: the
-/// caller already checked, in this transaction, that the gesture's
-/// `effective_on` falls in an open period.
+/// waiver its allocation over the promises it gives up, of stores within
+/// `scope` only. `period_checked`: the caller already checked, in this
+/// transaction, that the gesture's `effective_on` falls in an open period.
 pub fn take_effect(
     conn: &mut DbConnection,
     g: &mut Gesture,
     period_checked: bool,
+    scope: Option<&[StoreId]>,
 ) -> Result<(), AppError> {
     let tenant = g.tenant_id;
     let mut postings = gesture_postings(g.kind, g.customer_id, g.store_id, &g.terms);
     if let Terms::BalanceWaiver { amount, applies_to } = &g.terms {
-        let plan = allocate_waiver(conn, tenant, g.customer_id, *amount, applies_to)?;
+        let plan = allocate_waiver(conn, tenant, g.customer_id, *amount, applies_to, scope)?;
         for (mut promise, take) in plan {
             promise.waived_minor += take;
             if promise.outstanding_minor() == Some(0) {
@@ -751,11 +778,22 @@ pub fn request(
     if let Terms::BalanceWaiver { amount, applies_to } = &ng.terms {
         // Checked now so the requester learns at once; checked again when it
         // takes effect (a pending waiver may outlive some of what is owed).
-        allocate_waiver(conn, tenant, customer, *amount, applies_to)?;
+        allocate_waiver(
+            conn,
+            tenant,
+            customer,
+            *amount,
+            applies_to,
+            ctx.actor_stores.as_deref(),
+        )?;
     }
     let now = ctx.now;
     let current = super::policy::current(conn, tenant)?;
-    let decision = decide(conn, ctx, &current.policy, customer, &ng, store.currency)?;
+    let mut decision = decide(conn, ctx, &current.policy, customer, &ng, store.currency)?;
+    if ng.kind == GestureKind::BalanceWaiver {
+        // Kept so that an approver later gives up only what the requester could.
+        decision.requester_stores = ctx.actor_stores.clone();
+    }
     let mut g = Gesture {
         id: GestureId::new(),
         tenant_id: tenant,
@@ -793,7 +831,7 @@ pub fn request(
         .execute(conn)?;
     if g.status == GestureStatus::Approved {
         // The period of g.effective_on was checked above, under its lock.
-        take_effect(conn, &mut g, true)?;
+        take_effect(conn, &mut g, true, ctx.actor_stores.as_deref())?;
     }
     Ok(g)
 }

@@ -316,6 +316,7 @@ fn gesture(
             budgets: Vec::new(),
             expires_at: None,
             decided,
+            requester_stores: None,
         }),
     }
 }

@@ -198,3 +198,99 @@ async fn the_ledger_check_names_a_promise_collected_twice(app: TestApp) {
     );
 }
 both!(the_ledger_check_names_a_promise_collected_twice);
+
+/// Finding 1: a waiver requested at store A by a token of store A gave up store
+/// B's receivable, by naming it or by leaving `applies_to` out, while the
+/// write-off route refused the same promise (store_scope). A waiver gives up
+/// only promises of stores the token holds; at approval, only of stores both
+/// the requester and the approver hold.
+async fn a_waiver_gives_up_only_promises_of_its_stores(app: TestApp) {
+    let a = app.store("WA", "USD").await;
+    let b = app.store("WB", "USD").await;
+    let c = id(&app.customer("W-C").await);
+    let gestures = format!("/v1/customers/{c}/gestures");
+    let manager_b = app.token_for(app.tenant, "wb-manager", Role::Manager, Some(vec![b]));
+    let manager_a = app.token_for(app.tenant, "wa-manager", Role::Manager, Some(vec![a]));
+    let clerk_a = app.token_for(app.tenant, "wa-clerk", Role::Clerk, Some(vec![a]));
+    let promise = |store, amount: &str| {
+        json!({"kind": "deferred_payment", "store_id": store, "reason_code": "closing_time",
+            "story": "s", "amount": usd(amount), "due_on": day(3)})
+    };
+    // Store B's promise is the older one.
+    let at_b = post(&app, &manager_b, &gestures, &promise(b, "40.00"))
+        .await
+        .expect(201);
+    let waiver = |amount: &str, applies_to: Option<Vec<String>>| {
+        let mut w = json!({"kind": "balance_waiver", "store_id": a, "reason_code": "goodwill",
+            "story": "s", "amount": usd(amount)});
+        if let Some(t) = applies_to {
+            w["applies_to"] = json!(t);
+        }
+        w
+    };
+    let before = app.counts();
+    post(
+        &app,
+        &clerk_a,
+        &gestures,
+        &waiver("5.00", Some(vec![id(&at_b)])),
+    )
+    .await
+    .problem(403, "store_scope");
+    // Implicitly: nothing is owed at the token's stores.
+    let p = post(&app, &clerk_a, &gestures, &waiver("5.00", None))
+        .await
+        .problem(422, "exceeds_owed");
+    assert!(p["detail"].as_str().unwrap().contains("0.00"), "{p}");
+    let keys = |c: Vec<(String, i64)>| -> Vec<(String, i64)> {
+        c.into_iter()
+            .filter(|(t, _)| t != "idempotency_keys")
+            .collect()
+    };
+    assert_eq!(keys(app.counts()), keys(before), "a refused waiver wrote");
+    assert_eq!(gesture(&app, &id(&at_b)).await["outstanding"], usd("40.00"));
+
+    // With a promise at A too, the implicit waiver takes A's, not B's older one.
+    let at_a = post(&app, &manager_a, &gestures, &promise(a, "60.00"))
+        .await
+        .expect(201);
+    let w = post(&app, &clerk_a, &gestures, &waiver("5.00", None))
+        .await
+        .expect(201);
+    assert_eq!(
+        w["allocations"],
+        json!([{"gesture_id": id(&at_a), "amount": usd("5.00")}])
+    );
+    // A pending one (above the clerk's 25.00), approved by finance of every
+    // store, still gives up only what the requester could: A's promise.
+    let pending = post(&app, &clerk_a, &gestures, &waiver("50.00", None))
+        .await
+        .expect(201);
+    assert_eq!(pending["status"], "pending_approval");
+    let fin = app.token_for(app.tenant, "w-finance", Role::Finance, None);
+    post(
+        &app,
+        &fin,
+        &format!("/v1/gestures/{}/approve", id(&pending)),
+        &json!({}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(gesture(&app, &id(&at_b)).await["outstanding"], usd("40.00"));
+    let g = gesture(&app, &id(&at_a)).await;
+    assert_eq!(
+        (g["outstanding"].clone(), g["status"].clone()),
+        (usd("5.00"), json!("approved"))
+    );
+    // The write-off route agrees (it always did).
+    post(
+        &app,
+        &clerk_a,
+        &format!("/v1/gestures/{}/write-off", id(&at_b)),
+        &json!({"reason_code": "goodwill"}),
+    )
+    .await
+    .problem(403, "store_scope");
+    ledger_clean(&app).await;
+}
+both!(a_waiver_gives_up_only_promises_of_its_stores);
