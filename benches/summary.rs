@@ -184,6 +184,7 @@ fn run(backend: &str, url: &str) {
         actor_stores: None,
         request_id: "bench".into(),
         now: goodwill::domain::now(),
+        clock: goodwill::clock::Clock::system(),
     };
     let mut customer = |r: &str| {
         store::customers::create(

@@ -35,6 +35,16 @@ pub struct AuditCtx {
     pub request_id: String,
     /// The command's time (the service clock): what "now" means for its rules.
     pub now: chrono::NaiveDateTime,
+    /// The service clock `now` was read from: a command that waits for a lock
+    /// reads it again when a timestamp must come after what it waited for.
+    pub clock: crate::clock::Clock,
+}
+
+impl AuditCtx {
+    /// Now, read again from the command's clock (never before [`AuditCtx::now`]).
+    pub fn now_again(&self) -> chrono::NaiveDateTime {
+        self.clock.now().max(self.now)
+    }
 }
 
 /// What happened, as a command reports it.
@@ -392,6 +402,7 @@ mod tests {
             actor_stores: None,
             request_id: "r1".into(),
             now: crate::domain::now(),
+            clock: crate::clock::Clock::system(),
         }
     }
 

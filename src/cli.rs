@@ -343,6 +343,7 @@ pub fn run() -> Result<(), String> {
                         crate::domain::ids::AuditEventId::new()
                     ),
                     now: crate::domain::now(),
+                    clock: crate::clock::Clock::system(),
                 };
                 // One lot per transaction: a failure leaves the others done, and a
                 // rerun finishes the rest.
@@ -440,6 +441,7 @@ pub fn run() -> Result<(), String> {
                         crate::domain::ids::AuditEventId::new()
                     ),
                     now: crate::domain::now(),
+                    clock: crate::clock::Clock::system(),
                 };
                 // One request per transaction, each under its customer's lock: a
                 // decision racing this one either wins (and this skips it) or

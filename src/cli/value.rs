@@ -128,6 +128,7 @@ fn system_ctx(tenant: TenantId, what: &str) -> AuditCtx {
         actor_stores: None,
         request_id: format!("{what}-{}", crate::domain::ids::AuditEventId::new()),
         now: crate::domain::now(),
+        clock: crate::clock::Clock::system(),
     }
 }
 

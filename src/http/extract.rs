@@ -75,14 +75,15 @@ pub struct Caller {
 
 impl Caller {
     /// The actor and request, as the audit trail records them.
-    pub fn audit_ctx(&self, now: chrono::NaiveDateTime) -> crate::audit::AuditCtx {
+    pub fn audit_ctx(&self, clock: &crate::clock::Clock) -> crate::audit::AuditCtx {
         crate::audit::AuditCtx {
+            clock: clock.clone(),
+            now: clock.now(),
             tenant: self.tenant,
             actor_sub: self.subject.clone(),
             actor_role: self.role,
             actor_stores: self.stores.clone(),
             request_id: self.request_id.clone(),
-            now,
         }
     }
 

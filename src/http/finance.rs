@@ -442,6 +442,11 @@ pub async fn close(
         .command(&caller, key, move |conn, ctx| {
             let (before, after) =
                 crate::store::periods::close(conn, ctx, m, b.force, reason.clone())?;
+            // The event is dated as the close is: after the lock was granted.
+            let ctx = &crate::audit::AuditCtx {
+                now: after.closed_at.unwrap_or(ctx.now),
+                ..ctx.clone()
+            };
             let after = PeriodView::of(after, None);
             let mut ev = NewEvent::changed(
                 "period.closed",
@@ -482,6 +487,10 @@ pub async fn reopen(
     state
         .command(&caller, key, move |conn, ctx| {
             let (before, after) = crate::store::periods::reopen(conn, ctx, m, reason.clone())?;
+            let ctx = &crate::audit::AuditCtx {
+                now: after.reopened_at.unwrap_or(ctx.now),
+                ..ctx.clone()
+            };
             let after = PeriodView::of(after, None);
             crate::store::audit::append(
                 conn,

@@ -131,7 +131,7 @@ impl AppState {
     where
         F: FnOnce(&mut DbConnection, &AuditCtx) -> Result<Reply, AppError> + Send + 'static,
     {
-        let ctx = caller.audit_ctx(self.clock.now());
+        let ctx = caller.audit_ctx(&self.clock);
         let outcome = self
             .with_conn(move |conn| {
                 crate::store::write_tx(conn, move |conn| run_command(conn, &ctx, key, f))

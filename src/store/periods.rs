@@ -291,6 +291,9 @@ pub fn close(
         });
     }
     advisory(conn, tenant, month, true)?;
+    // Stamped now that the lock is held: every posting that got into the month
+    // has committed, so none carries a later `created_at` than the close.
+    let closed_at = ctx.now_again();
     let before = get(conn, tenant, month)?;
     if before.state == "closed" {
         return Err(AppError::Conflict {
@@ -330,7 +333,7 @@ pub fn close(
         month: month.to_string(),
         state: "closed".into(),
         closed_by: Some(ctx.actor_sub.clone()),
-        closed_at: Some(ctx.now),
+        closed_at: Some(closed_at),
         close_reason: reason,
         forced,
         digest: Some(digest(&t)),
@@ -353,6 +356,7 @@ pub fn reopen(
 ) -> Result<(Period, Period), AppError> {
     let tenant = ctx.tenant;
     advisory(conn, tenant, month, true)?;
+    let reopened_at = ctx.now_again();
     let before = get(conn, tenant, month)?;
     if before.state != "closed" {
         return Err(AppError::Conflict {
@@ -364,7 +368,7 @@ pub fn reopen(
     let mut after = before.clone();
     after.state = "open".into();
     after.reopened_by = Some(ctx.actor_sub.clone());
-    after.reopened_at = Some(ctx.now);
+    after.reopened_at = Some(reopened_at);
     after.reopen_reason = Some(reason);
     save(conn, tenant, &after, true)?;
     Ok((before, after))

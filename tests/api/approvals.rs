@@ -1006,6 +1006,7 @@ async fn feed_under_concurrent_decisions(app: TestApp) {
                 actor_stores: None,
                 request_id: "slow".into(),
                 now: goodwill::domain::now(),
+                clock: goodwill::clock::Clock::system(),
             };
             let ev = goodwill::store::audit::append(
                 &mut conn,

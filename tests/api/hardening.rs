@@ -294,3 +294,66 @@ async fn a_waiver_gives_up_only_promises_of_its_stores(app: TestApp) {
     ledger_clean(&app).await;
 }
 both!(a_waiver_gives_up_only_promises_of_its_stores);
+
+/// The first day of last month.
+fn last_month() -> chrono::NaiveDate {
+    use chrono::Datelike;
+    let today = chrono::Utc::now().date_naive();
+    let first = today.with_day(1).unwrap();
+    (first - chrono::TimeDelta::days(1)).with_day(1).unwrap()
+}
+
+/// Finding 9: a close stamped `closed_at` before it held the month's lock, so a
+/// back-dated write already in flight committed with a later `created_at` than
+/// the close. A writer holds the month open from another connection; the close
+/// waits for it and is stamped after it.
+async fn a_period_close_is_stamped_after_the_writes_it_waited_for(app: TestApp) {
+    let month = last_month();
+    let url = app.database_url.clone();
+    let (tenant, clock) = (app.tenant, app.clock.clone());
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
+    let writer = std::thread::spawn(move || {
+        let mut conn = goodwill::store::DatabaseUrl::parse(&url)
+            .unwrap()
+            .connect()
+            .unwrap();
+        goodwill::store::write_tx(&mut conn, |c| {
+            goodwill::store::periods::check_open(c, tenant, month)?;
+            ready_tx.send(()).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(400));
+            // Whatever this transaction writes is stamped no later than this.
+            Ok::<_, goodwill::error::AppError>(clock.now())
+        })
+        .unwrap()
+    });
+    ready_rx.recv().unwrap();
+    let fin = app.token_for(app.tenant, "close-fin", Role::Finance, None);
+    let closed = post(
+        &app,
+        &fin,
+        &format!("/v1/finance/periods/{}/close", month.format("%Y-%m")),
+        &json!({}),
+    )
+    .await
+    .expect(200);
+    let written_at = writer.join().unwrap();
+    let closed_at = chrono::NaiveDateTime::parse_from_str(
+        closed["closed_at"].as_str().unwrap(),
+        "%Y-%m-%dT%H:%M:%S%.6fZ",
+    )
+    .unwrap();
+    assert!(
+        closed_at >= written_at,
+        "closed at {closed_at}, but a write it waited for is stamped {written_at}"
+    );
+    // The audit event is dated as the close.
+    let audit = app
+        .get("/v1/audit?entity_type=period", &app.token(Role::Auditor))
+        .await
+        .expect(200);
+    assert_eq!(
+        audit["data"][0]["occurred_at"], closed["closed_at"],
+        "{audit}"
+    );
+}
+both!(a_period_close_is_stamped_after_the_writes_it_waited_for);

@@ -431,6 +431,7 @@ fn run(backend: Backend, ops: &[Op]) {
         actor_stores: None,
         request_id: "property".into(),
         now: goodwill::domain::now(),
+        clock: goodwill::clock::Clock::system(),
     };
     let ctxs = [
         ctx("clerk", Role::Clerk),
