@@ -130,9 +130,10 @@ impl FromRequest for Caller {
             // The route table is the only source of permissions: a route that is
             // not in it is never served, whatever its handler asks for.
             let pattern = req.match_pattern().unwrap_or_default();
-            let permission = match routes::access(req.method(), &pattern) {
-                Some(Access::Requires(p)) => p,
-                Some(Access::Public) | None => {
+            let access = routes::access(req.method(), &pattern);
+            let permission = match access.and_then(Access::permission) {
+                Some(p) => p,
+                None => {
                     return Err(AppError::Internal(format!(
                         "route {} {pattern} has no permission in the route table",
                         req.method()
@@ -161,6 +162,14 @@ impl FromRequest for Caller {
                         claims.role,
                         permission.as_str()
                     ),
+                });
+            }
+            if matches!(access, Some(Access::TenantWide(_))) && claims.stores.is_some() {
+                return Err(AppError::Forbidden {
+                    code: "store_scope",
+                    detail:
+                        "this acts on the whole tenant: it needs a token without a stores claim"
+                            .into(),
                 });
             }
             let request_id = req

@@ -25,6 +25,21 @@ pub enum Access {
     Public,
     /// A token whose role holds this permission.
     Requires(Permission),
+    /// A token whose role holds this permission and that holds every store
+    /// (no `stores` claim): the route acts on, or reads, the whole tenant at
+    /// once (its policy, its months, its chart of accounts, every chain of its
+    /// audit trail), which a token confined to some stores may not.
+    TenantWide(Permission),
+}
+
+impl Access {
+    /// The permission the route requires (`None`: public).
+    pub fn permission(self) -> Option<Permission> {
+        match self {
+            Access::Public => None,
+            Access::Requires(p) | Access::TenantWide(p) => Some(p),
+        }
+    }
 }
 
 /// One route.
@@ -53,7 +68,7 @@ fn ep(
     }
 }
 
-use Access::{Public, Requires};
+use Access::{Public, Requires, TenantWide};
 use Permission as P;
 
 /// Every route, in the order the app registers them.
@@ -71,9 +86,12 @@ pub static ENDPOINTS: LazyLock<Vec<Endpoint>> = LazyLock::new(|| {
         ep(Method::GET, "/v1/openapi.json", Public, || {
             web::get().to(ops::openapi)
         }),
-        ep(Method::POST, "/v1/stores", Requires(P::StoresWrite), || {
-            web::post().to(stores::create)
-        }),
+        ep(
+            Method::POST,
+            "/v1/stores",
+            TenantWide(P::StoresWrite),
+            || web::post().to(stores::create),
+        ),
         ep(Method::GET, "/v1/stores", Requires(P::StoresRead), || {
             web::get().to(stores::list)
         }),
@@ -146,7 +164,7 @@ pub static ENDPOINTS: LazyLock<Vec<Endpoint>> = LazyLock::new(|| {
         ep(
             Method::GET,
             "/v1/ledger/check",
-            Requires(P::LedgerRead),
+            TenantWide(P::LedgerRead),
             || web::get().to(ledger::check),
         ),
         ep(
@@ -224,7 +242,7 @@ pub static ENDPOINTS: LazyLock<Vec<Endpoint>> = LazyLock::new(|| {
         ep(
             Method::POST,
             "/v1/value/model/fit",
-            Requires(P::ValueFit),
+            TenantWide(P::ValueFit),
             || web::post().to(value::fit),
         ),
         ep(
@@ -269,13 +287,13 @@ pub static ENDPOINTS: LazyLock<Vec<Endpoint>> = LazyLock::new(|| {
         ep(
             Method::GET,
             "/v1/audit/verify",
-            Requires(P::AuditRead),
+            TenantWide(P::AuditRead),
             || web::get().to(audit::verify),
         ),
         ep(
             Method::GET,
             "/v1/audit/checkpoint",
-            Requires(P::AuditRead),
+            TenantWide(P::AuditRead),
             || web::get().to(audit::checkpoint),
         ),
         ep(
@@ -311,9 +329,12 @@ pub static ENDPOINTS: LazyLock<Vec<Endpoint>> = LazyLock::new(|| {
         ep(Method::GET, "/v1/policy", Requires(P::PolicyRead), || {
             web::get().to(policy::current)
         }),
-        ep(Method::PUT, "/v1/policy", Requires(P::PolicyWrite), || {
-            web::put().to(policy::put)
-        }),
+        ep(
+            Method::PUT,
+            "/v1/policy",
+            TenantWide(P::PolicyWrite),
+            || web::put().to(policy::put),
+        ),
         ep(
             Method::GET,
             "/v1/policy/versions",
@@ -350,7 +371,7 @@ pub static ENDPOINTS: LazyLock<Vec<Endpoint>> = LazyLock::new(|| {
         ep(
             Method::GET,
             "/v1/finance/journal",
-            Requires(P::FinanceRead),
+            TenantWide(P::FinanceRead),
             || web::get().to(finance::journal),
         ),
         ep(
@@ -362,7 +383,7 @@ pub static ENDPOINTS: LazyLock<Vec<Endpoint>> = LazyLock::new(|| {
         ep(
             Method::PUT,
             "/v1/finance/account-map",
-            Requires(P::AccountMapWrite),
+            TenantWide(P::AccountMapWrite),
             || web::put().to(finance::put_account_map),
         ),
         ep(
@@ -398,13 +419,13 @@ pub static ENDPOINTS: LazyLock<Vec<Endpoint>> = LazyLock::new(|| {
         ep(
             Method::POST,
             "/v1/finance/periods/{month}/close",
-            Requires(P::PeriodsClose),
+            TenantWide(P::PeriodsClose),
             || web::post().to(finance::close),
         ),
         ep(
             Method::POST,
             "/v1/finance/periods/{month}/reopen",
-            Requires(P::PeriodsReopen),
+            TenantWide(P::PeriodsReopen),
             || web::post().to(finance::reopen),
         ),
     ]
@@ -416,6 +437,19 @@ pub fn access(method: &Method, pattern: &str) -> Option<Access> {
         .iter()
         .find(|e| e.method == method && e.path == pattern)
         .map(|e| e.access)
+}
+
+/// The tenant-wide routes as the list printed in `docs/roles.md`.
+pub fn tenant_wide_markdown() -> String {
+    ENDPOINTS
+        .iter()
+        .filter_map(|e| match e.access {
+            Access::TenantWide(p) => {
+                Some(format!("- `{} {}` (`{}`)\n", e.method, e.path, p.as_str()))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// Registers every route of the table, one resource per path; a known path with
@@ -463,6 +497,16 @@ mod tests {
         assert_eq!(resp.status(), 500);
         let body = atest::read_body(resp).await;
         assert!(!body.starts_with(b"served"));
+    }
+
+    #[test]
+    fn docs_list_the_tenant_wide_routes_of_the_table() {
+        let doc = include_str!("../../docs/roles.md");
+        assert!(
+            doc.contains(&tenant_wide_markdown()),
+            "docs/roles.md is out of date; paste in:\n{}",
+            tenant_wide_markdown()
+        );
     }
 
     #[test]

@@ -357,3 +357,75 @@ async fn a_period_close_is_stamped_after_the_writes_it_waited_for(app: TestApp) 
     );
 }
 both!(a_period_close_is_stamped_after_the_writes_it_waited_for);
+
+/// Finding 8: a finance token scoped to one store closed the whole tenant's
+/// month. Every tenant-wide route refuses a store-scoped token of a role that
+/// holds its permission (403 store_scope, nothing written), and serves the
+/// same role without a stores claim.
+async fn tenant_wide_acts_need_a_token_of_every_store(app: TestApp) {
+    use goodwill::http::routes::{Access, ENDPOINTS};
+    let store = app.store("TW", "USD").await;
+    let month = last_month().format("%Y-%m").to_string();
+    let mut checked = 0;
+    for e in ENDPOINTS.iter() {
+        let Access::TenantWide(permission) = e.access else {
+            continue;
+        };
+        let role = *goodwill::domain::roles::Role::ALL
+            .iter()
+            .find(|r| r.may(permission))
+            .unwrap();
+        let path = e
+            .path
+            .replace("{month}", &month)
+            .replace("/v1/finance/journal", "/v1/finance/journal?period=2001-01");
+        let body = match (e.method.as_str(), e.path) {
+            ("GET", _) => None,
+            ("POST", "/v1/stores") => Some(json!({"name": "S", "code": "TW2", "currency": "USD"})),
+            ("PUT", "/v1/policy") => Some(json!({})),
+            ("PUT", "/v1/finance/account-map") => Some(json!({"mappings": []})),
+            ("POST", p) if p.ends_with("/reopen") => Some(json!({"reason": "late invoice"})),
+            ("POST", _) => Some(json!({})),
+            other => panic!("no body for {other:?}"),
+        };
+        let scoped = app.token_for(app.tenant, "tw", role, Some(vec![store]));
+        let before = app.counts();
+        let send = |token: String| {
+            let (path, body) = (path.clone(), body.clone());
+            let app = &app;
+            let method = e.method.clone();
+            async move {
+                app.send_to(
+                    &app.address,
+                    method,
+                    &path,
+                    Some(&token),
+                    Some(&uuid::Uuid::now_v7().to_string()),
+                    body.map(|b| ("application/json", b.to_string().into_bytes())),
+                )
+                .await
+            }
+        };
+        let r = send(scoped).await;
+        let p = r.problem(403, "store_scope");
+        assert!(
+            p["detail"].as_str().unwrap().contains("whole tenant"),
+            "{} {}: {p}",
+            e.method,
+            e.path
+        );
+        assert_eq!(app.counts(), before, "{} {} wrote", e.method, e.path);
+        let r = send(app.token_for(app.tenant, "tw", role, None)).await;
+        assert!(
+            r.status != 403 && r.status < 500,
+            "{role} of every store {} {}: {} {}",
+            e.method,
+            e.path,
+            r.status,
+            String::from_utf8_lossy(&r.body)
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 10);
+}
+both!(tenant_wide_acts_need_a_token_of_every_store);
