@@ -411,6 +411,8 @@ pub fn reverse_payment(
     let first = get_payment(conn, tenant, id)?;
     lock_customer(conn, tenant, first.customer_id)?;
     let before = get_payment(conn, tenant, id)?;
+    // The reversal moves the cash of the store the payment was taken at.
+    require_store(ctx, before.store_id)?;
     if before.status == "reversed" {
         return Err(AppError::Conflict {
             code: "already_reversed",
@@ -419,7 +421,6 @@ pub fn reverse_payment(
         });
     }
     let mut g = gestures::get(conn, tenant, before.gesture_id)?;
-    require_store(ctx, g.store_id)?;
     if g.status == GestureStatus::Reversed {
         return Err(unprocessable(
             "not_reversible",

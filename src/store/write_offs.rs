@@ -253,6 +253,8 @@ pub fn review(
             AppError::field(field, format!("no write-off {id}"))
         });
     };
+    // Outside the token's stores nothing about the item is answered but that.
+    super::lifecycle::require_store(ctx, before.store_id)?;
     if before.requested_by == ctx.actor_sub {
         return Err(AppError::Forbidden {
             code: "reviewer_is_requester",

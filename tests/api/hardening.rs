@@ -429,3 +429,110 @@ async fn tenant_wide_acts_need_a_token_of_every_store(app: TestApp) {
     assert_eq!(checked, 10);
 }
 both!(tenant_wide_acts_need_a_token_of_every_store);
+
+/// Finding 7: a finance token scoped to store A reviewed store B's write-offs
+/// (one, or in a batch) although it could not list them; and a payment's
+/// reversal checked the promise's store, not the store whose cash it moves.
+async fn reviews_and_reversals_check_the_store_of_what_they_move(app: TestApp) {
+    let a = app.store("SA", "USD").await;
+    let b = app.store("SB", "USD").await;
+    let c = id(&app.customer("S-C").await);
+    let gestures = format!("/v1/customers/{c}/gestures");
+    let manager_a = app.token_for(app.tenant, "sa-manager", Role::Manager, Some(vec![a]));
+    let manager_b = app.token_for(app.tenant, "sb-manager", Role::Manager, Some(vec![b]));
+    let finance_a = app.token_for(app.tenant, "sa-finance", Role::Finance, Some(vec![a]));
+    let promise = |store| {
+        json!({"kind": "deferred_payment", "store_id": store, "reason_code": "closing_time",
+            "story": "s", "amount": usd("30.00"), "due_on": day(3)})
+    };
+    let at_b = post(&app, &manager_b, &gestures, &promise(b))
+        .await
+        .expect(201);
+    let at_a = post(&app, &manager_a, &gestures, &promise(a))
+        .await
+        .expect(201);
+    for p in [&at_a, &at_b] {
+        let token = if p == &at_a { &manager_a } else { &manager_b };
+        post(
+            &app,
+            token,
+            &format!("/v1/gestures/{}/write-off", id(p)),
+            &json!({"reason_code": "unpaid_promise"}),
+        )
+        .await
+        .expect(200);
+    }
+    let all = app
+        .get("/v1/finance/write-offs", &app.token(Role::Finance))
+        .await
+        .expect(200);
+    let item_at = |store: &str| {
+        all["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["store_id"] == store)
+            .map(id)
+            .unwrap()
+    };
+    let (item_a, item_b) = (item_at(&a.to_string()), item_at(&b.to_string()));
+    let before = app.counts();
+    post(
+        &app,
+        &finance_a,
+        &format!("/v1/finance/write-offs/{item_b}/review"),
+        &json!({"outcome": "flagged", "note": "looks odd"}),
+    )
+    .await
+    .problem(403, "store_scope");
+    post(
+        &app,
+        &finance_a,
+        "/v1/finance/write-offs/review",
+        &json!({"ids": [item_a, item_b], "outcome": "reviewed"}),
+    )
+    .await
+    .problem(403, "store_scope");
+    let keys = |c: Vec<(String, i64)>| -> Vec<(String, i64)> {
+        c.into_iter()
+            .filter(|(t, _)| t != "idempotency_keys")
+            .collect()
+    };
+    assert_eq!(keys(app.counts()), keys(before), "a refused review wrote");
+    post(
+        &app,
+        &finance_a,
+        &format!("/v1/finance/write-offs/{item_a}/review"),
+        &json!({"outcome": "reviewed"}),
+    )
+    .await
+    .expect(200);
+
+    // A payment taken at store A on store B's promise moves A's cash.
+    let open_b = post(&app, &manager_b, &gestures, &promise(b))
+        .await
+        .expect(201);
+    let paid = post(
+        &app,
+        &manager_a,
+        &format!("/v1/gestures/{}/payments", id(&open_b)),
+        &json!({"amount": usd("10.00"), "store_id": a}),
+    )
+    .await
+    .expect(201);
+    let reversal = format!("/v1/payments/{}/reversal", id(&paid));
+    let before = app.counts();
+    post(&app, &manager_b, &reversal, &json!({"reason": "bounced"}))
+        .await
+        .problem(403, "store_scope");
+    assert_eq!(keys(app.counts()), keys(before), "a refused reversal wrote");
+    post(&app, &manager_a, &reversal, &json!({"reason": "bounced"}))
+        .await
+        .expect(200);
+    assert_eq!(
+        gesture(&app, &id(&open_b)).await["outstanding"],
+        usd("30.00")
+    );
+    ledger_clean(&app).await;
+}
+both!(reviews_and_reversals_check_the_store_of_what_they_move);
