@@ -56,6 +56,7 @@ fn promise_and_pay(
                 due_on: today,
             },
         },
+        today,
     )
     .unwrap();
     store::lifecycle::pay(conn, ctx, g.id, None, amount, today).unwrap();

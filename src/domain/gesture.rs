@@ -504,6 +504,38 @@ impl NewGesture {
     }
 }
 
+/// Whether `date`, given as `field` of something that posts to the ledger, is
+/// dated back no further than allowed on `today`: within the tenant's
+/// back-dating window and not before the tenant existed (`tenant_since`). The
+/// one rule, with the one message, for every such date. Not in the future is
+/// checked where the date is parsed; in an open period by the posting.
+pub fn check_back_dating(
+    field: &str,
+    date: NaiveDate,
+    today: NaiveDate,
+    window_days: i64,
+    tenant_since: NaiveDate,
+) -> Result<(), FieldError> {
+    let window_start = today
+        .checked_sub_signed(chrono::TimeDelta::days(window_days))
+        .unwrap_or(NaiveDate::MIN);
+    if date < tenant_since {
+        return Err(FieldError::new(
+            field,
+            format!("must not be before {tenant_since}, when this tenant's ledger began"),
+        ));
+    }
+    if date < window_start {
+        return Err(FieldError::new(
+            field,
+            format!(
+                "may be dated back at most {window_days} days (the policy's back_dating.window_days): on or after {window_start}"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// The reason codes a new tenant starts with.
 pub const DEFAULT_REASON_CODES: &[(&str, &str)] = &[
     ("staff_error", "A member of staff made a mistake"),

@@ -209,6 +209,25 @@ pub struct SplitDetection {
     pub window_hours: i64,
 }
 
+/// How far back staff may date what they record: a gesture's `effective_on`
+/// (and every date that posts to the ledger) lies within this many days before
+/// today, never before the tenant existed, and always in an open period.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackDating {
+    /// Days before today; 0 allows only today.
+    pub window_days: i64,
+}
+
+/// The longest back-dating window a tenant may set.
+pub const BACK_DATING_MAX_DAYS: i64 = 366;
+
+impl Default for BackDating {
+    fn default() -> Self {
+        Self { window_days: 7 }
+    }
+}
+
 /// One version of a tenant's approval policy.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -230,6 +249,9 @@ pub struct Policy {
     pub split_detection: SplitDetection,
     /// Hours a request may wait before it expires.
     pub pending_expiry_hours: i64,
+    /// How far back what is recorded may be dated (7 days by default).
+    #[serde(default)]
+    pub back_dating: BackDating,
 }
 
 fn strings(v: &[&str]) -> Vec<String> {
@@ -270,6 +292,7 @@ impl Default for Policy {
                 window_hours: 24,
             },
             pending_expiry_hours: 72,
+            back_dating: BackDating::default(),
         }
     }
 }
@@ -396,6 +419,12 @@ impl Policy {
         }
         if !(1..=8760).contains(&self.pending_expiry_hours) {
             p.push("pending_expiry_hours", "must be 1 to 8760 (a year)");
+        }
+        if !(0..=BACK_DATING_MAX_DAYS).contains(&self.back_dating.window_days) {
+            p.push(
+                "back_dating.window_days",
+                format!("must be 0 to {BACK_DATING_MAX_DAYS}"),
+            );
         }
         p.finish()
     }

@@ -14,22 +14,40 @@ pub const BATCH_MAX: usize = 1_000;
 /// (`YYYY-MM-DD`, midnight UTC). Gives the time and the purchase day: the
 /// date given, or the UTC date of the timestamp.
 pub fn parse_occurred_at(field: &str, s: &str) -> Result<(NaiveDateTime, NaiveDate), FieldError> {
-    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d")
+    let parsed = if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d")
         && s.len() == 10
     {
-        return Ok((d.and_time(chrono::NaiveTime::MIN), d));
-    }
-    match chrono::DateTime::parse_from_rfc3339(s) {
-        Ok(t) => {
-            let utc = t.naive_utc();
-            Ok((utc, utc.date()))
+        (d.and_time(chrono::NaiveTime::MIN), d)
+    } else {
+        match chrono::DateTime::parse_from_rfc3339(s) {
+            Ok(t) => {
+                let utc = t.naive_utc();
+                (utc, utc.date())
+            }
+            Err(_) => {
+                return Err(FieldError::new(
+                    field,
+                    "must be an RFC 3339 timestamp (2026-11-22T10:30:00Z) or a date (2026-11-22)",
+                ));
+            }
         }
-        Err(_) => Err(FieldError::new(
+    };
+    if parsed.1 < SALES_FLOOR {
+        return Err(FieldError::new(
             field,
-            "must be an RFC 3339 timestamp (2026-11-22T10:30:00Z) or a date (2026-11-22)",
-        )),
+            format!("must not be before {SALES_FLOOR}"),
+        ));
     }
+    Ok(parsed)
 }
+
+/// The earliest day a sale may be dated. Sales post nothing to the ledger and
+/// their history is what the value model learns from, so imports of decades of
+/// purchases are welcome; a date before this is a typing or clock error.
+pub const SALES_FLOOR: NaiveDate = match NaiveDate::from_ymd_opt(1970, 1, 1) {
+    Some(d) => d,
+    None => NaiveDate::MIN,
+};
 
 /// `sale_ref`: the till's reference, 1 to 100 characters of one line.
 pub fn parse_sale_ref(field: &str, s: &str) -> Result<String, FieldError> {
@@ -59,6 +77,8 @@ mod tests {
             "yesterday",
             "2026-02-30",
             "2026-03-01 10:00",
+            "1969-12-31",
+            "1969-12-31T23:59:59Z",
         ] {
             assert_eq!(parse_occurred_at("f", bad).unwrap_err().field, "f", "{bad}");
         }

@@ -361,7 +361,7 @@ pub async fn create(
             } else {
                 Vec::new()
             };
-            let g = crate::store::gestures::request(conn, audit, customer, ng)?;
+            let g = crate::store::gestures::request(conn, audit, customer, ng, today)?;
             let allocs = match g.kind {
                 GestureKind::BalanceWaiver => Some(crate::store::gestures::allocations(
                     conn,

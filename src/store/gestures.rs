@@ -483,6 +483,31 @@ fn decide(
     ))
 }
 
+/// 422 naming `field` unless `date` is dated back no further than the
+/// tenant's policy allows on `today` ([`crate::domain::gesture::check_back_dating`]).
+/// A date of today needs no read: the tenant exists today.
+pub fn check_back_dating(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    field: &str,
+    date: NaiveDate,
+    today: NaiveDate,
+    policy: &Policy,
+) -> Result<(), AppError> {
+    if date >= today {
+        return Ok(());
+    }
+    let since = super::tenants::created_on(conn, tenant)?;
+    crate::domain::gesture::check_back_dating(
+        field,
+        date,
+        today,
+        policy.back_dating.window_days,
+        since,
+    )
+    .map_err(|e| AppError::Validation(vec![e]))
+}
+
 fn problem(field: impl Into<String>, message: impl Into<String>) -> AppError {
     AppError::Validation(vec![FieldError::new(field, message)])
 }
@@ -763,17 +788,28 @@ pub fn take_effect(
 }
 
 /// Records a gesture for a customer: checks it, takes the approval decision,
-/// and, when it is approved at once, puts it into effect. One transaction (the
-/// caller's).
+/// and, when it is approved at once, puts it into effect. `today` is the day
+/// the request was parsed on (what `effective_on` defaulted to and may not be
+/// after). One transaction (the caller's).
 pub fn request(
     conn: &mut DbConnection,
     ctx: &AuditCtx,
     customer: CustomerId,
     ng: NewGesture,
+    today: NaiveDate,
 ) -> Result<Gesture, AppError> {
     let tenant = ctx.tenant;
     lock_customer(conn, tenant, customer)?;
     let store = check_references(conn, tenant, &ng)?;
+    let current = super::policy::current(conn, tenant)?;
+    check_back_dating(
+        conn,
+        tenant,
+        "effective_on",
+        ng.effective_on,
+        today,
+        &current.policy,
+    )?;
     super::periods::check_open(conn, tenant, ng.effective_on)?;
     if let Terms::BalanceWaiver { amount, applies_to } = &ng.terms {
         // Checked now so the requester learns at once; checked again when it
@@ -788,7 +824,6 @@ pub fn request(
         )?;
     }
     let now = ctx.now;
-    let current = super::policy::current(conn, tenant)?;
     let mut decision = decide(conn, ctx, &current.policy, customer, &ng, store.currency)?;
     if ng.kind == GestureKind::BalanceWaiver {
         // Kept so that an approver later gives up only what the requester could.

@@ -529,7 +529,7 @@ pub fn write_off(
             applies_to: vec![id],
         },
     };
-    let mut waiver = gestures::request(conn, ctx, before.customer_id, ng)?;
+    let mut waiver = gestures::request(conn, ctx, before.customer_id, ng, today)?;
     waiver.write_off_of = Some(id);
     gestures::save(conn, &waiver)?;
     if waiver.status == GestureStatus::Approved {

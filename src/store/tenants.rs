@@ -32,6 +32,17 @@ pub fn exists(conn: &mut DbConnection, id: TenantId) -> QueryResult<bool> {
     .get_result(conn)
 }
 
+/// The day a tenant was created (404 for an unknown one).
+pub fn created_on(conn: &mut DbConnection, id: TenantId) -> Result<chrono::NaiveDate, AppError> {
+    tenants::table
+        .filter(tenants::id.eq(id))
+        .select(tenants::created_at)
+        .first::<NaiveDateTime>(conn)
+        .optional()?
+        .map(|t| t.date())
+        .ok_or_else(|| AppError::NotFound(format!("no tenant {id}")))
+}
+
 /// How many tenants there are.
 pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
     tenants::table.count().get_result(conn)

@@ -377,6 +377,9 @@ fn last_month() -> chrono::NaiveDate {
 async fn periods_close_and_reopen(app: TestApp) {
     let store = app.store("PE", "USD").await;
     let c = id(&app.customer("PE-C").await);
+    // Gestures are dated into last month: a tenant that existed then, and
+    // a back-dating window that reaches it.
+    app.allow_back_dating(70).await;
     let month_start = last_month();
     let month = month_start.format("%Y-%m").to_string();
     let clerk = app.token_for(app.tenant, "pe-clerk", Role::Clerk, None);
@@ -591,6 +594,9 @@ async fn a_changed_closed_month_is_detected(app: TestApp) {
     use goodwill::store::schema::{entries, ledger_transactions};
     let store = app.store("TM", "USD").await;
     let c = id(&app.customer("TM-C").await);
+    // Gestures are dated into last month: a tenant that existed then, and
+    // a back-dating window that reaches it.
+    app.allow_back_dating(70).await;
     let month_start = last_month();
     let month = month_start.format("%Y-%m").to_string();
     let clerk = app.token_for(app.tenant, "tm-clerk", Role::Clerk, None);

@@ -536,3 +536,83 @@ async fn reviews_and_reversals_check_the_store_of_what_they_move(app: TestApp) {
     ledger_clean(&app).await;
 }
 both!(reviews_and_reversals_check_the_store_of_what_they_move);
+
+/// Finding 2: `effective_on` had no lower bound: a clerk dated a service
+/// recovery `-0001-06-15` (a month that can never be closed nor exported).
+/// Back-dating is bounded by the policy's window (7 days by default), never
+/// before the tenant existed, and always in an open period. Sales keep old
+/// dates (years of history feed the value model) above a documented floor.
+async fn back_dating_is_bounded(app: TestApp) {
+    let store = app.store("BD", "USD").await;
+    let c = id(&app.customer("BD-C").await);
+    let clerk = app.token_for(app.tenant, "bd-clerk", Role::Clerk, Some(vec![store]));
+    let gestures = format!("/v1/customers/{c}/gestures");
+    let on = |date: &str| {
+        json!({"kind": "service_recovery", "store_id": store, "reason_code": "service_failure",
+            "story": "s", "amount": usd("25.00"), "effective_on": date})
+    };
+    let before = app.counts();
+    for date in ["-0001-06-15", "0001-01-01", "1900-01-01", &day(-1)] {
+        let p = post(&app, &clerk, &gestures, &on(date))
+            .await
+            .names_field("effective_on");
+        let msg = p["errors"][0]["message"].as_str().unwrap();
+        assert!(
+            msg.contains("when this tenant's ledger began"),
+            "{date}: {msg}"
+        );
+    }
+    let keys = |c: Vec<(String, i64)>| -> Vec<(String, i64)> {
+        c.into_iter()
+            .filter(|(t, _)| t != "idempotency_keys")
+            .collect()
+    };
+    assert_eq!(keys(app.counts()), keys(before), "a refused gesture wrote");
+    // A tenant a month old: the default window is 7 days.
+    app.age_tenant(40);
+    post(&app, &clerk, &gestures, &on(&day(-7)))
+        .await
+        .expect(201);
+    let p = post(&app, &clerk, &gestures, &on(&day(-8)))
+        .await
+        .names_field("effective_on");
+    let msg = p["errors"][0]["message"].as_str().unwrap();
+    assert!(msg.contains("at most 7 days"), "{msg}");
+    assert!(msg.contains(&day(-7)), "{msg}");
+    // The window is the tenant's to set, within a year.
+    let admin = app.token(Role::Admin);
+    let mut policy = app.get("/v1/policy", &admin).await.expect(200)["policy"].clone();
+    assert_eq!(policy["back_dating"], json!({"window_days": 7}));
+    policy["back_dating"] = json!({"window_days": 367});
+    app.put("/v1/policy", &admin, &policy)
+        .await
+        .names_field("back_dating.window_days");
+    policy["back_dating"] = json!({"window_days": 30});
+    app.put("/v1/policy", &admin, &policy).await.expect(200);
+    post(&app, &clerk, &gestures, &on(&day(-30)))
+        .await
+        .expect(201);
+    post(&app, &clerk, &gestures, &on(&day(-31)))
+        .await
+        .names_field("effective_on");
+
+    // Sales: years back are fine (CDNOW's 1997), not before 1970.
+    let sale = |occurred_at: &str, sale_ref: &str| {
+        json!({"customer_id": c, "store_id": store, "sale_ref": sale_ref,
+            "occurred_at": occurred_at, "amount": usd("10.00")})
+    };
+    post(&app, &clerk, "/v1/sales", &sale("1997-01-01", "cd-1"))
+        .await
+        .expect(201);
+    for (i, old) in ["1969-12-31", "0001-01-01", "1969-12-31T23:59:59Z"]
+        .iter()
+        .enumerate()
+    {
+        let p = post(&app, &clerk, "/v1/sales", &sale(old, &format!("old-{i}")))
+            .await
+            .names_field("occurred_at");
+        assert!(p.to_string().contains("1970-01-01"), "{p}");
+    }
+    ledger_clean(&app).await;
+}
+both!(back_dating_is_bounded);

@@ -591,3 +591,31 @@ impl TestApp {
         address
     }
 }
+
+impl TestApp {
+    /// Makes the main tenant `days` old (tests that date gestures into past
+    /// months need a tenant that existed then).
+    pub fn age_tenant(&self, days: i64) {
+        let mut conn = self.pool.get().unwrap();
+        let at = goodwill::domain::now() - chrono::TimeDelta::days(days);
+        diesel::RunQueryDsl::execute(
+            diesel::sql_query(format!(
+                "UPDATE tenants SET created_at = '{}' WHERE id = '{}'",
+                at.format("%Y-%m-%d %H:%M:%S%.6f"),
+                self.tenant
+            )),
+            &mut *conn,
+        )
+        .unwrap();
+    }
+
+    /// Ages the main tenant and sets its policy's back-dating window, both to
+    /// `days`, so gestures may be dated that far back.
+    pub async fn allow_back_dating(&self, days: i64) {
+        self.age_tenant(days);
+        let admin = self.token(Role::Admin);
+        let mut policy = self.get("/v1/policy", &admin).await.expect(200)["policy"].clone();
+        policy["back_dating"] = json!({"window_days": days});
+        self.put("/v1/policy", &admin, &policy).await.expect(200);
+    }
+}

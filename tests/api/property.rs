@@ -203,6 +203,7 @@ fn apply(
                     due_on: today,
                 },
             ),
+            today,
         )
         .map(|g| Some(g.id)),
         Op::Waiver { cents, role } => store::gestures::request(
@@ -216,6 +217,7 @@ fn apply(
                     applies_to: vec![],
                 },
             ),
+            today,
         )
         .map(|g| Some(g.id)),
         Op::FreeService { retail, cost } => store::gestures::request(
@@ -229,6 +231,7 @@ fn apply(
                     cost: usd(*cost),
                 },
             ),
+            today,
         )
         .map(|g| Some(g.id)),
         Op::Recovery { cents, role } => store::gestures::request(
@@ -241,6 +244,7 @@ fn apply(
                     amount: usd(*cents),
                 },
             ),
+            today,
         )
         .map(|g| Some(g.id)),
         Op::Credit { cents, expires_in } => store::gestures::request(
@@ -254,6 +258,7 @@ fn apply(
                     expires_on: expires_in.map(|d| today + chrono::TimeDelta::days(d)),
                 },
             ),
+            today,
         )
         .map(|g| Some(g.id)),
         Op::Recognition => store::gestures::request(
@@ -261,6 +266,7 @@ fn apply(
             &ctxs[0],
             *customer,
             new(GestureKind::Recognition, Terms::Recognition),
+            today,
         )
         .map(|g| Some(g.id)),
         Op::Favour { cents } => store::gestures::request(
@@ -273,6 +279,7 @@ fn apply(
                     estimated_value: cents.map(usd),
                 },
             ),
+            today,
         )
         .map(|g| Some(g.id)),
         Op::Pay { pick: i, cents } => match pick(gestures, *i) {
