@@ -331,7 +331,7 @@ pub fn run() -> Result<(), String> {
             let today = chrono::Utc::now().date_naive();
             let due = crate::store::lifecycle::expirable(&mut conn, tenant, today)
                 .map_err(|e| e.to_string())?;
-            let mut n = 0;
+            let (mut n, mut failed) = (0, 0);
             for (t, g) in due {
                 let ctx = crate::audit::AuditCtx {
                     tenant: t,
@@ -367,12 +367,22 @@ pub fn run() -> Result<(), String> {
                         ),
                     )?;
                     Ok(true)
-                })
-                .map_err(|e| format!("cannot expire credit {g}: {e}"))?;
-                n += usize::from(expired);
+                });
+                // One lot's (or tenant's) failure is reported; the others
+                // still expire.
+                match expired {
+                    Ok(e) => n += usize::from(e),
+                    Err(e) => {
+                        eprintln!("goodwill: tenant {t}: cannot expire credit {g}: {e}");
+                        failed += 1;
+                    }
+                }
             }
             eprintln!("goodwill: store credit expired");
             println!("{n}");
+            if failed > 0 {
+                return Err(format!("{failed} lot(s) could not be expired (see above)"));
+            }
             Ok(())
         }
         Command::Dev {
@@ -429,7 +439,7 @@ pub fn run() -> Result<(), String> {
             let pending = crate::store::approvals::pending(&mut conn, tenant)
                 .map_err(|e| format!("cannot read pending requests: {e}"))?;
             let today = chrono::Utc::now().date_naive();
-            let mut n = 0;
+            let (mut n, mut failed) = (0, 0);
             for (t, g) in pending {
                 let ctx = crate::audit::AuditCtx {
                     tenant: t,
@@ -465,12 +475,22 @@ pub fn run() -> Result<(), String> {
                         ),
                     )?;
                     Ok(true)
-                })
-                .map_err(|e| format!("cannot expire request {g}: {e}"))?;
-                n += usize::from(expired);
+                });
+                match expired {
+                    Ok(e) => n += usize::from(e),
+                    Err(e) => {
+                        eprintln!("goodwill: tenant {t}: cannot expire request {g}: {e}");
+                        failed += 1;
+                    }
+                }
             }
             eprintln!("goodwill: pending requests past their expiry marked expired");
             println!("{n}");
+            if failed > 0 {
+                return Err(format!(
+                    "{failed} request(s) could not be expired (see above)"
+                ));
+            }
             Ok(())
         }
         Command::Ledger {
@@ -478,19 +498,40 @@ pub fn run() -> Result<(), String> {
         } => {
             let tenant = parse_tenant(tenant.as_deref())?;
             let mut conn = bootstrap::connect_one(&settings, true)?;
-            let found = store::read_tx(&mut conn, |c| crate::store::ledger_check::check(c, tenant))
-                .map_err(|e| format!("cannot check the ledger: {e}"))?;
-            for d in &found {
-                println!("{}\t{}\t{}\t{}", d.check, d.tenant_id, d.subject, d.detail);
+            let tenants: Vec<TenantId> = match tenant {
+                Some(t) => vec![t],
+                None => tenants::list(&mut conn)
+                    .map_err(|e| e.to_string())?
+                    .into_iter()
+                    .map(|(t, _, _)| t)
+                    .collect(),
+            };
+            // Tenant by tenant: one that cannot be checked is reported, and
+            // the others are still checked.
+            let (mut found, mut unchecked) = (0, 0);
+            for t in tenants {
+                match store::read_tx(&mut conn, |c| crate::store::ledger_check::check(c, Some(t))) {
+                    Ok(ds) => {
+                        for d in &ds {
+                            println!("{}\t{}\t{}\t{}", d.check, d.tenant_id, d.subject, d.detail);
+                        }
+                        found += ds.len();
+                    }
+                    Err(e) => {
+                        eprintln!("goodwill: tenant {t}: cannot check the ledger: {e}");
+                        unchecked += 1;
+                    }
+                }
             }
-            if found.is_empty() {
-                eprintln!("goodwill: ledger clean");
-                Ok(())
-            } else {
-                Err(format!(
-                    "ledger check FAILED: {} discrepancies",
-                    found.len()
-                ))
+            match (found, unchecked) {
+                (0, 0) => {
+                    eprintln!("goodwill: ledger clean");
+                    Ok(())
+                }
+                (n, 0) => Err(format!("ledger check FAILED: {n} discrepancies")),
+                (n, u) => Err(format!(
+                    "ledger check FAILED: {n} discrepancies; {u} tenant(s) could not be checked"
+                )),
             }
         }
         Command::Idempotency {

@@ -177,9 +177,28 @@ impl From<diesel::result::Error> for AppError {
             E::DatabaseError(_, ref info) if is_sqlite_busy(info.message()) => {
                 Self::Unavailable("the database is busy; retry".into())
             }
+            E::DatabaseError(_, ref info) if is_ledger_limit(info.message()) => {
+                Self::Unprocessable {
+                    code: "ledger_limit",
+                    detail: format!(
+                        "this would take a ledger total past what it may hold ({} minor units per balance row); nothing was recorded",
+                        crate::domain::money::LEDGER_ROW_LIMIT
+                    ),
+                    errors: Vec::new(),
+                }
+            }
             other => Self::Internal(other.to_string()),
         }
     }
+}
+
+/// The refusal of a maintained total past [`crate::domain::money::LEDGER_ROW_LIMIT`]
+/// (migration `000014_ledger_limits`: a CHECK on PostgreSQL, a trigger on
+/// SQLite), or an integer overflow on the way there.
+fn is_ledger_limit(message: &str) -> bool {
+    message.contains("ledger_limit")
+        || message.contains("bigint out of range")
+        || message.contains("integer overflow")
 }
 
 fn is_sqlite_busy(message: &str) -> bool {

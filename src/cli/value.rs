@@ -132,6 +132,43 @@ fn system_ctx(tenant: TenantId, what: &str) -> AuditCtx {
     }
 }
 
+/// Fits one tenant's model in one currency and stores it as a new version
+/// (audited); its view as one JSON line.
+fn fit_one(
+    conn: &mut DbConnection,
+    t: TenantId,
+    c: Currency,
+    as_of: chrono::NaiveDate,
+    unit: TimeUnit,
+    penalizer: f64,
+) -> Result<String, String> {
+    let started = std::time::Instant::now();
+    let rows = store::read_tx(conn, |x| store::value::fit_rows(x, t, c, as_of, unit))
+        .map_err(|e| e.to_string())?;
+    let ctx = system_ctx(t, "value-fit");
+    let req = store::value::FitRequest {
+        currency: c,
+        as_of,
+        unit,
+        penalizer,
+        fitted_by: ctx.actor_sub.clone(),
+        now: ctx.now,
+    };
+    let v = store::value::fit(&rows, &req, started).map_err(|e| e.to_string())?;
+    let v = store::write_tx(conn, |x| {
+        let v = store::value::insert(x, t, v)?;
+        let view = crate::http::value::ModelView::from(&v);
+        store::audit::append(
+            x,
+            &ctx,
+            NewEvent::created("value_model.fitted", "value_model", v.id, &view),
+        )?;
+        Ok::<_, crate::error::AppError>(view)
+    })
+    .map_err(|e| e.to_string())?;
+    Ok(serde_json::to_string(&v).unwrap_or_default())
+}
+
 fn only_tenant(conn: &mut DbConnection, tenant: Option<&str>) -> Result<TenantId, String> {
     if let Some(t) = super::parse_tenant(tenant)? {
         return Ok(t);
@@ -521,45 +558,28 @@ pub fn value(settings: &Settings, command: ValueCommand) -> Result<(), String> {
                     .map(|(t, _, _)| t)
                     .collect(),
             };
+            // Each tenant and currency stands alone: one's failure is reported
+            // and the others are still fitted.
             let mut failures = Vec::new();
             for t in tenants {
                 let currencies = match currency {
                     Some(c) => vec![c],
-                    None => store::sales::currencies(&mut conn, t).map_err(|e| e.to_string())?,
-                };
-                for c in currencies {
-                    let started = std::time::Instant::now();
-                    let rows =
-                        store::read_tx(&mut conn, |x| store::value::fit_rows(x, t, c, as_of, unit))
-                            .map_err(|e| e.to_string())?;
-                    let ctx = system_ctx(t, "value-fit");
-                    let req = store::value::FitRequest {
-                        currency: c,
-                        as_of,
-                        unit,
-                        penalizer,
-                        fitted_by: ctx.actor_sub.clone(),
-                        now: ctx.now,
-                    };
-                    let v = match store::value::fit(&rows, &req, started) {
-                        Ok(v) => v,
+                    None => match store::sales::currencies(&mut conn, t) {
+                        Ok(cs) => cs,
                         Err(e) => {
-                            failures.push(format!("tenant {t} {}: {e}", c.code()));
+                            failures.push(format!("tenant {t}: {e}"));
                             continue;
                         }
-                    };
-                    let v = store::write_tx(&mut conn, |x| {
-                        let v = store::value::insert(x, t, v)?;
-                        let view = crate::http::value::ModelView::from(&v);
-                        store::audit::append(
-                            x,
-                            &ctx,
-                            NewEvent::created("value_model.fitted", "value_model", v.id, &view),
-                        )?;
-                        Ok::<_, crate::error::AppError>(view)
-                    })
-                    .map_err(|e| e.to_string())?;
-                    println!("{}", serde_json::to_string(&v).unwrap_or_default());
+                    },
+                };
+                for c in currencies {
+                    match fit_one(&mut conn, t, c, as_of, unit, penalizer) {
+                        Ok(line) => println!("{line}"),
+                        Err(e) => {
+                            eprintln!("goodwill: tenant {t} {}: {e}", c.code());
+                            failures.push(format!("tenant {t} {}: {e}", c.code()));
+                        }
+                    }
                 }
             }
             if failures.is_empty() {

@@ -258,6 +258,13 @@ impl fmt::Display for AmountError {
 /// far above any gesture, far below i64::MAX so sums of many never overflow.
 const MAX_MINOR: i64 = 1_000_000_000_000_000;
 
+/// Most minor units one maintained total row of the ledger holds (2^58; see
+/// migration `000014_ledger_limits`): an account's balance row, a customer's
+/// per-account total, a memo total. A customer's account is one row and a
+/// shared account at most 16, so the sum of any account's rows stays below
+/// 2^62. Aggregates across accounts are computed in 128 bits ([`Money::from_wide`]).
+pub const LEDGER_ROW_LIMIT: i64 = 1 << 58;
+
 /// A Money object as a client sends it: both fields strings (a JSON number as
 /// `amount` is refused by the parser, naming the field).
 #[derive(Clone, Debug, serde::Deserialize)]
@@ -330,6 +337,28 @@ impl Money {
         // set_scale only fails above 28 decimals; ISO minor units are at most 4.
         let _ = amount.set_scale(currency.minor_unit);
         Self { amount, currency }
+    }
+
+    /// Builds money from a sum of minor units computed in 128 bits (report and
+    /// journal totals, which can exceed 64 bits across accounts); `None` when
+    /// it is negative or beyond what a decimal holds exactly (2^96).
+    pub fn from_wide(minor: i128, currency: Currency) -> Option<Self> {
+        if minor < 0 {
+            return None;
+        }
+        let amount = Decimal::try_from_i128_with_scale(minor, currency.minor_unit).ok()?;
+        Some(Self { amount, currency })
+    }
+
+    /// A signed sum of minor units (a net figure that can be below zero) as a
+    /// plain decimal string with the currency's decimals, `None` beyond 2^96.
+    pub fn signed_wide(minor: i128, currency: Currency) -> Option<String> {
+        let m = Money::from_wide(minor.checked_abs()?, currency)?;
+        Some(if minor < 0 {
+            format!("-{}", m.amount_string())
+        } else {
+            m.amount_string()
+        })
     }
 
     /// The amount in integer minor units (cents), `None` if it does not fit.
@@ -441,6 +470,23 @@ mod tests {
         assert_eq!(
             Money::parse_amount("99999999999999999", usd()),
             Err(AmountError::TooLarge)
+        );
+    }
+
+    #[test]
+    fn wide_sums_print_exactly() {
+        let total = i128::from(i64::MAX) * 3 + 7;
+        let m = Money::from_wide(total, usd()).unwrap();
+        assert_eq!(m.amount_string(), "276701161105643274.28");
+        assert_eq!(
+            Money::signed_wide(-total, usd()).unwrap(),
+            "-276701161105643274.28"
+        );
+        assert_eq!(Money::from_wide(-1, usd()), None);
+        assert_eq!(Money::from_wide(1_i128 << 100, usd()), None);
+        assert_eq!(
+            Money::from_wide(1095, usd()),
+            Some(Money::from_minor(1095, usd()))
         );
     }
 

@@ -335,21 +335,28 @@ pub struct PeriodView {
 }
 
 impl PeriodView {
-    fn of(p: crate::store::periods::Period, verified: Option<bool>) -> Self {
-        let totals = p.totals.as_ref().map(|_| {
-            p.kept_totals()
-                .into_iter()
-                .filter_map(|t| {
-                    let c = Currency::from_code(&t.currency)?;
-                    Some(TotalView {
+    fn of(p: crate::store::periods::Period, verified: Option<bool>) -> Result<Self, AppError> {
+        let totals = match &p.totals {
+            None => None,
+            Some(_) => {
+                let mut out = Vec::new();
+                for t in p.kept_totals() {
+                    let Some(c) = Currency::from_code(&t.currency) else {
+                        continue;
+                    };
+                    let wide = |m: i128| {
+                        Money::from_wide(m, c).ok_or_else(super::reports::figure_too_large)
+                    };
+                    out.push(TotalView {
                         account: t.account,
-                        debit: Money::from_minor(t.debit_minor, c),
-                        credit: Money::from_minor(t.credit_minor, c),
-                    })
-                })
-                .collect()
-        });
-        Self {
+                        debit: wide(t.debit_minor)?,
+                        credit: wide(t.credit_minor)?,
+                    });
+                }
+                Some(out)
+            }
+        };
+        Ok(Self {
             id: p.month.clone(),
             month: p.month,
             state: p.state,
@@ -363,7 +370,7 @@ impl PeriodView {
             reopened_by: p.reopened_by,
             reopened_at: p.reopened_at.as_ref().map(timestamp),
             reopen_reason: p.reopen_reason,
-        }
+        })
     }
 }
 
@@ -383,7 +390,7 @@ pub async fn periods(state: web::Data<AppState>, caller: Caller) -> Result<HttpR
         data: rows
             .into_iter()
             .map(|p| PeriodView::of(p, None))
-            .collect::<Vec<_>>(),
+            .collect::<Result<Vec<_>, _>>()?,
         has_more: false,
         next_cursor: None,
     }))
@@ -406,7 +413,7 @@ pub async fn period(
             } else {
                 None
             };
-            Ok(PeriodView::of(p, verified))
+            PeriodView::of(p, verified)
         })
         .await?;
     Ok(HttpResponse::Ok().json(view))
@@ -447,12 +454,12 @@ pub async fn close(
                 now: after.closed_at.unwrap_or(ctx.now),
                 ..ctx.clone()
             };
-            let after = PeriodView::of(after, None);
+            let after = PeriodView::of(after, None)?;
             let mut ev = NewEvent::changed(
                 "period.closed",
                 "period",
                 m,
-                &PeriodView::of(before, None),
+                &PeriodView::of(before, None)?,
                 &after,
             );
             if let Some(r) = reason {
@@ -491,7 +498,7 @@ pub async fn reopen(
                 now: after.reopened_at.unwrap_or(ctx.now),
                 ..ctx.clone()
             };
-            let after = PeriodView::of(after, None);
+            let after = PeriodView::of(after, None)?;
             crate::store::audit::append(
                 conn,
                 ctx,
@@ -499,7 +506,7 @@ pub async fn reopen(
                     "period.reopened",
                     "period",
                     m,
-                    &PeriodView::of(before, None),
+                    &PeriodView::of(before, None)?,
                     &after,
                 )
                 .because(reason),
@@ -582,30 +589,32 @@ pub async fn aging(
     let decided = on_time + late + written_off;
     #[allow(clippy::cast_precision_loss)]
     let rate = |n: i64| (decided > 0).then(|| n as f64 / decided as f64);
-    let stores = rows
-        .into_iter()
-        .filter_map(|r| {
-            let c = Currency::from_code(&r.currency)?;
-            let bucket = |(count, minor): (i64, i64)| BucketView {
+    let mut stores = Vec::with_capacity(rows.len());
+    for r in rows {
+        let Some(c) = Currency::from_code(&r.currency) else {
+            continue;
+        };
+        let bucket = |(count, minor): (i64, i128)| -> Result<BucketView, AppError> {
+            Ok(BucketView {
                 count,
-                amount: Money::from_minor(minor, c),
-            };
-            let total = r
-                .buckets
-                .iter()
-                .fold((0, 0), |(n, m), (bn, bm)| (n + bn, m + bm));
-            Some(AgingRowView {
-                store_id: r.store_id,
-                currency: r.currency.clone(),
-                buckets: crate::store::aging::BUCKETS
-                    .into_iter()
-                    .zip(r.buckets)
-                    .map(|(name, b)| (name, bucket(b)))
-                    .collect(),
-                total: bucket(total),
+                amount: Money::from_wide(minor, c).ok_or_else(super::reports::figure_too_large)?,
             })
-        })
-        .collect();
+        };
+        let total = r
+            .buckets
+            .iter()
+            .fold((0, 0), |(n, m), (bn, bm)| (n + bn, m + bm));
+        let mut buckets = std::collections::BTreeMap::new();
+        for (name, b) in crate::store::aging::BUCKETS.into_iter().zip(r.buckets) {
+            buckets.insert(name, bucket(b)?);
+        }
+        stores.push(AgingRowView {
+            store_id: r.store_id,
+            currency: r.currency.clone(),
+            buckets,
+            total: bucket(total)?,
+        });
+    }
     Ok(HttpResponse::Ok().json(AgingView {
         as_of,
         stores,
@@ -778,7 +787,8 @@ pub async fn journal(
         let totals = state
             .read(move |conn| crate::store::periods::totals(conn, tenant, month))
             .await?;
-        let mut by: std::collections::BTreeMap<String, (i64, i64, i64)> = Default::default();
+        // Summed in 128 bits: a month's debits across accounts can exceed 64.
+        let mut by: std::collections::BTreeMap<String, (i128, i128)> = Default::default();
         for t in &totals {
             let e = by.entry(t.currency.clone()).or_default();
             e.0 += t.debit_minor;
@@ -787,18 +797,20 @@ pub async fn journal(
         let lines = state
             .read(move |conn| crate::store::journal::line_count(conn, tenant, month))
             .await?;
-        let currencies = by
-            .into_iter()
-            .filter_map(|(c, (d, cr, _))| {
-                let cur = Currency::from_code(&c)?;
-                Some(JournalCurrency {
-                    currency: c,
-                    debit: Money::from_minor(d, cur),
-                    credit: Money::from_minor(cr, cur),
-                    balanced: d == cr,
-                })
-            })
-            .collect();
+        let mut currencies = Vec::with_capacity(by.len());
+        for (c, (d, cr)) in by {
+            let Some(cur) = Currency::from_code(&c) else {
+                continue;
+            };
+            let wide =
+                |m: i128| Money::from_wide(m, cur).ok_or_else(super::reports::figure_too_large);
+            currencies.push(JournalCurrency {
+                currency: c,
+                debit: wide(d)?,
+                credit: wide(cr)?,
+                balanced: d == cr,
+            });
+        }
         return Ok(HttpResponse::Ok().json(JournalSummary {
             period: month.to_string(),
             lines,

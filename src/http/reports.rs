@@ -156,9 +156,10 @@ pub struct GoodwillReport {
     totals: Vec<GoodwillRow>,
 }
 
-fn signed(minor: i64, c: crate::domain::money::Currency) -> String {
-    let m = crate::domain::money::Money::from_minor(minor.abs(), c).amount_string();
-    if minor < 0 { format!("-{m}") } else { m }
+/// A figure too large for an exact decimal (2^96 minor units): refused rather
+/// than printed wrong.
+pub fn figure_too_large() -> AppError {
+    AppError::Internal("a total exceeds 2^96 minor units and cannot be shown exactly".into())
 }
 
 fn row(
@@ -166,11 +167,13 @@ fn row(
     key: &[String],
     currency: &str,
     f: &crate::store::reports::Figures,
-) -> Option<GoodwillRow> {
+) -> Result<Option<GoodwillRow>, AppError> {
     use crate::domain::money::{Currency, Money};
-    let c = Currency::from_code(currency)?;
-    let m = |x: i64| Money::from_minor(x.max(0), c);
-    Some(GoodwillRow {
+    let Some(c) = Currency::from_code(currency) else {
+        return Ok(None);
+    };
+    let m = |x: i128| Money::from_wide(x.max(0), c).ok_or_else(figure_too_large);
+    Ok(Some(GoodwillRow {
         group: by
             .iter()
             .map(|g| g.name())
@@ -178,16 +181,16 @@ fn row(
             .collect(),
         currency: currency.to_owned(),
         count: f.count,
-        value: m(f.value),
-        free_service_retail_value: m(f.free_service_retail),
-        free_service_cost: m(f.free_service_cost),
-        written_off: m(f.written_off),
-        recovered: m(f.recovered),
+        value: m(f.value)?,
+        free_service_retail_value: m(f.free_service_retail)?,
+        free_service_cost: m(f.free_service_cost)?,
+        written_off: m(f.written_off)?,
+        recovered: m(f.recovered)?,
         net_cost: SignedMoney {
-            amount: signed(f.net_cost, c),
+            amount: Money::signed_wide(f.net_cost, c).ok_or_else(figure_too_large)?,
             currency: currency.to_owned(),
         },
-    })
+    }))
 }
 
 /// `GET /v1/finance/reports/goodwill?from=&to=&group_by=store,kind,...&store_id=`:
@@ -249,19 +252,12 @@ pub async fn goodwill(
     let mut totals: std::collections::BTreeMap<String, crate::store::reports::Figures> =
         Default::default();
     for ((_, cur), f) in &groups {
-        let t = totals.entry(cur.clone()).or_default();
-        t.count += f.count;
-        t.value += f.value;
-        t.free_service_retail += f.free_service_retail;
-        t.free_service_cost += f.free_service_cost;
-        t.written_off += f.written_off;
-        t.recovered += f.recovered;
-        t.net_cost += f.net_cost;
+        totals.entry(cur.clone()).or_default().add(f);
     }
-    let rows: Vec<GoodwillRow> = groups
-        .iter()
-        .filter_map(|((key, cur), f)| row(&by, key, cur, f))
-        .collect();
+    let mut rows: Vec<GoodwillRow> = Vec::with_capacity(groups.len());
+    for ((key, cur), f) in &groups {
+        rows.extend(row(&by, key, cur, f)?);
+    }
     if csv {
         let mut out = String::with_capacity(rows.len() * 120 + 200);
         let mut header: Vec<&str> = by.iter().map(|g| g.name()).collect();
@@ -304,9 +300,12 @@ pub async fn goodwill(
         to,
         group_by: by.iter().map(|g| g.name()).collect(),
         rows,
-        totals: totals
-            .iter()
-            .filter_map(|(cur, f)| row(&[], &[], cur, f))
-            .collect(),
+        totals: {
+            let mut out = Vec::with_capacity(totals.len());
+            for (cur, f) in &totals {
+                out.extend(row(&[], &[], cur, f)?);
+            }
+            out
+        },
     }))
 }

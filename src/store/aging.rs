@@ -26,7 +26,8 @@ pub fn bucket(due_on: NaiveDate, as_of: NaiveDate) -> usize {
     }
 }
 
-/// One store and currency: (count, outstanding minor units) per bucket.
+/// One store and currency: (count, outstanding minor units) per bucket; the
+/// outstanding summed in 128 bits.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Aging {
     /// The store.
@@ -34,7 +35,7 @@ pub struct Aging {
     /// The currency code.
     pub currency: String,
     /// Per bucket of [`BUCKETS`].
-    pub buckets: [(i64, i64); 5],
+    pub buckets: [(i64, i128); 5],
 }
 
 /// (store, currency, due on, amount, paid, waived) of an open promise.
@@ -69,7 +70,7 @@ pub fn aging(
         q = q.filter(gestures::store_id.eq_any(s.to_vec()));
     }
     let rows: Vec<OpenPromise> = q.load(conn)?;
-    let mut out: BTreeMap<(StoreId, String), [(i64, i64); 5]> = BTreeMap::new();
+    let mut out: BTreeMap<(StoreId, String), [(i64, i128); 5]> = BTreeMap::new();
     for (store, currency, due_on, amount, paid, waived) in rows {
         let outstanding = amount.unwrap_or(0) - paid - waived;
         let Some(due_on) = due_on.filter(|_| outstanding > 0) else {
@@ -77,7 +78,7 @@ pub fn aging(
         };
         let b = &mut out.entry((store, currency)).or_default()[bucket(due_on, as_of)];
         b.0 += 1;
-        b.1 += outstanding;
+        b.1 += i128::from(outstanding);
     }
     Ok(out
         .into_iter()

@@ -331,7 +331,12 @@ fn recent_same_kind(
         )
         .select((gestures::amount_minor, gestures::retail_value_minor))
         .load(conn)?;
-    Ok(rows.into_iter().map(|(a, r)| a.or(r).unwrap_or(0)).sum())
+    // Saturating: a sum past 64 bits is over any limit, which is where it
+    // belongs, never wrapped round to a small one.
+    Ok(rows
+        .into_iter()
+        .map(|(a, r)| a.or(r).unwrap_or(0))
+        .fold(0, i64::saturating_add))
 }
 
 /// Statuses whose value counts against a budget: granted or still asked for.
@@ -369,7 +374,12 @@ pub(crate) fn budget_used(
         BudgetScope::Store => q.filter(gestures::store_id.eq(store)),
     };
     let rows: Vec<(Option<i64>, Option<i64>)> = q.load(conn)?;
-    Ok(rows.into_iter().map(|(a, r)| a.or(r).unwrap_or(0)).sum())
+    // Saturating: a sum past 64 bits is over any limit, which is where it
+    // belongs, never wrapped round to a small one.
+    Ok(rows
+        .into_iter()
+        .map(|(a, r)| a.or(r).unwrap_or(0))
+        .fold(0, i64::saturating_add))
 }
 
 /// Whether one of the customer's promises was written off since `since`.
@@ -1088,7 +1098,7 @@ pub fn granted_since(
         };
         let v = a.or(r).unwrap_or(0);
         match out.iter_mut().find(|(c, _)| *c == cur) {
-            Some((_, t)) => *t += v,
+            Some((_, t)) => *t = t.saturating_add(v),
             None => out.push((cur, v)),
         }
     }

@@ -276,7 +276,7 @@ pub fn net_debit(
         )
         .select((balances::debit_minor, balances::credit_minor))
         .load(conn)?;
-    Ok(rows.iter().map(|(d, c)| d - c).sum())
+    Ok(rows.iter().map(|(d, c)| d - c).fold(0, i64::saturating_add))
 }
 
 /// A customer's own balance rows: (account, currency, debits, credits).
@@ -534,16 +534,18 @@ impl Sums {
             .balances
             .entry((account.to_owned(), currency.to_owned(), shard))
             .or_insert((owner, 0, 0, 0));
-        b.1 += debit;
-        b.2 += credit;
+        // Saturating: a total past 64 bits is refused by the ledger limit
+        // when written, never wrapped round.
+        b.1 = b.1.saturating_add(debit);
+        b.2 = b.2.saturating_add(credit);
         b.3 += 1;
         if let Some(c) = customer {
             let t = self
                 .customers
                 .entry((c, account.to_owned(), currency.to_owned()))
                 .or_default();
-            t.0 += debit;
-            t.1 += credit;
+            t.0 = t.0.saturating_add(debit);
+            t.1 = t.1.saturating_add(credit);
         }
     }
 }

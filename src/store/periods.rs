@@ -91,10 +91,11 @@ pub struct Total {
     pub account: String,
     /// The currency.
     pub currency: String,
-    /// Debits (minor units).
-    pub debit_minor: i64,
+    /// Debits (minor units; 128 bits: a month's movement on an account can
+    /// exceed 64 bits across the account's rows).
+    pub debit_minor: i128,
     /// Credits (minor units).
-    pub credit_minor: i64,
+    pub credit_minor: i128,
 }
 
 /// A month's state.
@@ -229,11 +230,11 @@ pub fn totals(
             entries::credit_minor,
         ))
         .load(conn)?;
-    let mut sums: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
+    let mut sums: BTreeMap<(String, String), (i128, i128)> = BTreeMap::new();
     for (account, currency, d, c) in rows {
         let e = sums.entry((account, currency)).or_default();
-        e.0 += d;
-        e.1 += c;
+        e.0 += i128::from(d);
+        e.1 += i128::from(c);
     }
     Ok(sums
         .into_iter()

@@ -137,28 +137,31 @@ impl GroupBy {
     }
 }
 
-/// One group's figures in one currency (minor units).
+/// One group's figures in one currency (minor units). Summed in 128 bits:
+/// a tenant's figures across stores and months can exceed what 64 bits hold,
+/// and a figure is printed exactly or not at all.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Figures {
     /// Gestures in effect.
     pub count: i64,
     /// Their money value (amount; free service: retail value).
-    pub value: i64,
+    pub value: i128,
     /// Free services at retail value.
-    pub free_service_retail: i64,
+    pub free_service_retail: i128,
     /// Free services at cost.
-    pub free_service_cost: i64,
+    pub free_service_cost: i128,
     /// Written off (waivers in effect).
-    pub written_off: i64,
+    pub written_off: i128,
     /// Written-off money paid after all (bad-debt recovery, by payment date).
-    pub recovered: i64,
+    pub recovered: i128,
     /// Service recoveries, store credit issued, free services at cost, and
     /// write-offs, less what was recovered.
-    pub net_cost: i64,
+    pub net_cost: i128,
 }
 
 impl Figures {
-    fn add(&mut self, o: &Figures) {
+    /// Adds another group's figures.
+    pub fn add(&mut self, o: &Figures) {
         self.count += o.count;
         self.value += o.value;
         self.free_service_retail += o.free_service_retail;
@@ -329,22 +332,23 @@ pub fn goodwill(
                 approval,
                 effective_on,
             };
+            let wide = |v: Option<i64>| i128::from(v.unwrap_or(0));
             let mut f = Figures {
                 count: 1,
-                value: amount.or(retail).unwrap_or(0),
+                value: wide(amount.or(retail)),
                 ..Figures::default()
             };
             match kind.as_str() {
                 "free_service" => {
-                    f.free_service_retail = retail.unwrap_or(0);
-                    f.free_service_cost = cost.unwrap_or(0);
-                    f.net_cost = cost.unwrap_or(0);
+                    f.free_service_retail = wide(retail);
+                    f.free_service_cost = wide(cost);
+                    f.net_cost = wide(cost);
                 }
                 "balance_waiver" => {
-                    f.written_off = amount.unwrap_or(0);
-                    f.net_cost = amount.unwrap_or(0);
+                    f.written_off = wide(amount);
+                    f.net_cost = wide(amount);
                 }
-                "service_recovery" | "store_credit" => f.net_cost = amount.unwrap_or(0),
+                "service_recovery" | "store_credit" => f.net_cost = wide(amount),
                 _ => {}
             }
             out.entry((key(&facts, by, &causes), currency))
@@ -444,7 +448,7 @@ pub fn goodwill(
                 ..p.clone()
             };
             let p = &p;
-            let r = credit - debit;
+            let r = i128::from(credit) - i128::from(debit);
             let e = out.entry((key(p, by, &causes), currency)).or_default();
             e.recovered += r;
             e.net_cost -= r;

@@ -633,7 +633,7 @@ pub fn currencies(conn: &mut DbConnection, tenant: TenantId) -> Result<Vec<Curre
 
 /// One customer's summary as SQL aggregates it (see
 /// [`crate::value::Statistics::from_summary`]).
-#[derive(QueryableByName, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(QueryableByName, Debug, Clone, Copy, PartialEq)]
 pub struct SummaryRow {
     /// Repeat purchase days.
     #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -644,9 +644,11 @@ pub struct SummaryRow {
     /// Last purchase day.
     #[diesel(sql_type = diesel::sql_types::Date)]
     pub last_day: NaiveDate,
-    /// Net total of the repeat purchase days (minor units).
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    pub repeat_total: i64,
+    /// Net total of the repeat purchase days (minor units), as a float: the
+    /// model's statistic is one, and a customer's purchases can sum past 64-bit
+    /// integers (which SQLite's SUM refuses and PostgreSQL's cast back fails).
+    #[diesel(sql_type = diesel::sql_types::Double)]
+    pub repeat_total: f64,
 }
 
 /// Every customer's summary in `currency` as of `as_of`, computed by the
@@ -669,11 +671,11 @@ pub fn summaries(
             WHERE tenant_id = '{t}' AND refunded_on <= '{d}' GROUP BY sale_id
          ), days AS (
             SELECT s.customer_id, s.sale_date AS d,
-                   SUM(s.amount_minor - COALESCE(r.amt, 0)) AS net
+                   SUM(CAST(s.amount_minor - COALESCE(r.amt, 0) AS DOUBLE PRECISION)) AS net
             FROM sales s LEFT JOIN r ON r.sale_id = s.id
             WHERE s.tenant_id = '{t}' AND s.currency = '{c}' AND s.sale_date <= '{d}'
             GROUP BY s.customer_id, s.sale_date
-            HAVING SUM(s.amount_minor - COALESCE(r.amt, 0)) > 0
+            HAVING SUM(CAST(s.amount_minor - COALESCE(r.amt, 0) AS DOUBLE PRECISION)) > 0
          ), ranked AS (
             SELECT customer_id, d, net,
                    ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY d) AS rn
@@ -681,7 +683,7 @@ pub fn summaries(
          )
          SELECT CAST(COUNT(*) - 1 AS BIGINT) AS frequency,
                 MIN(d) AS first_day, MAX(d) AS last_day,
-                CAST(COALESCE(SUM(CASE WHEN rn > 1 THEN net ELSE 0 END), 0) AS BIGINT)
+                CAST(COALESCE(SUM(CASE WHEN rn > 1 THEN net ELSE 0.0 END), 0.0) AS DOUBLE PRECISION)
                     AS repeat_total
          FROM ranked GROUP BY customer_id"
     );

@@ -126,11 +126,12 @@ impl Statistics {
         let mut days: Vec<(NaiveDate, i64)> =
             days.into_iter().filter(|(d, _)| *d <= as_of).collect();
         days.sort_unstable_by_key(|(d, _)| *d);
-        let mut merged: Vec<(NaiveDate, i64)> = Vec::with_capacity(days.len());
+        // In 128 bits: a customer's purchases of a day can exceed 64.
+        let mut merged: Vec<(NaiveDate, i128)> = Vec::with_capacity(days.len());
         for (d, net) in days {
             match merged.last_mut() {
-                Some((last, total)) if *last == d => *total += net,
-                _ => merged.push((d, net)),
+                Some((last, total)) if *last == d => *total += i128::from(net),
+                _ => merged.push((d, i128::from(net))),
             }
         }
         merged.retain(|(_, net)| *net > 0);
@@ -140,7 +141,7 @@ impl Statistics {
             u32::try_from(merged.len() - 1).unwrap_or(u32::MAX),
             first,
             last,
-            merged.iter().skip(1).map(|(_, n)| *n).sum(),
+            merged.iter().skip(1).map(|(_, n)| *n as f64).sum(),
             as_of,
             unit,
             minor_unit,
@@ -153,7 +154,7 @@ impl Statistics {
         frequency: u32,
         first: NaiveDate,
         last: NaiveDate,
-        repeat_total_minor: i64,
+        repeat_total_minor: f64,
         as_of: NaiveDate,
         unit: TimeUnit,
         minor_unit: u32,
@@ -165,7 +166,7 @@ impl Statistics {
             recency: days(first, last),
             t: days(first, as_of),
             monetary_value: if frequency > 0 {
-                repeat_total_minor as f64 / scale / f64::from(frequency)
+                repeat_total_minor / scale / f64::from(frequency)
             } else {
                 0.0
             },

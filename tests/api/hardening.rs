@@ -616,3 +616,300 @@ async fn back_dating_is_bounded(app: TestApp) {
     ledger_clean(&app).await;
 }
 both!(back_dating_is_bounded);
+
+/// The largest amount a single gesture, payment or sale may carry (10^15
+/// minor units).
+const MAX_USD: &str = "10000000000000.00";
+
+/// Finding 3, the write side: a maintained total (here the customer's
+/// receivable) past 2^58 minor units is refused whole with 422 ledger_limit,
+/// never overflowed; up to it, everything posts.
+async fn a_ledger_total_past_its_limit_is_refused(app: TestApp) {
+    let store = app.store("LL", "USD").await;
+    let c = id(&app.customer("LL-C").await);
+    let manager = app.token_for(app.tenant, "ll-manager", Role::Manager, Some(vec![store]));
+    let gestures = format!("/v1/customers/{c}/gestures");
+    let promise = |a: &str| {
+        json!({"kind": "deferred_payment", "store_id": store, "reason_code": "closing_time",
+            "story": "s", "amount": usd(a), "due_on": day(3)})
+    };
+    post(&app, &manager, &gestures, &promise("1.00"))
+        .await
+        .expect(201);
+    // As if the customer's account had grown to 50 cents below the limit.
+    let limit = goodwill::domain::money::LEDGER_ROW_LIMIT;
+    {
+        let mut conn = app.pool.get().unwrap();
+        diesel::RunQueryDsl::execute(
+            diesel::sql_query(format!(
+                "UPDATE balances SET debit_minor = {} WHERE tenant_id = '{}' AND account = 'receivable:{c}'",
+                limit - 50,
+                app.tenant
+            )),
+            &mut *conn,
+        )
+        .unwrap();
+    }
+    let before = app.counts();
+    let p = post(&app, &manager, &gestures, &promise("1.00"))
+        .await
+        .problem(422, "ledger_limit");
+    assert!(
+        p["detail"].as_str().unwrap().contains(&limit.to_string()),
+        "{p}"
+    );
+    let keys = |c: Vec<(String, i64)>| -> Vec<(String, i64)> {
+        c.into_iter()
+            .filter(|(t, _)| t != "idempotency_keys")
+            .collect()
+    };
+    assert_eq!(keys(app.counts()), keys(before), "a refused posting wrote");
+    post(&app, &manager, &gestures, &promise("0.50"))
+        .await
+        .expect(201);
+}
+both!(a_ledger_total_past_its_limit_is_refused);
+
+/// Finding 3, the read side: 9,320 maximum-size promises (more than 64 bits of
+/// minor units in all, spread so that no ledger row passes its limit) made the
+/// goodwill report print `value 0.00` and a negative net cost, and the journal
+/// negative totals marked balanced. Every figure is now summed in 128 bits and
+/// printed exactly.
+async fn figures_past_64_bits_are_exact(app: TestApp) {
+    use goodwill::domain::gesture::{Gesture, GestureKind, GestureStatus, Terms};
+    use goodwill::domain::ids::GestureId;
+    use goodwill::domain::ledger::{Account, Posting};
+    use goodwill::domain::money::{Currency, Money};
+    let usd_c = Currency::from_code("USD").unwrap();
+    let today = chrono::Utc::now().date_naive();
+    let (stores_n, each) = (40, 233);
+    let mut pairs = Vec::new();
+    for i in 0..stores_n {
+        let s = app.store(&format!("BIG{i}"), "USD").await;
+        let c: goodwill::domain::ids::CustomerId = id(&app.customer(&format!("BIG-{i}")).await)
+            .parse()
+            .unwrap();
+        pairs.push((s, c));
+    }
+    let max = Money::parse_amount(MAX_USD, usd_c).unwrap();
+    {
+        let mut conn = app.pool.get().unwrap();
+        let now = goodwill::domain::now();
+        goodwill::store::write_tx(&mut conn, |conn| {
+            let mut gs = Vec::new();
+            let mut txs = Vec::new();
+            for (s, c) in &pairs {
+                for _ in 0..each {
+                    let g = Gesture {
+                        id: GestureId::new(),
+                        tenant_id: app.tenant,
+                        customer_id: *c,
+                        store_id: *s,
+                        kind: GestureKind::DeferredPayment,
+                        status: GestureStatus::Approved,
+                        reason_code: "closing_time".into(),
+                        story: "big".into(),
+                        staff_ids: vec![],
+                        incident_id: None,
+                        effective_on: today,
+                        currency: usd_c,
+                        terms: Terms::DeferredPayment {
+                            amount: max,
+                            due_on: today,
+                        },
+                        paid_minor: 0,
+                        waived_minor: 0,
+                        redeemed_minor: 0,
+                        expired_minor: 0,
+                        requested_by: "bulk".into(),
+                        requested_role: "admin".into(),
+                        decision_rule: "within_self_grant_limit".into(),
+                        write_off_of: None,
+                        reversal_reason: None,
+                        created_at: now,
+                        updated_at: now,
+                        policy_version: 1,
+                        approval: None,
+                    };
+                    txs.push(goodwill::store::ledger::NewLedgerTx {
+                        kind: "gesture",
+                        gesture_id: Some(g.id),
+                        payment_id: None,
+                        redemption_id: None,
+                        reverses: None,
+                        customer_id: Some(*c),
+                        effective_on: today,
+                        postings: vec![
+                            Posting::new(Account::Receivable(*c), Account::SalesClearing(*s), max)
+                                .unwrap(),
+                        ],
+                    });
+                    gs.push(g);
+                }
+            }
+            goodwill::store::gestures::insert_batch(conn, &gs)?;
+            let mut sums = goodwill::store::ledger::Sums::default();
+            goodwill::store::ledger::post_batch(conn, app.tenant, &txs, &mut sums)?;
+            goodwill::store::ledger::apply_sums(conn, app.tenant, sums)
+        })
+        .unwrap();
+    }
+    let n: i128 = stores_n * each;
+    let total = i128::from(max.minor()) * n;
+    assert!(total > i128::from(i64::MAX));
+    let exact = Money::from_wide(total, usd_c).unwrap().amount_string();
+    assert_eq!(exact, "93200000000000000.00");
+    let fin = app.token(Role::Finance);
+    let report = app
+        .get("/v1/finance/reports/goodwill?group_by=store", &fin)
+        .await
+        .expect(200);
+    assert_eq!(
+        report["totals"][0]["value"],
+        usd(&exact),
+        "{}",
+        report["totals"]
+    );
+    assert_eq!(report["totals"][0]["count"], n as i64);
+    let csv = app
+        .get("/v1/finance/reports/goodwill?format=csv", &fin)
+        .await;
+    assert_eq!(csv.status, 200);
+    assert!(String::from_utf8_lossy(&csv.body).contains(&exact));
+    let journal = app
+        .get(
+            &format!("/v1/finance/journal?period={}", today.format("%Y-%m")),
+            &fin,
+        )
+        .await
+        .expect(200);
+    assert_eq!(
+        journal["currencies"][0],
+        json!({"currency": "USD", "debit": usd(&exact), "credit": usd(&exact), "balanced": true})
+    );
+    let aging = app.get("/v1/finance/aging", &fin).await.expect(200);
+    let aged: i128 = aging["stores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let a = r["total"]["amount"]["amount"]
+                .as_str()
+                .unwrap()
+                .replace('.', "");
+            a.parse::<i128>().unwrap()
+        })
+        .sum();
+    assert_eq!(aged, total);
+    ledger_clean(&app).await;
+}
+both!(figures_past_64_bits_are_exact);
+
+/// Finding 3, the value model: a `pos` token sent 10 batches of 1,000
+/// maximum-size sales of one customer (more than 64 bits of minor units), and
+/// the fit answered 500 (`bigint out of range`); `goodwill value fit` without
+/// `--tenant` then fitted no tenant at all. The fit now sums in floating point
+/// (its statistic is one), and each tenant of the CLI job stands alone.
+async fn a_value_fit_survives_sums_past_64_bits(app: TestApp) {
+    let store = app.store("VF", "USD").await;
+    let pos = app.token_for(app.tenant, "vf-pos", Role::Pos, Some(vec![store]));
+    let whale = id(&app.customer("VF-WHALE").await);
+    let start = chrono::NaiveDate::from_ymd_opt(1998, 1, 1).unwrap();
+    for batch in 0..10 {
+        let sales: Vec<Value> = (0..1000)
+            .map(|i| {
+                let n = batch * 1000 + i;
+                json!({"customer_id": whale, "store_id": store, "sale_ref": format!("w-{n}"),
+                    "occurred_at": (start + chrono::TimeDelta::days(n)).to_string(),
+                    "amount": usd(MAX_USD)})
+            })
+            .collect();
+        let r = post(&app, &pos, "/v1/sales/batch", &json!({"sales": sales}))
+            .await
+            .expect(200);
+        assert_eq!(r["created"], 1000, "{}", r["results"][0]);
+    }
+    // Ordinary customers, so that there is something to fit.
+    for c in 0..30 {
+        let cid = id(&app.customer(&format!("VF-{c}")).await);
+        let sales: Vec<Value> = (0..(c % 5 + 1))
+            .map(|k| {
+                json!({"customer_id": cid, "store_id": store, "sale_ref": format!("c{c}-{k}"),
+                    "occurred_at": (start + chrono::TimeDelta::days(30 * k + c)).to_string(),
+                    "amount": usd(&format!("{}.00", 10 + c + k))})
+            })
+            .collect();
+        post(&app, &pos, "/v1/sales/batch", &json!({"sales": sales}))
+            .await
+            .expect(200);
+    }
+    let fin = app.token(Role::Finance);
+    let r = post(&app, &fin, "/v1/value/model/fit", &json!({})).await;
+    assert!(
+        r.status == 201 || r.status == 422,
+        "the fit must answer, not fail: {} {}",
+        r.status,
+        String::from_utf8_lossy(&r.body)
+    );
+
+    // The CLI job over every tenant: a tenant that cannot be fitted (here, a
+    // row the service would never write: a sale in no known currency) is
+    // reported, and the other tenant is still fitted.
+    {
+        let mut conn = app.pool.get().unwrap();
+        diesel::RunQueryDsl::execute(
+            diesel::sql_query(format!(
+                "UPDATE sales SET currency = 'ZZZ' WHERE tenant_id = '{}' AND sale_ref = 'c0-0'",
+                app.tenant
+            )),
+            &mut *conn,
+        )
+        .unwrap();
+    }
+    let other = app.token_for(app.other_tenant, "vf-other", Role::Admin, None);
+    let other_store = app.other_tenant_store("VFO").await;
+    for c in 0..30 {
+        let cid = app
+            .post(
+                "/v1/customers",
+                &other,
+                &json!({"external_ref": format!("O-{c}"), "name": "O"}),
+            )
+            .await
+            .expect(201)["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let sales: Vec<Value> = (0..(c % 4 + 1))
+            .map(|k| {
+                json!({"customer_id": cid, "store_id": other_store, "sale_ref": format!("o{c}-{k}"),
+                    "occurred_at": (start + chrono::TimeDelta::days(20 * k + c)).to_string(),
+                    "amount": {"amount": format!("{}.00", 5 + k), "currency": "EUR"}})
+            })
+            .collect();
+        post(&app, &other, "/v1/sales/batch", &json!({"sales": sales}))
+            .await
+            .expect(200);
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_goodwill"))
+        .args(["value", "fit", "--database-url", &app.database_url])
+        .env_remove("GOODWILL_DATABASE_URL")
+        .env_remove("DATABASE_URL")
+        .env("GOODWILL_LOG", "warn")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(!out.status.success(), "a tenant failed: {stderr}");
+    assert!(
+        stderr.contains(&app.tenant.to_string()),
+        "the failing tenant is named: {stderr}"
+    );
+    assert!(
+        stdout.lines().any(|l| l.contains("\"EUR\"")),
+        "the other tenant was still fitted: {stdout} / {stderr}"
+    );
+}
+both!(a_value_fit_survives_sums_past_64_bits);

@@ -1,0 +1,3 @@
+ALTER TABLE memo_totals DROP CONSTRAINT memo_totals_within_ledger_limit;
+ALTER TABLE customer_ledger_totals DROP CONSTRAINT customer_totals_within_ledger_limit;
+ALTER TABLE balances DROP CONSTRAINT balances_within_ledger_limit;

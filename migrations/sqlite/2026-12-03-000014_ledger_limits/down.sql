@@ -1,0 +1,6 @@
+DROP TRIGGER balances_ledger_limit_insert;
+DROP TRIGGER balances_ledger_limit_update;
+DROP TRIGGER customer_ledger_totals_ledger_limit_insert;
+DROP TRIGGER customer_ledger_totals_ledger_limit_update;
+DROP TRIGGER memo_totals_ledger_limit_insert;
+DROP TRIGGER memo_totals_ledger_limit_update;
