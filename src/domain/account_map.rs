@@ -92,6 +92,13 @@ impl AccountMap {
                     "must be 1 to 200 characters, no control characters",
                 );
             }
+            // The journal's CSV carries both: a formula there would run in
+            // finance's spreadsheet.
+            for (what, v) in [("code", &m.code), ("name", &m.name)] {
+                if let Err(e) = super::text::not_formula(&format!("{f}.{what}"), v) {
+                    p.push(e.field, e.message);
+                }
+            }
         }
         p.finish()
     }

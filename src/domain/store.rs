@@ -44,7 +44,10 @@ impl NewStore {
     pub fn parse(name: &str, code: &str, currency: &str) -> Result<Self, Vec<FieldError>> {
         let mut p = Problems::default();
         let name = p.take(text::required_line("name", name, NAME_MAX));
-        let code = p.take(text::token("code", code, CODE_MAX));
+        let code = p.take(
+            text::token("code", code, CODE_MAX)
+                .and_then(|c| text::not_formula("code", &c).map(|()| c)),
+        );
         let currency = p.take(Currency::parse("currency", currency));
         p.finish()?;
         match (name, code, currency) {

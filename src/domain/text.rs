@@ -78,6 +78,26 @@ pub fn token(field: &str, value: &str, max: usize) -> Result<String, FieldError>
     Ok(value.to_owned())
 }
 
+/// Whether a spreadsheet would take `s` for a formula: it begins with `=`,
+/// `+`, `-`, `@`, a tab or a carriage return (OWASP "CSV injection"). Every CSV
+/// cell of such text is neutralised on output; codes that finance's exports
+/// key on are refused at input as well ([`not_formula`]).
+pub fn formula_like(s: &str) -> bool {
+    s.starts_with(['=', '+', '-', '@', '\t', '\r'])
+}
+
+/// Refuses a code that a spreadsheet would run as a formula.
+pub fn not_formula(field: &str, value: &str) -> Result<(), FieldError> {
+    if formula_like(value) {
+        Err(FieldError::new(
+            field,
+            "must not begin with =, +, -, @, a tab or a carriage return (a spreadsheet would run it as a formula)",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 /// A free-form reference from another system (a POS id): trimmed, 1..=max
 /// characters, no control characters. Unicode is allowed.
 pub fn reference(field: &str, value: &str, max: usize) -> Result<String, FieldError> {

@@ -686,29 +686,6 @@ pub async fn put_account_map(
         .await
 }
 
-/// One field of a CSV record (RFC 4180): quoted when it holds a comma, a quote
-/// or a line break, quotes doubled.
-pub fn csv_field(out: &mut String, v: &str) {
-    if v.contains([',', '"', '\r', '\n']) {
-        out.push('"');
-        out.push_str(&v.replace('"', "\"\""));
-        out.push('"');
-    } else {
-        out.push_str(v);
-    }
-}
-
-/// One CSV record, CRLF-terminated.
-pub fn csv_record<'a>(out: &mut String, fields: impl IntoIterator<Item = &'a str>) {
-    for (i, f) in fields.into_iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        csv_field(out, f);
-    }
-    out.push_str("\r\n");
-}
-
 /// The journal's header row.
 pub const JOURNAL_HEADER: [&str; 10] = [
     "date",
@@ -851,9 +828,10 @@ pub async fn journal(
                         ));
                     }
                 };
-                let mut out = String::with_capacity(lines.len() * 160 + 128);
+                use crate::csv_export::Cell::{Number, Text};
+                let mut out = crate::csv_export::Csv::new();
                 if step.first {
-                    csv_record(&mut out, JOURNAL_HEADER);
+                    out.header(JOURNAL_HEADER);
                 }
                 for l in &lines {
                     let cur = Currency::from_code(&l.currency);
@@ -865,22 +843,20 @@ pub async fn journal(
                     let (date, tx) = (l.date.to_string(), l.transaction_id.to_string());
                     let (debit, credit) = (amount(l.debit_minor), amount(l.credit_minor));
                     let g = l.gesture_id.map(|g| g.to_string()).unwrap_or_default();
-                    csv_record(
-                        &mut out,
-                        [
-                            date.as_str(),
-                            tx.as_str(),
-                            code.as_str(),
-                            name.as_str(),
-                            debit.as_str(),
-                            credit.as_str(),
-                            l.currency.as_str(),
-                            l.store.as_deref().unwrap_or(""),
-                            l.memo.as_str(),
-                            g.as_str(),
-                        ],
-                    );
+                    out.record([
+                        Text(&date),
+                        Text(&tx),
+                        Text(&code),
+                        Text(&name),
+                        Number(&debit),
+                        Number(&credit),
+                        Text(&l.currency),
+                        Text(l.store.as_deref().unwrap_or("")),
+                        Text(&l.memo),
+                        Text(&g),
+                    ]);
                 }
+                let out = out.into_bytes();
                 let following = next.map(|after| Step {
                     after: Some(after),
                     first: false,

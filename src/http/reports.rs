@@ -259,7 +259,8 @@ pub async fn goodwill(
         rows.extend(row(&by, key, cur, f)?);
     }
     if csv {
-        let mut out = String::with_capacity(rows.len() * 120 + 200);
+        use crate::csv_export::Cell::{Number, Text};
+        let mut out = crate::csv_export::Csv::new();
         let mut header: Vec<&str> = by.iter().map(|g| g.name()).collect();
         header.extend([
             "currency",
@@ -271,7 +272,7 @@ pub async fn goodwill(
             "recovered",
             "net_cost",
         ]);
-        super::finance::csv_record(&mut out, header);
+        out.header(header);
         for r in &rows {
             let count = r.count.to_string();
             let values = [
@@ -282,15 +283,16 @@ pub async fn goodwill(
                 r.recovered.amount_string(),
                 r.net_cost.amount.clone(),
             ];
-            let mut fields: Vec<&str> = by
+            let mut cells: Vec<crate::csv_export::Cell> = by
                 .iter()
-                .map(|g| r.group.get(g.name()).map_or("", String::as_str))
+                .map(|g| Text(r.group.get(g.name()).map_or("", String::as_str)))
                 .collect();
-            fields.push(&r.currency);
-            fields.push(&count);
-            fields.extend(values.iter().map(String::as_str));
-            super::finance::csv_record(&mut out, fields);
+            cells.push(Text(&r.currency));
+            cells.push(Number(&count));
+            cells.extend(values.iter().map(|v| Number(v)));
+            out.record(cells);
         }
+        let out = out.into_bytes();
         return Ok(HttpResponse::Ok()
             .content_type("text/csv; charset=utf-8")
             .body(out));

@@ -6,6 +6,7 @@ use goodwill::domain::roles::Role;
 use serde_json::{Value, json};
 
 use crate::both;
+use crate::helpers::python_csv;
 use crate::helpers::{Resp, TestApp};
 
 fn usd(a: &str) -> Value {
@@ -846,37 +847,6 @@ async fn s4_recognition_report(app: TestApp) {
     assert_eq!(old["staff"], json!([]));
 }
 both!(s4_recognition_report);
-
-/// Parses CSV with Python's csv module: (header, rows).
-fn python_csv(text: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
-    use std::io::Write;
-    let mut child = std::process::Command::new("python3")
-        .args([
-            "-c",
-            "import csv, io, json, sys\n\
-             rows = list(csv.reader(io.TextIOWrapper(sys.stdin.buffer, encoding='utf-8', newline='')))\n\
-             json.dump({'header': rows[0], 'rows': rows[1:]}, sys.stdout)",
-        ])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("python3 is needed to check the CSV files (.ci/run installs it)");
-    child.stdin.take().unwrap().write_all(text).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let strings = |v: &Value| -> Vec<String> {
-        v.as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s.as_str().unwrap().to_owned())
-            .collect()
-    };
-    (
-        strings(&v["header"]),
-        v["rows"].as_array().unwrap().iter().map(strings).collect(),
-    )
-}
 
 fn cents(s: &str) -> i64 {
     if s.is_empty() {

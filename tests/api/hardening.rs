@@ -913,3 +913,128 @@ async fn a_value_fit_survives_sums_past_64_bits(app: TestApp) {
     );
 }
 both!(a_value_fit_survives_sums_past_64_bits);
+
+/// Finding 4: text that a user or an identity provider controls reached CSV
+/// cells unchanged (a JWT `sub` of `=1+2` in the goodwill report by
+/// requester; store codes and account-map codes in the journal), and a
+/// spreadsheet runs such a cell as a formula. Every text cell that begins
+/// with `=`, `+`, `-`, `@`, tab or CR is neutralised, in every CSV; codes that
+/// finance's exports key on are refused at input too.
+async fn csv_cells_are_never_formulas(app: TestApp) {
+    let store = app.store("CSVA", "USD").await;
+    let c = id(&app.customer("CSV-C").await);
+    let gestures = format!("/v1/customers/{c}/gestures");
+    let requester = app.token_for(app.tenant, "=1+2", Role::Clerk, None);
+    let approver = app.token_for(app.tenant, "@SUM(1)", Role::Finance, None);
+    let pending = post(&app, &requester, &gestures, &json!({"kind": "deferred_payment", "store_id": store,
+        "reason_code": "closing_time", "story": "=HYPERLINK(\"http://evil\")", "amount": usd("30.00"), "due_on": day(3)}))
+    .await
+    .expect(201);
+    post(
+        &app,
+        &approver,
+        &format!("/v1/gestures/{}/approve", id(&pending)),
+        &json!({}),
+    )
+    .await
+    .expect(200);
+    let sneaky = app.token_for(app.tenant, "+cmd|' /C calc'!A0", Role::Clerk, None);
+    post(
+        &app,
+        &sneaky,
+        &gestures,
+        &json!({"kind": "service_recovery", "store_id": store,
+        "reason_code": "service_failure", "story": "-2+3", "amount": usd("5.00")}),
+    )
+    .await
+    .expect(201);
+
+    // At input: formula-looking store and account codes are refused.
+    let admin = app.token(Role::Admin);
+    app.post(
+        "/v1/stores",
+        &admin,
+        &json!({"name": "Evil", "code": "=2+3", "currency": "USD"}),
+    )
+    .await
+    .names_field("code");
+    let p = app
+        .put(
+            "/v1/finance/account-map",
+            &admin,
+            &json!({"mappings": [{"account": "receivable:*", "code": "=1+2", "name": "@SUM(1)"}]}),
+        )
+        .await
+        .names_field("mappings[0].code");
+    assert!(p.to_string().contains("mappings[0].name"), "{p}");
+    // What older versions let in, forged: neutralised on output all the same.
+    {
+        let mut conn = app.pool.get().unwrap();
+        let doc = json!({"mappings": [
+            {"account": "receivable:*", "code": "=1+2", "name": "@SUM(1)"},
+            {"account": "sales_clearing:*", "code": "-3", "name": "\tTabbed"}]});
+        for sql in [
+            format!(
+                "UPDATE stores SET code = '=2+3' WHERE tenant_id = '{}' AND id = '{store}'",
+                app.tenant
+            ),
+            format!(
+                "INSERT INTO account_maps (tenant_id, document, updated_by, updated_at) VALUES ('{}', '{}', 'forger', '2026-01-01 00:00:00')",
+                app.tenant, doc
+            ),
+        ] {
+            diesel::RunQueryDsl::execute(diesel::sql_query(sql), &mut *conn).unwrap();
+        }
+    }
+    let fin = app.token(Role::Finance);
+    let amount = regex::Regex::new(r"^(-?[0-9]+\.[0-9]+)?$").unwrap();
+    let month = chrono::Utc::now().date_naive().format("%Y-%m").to_string();
+    let numeric = [
+        "count",
+        "value",
+        "free_service_retail_value",
+        "free_service_cost",
+        "written_off",
+        "recovered",
+        "net_cost",
+        "debit",
+        "credit",
+    ];
+    let mut seen = std::collections::BTreeSet::new();
+    for path in [
+        "/v1/finance/reports/goodwill?group_by=store,kind,reason_code,incident_cause,requester,approver,month&format=csv".to_owned(),
+        format!("/v1/finance/journal?period={month}&format=csv"),
+    ] {
+        let r = app.get(&path, &fin).await;
+        assert_eq!(r.status, 200, "{path}");
+        let (header, rows) = crate::helpers::python_csv(&r.body);
+        assert!(!rows.is_empty(), "{path}");
+        for row in &rows {
+            for (name, cell) in header.iter().zip(row) {
+                if numeric.contains(&name.as_str()) {
+                    assert!(
+                        amount.is_match(cell) || cell.bytes().all(|b| b.is_ascii_digit()),
+                        "{path} {name}: {cell:?}"
+                    );
+                } else {
+                    assert!(
+                        !goodwill::csv_export::formula_like(cell),
+                        "{path} {name}: {cell:?} would run as a formula"
+                    );
+                    seen.insert(cell.clone());
+                }
+            }
+        }
+    }
+    for hostile in [
+        "'=1+2",
+        "'@SUM(1)",
+        "'=2+3",
+        "'+cmd|' /C calc'!A0",
+        "'-3",
+        "'\tTabbed",
+    ] {
+        assert!(seen.contains(hostile), "{hostile:?} not among {seen:?}");
+    }
+}
+both!(csv_cells_are_never_formulas);
