@@ -149,6 +149,28 @@ pub struct Event {
     pub before_state: Option<String>,
     /// State after, canonical JSON.
     pub after_state: Option<String>,
+    /// The stores the event concerns, comma-separated (`None`: the tenant as
+    /// a whole): read from its state (see [`stores_of`]). Not hashed: it
+    /// indexes what the hashed state says, for store-scoped reads.
+    pub store_ids: Option<String>,
+}
+
+/// The stores a recorded state concerns: its `store_id`, or (a staff member)
+/// its `store_ids`, sorted and comma-separated; `None` for state of the tenant
+/// as a whole (stores, customers, policy, periods, value models).
+pub fn stores_of(state: Option<&serde_json::Value>) -> Option<String> {
+    let obj = state?.as_object()?;
+    if let Some(s) = obj.get("store_id").and_then(serde_json::Value::as_str) {
+        return Some(s.to_owned());
+    }
+    let mut ids: Vec<&str> = obj
+        .get("store_ids")?
+        .as_array()?
+        .iter()
+        .filter_map(serde_json::Value::as_str)
+        .collect();
+    ids.sort_unstable();
+    (!ids.is_empty()).then(|| ids.join(","))
 }
 
 /// Lower-case hex.
@@ -165,7 +187,9 @@ impl Event {
         prev_hash: String,
         at: NaiveDateTime,
     ) -> Self {
+        let store_ids = stores_of(ev.after.as_ref().or(ev.before.as_ref()));
         let mut e = Event {
+            store_ids,
             tenant_id: ctx.tenant,
             id: AuditEventId::new(),
             chain: ev.chain(),

@@ -74,6 +74,17 @@ impl Account {
         })
     }
 
+    /// The store whose account this is, if it is one of a store's.
+    pub fn store(&self) -> Option<StoreId> {
+        match self {
+            Account::CashClearing(s)
+            | Account::SalesClearing(s)
+            | Account::CostClearing(s)
+            | Account::TenderClearing(s) => Some(*s),
+            _ => None,
+        }
+    }
+
     /// The customer whose account this is, if it is one of a customer's.
     pub fn customer(&self) -> Option<CustomerId> {
         match self {

@@ -163,6 +163,7 @@ pub async fn decision(
     let detail = state
         .read(move |conn| {
             let g = crate::store::gestures::get(conn, tenant, id)?;
+            caller.require_store(g.store_id)?;
             let record = approvals::record_of(conn, &g)?;
             Ok(DecisionDetail {
                 gesture_id: g.id,

@@ -118,6 +118,7 @@ pub async fn list(
             .as_deref()
             .and_then(|v| parse_time("from", v, &mut p)),
         to: q.to.as_deref().and_then(|v| parse_time("to", v, &mut p)),
+        stores: caller.stores.clone(),
     };
     p.finish().map_err(AppError::Validation)?;
     let tenant = caller.tenant;

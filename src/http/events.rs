@@ -44,12 +44,18 @@ pub async fn list(
         &mut p,
     );
     p.finish().map_err(AppError::Validation)?;
-    let tenant = caller.tenant;
+    let (tenant, stores) = (caller.tenant, caller.stores.clone());
     let (rows, has_more) = state
         // Not in one transaction: the page must be read in a statement after the
         // horizon's (see store::events), whatever the default isolation level.
         .with_conn(move |conn| {
-            crate::store::events::page(conn, tenant, page.starting_after, page.limit)
+            crate::store::events::page(
+                conn,
+                tenant,
+                stores.as_deref(),
+                page.starting_after,
+                page.limit,
+            )
         })
         .await?;
     let data: Vec<EventView> = rows

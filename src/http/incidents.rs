@@ -111,10 +111,14 @@ pub async fn get(
     let v = state
         .read(move |conn| {
             let (i, gestures) = crate::store::incidents::get(conn, tenant, id)?;
+            caller.require_store(i.store_id)?;
+            // A recovery gesture at a store the token does not hold is not
+            // the token's to read, though it answers this incident.
             Ok(view(
                 &i,
                 gestures
                     .iter()
+                    .filter(|g| caller.may_act_at(g.store_id))
                     .map(|g| GestureView::of(g, today, None))
                     .collect(),
             ))

@@ -40,6 +40,11 @@ pub struct PaymentView {
 }
 
 impl PaymentView {
+    /// The amount paid.
+    pub fn amount(&self) -> Money {
+        self.amount
+    }
+
     /// The view of a payment.
     pub fn of(p: &Payment) -> Result<Self, AppError> {
         let currency = Currency::from_code(&p.currency).ok_or_else(|| {

@@ -103,6 +103,25 @@ async fn list_entries(
     let from = date("from", q.from.as_deref(), &mut p);
     let to = date("to", q.to.as_deref(), &mut p);
     p.finish().map_err(AppError::Validation)?;
+    if customer.is_none() && caller.stores.is_some() {
+        // The ledger by account for a token confined to some stores: a
+        // store's accounts at its own stores, and customers' accounts (their
+        // standing is tenant-wide); an account that gathers every store's
+        // postings, or the whole ledger, needs a token of every store.
+        let parsed = account
+            .as_deref()
+            .and_then(crate::domain::ledger::Account::parse);
+        match parsed.map(|a| (a.customer(), a.store())) {
+            Some((Some(_), _)) => {}
+            Some((None, Some(store))) => caller.require_store(store)?,
+            _ => {
+                return Err(AppError::Forbidden {
+                    code: "store_scope",
+                    detail: "this account (or the whole ledger) holds every store's postings: it needs a token without a stores claim".into(),
+                });
+            }
+        }
+    }
     let filter = EntryFilter {
         customer_id: customer,
         account,
@@ -156,7 +175,9 @@ pub async fn ledger_entries(
     list_entries(state, caller, query.0, None).await
 }
 
-/// One timeline item.
+/// One timeline item. An item of a store the token does not hold shows only
+/// the customer's standing in it (`standing`); the gesture, payment or
+/// redemption itself (its story, staff, decision, who recorded it) is null.
 #[derive(Serialize)]
 pub struct TimelineView {
     #[serde(rename = "type")]
@@ -166,6 +187,48 @@ pub struct TimelineView {
     gesture: Option<GestureView>,
     payment: Option<PaymentView>,
     redemption: Option<super::lifecycle::RedemptionView>,
+    standing: Option<StandingView>,
+}
+
+/// What an item at another store means for the customer's standing: its
+/// kind, amount, status and dates, nothing of what happened there.
+#[derive(Serialize)]
+pub struct StandingView {
+    store_id: crate::domain::ids::StoreId,
+    kind: Option<crate::domain::gesture::GestureKind>,
+    status: Option<String>,
+    amount: Option<Money>,
+    outstanding: Option<Money>,
+    overdue: Option<bool>,
+    effective_on: Option<NaiveDate>,
+    due_on: Option<NaiveDate>,
+    expires_on: Option<NaiveDate>,
+}
+
+impl StandingView {
+    fn of_gesture(g: &crate::domain::gesture::Gesture, today: NaiveDate) -> Self {
+        use crate::domain::gesture::{GestureKind, Terms};
+        let is_promise = g.kind == GestureKind::DeferredPayment;
+        Self {
+            store_id: g.store_id,
+            kind: Some(g.kind),
+            status: Some(g.status.as_str().to_owned()),
+            amount: g.terms.value(),
+            outstanding: g
+                .outstanding_minor()
+                .map(|m| Money::from_minor(m, g.currency)),
+            overdue: is_promise.then(|| g.is_overdue(today)),
+            effective_on: Some(g.effective_on),
+            due_on: match g.terms {
+                Terms::DeferredPayment { due_on, .. } => Some(due_on),
+                _ => None,
+            },
+            expires_on: match g.terms {
+                Terms::StoreCredit { expires_on, .. } => expires_on,
+                _ => None,
+            },
+        }
+    }
 }
 
 /// Query of the timeline.
@@ -204,31 +267,64 @@ pub async fn timeline(
             )?;
             let mut views = Vec::with_capacity(page.items.len());
             for item in &page.items {
+                let blank = |kind, id: uuid::Uuid, at: &chrono::NaiveDateTime| TimelineView {
+                    kind,
+                    id,
+                    occurred_at: timestamp(at),
+                    gesture: None,
+                    payment: None,
+                    redemption: None,
+                    standing: None,
+                };
                 views.push(match item {
-                    TimelineItem::Gesture(g) => TimelineView {
-                        kind: "gesture",
-                        id: g.id.0,
-                        occurred_at: timestamp(&g.created_at),
-                        gesture: Some(GestureView::of(g, today, None)),
-                        payment: None,
-                        redemption: None,
-                    },
-                    TimelineItem::Payment(pay) => TimelineView {
-                        kind: "payment",
-                        id: pay.id.0,
-                        occurred_at: timestamp(&pay.created_at),
-                        gesture: None,
-                        payment: Some(PaymentView::of(pay)?),
-                        redemption: None,
-                    },
-                    TimelineItem::Redemption(r) => TimelineView {
-                        kind: "redemption",
-                        id: r.id.0,
-                        occurred_at: timestamp(&r.created_at),
-                        gesture: None,
-                        payment: None,
-                        redemption: Some(super::lifecycle::RedemptionView::of(r)),
-                    },
+                    TimelineItem::Gesture(g) => {
+                        let mut v = blank("gesture", g.id.0, &g.created_at);
+                        if caller.may_act_at(g.store_id) {
+                            v.gesture = Some(GestureView::of(g, today, None));
+                        } else {
+                            v.standing = Some(StandingView::of_gesture(g, today));
+                        }
+                        v
+                    }
+                    TimelineItem::Payment(pay) => {
+                        let mut v = blank("payment", pay.id.0, &pay.created_at);
+                        let view = PaymentView::of(pay)?;
+                        if caller.may_act_at(pay.store_id) {
+                            v.payment = Some(view);
+                        } else {
+                            v.standing = Some(StandingView {
+                                store_id: pay.store_id,
+                                kind: None,
+                                status: Some(pay.status.clone()),
+                                amount: Some(view.amount()),
+                                outstanding: None,
+                                overdue: None,
+                                effective_on: Some(pay.created_at.date()),
+                                due_on: None,
+                                expires_on: None,
+                            });
+                        }
+                        v
+                    }
+                    TimelineItem::Redemption(r) => {
+                        let mut v = blank("redemption", r.id.0, &r.created_at);
+                        if caller.may_act_at(r.store_id) {
+                            v.redemption = Some(super::lifecycle::RedemptionView::of(r));
+                        } else {
+                            v.standing = Some(StandingView {
+                                store_id: r.store_id,
+                                kind: None,
+                                status: None,
+                                amount: Some(r.amount),
+                                outstanding: None,
+                                overdue: None,
+                                effective_on: Some(r.created_at.date()),
+                                due_on: None,
+                                expires_on: None,
+                            });
+                        }
+                        v
+                    }
                 });
             }
             Ok((views, page.has_more))
@@ -275,6 +371,9 @@ pub async fn gesture_detail(
     let detail = state
         .read(move |conn| {
             let g = crate::store::gestures::get(conn, tenant, id)?;
+            // Its story, staff and decision are the store's: read only by
+            // tokens that hold it (the customer's standing is elsewhere).
+            caller.require_store(g.store_id)?;
             let allocs = match g.kind {
                 crate::domain::gesture::GestureKind::BalanceWaiver => {
                     Some(crate::store::gestures::allocations(conn, tenant, id)?)

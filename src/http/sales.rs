@@ -304,6 +304,8 @@ pub async fn get(
     let v = state
         .read(move |conn| {
             let s = crate::store::sales::get(conn, tenant, id)?;
+            // What happened at a store is read only by tokens that hold it.
+            caller.require_store(s.store_id)?;
             let refunds = crate::store::sales::refunds(conn, tenant, &s)?;
             Ok(SaleView::of(&s, Some(&refunds)))
         })
@@ -339,10 +341,14 @@ pub async fn list(
         r
     });
     p.finish().map_err(AppError::Validation)?;
+    if let Some(s) = store_id {
+        caller.require_store(s)?;
+    }
     let tenant = caller.tenant;
     let filter = crate::store::sales::Filter {
         customer_id,
         store_id,
+        stores: caller.stores.clone(),
     };
     let page = state
         .read(move |conn| crate::store::sales::list(conn, tenant, &filter, page))

@@ -29,6 +29,7 @@ struct Row {
     request_id: String,
     before_state: Option<String>,
     after_state: Option<String>,
+    store_ids: Option<String>,
 }
 
 impl From<Row> for Event {
@@ -51,6 +52,7 @@ impl From<Row> for Event {
             request_id: r.request_id,
             before_state: r.before_state,
             after_state: r.after_state,
+            store_ids: r.store_ids,
         }
     }
 }
@@ -75,6 +77,7 @@ impl From<&Event> for Row {
             request_id: e.request_id.clone(),
             before_state: e.before_state.clone(),
             after_state: e.after_state.clone(),
+            store_ids: e.store_ids.clone(),
         }
     }
 }
@@ -162,6 +165,9 @@ pub struct Filter {
     pub from: Option<NaiveDateTime>,
     /// To (exclusive).
     pub to: Option<NaiveDateTime>,
+    /// Only events of the tenant as a whole and of these stores (a
+    /// store-scoped token's); `None`: every event.
+    pub stores: Option<Vec<crate::domain::ids::StoreId>>,
 }
 
 /// A page of the tenant's events, oldest first.
@@ -207,6 +213,11 @@ pub fn list(
     }
     if let Some(v) = f.to {
         q = q.filter(audit_events::occurred_at.lt(v));
+    }
+    if let Some(s) = &f.stores {
+        q = q.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
+            &super::visible_at_stores("audit_events.store_ids", s),
+        ));
     }
     let p = PageOf::from_rows(q.load(conn)?, page.limit);
     Ok(PageOf {

@@ -41,6 +41,7 @@ struct NewRow<'a> {
     entity_id: &'a str,
     data: &'a str,
     created_at: NaiveDateTime,
+    store_ids: Option<&'a str>,
 }
 
 /// One event of the feed.
@@ -77,6 +78,7 @@ pub fn emit(conn: &mut DbConnection, e: &Event) -> Result<(), AppError> {
             entity_id: &e.entity_id,
             data,
             created_at: e.occurred_at,
+            store_ids: e.store_ids.as_deref(),
         })
         .execute(conn)?;
     Ok(())
@@ -108,13 +110,17 @@ struct Horizon {
 }
 
 /// Events after `after` (an event id), oldest first, at most `limit`, and
-/// whether more can be read now.
+/// whether more can be read now. With `stores` (a store-scoped token's), only
+/// events of the tenant as a whole and of those stores, and `after` must be
+/// one of them.
 pub fn page(
     conn: &mut DbConnection,
     tenant: TenantId,
+    stores: Option<&[crate::domain::ids::StoreId]>,
     after: Option<AuditEventId>,
     limit: i64,
 ) -> Result<(Vec<FeedEvent>, bool), AppError> {
+    let visible = stores.map(|s| super::visible_at_stores("events.store_ids", s));
     let horizon: Option<i64> = match conn {
         DbConnection::Pg(c) => Some(diesel::sql_query(PG_HORIZON).get_result::<Horizon>(c)?.xmin),
         DbConnection::Sqlite(_) => None,
@@ -125,15 +131,20 @@ pub fn page(
         .limit(limit + 1)
         .select(FeedEvent::as_select())
         .into_boxed();
+    if let Some(v) = &visible {
+        q = q.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(v));
+    }
     if let Some(after) = after {
-        let (txid, seq): (i64, i64) = events::table
+        let mut cursor = events::table
             .filter(events::tenant_id.eq(tenant).and(events::id.eq(after)))
             .select((events::txid, events::seq))
-            .first(conn)
-            .optional()?
-            .ok_or_else(|| {
-                AppError::field("starting_after", format!("no event {after} in this feed"))
-            })?;
+            .into_boxed();
+        if let Some(v) = &visible {
+            cursor = cursor.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(v));
+        }
+        let (txid, seq): (i64, i64) = cursor.first(conn).optional()?.ok_or_else(|| {
+            AppError::field("starting_after", format!("no event {after} in this feed"))
+        })?;
         q = q.filter(
             events::txid
                 .gt(txid)

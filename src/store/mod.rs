@@ -67,6 +67,18 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, String> {
     Ok(applied)
 }
 
+/// Reverts the newest applied migration; returns its version. For upgrade
+/// tests: write data with the current code, step the schema back, and apply
+/// the migration again over that data.
+pub fn revert_last_migration(conn: &mut DbConnection) -> Result<String, String> {
+    match conn {
+        DbConnection::Pg(c) => c.revert_last_migration(PG_MIGRATIONS),
+        DbConnection::Sqlite(c) => c.revert_last_migration(SQLITE_MIGRATIONS),
+    }
+    .map(|v| v.to_string())
+    .map_err(|e| e.to_string())
+}
+
 /// Whether migrations are pending (serve refuses to run on an old schema when
 /// started with `--no-migrate`).
 pub fn has_pending_migrations(conn: &mut DbConnection) -> Result<bool, String> {
@@ -142,6 +154,20 @@ pub fn count_rows(conn: &mut DbConnection) -> QueryResult<Vec<(String, i64)>> {
 /// table in the caller's tenant: a cursor is an id this list handed out, and
 /// anything else (a forged id, another list's or another tenant's) is refused
 /// rather than silently positioning the page.
+/// The SQL condition under which an audit or feed row (its `column` of store
+/// ids) is visible to a token holding `stores`: rows of the tenant as a whole
+/// (no stores), and rows of a store the token holds. The ids are parsed UUIDs,
+/// safe to write into the statement; a UUID is never part of another, so a
+/// substring match is exact.
+pub fn visible_at_stores(column: &str, stores: &[crate::domain::ids::StoreId]) -> String {
+    let mut out = format!("({column} IS NULL");
+    for s in stores {
+        out.push_str(&format!(" OR {column} LIKE '%{s}%'"));
+    }
+    out.push(')');
+    out
+}
+
 pub fn known_cursor(found: bool) -> Result<(), crate::error::AppError> {
     if found {
         Ok(())

@@ -524,6 +524,8 @@ pub struct Filter {
     pub customer_id: Option<CustomerId>,
     /// One store's.
     pub store_id: Option<StoreId>,
+    /// Only these stores' (a store-scoped token's).
+    pub stores: Option<Vec<StoreId>>,
 }
 
 /// A page of sales, in id order.
@@ -544,6 +546,9 @@ pub fn list(
     }
     if let Some(s) = filter.store_id {
         q = q.filter(sales::store_id.eq(s));
+    }
+    if let Some(s) = &filter.stores {
+        q = q.filter(sales::store_id.eq_any(s.clone()));
     }
     if let Some(after) = page.starting_after {
         super::known_cursor(

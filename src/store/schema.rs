@@ -97,6 +97,7 @@ diesel::table! {
         request_id -> Text,
         before_state -> Nullable<Text>,
         after_state -> Nullable<Text>,
+        store_ids -> Nullable<Text>,
     }
 }
 
@@ -224,6 +225,7 @@ diesel::table! {
         entity_id -> Text,
         data -> Text,
         created_at -> Timestamp,
+        store_ids -> Nullable<Text>,
     }
 }
 

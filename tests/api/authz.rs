@@ -37,6 +37,29 @@ fn operations() -> Vec<(String, String)> {
     out
 }
 
+/// What happened at store A, in words no other store's token may read: the
+/// stories, the staff member, the requester's `sub`, the incident, the sale.
+const MARK_STORY: &str = "Story told at store A";
+const MARK_STAFF: &str = "Sam of store A";
+const MARK_SUB: &str = "clerk-of-store-a";
+const MARK_INCIDENT: &str = "Incident at store A";
+const MARK_SALE: &str = "sale-of-store-a";
+
+/// Reads a token of another store is refused outright (403 `store_scope`):
+/// single objects of store A, and reads of the whole tenant at once.
+const REFUSED_TO_ANOTHER_STORE: &[&str] = &[
+    "/v1/staff/{id}",
+    "/v1/gestures/{id}",
+    "/v1/gestures/{id}/decision",
+    "/v1/incidents/{id}",
+    "/v1/sales/{id}",
+    "/v1/ledger/check",
+    "/v1/ledger/entries",
+    "/v1/audit/verify",
+    "/v1/audit/checkpoint",
+    "/v1/finance/journal",
+];
+
 /// Objects of the main tenant at store A, for the paths and bodies.
 struct Fixtures {
     store: String,
@@ -64,7 +87,7 @@ async fn send(app: &TestApp, method: &str, url: &str, token: &str, body: Option<
 
 async fn fixtures(app: &TestApp) -> Fixtures {
     let admin = app.token(Role::Admin);
-    let clerk = app.token_for(app.tenant, "fixture-clerk", Role::Clerk, None);
+    let clerk = app.token_for(app.tenant, MARK_SUB, Role::Clerk, None);
     let store = app.store("AZ", "USD").await.to_string();
     let id = |r: Resp, status: u16| r.expect(status)["id"].as_str().unwrap().to_owned();
     let staff = id(
@@ -73,7 +96,7 @@ async fn fixtures(app: &TestApp) -> Fixtures {
             "POST",
             "/v1/staff",
             &admin,
-            Some(&json!({"name": "Sam", "store_ids": [store]})),
+            Some(&json!({"name": MARK_STAFF, "store_ids": [store]})),
         )
         .await,
         201,
@@ -84,7 +107,7 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         .to_owned();
     let due = (chrono::Utc::now().date_naive() + chrono::TimeDelta::days(3)).to_string();
     let promise_body = json!({"kind": "deferred_payment", "store_id": store, "reason_code": "closing_time",
-        "story": "s", "amount": {"amount": "10.00", "currency": "USD"}, "due_on": due});
+        "story": MARK_STORY, "amount": {"amount": "10.00", "currency": "USD"}, "due_on": due});
     let gestures = format!("/v1/customers/{customer}/gestures");
     let promise = id(
         send(app, "POST", &gestures, &clerk, Some(&promise_body)).await,
@@ -92,7 +115,7 @@ async fn fixtures(app: &TestApp) -> Fixtures {
     );
     let pending = id(
         send(app, "POST", &gestures, &clerk, Some(&json!({"kind": "service_recovery", "store_id": store,
-            "reason_code": "service_failure", "story": "s", "amount": {"amount": "90.00", "currency": "USD"}})))
+            "reason_code": "service_failure", "story": MARK_STORY, "amount": {"amount": "90.00", "currency": "USD"}})))
         .await,
         201,
     );
@@ -113,14 +136,14 @@ async fn fixtures(app: &TestApp) -> Fixtures {
             "POST",
             "/v1/incidents",
             &admin,
-            Some(&json!({"store_id": store, "cause": "staff_error", "description": "d"})),
+            Some(&json!({"store_id": store, "cause": "staff_error", "description": MARK_INCIDENT})),
         )
         .await,
         201,
     );
     let sale = id(
         send(app, "POST", "/v1/sales", &clerk, Some(&json!({"customer_id": customer, "store_id": store,
-            "sale_ref": "az-1", "occurred_at": "2026-03-01", "amount": {"amount": "50.00", "currency": "USD"}})))
+            "sale_ref": MARK_SALE, "occurred_at": "2026-03-01", "amount": {"amount": "50.00", "currency": "USD"}})))
         .await,
         201,
     );
@@ -349,67 +372,96 @@ async fn spec_authorization_walk(app: TestApp) {
             );
         }
 
-        // A manager of another store: reads are tenant-wide; acting on store
-        // A's objects is refused (store_scope), as is anything the role may
-        // not do (role_forbidden). Customers are tenant-wide.
-        n += 1;
-        let manager_b = app.token_for(app.tenant, "manager-b", Role::Manager, Some(vec![store_b]));
-        let before = app.counts();
-        let r = send(
-            &app,
-            method,
-            &u,
-            &manager_b,
-            body(method, template, &f, n).as_ref(),
-        )
-        .await;
-        calls += 1;
-        let manager_may = may[2];
-        let tenant_wide = matches!(
-            (method.as_str(), template.as_str()),
-            ("POST", "/v1/customers") | ("PATCH", "/v1/customers/{id}")
-        );
-        // Staff are read within the token's stores (docs/roles.md).
-        let store_scoped_read = method == "GET" && template == "/v1/staff/{id}";
-        if !manager_may {
-            r.problem(403, "role_forbidden");
-        } else if store_scoped_read {
-            r.problem(403, "store_scope");
-        } else if method == "GET" || tenant_wide {
-            // Not refused for the store (a read may still answer a state's 4xx,
-            // such as 409 no_value_model).
-            assert!(
-                r.status < 500 && r.status != 401 && r.status != 403,
-                "manager of another store {method} {u}: {} {}",
-                r.status,
-                String::from_utf8_lossy(&r.body)
+        // Tokens of another store, in every role that holds the route's
+        // permission (and a manager's, which mostly does not): what happened at
+        // store A is never answered — single objects of A and tenant-wide
+        // reads are refused (store_scope), lists and standing leave A's stories,
+        // staff, requesters, incidents and sales out; acting on A's objects
+        // is refused (store_scope), as is anything the role may not do.
+        for (i, role) in ROLES.iter().enumerate() {
+            if !(may[i] || *role == Role::Manager) || *role == Role::Pos || *role == Role::Clerk {
+                continue;
+            }
+            n += 1;
+            let token_b = app.token_for(app.tenant, "walker-b", *role, Some(vec![store_b]));
+            let before = app.counts();
+            let r = send(
+                &app,
+                method,
+                &u,
+                &token_b,
+                body(method, template, &f, n).as_ref(),
+            )
+            .await;
+            calls += 1;
+            let who = format!("{role} of another store {method} {u}");
+            let tenant_wide_write = matches!(
+                (method.as_str(), template.as_str()),
+                ("POST", "/v1/customers") | ("PATCH", "/v1/customers/{id}")
             );
-        } else if template == "/v1/sales/batch" {
-            // A batch answers per line: the line at a store the token may not
-            // act at is an error line naming store_id.
-            let b = r.expect(200);
-            assert_eq!(b["results"][0]["status"], "error", "{b}");
-            assert_eq!(b["results"][0]["errors"][0]["field"], "store_id", "{b}");
-            // The answer is kept with its idempotency key; nothing else.
-            let keys = |c: &[(String, i64)]| {
-                c.iter()
-                    .filter(|(t, _)| t != "idempotency_keys")
-                    .cloned()
-                    .collect::<Vec<_>>()
-            };
-            assert_eq!(
-                keys(&app.counts()),
-                keys(&before),
-                "manager of another store {method} {u} wrote"
-            );
-        } else {
-            r.problem(403, "store_scope");
-            assert_eq!(
-                app.counts(),
-                before,
-                "manager of another store {method} {u} wrote"
-            );
+            if !may[i] {
+                r.problem(403, "role_forbidden");
+            } else if method == "GET" && REFUSED_TO_ANOTHER_STORE.contains(&template.as_str()) {
+                r.problem(403, "store_scope");
+            } else if method == "GET" {
+                assert!(
+                    r.status < 500 && r.status != 401 && r.status != 403,
+                    "{who}: {} {}",
+                    r.status,
+                    String::from_utf8_lossy(&r.body)
+                );
+                let text = String::from_utf8_lossy(&r.body);
+                for mark in [MARK_STORY, MARK_STAFF, MARK_SUB, MARK_INCIDENT, MARK_SALE] {
+                    assert!(!text.contains(mark), "{who} answered {mark:?}: {text}");
+                }
+            } else if tenant_wide_write {
+                assert!(
+                    r.status < 500 && r.status != 401 && r.status != 403,
+                    "{who}: {} {}",
+                    r.status,
+                    String::from_utf8_lossy(&r.body)
+                );
+            } else if template == "/v1/sales/batch" {
+                // A batch answers per line: the line at a store the token may not
+                // act at is an error line naming store_id.
+                let b = r.expect(200);
+                assert_eq!(b["results"][0]["status"], "error", "{b}");
+                assert_eq!(b["results"][0]["errors"][0]["field"], "store_id", "{b}");
+                // The answer is kept with its idempotency key; nothing else.
+                let keys = |c: &[(String, i64)]| {
+                    c.iter()
+                        .filter(|(t, _)| t != "idempotency_keys")
+                        .cloned()
+                        .collect::<Vec<_>>()
+                };
+                assert_eq!(keys(&app.counts()), keys(&before), "{who} wrote");
+            } else {
+                r.problem(403, "store_scope");
+                assert_eq!(app.counts(), before, "{who} wrote");
+            }
         }
+    }
+    // The markers are there to be found: store A's own tokens read them.
+    let auditor_a = app.token_for(
+        app.tenant,
+        "auditor-a",
+        Role::Auditor,
+        Some(vec![f.store.parse().unwrap()]),
+    );
+    for (path, mark) in [
+        ("/v1/events?limit=100".to_owned(), MARK_STORY),
+        ("/v1/audit?limit=100".to_owned(), MARK_SUB),
+        (format!("/v1/customers/{}/timeline", f.customer), MARK_STORY),
+        (format!("/v1/gestures/{}", f.promise), MARK_STORY),
+        (format!("/v1/incidents/{}", f.incident), MARK_INCIDENT),
+        (format!("/v1/sales/{}", f.sale), MARK_SALE),
+        ("/v1/staff".to_owned(), MARK_STAFF),
+    ] {
+        let text = String::from_utf8_lossy(&app.get(&path, &auditor_a).await.body).into_owned();
+        assert!(
+            text.contains(mark),
+            "{path} for store A lacks {mark:?}: {text}"
+        );
     }
     eprintln!(
         "authorization walk: {} operations, {calls} calls, statuses {by_status:?}",

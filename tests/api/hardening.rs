@@ -1038,3 +1038,216 @@ async fn csv_cells_are_never_formulas(app: TestApp) {
     }
 }
 both!(csv_cells_are_never_formulas);
+
+/// Findings 5 and 6: a manager of store A read store B's pending gesture, its
+/// decision with the policy's budgets, and B's `gesture.requested` and
+/// `gesture.rejected` events with story and amount; a store-scoped auditor
+/// read the whole audit trail; finance scoped to A read B's postings in the
+/// journal and by account. One rule now: a customer's standing is
+/// tenant-wide; what happened at a store is visible only to tokens that hold
+/// it.
+async fn what_happened_at_a_store_stays_with_its_tokens(app: TestApp) {
+    let a = app.store("RA", "USD").await;
+    let b = app.store("RB", "USD").await;
+    let c = id(&app.customer("R-C").await);
+    let gestures = format!("/v1/customers/{c}/gestures");
+    let clerk_b = app.token_for(app.tenant, "clerk-of-b", Role::Clerk, Some(vec![b]));
+    let manager_b = app.token_for(app.tenant, "manager-of-b", Role::Manager, Some(vec![b]));
+    let secret = "We broke the window at B";
+    let pending = post(
+        &app,
+        &clerk_b,
+        &gestures,
+        &json!({"kind": "service_recovery", "store_id": b,
+        "reason_code": "service_failure", "story": secret, "amount": usd("80.00")}),
+    )
+    .await
+    .expect(201);
+    let rejected = post(
+        &app,
+        &clerk_b,
+        &gestures,
+        &json!({"kind": "service_recovery", "store_id": b,
+        "reason_code": "service_failure", "story": secret, "amount": usd("70.00")}),
+    )
+    .await
+    .expect(201);
+    post(
+        &app,
+        &manager_b,
+        &format!("/v1/gestures/{}/reject", id(&rejected)),
+        &json!({"note": secret}),
+    )
+    .await
+    .expect(200);
+    let owed = post(
+        &app,
+        &clerk_b,
+        &gestures,
+        &json!({"kind": "deferred_payment", "store_id": b,
+        "reason_code": "closing_time", "story": secret, "amount": usd("12.00"), "due_on": day(2)}),
+    )
+    .await
+    .expect(201);
+
+    let manager_a = app.token_for(app.tenant, "manager-of-a", Role::Manager, Some(vec![a]));
+    for path in [
+        format!("/v1/gestures/{}", id(&pending)),
+        format!("/v1/gestures/{}/decision", id(&pending)),
+    ] {
+        app.get(&path, &manager_a).await.problem(403, "store_scope");
+    }
+    let events = app
+        .get("/v1/events?limit=100", &manager_a)
+        .await
+        .expect(200);
+    assert!(!events.to_string().contains(secret), "{events}");
+    assert!(
+        events["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["type"] == "customer.created"),
+        "the tenant's own events stay visible: {events}"
+    );
+    // The customer's standing is tenant-wide: what they owe at B, and B's
+    // items as standing only.
+    let summary = app
+        .get(&format!("/v1/customers/{c}/summary"), &manager_a)
+        .await
+        .expect(200);
+    assert_eq!(summary["balances"][0]["owed"], usd("12.00"));
+    let timeline = app
+        .get(&format!("/v1/customers/{c}/timeline"), &manager_a)
+        .await
+        .expect(200);
+    assert!(!timeline.to_string().contains(secret), "{timeline}");
+    let item = timeline["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == owed["id"])
+        .unwrap();
+    assert_eq!(item["gesture"], Value::Null);
+    assert_eq!(item["standing"]["kind"], "deferred_payment");
+    assert_eq!(item["standing"]["outstanding"], usd("12.00"));
+    assert_eq!(item["standing"]["store_id"], b.to_string());
+    let own = app
+        .get(&format!("/v1/customers/{c}/timeline"), &manager_b)
+        .await
+        .expect(200);
+    assert!(own.to_string().contains(secret));
+
+    // Auditors and finance scoped to A.
+    let auditor_a = app.token_for(app.tenant, "auditor-of-a", Role::Auditor, Some(vec![a]));
+    let audit = app.get("/v1/audit?limit=100", &auditor_a).await.expect(200);
+    assert!(!audit.to_string().contains(secret), "{audit}");
+    let all = app
+        .get("/v1/audit?limit=100", &app.token(Role::Auditor))
+        .await
+        .expect(200);
+    assert!(all.to_string().contains(secret));
+    let finance_a = app.token_for(app.tenant, "finance-of-a", Role::Finance, Some(vec![a]));
+    let month = chrono::Utc::now().date_naive().format("%Y-%m").to_string();
+    for path in [
+        format!("/v1/finance/journal?period={month}"),
+        format!("/v1/finance/journal?period={month}&format=csv"),
+        format!("/v1/ledger/entries?account=cash_clearing:{b}"),
+        "/v1/ledger/entries?account=writeoff_expense".to_owned(),
+        "/v1/ledger/entries".to_owned(),
+    ] {
+        app.get(&path, &finance_a).await.problem(403, "store_scope");
+    }
+    app.get(
+        &format!("/v1/ledger/entries?account=cash_clearing:{a}"),
+        &finance_a,
+    )
+    .await
+    .expect(200);
+    let receivable = app
+        .get(
+            &format!("/v1/ledger/entries?account=receivable:{c}"),
+            &finance_a,
+        )
+        .await
+        .expect(200);
+    assert_eq!(receivable["data"].as_array().unwrap().len(), 1);
+    ledger_clean(&app).await;
+}
+both!(what_happened_at_a_store_stays_with_its_tokens);
+
+/// The stores of events written before `000015_event_stores` are filled in by
+/// the migration exactly as the code writes them now.
+async fn the_event_stores_migration_fills_in_history_as_the_code_writes_it(app: TestApp) {
+    let a = app.store("MA", "USD").await;
+    let c = id(&app.customer("M-C").await);
+    let admin = app.token(Role::Admin);
+    post(
+        &app,
+        &admin,
+        "/v1/staff",
+        &json!({"name": "Two stores", "store_ids": [a, app.store("MB", "USD").await]}),
+    )
+    .await
+    .expect(201);
+    let p = post(&app, &admin, &format!("/v1/customers/{c}/gestures"), &json!({"kind": "deferred_payment",
+        "store_id": a, "reason_code": "closing_time", "story": "s", "amount": usd("5.00"), "due_on": day(1)}))
+    .await
+    .expect(201);
+    post(
+        &app,
+        &admin,
+        &format!("/v1/gestures/{}/payments", id(&p)),
+        &json!({"amount": usd("5.00")}),
+    )
+    .await
+    .expect(201);
+    #[derive(diesel::QueryableByName, Debug, PartialEq, Eq, PartialOrd, Ord)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        id: String,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        store_ids: Option<String>,
+    }
+    let read = |conn: &mut goodwill::store::DbConnection| -> Vec<Row> {
+        let mut rows: Vec<Row> = ["audit_events", "events"]
+            .iter()
+            .flat_map(|t| {
+                diesel::RunQueryDsl::load::<Row>(
+                    diesel::sql_query(format!("SELECT CAST(id AS TEXT) AS id, store_ids FROM {t}")),
+                    conn,
+                )
+                .unwrap()
+            })
+            .collect();
+        rows.sort();
+        rows
+    };
+    let mut conn = goodwill::store::DatabaseUrl::parse(&app.database_url)
+        .unwrap()
+        .connect()
+        .unwrap();
+    let written = read(&mut conn);
+    assert!(
+        written
+            .iter()
+            .any(|r| r.store_ids.as_deref() == Some(&a.to_string()))
+    );
+    assert!(
+        written
+            .iter()
+            .any(|r| r.store_ids.as_deref().is_some_and(|s| s.contains(',')))
+    );
+    assert!(written.iter().any(|r| r.store_ids.is_none()));
+    assert_eq!(
+        goodwill::store::revert_last_migration(&mut conn).unwrap(),
+        "20261203000015"
+    );
+    goodwill::store::run_migrations(&mut conn).unwrap();
+    assert_eq!(read(&mut conn), written);
+    // The chains still verify.
+    app.get("/v1/audit/verify", &app.token(Role::Auditor))
+        .await
+        .expect(200);
+}
+both!(the_event_stores_migration_fills_in_history_as_the_code_writes_it);
