@@ -26,4 +26,5 @@ mod roles;
 mod spec;
 mod staff;
 mod stores;
+mod upgrade;
 mod value;
