@@ -353,7 +353,7 @@ pub fn run() -> Result<(), String> {
                         return Ok::<_, crate::error::AppError>(false);
                     };
                     let view = |x: &crate::domain::gesture::Gesture| {
-                        crate::http::gestures::GestureView::of(x, today, None)
+                        crate::views::gesture::GestureView::of(x, today, None)
                     };
                     crate::store::audit::append(
                         c,
@@ -461,7 +461,7 @@ pub fn run() -> Result<(), String> {
                         return Ok::<_, crate::error::AppError>(false);
                     };
                     let view = |x: &crate::domain::gesture::Gesture| {
-                        crate::http::gestures::GestureView::of(x, today, None)
+                        crate::views::gesture::GestureView::of(x, today, None)
                     };
                     crate::store::audit::append(
                         c,

@@ -31,3 +31,4 @@ pub mod ratelimit;
 pub mod startup;
 pub mod store;
 pub mod value;
+pub mod views;

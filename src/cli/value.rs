@@ -157,7 +157,7 @@ fn fit_one(
     let v = store::value::fit(&rows, &req, started).map_err(|e| e.to_string())?;
     let v = store::write_tx(conn, |x| {
         let v = store::value::insert(x, t, v)?;
-        let view = crate::http::value::ModelView::from(&v);
+        let view = crate::views::value::ModelView::from(&v);
         store::audit::append(
             x,
             &ctx,

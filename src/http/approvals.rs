@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use super::extract::page_request;
-use super::gestures::{DecisionView, GestureView, audit_effect, today, waivable};
+use super::gestures::{audit_effect, today, waivable};
 use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply};
 use crate::audit::NewEvent;
 use crate::domain::gesture::{GestureKind, GestureStatus};
@@ -13,6 +13,7 @@ use crate::domain::ids::GestureId;
 use crate::domain::{Problems, text};
 use crate::error::AppError;
 use crate::store::approvals::{self, Approver, QueueFilter, Verdict};
+use crate::views::gesture::{DecisionView, GestureView};
 
 /// Body of approve, reject and cancel.
 #[derive(Deserialize)]

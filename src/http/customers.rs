@@ -2,15 +2,16 @@
 //! another), created and updated by the counter roles, read by every role.
 
 use actix_web::{HttpResponse, web};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::extract::{double_option, page_request};
-use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply, timestamp};
+use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply};
 use crate::audit::NewEvent;
-use crate::domain::customer::{Customer, CustomerPatch, NewCustomer};
+use crate::domain::customer::{CustomerPatch, NewCustomer};
 use crate::domain::ids::{CustomerId, StoreId};
 use crate::domain::{Problems, text};
 use crate::error::AppError;
+use crate::views::customer::CustomerView;
 
 /// Body of `POST /v1/customers`.
 #[derive(Deserialize)]
@@ -38,34 +39,6 @@ pub struct UpdateCustomer {
     phone: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     home_store_id: Option<Option<StoreId>>,
-}
-
-/// A customer as the API shows them.
-#[derive(Serialize, PartialEq, Eq)]
-pub struct CustomerView {
-    id: CustomerId,
-    external_ref: String,
-    name: String,
-    email: Option<String>,
-    phone: Option<String>,
-    home_store_id: Option<StoreId>,
-    created_at: String,
-    updated_at: String,
-}
-
-impl From<&Customer> for CustomerView {
-    fn from(c: &Customer) -> Self {
-        Self {
-            id: c.id,
-            external_ref: c.external_ref.clone(),
-            name: c.name.clone(),
-            email: c.email.clone(),
-            phone: c.phone.clone(),
-            home_store_id: c.home_store_id,
-            created_at: timestamp(&c.created_at),
-            updated_at: timestamp(&c.updated_at),
-        }
-    }
 }
 
 /// `POST /v1/customers`.

@@ -2,15 +2,16 @@
 //! role with the gestures that answer it.
 
 use actix_web::{HttpResponse, web};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use super::gestures::{GestureView, today};
-use super::{AppState, Caller, Idem, JsonBody, Reply, timestamp};
+use super::gestures::today;
+use super::{AppState, Caller, Idem, JsonBody, Reply};
 use crate::audit::NewEvent;
 use crate::domain::ids::{IncidentId, StaffId, StoreId};
 use crate::domain::{Problems, text};
 use crate::error::AppError;
-use crate::store::incidents::Incident;
+use crate::views::gesture::GestureView;
+use crate::views::incident::view;
 
 /// Body of `POST /v1/incidents`.
 #[derive(Deserialize)]
@@ -21,32 +22,6 @@ pub struct CreateIncident {
     #[serde(default)]
     staff_ids: Vec<StaffId>,
     description: String,
-}
-
-/// An incident as the API shows it.
-#[derive(Serialize)]
-pub struct IncidentView {
-    id: IncidentId,
-    store_id: StoreId,
-    cause: String,
-    staff_ids: Vec<StaffId>,
-    description: String,
-    reported_by: String,
-    created_at: String,
-    gestures: Vec<GestureView>,
-}
-
-fn view(i: &Incident, gestures: Vec<GestureView>) -> IncidentView {
-    IncidentView {
-        id: i.id,
-        store_id: i.store_id,
-        cause: i.cause.clone(),
-        staff_ids: i.staff_ids.clone(),
-        description: i.description.clone(),
-        reported_by: i.reported_by.clone(),
-        created_at: timestamp(&i.created_at),
-        gestures,
-    }
 }
 
 /// `POST /v1/incidents`.

@@ -2,16 +2,17 @@
 //! Each moves money, so each requires an `Idempotency-Key`.
 
 use actix_web::{HttpResponse, web};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use super::gestures::{GestureView, today};
-use super::{AppState, Caller, Idem, JsonBody, Reply, timestamp};
+use super::gestures::today;
+use super::{AppState, Caller, Idem, JsonBody, Reply};
 use crate::audit::NewEvent;
-use crate::domain::ids::{CustomerId, GestureId, LedgerTxId, PaymentId, RedemptionId, StoreId};
-use crate::domain::money::{Currency, Money, MoneyInput};
+use crate::domain::ids::{CustomerId, GestureId, PaymentId, StoreId};
+use crate::domain::money::{Money, MoneyInput};
 use crate::domain::{Problems, text};
 use crate::error::AppError;
-use crate::store::lifecycle::{Payment, Redemption};
+use crate::views::gesture::GestureView;
+use crate::views::payment::{PaymentView, RedemptionView};
 
 /// Body of `POST /v1/gestures/{id}/payments`.
 #[derive(Deserialize)]
@@ -20,54 +21,6 @@ pub struct PayBody {
     amount: MoneyInput,
     /// Where it is paid (default: the deferred payment's store).
     store_id: Option<StoreId>,
-}
-
-/// A payment as the API shows it.
-#[derive(Serialize, PartialEq, Eq, Debug)]
-pub struct PaymentView {
-    id: PaymentId,
-    gesture_id: GestureId,
-    customer_id: CustomerId,
-    store_id: StoreId,
-    amount: Money,
-    bad_debt_recovery: bool,
-    status: String,
-    transaction_id: LedgerTxId,
-    reversal_reason: Option<String>,
-    requested_by: String,
-    created_at: String,
-    updated_at: String,
-}
-
-impl PaymentView {
-    /// The amount paid.
-    pub fn amount(&self) -> Money {
-        self.amount
-    }
-
-    /// The view of a payment.
-    pub fn of(p: &Payment) -> Result<Self, AppError> {
-        let currency = Currency::from_code(&p.currency).ok_or_else(|| {
-            AppError::Internal(format!(
-                "payment {} has unknown currency {}",
-                p.id, p.currency
-            ))
-        })?;
-        Ok(Self {
-            id: p.id,
-            gesture_id: p.gesture_id,
-            customer_id: p.customer_id,
-            store_id: p.store_id,
-            amount: Money::from_minor(p.amount_minor, currency),
-            bad_debt_recovery: p.recovery_minor > 0,
-            status: p.status.clone(),
-            transaction_id: p.transaction_id,
-            reversal_reason: p.reversal_reason.clone(),
-            requested_by: p.requested_by.clone(),
-            created_at: timestamp(&p.created_at),
-            updated_at: timestamp(&p.updated_at),
-        })
-    }
 }
 
 /// `POST /v1/gestures/{id}/payments`.
@@ -252,47 +205,6 @@ pub async fn write_off(
 pub struct RedeemBody {
     amount: MoneyInput,
     store_id: StoreId,
-}
-
-/// A redemption as the API shows it.
-#[derive(Serialize)]
-pub struct RedemptionView {
-    id: RedemptionId,
-    customer_id: CustomerId,
-    store_id: StoreId,
-    amount: Money,
-    lots: Vec<LotView>,
-    requested_by: String,
-    created_at: String,
-}
-
-/// The credit a redemption spent.
-#[derive(Serialize)]
-pub struct LotView {
-    gesture_id: GestureId,
-    amount: Money,
-}
-
-impl RedemptionView {
-    /// The view of a redemption.
-    pub fn of(r: &Redemption) -> Self {
-        Self {
-            id: r.id,
-            customer_id: r.customer_id,
-            store_id: r.store_id,
-            amount: r.amount,
-            lots: r
-                .lots
-                .iter()
-                .map(|(g, m)| LotView {
-                    gesture_id: *g,
-                    amount: r.amount.with_minor(*m),
-                })
-                .collect(),
-            requested_by: r.requested_by.clone(),
-            created_at: timestamp(&r.created_at),
-        }
-    }
 }
 
 /// `POST /v1/customers/{id}/credit/redemptions`.

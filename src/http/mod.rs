@@ -32,7 +32,6 @@ use std::collections::HashSet;
 use std::sync::RwLock;
 
 use actix_web::{HttpResponse, web};
-use chrono::NaiveDateTime;
 use diesel::Connection;
 use serde::Serialize;
 
@@ -43,6 +42,7 @@ use crate::error::AppError;
 use crate::idempotency::IdempotencyKey;
 use crate::store::{DbConnection, PageOf, Pool};
 
+pub use crate::views::timestamp;
 pub use extract::{Caller, Idem, JsonBody, QueryParams, RequestId};
 
 /// What every handler shares. Holds no request state: any number of instances can
@@ -361,9 +361,4 @@ impl<T: Serialize> ListResponse<T> {
             next_cursor,
         }
     }
-}
-
-/// RFC 3339 in UTC with microseconds, as every timestamp is written.
-pub fn timestamp(t: &NaiveDateTime) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }

@@ -2,35 +2,12 @@
 //! one (admin).
 
 use actix_web::{HttpResponse, web};
-use serde::Serialize;
 
-use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply, timestamp};
+use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply};
 use crate::audit::NewEvent;
 use crate::domain::policy::Policy;
 use crate::error::AppError;
-use crate::store::policy::PolicyVersion;
-
-/// A policy version as the API shows it.
-#[derive(Serialize)]
-pub struct PolicyView {
-    id: i32,
-    version: i32,
-    created_by: String,
-    created_at: String,
-    policy: Policy,
-}
-
-impl PolicyView {
-    fn of(v: PolicyVersion) -> Self {
-        Self {
-            id: v.version,
-            version: v.version,
-            created_by: v.created_by,
-            created_at: timestamp(&v.created_at),
-            policy: v.policy,
-        }
-    }
-}
+use crate::views::policy::PolicyView;
 
 /// `GET /v1/policy`: the version in force.
 pub async fn current(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {

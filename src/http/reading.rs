@@ -6,14 +6,15 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::extract::page_request;
-use super::gestures::{GestureView, today};
-use super::lifecycle::PaymentView;
+use super::gestures::today;
 use super::{AppState, Caller, ListResponse, QueryParams, timestamp};
 use crate::domain::Problems;
 use crate::domain::ids::{CustomerId, EntryId, GestureId, LedgerTxId, PaymentId, RedemptionId};
 use crate::domain::money::{Currency, Money};
 use crate::error::AppError;
 use crate::store::reading::{Entry, EntryFilter, TimelineItem};
+use crate::views::gesture::GestureView;
+use crate::views::payment::PaymentView;
 
 /// An entry as the API shows it.
 #[derive(Serialize)]
@@ -186,7 +187,7 @@ pub struct TimelineView {
     occurred_at: String,
     gesture: Option<GestureView>,
     payment: Option<PaymentView>,
-    redemption: Option<super::lifecycle::RedemptionView>,
+    redemption: Option<crate::views::payment::RedemptionView>,
     standing: Option<StandingView>,
 }
 
@@ -309,7 +310,7 @@ pub async fn timeline(
                     TimelineItem::Redemption(r) => {
                         let mut v = blank("redemption", r.id.0, &r.created_at);
                         if caller.may_act_at(r.store_id) {
-                            v.redemption = Some(super::lifecycle::RedemptionView::of(r));
+                            v.redemption = Some(crate::views::payment::RedemptionView::of(r));
                         } else {
                             v.standing = Some(StandingView {
                                 store_id: r.store_id,

@@ -6,14 +6,15 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use super::extract::{BATCH_BODY_LIMIT, page_request, query_store};
-use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply, timestamp};
+use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply};
 use crate::audit::NewEvent;
-use crate::domain::ids::{CustomerId, RefundId, SaleBatchId, SaleId, StoreId};
+use crate::domain::ids::{CustomerId, SaleBatchId, SaleId, StoreId};
 use crate::domain::money::{Money, MoneyInput};
 use crate::domain::sale::{self, BATCH_MAX};
 use crate::domain::{FieldError, Problems, text};
 use crate::error::AppError;
-use crate::store::sales::{Buyer, LineOutcome, NewSale, Refund, Sale};
+use crate::store::sales::{Buyer, LineOutcome, NewSale};
+use crate::views::sale::{RefundView, SaleView};
 
 /// One sale as a request carries it.
 #[derive(Deserialize)]
@@ -64,68 +65,6 @@ pub fn parse_sale(input: SaleInput) -> Result<NewSale, Vec<FieldError>> {
             })
         }
         _ => Err(vec![FieldError::new("body", "is incomplete")]),
-    }
-}
-
-/// A refund as the API shows it.
-#[derive(Serialize, Clone)]
-pub struct RefundView {
-    id: RefundId,
-    sale_id: SaleId,
-    amount: Money,
-    refunded_on: String,
-    reason: Option<String>,
-    recorded_by: String,
-    created_at: String,
-}
-
-impl From<&Refund> for RefundView {
-    fn from(r: &Refund) -> Self {
-        Self {
-            id: r.id,
-            sale_id: r.sale_id,
-            amount: r.amount,
-            refunded_on: r.refunded_on.to_string(),
-            reason: r.reason.clone(),
-            recorded_by: r.recorded_by.clone(),
-            created_at: timestamp(&r.created_at),
-        }
-    }
-}
-
-/// A sale as the API shows it.
-#[derive(Serialize, Clone)]
-pub struct SaleView {
-    id: SaleId,
-    customer_id: CustomerId,
-    store_id: StoreId,
-    sale_ref: String,
-    occurred_at: String,
-    sale_date: String,
-    amount: Money,
-    refunded: Money,
-    recorded_by: String,
-    created_at: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    refunds: Option<Vec<RefundView>>,
-}
-
-impl SaleView {
-    /// The view of a sale; with its refunds when given.
-    pub fn of(s: &Sale, refunds: Option<&[Refund]>) -> Self {
-        Self {
-            id: s.id,
-            customer_id: s.customer_id,
-            store_id: s.store_id,
-            sale_ref: s.sale_ref.clone(),
-            occurred_at: timestamp(&s.occurred_at),
-            sale_date: s.sale_date.to_string(),
-            amount: s.amount,
-            refunded: s.refunded,
-            recorded_by: s.recorded_by.clone(),
-            created_at: timestamp(&s.created_at),
-            refunds: refunds.map(|rs| rs.iter().map(RefundView::from).collect()),
-        }
     }
 }
 

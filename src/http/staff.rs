@@ -3,15 +3,16 @@
 //! only the staff of its stores.
 
 use actix_web::{HttpResponse, web};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::extract::page_request;
-use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply, timestamp};
+use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply};
 use crate::audit::NewEvent;
 use crate::domain::Problems;
 use crate::domain::ids::{StaffId, StoreId};
-use crate::domain::staff::{NewStaff, Staff};
+use crate::domain::staff::NewStaff;
 use crate::error::AppError;
+use crate::views::staff::StaffView;
 
 /// Body of `POST /v1/staff`.
 #[derive(Deserialize)]
@@ -21,30 +22,6 @@ pub struct CreateStaff {
     store_ids: Vec<StoreId>,
     external_ref: Option<String>,
     subject: Option<String>,
-}
-
-/// A staff member as the API shows them.
-#[derive(Serialize)]
-pub struct StaffView {
-    id: StaffId,
-    name: String,
-    store_ids: Vec<StoreId>,
-    external_ref: Option<String>,
-    subject: Option<String>,
-    created_at: String,
-}
-
-impl From<&Staff> for StaffView {
-    fn from(s: &Staff) -> Self {
-        Self {
-            id: s.id,
-            name: s.name.clone(),
-            store_ids: s.store_ids.clone(),
-            external_ref: s.external_ref.clone(),
-            subject: s.subject.clone(),
-            created_at: timestamp(&s.created_at),
-        }
-    }
 }
 
 /// `POST /v1/staff`.

@@ -1,15 +1,16 @@
 //! `/v1/stores`: the tenant's locations (admin creates; every role reads).
 
 use actix_web::{HttpResponse, web};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::extract::page_request;
-use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply, timestamp};
+use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply};
 use crate::audit::NewEvent;
 use crate::domain::Problems;
 use crate::domain::ids::StoreId;
-use crate::domain::store::{NewStore, Store};
+use crate::domain::store::NewStore;
 use crate::error::AppError;
+use crate::views::store::StoreView;
 
 /// Body of `POST /v1/stores`.
 #[derive(Deserialize)]
@@ -18,28 +19,6 @@ pub struct CreateStore {
     name: String,
     code: String,
     currency: String,
-}
-
-/// A store as the API shows it.
-#[derive(Serialize)]
-pub struct StoreView {
-    id: StoreId,
-    name: String,
-    code: String,
-    currency: &'static str,
-    created_at: String,
-}
-
-impl From<&Store> for StoreView {
-    fn from(s: &Store) -> Self {
-        Self {
-            id: s.id,
-            name: s.name.clone(),
-            code: s.code.clone(),
-            currency: s.currency.code(),
-            created_at: timestamp(&s.created_at),
-        }
-    }
 }
 
 /// `POST /v1/stores`.

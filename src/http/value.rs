@@ -7,52 +7,15 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::extract::query_date;
-use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply, timestamp};
+use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply};
 use crate::audit::NewEvent;
 use crate::domain::Problems;
-use crate::domain::ids::{CustomerId, ValueModelId};
+use crate::domain::ids::CustomerId;
 use crate::domain::money::{Currency, Money};
 use crate::error::AppError;
-use crate::store::value::{
-    BgNbdFit, Ceiling, Estimate, FitRequest, GammaGammaFit, Horizon, ModelVersion,
-};
+use crate::store::value::{Ceiling, Estimate, FitRequest, Horizon};
 use crate::value::TimeUnit;
-
-/// A model version as the API shows it.
-#[derive(Serialize)]
-pub struct ModelView {
-    id: ValueModelId,
-    version: i32,
-    currency: &'static str,
-    as_of: String,
-    time_unit: TimeUnit,
-    penalizer: f64,
-    customers: i64,
-    bgnbd: BgNbdFit,
-    gamma_gamma: GammaGammaFit,
-    fitted_by: String,
-    fitted_at: String,
-    duration_ms: i64,
-}
-
-impl From<&ModelVersion> for ModelView {
-    fn from(m: &ModelVersion) -> Self {
-        Self {
-            id: m.id,
-            version: m.version,
-            currency: m.currency.code(),
-            as_of: m.as_of.to_string(),
-            time_unit: m.unit,
-            penalizer: m.penalizer,
-            customers: m.customers,
-            bgnbd: m.bgnbd,
-            gamma_gamma: m.gamma_gamma,
-            fitted_by: m.fitted_by.clone(),
-            fitted_at: timestamp(&m.fitted_at),
-            duration_ms: m.duration_ms,
-        }
-    }
-}
+use crate::views::value::ModelView;
 
 /// Body of `POST /v1/value/model/fit`.
 #[derive(Deserialize, Default)]

@@ -1,0 +1,98 @@
+//! Payments and redemptions as the API answers them and the audit trail records them.
+
+use crate::store::lifecycle::{Payment, Redemption};
+use serde::Serialize;
+
+use super::timestamp;
+use crate::domain::ids::*;
+use crate::domain::money::{Currency, Money};
+use crate::error::AppError;
+
+/// A payment as the API shows it.
+#[derive(Serialize, PartialEq, Eq, Debug)]
+pub struct PaymentView {
+    pub(crate) id: PaymentId,
+    pub(crate) gesture_id: GestureId,
+    pub(crate) customer_id: CustomerId,
+    pub(crate) store_id: StoreId,
+    pub(crate) amount: Money,
+    pub(crate) bad_debt_recovery: bool,
+    pub(crate) status: String,
+    pub(crate) transaction_id: LedgerTxId,
+    pub(crate) reversal_reason: Option<String>,
+    pub(crate) requested_by: String,
+    pub(crate) created_at: String,
+    pub(crate) updated_at: String,
+}
+
+impl PaymentView {
+    /// The amount paid.
+    pub fn amount(&self) -> Money {
+        self.amount
+    }
+
+    /// The view of a payment.
+    pub fn of(p: &Payment) -> Result<Self, AppError> {
+        let currency = Currency::from_code(&p.currency).ok_or_else(|| {
+            AppError::Internal(format!(
+                "payment {} has unknown currency {}",
+                p.id, p.currency
+            ))
+        })?;
+        Ok(Self {
+            id: p.id,
+            gesture_id: p.gesture_id,
+            customer_id: p.customer_id,
+            store_id: p.store_id,
+            amount: Money::from_minor(p.amount_minor, currency),
+            bad_debt_recovery: p.recovery_minor > 0,
+            status: p.status.clone(),
+            transaction_id: p.transaction_id,
+            reversal_reason: p.reversal_reason.clone(),
+            requested_by: p.requested_by.clone(),
+            created_at: timestamp(&p.created_at),
+            updated_at: timestamp(&p.updated_at),
+        })
+    }
+}
+
+/// A redemption as the API shows it.
+#[derive(Serialize)]
+pub struct RedemptionView {
+    pub(crate) id: RedemptionId,
+    pub(crate) customer_id: CustomerId,
+    pub(crate) store_id: StoreId,
+    pub(crate) amount: Money,
+    pub(crate) lots: Vec<LotView>,
+    pub(crate) requested_by: String,
+    pub(crate) created_at: String,
+}
+
+/// The credit a redemption spent.
+#[derive(Serialize)]
+pub struct LotView {
+    pub(crate) gesture_id: GestureId,
+    pub(crate) amount: Money,
+}
+
+impl RedemptionView {
+    /// The view of a redemption.
+    pub fn of(r: &Redemption) -> Self {
+        Self {
+            id: r.id,
+            customer_id: r.customer_id,
+            store_id: r.store_id,
+            amount: r.amount,
+            lots: r
+                .lots
+                .iter()
+                .map(|(g, m)| LotView {
+                    gesture_id: *g,
+                    amount: r.amount.with_minor(*m),
+                })
+                .collect(),
+            requested_by: r.requested_by.clone(),
+            created_at: timestamp(&r.created_at),
+        }
+    }
+}

@@ -1,0 +1,44 @@
+//! A value model version as the API answers it and the audit trail records it.
+
+use crate::store::value::{BgNbdFit, GammaGammaFit, ModelVersion};
+use crate::value::TimeUnit;
+use serde::Serialize;
+
+use super::timestamp;
+use crate::domain::ids::*;
+
+/// A model version as the API shows it.
+#[derive(Serialize)]
+pub struct ModelView {
+    pub(crate) id: ValueModelId,
+    pub(crate) version: i32,
+    pub(crate) currency: &'static str,
+    pub(crate) as_of: String,
+    pub(crate) time_unit: TimeUnit,
+    pub(crate) penalizer: f64,
+    pub(crate) customers: i64,
+    pub(crate) bgnbd: BgNbdFit,
+    pub(crate) gamma_gamma: GammaGammaFit,
+    pub(crate) fitted_by: String,
+    pub(crate) fitted_at: String,
+    pub(crate) duration_ms: i64,
+}
+
+impl From<&ModelVersion> for ModelView {
+    fn from(m: &ModelVersion) -> Self {
+        Self {
+            id: m.id,
+            version: m.version,
+            currency: m.currency.code(),
+            as_of: m.as_of.to_string(),
+            time_unit: m.unit,
+            penalizer: m.penalizer,
+            customers: m.customers,
+            bgnbd: m.bgnbd,
+            gamma_gamma: m.gamma_gamma,
+            fitted_by: m.fitted_by.clone(),
+            fitted_at: timestamp(&m.fitted_at),
+            duration_ms: m.duration_ms,
+        }
+    }
+}
