@@ -45,6 +45,51 @@ impl AuditCtx {
     pub fn now_again(&self) -> chrono::NaiveDateTime {
         self.clock.now().max(self.now)
     }
+
+    /// The command's day (UTC): what "today", "overdue" and "not in the
+    /// future" mean for it.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.now.date()
+    }
+
+    /// Whether the actor's token may act at (and read what happened at) `store`.
+    pub fn may_act_at(&self, store: StoreId) -> bool {
+        crate::domain::roles::may_act_at(self.actor_stores.as_deref(), store)
+    }
+
+    /// 403 `store_scope` unless the actor may act at `store`.
+    pub fn require_store(&self, store: StoreId) -> Result<(), crate::error::AppError> {
+        crate::error::AppError::require_store(self.actor_stores.as_deref(), store)
+    }
+
+    /// 403 `store_scope` unless the actor's token holds every store: the
+    /// command acts on, or reads, the whole tenant at once.
+    pub fn require_tenant_wide(&self) -> Result<(), crate::error::AppError> {
+        match self.actor_stores {
+            None => Ok(()),
+            Some(_) => Err(crate::error::AppError::tenant_wide()),
+        }
+    }
+
+    /// 403 `role_forbidden` unless the actor's role holds `permission`: every
+    /// command checks its own, whichever front end called it.
+    pub fn require(
+        &self,
+        permission: crate::domain::roles::Permission,
+    ) -> Result<(), crate::error::AppError> {
+        if self.actor_role.may(permission) {
+            Ok(())
+        } else {
+            Err(crate::error::AppError::Forbidden {
+                code: "role_forbidden",
+                detail: format!(
+                    "the role {} may not do this (requires {})",
+                    self.actor_role,
+                    permission.as_str()
+                ),
+            })
+        }
+    }
 }
 
 /// What happened, as a command reports it.

@@ -111,6 +111,29 @@ impl AppError {
         }
     }
 
+    /// 403 `store_scope`: a token confined to some stores asked for something
+    /// that acts on, or reads, the whole tenant.
+    pub fn tenant_wide() -> Self {
+        Self::Forbidden {
+            code: "store_scope",
+            detail: "this acts on the whole tenant: it needs a token without a stores claim".into(),
+        }
+    }
+
+    /// The store-scope rule, in the one place it is checked: `Ok` when a token
+    /// holding `stores` (`None`: all) may act at `store`, else 403
+    /// `store_scope`.
+    pub fn require_store(
+        stores: Option<&[crate::domain::ids::StoreId]>,
+        store: crate::domain::ids::StoreId,
+    ) -> Result<(), Self> {
+        if crate::domain::roles::may_act_at(stores, store) {
+            Ok(())
+        } else {
+            Err(Self::store_scope(store))
+        }
+    }
+
     /// The stable code of this error.
     pub fn code(&self) -> &'static str {
         match self {

@@ -16,6 +16,7 @@
 //!
 //! See `docs/ARCHITECTURE.md` for how a request flows through them.
 
+pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;

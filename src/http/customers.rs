@@ -6,7 +6,6 @@ use serde::Deserialize;
 
 use super::extract::{double_option, page_request};
 use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply};
-use crate::audit::NewEvent;
 use crate::domain::customer::{CustomerPatch, NewCustomer};
 use crate::domain::ids::{CustomerId, StoreId};
 use crate::domain::{Problems, text};
@@ -58,15 +57,9 @@ pub async fn create(
     )
     .map_err(AppError::Validation)?;
     state
-        .command(&caller, idem.bind(&raw), move |conn, audit| {
-            let customer = crate::store::customers::create(conn, audit.tenant, new)?;
-            let view = CustomerView::from(&customer);
-            crate::store::audit::append(
-                conn,
-                audit,
-                NewEvent::created("customer.created", "customer", customer.id, &view),
-            )?;
-            Ok(Reply::created(&view))
+        .command(&caller, idem.bind(&raw), move |conn, ctx| {
+            let customer = crate::app::customers::create_customer(conn, ctx, new)?;
+            Ok(Reply::created(&CustomerView::from(&customer)))
         })
         .await
 }
@@ -110,18 +103,9 @@ pub async fn update(
     .map_err(AppError::Validation)?;
     let id = id.into_inner();
     state
-        .command(&caller, idem.bind(&raw), move |conn, audit| {
-            let (before, after) = crate::store::customers::update(conn, audit.tenant, id, &patch)?;
-            let (before, after) = (CustomerView::from(&before), CustomerView::from(&after));
-            // An update that changes nothing records nothing.
-            if before != after {
-                crate::store::audit::append(
-                    conn,
-                    audit,
-                    NewEvent::changed("customer.updated", "customer", id, &before, &after),
-                )?;
-            }
-            Ok(Reply::ok(&after))
+        .command(&caller, idem.bind(&raw), move |conn, ctx| {
+            let after = crate::app::customers::update_customer(conn, ctx, id, &patch)?;
+            Ok(Reply::ok(&CustomerView::from(&after)))
         })
         .await
 }

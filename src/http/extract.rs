@@ -94,11 +94,7 @@ impl Caller {
 
     /// 403 `store_scope` unless the token may act at `store`.
     pub fn require_store(&self, store: StoreId) -> Result<(), AppError> {
-        if self.may_act_at(store) {
-            Ok(())
-        } else {
-            Err(AppError::store_scope(store))
-        }
+        AppError::require_store(self.stores.as_deref(), store)
     }
 }
 
@@ -165,12 +161,7 @@ impl FromRequest for Caller {
                 });
             }
             if matches!(access, Some(Access::TenantWide(_))) && claims.stores.is_some() {
-                return Err(AppError::Forbidden {
-                    code: "store_scope",
-                    detail:
-                        "this acts on the whole tenant: it needs a token without a stores claim"
-                            .into(),
-                });
+                return Err(AppError::tenant_wide());
             }
             let request_id = req
                 .extensions()

@@ -6,7 +6,6 @@ use serde::Deserialize;
 
 use super::gestures::today;
 use super::{AppState, Caller, Idem, JsonBody, Reply};
-use crate::audit::NewEvent;
 use crate::domain::ids::{IncidentId, StaffId, StoreId};
 use crate::domain::{Problems, text};
 use crate::error::AppError;
@@ -51,26 +50,16 @@ pub async fn create(
         }
     }
     p.finish().map_err(AppError::Validation)?;
-    caller.require_store(b.store_id)?;
-    let (cause, description) = (cause.unwrap_or_default(), description.unwrap_or_default());
+    let new = crate::app::incidents::NewIncident {
+        store_id: b.store_id,
+        cause: cause.unwrap_or_default(),
+        staff_ids: b.staff_ids,
+        description: description.unwrap_or_default(),
+    };
     state
-        .command(&caller, idem.bind(&raw), move |conn, audit| {
-            let i = crate::store::incidents::create(
-                conn,
-                audit.tenant,
-                b.store_id,
-                cause,
-                b.staff_ids,
-                description,
-                &audit.actor_sub,
-            )?;
-            let v = view(&i, Vec::new());
-            crate::store::audit::append(
-                conn,
-                audit,
-                NewEvent::created("incident.created", "incident", i.id, &v),
-            )?;
-            Ok(Reply::created(&v))
+        .command(&caller, idem.bind(&raw), move |conn, ctx| {
+            let i = crate::app::incidents::record_incident(conn, ctx, new)?;
+            Ok(Reply::created(&view(&i, Vec::new())))
         })
         .await
 }

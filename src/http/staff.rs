@@ -7,7 +7,6 @@ use serde::Deserialize;
 
 use super::extract::page_request;
 use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply};
-use crate::audit::NewEvent;
 use crate::domain::Problems;
 use crate::domain::ids::{StaffId, StoreId};
 use crate::domain::staff::NewStaff;
@@ -39,19 +38,10 @@ pub async fn create(
         b.subject.as_deref(),
     )
     .map_err(AppError::Validation)?;
-    for store in &new.store_ids {
-        caller.require_store(*store)?;
-    }
     state
-        .command(&caller, idem.bind(&raw), move |conn, audit| {
-            let staff = crate::store::staff::create(conn, audit.tenant, new)?;
-            let view = StaffView::from(&staff);
-            crate::store::audit::append(
-                conn,
-                audit,
-                NewEvent::created("staff.created", "staff", staff.id, &view),
-            )?;
-            Ok(Reply::created(&view))
+        .command(&caller, idem.bind(&raw), move |conn, ctx| {
+            let staff = crate::app::staff::add_staff(conn, ctx, new)?;
+            Ok(Reply::created(&StaffView::from(&staff)))
         })
         .await
 }

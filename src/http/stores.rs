@@ -5,7 +5,6 @@ use serde::Deserialize;
 
 use super::extract::page_request;
 use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply};
-use crate::audit::NewEvent;
 use crate::domain::Problems;
 use crate::domain::ids::StoreId;
 use crate::domain::store::NewStore;
@@ -31,15 +30,9 @@ pub async fn create(
     let (b, raw) = body.into_parts();
     let new = NewStore::parse(&b.name, &b.code, &b.currency).map_err(AppError::Validation)?;
     state
-        .command(&caller, idem.bind(&raw), move |conn, audit| {
-            let store = crate::store::stores::create(conn, audit.tenant, new)?;
-            let view = StoreView::from(&store);
-            crate::store::audit::append(
-                conn,
-                audit,
-                NewEvent::created("store.created", "store", store.id, &view),
-            )?;
-            Ok(Reply::created(&view))
+        .command(&caller, idem.bind(&raw), move |conn, ctx| {
+            let store = crate::app::stores::open_store(conn, ctx, new)?;
+            Ok(Reply::created(&StoreView::from(&store)))
         })
         .await
 }

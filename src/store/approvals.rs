@@ -16,7 +16,7 @@ use crate::audit::AuditCtx;
 use crate::domain::gesture::{Gesture, GestureKind, GestureStatus};
 use crate::domain::ids::{GestureId, IncidentId, StaffId, StoreId, TenantId};
 use crate::domain::policy::{Decided, DecisionRecord};
-use crate::domain::roles::{Role, may_act_at};
+use crate::domain::roles::Role;
 use crate::error::AppError;
 
 /// What an approver or the requester says.
@@ -144,8 +144,8 @@ pub fn refusal(
             "the gesture's incident names you: staff at fault may not decide its recovery".into(),
         );
     }
-    if !may_act_at(who.stores, g.store_id) {
-        return Some(AppError::store_scope(g.store_id));
+    if let Err(e) = AppError::require_store(who.stores, g.store_id) {
+        return Some(e);
     }
     if !record.approvers.contains(&who.role) {
         let roles: Vec<&str> = record.approvers.iter().map(|r| r.as_str()).collect();
@@ -198,9 +198,7 @@ pub fn decide(
     let before = super::lifecycle::locked_gesture(conn, tenant, id)?;
     // Outside the token's stores nothing about the request is answered but
     // that: the store check comes before its state.
-    if !crate::domain::roles::may_act_at(ctx.actor_stores.as_deref(), before.store_id) {
-        return Err(AppError::store_scope(before.store_id));
-    }
+    ctx.require_store(before.store_id)?;
     let record = record_of(conn, &before)?;
     if before.status != GestureStatus::PendingApproval {
         return Err(already(&before, &record, false));

@@ -636,10 +636,8 @@ pub fn allocate_waiver(
             if g.customer_id != customer || g.kind != GestureKind::DeferredPayment {
                 return Err(problem(field, "is not a deferred payment of this customer"));
             }
-            if !crate::domain::roles::may_act_at(scope, g.store_id) {
-                // Giving up another store's receivable is acting at that store.
-                return Err(AppError::store_scope(g.store_id));
-            }
+            // Giving up another store's receivable is acting at that store.
+            AppError::require_store(scope, g.store_id)?;
             if g.status != GestureStatus::Approved || g.outstanding_minor().unwrap_or(0) <= 0 {
                 return Err(problem(
                     field,

@@ -58,15 +58,6 @@ pub struct Payment {
     pub updated_at: NaiveDateTime,
 }
 
-/// 403 `store_scope` unless the actor's token may act at `store`.
-pub fn require_store(ctx: &AuditCtx, store: StoreId) -> Result<(), AppError> {
-    if crate::domain::roles::may_act_at(ctx.actor_stores.as_deref(), store) {
-        Ok(())
-    } else {
-        Err(AppError::store_scope(store))
-    }
-}
-
 fn unprocessable(code: &'static str, detail: String) -> AppError {
     AppError::Unprocessable {
         code,
@@ -161,7 +152,7 @@ pub fn pay(
     let tenant = ctx.tenant;
     let before = locked_gesture(conn, tenant, id)?;
     let mut g = before.clone();
-    require_store(ctx, store.unwrap_or(g.store_id))?;
+    ctx.require_store(store.unwrap_or(g.store_id))?;
     if g.kind != GestureKind::DeferredPayment {
         return Err(unprocessable(
             "not_a_deferred_payment",
@@ -412,7 +403,7 @@ pub fn reverse_payment(
     lock_customer(conn, tenant, first.customer_id)?;
     let before = get_payment(conn, tenant, id)?;
     // The reversal moves the cash of the store the payment was taken at.
-    require_store(ctx, before.store_id)?;
+    ctx.require_store(before.store_id)?;
     if before.status == "reversed" {
         return Err(AppError::Conflict {
             code: "already_reversed",
@@ -496,7 +487,7 @@ pub fn write_off(
 ) -> Result<(Gesture, Gesture, Gesture), AppError> {
     let tenant = ctx.tenant;
     let before = locked_gesture(conn, tenant, id)?;
-    require_store(ctx, before.store_id)?;
+    ctx.require_store(before.store_id)?;
     if before.kind != GestureKind::DeferredPayment {
         return Err(unprocessable(
             "not_a_deferred_payment",
@@ -557,7 +548,7 @@ pub fn reverse_gesture(
 ) -> Result<(Gesture, Gesture), AppError> {
     let tenant = ctx.tenant;
     let before = locked_gesture(conn, tenant, id)?;
-    require_store(ctx, before.store_id)?;
+    ctx.require_store(before.store_id)?;
     let mut g = before.clone();
     match g.status {
         GestureStatus::Reversed => {

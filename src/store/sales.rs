@@ -451,11 +451,7 @@ pub fn refund(
 ) -> Result<(Sale, Sale, Refund), AppError> {
     let tenant = ctx.tenant;
     let before = get(conn, tenant, sale_id)?;
-    if let Some(stores) = &ctx.actor_stores
-        && !stores.contains(&before.store_id)
-    {
-        return Err(AppError::store_scope(before.store_id));
-    }
+    ctx.require_store(before.store_id)?;
     if amount.currency() != before.amount.currency() {
         return Err(AppError::field(
             "amount.currency",

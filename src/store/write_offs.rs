@@ -254,7 +254,7 @@ pub fn review(
         });
     };
     // Outside the token's stores nothing about the item is answered but that.
-    super::lifecycle::require_store(ctx, before.store_id)?;
+    ctx.require_store(before.store_id)?;
     if before.requested_by == ctx.actor_sub {
         return Err(AppError::Forbidden {
             code: "reviewer_is_requester",
