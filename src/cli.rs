@@ -348,25 +348,9 @@ pub fn run() -> Result<(), String> {
                 // One lot per transaction: a failure leaves the others done, and a
                 // rerun finishes the rest.
                 let expired = store::write_tx(&mut conn, |c| {
-                    let Some((before, after)) = crate::store::lifecycle::expire(c, &ctx, g, today)?
-                    else {
-                        return Ok::<_, crate::error::AppError>(false);
-                    };
-                    let view = |x: &crate::domain::gesture::Gesture| {
-                        crate::views::gesture::GestureView::of(x, today, None)
-                    };
-                    crate::store::audit::append(
-                        c,
-                        &ctx,
-                        crate::audit::NewEvent::changed(
-                            "credit.expired",
-                            "gesture",
-                            g,
-                            &view(&before),
-                            &view(&after),
-                        ),
-                    )?;
-                    Ok(true)
+                    Ok::<_, crate::error::AppError>(
+                        crate::app::lifecycle::expire_credit(c, &ctx, g)?.is_some(),
+                    )
                 });
                 // One lot's (or tenant's) failure is reported; the others
                 // still expire.
@@ -438,7 +422,6 @@ pub fn run() -> Result<(), String> {
             let mut conn = bootstrap::connect_one(&settings, true)?;
             let pending = crate::store::approvals::pending(&mut conn, tenant)
                 .map_err(|e| format!("cannot read pending requests: {e}"))?;
-            let today = chrono::Utc::now().date_naive();
             let (mut n, mut failed) = (0, 0);
             for (t, g) in pending {
                 let ctx = crate::audit::AuditCtx {
@@ -457,24 +440,9 @@ pub fn run() -> Result<(), String> {
                 // decision racing this one either wins (and this skips it) or
                 // finds it expired.
                 let expired = store::write_tx(&mut conn, |c| {
-                    let Some((before, after)) = crate::store::approvals::expire(c, &ctx, g)? else {
-                        return Ok::<_, crate::error::AppError>(false);
-                    };
-                    let view = |x: &crate::domain::gesture::Gesture| {
-                        crate::views::gesture::GestureView::of(x, today, None)
-                    };
-                    crate::store::audit::append(
-                        c,
-                        &ctx,
-                        crate::audit::NewEvent::changed(
-                            "gesture.expired",
-                            "gesture",
-                            g,
-                            &view(&before),
-                            &view(&after),
-                        ),
-                    )?;
-                    Ok(true)
+                    Ok::<_, crate::error::AppError>(
+                        crate::app::approvals::expire_pending(c, &ctx, g)?.is_some(),
+                    )
                 });
                 match expired {
                     Ok(e) => n += usize::from(e),

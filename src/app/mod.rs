@@ -11,8 +11,11 @@
 //! and the audit and feed events. It answers a domain result; turning that into
 //! JSON or a page is the front end's business.
 
+pub mod approvals;
 pub mod customers;
+pub mod gestures;
 pub mod incidents;
+pub mod lifecycle;
 pub mod staff;
 pub mod stores;
 

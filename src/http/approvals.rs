@@ -5,14 +5,13 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use super::extract::page_request;
-use super::gestures::{audit_effect, today, waivable};
+use super::gestures::today;
 use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply};
-use crate::audit::NewEvent;
 use crate::domain::gesture::{GestureKind, GestureStatus};
 use crate::domain::ids::GestureId;
 use crate::domain::{Problems, text};
 use crate::error::AppError;
-use crate::store::approvals::{self, Approver, QueueFilter, Verdict};
+use crate::store::approvals::{self, Approver, QueueFilter};
 use crate::views::gesture::{DecisionView, GestureView};
 
 /// Body of approve, reject and cancel.
@@ -35,63 +34,6 @@ fn parse_note(note: Option<&str>, required: bool) -> Result<Option<String>, AppE
     }
 }
 
-async fn decide(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: GestureId,
-    key: Option<crate::idempotency::IdempotencyKey>,
-    verdict: Verdict,
-    note: Option<String>,
-) -> Result<HttpResponse, AppError> {
-    let today = today();
-    state
-        .command(&caller, key, move |conn, audit| {
-            let pending = crate::store::gestures::get(conn, audit.tenant, id)?;
-            crate::store::gestures::lock_customer(conn, audit.tenant, pending.customer_id)?;
-            // Read to audit what the approval changes: every open promise,
-            // of which only those the waiver gives up (within the requester's
-            // and the approver's stores) are audited as changed.
-            let promises = if verdict == Verdict::Approve {
-                waivable(
-                    conn,
-                    audit.tenant,
-                    pending.customer_id,
-                    &pending.terms,
-                    None,
-                )?
-            } else {
-                Vec::new()
-            };
-            let (before, after) = approvals::decide(conn, audit, id, verdict, note.clone())?;
-            let allocs = match after.kind {
-                GestureKind::BalanceWaiver if after.status == GestureStatus::Approved => Some(
-                    crate::store::gestures::allocations(conn, audit.tenant, after.id)?,
-                ),
-                _ => None,
-            };
-            let view = GestureView::of(&after, today, allocs);
-            let action = match verdict {
-                Verdict::Approve => "gesture.approved",
-                Verdict::Reject => "gesture.rejected",
-                Verdict::Cancel => "gesture.cancelled",
-            };
-            let mut ev = NewEvent::changed(
-                action,
-                "gesture",
-                id,
-                &GestureView::of(&before, today, None),
-                &view,
-            );
-            if let Some(n) = note {
-                ev = ev.because(n);
-            }
-            crate::store::audit::append(conn, audit, ev)?;
-            audit_effect(conn, audit, &after, &view, &promises, today)?;
-            Ok(Reply::ok(&view))
-        })
-        .await
-}
-
 /// `POST /v1/gestures/{id}/approve` `{note}`: the gesture takes effect (it
 /// posts, so an `Idempotency-Key` is required).
 pub async fn approve(
@@ -104,15 +46,13 @@ pub async fn approve(
     let (b, raw) = body.into_parts();
     let key = idem.require(&raw)?;
     let note = parse_note(b.note.as_deref(), false)?;
-    decide(
-        state,
-        caller,
-        id.into_inner(),
-        Some(key),
-        Verdict::Approve,
-        note,
-    )
-    .await
+    let id = id.into_inner();
+    state
+        .command(&caller, Some(key), move |conn, ctx| {
+            let r = crate::app::approvals::approve(conn, ctx, id, note)?;
+            Ok(Reply::ok(&r.view(ctx.today())))
+        })
+        .await
 }
 
 /// `POST /v1/gestures/{id}/reject` `{note}` (required).
@@ -125,8 +65,14 @@ pub async fn reject(
 ) -> Result<HttpResponse, AppError> {
     let (b, raw) = body.into_parts();
     let key = idem.bind(&raw);
-    let note = parse_note(b.note.as_deref(), true)?;
-    decide(state, caller, id.into_inner(), key, Verdict::Reject, note).await
+    let note = parse_note(b.note.as_deref(), true)?.unwrap_or_default();
+    let id = id.into_inner();
+    state
+        .command(&caller, key, move |conn, ctx| {
+            let r = crate::app::approvals::reject(conn, ctx, id, note)?;
+            Ok(Reply::ok(&r.view(ctx.today())))
+        })
+        .await
 }
 
 /// `POST /v1/gestures/{id}/cancel` `{note}`: the requester withdraws it.
@@ -140,7 +86,13 @@ pub async fn cancel(
     let (b, raw) = body.into_parts();
     let key = idem.bind(&raw);
     let note = parse_note(b.note.as_deref(), false)?;
-    decide(state, caller, id.into_inner(), key, Verdict::Cancel, note).await
+    let id = id.into_inner();
+    state
+        .command(&caller, key, move |conn, ctx| {
+            let r = crate::app::approvals::cancel(conn, ctx, id, note)?;
+            Ok(Reply::ok(&r.view(ctx.today())))
+        })
+        .await
 }
 
 /// `GET /v1/gestures/{id}/decision`.

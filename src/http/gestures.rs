@@ -7,12 +7,11 @@ use serde::{Deserialize, Serialize};
 
 use super::extract::page_request;
 use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply, timestamp};
-use crate::audit::NewEvent;
 use crate::domain::Problems;
 use crate::domain::gesture::{
     Gesture, GestureInput, GestureKind, GestureStatus, NewGesture, Terms,
 };
-use crate::domain::ids::{CustomerId, StoreId};
+use crate::domain::ids::CustomerId;
 use crate::domain::money::{Currency, Money};
 use crate::error::AppError;
 use crate::views::gesture::GestureView;
@@ -20,79 +19,6 @@ use crate::views::gesture::GestureView;
 /// The date in UTC: what "today", "overdue" and "not in the future" mean.
 pub fn today() -> NaiveDate {
     chrono::Utc::now().date_naive()
-}
-
-/// The deferred payments a waiver for `customer` could give up (the named ones,
-/// else every open one of the currency), read before it takes effect so its
-/// effect on each can be audited.
-pub fn waivable(
-    conn: &mut crate::store::DbConnection,
-    tenant: crate::domain::ids::TenantId,
-    customer: CustomerId,
-    terms: &Terms,
-    scope: Option<&[StoreId]>,
-) -> Result<Vec<Gesture>, AppError> {
-    match terms {
-        Terms::BalanceWaiver { amount, applies_to } if applies_to.is_empty() => {
-            crate::store::gestures::waivable_promises(
-                conn,
-                tenant,
-                customer,
-                amount.currency(),
-                scope,
-            )
-        }
-        Terms::BalanceWaiver { applies_to, .. } => {
-            crate::store::gestures::by_ids(conn, tenant, applies_to)
-        }
-        _ => Ok(Vec::new()),
-    }
-}
-
-/// Audits what a gesture's taking effect did beyond itself: a waiver in effect
-/// is a write-off (`writeoff.created`, for finance's review), and each deferred
-/// payment it gave up changed (`gesture.waived`, or `gesture.written_off` when
-/// nothing is left owed). `promises` are those promises as they were before.
-pub fn audit_effect(
-    conn: &mut crate::store::DbConnection,
-    ctx: &crate::audit::AuditCtx,
-    g: &Gesture,
-    view: &GestureView,
-    promises: &[Gesture],
-    today: NaiveDate,
-) -> Result<(), AppError> {
-    if g.kind != GestureKind::BalanceWaiver || g.status != GestureStatus::Approved {
-        return Ok(());
-    }
-    crate::store::audit::append(
-        conn,
-        ctx,
-        NewEvent::created("writeoff.created", "gesture", g.id, view).because(g.reason_code.clone()),
-    )?;
-    for before in promises {
-        let after = crate::store::gestures::get(conn, ctx.tenant, before.id)?;
-        if after.waived_minor == before.waived_minor {
-            continue;
-        }
-        let action = if after.status == GestureStatus::WrittenOff {
-            "gesture.written_off"
-        } else {
-            "gesture.waived"
-        };
-        crate::store::audit::append(
-            conn,
-            ctx,
-            NewEvent::changed(
-                action,
-                "gesture",
-                after.id,
-                &GestureView::of(before, today, None),
-                &GestureView::of(&after, today, None),
-            )
-            .because(g.reason_code.clone()),
-        )?;
-    }
-    Ok(())
 }
 
 /// `POST /v1/customers/{id}/gestures`.
@@ -109,45 +35,12 @@ pub async fn create(
     } else {
         idem.bind(&raw)
     };
-    let today = today();
-    let ng = NewGesture::parse(&input, today).map_err(AppError::Validation)?;
-    caller.require_store(ng.store_id)?;
+    let ng = NewGesture::parse(&input, state.clock.now().date()).map_err(AppError::Validation)?;
     let customer = customer.into_inner();
     state
-        .command(&caller, key, move |conn, audit| {
-            // A waiver reads the promises it may give up under the customer's
-            // lock, so they are the ones it will find (`request` takes the lock
-            // first thing otherwise).
-            let promises = if ng.kind == GestureKind::BalanceWaiver {
-                crate::store::gestures::lock_customer(conn, audit.tenant, customer)?;
-                waivable(
-                    conn,
-                    audit.tenant,
-                    customer,
-                    &ng.terms,
-                    audit.actor_stores.as_deref(),
-                )?
-            } else {
-                Vec::new()
-            };
-            let g = crate::store::gestures::request(conn, audit, customer, ng, today)?;
-            let allocs = match g.kind {
-                GestureKind::BalanceWaiver => Some(crate::store::gestures::allocations(
-                    conn,
-                    g.tenant_id,
-                    g.id,
-                )?),
-                _ => None,
-            };
-            let view = GestureView::of(&g, today, allocs);
-            crate::store::audit::append(
-                conn,
-                audit,
-                NewEvent::created("gesture.requested", "gesture", g.id, &view)
-                    .because(g.reason_code.clone()),
-            )?;
-            audit_effect(conn, audit, &g, &view, &promises, today)?;
-            Ok(Reply::created(&view))
+        .command(&caller, key, move |conn, ctx| {
+            let r = crate::app::gestures::request_gesture(conn, ctx, customer, ng)?;
+            Ok(Reply::created(&r.view(ctx.today())))
         })
         .await
 }

@@ -4,9 +4,7 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use super::gestures::today;
 use super::{AppState, Caller, Idem, JsonBody, Reply};
-use crate::audit::NewEvent;
 use crate::domain::ids::{CustomerId, GestureId, PaymentId, StoreId};
 use crate::domain::money::{Money, MoneyInput};
 use crate::domain::{Problems, text};
@@ -35,36 +33,11 @@ pub async fn pay(
     let key = idem.require(&raw)?;
     let amount =
         Money::parse("amount", &b.amount, false).map_err(|e| AppError::Validation(vec![e]))?;
-    if let Some(s) = b.store_id {
-        caller.require_store(s)?;
-    }
-    let (id, today) = (id.into_inner(), today());
+    let id = id.into_inner();
     state
-        .command(&caller, Some(key), move |conn, audit| {
-            let (before, after, payment) =
-                crate::store::lifecycle::pay(conn, audit, id, b.store_id, amount, today)?;
-            let view = PaymentView::of(&payment)?;
-            crate::store::audit::append(
-                conn,
-                audit,
-                NewEvent::created("payment.recorded", "payment", payment.id, &view),
-            )?;
-            crate::store::audit::append(
-                conn,
-                audit,
-                NewEvent::changed(
-                    if payment.recovery_minor > 0 {
-                        "gesture.recovered"
-                    } else {
-                        "gesture.paid"
-                    },
-                    "gesture",
-                    id,
-                    &GestureView::of(&before, today, None),
-                    &GestureView::of(&after, today, None),
-                ),
-            )?;
-            Ok(Reply::created(&view))
+        .command(&caller, Some(key), move |conn, ctx| {
+            let payment = crate::app::lifecycle::record_payment(conn, ctx, id, b.store_id, amount)?;
+            Ok(Reply::created(&PaymentView::of(&payment)?))
         })
         .await
 }
@@ -91,18 +64,11 @@ pub async fn reverse_payment(
     let (b, raw) = body.into_parts();
     let key = idem.require(&raw)?;
     let why = reason(&b)?;
-    let (id, today) = (id.into_inner(), today());
+    let id = id.into_inner();
     state
-        .command(&caller, Some(key), move |conn, audit| {
-            let (before, after) =
-                crate::store::lifecycle::reverse_payment(conn, audit, id, why.clone(), today)?;
-            let (before, after) = (PaymentView::of(&before)?, PaymentView::of(&after)?);
-            crate::store::audit::append(
-                conn,
-                audit,
-                NewEvent::changed("payment.reversed", "payment", id, &before, &after).because(why),
-            )?;
-            Ok(Reply::ok(&after))
+        .command(&caller, Some(key), move |conn, ctx| {
+            let after = crate::app::lifecycle::reverse_payment(conn, ctx, id, why)?;
+            Ok(Reply::ok(&PaymentView::of(&after)?))
         })
         .await
 }
@@ -118,21 +84,11 @@ pub async fn reverse_gesture(
     let (b, raw) = body.into_parts();
     let key = idem.require(&raw)?;
     let why = reason(&b)?;
-    let (id, today) = (id.into_inner(), today());
+    let id = id.into_inner();
     state
-        .command(&caller, Some(key), move |conn, audit| {
-            let (before, after) =
-                crate::store::lifecycle::reverse_gesture(conn, audit, id, why.clone(), today)?;
-            let (before, after) = (
-                GestureView::of(&before, today, None),
-                GestureView::of(&after, today, None),
-            );
-            crate::store::audit::append(
-                conn,
-                audit,
-                NewEvent::changed("gesture.reversed", "gesture", id, &before, &after).because(why),
-            )?;
-            Ok(Reply::ok(&after))
+        .command(&caller, Some(key), move |conn, ctx| {
+            let after = crate::app::lifecycle::reverse_gesture(conn, ctx, id, why)?;
+            Ok(Reply::ok(&GestureView::of(&after, ctx.today(), None)))
         })
         .await
 }
@@ -167,34 +123,11 @@ pub async fn write_off(
         .as_deref()
         .and_then(|n| p.take(text::required_line_multi("note", n, 4000)));
     p.finish().map_err(AppError::Validation)?;
-    let (code, id, today) = (code.unwrap_or_default(), id.into_inner(), today());
+    let (code, id) = (code.unwrap_or_default(), id.into_inner());
     state
-        .command(&caller, Some(key), move |conn, audit| {
-            let (before, after, waiver) =
-                crate::store::lifecycle::write_off(conn, audit, id, code.clone(), note, today)?;
-            let allocs = crate::store::gestures::allocations(conn, audit.tenant, waiver.id)?;
-            let waiver_view = GestureView::of(&waiver, today, Some(allocs));
-            crate::store::audit::append(
-                conn,
-                audit,
-                NewEvent::created("gesture.requested", "gesture", waiver.id, &waiver_view)
-                    .because(code.clone()),
-            )?;
-            // The promise's own change is audited below, as the route's effect.
-            super::gestures::audit_effect(conn, audit, &waiver, &waiver_view, &[], today)?;
-            let (before, after) = (
-                GestureView::of(&before, today, None),
-                GestureView::of(&after, today, None),
-            );
-            if before != after {
-                crate::store::audit::append(
-                    conn,
-                    audit,
-                    NewEvent::changed("gesture.written_off", "gesture", id, &before, &after)
-                        .because(code),
-                )?;
-            }
-            Ok(Reply::ok(&after))
+        .command(&caller, Some(key), move |conn, ctx| {
+            let (after, _) = crate::app::lifecycle::write_off(conn, ctx, id, code, note)?;
+            Ok(Reply::ok(&GestureView::of(&after, ctx.today(), None)))
         })
         .await
 }
@@ -219,19 +152,11 @@ pub async fn redeem(
     let key = idem.require(&raw)?;
     let amount =
         Money::parse("amount", &b.amount, false).map_err(|e| AppError::Validation(vec![e]))?;
-    caller.require_store(b.store_id)?;
-    let (customer, today) = (customer.into_inner(), today());
+    let customer = customer.into_inner();
     state
-        .command(&caller, Some(key), move |conn, audit| {
-            let r =
-                crate::store::lifecycle::redeem(conn, audit, customer, b.store_id, amount, today)?;
-            let view = RedemptionView::of(&r);
-            crate::store::audit::append(
-                conn,
-                audit,
-                NewEvent::created("credit.redeemed", "redemption", r.id, &view),
-            )?;
-            Ok(Reply::created(&view))
+        .command(&caller, Some(key), move |conn, ctx| {
+            let r = crate::app::lifecycle::redeem_credit(conn, ctx, customer, b.store_id, amount)?;
+            Ok(Reply::created(&RedemptionView::of(&r)))
         })
         .await
 }

@@ -562,8 +562,9 @@ async fn trust_in_customers(app: TestApp) {
     .await;
     let c = customer(&app, "TR-1").await;
     let clerk = app.token_for(app.tenant, "tr-clerk", Role::Clerk, None);
-    let due = (chrono::Utc::now().date_naive() + chrono::TimeDelta::days(7)).to_string();
+    // Due a week after the service's today (the test moves its clock).
     let promise = |a: &str| {
+        let due = (app.clock.now().date() + chrono::TimeDelta::days(7)).to_string();
         json!({"kind": "deferred_payment", "store_id": store, "reason_code": "closing_time",
             "story": "Pay tomorrow", "amount": usd(a), "due_on": due})
     };

@@ -1,0 +1,217 @@
+//! After a gesture takes effect: payments (and bad-debt recoveries), reversals,
+//! the write-off of an open promise, redemptions of store credit, and credit
+//! expiry. Each moves money, so each runs under the customer's lock (taken by
+//! the store's function first thing).
+
+use crate::app::Ctx;
+use crate::app::gestures::{Recorded, audit_effect};
+use crate::audit::NewEvent;
+use crate::domain::gesture::Gesture;
+use crate::domain::ids::{CustomerId, GestureId, PaymentId, StoreId};
+use crate::domain::money::Money;
+use crate::domain::roles::Permission;
+use crate::error::AppError;
+use crate::store::DbConnection;
+use crate::store::lifecycle::{Payment, Redemption};
+use crate::views::gesture::GestureView;
+use crate::views::payment::{PaymentView, RedemptionView};
+
+/// Records a payment on a deferred payment, at `store` (default: the
+/// promise's) — on a written-off one, a bad-debt recovery
+/// (`payment.recorded`, and `gesture.paid` or `gesture.recovered`).
+pub fn record_payment(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    promise: GestureId,
+    store: Option<StoreId>,
+    amount: Money,
+) -> Result<Payment, AppError> {
+    ctx.require(Permission::PaymentsRecord)?;
+    if let Some(s) = store {
+        ctx.require_store(s)?;
+    }
+    let today = ctx.today();
+    let (before, after, payment) =
+        crate::store::lifecycle::pay(conn, ctx, promise, store, amount, today)?;
+    crate::store::audit::append(
+        conn,
+        ctx,
+        NewEvent::created(
+            "payment.recorded",
+            "payment",
+            payment.id,
+            &PaymentView::of(&payment)?,
+        ),
+    )?;
+    crate::store::audit::append(
+        conn,
+        ctx,
+        NewEvent::changed(
+            if payment.recovery_minor > 0 {
+                "gesture.recovered"
+            } else {
+                "gesture.paid"
+            },
+            "gesture",
+            promise,
+            &GestureView::of(&before, today, None),
+            &GestureView::of(&after, today, None),
+        ),
+    )?;
+    Ok(payment)
+}
+
+/// Reverses a payment (a bounced cheque), at the store it was taken at
+/// (`payment.reversed`).
+pub fn reverse_payment(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    id: PaymentId,
+    reason: String,
+) -> Result<Payment, AppError> {
+    ctx.require(Permission::Reversals)?;
+    let (before, after) =
+        crate::store::lifecycle::reverse_payment(conn, ctx, id, reason.clone(), ctx.today())?;
+    crate::store::audit::append(
+        conn,
+        ctx,
+        NewEvent::changed(
+            "payment.reversed",
+            "payment",
+            id,
+            &PaymentView::of(&before)?,
+            &PaymentView::of(&after)?,
+        )
+        .because(reason),
+    )?;
+    Ok(after)
+}
+
+/// Reverses a gesture in effect: the mirror of what it posted and still
+/// stands (`gesture.reversed`).
+pub fn reverse_gesture(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    id: GestureId,
+    reason: String,
+) -> Result<Gesture, AppError> {
+    ctx.require(Permission::Reversals)?;
+    let today = ctx.today();
+    let (before, after) =
+        crate::store::lifecycle::reverse_gesture(conn, ctx, id, reason.clone(), today)?;
+    crate::store::audit::append(
+        conn,
+        ctx,
+        NewEvent::changed(
+            "gesture.reversed",
+            "gesture",
+            id,
+            &GestureView::of(&before, today, None),
+            &GestureView::of(&after, today, None),
+        )
+        .because(reason),
+    )?;
+    Ok(after)
+}
+
+/// Gives up what is still owed on an open promise by requesting a waiver of
+/// it, which passes the approval decision like any waiver
+/// (`gesture.requested`; when it takes effect at once, `writeoff.created` and
+/// `gesture.written_off`). Answers the promise as it now stands, and the
+/// waiver.
+pub fn write_off(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    promise: GestureId,
+    reason_code: String,
+    note: Option<String>,
+) -> Result<(Gesture, Recorded), AppError> {
+    ctx.require(Permission::GesturesRequest)?;
+    let today = ctx.today();
+    let (before, after, waiver) =
+        crate::store::lifecycle::write_off(conn, ctx, promise, reason_code.clone(), note, today)?;
+    let waiver = Recorded {
+        allocations: Some(crate::store::gestures::allocations(
+            conn, ctx.tenant, waiver.id,
+        )?),
+        gesture: waiver,
+    };
+    let waiver_view = waiver.view(today);
+    crate::store::audit::append(
+        conn,
+        ctx,
+        NewEvent::created(
+            "gesture.requested",
+            "gesture",
+            waiver.gesture.id,
+            &waiver_view,
+        )
+        .because(reason_code.clone()),
+    )?;
+    // The promise's own change is audited below, as the route's effect.
+    audit_effect(conn, ctx, &waiver.gesture, &waiver_view, &[], today)?;
+    let (was, is) = (
+        GestureView::of(&before, today, None),
+        GestureView::of(&after, today, None),
+    );
+    if was != is {
+        crate::store::audit::append(
+            conn,
+            ctx,
+            NewEvent::changed("gesture.written_off", "gesture", promise, &was, &is)
+                .because(reason_code),
+        )?;
+    }
+    Ok((after, waiver))
+}
+
+/// Spends a customer's store credit at a store the token holds, earliest
+/// expiring first (`credit.redeemed`).
+pub fn redeem_credit(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    customer: CustomerId,
+    store: StoreId,
+    amount: Money,
+) -> Result<Redemption, AppError> {
+    ctx.require(Permission::RedemptionsRecord)?;
+    ctx.require_store(store)?;
+    let r = crate::store::lifecycle::redeem(conn, ctx, customer, store, amount, ctx.today())?;
+    crate::store::audit::append(
+        conn,
+        ctx,
+        NewEvent::created(
+            "credit.redeemed",
+            "redemption",
+            r.id,
+            &RedemptionView::of(&r),
+        ),
+    )?;
+    Ok(r)
+}
+
+/// Posts the expiry of what is left of one lot of store credit past its date
+/// (`credit.expired`), if it is still due: safe to run any number of times.
+/// `None` when there was nothing to do.
+pub fn expire_credit(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    lot: GestureId,
+) -> Result<Option<Gesture>, AppError> {
+    let today = ctx.today();
+    let Some((before, after)) = crate::store::lifecycle::expire(conn, ctx, lot, today)? else {
+        return Ok(None);
+    };
+    crate::store::audit::append(
+        conn,
+        ctx,
+        NewEvent::changed(
+            "credit.expired",
+            "gesture",
+            lot,
+            &GestureView::of(&before, today, None),
+            &GestureView::of(&after, today, None),
+        ),
+    )?;
+    Ok(Some(after))
+}
