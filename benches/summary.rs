@@ -95,7 +95,7 @@ fn measure(
 ) -> Vec<Duration> {
     for _ in 0..100 {
         store::read_tx(conn, |c| {
-            goodwill::http::gestures::load_summary(c, tenant, customer, today)
+            goodwill::app::customers::load_summary(c, tenant, customer, today)
         })
         .unwrap();
     }
@@ -103,7 +103,7 @@ fn measure(
         .map(|_| {
             let t = Instant::now();
             let s = store::read_tx(conn, |c| {
-                goodwill::http::gestures::load_summary(c, tenant, customer, today)
+                goodwill::app::customers::load_summary(c, tenant, customer, today)
             })
             .unwrap();
             std::hint::black_box(s);

@@ -111,6 +111,12 @@ impl AppError {
         }
     }
 
+    /// A figure too large for an exact decimal (2^96 minor units): refused
+    /// rather than printed wrong.
+    pub fn figure_too_large() -> Self {
+        Self::Internal("a total exceeds 2^96 minor units and cannot be shown exactly".into())
+    }
+
     /// 403 `store_scope`: a token confined to some stores asked for something
     /// that acts on, or reads, the whole tenant.
     pub fn tenant_wide() -> Self {

@@ -4,11 +4,18 @@
 use crate::app::Ctx;
 use crate::audit::NewEvent;
 use crate::domain::customer::{Customer, CustomerPatch, NewCustomer};
+use crate::domain::gesture::{Gesture, GestureKind, Terms};
 use crate::domain::ids::CustomerId;
+use crate::domain::money::{Currency, Money};
 use crate::domain::roles::Permission;
 use crate::error::AppError;
 use crate::store::DbConnection;
-use crate::views::customer::CustomerView;
+use crate::views::customer::{
+    BalanceView, CustomerStanding, CustomerView, MemoView, PromisesView, ReceivedView,
+    StandingValue, SummaryView,
+};
+use crate::views::timestamp;
+use chrono::NaiveDate;
 
 /// Records a new customer (`customer.created`).
 pub fn create_customer(
@@ -50,4 +57,233 @@ pub fn update_customer(
         )?;
     }
     Ok(after)
+}
+
+/// Reads a customer's summary: six indexed reads of maintained rows and open
+/// items, none of which grows with the customer's history.
+pub fn load_summary(
+    conn: &mut crate::store::DbConnection,
+    tenant: crate::domain::ids::TenantId,
+    customer: CustomerId,
+    today: NaiveDate,
+) -> Result<SummaryView, AppError> {
+    let f = crate::store::ledger::customer_figures(conn, tenant, customer)?;
+    let open = crate::store::gestures::open_items(conn, tenant, customer)?;
+    Ok(build_summary(
+        customer,
+        today,
+        &f.balances,
+        &f.totals,
+        &f.memos,
+        &open,
+        f.last_activity,
+    ))
+}
+
+type Totals = [(String, String, i64, i64)];
+
+fn build_summary(
+    customer: CustomerId,
+    today: NaiveDate,
+    own: &Totals,
+    totals: &Totals,
+    memos: &Totals,
+    open: &[Gesture],
+    last: Option<chrono::NaiveDateTime>,
+) -> SummaryView {
+    let mut currencies: Vec<Currency> = own
+        .iter()
+        .chain(totals.iter())
+        .filter_map(|(_, c, _, _)| Currency::from_code(c))
+        .chain(open.iter().map(|g| g.currency))
+        .collect();
+    currencies.sort();
+    currencies.dedup();
+    let receivable = format!("receivable:{customer}");
+    let credit = format!("store_credit:{customer}");
+    let net = |rows: &Totals, account: &str, cur: Currency| -> i64 {
+        rows.iter()
+            .filter(|(a, c, _, _)| a == account && c == cur.code())
+            .map(|(_, _, d, cr)| d - cr)
+            .sum()
+    };
+    let balances = currencies
+        .iter()
+        .map(|&cur| {
+            let overdue: i64 = open
+                .iter()
+                .filter(|g| g.currency == cur && g.is_overdue(today))
+                .filter_map(Gesture::outstanding_minor)
+                .sum();
+            let available: i64 = open
+                .iter()
+                .filter(|g| g.currency == cur && g.kind == GestureKind::StoreCredit)
+                .filter(|g| match &g.terms {
+                    Terms::StoreCredit { expires_on, .. } => expires_on.is_none_or(|e| e >= today),
+                    _ => false,
+                })
+                .filter_map(Gesture::credit_remaining_minor)
+                .sum();
+            BalanceView {
+                currency: cur.code(),
+                owed: Money::from_minor(net(own, &receivable, cur), cur),
+                overdue: Money::from_minor(overdue, cur),
+                store_credit_available: Money::from_minor(
+                    available.min(-net(own, &credit, cur)).max(0),
+                    cur,
+                ),
+                written_off: Money::from_minor(net(totals, "writeoff_expense", cur), cur),
+            }
+        })
+        .collect();
+    let mut goodwill_received = Vec::new();
+    for (account, cur, d, c) in totals {
+        let Some(currency) = Currency::from_code(cur) else {
+            continue;
+        };
+        let kind = if account == "writeoff_expense" {
+            Some(GestureKind::BalanceWaiver)
+        } else {
+            account
+                .strip_prefix("goodwill_expense:")
+                .and_then(GestureKind::parse)
+        };
+        if let Some(kind) = kind {
+            goodwill_received.push(ReceivedView {
+                kind,
+                amount: Money::from_minor(d - c, currency),
+            });
+        }
+    }
+    let memo_money = |name: &str| -> Vec<Money> {
+        memos
+            .iter()
+            .filter(|(m, _, _, _)| m == name)
+            .filter_map(|(_, c, t, _)| Currency::from_code(c).map(|cur| Money::from_minor(*t, cur)))
+            .collect()
+    };
+    let memo_count = |name: &str| -> i64 {
+        memos
+            .iter()
+            .filter(|(m, _, _, _)| m == name)
+            .map(|(_, _, _, n)| n)
+            .sum()
+    };
+    SummaryView {
+        customer_id: customer,
+        balances,
+        goodwill_received,
+        memo: MemoView {
+            free_service_retail_value: memo_money("free_service_retail_value"),
+            favour_estimated_value: memo_money("favour_estimated_value"),
+            favours: memo_count("favours") + memo_count("favour_estimated_value"),
+        },
+        promises: PromisesView {
+            open: i64::try_from(
+                open.iter()
+                    .filter(|g| g.kind == GestureKind::DeferredPayment)
+                    .count(),
+            )
+            .unwrap_or(0),
+            kept_on_time: memo_count("promises_kept_on_time"),
+            kept_late: memo_count("promises_kept_late"),
+            written_off: memo_count("promises_written_off"),
+        },
+        recognitions: memo_count("recognitions"),
+        last_activity_at: last.map(|t| timestamp(&t)),
+    }
+}
+
+/// Reads a customer's standing: maintained balances and totals, the
+/// goodwill granted this calendar year, and their value beside `item` (what
+/// is being decided, in its currency; `counted`: whether the item is already
+/// among the goodwill granted).
+pub fn standing(
+    conn: &mut crate::store::DbConnection,
+    tenant: crate::domain::ids::TenantId,
+    customer: CustomerId,
+    now: chrono::NaiveDateTime,
+    item: Option<Money>,
+    counted: bool,
+) -> Result<CustomerStanding, AppError> {
+    let year_start = crate::domain::year_start(now.date());
+    let value = match item {
+        Some(item) => standing_value(conn, tenant, customer, now, item, counted)?,
+        None => None,
+    };
+    let receivable = format!("receivable:{customer}");
+    let owed = crate::store::ledger::customer_balances(conn, tenant, customer)?
+        .into_iter()
+        .filter(|(a, _, d, c)| *a == receivable && d - c > 0)
+        .filter_map(|(_, cur, d, c)| {
+            Currency::from_code(&cur).map(|cur| Money::from_minor(d - c, cur))
+        })
+        .collect();
+    let goodwill_this_year =
+        crate::store::gestures::granted_since(conn, tenant, customer, year_start)?
+            .into_iter()
+            .map(|(cur, minor)| Money::from_minor(minor, cur))
+            .collect();
+    let memos = crate::store::ledger::memos(conn, tenant, customer)?;
+    let count = |name: &str| -> i64 {
+        memos
+            .iter()
+            .filter(|(m, _, _, _)| m == name)
+            .map(|(_, _, _, n)| n)
+            .sum()
+    };
+    Ok(CustomerStanding {
+        id: customer,
+        owed,
+        goodwill_this_year,
+        promises_kept_on_time: count("promises_kept_on_time"),
+        promises_kept_late: count("promises_kept_late"),
+        promises_written_off: count("promises_written_off"),
+        value,
+    })
+}
+
+fn standing_value(
+    conn: &mut crate::store::DbConnection,
+    tenant: crate::domain::ids::TenantId,
+    customer: CustomerId,
+    now: chrono::NaiveDateTime,
+    item: Money,
+    counted: bool,
+) -> Result<Option<StandingValue>, AppError> {
+    let c = item.currency();
+    let e = crate::store::value::estimate(
+        conn,
+        tenant,
+        customer,
+        Some(c),
+        now.date(),
+        crate::store::value::Horizon::default(),
+    )?;
+    let crate::store::value::Estimate::Valued {
+        model, valuation, ..
+    } = e
+    else {
+        return Ok(None);
+    };
+    let ltv = crate::store::value::to_minor(valuation.lifetime_value, c);
+    let ceiling = crate::store::value::ceiling(conn, tenant, customer, c, ltv, now)?;
+    let within = ceiling.as_ref().map(|x| {
+        let with_item = if counted {
+            x.used_minor
+        } else {
+            x.used_minor.saturating_add(item.minor())
+        };
+        with_item <= x.ceiling_minor
+    });
+    Ok(Some(StandingValue {
+        model_version: model.version,
+        probability_alive: valuation.probability_alive,
+        lifetime_value: Money::from_minor(ltv, c),
+        share_of_lifetime_value: (ltv > 0).then(|| item.minor() as f64 / ltv as f64),
+        goodwill_ceiling: ceiling
+            .as_ref()
+            .map(|x| crate::views::value::CeilingView::of(x, c)),
+        within_ceiling: within,
+    }))
 }

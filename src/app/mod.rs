@@ -13,11 +13,15 @@
 
 pub mod approvals;
 pub mod customers;
+pub mod finance;
 pub mod gestures;
 pub mod incidents;
 pub mod lifecycle;
+pub mod policy;
+pub mod sales;
 pub mod staff;
 pub mod stores;
+pub mod value;
 
 /// Who acts, for which request, and when: the command's context.
 pub use crate::audit::AuditCtx as Ctx;

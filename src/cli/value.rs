@@ -5,11 +5,11 @@ use std::io::{BufRead, BufWriter, IsTerminal, Write};
 
 use clap::Subcommand;
 
-use crate::audit::{AuditCtx, NewEvent};
+use crate::audit::AuditCtx;
 use crate::bootstrap;
 use crate::config::Settings;
 use crate::domain::FieldError;
-use crate::domain::ids::{SaleBatchId, StoreId, TenantId};
+use crate::domain::ids::{StoreId, TenantId};
 use crate::domain::money::{Currency, Money};
 use crate::domain::roles::Role;
 use crate::store::sales::{Buyer, LineOutcome, NewSale};
@@ -143,29 +143,19 @@ fn fit_one(
     penalizer: f64,
 ) -> Result<String, String> {
     let started = std::time::Instant::now();
-    let rows = store::read_tx(conn, |x| store::value::fit_rows(x, t, c, as_of, unit))
-        .map_err(|e| e.to_string())?;
     let ctx = system_ctx(t, "value-fit");
-    let req = store::value::FitRequest {
-        currency: c,
+    let spec = crate::app::value::FitSpec {
+        currency: Some(c),
         as_of,
         unit,
         penalizer,
-        fitted_by: ctx.actor_sub.clone(),
-        now: ctx.now,
     };
-    let v = store::value::fit(&rows, &req, started).map_err(|e| e.to_string())?;
-    let v = store::write_tx(conn, |x| {
-        let v = store::value::insert(x, t, v)?;
-        let view = crate::views::value::ModelView::from(&v);
-        store::audit::append(
-            x,
-            &ctx,
-            NewEvent::created("value_model.fitted", "value_model", v.id, &view),
-        )?;
-        Ok::<_, crate::error::AppError>(view)
-    })
-    .map_err(|e| e.to_string())?;
+    let inputs = store::read_tx(conn, |x| crate::app::value::fit_inputs(x, &ctx, &spec))
+        .map_err(|e| e.to_string())?;
+    let version = crate::app::value::fit(&inputs, started).map_err(|e| e.to_string())?;
+    let v = store::write_tx(conn, |x| crate::app::value::record_fit(x, &ctx, version))
+        .map_err(|e| e.to_string())?;
+    let v = crate::views::value::ModelView::from(&v);
     Ok(serde_json::to_string(&v).unwrap_or_default())
 }
 
@@ -372,48 +362,15 @@ impl Importer {
         }
         let ctx = system_ctx(self.tenant, "import-sales");
         let (lines, sales): (Vec<u64>, Vec<_>) = batch.into_iter().unzip();
-        let customers_before = store::tenants::customer_count(&mut self.conn, self.tenant)
-            .map_err(|e| e.to_string())?;
         let create = self.create_customers;
         let (first, last) = (lines[0], lines[lines.len() - 1]);
-        let (outcomes, customers_after) = store::write_tx(&mut self.conn, |c| {
-            let outcomes = store::sales::record_many(c, &ctx, sales, create)?;
-            let created: Vec<String> = outcomes
-                .iter()
-                .filter_map(|o| match o {
-                    LineOutcome::Created(s) => Some(s.id.to_string()),
-                    _ => None,
-                })
-                .collect();
-            let after = store::tenants::customer_count(c, ctx.tenant)?;
-            if !created.is_empty() {
-                use sha2::Digest;
-                let digest = crate::audit::hex(&sha2::Sha256::digest(created.join("\n")));
-                store::audit::append(
-                    c,
-                    &ctx,
-                    NewEvent::created(
-                        "sales.imported",
-                        "sale_batch",
-                        SaleBatchId::new(),
-                        &serde_json::json!({
-                            "lines": [first, last],
-                            "created": created.len(),
-                            "first_sale_id": created.first(),
-                            "last_sale_id": created.last(),
-                            "sale_ids_sha256": digest,
-                            "customers_created": after - customers_before,
-                        }),
-                    ),
-                )?;
-            }
-            Ok::<_, crate::error::AppError>((outcomes, after))
+        let (outcomes, customers_created) = store::write_tx(&mut self.conn, |c| {
+            crate::app::sales::import_sales(c, &ctx, (first, last), sales, create)
         })
         .map_err(|e| {
             format!("import failed at lines {first}-{last} (nothing of them kept): {e}")
         })?;
-        self.tally.customers_created +=
-            u64::try_from(customers_after - customers_before).unwrap_or(0);
+        self.tally.customers_created += u64::try_from(customers_created).unwrap_or(0);
         for (line, o) in lines.into_iter().zip(outcomes) {
             match o {
                 LineOutcome::Created(_) => {

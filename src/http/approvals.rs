@@ -148,7 +148,7 @@ pub struct QueueItem {
     #[serde(skip)]
     id: GestureId,
     gesture: GestureView,
-    customer: super::gestures::CustomerStanding,
+    customer: crate::views::customer::CustomerStanding,
 }
 
 /// `GET /v1/approvals?store_id=&kind=&status=pending`: the pending gestures the
@@ -203,7 +203,7 @@ pub async fn queue(
             let mut items = Vec::with_capacity(found.len());
             for (g, _) in found {
                 // A pending request already counts in its budgets' windows.
-                let standing = super::gestures::standing(
+                let standing = crate::app::customers::standing(
                     conn,
                     tenant,
                     g.customer_id,

@@ -6,98 +6,36 @@ use serde::{Deserialize, Serialize};
 
 use super::extract::page_request;
 use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply, timestamp};
-use crate::audit::NewEvent;
-use crate::domain::ids::{CustomerId, GestureId, StoreId, TenantId};
+use crate::domain::ids::{GestureId, StoreId, TenantId};
 use crate::domain::money::{Currency, Money};
 use crate::domain::{Problems, text};
 use crate::error::AppError;
 use crate::store::DbConnection;
 use crate::store::write_offs::{Review, WriteOff};
+use crate::views::finance::{PeriodView, WriteOffItem, WriteOffView};
 
-/// One review as the API shows it.
-#[derive(Serialize, Clone)]
-pub struct ReviewView {
-    outcome: String,
-    note: Option<String>,
-    reviewer: String,
-    reviewer_role: String,
-    at: String,
-}
-
-/// A write-off item.
-#[derive(Serialize, Clone)]
-pub struct WriteOffView {
-    id: GestureId,
-    gesture_id: GestureId,
-    customer_id: CustomerId,
-    store_id: StoreId,
-    amount: Money,
-    reason_code: String,
-    story: String,
-    requested_by: String,
-    approved_by: Option<String>,
-    decision_rule: String,
-    policy_version: i32,
-    write_off_of: Option<GestureId>,
-    effective_on: NaiveDate,
-    status: String,
-    reviews: Vec<ReviewView>,
-    customer: super::gestures::CustomerStanding,
-    created_at: String,
-    updated_at: String,
-}
-
-/// The views of items, with their reviews (one query) and customer histories.
-fn views(
+/// The queue's items: each with its reviews (one query) and its customer's
+/// standing.
+pub fn items(
     conn: &mut DbConnection,
     tenant: TenantId,
     items: Vec<WriteOff>,
     now: chrono::NaiveDateTime,
-) -> Result<Vec<WriteOffView>, AppError> {
+) -> Result<Vec<WriteOffItem>, AppError> {
     let ids: Vec<GestureId> = items.iter().map(|w| w.id).collect();
     let reviews: Vec<Review> = crate::store::write_offs::reviews_of(conn, tenant, &ids)?;
     let mut out = Vec::with_capacity(items.len());
     for w in items {
-        let currency = Currency::from_code(&w.currency).ok_or_else(|| {
-            AppError::Internal(format!("write-off {} has an unknown currency", w.id))
-        })?;
-        out.push(WriteOffView {
-            id: w.id,
-            gesture_id: w.id,
-            customer_id: w.customer_id,
-            store_id: w.store_id,
-            amount: Money::from_minor(w.amount_minor, currency),
-            reason_code: w.reason_code,
-            story: w.story,
-            requested_by: w.requested_by,
-            approved_by: w.approved_by,
-            decision_rule: w.decision_rule,
-            policy_version: w.policy_version,
-            write_off_of: w.write_off_of,
-            effective_on: w.effective_on,
-            status: w.status,
-            reviews: reviews
-                .iter()
-                .filter(|r| r.write_off_id == w.id)
-                .map(|r| ReviewView {
-                    outcome: r.outcome.clone(),
-                    note: r.note.clone(),
-                    reviewer: r.reviewer.clone(),
-                    reviewer_role: r.reviewer_role.clone(),
-                    at: timestamp(&r.created_at),
-                })
-                .collect(),
-            customer: super::gestures::standing(
-                conn,
-                tenant,
-                w.customer_id,
-                now,
-                Some(Money::from_minor(w.amount_minor, currency)),
-                true,
-            )?,
-            created_at: timestamp(&w.created_at),
-            updated_at: timestamp(&w.updated_at),
-        });
+        let v = WriteOffView::of(&w, &reviews)?;
+        let standing = crate::app::customers::standing(
+            conn,
+            tenant,
+            w.customer_id,
+            now,
+            Some(v.amount),
+            true,
+        )?;
+        out.push(WriteOffItem::of(v, standing));
     }
     Ok(out)
 }
@@ -157,7 +95,7 @@ pub async fn list(
                 page.starting_after,
                 page.limit,
             )?;
-            Ok((views(conn, tenant, items, now)?, more))
+            Ok((self::items(conn, tenant, items, now)?, more))
         })
         .await?;
     let next_cursor = if has_more {
@@ -205,44 +143,9 @@ fn review_all(
     ids: &[(String, GestureId)],
     outcome: &str,
     note: Option<String>,
-) -> Result<Vec<WriteOffView>, AppError> {
-    let mut done = Vec::with_capacity(ids.len());
-    for (field, id) in ids {
-        let (before, after) =
-            crate::store::write_offs::review(conn, ctx, *id, outcome, note.clone(), field)?;
-        done.push((before, after));
-    }
-    let year = ctx.now;
-    let befores = views(
-        conn,
-        ctx.tenant,
-        done.iter().map(|(b, _)| b.clone()).collect(),
-        year,
-    )?;
-    let afters = views(
-        conn,
-        ctx.tenant,
-        done.into_iter().map(|(_, a)| a).collect(),
-        year,
-    )?;
-    for (b, a) in befores.iter().zip(&afters) {
-        let mut ev = NewEvent::changed(
-            if outcome == "flagged" {
-                "writeoff.flagged"
-            } else {
-                "writeoff.reviewed"
-            },
-            "write_off",
-            a.id,
-            b,
-            a,
-        );
-        if let Some(n) = &note {
-            ev = ev.because(n.clone());
-        }
-        crate::store::audit::append(conn, ctx, ev)?;
-    }
-    Ok(afters)
+) -> Result<Vec<WriteOffItem>, AppError> {
+    let done = crate::app::finance::review_write_offs(conn, ctx, ids, outcome, note)?;
+    items(conn, ctx.tenant, done, ctx.now)
 }
 
 /// `POST /v1/finance/write-offs/{id}/review` `{outcome, note}`.
@@ -270,7 +173,7 @@ pub async fn review(
 /// The answer to a batch review.
 #[derive(Serialize)]
 pub struct BatchView {
-    data: Vec<WriteOffView>,
+    data: Vec<WriteOffItem>,
 }
 
 /// `POST /v1/finance/write-offs/review` `{ids, outcome, note}`: all or nothing.
@@ -304,74 +207,6 @@ pub async fn review_batch(
             Ok(Reply::ok(&BatchView { data }))
         })
         .await
-}
-
-/// One account's movement in a month.
-#[derive(Serialize)]
-pub struct TotalView {
-    account: String,
-    debit: Money,
-    credit: Money,
-}
-
-/// A month.
-#[derive(Serialize)]
-pub struct PeriodView {
-    id: String,
-    month: String,
-    state: String,
-    closed_by: Option<String>,
-    closed_at: Option<String>,
-    close_reason: Option<String>,
-    forced: bool,
-    totals: Option<Vec<TotalView>>,
-    digest: Option<String>,
-    /// Closed months read one at a time: whether the entries still add up to
-    /// the totals kept at close (null in lists and for open months).
-    verified: Option<bool>,
-    reopened_by: Option<String>,
-    reopened_at: Option<String>,
-    reopen_reason: Option<String>,
-}
-
-impl PeriodView {
-    fn of(p: crate::store::periods::Period, verified: Option<bool>) -> Result<Self, AppError> {
-        let totals = match &p.totals {
-            None => None,
-            Some(_) => {
-                let mut out = Vec::new();
-                for t in p.kept_totals() {
-                    let Some(c) = Currency::from_code(&t.currency) else {
-                        continue;
-                    };
-                    let wide = |m: i128| {
-                        Money::from_wide(m, c).ok_or_else(super::reports::figure_too_large)
-                    };
-                    out.push(TotalView {
-                        account: t.account,
-                        debit: wide(t.debit_minor)?,
-                        credit: wide(t.credit_minor)?,
-                    });
-                }
-                Some(out)
-            }
-        };
-        Ok(Self {
-            id: p.month.clone(),
-            month: p.month,
-            state: p.state,
-            closed_by: p.closed_by,
-            closed_at: p.closed_at.as_ref().map(timestamp),
-            close_reason: p.close_reason,
-            forced: p.forced,
-            totals,
-            digest: p.digest,
-            verified,
-            reopened_by: p.reopened_by,
-            reopened_at: p.reopened_at.as_ref().map(timestamp),
-            reopen_reason: p.reopen_reason,
-        })
-    }
 }
 
 /// A month as a token sees it: one confined to some stores sees its state but
@@ -460,26 +295,8 @@ pub async fn close(
         .map_err(|e| AppError::Validation(vec![e]))?;
     state
         .command(&caller, key, move |conn, ctx| {
-            let (before, after) =
-                crate::store::periods::close(conn, ctx, m, b.force, reason.clone())?;
-            // The event is dated as the close is: after the lock was granted.
-            let ctx = &crate::audit::AuditCtx {
-                now: after.closed_at.unwrap_or(ctx.now),
-                ..ctx.clone()
-            };
-            let after = PeriodView::of(after, None)?;
-            let mut ev = NewEvent::changed(
-                "period.closed",
-                "period",
-                m,
-                &PeriodView::of(before, None)?,
-                &after,
-            );
-            if let Some(r) = reason {
-                ev = ev.because(r);
-            }
-            crate::store::audit::append(conn, ctx, ev)?;
-            Ok(Reply::ok(&after))
+            let after = crate::app::finance::close_period(conn, ctx, m, b.force, reason)?;
+            Ok(Reply::ok(&PeriodView::of(after, None)?))
         })
         .await
 }
@@ -506,25 +323,8 @@ pub async fn reopen(
         .map_err(|e| AppError::Validation(vec![e]))?;
     state
         .command(&caller, key, move |conn, ctx| {
-            let (before, after) = crate::store::periods::reopen(conn, ctx, m, reason.clone())?;
-            let ctx = &crate::audit::AuditCtx {
-                now: after.reopened_at.unwrap_or(ctx.now),
-                ..ctx.clone()
-            };
-            let after = PeriodView::of(after, None)?;
-            crate::store::audit::append(
-                conn,
-                ctx,
-                NewEvent::changed(
-                    "period.reopened",
-                    "period",
-                    m,
-                    &PeriodView::of(before, None)?,
-                    &after,
-                )
-                .because(reason),
-            )?;
-            Ok(Reply::ok(&after))
+            let after = crate::app::finance::reopen_period(conn, ctx, m, reason)?;
+            Ok(Reply::ok(&PeriodView::of(after, None)?))
         })
         .await
 }
@@ -610,7 +410,7 @@ pub async fn aging(
         let bucket = |(count, minor): (i64, i128)| -> Result<BucketView, AppError> {
             Ok(BucketView {
                 count,
-                amount: Money::from_wide(minor, c).ok_or_else(super::reports::figure_too_large)?,
+                amount: Money::from_wide(minor, c).ok_or_else(AppError::figure_too_large)?,
             })
         };
         let total = r
@@ -678,18 +478,7 @@ pub async fn put_account_map(
     let key = idem.bind(&raw);
     state
         .command(&caller, key, move |conn, ctx| {
-            let (before, after) = crate::store::journal::put_account_map(conn, ctx, map)?;
-            crate::store::audit::append(
-                conn,
-                ctx,
-                NewEvent::changed(
-                    "account_map.updated",
-                    "account_map",
-                    ctx.tenant,
-                    &before,
-                    &after,
-                ),
-            )?;
+            let after = crate::app::finance::set_account_map(conn, ctx, map)?;
             Ok(Reply::ok(&AccountMapView {
                 mappings: after.mappings,
                 updated_by: Some(ctx.actor_sub.clone()),
@@ -792,8 +581,7 @@ pub async fn journal(
             let Some(cur) = Currency::from_code(&c) else {
                 continue;
             };
-            let wide =
-                |m: i128| Money::from_wide(m, cur).ok_or_else(super::reports::figure_too_large);
+            let wide = |m: i128| Money::from_wide(m, cur).ok_or_else(AppError::figure_too_large);
             currencies.push(JournalCurrency {
                 currency: c,
                 debit: wide(d)?,

@@ -4,7 +4,6 @@
 use actix_web::{HttpResponse, web};
 
 use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply};
-use crate::audit::NewEvent;
 use crate::domain::policy::Policy;
 use crate::error::AppError;
 use crate::views::policy::PolicyView;
@@ -74,15 +73,9 @@ pub async fn put(
     let (policy, raw) = body.into_parts();
     let key = idem.bind(&raw);
     state
-        .command(&caller, key, move |conn, audit| {
-            let (before, after) = crate::store::policy::put(conn, audit, policy)?;
-            let (before, after) = (PolicyView::of(before), PolicyView::of(after));
-            crate::store::audit::append(
-                conn,
-                audit,
-                NewEvent::changed("policy.updated", "policy", audit.tenant, &before, &after),
-            )?;
-            Ok(Reply::ok(&after))
+        .command(&caller, key, move |conn, ctx| {
+            let after = crate::app::policy::update_policy(conn, ctx, policy)?;
+            Ok(Reply::ok(&PolicyView::of(after)))
         })
         .await
 }

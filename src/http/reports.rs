@@ -156,12 +156,6 @@ pub struct GoodwillReport {
     totals: Vec<GoodwillRow>,
 }
 
-/// A figure too large for an exact decimal (2^96 minor units): refused rather
-/// than printed wrong.
-pub fn figure_too_large() -> AppError {
-    AppError::Internal("a total exceeds 2^96 minor units and cannot be shown exactly".into())
-}
-
 fn row(
     by: &[crate::store::reports::GroupBy],
     key: &[String],
@@ -172,7 +166,7 @@ fn row(
     let Some(c) = Currency::from_code(currency) else {
         return Ok(None);
     };
-    let m = |x: i128| Money::from_wide(x.max(0), c).ok_or_else(figure_too_large);
+    let m = |x: i128| Money::from_wide(x.max(0), c).ok_or_else(AppError::figure_too_large);
     Ok(Some(GoodwillRow {
         group: by
             .iter()
@@ -187,7 +181,7 @@ fn row(
         written_off: m(f.written_off)?,
         recovered: m(f.recovered)?,
         net_cost: SignedMoney {
-            amount: Money::signed_wide(f.net_cost, c).ok_or_else(figure_too_large)?,
+            amount: Money::signed_wide(f.net_cost, c).ok_or_else(AppError::figure_too_large)?,
             currency: currency.to_owned(),
         },
     }))

@@ -7,8 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::extract::{BATCH_BODY_LIMIT, page_request, query_store};
 use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply};
-use crate::audit::NewEvent;
-use crate::domain::ids::{CustomerId, SaleBatchId, SaleId, StoreId};
+use crate::domain::ids::{CustomerId, SaleId, StoreId};
 use crate::domain::money::{Money, MoneyInput};
 use crate::domain::sale::{self, BATCH_MAX};
 use crate::domain::{FieldError, Problems, text};
@@ -78,17 +77,10 @@ pub async fn create(
 ) -> Result<HttpResponse, AppError> {
     let (input, raw) = body.into_parts();
     let new = parse_sale(input).map_err(AppError::Validation)?;
-    caller.require_store(new.store_id)?;
     state
-        .command(&caller, idem.bind(&raw), move |conn, audit| {
-            let s = crate::store::sales::record(conn, audit, new)?;
-            let v = SaleView::of(&s, Some(&[]));
-            crate::store::audit::append(
-                conn,
-                audit,
-                NewEvent::created("sale.recorded", "sale", s.id, &v),
-            )?;
-            Ok(Reply::created(&v))
+        .command(&caller, idem.bind(&raw), move |conn, ctx| {
+            let s = crate::app::sales::record_sale(conn, ctx, new)?;
+            Ok(Reply::created(&SaleView::of(&s, Some(&[]))))
         })
         .await
 }
@@ -122,13 +114,6 @@ pub struct BatchView {
     results: Vec<LineView>,
 }
 
-#[derive(Serialize)]
-struct BatchAudit {
-    created: Vec<SaleId>,
-    duplicates: usize,
-    errors: usize,
-}
-
 /// `POST /v1/sales/batch` (up to 1,000 sales, 4 MiB): 200 with each line's
 /// outcome, `created`, `duplicate` (naming the existing sale) or `error`
 /// (with the fields at fault). Valid lines are kept; invalid ones change
@@ -157,31 +142,22 @@ pub async fn batch(
                     msg.split(" at line ").next().unwrap_or(&msg),
                 )]
             })?;
-            let new = parse_sale(parsed)?;
-            if !caller.may_act_at(new.store_id) {
-                return Err(vec![FieldError::new(
-                    "store_id",
-                    format!("this token may not act at store {}", new.store_id),
-                )]);
-            }
-            Ok(new)
+            parse_sale(parsed)
         })
         .collect();
     state
-        .command(&caller, idem.bind(&raw), move |conn, audit| {
-            let outcomes = crate::store::sales::record_many(conn, audit, lines, false)?;
+        .command(&caller, idem.bind(&raw), move |conn, ctx| {
+            let outcomes = crate::app::sales::record_sales(conn, ctx, lines)?;
             let mut view = BatchView {
                 created: 0,
                 duplicates: 0,
                 errors: 0,
                 results: Vec::with_capacity(outcomes.len()),
             };
-            let mut created_ids = Vec::new();
             for (index, o) in outcomes.into_iter().enumerate() {
                 view.results.push(match o {
                     LineOutcome::Created(s) => {
                         view.created += 1;
-                        created_ids.push(s.id);
                         LineView {
                             index,
                             status: "created",
@@ -211,22 +187,6 @@ pub async fn batch(
                         }
                     }
                 });
-            }
-            if !created_ids.is_empty() {
-                crate::store::audit::append(
-                    conn,
-                    audit,
-                    NewEvent::created(
-                        "sales.batch_recorded",
-                        "sale_batch",
-                        SaleBatchId::new(),
-                        &BatchAudit {
-                            created: created_ids,
-                            duplicates: view.duplicates,
-                            errors: view.errors,
-                        },
-                    ),
-                )?;
             }
             Ok(Reply::ok(&view))
         })
@@ -337,25 +297,13 @@ pub async fn refund(
     };
     let id = id.into_inner();
     state
-        .command(&caller, idem.bind(&raw), move |conn, audit| {
-            let (before, after, r) = crate::store::sales::refund(conn, audit, id, amount, reason)?;
-            let refunds = crate::store::sales::refunds(conn, audit.tenant, &after)?;
-            let v = RefundCreated {
+        .command(&caller, idem.bind(&raw), move |conn, ctx| {
+            let (after, refunds, r) =
+                crate::app::sales::refund_sale(conn, ctx, id, amount, reason)?;
+            Ok(Reply::created(&RefundCreated {
                 refund: RefundView::from(&r),
                 sale: SaleView::of(&after, Some(&refunds)),
-            };
-            crate::store::audit::append(
-                conn,
-                audit,
-                NewEvent::changed(
-                    "sale.refunded",
-                    "sale",
-                    id,
-                    &SaleView::of(&before, None),
-                    &v.sale,
-                ),
-            )?;
-            Ok(Reply::created(&v))
+            }))
         })
         .await
 }

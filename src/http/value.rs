@@ -8,14 +8,13 @@ use serde::{Deserialize, Serialize};
 
 use super::extract::query_date;
 use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply};
-use crate::audit::NewEvent;
 use crate::domain::Problems;
 use crate::domain::ids::CustomerId;
 use crate::domain::money::{Currency, Money};
 use crate::error::AppError;
-use crate::store::value::{Ceiling, Estimate, FitRequest, Horizon};
+use crate::store::value::{Estimate, Horizon};
 use crate::value::TimeUnit;
-use crate::views::value::ModelView;
+use crate::views::value::{CeilingView, ModelView};
 
 /// Body of `POST /v1/value/model/fit`.
 #[derive(Deserialize, Default)]
@@ -61,37 +60,23 @@ pub async fn fit(
     }
     p.finish().map_err(AppError::Validation)?;
     let started = std::time::Instant::now();
-    let tenant = caller.tenant;
-    let (currency, rows) = state
-        .read(move |conn| {
-            let c = crate::store::value::fit_currency(conn, tenant, currency)?;
-            Ok((
-                c,
-                crate::store::value::fit_rows(conn, tenant, c, as_of, unit)?,
-            ))
-        })
-        .await?;
-    let req = FitRequest {
+    let spec = crate::app::value::FitSpec {
         currency,
         as_of,
         unit,
         penalizer,
-        fitted_by: caller.subject.clone(),
-        now,
     };
-    let version = web::block(move || crate::store::value::fit(&rows, &req, started))
+    let ctx = caller.audit_ctx(&state.clock);
+    let inputs = state
+        .read(move |conn| crate::app::value::fit_inputs(conn, &ctx, &spec))
+        .await?;
+    let version = web::block(move || crate::app::value::fit(&inputs, started))
         .await
         .map_err(|e| AppError::Unavailable(format!("the worker pool refused the job: {e}")))??;
     state
-        .command(&caller, idem.bind(&raw), move |conn, audit| {
-            let v = crate::store::value::insert(conn, audit.tenant, version)?;
-            let view = ModelView::from(&v);
-            crate::store::audit::append(
-                conn,
-                audit,
-                NewEvent::created("value_model.fitted", "value_model", v.id, &view),
-            )?;
-            Ok(Reply::created(&view))
+        .command(&caller, idem.bind(&raw), move |conn, ctx| {
+            let v = crate::app::value::record_fit(conn, ctx, version)?;
+            Ok(Reply::created(&ModelView::from(&v)))
         })
         .await
 }
@@ -172,32 +157,6 @@ pub struct StatisticsView {
     monetary_value: Money,
     first_purchase_on: String,
     last_purchase_on: String,
-}
-
-/// The policy's goodwill ceiling for a customer.
-#[derive(Serialize, Clone)]
-pub struct CeilingView {
-    budget: String,
-    percent_of_lifetime_value: String,
-    window_days: i64,
-    ceiling: Money,
-    used: Money,
-    left: Money,
-}
-
-impl CeilingView {
-    /// The view of a ceiling in `currency`.
-    pub fn of(c: &Ceiling, currency: Currency) -> Self {
-        let m = |n: i64| Money::from_minor(n, currency);
-        Self {
-            budget: c.budget.clone(),
-            percent_of_lifetime_value: c.percent_of_lifetime_value.clone(),
-            window_days: c.window_days,
-            ceiling: m(c.ceiling_minor),
-            used: m(c.used_minor),
-            left: m((c.ceiling_minor - c.used_minor).max(0)),
-        }
-    }
 }
 
 /// A customer's figures.

@@ -1,10 +1,12 @@
 //! A customer as the API answers them and the audit trail records them.
 
 use crate::domain::customer::Customer;
+use crate::domain::gesture::GestureKind;
+use crate::domain::ids::{CustomerId, StoreId};
+use crate::domain::money::Money;
 use serde::Serialize;
 
 use super::timestamp;
-use crate::domain::ids::*;
 
 /// A customer as the API shows them.
 #[derive(Serialize, PartialEq, Eq)]
@@ -32,4 +34,82 @@ impl From<&Customer> for CustomerView {
             updated_at: timestamp(&c.updated_at),
         }
     }
+}
+
+/// One currency's balances of a customer.
+#[derive(Serialize)]
+pub struct BalanceView {
+    pub(crate) currency: &'static str,
+    pub(crate) owed: Money,
+    pub(crate) overdue: Money,
+    pub(crate) store_credit_available: Money,
+    pub(crate) written_off: Money,
+}
+
+/// Goodwill received of one kind and currency.
+#[derive(Serialize)]
+pub struct ReceivedView {
+    pub(crate) kind: GestureKind,
+    pub(crate) amount: Money,
+}
+
+/// Promise-keeping record.
+#[derive(Serialize)]
+pub struct PromisesView {
+    pub(crate) open: i64,
+    pub(crate) kept_on_time: i64,
+    pub(crate) kept_late: i64,
+    pub(crate) written_off: i64,
+}
+
+/// Memo totals: statistics beside the ledger, never in it.
+#[derive(Serialize)]
+pub struct MemoView {
+    pub(crate) free_service_retail_value: Vec<Money>,
+    pub(crate) favour_estimated_value: Vec<Money>,
+    pub(crate) favours: i64,
+}
+
+/// `GET /v1/customers/{id}/summary`.
+#[derive(Serialize)]
+pub struct SummaryView {
+    pub(crate) customer_id: CustomerId,
+    pub(crate) balances: Vec<BalanceView>,
+    pub(crate) goodwill_received: Vec<ReceivedView>,
+    pub(crate) memo: MemoView,
+    pub(crate) promises: PromisesView,
+    pub(crate) recognitions: i64,
+    pub(crate) last_activity_at: Option<String>,
+}
+
+/// A customer's standing beside an item someone decides on (the approval
+/// queue, the write-off review): what they owe, the goodwill they received this
+/// calendar year, and how they keep promises.
+#[derive(Serialize, Clone)]
+pub struct CustomerStanding {
+    pub(crate) id: CustomerId,
+    pub(crate) owed: Vec<Money>,
+    pub(crate) goodwill_this_year: Vec<Money>,
+    pub(crate) promises_kept_on_time: i64,
+    pub(crate) promises_kept_late: i64,
+    pub(crate) promises_written_off: i64,
+    /// The customer's value from the current model, and the item's share of
+    /// it; null without a model or a purchase.
+    pub(crate) value: Option<StandingValue>,
+}
+
+/// A customer's value beside an item someone decides on.
+#[derive(Serialize, Clone)]
+pub struct StandingValue {
+    pub(crate) model_version: i32,
+    pub(crate) probability_alive: f64,
+    pub(crate) lifetime_value: Money,
+    /// The item's amount over the lifetime value (null when that is zero).
+    pub(crate) share_of_lifetime_value: Option<f64>,
+    /// The policy's value-aware budget for this customer, if it has one.
+    pub(crate) goodwill_ceiling: Option<super::value::CeilingView>,
+    /// Whether the goodwill granted within the ceiling's window plus this
+    /// item stays within it (null without a ceiling). For an item already in
+    /// effect, the window includes it.
+    pub(crate) within_ceiling: Option<bool>,
 }

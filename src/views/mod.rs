@@ -4,6 +4,7 @@
 //! say the same thing about an entity.
 
 pub mod customer;
+pub mod finance;
 pub mod gesture;
 pub mod incident;
 pub mod payment;

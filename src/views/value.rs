@@ -1,6 +1,7 @@
 //! A value model version as the API answers it and the audit trail records it.
 
-use crate::store::value::{BgNbdFit, GammaGammaFit, ModelVersion};
+use crate::domain::money::{Currency, Money};
+use crate::store::value::{BgNbdFit, Ceiling, GammaGammaFit, ModelVersion};
 use crate::value::TimeUnit;
 use serde::Serialize;
 
@@ -39,6 +40,32 @@ impl From<&ModelVersion> for ModelView {
             fitted_by: m.fitted_by.clone(),
             fitted_at: timestamp(&m.fitted_at),
             duration_ms: m.duration_ms,
+        }
+    }
+}
+
+/// The policy's goodwill ceiling for a customer.
+#[derive(Serialize, Clone)]
+pub struct CeilingView {
+    pub(crate) budget: String,
+    pub(crate) percent_of_lifetime_value: String,
+    pub(crate) window_days: i64,
+    pub(crate) ceiling: Money,
+    pub(crate) used: Money,
+    pub(crate) left: Money,
+}
+
+impl CeilingView {
+    /// The view of a ceiling in `currency`.
+    pub fn of(c: &Ceiling, currency: Currency) -> Self {
+        let m = |n: i64| Money::from_minor(n, currency);
+        Self {
+            budget: c.budget.clone(),
+            percent_of_lifetime_value: c.percent_of_lifetime_value.clone(),
+            window_days: c.window_days,
+            ceiling: m(c.ceiling_minor),
+            used: m(c.used_minor),
+            left: m((c.ceiling_minor - c.used_minor).max(0)),
         }
     }
 }

@@ -1,0 +1,151 @@
+//! Finance: reviewing write-offs, closing and reopening months, the account
+//! map of the journal export.
+
+use crate::app::Ctx;
+use crate::audit::NewEvent;
+use crate::domain::account_map::AccountMap;
+use crate::domain::ids::GestureId;
+use crate::domain::roles::Permission;
+use crate::error::AppError;
+use crate::store::DbConnection;
+use crate::store::periods::{Month, Period};
+use crate::store::write_offs::WriteOff;
+use crate::views::finance::{PeriodView, WriteOffView};
+
+/// Reviews write-off items, all or nothing: each `reviewed` or `flagged`, at a
+/// store the token holds, never by its requester or approver
+/// (`writeoff.reviewed` / `writeoff.flagged` per item). `ids` name each item
+/// with the field a refusal names (empty for a single item).
+pub fn review_write_offs(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    ids: &[(String, GestureId)],
+    outcome: &str,
+    note: Option<String>,
+) -> Result<Vec<WriteOff>, AppError> {
+    ctx.require(Permission::WriteOffsReview)?;
+    let mut done = Vec::with_capacity(ids.len());
+    for (field, id) in ids {
+        done.push(crate::store::write_offs::review(
+            conn,
+            ctx,
+            *id,
+            outcome,
+            note.clone(),
+            field,
+        )?);
+    }
+    let all: Vec<GestureId> = done.iter().map(|(b, _)| b.id).collect();
+    let reviews = crate::store::write_offs::reviews_of(conn, ctx.tenant, &all)?;
+    let mut out = Vec::with_capacity(done.len());
+    for (before, after) in done {
+        // The reviews before this one are those made before it.
+        let earlier: Vec<_> = reviews
+            .iter()
+            .filter(|r| r.write_off_id == before.id && r.created_at < ctx.now)
+            .cloned()
+            .collect();
+        let was = WriteOffView::of(&before, &earlier)?;
+        let is = WriteOffView::of(&after, &reviews)?;
+        let mut ev = NewEvent::changed(
+            if outcome == "flagged" {
+                "writeoff.flagged"
+            } else {
+                "writeoff.reviewed"
+            },
+            "write_off",
+            after.id,
+            &was,
+            &is,
+        );
+        if let Some(n) = &note {
+            ev = ev.because(n.clone());
+        }
+        crate::store::audit::append(conn, ctx, ev)?;
+        out.push(after);
+    }
+    Ok(out)
+}
+
+/// Closes a month that has ended, for the whole tenant (`period.closed`):
+/// refused while it holds unreviewed write-offs unless forced with a reason.
+pub fn close_period(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    month: Month,
+    force: bool,
+    reason: Option<String>,
+) -> Result<Period, AppError> {
+    ctx.require(Permission::PeriodsClose)?;
+    ctx.require_tenant_wide()?;
+    let (before, after) = crate::store::periods::close(conn, ctx, month, force, reason.clone())?;
+    // The event is dated as the close is: after the month's lock was granted.
+    let ctx = &Ctx {
+        now: after.closed_at.unwrap_or(ctx.now),
+        ..ctx.clone()
+    };
+    let mut ev = NewEvent::changed(
+        "period.closed",
+        "period",
+        month,
+        &PeriodView::of(before, None)?,
+        &PeriodView::of(after.clone(), None)?,
+    );
+    if let Some(r) = reason {
+        ev = ev.because(r);
+    }
+    crate::store::audit::append(conn, ctx, ev)?;
+    Ok(after)
+}
+
+/// Reopens a closed month, with the reason (`period.reopened`).
+pub fn reopen_period(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    month: Month,
+    reason: String,
+) -> Result<Period, AppError> {
+    ctx.require(Permission::PeriodsReopen)?;
+    ctx.require_tenant_wide()?;
+    let (before, after) = crate::store::periods::reopen(conn, ctx, month, reason.clone())?;
+    let ctx = &Ctx {
+        now: after.reopened_at.unwrap_or(ctx.now),
+        ..ctx.clone()
+    };
+    crate::store::audit::append(
+        conn,
+        ctx,
+        NewEvent::changed(
+            "period.reopened",
+            "period",
+            month,
+            &PeriodView::of(before, None)?,
+            &PeriodView::of(after.clone(), None)?,
+        )
+        .because(reason),
+    )?;
+    Ok(after)
+}
+
+/// Replaces the tenant's account map (`account_map.updated`).
+pub fn set_account_map(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    map: AccountMap,
+) -> Result<AccountMap, AppError> {
+    ctx.require(Permission::AccountMapWrite)?;
+    ctx.require_tenant_wide()?;
+    let (before, after) = crate::store::journal::put_account_map(conn, ctx, map)?;
+    crate::store::audit::append(
+        conn,
+        ctx,
+        NewEvent::changed(
+            "account_map.updated",
+            "account_map",
+            ctx.tenant,
+            &before,
+            &after,
+        ),
+    )?;
+    Ok(after)
+}

@@ -1,0 +1,202 @@
+//! Finance's objects as the API answers them and the audit trail records
+//! them: a write-off item and its reviews, a month.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::timestamp;
+use crate::domain::ids::{CustomerId, GestureId, StoreId};
+use crate::domain::money::{Currency, Money};
+use crate::error::AppError;
+use crate::store::write_offs::{Review, WriteOff};
+
+/// One review as the API shows it.
+#[derive(Serialize, Clone)]
+pub struct ReviewView {
+    pub(crate) outcome: String,
+    pub(crate) note: Option<String>,
+    pub(crate) reviewer: String,
+    pub(crate) reviewer_role: String,
+    pub(crate) at: String,
+}
+
+/// A write-off item as the audit trail records it: the item and its reviews
+/// (the queue's answer adds the customer's standing, which is read when
+/// asked, not part of the item).
+#[derive(Serialize, Clone)]
+pub struct WriteOffView {
+    pub(crate) id: GestureId,
+    pub(crate) gesture_id: GestureId,
+    pub(crate) customer_id: CustomerId,
+    pub(crate) store_id: StoreId,
+    pub(crate) amount: Money,
+    pub(crate) reason_code: String,
+    pub(crate) story: String,
+    pub(crate) requested_by: String,
+    pub(crate) approved_by: Option<String>,
+    pub(crate) decision_rule: String,
+    pub(crate) policy_version: i32,
+    pub(crate) write_off_of: Option<GestureId>,
+    pub(crate) effective_on: NaiveDate,
+    pub(crate) status: String,
+    pub(crate) reviews: Vec<ReviewView>,
+    pub(crate) created_at: String,
+    pub(crate) updated_at: String,
+}
+
+impl WriteOffView {
+    /// The view of an item with its reviews (`reviews` may hold other items'
+    /// reviews too: they are left out).
+    pub fn of(w: &WriteOff, reviews: &[Review]) -> Result<Self, AppError> {
+        let currency = Currency::from_code(&w.currency).ok_or_else(|| {
+            AppError::Internal(format!("write-off {} has an unknown currency", w.id))
+        })?;
+        Ok(Self {
+            id: w.id,
+            gesture_id: w.id,
+            customer_id: w.customer_id,
+            store_id: w.store_id,
+            amount: Money::from_minor(w.amount_minor, currency),
+            reason_code: w.reason_code.clone(),
+            story: w.story.clone(),
+            requested_by: w.requested_by.clone(),
+            approved_by: w.approved_by.clone(),
+            decision_rule: w.decision_rule.clone(),
+            policy_version: w.policy_version,
+            write_off_of: w.write_off_of,
+            effective_on: w.effective_on,
+            status: w.status.clone(),
+            reviews: reviews
+                .iter()
+                .filter(|r| r.write_off_id == w.id)
+                .map(|r| ReviewView {
+                    outcome: r.outcome.clone(),
+                    note: r.note.clone(),
+                    reviewer: r.reviewer.clone(),
+                    reviewer_role: r.reviewer_role.clone(),
+                    at: timestamp(&r.created_at),
+                })
+                .collect(),
+            created_at: timestamp(&w.created_at),
+            updated_at: timestamp(&w.updated_at),
+        })
+    }
+}
+
+/// A write-off item as finance's queue answers it: the item, with its
+/// customer's standing beside it, read when asked.
+#[derive(Serialize, Clone)]
+pub struct WriteOffItem {
+    pub(crate) id: GestureId,
+    pub(crate) gesture_id: GestureId,
+    pub(crate) customer_id: CustomerId,
+    pub(crate) store_id: StoreId,
+    pub(crate) amount: Money,
+    pub(crate) reason_code: String,
+    pub(crate) story: String,
+    pub(crate) requested_by: String,
+    pub(crate) approved_by: Option<String>,
+    pub(crate) decision_rule: String,
+    pub(crate) policy_version: i32,
+    pub(crate) write_off_of: Option<GestureId>,
+    pub(crate) effective_on: NaiveDate,
+    pub(crate) status: String,
+    pub(crate) reviews: Vec<ReviewView>,
+    pub(crate) customer: super::customer::CustomerStanding,
+    pub(crate) created_at: String,
+    pub(crate) updated_at: String,
+}
+
+impl WriteOffItem {
+    /// The item with its customer's standing.
+    pub fn of(v: WriteOffView, customer: super::customer::CustomerStanding) -> Self {
+        Self {
+            id: v.id,
+            gesture_id: v.gesture_id,
+            customer_id: v.customer_id,
+            store_id: v.store_id,
+            amount: v.amount,
+            reason_code: v.reason_code,
+            story: v.story,
+            requested_by: v.requested_by,
+            approved_by: v.approved_by,
+            decision_rule: v.decision_rule,
+            policy_version: v.policy_version,
+            write_off_of: v.write_off_of,
+            effective_on: v.effective_on,
+            status: v.status,
+            reviews: v.reviews,
+            customer,
+            created_at: v.created_at,
+            updated_at: v.updated_at,
+        }
+    }
+}
+
+/// One account's movement in a month.
+#[derive(Serialize)]
+pub struct TotalView {
+    pub(crate) account: String,
+    pub(crate) debit: Money,
+    pub(crate) credit: Money,
+}
+
+/// A month.
+#[derive(Serialize)]
+pub struct PeriodView {
+    pub(crate) id: String,
+    pub(crate) month: String,
+    pub(crate) state: String,
+    pub(crate) closed_by: Option<String>,
+    pub(crate) closed_at: Option<String>,
+    pub(crate) close_reason: Option<String>,
+    pub(crate) forced: bool,
+    pub(crate) totals: Option<Vec<TotalView>>,
+    pub(crate) digest: Option<String>,
+    /// Closed months read one at a time: whether the entries still add up to
+    /// the totals kept at close (null in lists and for open months).
+    pub(crate) verified: Option<bool>,
+    pub(crate) reopened_by: Option<String>,
+    pub(crate) reopened_at: Option<String>,
+    pub(crate) reopen_reason: Option<String>,
+}
+
+impl PeriodView {
+    pub fn of(p: crate::store::periods::Period, verified: Option<bool>) -> Result<Self, AppError> {
+        let totals = match &p.totals {
+            None => None,
+            Some(_) => {
+                let mut out = Vec::new();
+                for t in p.kept_totals() {
+                    let Some(c) = Currency::from_code(&t.currency) else {
+                        continue;
+                    };
+                    let wide = |m: i128| {
+                        Money::from_wide(m, c).ok_or_else(crate::error::AppError::figure_too_large)
+                    };
+                    out.push(TotalView {
+                        account: t.account,
+                        debit: wide(t.debit_minor)?,
+                        credit: wide(t.credit_minor)?,
+                    });
+                }
+                Some(out)
+            }
+        };
+        Ok(Self {
+            id: p.month.clone(),
+            month: p.month,
+            state: p.state,
+            closed_by: p.closed_by,
+            closed_at: p.closed_at.as_ref().map(timestamp),
+            close_reason: p.close_reason,
+            forced: p.forced,
+            totals,
+            digest: p.digest,
+            verified,
+            reopened_by: p.reopened_by,
+            reopened_at: p.reopened_at.as_ref().map(timestamp),
+            reopen_reason: p.reopen_reason,
+        })
+    }
+}
