@@ -5,7 +5,6 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use super::extract::page_request;
-use super::gestures::today;
 use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply};
 use crate::domain::gesture::{GestureKind, GestureStatus};
 use crate::domain::ids::GestureId;
@@ -180,7 +179,7 @@ pub async fn queue(
     if let Some(s) = store_id {
         caller.require_store(s)?;
     }
-    let (now, today) = (state.clock.now(), today());
+    let (now, today) = (state.clock.now(), state.clock.now().date());
     let items = state
         .read(move |conn| {
             let tenant = caller.tenant;

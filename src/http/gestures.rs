@@ -2,7 +2,6 @@
 //! customer's summary.
 
 use actix_web::{HttpResponse, web};
-use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::extract::page_request;
@@ -12,11 +11,6 @@ use crate::domain::gesture::{GestureInput, GestureKind, GestureStatus, NewGestur
 use crate::domain::ids::CustomerId;
 use crate::error::AppError;
 use crate::views::gesture::GestureView;
-
-/// The date in UTC: what "today", "overdue" and "not in the future" mean.
-pub fn today() -> NaiveDate {
-    chrono::Utc::now().date_naive()
-}
 
 /// `POST /v1/customers/{id}/gestures`.
 pub async fn create(
@@ -106,7 +100,7 @@ pub async fn list(
         }
         None => caller.stores.clone(),
     };
-    let today = today();
+    let today = state.clock.now().date();
     let filter = crate::store::gestures::Filter {
         customer_id,
         stores,
@@ -136,7 +130,7 @@ pub async fn summary(
     id: web::Path<CustomerId>,
 ) -> Result<HttpResponse, AppError> {
     let (tenant, customer) = (caller.tenant, id.into_inner());
-    let today = today();
+    let today = state.clock.now().date();
     let view = state
         .read(move |conn| crate::app::customers::load_summary(conn, tenant, customer, today))
         .await?;

@@ -4,7 +4,6 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use super::gestures::today;
 use super::{AppState, Caller, Idem, JsonBody, Reply};
 use crate::domain::ids::{IncidentId, StaffId, StoreId};
 use crate::domain::{Problems, text};
@@ -71,7 +70,7 @@ pub async fn get(
     id: web::Path<IncidentId>,
 ) -> Result<HttpResponse, AppError> {
     let (tenant, id) = (caller.tenant, id.into_inner());
-    let today = today();
+    let today = state.clock.now().date();
     let v = state
         .read(move |conn| {
             let (i, gestures) = crate::store::incidents::get(conn, tenant, id)?;

@@ -6,7 +6,6 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::extract::page_request;
-use super::gestures::today;
 use super::{AppState, Caller, ListResponse, QueryParams, timestamp};
 use crate::domain::Problems;
 use crate::domain::ids::{CustomerId, EntryId, GestureId, LedgerTxId, PaymentId, RedemptionId};
@@ -255,7 +254,7 @@ pub async fn timeline(
         &mut p,
     );
     p.finish().map_err(AppError::Validation)?;
-    let (tenant, customer, today) = (caller.tenant, id.into_inner(), today());
+    let (tenant, customer, today) = (caller.tenant, id.into_inner(), state.clock.now().date());
     let (views, has_more) = state
         .read(move |conn| {
             crate::store::customers::get(conn, tenant, customer)?;
@@ -368,7 +367,7 @@ pub async fn gesture_detail(
     caller: Caller,
     id: web::Path<GestureId>,
 ) -> Result<HttpResponse, AppError> {
-    let (tenant, id, today) = (caller.tenant, id.into_inner(), today());
+    let (tenant, id, today) = (caller.tenant, id.into_inner(), state.clock.now().date());
     let detail = state
         .read(move |conn| {
             let g = crate::store::gestures::get(conn, tenant, id)?;

@@ -167,7 +167,7 @@ fn already(g: &Gesture, record: &DecisionRecord, expired: bool) -> AppError {
     if expired {
         let at = record
             .expires_at
-            .map(|t| crate::http::timestamp(&t))
+            .map(|t| crate::views::timestamp(&t))
             .unwrap_or_default();
         return AppError::AlreadyDecided {
             decision: GestureStatus::Expired.as_str(),
@@ -177,7 +177,7 @@ fn already(g: &Gesture, record: &DecisionRecord, expired: bool) -> AppError {
     let by = record
         .decided
         .as_ref()
-        .map(|d| format!(" by {} at {}", d.by, crate::http::timestamp(&d.at)))
+        .map(|d| format!(" by {} at {}", d.by, crate::views::timestamp(&d.at)))
         .unwrap_or_default();
     AppError::AlreadyDecided {
         decision: g.status.as_str(),

@@ -720,7 +720,7 @@ pub fn take_effect(
                     1,
                 )?;
             }
-            promise.updated_at = crate::domain::now();
+            promise.updated_at = g.updated_at;
             save(conn, &promise)?;
             diesel::insert_into(waiver_allocations::table)
                 .values((
@@ -764,6 +764,7 @@ pub fn take_effect(
             effective_on: g.effective_on,
             postings,
         },
+        g.updated_at,
     )?;
     match &g.terms {
         Terms::FreeService { retail_value, .. } => ledger::add_memo(

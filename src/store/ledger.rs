@@ -4,7 +4,7 @@
 //! `customer_ledger_totals`, and it writes all three in the caller's transaction,
 //! so a balance is always the sum of its entries.
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::DbConnection;
@@ -178,12 +178,13 @@ pub fn post(
     conn: &mut DbConnection,
     tenant: TenantId,
     tx: &NewLedgerTx,
+    now: NaiveDateTime,
 ) -> Result<Option<LedgerTxId>, AppError> {
     if tx.postings.is_empty() {
         return Ok(None);
     }
     super::periods::check_open(conn, tenant, tx.effective_on)?;
-    post_in_open_period(conn, tenant, tx)
+    post_in_open_period(conn, tenant, tx, now)
 }
 
 /// As [`post`], for a caller that has already called
@@ -194,6 +195,7 @@ pub fn post_in_open_period(
     conn: &mut DbConnection,
     tenant: TenantId,
     tx: &NewLedgerTx,
+    now: NaiveDateTime,
 ) -> Result<Option<LedgerTxId>, AppError> {
     if tx.postings.is_empty() {
         return Ok(None);
@@ -206,7 +208,6 @@ pub fn post_in_open_period(
         }
     }
     let id = LedgerTxId::new();
-    let now = crate::domain::now();
     diesel::insert_into(ledger_transactions::table)
         .values((
             ledger_transactions::tenant_id.eq(tenant),
@@ -559,8 +560,8 @@ pub fn post_batch(
     tenant: TenantId,
     txs: &[NewLedgerTx],
     sums: &mut Sums,
+    now: NaiveDateTime,
 ) -> Result<(), AppError> {
-    let now = crate::domain::now();
     let mut tx_rows = Vec::with_capacity(txs.len());
     let mut entry_rows = Vec::with_capacity(txs.len() * 2);
     for tx in txs.iter().filter(|t| !t.postings.is_empty()) {

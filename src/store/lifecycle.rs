@@ -256,9 +256,10 @@ pub fn pay(
             effective_on: today,
             postings: postings.into_iter().collect(),
         },
+        ctx.now_again(),
     )?
     .ok_or_else(|| AppError::Internal("a payment posted nothing".into()))?;
-    let now = crate::domain::now();
+    let now = ctx.now_again();
     g.updated_at = now;
     gestures::save(conn, &g)?;
     let p = Payment {
@@ -432,6 +433,7 @@ pub fn reverse_payment(
             effective_on: today,
             postings: mirror,
         },
+        ctx.now_again(),
     )?;
     if before.recovery_minor == 0 {
         g.paid_minor -= before.amount_minor;
@@ -459,10 +461,10 @@ pub fn reverse_payment(
                 -1,
             )?;
         }
-        g.updated_at = crate::domain::now();
+        g.updated_at = ctx.now_again();
         gestures::save(conn, &g)?;
     }
-    let now = crate::domain::now();
+    let now = ctx.now_again();
     diesel::update(payments::table.filter(payments::tenant_id.eq(tenant).and(payments::id.eq(id))))
         .set((
             payments::status.eq("reversed"),
@@ -668,7 +670,7 @@ pub fn reverse_gesture(
                         -1,
                     )?;
                 }
-                p.updated_at = crate::domain::now();
+                p.updated_at = ctx.now_again();
                 gestures::save(conn, &p)?;
             }
             let txs = transactions_of(conn, tenant, id)?;
@@ -746,10 +748,11 @@ pub fn reverse_gesture(
             effective_on: today,
             postings,
         },
+        ctx.now_again(),
     )?;
     g.status = GestureStatus::Reversed;
     g.reversal_reason = Some(reason);
-    g.updated_at = crate::domain::now();
+    g.updated_at = ctx.now_again();
     gestures::save(conn, &g)?;
     Ok((before, g))
 }
@@ -830,7 +833,7 @@ pub fn redeem(
         }
         left -= take;
         lot.redeemed_minor += take;
-        lot.updated_at = crate::domain::now();
+        lot.updated_at = ctx.now_again();
         gestures::save(conn, &lot)?;
         taken.push((lot.id, take));
     }
@@ -853,9 +856,10 @@ pub fn redeem(
             .into_iter()
             .collect(),
         },
+        ctx.now_again(),
     )?
     .ok_or_else(|| AppError::Internal("a redemption posted nothing".into()))?;
-    let now = crate::domain::now();
+    let now = ctx.now_again();
     diesel::insert_into(redemptions::table)
         .values((
             redemptions::tenant_id.eq(tenant),
@@ -961,9 +965,10 @@ pub fn expire(
             .into_iter()
             .collect(),
         },
+        ctx.now_again(),
     )?;
     g.expired_minor += left;
-    g.updated_at = crate::domain::now();
+    g.updated_at = ctx.now_again();
     gestures::save(conn, &g)?;
     Ok(Some((before, g)))
 }

@@ -188,7 +188,7 @@ pub fn seed(
         }
         super::write_tx(conn, |c| {
             super::gestures::insert_batch(c, &gs)?;
-            ledger::post_batch(c, tenant, &txs, &mut sums)
+            ledger::post_batch(c, tenant, &txs, &mut sums, crate::domain::now())
         })?;
         written += n;
         progress(written);

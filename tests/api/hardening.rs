@@ -692,9 +692,10 @@ async fn figures_past_64_bits_are_exact(app: TestApp) {
         pairs.push((s, c));
     }
     let max = Money::parse_amount(MAX_USD, usd_c).unwrap();
-    {
-        let mut conn = app.pool.get().unwrap();
-        let now = goodwill::domain::now();
+    // Off the test's thread: the client's connection pool runs on it.
+    let (pool, tenant, now) = (app.pool.clone(), app.tenant, app.clock.now());
+    actix_web::rt::task::spawn_blocking(move || {
+        let mut conn = pool.get().unwrap();
         goodwill::store::write_tx(&mut conn, |conn| {
             let mut gs = Vec::new();
             let mut txs = Vec::new();
@@ -702,7 +703,7 @@ async fn figures_past_64_bits_are_exact(app: TestApp) {
                 for _ in 0..each {
                     let g = Gesture {
                         id: GestureId::new(),
-                        tenant_id: app.tenant,
+                        tenant_id: tenant,
                         customer_id: *c,
                         store_id: *s,
                         kind: GestureKind::DeferredPayment,
@@ -749,11 +750,13 @@ async fn figures_past_64_bits_are_exact(app: TestApp) {
             }
             goodwill::store::gestures::insert_batch(conn, &gs)?;
             let mut sums = goodwill::store::ledger::Sums::default();
-            goodwill::store::ledger::post_batch(conn, app.tenant, &txs, &mut sums)?;
-            goodwill::store::ledger::apply_sums(conn, app.tenant, sums)
+            goodwill::store::ledger::post_batch(conn, tenant, &txs, &mut sums, now)?;
+            goodwill::store::ledger::apply_sums(conn, tenant, sums)
         })
         .unwrap();
-    }
+    })
+    .await
+    .unwrap();
     let n: i128 = stores_n * each;
     let total = i128::from(max.minor()) * n;
     assert!(total > i128::from(i64::MAX));
@@ -1251,3 +1254,79 @@ async fn the_event_stores_migration_fills_in_history_as_the_code_writes_it(app: 
         .expect(200);
 }
 both!(the_event_stores_migration_fills_in_history_as_the_code_writes_it);
+
+/// Every timestamp and date under `v` (keys ending in `_at`, but not
+/// `expires_at`, and `effective_on`), with where it was found.
+fn stamps(v: &Value, path: &str, out: &mut Vec<(String, String)>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                let here = format!("{path}.{k}");
+                match x {
+                    Value::String(s)
+                        if (k.ends_with("_at") && k != "expires_at") || k == "effective_on" =>
+                    {
+                        out.push((here, s.clone()))
+                    }
+                    _ => stamps(x, &here, out),
+                }
+            }
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                stamps(x, &format!("{path}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// One clock: the command's context carries the only "now". With the service
+/// clock 400 days ahead, a promise, its payment, and the ledger entries they
+/// post carry the moved day in every timestamp and date, and "overdue" follows
+/// the moved clock too.
+async fn every_stamp_a_command_writes_follows_the_service_clock(app: TestApp) {
+    app.clock.advance(chrono::TimeDelta::days(400));
+    let moved = app.clock.now().date();
+    let store = app.store("CK", "USD").await;
+    let c = id(&app.customer("CK-C").await);
+    let manager = app.token_for(app.tenant, "ck-manager", Role::Manager, Some(vec![store]));
+    let due = (moved + chrono::TimeDelta::days(1)).to_string();
+    let promise = post(&app, &manager, &format!("/v1/customers/{c}/gestures"), &json!({"kind": "deferred_payment",
+        "store_id": store, "reason_code": "closing_time", "story": "pay tomorrow", "amount": usd("30.00"), "due_on": due}))
+    .await
+    .expect(201);
+    assert_eq!(promise["overdue"], false, "{promise}");
+    let paid = post(
+        &app,
+        &manager,
+        &format!("/v1/gestures/{}/payments", id(&promise)),
+        &json!({"amount": usd("10.00")}),
+    )
+    .await
+    .expect(201);
+    let detail = gesture(&app, &id(&promise)).await;
+    let mut found = Vec::new();
+    for (name, v) in [
+        ("promise", &promise),
+        ("payment", &paid),
+        ("detail", &detail),
+    ] {
+        stamps(v, name, &mut found);
+    }
+    assert!(
+        found.iter().any(|(p, _)| p.contains("entries")),
+        "{found:?}"
+    );
+    for (path, s) in &found {
+        assert!(
+            s.starts_with(&moved.to_string()),
+            "{path} = {s}, the clock says {moved}"
+        );
+    }
+    // Two days on, the promise is overdue by the service clock.
+    app.clock.advance(chrono::TimeDelta::days(2));
+    assert_eq!(gesture(&app, &id(&promise)).await["overdue"], true);
+    ledger_clean(&app).await;
+}
+both!(every_stamp_a_command_writes_follows_the_service_clock);
