@@ -309,7 +309,7 @@ pub fn run() -> Result<(), String> {
                     for (id, name, created) in
                         tenants::list(&mut conn).map_err(|e| e.to_string())?
                     {
-                        println!("{id}\t{name}\t{}", crate::http::timestamp(&created));
+                        println!("{id}\t{name}\t{}", crate::views::timestamp(&created));
                     }
                 }
             }
