@@ -489,7 +489,7 @@ impl NewGesture {
         }
     }
 
-    /// Checks every amount is in the store's currency (INTERFACE: another → 422).
+    /// Checks every amount is in the store's currency (another → 422).
     pub fn check_currency(&self, store_currency: Currency) -> Result<(), Vec<FieldError>> {
         let mut p = Problems::default();
         for (field, m) in self.terms.money_fields() {

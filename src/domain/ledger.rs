@@ -1,4 +1,4 @@
-//! The goodwill sub-ledger: accounts and postings (INTERFACE.md's table).
+//! The goodwill sub-ledger: accounts and postings (docs/ledger.md's table).
 //!
 //! Every monetary change is one ledger transaction of balanced entries: for each
 //! posting a debit and a credit of the same amount and currency. Balances are
@@ -132,7 +132,7 @@ impl Posting {
     }
 }
 
-/// What a gesture posts when it takes effect (INTERFACE.md's postings table).
+/// What a gesture posts when it takes effect (docs/ledger.md's postings table).
 /// Waivers are posted by the waiver operation, which also allocates them.
 pub fn gesture_postings(
     kind: GestureKind,

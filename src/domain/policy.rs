@@ -4,7 +4,7 @@
 //! and kind (with store overrides), approval tiers by amount band, budgets over
 //! rolling windows, the "in customers we trust" bonus for deferred payments,
 //! split detection and pending expiry. [`Policy::default`] is the default of
-//! INTERFACE.md, version 1 of every tenant. [`Policy::validate`] checks a version
+//! docs/approvals.md, version 1 of every tenant. [`Policy::validate`] checks a version
 //! whole and reports every problem; [`decide`] is a pure function of a policy and
 //! the facts the store gathered ([`DecisionInput`]), so every rule can be tested
 //! without a database or a clock.
@@ -259,7 +259,7 @@ fn strings(v: &[&str]) -> Vec<String> {
 }
 
 impl Default for Policy {
-    /// The default policy of INTERFACE.md.
+    /// The default policy (docs/approvals.md).
     fn default() -> Self {
         let limit = |roles: &[&str], n| LimitRule {
             roles: strings(roles),

@@ -1,4 +1,4 @@
-//! Roles and what each may do: the one table of INTERFACE.md, in code.
+//! Roles and what each may do: the table of docs/roles.md, in code.
 //!
 //! Every route names one [`Permission`] (see `http::routes`); [`Role::may`] answers
 //! from [`ROLE_TABLE`] alone. `docs/roles.md` prints this table and a test keeps the
@@ -27,7 +27,7 @@ pub enum Role {
 }
 
 impl Role {
-    /// Every role, in the order of the table in INTERFACE.md.
+    /// Every role, in the order of the table in docs/roles.md.
     pub const ALL: [Role; 6] = [
         Role::Pos,
         Role::Clerk,

@@ -332,7 +332,7 @@ impl Metrics {
     }
 }
 
-/// A list as INTERFACE.md shapes it.
+/// A list: `{"data", "has_more", "next_cursor"}` (docs/api.md).
 #[derive(Serialize)]
 pub struct ListResponse<T: Serialize> {
     /// The page.

@@ -31,7 +31,7 @@ pub enum DatabaseUrl {
 }
 
 impl DatabaseUrl {
-    /// Parses a database URL as INTERFACE.md says: `postgres://` / `postgresql://`
+    /// Parses a database URL as docs/api.md and the README describe: `postgres://` / `postgresql://`
     /// select PostgreSQL; `sqlite://PATH` or a path select SQLite.
     pub fn parse(url: &str) -> Result<Self, String> {
         let url = url.trim();
