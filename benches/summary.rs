@@ -18,7 +18,6 @@ use goodwill::audit::AuditCtx;
 use goodwill::domain::gesture::{NewGesture, Terms};
 use goodwill::domain::ids::{CustomerId, TenantId};
 use goodwill::domain::money::{Currency, Money};
-use goodwill::domain::roles::Role;
 use goodwill::store::{self, DatabaseUrl, DbConnection};
 
 const READS: usize = 2_000;
@@ -36,7 +35,7 @@ fn promise_and_pay(
     // split detection, which is not what this measures.
     let ctx = &AuditCtx {
         actor_sub: format!("till-{}", uuid::Uuid::now_v7().simple()),
-        now: goodwill::domain::now(),
+        now: goodwill::clock::Clock::system().now(),
         ..ctx.clone()
     };
     let g = store::gestures::request(
@@ -171,26 +170,22 @@ fn run(backend: &str, url: &str) {
     let mut conn = DatabaseUrl::parse(url).unwrap().connect().unwrap();
     store::run_migrations(&mut conn).unwrap();
     let today = chrono::Utc::now().date_naive();
-    let tenant = store::tenants::create(&mut conn, "bench").unwrap();
-    let st = store::stores::create(
+    let tenant =
+        store::tenants::create(&mut conn, "bench", goodwill::clock::Clock::system().now()).unwrap();
+    let ctx = AuditCtx {
+        actor_sub: "bench".into(),
+        ..AuditCtx::system(tenant, "bench", goodwill::clock::Clock::system())
+    };
+    let st = goodwill::app::stores::open_store(
         &mut conn,
-        tenant,
+        &ctx,
         goodwill::domain::store::NewStore::parse("Bench", "B", "USD").unwrap(),
     )
     .unwrap();
-    let ctx = AuditCtx {
-        tenant,
-        actor_sub: "bench".into(),
-        actor_role: Role::Admin,
-        actor_stores: None,
-        request_id: "bench".into(),
-        now: goodwill::domain::now(),
-        clock: goodwill::clock::Clock::system(),
-    };
     let mut customer = |r: &str| {
-        store::customers::create(
+        goodwill::app::customers::create_customer(
             &mut conn,
-            tenant,
+            &ctx,
             goodwill::domain::customer::NewCustomer::parse(r, "Bench customer", None, None, None)
                 .unwrap(),
         )

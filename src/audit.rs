@@ -41,6 +41,20 @@ pub struct AuditCtx {
 }
 
 impl AuditCtx {
+    /// The context of a job the service runs by itself (`system:<job>`, an
+    /// admin of every store), stamped by `clock`.
+    pub fn system(tenant: TenantId, job: &str, clock: crate::clock::Clock) -> Self {
+        Self {
+            tenant,
+            actor_sub: format!("system:{job}"),
+            actor_role: Role::Admin,
+            actor_stores: None,
+            request_id: format!("{job}-{}", crate::domain::ids::AuditEventId::new()),
+            now: clock.now(),
+            clock,
+        }
+    }
+
     /// Now, read again from the command's clock (never before [`AuditCtx::now`]).
     pub fn now_again(&self) -> chrono::NaiveDateTime {
         self.clock.now().max(self.now)
@@ -81,7 +95,7 @@ impl AuditCtx {
             Ok(())
         } else {
             Err(crate::error::AppError::Forbidden {
-                code: "role_forbidden",
+                code: crate::error::ErrorCode::RoleForbidden,
                 detail: format!(
                     "the role {} may not do this (requires {})",
                     self.actor_role,
@@ -453,6 +467,17 @@ pub fn digest(heads: &[Head]) -> String {
 }
 
 impl Checkpoint {
+    /// A checkpoint over `heads`, taken at `now`.
+    pub fn take(heads: Vec<Head>, events: u64, now: chrono::NaiveDateTime) -> Self {
+        Self {
+            taken_at: crate::views::timestamp(&now),
+            chains: heads.len(),
+            events,
+            digest: digest(&heads),
+            heads,
+        }
+    }
+
     /// Whether the digest matches the heads (the file was not edited).
     pub fn is_self_consistent(&self) -> bool {
         digest(&self.heads) == self.digest && self.heads.len() == self.chains
@@ -464,14 +489,15 @@ mod tests {
     use super::*;
 
     fn ctx() -> AuditCtx {
+        let clock = crate::clock::Clock::system();
         AuditCtx {
             tenant: TenantId::new(),
             actor_sub: "ann".into(),
             actor_role: Role::Clerk,
             actor_stores: None,
             request_id: "r1".into(),
-            now: crate::domain::now(),
-            clock: crate::clock::Clock::system(),
+            now: clock.now(),
+            clock,
         }
     }
 
@@ -493,7 +519,7 @@ mod tests {
                 ev,
                 i64::try_from(i).unwrap() + 1,
                 prev,
-                crate::domain::now(),
+                c.now,
             ));
         }
         out

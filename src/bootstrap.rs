@@ -101,9 +101,9 @@ pub fn keys_and_first_run(
                 }
                 let secret = generate_secret()
                     .map_err(|e| diesel::result::Error::QueryBuilderError(e.into()))?;
-                keys::insert(conn, keys::JWT_SECRET, &secret)?;
+                keys::insert(conn, keys::JWT_SECRET, &secret, settings.clock.now())?;
                 let tenant = if tenants::count(conn)? == 0 {
-                    Some(tenants::create(conn, "default")?)
+                    Some(tenants::create(conn, "default", settings.clock.now())?)
                 } else {
                     None
                 };

@@ -300,8 +300,10 @@ pub fn run() -> Result<(), String> {
                 TenantCommand::Create { name } => {
                     let name = crate::domain::text::required_line("name", &name, 200)
                         .map_err(|e| format!("--name {}", e.message))?;
-                    let id = store::write_tx(&mut conn, |c| tenants::create(c, &name))
-                        .map_err(|e| format!("cannot create the tenant: {e}"))?;
+                    let id = store::write_tx(&mut conn, |c| {
+                        tenants::create(c, &name, settings.clock.now())
+                    })
+                    .map_err(|e| format!("cannot create the tenant: {e}"))?;
                     eprintln!("goodwill: created tenant {name:?}");
                     println!("{id}");
                 }
@@ -328,45 +330,19 @@ pub fn run() -> Result<(), String> {
         } => {
             let tenant = parse_tenant(tenant.as_deref())?;
             let mut conn = bootstrap::connect_one(&settings, true)?;
-            let today = chrono::Utc::now().date_naive();
+            let today = settings.clock.now().date();
             let due = crate::store::lifecycle::expirable(&mut conn, tenant, today)
                 .map_err(|e| e.to_string())?;
-            let (mut n, mut failed) = (0, 0);
-            for (t, g) in due {
-                let ctx = crate::audit::AuditCtx {
-                    tenant: t,
-                    actor_sub: "system:credit-expire".into(),
-                    actor_role: Role::Admin,
-                    actor_stores: None,
-                    request_id: format!(
-                        "credit-expire-{}",
-                        crate::domain::ids::AuditEventId::new()
-                    ),
-                    now: crate::domain::now(),
-                    clock: crate::clock::Clock::system(),
-                };
-                // One lot per transaction: a failure leaves the others done, and a
-                // rerun finishes the rest.
-                let expired = store::write_tx(&mut conn, |c| {
-                    Ok::<_, crate::error::AppError>(
-                        crate::app::lifecycle::expire_credit(c, &ctx, g)?.is_some(),
-                    )
-                });
-                // One lot's (or tenant's) failure is reported; the others
-                // still expire.
-                match expired {
-                    Ok(e) => n += usize::from(e),
-                    Err(e) => {
-                        eprintln!("goodwill: tenant {t}: cannot expire credit {g}: {e}");
-                        failed += 1;
-                    }
-                }
-            }
+            let n = run_job(
+                &mut conn,
+                &settings.clock,
+                "credit-expire",
+                due,
+                crate::app::lifecycle::expire_credit,
+            )
+            .map_err(|failed| format!("{failed} lot(s) could not be expired (see above)"))?;
             eprintln!("goodwill: store credit expired");
             println!("{n}");
-            if failed > 0 {
-                return Err(format!("{failed} lot(s) could not be expired (see above)"));
-            }
             Ok(())
         }
         Command::Dev {
@@ -399,12 +375,13 @@ pub fn run() -> Result<(), String> {
                 closed_only,
             };
             let started = std::time::Instant::now();
-            let report = crate::store::seed::seed(&mut conn, tenant, &opts, |n| {
-                if n % 100_000 == 0 {
-                    eprintln!("goodwill: {n} gestures written");
-                }
-            })
-            .map_err(|e| format!("seeding failed: {e}"))?;
+            let report =
+                crate::store::seed::seed(&mut conn, tenant, &opts, settings.clock.now(), |n| {
+                    if n % 100_000 == 0 {
+                        eprintln!("goodwill: {n} gestures written");
+                    }
+                })
+                .map_err(|e| format!("seeding failed: {e}"))?;
             eprintln!(
                 "goodwill: seeded {} stores, {} customers, {} gestures in {:.1}s",
                 report.stores,
@@ -422,43 +399,18 @@ pub fn run() -> Result<(), String> {
             let mut conn = bootstrap::connect_one(&settings, true)?;
             let pending = crate::store::approvals::pending(&mut conn, tenant)
                 .map_err(|e| format!("cannot read pending requests: {e}"))?;
-            let (mut n, mut failed) = (0, 0);
-            for (t, g) in pending {
-                let ctx = crate::audit::AuditCtx {
-                    tenant: t,
-                    actor_sub: "system:approvals-expire".into(),
-                    actor_role: Role::Admin,
-                    actor_stores: None,
-                    request_id: format!(
-                        "approvals-expire-{}",
-                        crate::domain::ids::AuditEventId::new()
-                    ),
-                    now: crate::domain::now(),
-                    clock: crate::clock::Clock::system(),
-                };
-                // One request per transaction, each under its customer's lock: a
-                // decision racing this one either wins (and this skips it) or
-                // finds it expired.
-                let expired = store::write_tx(&mut conn, |c| {
-                    Ok::<_, crate::error::AppError>(
-                        crate::app::approvals::expire_pending(c, &ctx, g)?.is_some(),
-                    )
-                });
-                match expired {
-                    Ok(e) => n += usize::from(e),
-                    Err(e) => {
-                        eprintln!("goodwill: tenant {t}: cannot expire request {g}: {e}");
-                        failed += 1;
-                    }
-                }
-            }
+            // Each request under its customer's lock: a decision racing this
+            // one either wins (and this skips it) or finds it expired.
+            let n = run_job(
+                &mut conn,
+                &settings.clock,
+                "approvals-expire",
+                pending,
+                crate::app::approvals::expire_pending,
+            )
+            .map_err(|failed| format!("{failed} request(s) could not be expired (see above)"))?;
             eprintln!("goodwill: pending requests past their expiry marked expired");
             println!("{n}");
-            if failed > 0 {
-                return Err(format!(
-                    "{failed} request(s) could not be expired (see above)"
-                ));
-            }
             Ok(())
         }
         Command::Ledger {
@@ -507,7 +459,7 @@ pub fn run() -> Result<(), String> {
         } => {
             let secs = crate::idempotency::parse_retention(&older_than)?;
             let mut conn = bootstrap::connect_one(&settings, true)?;
-            let cutoff = crate::domain::now()
+            let cutoff = settings.clock.now()
                 - chrono::TimeDelta::seconds(i64::try_from(secs).map_err(|e| e.to_string())?);
             let n = store::write_tx(&mut conn, |c| crate::store::idempotency::purge(c, cutoff))
                 .map_err(|e| format!("cannot purge: {e}"))?;
@@ -516,6 +468,34 @@ pub fn run() -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+/// Runs `command` as the job `job` on each `(tenant, gesture)`, one transaction
+/// each: a failure is reported and leaves the others done, and a rerun
+/// finishes the rest. Answers how many it changed, or how many failed.
+fn run_job<T>(
+    conn: &mut store::DbConnection,
+    clock: &crate::clock::Clock,
+    job: &str,
+    items: Vec<(TenantId, crate::domain::ids::GestureId)>,
+    command: impl Fn(
+        &mut store::DbConnection,
+        &crate::app::Ctx,
+        crate::domain::ids::GestureId,
+    ) -> Result<Option<T>, crate::error::AppError>,
+) -> Result<usize, usize> {
+    let (mut n, mut failed) = (0, 0);
+    for (t, g) in items {
+        let ctx = crate::app::Ctx::system(t, job, clock.clone());
+        match store::write_tx(conn, |c| command(c, &ctx, g)) {
+            Ok(done) => n += usize::from(done.is_some()),
+            Err(e) => {
+                eprintln!("goodwill: tenant {t}: {job} {g}: {e}");
+                failed += 1;
+            }
+        }
+    }
+    if failed > 0 { Err(failed) } else { Ok(n) }
 }
 
 fn parse_tenant(t: Option<&str>) -> Result<Option<TenantId>, String> {
@@ -588,7 +568,8 @@ fn audit(settings: &Settings, command: AuditCommand) -> Result<(), String> {
             if let Some(b) = report.broken {
                 return Err(format!("audit trail BROKEN at {b}; no checkpoint taken"));
             }
-            let cp = crate::http::audit::make_checkpoint(report.heads, report.events);
+            let cp =
+                crate::audit::Checkpoint::take(report.heads, report.events, settings.clock.now());
             println!("{}", serde_json::to_string(&cp).map_err(|e| e.to_string())?);
             Ok(())
         }

@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use chrono::{NaiveDateTime, TimeDelta};
 
-/// The time commands see as "now".
+/// The time commands see as "now": the only reader of the system time in the
+/// service.
 #[derive(Clone, Debug, Default)]
 pub struct Clock {
     /// `None`: the system time; else microseconds added to it.
@@ -38,7 +39,10 @@ impl Clock {
 
     /// Now, in UTC, to the microsecond.
     pub fn now(&self) -> NaiveDateTime {
-        let t = crate::domain::now();
+        let t = chrono::Utc::now().naive_utc();
+        // Microseconds: what both databases keep, so a value read back equals
+        // the one written.
+        let t = chrono::DurationRound::duration_trunc(t, TimeDelta::microseconds(1)).unwrap_or(t);
         match &self.offset_us {
             None => t,
             Some(o) => t + TimeDelta::microseconds(o.load(Ordering::SeqCst)),

@@ -4,6 +4,97 @@
 
 use crate::domain::FieldError;
 
+/// Every stable error code the service answers with, in one place: a test
+/// checks each is documented in docs/api.md and each documented one exists.
+macro_rules! error_codes {
+    ($($variant:ident => $code:literal,)*) => {
+        /// A stable, documented error code (the `code` of a problem+json).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $(
+                #[doc = concat!("`", $code, "`")]
+                $variant,
+            )*
+        }
+
+        impl ErrorCode {
+            /// Every code.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            /// The code as clients see it.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $code,)*
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    MalformedJson => "malformed_json",
+    Unauthorized => "unauthorized",
+    NotFound => "not_found",
+    MethodNotAllowed => "method_not_allowed",
+    PayloadTooLarge => "payload_too_large",
+    UnsupportedMediaType => "unsupported_media_type",
+    ValidationFailed => "validation_failed",
+    ServiceUnavailable => "service_unavailable",
+    RateLimited => "rate_limited",
+    AuditChainBroken => "audit_chain_broken",
+    AlreadyDecided => "already_decided",
+    InternalError => "internal_error",
+    AlreadyFlagged => "already_flagged",
+    AlreadyReversed => "already_reversed",
+    AlreadyReviewed => "already_reviewed",
+    ApprovalTier => "approval_tier",
+    ConcurrentUpdate => "concurrent_update",
+    Conflict => "conflict",
+    CurrencyRequired => "currency_required",
+    DuplicateExternalRef => "duplicate_external_ref",
+    DuplicateSale => "duplicate_sale",
+    DuplicateStaff => "duplicate_staff",
+    DuplicateStaffExternalRef => "duplicate_staff_external_ref",
+    DuplicateStaffSubject => "duplicate_staff_subject",
+    DuplicateStoreCode => "duplicate_store_code",
+    ExceedsOwed => "exceeds_owed",
+    IdempotencyInFlight => "idempotency_in_flight",
+    IdempotencyKeyRequired => "idempotency_key_required",
+    IdempotencyMismatch => "idempotency_mismatch",
+    InFlight => "in_flight",
+    InsufficientCredit => "insufficient_credit",
+    InvalidIdempotencyKey => "invalid_idempotency_key",
+    LedgerLimit => "ledger_limit",
+    NamedStaff => "named_staff",
+    NoValueModel => "no_value_model",
+    NotADeferredPayment => "not_a_deferred_payment",
+    NotEnoughHistory => "not_enough_history",
+    NotOpen => "not_open",
+    NotPayable => "not_payable",
+    NotRequester => "not_requester",
+    NotReversible => "not_reversible",
+    NotValuable => "not_valuable",
+    Overpayment => "overpayment",
+    PeriodAlreadyClosed => "period_already_closed",
+    PeriodClosed => "period_closed",
+    PeriodNotClosed => "period_not_closed",
+    PeriodNotEnded => "period_not_ended",
+    RefundExceedsSale => "refund_exceeds_sale",
+    ReviewerIsApprover => "reviewer_is_approver",
+    ReviewerIsRequester => "reviewer_is_requester",
+    RoleForbidden => "role_forbidden",
+    SelfApproval => "self_approval",
+    StaffAtFault => "staff_at_fault",
+    StoreScope => "store_scope",
+    UnreviewedWriteOffs => "unreviewed_write_offs",
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Every way a request can fail.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -14,7 +105,7 @@ pub enum AppError {
     #[error("{detail}")]
     BadRequest {
         /// Stable code.
-        code: &'static str,
+        code: ErrorCode,
         /// Explanation.
         detail: String,
     },
@@ -25,7 +116,7 @@ pub enum AppError {
     #[error("{detail}")]
     Forbidden {
         /// The rule that refused, e.g. `role_forbidden`, `store_scope`.
-        code: &'static str,
+        code: ErrorCode,
         /// Explanation.
         detail: String,
     },
@@ -42,7 +133,7 @@ pub enum AppError {
     #[error("{detail}")]
     Conflict {
         /// Stable code, e.g. `duplicate_external_ref`.
-        code: &'static str,
+        code: ErrorCode,
         /// Explanation.
         detail: String,
         /// The id of the existing object the request collided with, if any.
@@ -74,7 +165,7 @@ pub enum AppError {
     #[error("{detail}")]
     Unprocessable {
         /// Stable code naming the rule.
-        code: &'static str,
+        code: ErrorCode,
         /// Explanation.
         detail: String,
         /// Fields at fault, if any.
@@ -106,7 +197,7 @@ impl AppError {
     /// 403 `store_scope`: the token may not act at `store`.
     pub fn store_scope(store: impl std::fmt::Display) -> Self {
         Self::Forbidden {
-            code: "store_scope",
+            code: ErrorCode::StoreScope,
             detail: format!("this token may not act at store {store}"),
         }
     }
@@ -121,7 +212,7 @@ impl AppError {
     /// that acts on, or reads, the whole tenant.
     pub fn tenant_wide() -> Self {
         Self::Forbidden {
-            code: "store_scope",
+            code: ErrorCode::StoreScope,
             detail: "this acts on the whole tenant: it needs a token without a stores claim".into(),
         }
     }
@@ -142,23 +233,28 @@ impl AppError {
 
     /// The stable code of this error.
     pub fn code(&self) -> &'static str {
+        self.error_code().as_str()
+    }
+
+    /// The stable code of this error, as the enum.
+    pub fn error_code(&self) -> ErrorCode {
         match self {
-            Self::MalformedJson(_) => "malformed_json",
+            Self::MalformedJson(_) => ErrorCode::MalformedJson,
             Self::BadRequest { code, .. }
             | Self::Forbidden { code, .. }
             | Self::Conflict { code, .. }
-            | Self::Unprocessable { code, .. } => code,
-            Self::Unauthorized(_) => "unauthorized",
-            Self::NotFound(_) => "not_found",
-            Self::MethodNotAllowed { .. } => "method_not_allowed",
-            Self::PayloadTooLarge { .. } => "payload_too_large",
-            Self::UnsupportedMediaType => "unsupported_media_type",
-            Self::Validation(_) => "validation_failed",
-            Self::Unavailable(_) => "service_unavailable",
-            Self::TooManyRequests { .. } => "rate_limited",
-            Self::AuditBroken(_) => "audit_chain_broken",
-            Self::AlreadyDecided { .. } => "already_decided",
-            Self::Internal(_) => "internal_error",
+            | Self::Unprocessable { code, .. } => *code,
+            Self::Unauthorized(_) => ErrorCode::Unauthorized,
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
+            Self::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
+            Self::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
+            Self::Validation(_) => ErrorCode::ValidationFailed,
+            Self::Unavailable(_) => ErrorCode::ServiceUnavailable,
+            Self::TooManyRequests { .. } => ErrorCode::RateLimited,
+            Self::AuditBroken(_) => ErrorCode::AuditChainBroken,
+            Self::AlreadyDecided { .. } => ErrorCode::AlreadyDecided,
+            Self::Internal(_) => ErrorCode::InternalError,
         }
     }
 
@@ -187,12 +283,12 @@ impl From<diesel::result::Error> for AppError {
         match e {
             E::NotFound => Self::NotFound("no such object".into()),
             E::DatabaseError(K::UniqueViolation, info) => Self::Conflict {
-                code: "conflict",
+                code: ErrorCode::Conflict,
                 detail: format!("conflicts with an existing record ({})", info.message()),
                 existing_id: None,
             },
             E::DatabaseError(K::SerializationFailure, _) => Self::Conflict {
-                code: "concurrent_update",
+                code: ErrorCode::ConcurrentUpdate,
                 detail: "a concurrent request changed the same data; retry".into(),
                 existing_id: None,
             },
@@ -208,7 +304,7 @@ impl From<diesel::result::Error> for AppError {
             }
             E::DatabaseError(_, ref info) if is_ledger_limit(info.message()) => {
                 Self::Unprocessable {
-                    code: "ledger_limit",
+                    code: ErrorCode::LedgerLimit,
                     detail: format!(
                         "this would take a ledger total past what it may hold ({} minor units per balance row); nothing was recorded",
                         crate::domain::money::LEDGER_ROW_LIMIT
@@ -246,4 +342,90 @@ pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
         e,
         diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorCode;
+    use std::collections::BTreeSet;
+
+    /// docs/api.md's table of errors: the codes in its rows' code column.
+    fn documented() -> BTreeSet<String> {
+        let doc = include_str!("../docs/api.md");
+        let table = doc
+            .split("## Errors")
+            .nth(1)
+            .and_then(|s| s.split("\n## ").next())
+            .unwrap_or_default();
+        let mut out = BTreeSet::new();
+        for row in table.lines().filter(|l| l.starts_with("| ")) {
+            let Some(cell) = row.split('|').nth(3) else {
+                continue;
+            };
+            let mut rest = cell;
+            while let Some(start) = rest.find('`') {
+                let Some(len) = rest[start + 1..].find('`') else {
+                    break;
+                };
+                out.insert(rest[start + 1..start + 1 + len].to_owned());
+                rest = &rest[start + len + 2..];
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_code_is_documented_and_every_documented_code_exists() {
+        let documented = documented();
+        assert!(
+            documented.len() > 10,
+            "the table was not found: {documented:?}"
+        );
+        let known: BTreeSet<String> = ErrorCode::ALL
+            .iter()
+            .map(|c| c.as_str().to_owned())
+            .collect();
+        let undocumented: Vec<_> = known.difference(&documented).collect();
+        assert!(
+            undocumented.is_empty(),
+            "codes missing from docs/api.md's table of errors: {undocumented:?}"
+        );
+        let unknown: Vec<_> = documented.difference(&known).collect();
+        assert!(
+            unknown.is_empty(),
+            "docs/api.md documents codes the service never answers: {unknown:?}"
+        );
+    }
+
+    #[test]
+    fn every_code_is_produced_somewhere() {
+        fn sources(dir: &std::path::Path, out: &mut String) {
+            for e in std::fs::read_dir(dir).unwrap().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    sources(&p, out);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    let text = std::fs::read_to_string(&p).unwrap();
+                    // The enum's own list does not count as producing a code.
+                    let text = match text.split_once("error_codes! {\n") {
+                        Some((head, tail)) => {
+                            format!("{head}{}", tail.split_once("\n}\n").map_or("", |t| t.1))
+                        }
+                        None => text,
+                    };
+                    out.push_str(&text);
+                }
+            }
+        }
+        let mut all = String::new();
+        sources(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut all,
+        );
+        let unused: Vec<_> = ErrorCode::ALL
+            .iter()
+            .filter(|c| !all.contains(&format!("ErrorCode::{c:?}")))
+            .collect();
+        assert!(unused.is_empty(), "codes nothing produces: {unused:?}");
+    }
 }

@@ -12,7 +12,7 @@
 use sha2::{Digest, Sha256};
 
 use crate::audit::hex;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 
 /// Keys are kept at least this long; `goodwill idempotency purge` refuses to
 /// remove younger ones.
@@ -32,7 +32,7 @@ impl IdempotencyKey {
     pub fn parse(value: &str) -> Result<String, AppError> {
         if value.is_empty() || value.len() > 255 || !value.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(AppError::BadRequest {
-                code: "invalid_idempotency_key",
+                code: ErrorCode::InvalidIdempotencyKey,
                 detail: "Idempotency-Key must be 1 to 255 visible ASCII characters".into(),
             });
         }

@@ -6,6 +6,7 @@ use crate::audit::NewEvent;
 use crate::domain::customer::{Customer, CustomerPatch, NewCustomer};
 use crate::domain::gesture::{Gesture, GestureKind, Terms};
 use crate::domain::ids::CustomerId;
+use crate::domain::ledger::Memo;
 use crate::domain::money::{Currency, Money};
 use crate::domain::roles::Permission;
 use crate::error::AppError;
@@ -24,7 +25,7 @@ pub fn create_customer(
     new: NewCustomer,
 ) -> Result<Customer, AppError> {
     ctx.require(Permission::CustomersWrite)?;
-    let customer = crate::store::customers::create(conn, ctx.tenant, new)?;
+    let customer = crate::store::customers::create(conn, ctx.tenant, new, ctx.now)?;
     crate::store::audit::append(
         conn,
         ctx,
@@ -47,7 +48,7 @@ pub fn update_customer(
     patch: &CustomerPatch,
 ) -> Result<Customer, AppError> {
     ctx.require(Permission::CustomersWrite)?;
-    let (before, after) = crate::store::customers::update(conn, ctx.tenant, id, patch)?;
+    let (before, after) = crate::store::customers::update(conn, ctx.tenant, id, patch, ctx.now)?;
     let (was, is) = (CustomerView::from(&before), CustomerView::from(&after));
     if was != is {
         crate::store::audit::append(
@@ -87,7 +88,7 @@ fn build_summary(
     today: NaiveDate,
     own: &Totals,
     totals: &Totals,
-    memos: &Totals,
+    memos: &[(Memo, String, i64, i64)],
     open: &[Gesture],
     last: Option<chrono::NaiveDateTime>,
 ) -> SummaryView {
@@ -155,17 +156,17 @@ fn build_summary(
             });
         }
     }
-    let memo_money = |name: &str| -> Vec<Money> {
+    let memo_money = |name: Memo| -> Vec<Money> {
         memos
             .iter()
-            .filter(|(m, _, _, _)| m == name)
+            .filter(|(m, _, _, _)| *m == name)
             .filter_map(|(_, c, t, _)| Currency::from_code(c).map(|cur| Money::from_minor(*t, cur)))
             .collect()
     };
-    let memo_count = |name: &str| -> i64 {
+    let memo_count = |name: Memo| -> i64 {
         memos
             .iter()
-            .filter(|(m, _, _, _)| m == name)
+            .filter(|(m, _, _, _)| *m == name)
             .map(|(_, _, _, n)| n)
             .sum()
     };
@@ -174,9 +175,9 @@ fn build_summary(
         balances,
         goodwill_received,
         memo: MemoView {
-            free_service_retail_value: memo_money("free_service_retail_value"),
-            favour_estimated_value: memo_money("favour_estimated_value"),
-            favours: memo_count("favours") + memo_count("favour_estimated_value"),
+            free_service_retail_value: memo_money(Memo::FreeServiceRetailValue),
+            favour_estimated_value: memo_money(Memo::FavourEstimatedValue),
+            favours: memo_count(Memo::Favours) + memo_count(Memo::FavourEstimatedValue),
         },
         promises: PromisesView {
             open: i64::try_from(
@@ -185,11 +186,11 @@ fn build_summary(
                     .count(),
             )
             .unwrap_or(0),
-            kept_on_time: memo_count("promises_kept_on_time"),
-            kept_late: memo_count("promises_kept_late"),
-            written_off: memo_count("promises_written_off"),
+            kept_on_time: memo_count(Memo::PromisesKeptOnTime),
+            kept_late: memo_count(Memo::PromisesKeptLate),
+            written_off: memo_count(Memo::PromisesWrittenOff),
         },
-        recognitions: memo_count("recognitions"),
+        recognitions: memo_count(Memo::Recognitions),
         last_activity_at: last.map(|t| timestamp(&t)),
     }
 }
@@ -225,10 +226,10 @@ pub fn standing(
             .map(|(cur, minor)| Money::from_minor(minor, cur))
             .collect();
     let memos = crate::store::ledger::memos(conn, tenant, customer)?;
-    let count = |name: &str| -> i64 {
+    let count = |name: Memo| -> i64 {
         memos
             .iter()
-            .filter(|(m, _, _, _)| m == name)
+            .filter(|(m, _, _, _)| *m == name)
             .map(|(_, _, _, n)| n)
             .sum()
     };
@@ -236,9 +237,9 @@ pub fn standing(
         id: customer,
         owed,
         goodwill_this_year,
-        promises_kept_on_time: count("promises_kept_on_time"),
-        promises_kept_late: count("promises_kept_late"),
-        promises_written_off: count("promises_written_off"),
+        promises_kept_on_time: count(Memo::PromisesKeptOnTime),
+        promises_kept_late: count(Memo::PromisesKeptLate),
+        promises_written_off: count(Memo::PromisesWrittenOff),
         value,
     })
 }

@@ -14,7 +14,7 @@ pub fn add_staff(conn: &mut DbConnection, ctx: &Ctx, new: NewStaff) -> Result<St
     for store in &new.store_ids {
         ctx.require_store(*store)?;
     }
-    let staff = crate::store::staff::create(conn, ctx.tenant, new)?;
+    let staff = crate::store::staff::create(conn, ctx.tenant, new, ctx.now)?;
     crate::store::audit::append(
         conn,
         ctx,

@@ -13,7 +13,7 @@ use crate::views::store::StoreView;
 pub fn open_store(conn: &mut DbConnection, ctx: &Ctx, new: NewStore) -> Result<Store, AppError> {
     ctx.require(Permission::StoresWrite)?;
     ctx.require_tenant_wide()?;
-    let store = crate::store::stores::create(conn, ctx.tenant, new)?;
+    let store = crate::store::stores::create(conn, ctx.tenant, new, ctx.now)?;
     crate::store::audit::append(
         conn,
         ctx,

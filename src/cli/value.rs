@@ -11,7 +11,6 @@ use crate::config::Settings;
 use crate::domain::FieldError;
 use crate::domain::ids::{StoreId, TenantId};
 use crate::domain::money::{Currency, Money};
-use crate::domain::roles::Role;
 use crate::store::sales::{Buyer, LineOutcome, NewSale};
 use crate::store::{self, DbConnection};
 use crate::value::{self, TimeUnit, bgnbd, gamma_gamma, simulate};
@@ -120,18 +119,6 @@ fn unit(s: &str) -> Result<TimeUnit, String> {
     TimeUnit::parse(s).ok_or_else(|| format!("--time-unit {s:?}: expected weeks or days"))
 }
 
-fn system_ctx(tenant: TenantId, what: &str) -> AuditCtx {
-    AuditCtx {
-        tenant,
-        actor_sub: format!("system:{what}"),
-        actor_role: Role::Admin,
-        actor_stores: None,
-        request_id: format!("{what}-{}", crate::domain::ids::AuditEventId::new()),
-        now: crate::domain::now(),
-        clock: crate::clock::Clock::system(),
-    }
-}
-
 /// Fits one tenant's model in one currency and stores it as a new version
 /// (audited); its view as one JSON line.
 fn fit_one(
@@ -141,9 +128,10 @@ fn fit_one(
     as_of: chrono::NaiveDate,
     unit: TimeUnit,
     penalizer: f64,
+    clock: &crate::clock::Clock,
 ) -> Result<String, String> {
     let started = std::time::Instant::now();
-    let ctx = system_ctx(t, "value-fit");
+    let ctx = AuditCtx::system(t, "value-fit", clock.clone());
     let spec = crate::app::value::FitSpec {
         currency: Some(c),
         as_of,
@@ -206,6 +194,7 @@ pub fn import(settings: &Settings, command: ImportCommand) -> Result<(), String>
     let mut importer = Importer {
         conn,
         tenant,
+        clock: settings.clock.clone(),
         stores,
         create_customers,
         tally: Tally::default(),
@@ -289,6 +278,7 @@ struct Tally {
 struct Importer {
     conn: DbConnection,
     tenant: TenantId,
+    clock: crate::clock::Clock,
     stores: Vec<(String, StoreId, Currency)>,
     create_customers: bool,
     tally: Tally,
@@ -360,7 +350,7 @@ impl Importer {
         if batch.is_empty() {
             return Ok(());
         }
-        let ctx = system_ctx(self.tenant, "import-sales");
+        let ctx = AuditCtx::system(self.tenant, "import-sales", self.clock.clone());
         let (lines, sales): (Vec<u64>, Vec<_>) = batch.into_iter().unzip();
         let create = self.create_customers;
         let (first, last) = (lines[0], lines[lines.len() - 1]);
@@ -494,7 +484,7 @@ pub fn value(settings: &Settings, command: ValueCommand) -> Result<(), String> {
         } => {
             let unit = unit(&time_unit)?;
             let as_of = match as_of {
-                None => chrono::Utc::now().date_naive(),
+                None => settings.clock.now().date(),
                 Some(d) => chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
                     .map_err(|_| format!("--as-of {d:?}: expected YYYY-MM-DD"))?,
             };
@@ -530,7 +520,7 @@ pub fn value(settings: &Settings, command: ValueCommand) -> Result<(), String> {
                     },
                 };
                 for c in currencies {
-                    match fit_one(&mut conn, t, c, as_of, unit, penalizer) {
+                    match fit_one(&mut conn, t, c, as_of, unit, penalizer, &settings.clock) {
                         Ok(line) => println!("{line}"),
                         Err(e) => {
                             eprintln!("goodwill: tenant {t} {}: {e}", c.code());

@@ -159,7 +159,9 @@ mod tests {
 
     #[test]
     fn patch_sets_and_clears() {
-        let now = chrono::Utc::now().naive_utc();
+        let now = chrono::NaiveDate::from_ymd_opt(2026, 1, 2)
+            .and_then(|d| d.and_hms_opt(3, 4, 5))
+            .unwrap();
         let mut c = Customer {
             id: CustomerId::new(),
             tenant_id: TenantId::new(),

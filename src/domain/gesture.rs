@@ -113,6 +113,20 @@ impl GestureStatus {
         Self::Reversed,
     ];
 
+    /// Granted and standing: what reports count as goodwill given.
+    pub const IN_EFFECT: [GestureStatus; 3] = [Self::Approved, Self::Settled, Self::WrittenOff];
+
+    /// What counts against a budget: granted and standing, or still asked for.
+    pub const COUNTED: [GestureStatus; 4] = [
+        Self::PendingApproval,
+        Self::Approved,
+        Self::Settled,
+        Self::WrittenOff,
+    ];
+
+    /// Asked for and never granted.
+    pub const NOT_GRANTED: [GestureStatus; 3] = [Self::Rejected, Self::Cancelled, Self::Expired];
+
     /// The wire name.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -36,6 +36,66 @@ pub enum Account {
     BadDebtRecoveryIncome,
 }
 
+/// A memo total kept per customer beside the ledger: what is given without
+/// moving money (retail value, favours, recognitions) and how promises ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Memo {
+    /// Retail value of free services (money).
+    FreeServiceRetailValue,
+    /// Estimated value of favours that carry one (money).
+    FavourEstimatedValue,
+    /// Favours without an estimated value (count).
+    Favours,
+    /// Recognitions of staff (count).
+    Recognitions,
+    /// Promises paid in full by their due day (count).
+    PromisesKeptOnTime,
+    /// Promises paid in full after their due day (count).
+    PromisesKeptLate,
+    /// Promises written off unpaid (count).
+    PromisesWrittenOff,
+}
+
+impl Memo {
+    /// Every memo.
+    pub const ALL: [Memo; 7] = [
+        Memo::FreeServiceRetailValue,
+        Memo::FavourEstimatedValue,
+        Memo::Favours,
+        Memo::Recognitions,
+        Memo::PromisesKeptOnTime,
+        Memo::PromisesKeptLate,
+        Memo::PromisesWrittenOff,
+    ];
+
+    /// The memo's name as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Memo::FreeServiceRetailValue => "free_service_retail_value",
+            Memo::FavourEstimatedValue => "favour_estimated_value",
+            Memo::Favours => "favours",
+            Memo::Recognitions => "recognitions",
+            Memo::PromisesKeptOnTime => "promises_kept_on_time",
+            Memo::PromisesKeptLate => "promises_kept_late",
+            Memo::PromisesWrittenOff => "promises_written_off",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Memo> {
+        Memo::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+
+    /// How a promise paid in full ended: on time when paid by its due day.
+    pub fn kept(on_time: bool) -> Memo {
+        if on_time {
+            Memo::PromisesKeptOnTime
+        } else {
+            Memo::PromisesKeptLate
+        }
+    }
+}
+
 impl Account {
     /// The account's name in the ledger, e.g. `receivable:<customer id>`.
     pub fn code(&self) -> String {

@@ -6,6 +6,7 @@ pub mod account_map;
 pub mod customer;
 pub mod gesture;
 pub mod ids;
+pub mod incident;
 pub mod ledger;
 pub mod money;
 pub mod policy;
@@ -70,11 +71,4 @@ impl Problems {
 /// The first day of `d`'s calendar year ("goodwill this year").
 pub fn year_start(d: chrono::NaiveDate) -> chrono::NaiveDate {
     chrono::NaiveDate::from_ymd_opt(chrono::Datelike::year(&d), 1, 1).unwrap_or(d)
-}
-
-/// The current time in UTC, truncated to microseconds: both databases keep
-/// microseconds, so a value read back equals the value written.
-pub fn now() -> chrono::NaiveDateTime {
-    let t = chrono::Utc::now().naive_utc();
-    chrono::DurationRound::duration_trunc(t, chrono::TimeDelta::microseconds(1)).unwrap_or(t)
 }

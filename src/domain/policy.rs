@@ -162,6 +162,16 @@ pub struct Budget {
 }
 
 impl Budget {
+    /// The kinds this budget counts, as stored: the monetary kinds it names
+    /// (every monetary kind when it names none).
+    pub fn counted_kinds(&self) -> Vec<&'static str> {
+        GestureKind::ALL
+            .into_iter()
+            .filter(|k| k.is_monetary() && kind_matches(self.kinds.as_ref(), *k))
+            .map(GestureKind::as_str)
+            .collect()
+    }
+
     /// The percentage of a value-aware budget, parsed.
     pub fn percent(&self) -> Option<rust_decimal::Decimal> {
         self.percent_of_lifetime_value

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::extract::page_request;
 use super::{AppState, Caller, ListResponse, QueryParams, timestamp};
-use crate::audit::{Checkpoint, Event, digest};
+use crate::audit::{Checkpoint, Event};
 use crate::domain::Problems;
 use crate::domain::ids::AuditEventId;
 use crate::error::AppError;
@@ -162,16 +162,9 @@ pub async fn checkpoint(
     if let Some(b) = report.broken {
         return Err(AppError::AuditBroken(b));
     }
-    Ok(HttpResponse::Ok().json(make_checkpoint(report.heads, report.events)))
-}
-
-/// A checkpoint over `heads`, taken now.
-pub fn make_checkpoint(heads: Vec<crate::audit::Head>, events: u64) -> Checkpoint {
-    Checkpoint {
-        taken_at: timestamp(&crate::domain::now()),
-        chains: heads.len(),
-        events,
-        digest: digest(&heads),
-        heads,
-    }
+    Ok(HttpResponse::Ok().json(Checkpoint::take(
+        report.heads,
+        report.events,
+        state.clock.now(),
+    )))
 }

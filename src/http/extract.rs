@@ -16,7 +16,7 @@ use super::routes::{self, Access};
 use crate::domain::ids::{StoreId, TenantId};
 use crate::domain::roles::{Permission, Role};
 use crate::domain::{FieldError, Problems};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::idempotency::IdempotencyKey;
 use crate::store::PageRequest;
 
@@ -152,7 +152,7 @@ impl FromRequest for Caller {
             }
             if !claims.role.may(permission) {
                 return Err(AppError::Forbidden {
-                    code: "role_forbidden",
+                    code: ErrorCode::RoleForbidden,
                     detail: format!(
                         "the role {} may not do this (requires {})",
                         claims.role,
@@ -375,7 +375,7 @@ impl Idem {
     /// Like [`Idem::bind`], but the key is required: 400 `idempotency_key_required`.
     pub fn require(self, body: &[u8]) -> Result<IdempotencyKey, AppError> {
         self.bind(body).ok_or_else(|| AppError::BadRequest {
-            code: "idempotency_key_required",
+            code: ErrorCode::IdempotencyKeyRequired,
             detail: "this request moves money: send an Idempotency-Key header".into(),
         })
     }
@@ -390,7 +390,7 @@ impl FromRequest for Idem {
             Some(v) => v
                 .to_str()
                 .map_err(|_| AppError::BadRequest {
-                    code: "invalid_idempotency_key",
+                    code: ErrorCode::InvalidIdempotencyKey,
                     detail: "Idempotency-Key must be 1 to 255 visible ASCII characters".into(),
                 })
                 .and_then(IdempotencyKey::parse)

@@ -38,7 +38,7 @@ use serde::Serialize;
 use crate::audit::AuditCtx;
 use crate::auth::Verifier;
 use crate::domain::ids::TenantId;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::idempotency::IdempotencyKey;
 use crate::store::{DbConnection, PageOf, Pool};
 
@@ -230,7 +230,7 @@ where
     if let Some(found) = stored::find(conn, tenant, sub, &key.key)? {
         if found.fingerprint != key.fingerprint {
             return Err(AppError::Unprocessable {
-                code: "idempotency_mismatch",
+                code: ErrorCode::IdempotencyMismatch,
                 detail:
                     "this Idempotency-Key was used for a different request (method, path or body)"
                         .into(),
@@ -244,15 +244,7 @@ where
     match conn.transaction(|c| f(c, ctx)) {
         Ok(reply) => {
             let body = reply.body.to_string();
-            stored::insert(
-                conn,
-                tenant,
-                sub,
-                &key,
-                reply.status,
-                "application/json",
-                &body,
-            )?;
+            stored::insert(conn, ctx, &key, reply.status, "application/json", &body)?;
             Ok(Outcome::Fresh {
                 status: reply.status,
                 body,
@@ -260,15 +252,7 @@ where
         }
         Err(e) if crate::idempotency::is_stored(&e) => {
             let (status, body) = problem::render(&e);
-            stored::insert(
-                conn,
-                tenant,
-                sub,
-                &key,
-                status,
-                problem::PROBLEM_JSON,
-                &body,
-            )?;
+            stored::insert(conn, ctx, &key, status, problem::PROBLEM_JSON, &body)?;
             Ok(Outcome::StoredError(e))
         }
         Err(e) => Err(e),

@@ -10,7 +10,7 @@ use super::{AppState, Caller, ListResponse, QueryParams, timestamp};
 use crate::domain::Problems;
 use crate::domain::ids::{CustomerId, EntryId, GestureId, LedgerTxId, PaymentId, RedemptionId};
 use crate::domain::money::{Currency, Money};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::store::reading::{Entry, EntryFilter, TimelineItem};
 use crate::views::gesture::GestureView;
 use crate::views::payment::PaymentView;
@@ -116,7 +116,7 @@ async fn list_entries(
             Some((None, Some(store))) => caller.require_store(store)?,
             _ => {
                 return Err(AppError::Forbidden {
-                    code: "store_scope",
+                    code: ErrorCode::StoreScope,
                     detail: "this account (or the whole ledger) holds every store's postings: it needs a token without a stores claim".into(),
                 });
             }

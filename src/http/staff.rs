@@ -10,7 +10,7 @@ use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply};
 use crate::domain::Problems;
 use crate::domain::ids::{StaffId, StoreId};
 use crate::domain::staff::NewStaff;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::views::staff::StaffView;
 
 /// Body of `POST /v1/staff`.
@@ -58,7 +58,7 @@ pub async fn get(
         .await?;
     if !staff.store_ids.iter().any(|s| caller.may_act_at(*s)) {
         return Err(AppError::Forbidden {
-            code: "store_scope",
+            code: ErrorCode::StoreScope,
             detail: format!("staff member {id} works at none of this token's stores"),
         });
     }

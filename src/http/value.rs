@@ -11,7 +11,7 @@ use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply};
 use crate::domain::Problems;
 use crate::domain::ids::CustomerId;
 use crate::domain::money::{Currency, Money};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::store::value::{Estimate, Horizon};
 use crate::value::TimeUnit;
 use crate::views::value::{CeilingView, ModelView};
@@ -200,7 +200,7 @@ pub fn estimate_money(major: f64, currency: Currency) -> Money {
 pub fn no_estimate(customer: CustomerId, as_of: NaiveDate, e: &Estimate) -> AppError {
     match e {
         Estimate::NoModel(c) => AppError::Conflict {
-            code: "no_value_model",
+            code: ErrorCode::NoValueModel,
             detail: format!(
                 "no value model has been fitted on {} sales yet (POST /v1/value/model/fit)",
                 c.code()
@@ -208,12 +208,12 @@ pub fn no_estimate(customer: CustomerId, as_of: NaiveDate, e: &Estimate) -> AppE
             existing_id: None,
         },
         Estimate::Unvaluable(_, why) => AppError::Unprocessable {
-            code: "not_valuable",
+            code: ErrorCode::NotValuable,
             detail: why.clone(),
             errors: Vec::new(),
         },
         _ => AppError::Unprocessable {
-            code: "not_enough_history",
+            code: ErrorCode::NotEnoughHistory,
             detail: format!(
                 "customer {customer} has no purchase by {as_of}: there is no history to estimate a value from"
             ),

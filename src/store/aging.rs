@@ -10,6 +10,7 @@ use super::DbConnection;
 use super::schema::{gestures, memo_totals};
 use crate::domain::gesture::{GestureKind, GestureStatus};
 use crate::domain::ids::{StoreId, TenantId};
+use crate::domain::ledger::Memo;
 use crate::error::AppError;
 
 /// The buckets, in order: not yet due, 1–30, 31–60, 61–90, over 90 days past due.
@@ -93,24 +94,26 @@ pub fn aging(
 /// How the tenant's promises were kept: (on time, late, written off), from the
 /// maintained per-customer totals.
 pub fn keeping(conn: &mut DbConnection, tenant: TenantId) -> Result<(i64, i64, i64), AppError> {
+    let outcomes = [
+        Memo::PromisesKeptOnTime,
+        Memo::PromisesKeptLate,
+        Memo::PromisesWrittenOff,
+    ];
     let rows: Vec<(String, i64)> = memo_totals::table
         .filter(
             memo_totals::tenant_id
                 .eq(tenant)
-                .and(memo_totals::memo.eq_any([
-                    "promises_kept_on_time",
-                    "promises_kept_late",
-                    "promises_written_off",
-                ])),
+                .and(memo_totals::memo.eq_any(outcomes.map(Memo::as_str))),
         )
         .select((memo_totals::memo, memo_totals::count))
         .load(conn)?;
-    let sum = |m: &str| rows.iter().filter(|(x, _)| x == m).map(|(_, n)| n).sum();
-    Ok((
-        sum("promises_kept_on_time"),
-        sum("promises_kept_late"),
-        sum("promises_written_off"),
-    ))
+    let [on_time, late, written_off] = outcomes.map(|m| {
+        rows.iter()
+            .filter(|(x, _)| x == m.as_str())
+            .map(|(_, n)| n)
+            .sum()
+    });
+    Ok((on_time, late, written_off))
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use crate::domain::gesture::{Gesture, GestureKind, GestureStatus};
 use crate::domain::ids::{GestureId, IncidentId, StaffId, StoreId, TenantId};
 use crate::domain::policy::{Decided, DecisionRecord};
 use crate::domain::roles::Role;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 
 /// What an approver or the requester says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,22 +125,23 @@ pub fn refusal(
     record: &DecisionRecord,
     incident_staff: &[StaffId],
 ) -> Option<AppError> {
-    let forbid = |code: &'static str, detail: String| Some(AppError::Forbidden { code, detail });
+    let forbid =
+        |code: crate::error::ErrorCode, detail: String| Some(AppError::Forbidden { code, detail });
     if g.requested_by == who.sub {
         return forbid(
-            "self_approval",
+            ErrorCode::SelfApproval,
             "nobody decides their own request: another approver must".into(),
         );
     }
     if g.staff_ids.iter().any(|s| who.staff.contains(s)) {
         return forbid(
-            "named_staff",
+            ErrorCode::NamedStaff,
             "the gesture names you: a staff member it names may not decide it".into(),
         );
     }
     if incident_staff.iter().any(|s| who.staff.contains(s)) {
         return forbid(
-            "staff_at_fault",
+            ErrorCode::StaffAtFault,
             "the gesture's incident names you: staff at fault may not decide its recovery".into(),
         );
     }
@@ -150,7 +151,7 @@ pub fn refusal(
     if !record.approvers.contains(&who.role) {
         let roles: Vec<&str> = record.approvers.iter().map(|r| r.as_str()).collect();
         return forbid(
-            "approval_tier",
+            ErrorCode::ApprovalTier,
             format!(
                 "tier {} of policy version {} is decided by {}; a {} may not",
                 record.tier.unwrap_or(0),
@@ -210,7 +211,7 @@ pub fn decide(
         Verdict::Cancel => {
             if before.requested_by != ctx.actor_sub {
                 return Err(AppError::Forbidden {
-                    code: "not_requester",
+                    code: ErrorCode::NotRequester,
                     detail: "only the requester may cancel a pending request".into(),
                 });
             }

@@ -123,6 +123,8 @@ static TROUBLE_AT_MS: AtomicU64 = AtomicU64::new(0);
 /// long.
 const TROUBLE_WINDOW_MS: u64 = 30_000;
 
+/// Wall-clock milliseconds for the pool's trouble window: a timer of the
+/// connection pool, never a time a command writes.
 fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -7,7 +7,7 @@ use super::schema::customers;
 use super::{DbConnection, PageOf, PageRequest};
 use crate::domain::customer::{Customer, CustomerPatch, NewCustomer};
 use crate::domain::ids::{CustomerId, StoreId, TenantId};
-use crate::error::{AppError, is_unique_violation};
+use crate::error::{AppError, ErrorCode, is_unique_violation};
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 diesel::define_sql_function!(
@@ -64,7 +64,7 @@ pub fn find_by_external_ref(
 
 fn duplicate(external_ref: &str, existing: Option<CustomerId>) -> AppError {
     AppError::Conflict {
-        code: "duplicate_external_ref",
+        code: ErrorCode::DuplicateExternalRef,
         detail: match existing {
             Some(id) => format!("customer {id} already has external_ref {external_ref:?}"),
             None => format!("a customer already has external_ref {external_ref:?}"),
@@ -116,12 +116,12 @@ pub fn create(
     conn: &mut DbConnection,
     tenant: TenantId,
     new: NewCustomer,
+    now: NaiveDateTime,
 ) -> Result<Customer, AppError> {
     if let Some(existing) = find_by_external_ref(conn, tenant, &new.external_ref)? {
         return Err(duplicate(&new.external_ref, Some(existing)));
     }
     check_home_store(conn, tenant, new.home_store_id)?;
-    let now = crate::domain::now();
     let c = Customer {
         id: CustomerId::new(),
         tenant_id: tenant,
@@ -216,6 +216,7 @@ pub fn update(
     tenant: TenantId,
     id: CustomerId,
     patch: &CustomerPatch,
+    now: NaiveDateTime,
 ) -> Result<(Customer, Customer), AppError> {
     let before = get(conn, tenant, id)?;
     let mut after = before.clone();
@@ -237,7 +238,7 @@ pub fn update(
         email: patch.email.as_ref().map(Option::as_deref),
         phone: patch.phone.as_ref().map(Option::as_deref),
         home_store_id: patch.home_store_id,
-        updated_at: crate::domain::now(),
+        updated_at: now,
     };
     guard_external_ref(conn, tenant, &after.external_ref.clone(), |conn| {
         diesel::update(

@@ -11,10 +11,10 @@ use crate::audit::AuditCtx;
 use crate::domain::FieldError;
 use crate::domain::gesture::{Gesture, GestureKind, GestureStatus, NewGesture, Terms};
 use crate::domain::ids::{CustomerId, GestureId, IncidentId, StaffId, StoreId, TenantId};
-use crate::domain::ledger::{Account, Posting, gesture_postings};
+use crate::domain::ledger::{Account, Memo, Posting, gesture_postings};
 use crate::domain::money::{Currency, Money};
 use crate::domain::policy::{self, BudgetScope, DecisionInput, Policy};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = gestures)]
@@ -327,7 +327,9 @@ fn recent_same_kind(
                 .and(gestures::requested_by.eq(requester))
                 .and(gestures::currency.eq(currency.code()))
                 .and(gestures::created_at.ge(since))
-                .and(gestures::status.ne_all(["rejected", "cancelled", "expired"])),
+                .and(
+                    gestures::status.ne_all(GestureStatus::NOT_GRANTED.map(GestureStatus::as_str)),
+                ),
         )
         .select((gestures::amount_minor, gestures::retail_value_minor))
         .load(conn)?;
@@ -338,9 +340,6 @@ fn recent_same_kind(
         .map(|(a, r)| a.or(r).unwrap_or(0))
         .fold(0, i64::saturating_add))
 }
-
-/// Statuses whose value counts against a budget: granted or still asked for.
-const COUNTED: [&str; 4] = ["pending_approval", "approved", "settled", "written_off"];
 
 /// What was granted (or is pending) within a budget's window, in minor units:
 /// by the budget's scope (this customer, this requester or this store), in the
@@ -364,7 +363,7 @@ pub(crate) fn budget_used(
                 .and(gestures::currency.eq(currency.code()))
                 .and(gestures::created_at.ge(since))
                 .and(gestures::kind.eq_any(kinds.to_vec()))
-                .and(gestures::status.eq_any(COUNTED)),
+                .and(gestures::status.eq_any(GestureStatus::COUNTED.map(GestureStatus::as_str))),
         )
         .select((gestures::amount_minor, gestures::retail_value_minor))
         .into_boxed();
@@ -429,12 +428,7 @@ fn decide(
     };
     let mut budget_used_minor = Vec::with_capacity(policy.budgets.len());
     for b in &policy.budgets {
-        let kinds: Vec<&str> = GestureKind::ALL
-            .into_iter()
-            .filter(|k| k.is_monetary())
-            .map(GestureKind::as_str)
-            .filter(|k| b.kinds.as_ref().is_none_or(|ks| ks.iter().any(|x| x == k)))
-            .collect();
+        let kinds = b.counted_kinds();
         let counts = monetary && kinds.contains(&ng.kind.as_str());
         let scope = BudgetScope::parse(&b.scope);
         budget_used_minor.push(match (counts, scope) {
@@ -456,7 +450,7 @@ fn decide(
     let (kept, written_off_recently) = if trusting {
         let kept: i64 = super::ledger::memos(conn, tenant, customer)?
             .iter()
-            .filter(|(m, _, _, _)| m == "promises_kept_on_time")
+            .filter(|(m, _, _, _)| *m == Memo::PromisesKeptOnTime)
             .map(|(_, _, _, n)| n)
             .sum();
         let since = now - chrono::TimeDelta::days(policy.trust.write_off_window_days);
@@ -657,7 +651,7 @@ pub fn allocate_waiver(
         .sum();
     if amount.minor() > owed {
         return Err(AppError::Unprocessable {
-            code: "exceeds_owed",
+            code: ErrorCode::ExceedsOwed,
             detail: format!(
                 "the waiver is {} {} but only {} {} is owed{}",
                 amount.amount_string(),
@@ -714,7 +708,7 @@ pub fn take_effect(
                     conn,
                     tenant,
                     promise.customer_id,
-                    "promises_written_off",
+                    Memo::PromisesWrittenOff,
                     "",
                     0,
                     1,
@@ -771,7 +765,7 @@ pub fn take_effect(
             conn,
             tenant,
             g.customer_id,
-            "free_service_retail_value",
+            Memo::FreeServiceRetailValue,
             retail_value.currency().code(),
             retail_value.minor(),
             1,
@@ -781,15 +775,15 @@ pub fn take_effect(
                 conn,
                 tenant,
                 g.customer_id,
-                "favour_estimated_value",
+                Memo::FavourEstimatedValue,
                 v.currency().code(),
                 v.minor(),
                 1,
             )?,
-            None => ledger::add_memo(conn, tenant, g.customer_id, "favours", "", 0, 1)?,
+            None => ledger::add_memo(conn, tenant, g.customer_id, Memo::Favours, "", 0, 1)?,
         },
         Terms::Recognition => {
-            ledger::add_memo(conn, tenant, g.customer_id, "recognitions", "", 0, 1)?
+            ledger::add_memo(conn, tenant, g.customer_id, Memo::Recognitions, "", 0, 1)?
         }
         _ => {}
     }
@@ -1106,8 +1100,11 @@ pub fn granted_since(
 }
 
 /// Seeds a new tenant's reason codes with the defaults.
-pub fn seed_reason_codes(conn: &mut DbConnection, tenant: TenantId) -> QueryResult<()> {
-    let now = crate::domain::now();
+pub fn seed_reason_codes(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
     for (code, description) in crate::domain::gesture::DEFAULT_REASON_CODES {
         diesel::insert_into(reason_codes::table)
             .values((

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::schema::idempotency_keys;
 use crate::domain::ids::TenantId;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::idempotency::IdempotencyKey;
 
 /// A stored response.
@@ -44,7 +44,7 @@ pub fn lock(
             .get_result(c)?;
         if !got.ok {
             return Err(AppError::Conflict {
-                code: "idempotency_in_flight",
+                code: ErrorCode::IdempotencyInFlight,
                 detail:
                     "a request with this Idempotency-Key is still being processed; retry shortly"
                         .into(),
@@ -79,11 +79,11 @@ pub fn find(
         .optional()?)
 }
 
-/// Stores the response of a request that ran.
+/// Stores the answer of a request that ran, for the actor of `ctx`, stamped by
+/// its clock.
 pub fn insert(
     conn: &mut DbConnection,
-    tenant: TenantId,
-    sub: &str,
+    ctx: &crate::audit::AuditCtx,
     key: &IdempotencyKey,
     status: u16,
     content_type: &str,
@@ -91,14 +91,14 @@ pub fn insert(
 ) -> Result<(), AppError> {
     diesel::insert_into(idempotency_keys::table)
         .values((
-            idempotency_keys::tenant_id.eq(tenant),
-            idempotency_keys::subject.eq(sub),
+            idempotency_keys::tenant_id.eq(ctx.tenant),
+            idempotency_keys::subject.eq(&ctx.actor_sub),
             idempotency_keys::key.eq(&key.key),
             idempotency_keys::fingerprint.eq(&key.fingerprint),
             idempotency_keys::status.eq(i32::from(status)),
             idempotency_keys::content_type.eq(content_type),
             idempotency_keys::body.eq(body),
-            idempotency_keys::created_at.eq(crate::domain::now()),
+            idempotency_keys::created_at.eq(ctx.now_again()),
         ))
         .execute(conn)?;
     Ok(())

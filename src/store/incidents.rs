@@ -8,37 +8,23 @@ use super::schema::{gestures, incidents, reason_codes, staff};
 use crate::domain::FieldError;
 use crate::domain::gesture::Gesture;
 use crate::domain::ids::{GestureId, IncidentId, StaffId, StoreId, TenantId};
+pub use crate::domain::incident::{Incident, NewIncident};
 use crate::error::AppError;
-
-/// An incident as recorded.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Incident {
-    /// Its id.
-    pub id: IncidentId,
-    /// Where.
-    pub store_id: StoreId,
-    /// The cause (one of the tenant's reason codes).
-    pub cause: String,
-    /// Staff involved.
-    pub staff_ids: Vec<StaffId>,
-    /// What happened.
-    pub description: String,
-    /// Who reported it (token `sub`).
-    pub reported_by: String,
-    /// When (UTC).
-    pub created_at: NaiveDateTime,
-}
 
 /// Records an incident. Unknown store, cause or staff → 422 naming the field.
 pub fn create(
     conn: &mut DbConnection,
     tenant: TenantId,
-    store_id: StoreId,
-    cause: String,
-    staff_ids: Vec<StaffId>,
-    description: String,
+    new: NewIncident,
     reported_by: &str,
+    now: NaiveDateTime,
 ) -> Result<Incident, AppError> {
+    let NewIncident {
+        store_id,
+        cause,
+        staff_ids,
+        description,
+    } = new;
     if !super::stores::missing(conn, tenant, &[store_id])?.is_empty() {
         return Err(AppError::field("store_id", format!("no store {store_id}")));
     }
@@ -84,7 +70,7 @@ pub fn create(
         staff_ids,
         description,
         reported_by: reported_by.to_owned(),
-        created_at: crate::domain::now(),
+        created_at: now,
     };
     diesel::insert_into(incidents::table)
         .values((

@@ -20,12 +20,17 @@ pub fn get(conn: &mut DbConnection, name: &str) -> QueryResult<Option<String>> {
 }
 
 /// Stores `secret` under `name`.
-pub fn insert(conn: &mut DbConnection, name: &str, secret: &str) -> QueryResult<()> {
+pub fn insert(
+    conn: &mut DbConnection,
+    name: &str,
+    secret: &str,
+    now: chrono::NaiveDateTime,
+) -> QueryResult<()> {
     diesel::insert_into(service_keys::table)
         .values((
             service_keys::name.eq(name),
             service_keys::secret.eq(secret),
-            service_keys::created_at.eq(crate::domain::now()),
+            service_keys::created_at.eq(now),
         ))
         .execute(conn)
         .map(|_| ())

@@ -12,7 +12,7 @@ use super::schema::{balances, customer_ledger_totals, entries, ledger_transactio
 use crate::domain::ids::{
     CustomerId, EntryId, GestureId, LedgerTxId, PaymentId, RedemptionId, TenantId,
 };
-use crate::domain::ledger::Posting;
+use crate::domain::ledger::{Memo, Posting};
 use crate::error::AppError;
 
 /// Runs the same diesel expression on whichever backend the connection is:
@@ -334,7 +334,7 @@ pub fn add_memo(
     conn: &mut DbConnection,
     tenant: TenantId,
     customer: CustomerId,
-    memo: &str,
+    memo: Memo,
     currency: &str,
     total_minor: i64,
     count: i64,
@@ -344,7 +344,7 @@ pub fn add_memo(
             .values((
                 memo_totals::tenant_id.eq(tenant),
                 memo_totals::customer_id.eq(customer),
-                memo_totals::memo.eq(memo),
+                memo_totals::memo.eq(memo.as_str()),
                 memo_totals::currency.eq(currency),
                 memo_totals::total_minor.eq(total_minor),
                 memo_totals::count.eq(count),
@@ -365,13 +365,14 @@ pub fn add_memo(
     Ok(())
 }
 
-/// A customer's memo totals: (memo, currency, total, count).
+/// A customer's memo totals: (memo, currency, total, count). A name this
+/// version does not know is left out.
 pub fn memos(
     conn: &mut DbConnection,
     tenant: TenantId,
     customer: CustomerId,
-) -> Result<Vec<(String, String, i64, i64)>, AppError> {
-    Ok(memo_totals::table
+) -> Result<Vec<(Memo, String, i64, i64)>, AppError> {
+    let rows: Vec<(String, String, i64, i64)> = memo_totals::table
         .filter(
             memo_totals::tenant_id
                 .eq(tenant)
@@ -384,7 +385,11 @@ pub fn memos(
             memo_totals::count,
         ))
         .order((memo_totals::memo, memo_totals::currency))
-        .load(conn)?)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(m, c, t, n)| Memo::parse(&m).map(|m| (m, c, t, n)))
+        .collect())
 }
 
 /// A customer's maintained figures, read in one statement: their own balance
@@ -398,7 +403,7 @@ pub struct CustomerFigures {
     /// Their per-account totals.
     pub totals: Vec<(String, String, i64, i64)>,
     /// Their memo totals.
-    pub memos: Vec<(String, String, i64, i64)>,
+    pub memos: Vec<(Memo, String, i64, i64)>,
     /// When their most recent gesture was recorded.
     pub last_activity: Option<chrono::NaiveDateTime>,
 }
@@ -486,7 +491,7 @@ pub fn customer_figures(
         match source {
             0 => out.balances.push((a, c, x, y)),
             1 => out.totals.push((a, c, x, y)),
-            2 => out.memos.push((a, c, x, y)),
+            2 => out.memos.extend(Memo::parse(&a).map(|m| (m, c, x, y))),
             _ => {
                 found = true;
                 out.last_activity = (!a.is_empty())

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::DbConnection;
 use crate::domain::ids::TenantId;
+use crate::domain::ledger::Memo;
 use crate::error::AppError;
 
 /// One discrepancy.
@@ -304,24 +305,31 @@ pub fn check(
     // Memo totals against their sources (gestures in effect).
     let tg = tenant_filter("g.tenant_id", tenant);
     let tm = tenant_filter("m.tenant_id", tenant);
+    let (frv, fev, fav, rec, pwo) = (
+        Memo::FreeServiceRetailValue.as_str(),
+        Memo::FavourEstimatedValue.as_str(),
+        Memo::Favours.as_str(),
+        Memo::Recognitions.as_str(),
+        Memo::PromisesWrittenOff.as_str(),
+    );
     let expected = format!(
-        "SELECT g.tenant_id, g.customer_id, 'free_service_retail_value' AS memo, g.currency AS currency,
+        "SELECT g.tenant_id, g.customer_id, '{frv}' AS memo, g.currency AS currency,
                 CAST(SUM(g.retail_value_minor) AS BIGINT) AS total, CAST(COUNT(*) AS BIGINT) AS n
          FROM gestures g WHERE {tg} AND g.kind = 'free_service' AND g.status = 'approved' GROUP BY g.tenant_id, g.customer_id, g.currency
          UNION ALL
-         SELECT g.tenant_id, g.customer_id, 'favour_estimated_value', g.currency,
+         SELECT g.tenant_id, g.customer_id, '{fev}', g.currency,
                 CAST(SUM(g.estimated_value_minor) AS BIGINT), CAST(COUNT(*) AS BIGINT)
          FROM gestures g WHERE {tg} AND g.kind = 'customer_favour' AND g.status = 'approved' AND g.estimated_value_minor IS NOT NULL
          GROUP BY g.tenant_id, g.customer_id, g.currency
          UNION ALL
-         SELECT g.tenant_id, g.customer_id, 'favours', '', 0, CAST(COUNT(*) AS BIGINT)
+         SELECT g.tenant_id, g.customer_id, '{fav}', '', 0, CAST(COUNT(*) AS BIGINT)
          FROM gestures g WHERE {tg} AND g.kind = 'customer_favour' AND g.status = 'approved' AND g.estimated_value_minor IS NULL
          GROUP BY g.tenant_id, g.customer_id
          UNION ALL
-         SELECT g.tenant_id, g.customer_id, 'recognitions', '', 0, CAST(COUNT(*) AS BIGINT)
+         SELECT g.tenant_id, g.customer_id, '{rec}', '', 0, CAST(COUNT(*) AS BIGINT)
          FROM gestures g WHERE {tg} AND g.kind = 'recognition' AND g.status = 'approved' GROUP BY g.tenant_id, g.customer_id
          UNION ALL
-         SELECT g.tenant_id, g.customer_id, 'promises_written_off', '', 0, CAST(COUNT(*) AS BIGINT)
+         SELECT g.tenant_id, g.customer_id, '{pwo}', '', 0, CAST(COUNT(*) AS BIGINT)
          FROM gestures g WHERE {tg} AND g.kind = 'deferred_payment' AND g.status = 'written_off' GROUP BY g.tenant_id, g.customer_id"
     );
     let sql = format!(

@@ -20,9 +20,9 @@ use crate::domain::gesture::{Gesture, GestureKind, GestureStatus, NewGesture, Te
 use crate::domain::ids::{
     CustomerId, GestureId, LedgerTxId, PaymentId, RedemptionId, StoreId, TenantId,
 };
-use crate::domain::ledger::{Account, Posting};
+use crate::domain::ledger::{Account, Memo, Posting};
 use crate::domain::money::Money;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 
 /// A payment as recorded.
 #[derive(Clone, Debug, PartialEq, Eq, Queryable, Selectable)]
@@ -58,7 +58,7 @@ pub struct Payment {
     pub updated_at: NaiveDateTime,
 }
 
-fn unprocessable(code: &'static str, detail: String) -> AppError {
+fn unprocessable(code: crate::error::ErrorCode, detail: String) -> AppError {
     AppError::Unprocessable {
         code,
         detail,
@@ -155,7 +155,7 @@ pub fn pay(
     ctx.require_store(store.unwrap_or(g.store_id))?;
     if g.kind != GestureKind::DeferredPayment {
         return Err(unprocessable(
-            "not_a_deferred_payment",
+            ErrorCode::NotADeferredPayment,
             format!(
                 "gesture {id} is a {}, not a deferred payment",
                 g.kind.as_str()
@@ -175,7 +175,7 @@ pub fn pay(
             let due = g.outstanding_minor().unwrap_or(0);
             if amount.minor() > due {
                 return Err(AppError::Unprocessable {
-                    code: "overpayment",
+                    code: ErrorCode::Overpayment,
                     detail: format!("only {} is due on this deferred payment", money(&g, due)),
                     errors: vec![FieldError::new(
                         "amount.amount",
@@ -188,12 +188,7 @@ pub fn pay(
                 g.status = GestureStatus::Settled;
                 let on_time =
                     matches!(g.terms, Terms::DeferredPayment { due_on, .. } if today <= due_on);
-                let memo = if on_time {
-                    "promises_kept_on_time"
-                } else {
-                    "promises_kept_late"
-                };
-                ledger::add_memo(conn, tenant, g.customer_id, memo, "", 0, 1)?;
+                ledger::add_memo(conn, tenant, g.customer_id, Memo::kept(on_time), "", 0, 1)?;
             }
             (
                 Posting::new(
@@ -208,7 +203,7 @@ pub fn pay(
             let left = g.waived_minor - recovered(conn, tenant, id)?;
             if amount.minor() > left {
                 return Err(AppError::Unprocessable {
-                    code: "overpayment",
+                    code: ErrorCode::Overpayment,
                     detail: format!(
                         "only {} was written off and is not yet recovered",
                         money(&g, left)
@@ -230,7 +225,7 @@ pub fn pay(
         }
         other => {
             return Err(unprocessable(
-                "not_payable",
+                ErrorCode::NotPayable,
                 format!(
                     "the deferred payment is {}; only an open or written-off one can be paid",
                     other.as_str()
@@ -407,7 +402,7 @@ pub fn reverse_payment(
     ctx.require_store(before.store_id)?;
     if before.status == "reversed" {
         return Err(AppError::Conflict {
-            code: "already_reversed",
+            code: ErrorCode::AlreadyReversed,
             detail: format!("payment {id} was already reversed"),
             existing_id: None,
         });
@@ -415,7 +410,7 @@ pub fn reverse_payment(
     let mut g = gestures::get(conn, tenant, before.gesture_id)?;
     if g.status == GestureStatus::Reversed {
         return Err(unprocessable(
-            "not_reversible",
+            ErrorCode::NotReversible,
             "the deferred payment itself was reversed; its payments stand".into(),
         ));
     }
@@ -441,12 +436,15 @@ pub fn reverse_payment(
             g.status = GestureStatus::Approved;
             // The promise is open again: it was not kept after all.
             let kept_on_time = matches!(g.terms, Terms::DeferredPayment { due_on, .. } if before.created_at.date() <= due_on);
-            let memo = if kept_on_time {
-                "promises_kept_on_time"
-            } else {
-                "promises_kept_late"
-            };
-            ledger::add_memo(conn, tenant, g.customer_id, memo, "", 0, -1)?;
+            ledger::add_memo(
+                conn,
+                tenant,
+                g.customer_id,
+                Memo::kept(kept_on_time),
+                "",
+                0,
+                -1,
+            )?;
         } else if g.status == GestureStatus::WrittenOff && g.outstanding_minor().unwrap_or(0) > 0 {
             // A waiver gave up only what this payment left owing; without the
             // payment the customer owes again, so the promise is open again.
@@ -455,7 +453,7 @@ pub fn reverse_payment(
                 conn,
                 tenant,
                 g.customer_id,
-                "promises_written_off",
+                Memo::PromisesWrittenOff,
                 "",
                 0,
                 -1,
@@ -492,7 +490,7 @@ pub fn write_off(
     ctx.require_store(before.store_id)?;
     if before.kind != GestureKind::DeferredPayment {
         return Err(unprocessable(
-            "not_a_deferred_payment",
+            ErrorCode::NotADeferredPayment,
             format!(
                 "gesture {id} is a {}, not a deferred payment",
                 before.kind.as_str()
@@ -501,7 +499,7 @@ pub fn write_off(
     }
     if before.status != GestureStatus::Approved || before.outstanding_minor().unwrap_or(0) <= 0 {
         return Err(unprocessable(
-            "not_open",
+            ErrorCode::NotOpen,
             format!(
                 "the deferred payment is {}; only an open one can be written off",
                 before.status.as_str()
@@ -555,7 +553,7 @@ pub fn reverse_gesture(
     match g.status {
         GestureStatus::Reversed => {
             return Err(AppError::Conflict {
-                code: "already_reversed",
+                code: ErrorCode::AlreadyReversed,
                 detail: format!("gesture {id} was already reversed"),
                 existing_id: None,
             });
@@ -563,7 +561,7 @@ pub fn reverse_gesture(
         GestureStatus::Approved => {}
         other => {
             return Err(unprocessable(
-                "not_reversible",
+                ErrorCode::NotReversible,
                 format!(
                     "the gesture is {}; only one in effect (approved) can be reversed",
                     other.as_str()
@@ -607,7 +605,7 @@ pub fn reverse_gesture(
                 // The promise's reversal took back only what was still owed: what
                 // this waiver gave up is not owed by anyone any more.
                 return Err(unprocessable(
-                    "not_reversible",
+                    ErrorCode::NotReversible,
                     format!(
                         "the waiver gave up part of deferred payment {}, which was reversed since; the write-off stands",
                         p.id
@@ -628,7 +626,7 @@ pub fn reverse_gesture(
                 if recovered > p.waived_minor - amount {
                     let ids: Vec<String> = found.iter().map(|(id, _)| id.to_string()).collect();
                     return Err(unprocessable(
-                        "not_reversible",
+                        ErrorCode::NotReversible,
                         format!(
                             "{} of what this waiver gave up on deferred payment {} was recovered since (payment {}); reverse the recovery first, then the waiver",
                             money(p, recovered),
@@ -645,26 +643,14 @@ pub fn reverse_gesture(
                     // Paid in full only because of the waiver: it owes again.
                     p.status = GestureStatus::Approved;
                     let on_time = matches!(p.terms, Terms::DeferredPayment { due_on, .. } if p.updated_at.date() <= due_on);
-                    ledger::add_memo(
-                        conn,
-                        tenant,
-                        p.customer_id,
-                        if on_time {
-                            "promises_kept_on_time"
-                        } else {
-                            "promises_kept_late"
-                        },
-                        "",
-                        0,
-                        -1,
-                    )?;
+                    ledger::add_memo(conn, tenant, p.customer_id, Memo::kept(on_time), "", 0, -1)?;
                 } else if p.status == GestureStatus::WrittenOff {
                     p.status = GestureStatus::Approved;
                     ledger::add_memo(
                         conn,
                         tenant,
                         p.customer_id,
-                        "promises_written_off",
+                        Memo::PromisesWrittenOff,
                         "",
                         0,
                         -1,
@@ -687,7 +673,7 @@ pub fn reverse_gesture(
                 conn,
                 tenant,
                 c,
-                "free_service_retail_value",
+                Memo::FreeServiceRetailValue,
                 retail_value.currency().code(),
                 -retail_value.minor(),
                 -1,
@@ -710,7 +696,7 @@ pub fn reverse_gesture(
             out
         }
         Terms::Recognition => {
-            ledger::add_memo(conn, tenant, c, "recognitions", "", 0, -1)?;
+            ledger::add_memo(conn, tenant, c, Memo::Recognitions, "", 0, -1)?;
             Vec::new()
         }
         Terms::CustomerFavour { estimated_value } => {
@@ -719,12 +705,12 @@ pub fn reverse_gesture(
                     conn,
                     tenant,
                     c,
-                    "favour_estimated_value",
+                    Memo::FavourEstimatedValue,
                     v.currency().code(),
                     -v.minor(),
                     -1,
                 )?,
-                None => ledger::add_memo(conn, tenant, c, "favours", "", 0, -1)?,
+                None => ledger::add_memo(conn, tenant, c, Memo::Favours, "", 0, -1)?,
             }
             Vec::new()
         }
@@ -808,7 +794,7 @@ pub fn redeem(
         .sum();
     if amount.minor() > available {
         return Err(AppError::Unprocessable {
-            code: "insufficient_credit",
+            code: ErrorCode::InsufficientCredit,
             detail: format!(
                 "only {} {} of store credit is available",
                 amount.with_minor(available).amount_string(),

@@ -19,7 +19,7 @@ use super::schema::{entries, periods, write_offs};
 use crate::audit::AuditCtx;
 use crate::domain::FieldError;
 use crate::domain::ids::TenantId;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 
 /// A calendar month.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -196,7 +196,7 @@ pub fn check_open(
     advisory(conn, tenant, month, false)?;
     match find(conn, tenant, month)? {
         Some(p) if p.state == "closed" => Err(AppError::Unprocessable {
-            code: "period_closed",
+            code: ErrorCode::PeriodClosed,
             detail: format!(
                 "{month} is closed: nothing may take an effective date in it; post a correction in an open month"
             ),
@@ -286,7 +286,7 @@ pub fn close(
     let tenant = ctx.tenant;
     if month.next_first_day() > ctx.now.date() {
         return Err(AppError::Unprocessable {
-            code: "period_not_ended",
+            code: ErrorCode::PeriodNotEnded,
             detail: format!("{month} has not ended; only an ended month can be closed"),
             errors: Vec::new(),
         });
@@ -298,7 +298,7 @@ pub fn close(
     let before = get(conn, tenant, month)?;
     if before.state == "closed" {
         return Err(AppError::Conflict {
-            code: "period_already_closed",
+            code: ErrorCode::PeriodAlreadyClosed,
             detail: format!("{month} is already closed"),
             existing_id: None,
         });
@@ -316,7 +316,7 @@ pub fn close(
     let forced = unreviewed > 0;
     if forced && !force {
         return Err(AppError::Unprocessable {
-            code: "unreviewed_write_offs",
+            code: ErrorCode::UnreviewedWriteOffs,
             detail: format!(
                 "{month} has {unreviewed} unreviewed write-off(s); review them, or close with force and a reason"
             ),
@@ -361,7 +361,7 @@ pub fn reopen(
     let before = get(conn, tenant, month)?;
     if before.state != "closed" {
         return Err(AppError::Conflict {
-            code: "period_not_closed",
+            code: ErrorCode::PeriodNotClosed,
             detail: format!("{month} is open"),
             existing_id: None,
         });

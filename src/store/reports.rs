@@ -270,7 +270,10 @@ pub fn goodwill(
                     .eq(tenant)
                     .and(gestures::effective_on.ge(from))
                     .and(gestures::effective_on.le(to))
-                    .and(gestures::status.eq_any(["approved", "settled", "written_off"])),
+                    .and(
+                        gestures::status
+                            .eq_any(GestureStatus::IN_EFFECT.map(GestureStatus::as_str)),
+                    ),
             )
             .select((
                 gestures::id,

@@ -12,7 +12,7 @@ use crate::audit::AuditCtx;
 use crate::domain::FieldError;
 use crate::domain::ids::{CustomerId, RefundId, SaleId, StoreId, TenantId};
 use crate::domain::money::{Currency, Money};
-use crate::error::{AppError, is_unique_violation};
+use crate::error::{AppError, ErrorCode, is_unique_violation};
 
 /// How far ahead of the service's clock a till's clock may run.
 pub const CLOCK_SKEW: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
@@ -142,7 +142,7 @@ fn currency(code: &str) -> Result<Currency, AppError> {
 
 fn duplicate(store: StoreId, sale_ref: &str, existing: SaleId) -> AppError {
     AppError::Conflict {
-        code: "duplicate_sale",
+        code: ErrorCode::DuplicateSale,
         detail: format!("sale {existing} already has sale_ref {sale_ref:?} at store {store}"),
         existing_id: Some(existing.to_string()),
     }
@@ -185,7 +185,7 @@ pub fn record_many(
         }
     }
     Err(AppError::Conflict {
-        code: "in_flight",
+        code: ErrorCode::InFlight,
         detail: "other requests kept recording the same sale references; retry".into(),
         existing_id: None,
     })
@@ -473,7 +473,7 @@ pub fn refund(
         let now = get(conn, tenant, sale_id)?;
         let left = now.amount.minor() - now.refunded.minor();
         return Err(AppError::Unprocessable {
-            code: "refund_exceeds_sale",
+            code: ErrorCode::RefundExceedsSale,
             detail: format!(
                 "only {} {} of sale {sale_id} is left to refund",
                 now.amount.with_minor(left).amount_string(),

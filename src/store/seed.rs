@@ -11,6 +11,7 @@ use super::DbConnection;
 use super::ledger::{self, NewLedgerTx, Sums};
 use crate::domain::gesture::{DEFAULT_REASON_CODES, Gesture, GestureKind, GestureStatus, Terms};
 use crate::domain::ids::{CustomerId, GestureId, StaffId, StoreId, TenantId};
+use crate::domain::ledger::Memo;
 use crate::domain::money::{Currency, Money};
 use crate::domain::policy::{Decided, DecisionRecord};
 use crate::domain::roles::Role;
@@ -72,6 +73,7 @@ pub fn seed(
     conn: &mut DbConnection,
     tenant: TenantId,
     opts: &Options,
+    now: chrono::NaiveDateTime,
     mut progress: impl FnMut(usize),
 ) -> Result<Report, AppError> {
     let usd = Currency::from_code("USD")
@@ -91,12 +93,14 @@ pub fn seed(
                     "USD",
                 )
                 .map_err(AppError::Validation)?,
+                now,
             )?;
             let st = super::staff::create(
                 c,
                 tenant,
                 crate::domain::staff::NewStaff::parse(&format!("Clerk {i}"), &[s.id], None, None)
                     .map_err(AppError::Validation)?,
+                now,
             )?;
             stores.push(s.id);
             staff.push(st.id);
@@ -114,15 +118,16 @@ pub fn seed(
                     None,
                 )
                 .map_err(AppError::Validation)?,
+                now,
             )?;
             customers.push(cu.id);
         }
         Ok::<_, AppError>((stores, staff, customers))
     })?;
-    let today = chrono::Utc::now().date_naive();
+    let today = now.date();
     let days = i64::from(opts.months.max(1)) * 30;
     let mut sums = Sums::default();
-    let mut memos: BTreeMap<(CustomerId, &'static str, &'static str), (i64, i64)> = BTreeMap::new();
+    let mut memos: BTreeMap<(CustomerId, Memo, &'static str), (i64, i64)> = BTreeMap::new();
     let mut written = 0;
     while written < opts.gestures {
         let n = BATCH.min(opts.gestures - written);
@@ -161,16 +166,19 @@ pub fn seed(
             match &g.terms {
                 Terms::FreeService { retail_value, .. } => {
                     let m = memos
-                        .entry((customer, "free_service_retail_value", "USD"))
+                        .entry((customer, Memo::FreeServiceRetailValue, "USD"))
                         .or_default();
                     m.0 += retail_value.minor();
                     m.1 += 1;
                 }
                 Terms::Recognition => {
-                    memos.entry((customer, "recognitions", "")).or_default().1 += 1
+                    memos
+                        .entry((customer, Memo::Recognitions, ""))
+                        .or_default()
+                        .1 += 1
                 }
                 Terms::CustomerFavour { .. } => {
-                    memos.entry((customer, "favours", "")).or_default().1 += 1
+                    memos.entry((customer, Memo::Favours, "")).or_default().1 += 1
                 }
                 _ => {}
             }
@@ -188,7 +196,7 @@ pub fn seed(
         }
         super::write_tx(conn, |c| {
             super::gestures::insert_batch(c, &gs)?;
-            ledger::post_batch(c, tenant, &txs, &mut sums, crate::domain::now())
+            ledger::post_batch(c, tenant, &txs, &mut sums, now)
         })?;
         written += n;
         progress(written);
@@ -196,7 +204,7 @@ pub fn seed(
     super::write_tx(conn, |c| {
         ledger::apply_sums(c, tenant, std::mem::take(&mut sums))?;
         for ((customer, memo, currency), (total, count)) in &memos {
-            ledger::add_memo(c, tenant, *customer, memo, currency, *total, *count)?;
+            ledger::add_memo(c, tenant, *customer, *memo, currency, *total, *count)?;
         }
         Ok::<_, AppError>(())
     })?;

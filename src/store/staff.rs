@@ -10,7 +10,7 @@ use super::{DbConnection, PageOf, PageRequest};
 use crate::domain::FieldError;
 use crate::domain::ids::{StaffId, StoreId, TenantId};
 use crate::domain::staff::{NewStaff, Staff};
-use crate::error::{AppError, is_unique_violation};
+use crate::error::{AppError, ErrorCode, is_unique_violation};
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = staff)]
@@ -50,7 +50,7 @@ fn conflict(
             .optional()?;
         if let Some(id) = existing {
             return Ok(Some(AppError::Conflict {
-                code: "duplicate_staff_subject",
+                code: ErrorCode::DuplicateStaffSubject,
                 detail: format!("staff member {id} already signs in as {subject:?}"),
                 existing_id: Some(id.to_string()),
             }));
@@ -64,7 +64,7 @@ fn conflict(
             .optional()?;
         if let Some(id) = existing {
             return Ok(Some(AppError::Conflict {
-                code: "duplicate_staff_external_ref",
+                code: ErrorCode::DuplicateStaffExternalRef,
                 detail: format!("staff member {id} already has external_ref {r:?}"),
                 existing_id: Some(id.to_string()),
             }));
@@ -75,7 +75,12 @@ fn conflict(
 
 /// Creates a staff member. Unknown stores → 422 naming each; a duplicate subject
 /// or external reference → 409 naming the existing staff member.
-pub fn create(conn: &mut DbConnection, tenant: TenantId, new: NewStaff) -> Result<Staff, AppError> {
+pub fn create(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    new: NewStaff,
+    now: NaiveDateTime,
+) -> Result<Staff, AppError> {
     let missing = super::stores::missing(conn, tenant, &new.store_ids)?;
     if !missing.is_empty() {
         let errors = new
@@ -97,7 +102,7 @@ pub fn create(conn: &mut DbConnection, tenant: TenantId, new: NewStaff) -> Resul
         store_ids: new.store_ids,
         external_ref: new.external_ref,
         subject: new.subject,
-        created_at: crate::domain::now(),
+        created_at: now,
     };
     diesel::insert_into(staff::table)
         .values((
@@ -112,7 +117,7 @@ pub fn create(conn: &mut DbConnection, tenant: TenantId, new: NewStaff) -> Resul
         .map_err(|e| {
             if is_unique_violation(&e) {
                 AppError::Conflict {
-                    code: "duplicate_staff",
+                    code: ErrorCode::DuplicateStaff,
                     detail: "a staff member with this subject or external_ref was just created"
                         .into(),
                     existing_id: None,

@@ -8,7 +8,7 @@ use super::{DbConnection, PageOf, PageRequest};
 use crate::domain::ids::{StoreId, TenantId};
 use crate::domain::money::Currency;
 use crate::domain::store::{NewStore, Store};
-use crate::error::{AppError, is_unique_violation};
+use crate::error::{AppError, ErrorCode, is_unique_violation};
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = stores)]
@@ -52,14 +52,19 @@ fn duplicate_code(
         .first(conn)
         .optional()?;
     Ok(AppError::Conflict {
-        code: "duplicate_store_code",
+        code: ErrorCode::DuplicateStoreCode,
         detail: format!("a store with code {code:?} already exists"),
         existing_id: existing.map(|id| id.to_string()),
     })
 }
 
 /// Creates a store; a duplicate code is a 409 naming the existing store.
-pub fn create(conn: &mut DbConnection, tenant: TenantId, new: NewStore) -> Result<Store, AppError> {
+pub fn create(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    new: NewStore,
+    now: NaiveDateTime,
+) -> Result<Store, AppError> {
     if stores::table
         .filter(stores::tenant_id.eq(tenant).and(stores::code.eq(&new.code)))
         .count()
@@ -74,7 +79,7 @@ pub fn create(conn: &mut DbConnection, tenant: TenantId, new: NewStore) -> Resul
         name: new.name,
         code: new.code,
         currency: new.currency,
-        created_at: crate::domain::now(),
+        created_at: now,
     };
     diesel::insert_into(stores::table)
         .values((
@@ -89,7 +94,7 @@ pub fn create(conn: &mut DbConnection, tenant: TenantId, new: NewStore) -> Resul
         .map_err(|e| {
             if is_unique_violation(&e) {
                 AppError::Conflict {
-                    code: "duplicate_store_code",
+                    code: ErrorCode::DuplicateStoreCode,
                     detail: format!("a store with code {:?} already exists", store.code),
                     existing_id: None,
                 }

@@ -9,9 +9,8 @@ use crate::domain::ids::TenantId;
 use crate::error::AppError;
 
 /// Creates a tenant.
-pub fn create(conn: &mut DbConnection, name: &str) -> QueryResult<TenantId> {
+pub fn create(conn: &mut DbConnection, name: &str, now: NaiveDateTime) -> QueryResult<TenantId> {
     let id = TenantId::new();
-    let now = crate::domain::now();
     diesel::insert_into(tenants::table)
         .values((
             tenants::id.eq(id),
@@ -19,7 +18,7 @@ pub fn create(conn: &mut DbConnection, name: &str) -> QueryResult<TenantId> {
             tenants::created_at.eq(now),
         ))
         .execute(conn)?;
-    super::gestures::seed_reason_codes(conn, id)?;
+    super::gestures::seed_reason_codes(conn, id, now)?;
     super::policy::seed(conn, id, now)?;
     Ok(id)
 }

@@ -8,7 +8,7 @@ use super::DbConnection;
 use super::schema::{customers, stores, value_models};
 use crate::domain::ids::{CustomerId, TenantId, ValueModelId};
 use crate::domain::money::Currency;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::value::{self, Models, Statistics, TimeUnit, Valuation, bgnbd, gamma_gamma};
 
 /// How the BG/NBD part of a version was fitted.
@@ -174,7 +174,7 @@ pub fn insert(
         }
     }
     Err(AppError::Conflict {
-        code: "in_flight",
+        code: ErrorCode::InFlight,
         detail: "other fits kept taking the next version number; retry".into(),
         existing_id: None,
     })
@@ -444,7 +444,7 @@ pub fn fit_currency(
         [] => Err(not_enough("the tenant has no sales yet".into())),
         [one] => Ok(*one),
         many => Err(AppError::Unprocessable {
-            code: "currency_required",
+            code: ErrorCode::CurrencyRequired,
             detail: format!(
                 "the tenant's sales are in {}: name the currency to fit",
                 many.iter().map(|c| c.code()).collect::<Vec<_>>().join(", ")
@@ -459,7 +459,7 @@ pub fn fit_currency(
 
 fn not_enough(detail: String) -> AppError {
     AppError::Unprocessable {
-        code: "not_enough_history",
+        code: ErrorCode::NotEnoughHistory,
         detail,
         errors: Vec::new(),
     }
@@ -584,12 +584,7 @@ pub fn ceiling(
     else {
         return Ok(None);
     };
-    let kinds: Vec<&str> = crate::domain::gesture::GestureKind::ALL
-        .into_iter()
-        .filter(|k| k.is_monetary())
-        .map(|k| k.as_str())
-        .filter(|k| b.kinds.as_ref().is_none_or(|ks| ks.iter().any(|x| x == k)))
-        .collect();
+    let kinds = b.counted_kinds();
     let used = super::gestures::budget_used(
         conn,
         tenant,

@@ -9,7 +9,7 @@ use super::schema::{write_off_reviews, write_offs};
 use crate::audit::AuditCtx;
 use crate::domain::gesture::{Gesture, GestureStatus, Terms};
 use crate::domain::ids::{CustomerId, GestureId, ReviewId, StoreId, TenantId};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 
 /// A write-off item.
 #[derive(Queryable, Selectable, Insertable, Clone, Debug)]
@@ -257,26 +257,26 @@ pub fn review(
     ctx.require_store(before.store_id)?;
     if before.requested_by == ctx.actor_sub {
         return Err(AppError::Forbidden {
-            code: "reviewer_is_requester",
+            code: ErrorCode::ReviewerIsRequester,
             detail: format!("write-off {id}: its requester may not review it"),
         });
     }
     if before.approved_by.as_deref() == Some(ctx.actor_sub.as_str()) {
         return Err(AppError::Forbidden {
-            code: "reviewer_is_approver",
+            code: ErrorCode::ReviewerIsApprover,
             detail: format!("write-off {id}: its approver may not review it"),
         });
     }
     if before.status == "reviewed" {
         return Err(AppError::Conflict {
-            code: "already_reviewed",
+            code: ErrorCode::AlreadyReviewed,
             detail: format!("write-off {id} was already reviewed; a review is final"),
             existing_id: Some(id.to_string()),
         });
     }
     if before.status == "flagged" && outcome == "flagged" {
         return Err(AppError::Conflict {
-            code: "already_flagged",
+            code: ErrorCode::AlreadyFlagged,
             detail: format!("write-off {id} is already flagged; resolve it with outcome reviewed"),
             existing_id: Some(id.to_string()),
         });

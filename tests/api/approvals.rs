@@ -1006,7 +1006,7 @@ async fn feed_under_concurrent_decisions(app: TestApp) {
                 actor_role: Role::Admin,
                 actor_stores: None,
                 request_id: "slow".into(),
-                now: goodwill::domain::now(),
+                now: goodwill::clock::Clock::system().now(),
                 clock: goodwill::clock::Clock::system(),
             };
             let ev = goodwill::store::audit::append(

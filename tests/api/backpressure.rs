@@ -209,7 +209,12 @@ async fn the_database_goes_away_and_comes_back() {
     let (verifier, _) = goodwill::bootstrap::keys_and_first_run(&settings, &pool).unwrap();
     let tenant = {
         let mut conn = pool.get().unwrap();
-        goodwill::store::tenants::create(&mut conn, "Outage chain").unwrap()
+        goodwill::store::tenants::create(
+            &mut conn,
+            "Outage chain",
+            goodwill::clock::Clock::system().now(),
+        )
+        .unwrap()
     };
     let app = Application::build(&settings, pool, verifier).unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());

@@ -622,7 +622,7 @@ async fn a_changed_closed_month_is_detected(app: TestApp) {
     // Someone with database access slips a transaction into the closed month.
     let mut conn = app.pool.get().unwrap();
     let tx = goodwill::domain::ids::LedgerTxId::new();
-    let now = goodwill::domain::now();
+    let now = goodwill::clock::Clock::system().now();
     diesel::insert_into(ledger_transactions::table)
         .values((
             ledger_transactions::tenant_id.eq(app.tenant),

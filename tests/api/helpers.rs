@@ -343,8 +343,18 @@ impl TestApp {
         let (tenant, other_tenant) = {
             let mut conn = pool.get().unwrap();
             (
-                store::tenants::create(&mut conn, "Test chain").unwrap(),
-                store::tenants::create(&mut conn, "Other chain").unwrap(),
+                store::tenants::create(
+                    &mut conn,
+                    "Test chain",
+                    goodwill::clock::Clock::system().now(),
+                )
+                .unwrap(),
+                store::tenants::create(
+                    &mut conn,
+                    "Other chain",
+                    goodwill::clock::Clock::system().now(),
+                )
+                .unwrap(),
             )
         };
         let app = Application::build(&settings, pool.clone(), verifier).unwrap();
@@ -597,7 +607,7 @@ impl TestApp {
     /// months need a tenant that existed then).
     pub fn age_tenant(&self, days: i64) {
         let mut conn = self.pool.get().unwrap();
-        let at = goodwill::domain::now() - chrono::TimeDelta::days(days);
+        let at = goodwill::clock::Clock::system().now() - chrono::TimeDelta::days(days);
         diesel::RunQueryDsl::execute(
             diesel::sql_query(format!(
                 "UPDATE tenants SET created_at = '{}' WHERE id = '{}'",

@@ -412,34 +412,36 @@ fn apply(
 fn run(backend: Backend, ops: &[Op]) {
     let mut db = db(backend).lock().unwrap_or_else(|p| p.into_inner());
     let conn = &mut db.conn;
-    let tenant = store::tenants::create(conn, "property").unwrap();
-    let store_ = store::stores::create(
-        conn,
-        tenant,
-        goodwill::domain::store::NewStore::parse("P", "P", "USD").unwrap(),
-    )
-    .unwrap();
-    let staff = store::staff::create(
-        conn,
-        tenant,
-        goodwill::domain::staff::NewStaff::parse("Pat", &[store_.id], None, None).unwrap(),
-    )
-    .unwrap();
-    let customer = store::customers::create(
-        conn,
-        tenant,
-        goodwill::domain::customer::NewCustomer::parse("PROP", "Prop", None, None, None).unwrap(),
-    )
-    .unwrap();
+    let clock = goodwill::clock::Clock::system();
+    let tenant = store::tenants::create(conn, "property", clock.now()).unwrap();
     let ctx = |sub: &str, role| AuditCtx {
         tenant,
         actor_sub: sub.into(),
         actor_role: role,
         actor_stores: None,
         request_id: "property".into(),
-        now: goodwill::domain::now(),
-        clock: goodwill::clock::Clock::system(),
+        now: clock.now(),
+        clock: clock.clone(),
     };
+    let setup = ctx("setup", Role::Admin);
+    let store_ = goodwill::app::stores::open_store(
+        conn,
+        &setup,
+        goodwill::domain::store::NewStore::parse("P", "P", "USD").unwrap(),
+    )
+    .unwrap();
+    let staff = goodwill::app::staff::add_staff(
+        conn,
+        &setup,
+        goodwill::domain::staff::NewStaff::parse("Pat", &[store_.id], None, None).unwrap(),
+    )
+    .unwrap();
+    let customer = goodwill::app::customers::create_customer(
+        conn,
+        &setup,
+        goodwill::domain::customer::NewCustomer::parse("PROP", "Prop", None, None, None).unwrap(),
+    )
+    .unwrap();
     let ctxs = [
         ctx("clerk", Role::Clerk),
         ctx("manager", Role::Manager),
