@@ -261,8 +261,52 @@ struct DefaultServe {
     args: ServeArgs,
 }
 
+/// Why a command failed: one line for stderr, and the process's exit code.
+#[derive(Debug)]
+pub struct CliError {
+    message: String,
+    exit_code: i32,
+}
+
+impl CliError {
+    /// A check found the audit trail or the ledger broken: exit code 2.
+    fn broken(message: String) -> Self {
+        Self {
+            message,
+            exit_code: 2,
+        }
+    }
+
+    /// The exit code: 2 when a check found the audit trail or the ledger
+    /// broken, 1 for anything else.
+    pub fn exit_code(&self) -> i32 {
+        self.exit_code
+    }
+}
+
+impl From<String> for CliError {
+    fn from(message: String) -> Self {
+        Self {
+            message,
+            exit_code: 1,
+        }
+    }
+}
+
+impl From<&str> for CliError {
+    fn from(message: &str) -> Self {
+        message.to_owned().into()
+    }
+}
+
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message.replace('\n', " "))
+    }
+}
+
 /// Parses the command line and runs the command.
-pub fn run() -> Result<(), String> {
+pub fn run() -> Result<(), CliError> {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         // --help and --version print as clap prints them, and succeed.
@@ -274,7 +318,7 @@ pub fn run() -> Result<(), String> {
         Err(e) => {
             let text = e.to_string();
             let first = text.lines().next().unwrap_or("invalid command line");
-            return Err(first.trim_start_matches("error: ").to_owned());
+            return Err(first.trim_start_matches("error: ").to_owned().into());
         }
     };
     let command = cli
@@ -287,7 +331,10 @@ pub fn run() -> Result<(), String> {
     match command {
         Command::Serve(args) => {
             rate_limit_from_env(&mut settings)?;
-            serve(settings_for_serve(&mut settings, &args), !args.no_migrate)
+            Ok(serve(
+                settings_for_serve(&mut settings, &args),
+                !args.no_migrate,
+            )?)
         }
         Command::Migrate => {
             bootstrap::connect_one(&settings, true)?;
@@ -323,8 +370,8 @@ pub fn run() -> Result<(), String> {
             Ok(())
         }
         Command::Audit { command } => audit(&settings, command),
-        Command::Import { command } => value::import(&settings, command),
-        Command::Value { command } => value::value(&settings, command),
+        Command::Import { command } => Ok(value::import(&settings, command)?),
+        Command::Value { command } => Ok(value::value(&settings, command)?),
         Command::Credit {
             command: CreditCommand::Expire { tenant },
         } => {
@@ -364,7 +411,7 @@ pub fn run() -> Result<(), String> {
             }
             let mut conn = bootstrap::connect_one(&settings, true)?;
             if !store::tenants::exists(&mut conn, tenant).map_err(|e| e.to_string())? {
-                return Err(format!("no tenant {tenant}"));
+                return Err(CliError::from(format!("no tenant {tenant}")));
             }
             let opts = crate::store::seed::Options {
                 gestures,
@@ -448,10 +495,12 @@ pub fn run() -> Result<(), String> {
                     eprintln!("goodwill: ledger clean");
                     Ok(())
                 }
-                (n, 0) => Err(format!("ledger check FAILED: {n} discrepancies")),
-                (n, u) => Err(format!(
+                (n, 0) => Err(CliError::broken(format!(
+                    "ledger check FAILED: {n} discrepancies"
+                ))),
+                (n, u) => Err(CliError::broken(format!(
                     "ledger check FAILED: {n} discrepancies; {u} tenant(s) could not be checked"
-                )),
+                ))),
             }
         }
         Command::Idempotency {
@@ -506,7 +555,7 @@ fn parse_tenant(t: Option<&str>) -> Result<Option<TenantId>, String> {
     .transpose()
 }
 
-fn audit(settings: &Settings, command: AuditCommand) -> Result<(), String> {
+fn audit(settings: &Settings, command: AuditCommand) -> Result<(), CliError> {
     let mut conn = bootstrap::connect_one(settings, true)?;
     match command {
         AuditCommand::Verify { tenant, checkpoint } => {
@@ -528,7 +577,7 @@ fn audit(settings: &Settings, command: AuditCommand) -> Result<(), String> {
             let report = store::read_tx(&mut conn, |c| crate::store::audit::verify(c, tenant))
                 .map_err(|e| format!("cannot verify: {e}"))?;
             if let Some(b) = report.broken {
-                return Err(format!("audit trail BROKEN at {b}"));
+                return Err(CliError::broken(format!("audit trail BROKEN at {b}")));
             }
             if let Some(cp) = &kept {
                 let heads: Vec<_> = cp
@@ -546,7 +595,9 @@ fn audit(settings: &Settings, command: AuditCommand) -> Result<(), String> {
                 })
                 .map_err(|e| format!("cannot verify: {e}"))?
                 {
-                    return Err(format!("audit trail BROKEN against the checkpoint at {b}"));
+                    return Err(CliError::broken(format!(
+                        "audit trail BROKEN against the checkpoint at {b}"
+                    )));
                 }
             }
             eprintln!(
@@ -566,7 +617,9 @@ fn audit(settings: &Settings, command: AuditCommand) -> Result<(), String> {
             let report = store::read_tx(&mut conn, |c| crate::store::audit::verify(c, tenant))
                 .map_err(|e| format!("cannot verify: {e}"))?;
             if let Some(b) = report.broken {
-                return Err(format!("audit trail BROKEN at {b}; no checkpoint taken"));
+                return Err(CliError::broken(format!(
+                    "audit trail BROKEN at {b}; no checkpoint taken"
+                )));
             }
             let cp =
                 crate::audit::Checkpoint::take(report.heads, report.events, settings.clock.now());

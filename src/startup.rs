@@ -7,7 +7,6 @@ use std::time::Instant;
 use actix_web::dev::{Server, Service};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{App, HttpMessage, HttpServer, web};
-use tracing::Instrument;
 
 use crate::auth::Verifier;
 use crate::config::Settings;
@@ -93,14 +92,13 @@ fn rate_limit_refusal(req: &actix_web::dev::ServiceRequest) -> Option<AppError> 
     if matches!(req.path(), "/healthz" | "/readyz" | "/metrics") {
         return None;
     }
-    let caller = req
-        .headers()
-        .get(actix_web::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .and_then(|(_, token)| state.verifier.verify(token.trim()).ok())
-        .map(|c| Key::Caller(c.tenant, c.sub));
+    let caller = crate::http::extract::verified_claims(
+        &mut req.extensions_mut(),
+        req.headers(),
+        &state.verifier,
+    )
+    .ok()
+    .map(|c| Key::Caller(c.tenant, c.sub));
     let key = caller.unwrap_or_else(|| {
         Key::Ip(
             req.peer_addr()
@@ -169,21 +167,17 @@ pub fn app(
                 None => Either::Right(srv.call(req).map(|r| r.map(|res| res.map_into_left_body()))),
             }
         })
+        // The request's span (every log line of it, here and on the blocking
+        // pool, carries its id) and its closing log line.
+        .wrap(tracing_actix_web::TracingLogger::<RequestSpan>::new())
         .wrap_fn(|req, srv| {
             let rid =
                 RequestId::from_header(req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()));
             req.extensions_mut().insert(rid.clone());
+            req.extensions_mut().insert(Started(Instant::now()));
             let state = req.app_data::<web::Data<AppState>>().cloned();
             let method = req.method().clone();
-            let path = req.path().to_owned();
-            let started = Instant::now();
-            // Every log line of this request, here and on the blocking pool,
-            // carries its id.
-            let span = tracing::info_span!("request", request_id = %rid.0);
-            let fut = {
-                let _entered = span.enter();
-                srv.call(req)
-            };
+            let fut = srv.call(req);
             async move {
                 let mut res = fut.await?;
                 if let Ok(v) = HeaderValue::from_str(&rid.0) {
@@ -194,22 +188,61 @@ pub fn app(
                     .request()
                     .match_pattern()
                     .unwrap_or_else(|| "unmatched".to_owned());
-                let elapsed = started.elapsed();
+                let elapsed = res
+                    .request()
+                    .extensions()
+                    .get::<Started>()
+                    .map_or_else(Default::default, |s| s.0.elapsed());
                 if let Some(state) = state {
                     state
                         .metrics
                         .observe(&route, method.as_str(), status, elapsed.as_secs_f64());
                 }
-                tracing::info!(
-                    %method,
-                    %path,
-                    %route,
-                    status,
-                    micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
-                    "request"
-                );
                 Ok(res)
             }
-            .instrument(span)
         })
+}
+
+/// When the request arrived (for its latency and its log line).
+#[derive(Clone, Copy)]
+struct Started(Instant);
+
+/// The request's span, named `request` and carrying its `request_id`, method
+/// and path; its end logs route, status and microseconds taken.
+struct RequestSpan;
+
+impl tracing_actix_web::RootSpanBuilder for RequestSpan {
+    fn on_request_start(req: &actix_web::dev::ServiceRequest) -> tracing::Span {
+        let rid = req
+            .extensions()
+            .get::<RequestId>()
+            .map(|r| r.0.clone())
+            .unwrap_or_default();
+        tracing::info_span!(
+            "request",
+            request_id = %rid,
+            method = %req.method(),
+            path = %req.path(),
+        )
+    }
+
+    fn on_request_end<B: actix_web::body::MessageBody>(
+        span: tracing::Span,
+        outcome: &Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>,
+    ) {
+        let _entered = span.enter();
+        match outcome {
+            Ok(res) => {
+                let req = res.request();
+                let route = req
+                    .match_pattern()
+                    .unwrap_or_else(|| "unmatched".to_owned());
+                let micros = req.extensions().get::<Started>().map_or(0, |s| {
+                    u64::try_from(s.0.elapsed().as_micros()).unwrap_or(u64::MAX)
+                });
+                tracing::info!(%route, status = res.status().as_u16(), micros, "request");
+            }
+            Err(e) => tracing::error!(error = %e, "request failed"),
+        }
+    }
 }

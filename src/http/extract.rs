@@ -98,22 +98,39 @@ impl Caller {
     }
 }
 
-fn bearer(req: &HttpRequest) -> Result<String, AppError> {
-    let value = req
-        .headers()
+fn bearer(headers: &header::HeaderMap) -> Result<&str, String> {
+    let value = headers
         .get(header::AUTHORIZATION)
-        .ok_or_else(|| AppError::Unauthorized("an Authorization: Bearer token is required".into()))?
+        .ok_or("an Authorization: Bearer token is required")?
         .to_str()
-        .map_err(|_| AppError::Unauthorized("the Authorization header is not ASCII".into()))?;
-    let (scheme, token) = value.split_once(' ').ok_or_else(|| {
-        AppError::Unauthorized("the Authorization header must be 'Bearer <token>'".into())
-    })?;
+        .map_err(|_| "the Authorization header is not ASCII")?;
+    let refused = "the Authorization header must be 'Bearer <token>'";
+    let (scheme, token) = value.split_once(' ').ok_or(refused)?;
     if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-        return Err(AppError::Unauthorized(
-            "the Authorization header must be 'Bearer <token>'".into(),
-        ));
+        return Err(refused.into());
     }
-    Ok(token.trim().to_owned())
+    Ok(token.trim())
+}
+
+/// The request's bearer token, parsed and verified once: the first to ask
+/// (the rate limit, else the caller's extractor) verifies it and keeps the
+/// answer in the request's extensions for the others. The error is a reason
+/// fit for a 401's detail.
+#[derive(Clone)]
+struct Verified(Result<crate::auth::Claims, String>);
+
+/// See [`Verified`].
+pub fn verified_claims(
+    extensions: &mut actix_web::dev::Extensions,
+    headers: &header::HeaderMap,
+    verifier: &crate::auth::Verifier,
+) -> Result<crate::auth::Claims, String> {
+    if let Some(v) = extensions.get::<Verified>() {
+        return v.0.clone();
+    }
+    let answer = bearer(headers).and_then(|t| verifier.verify(t));
+    extensions.insert(Verified(answer.clone()));
+    answer
 }
 
 impl FromRequest for Caller {
@@ -140,10 +157,7 @@ impl FromRequest for Caller {
                 .app_data::<web::Data<AppState>>()
                 .ok_or_else(|| AppError::Internal("application state missing".into()))?
                 .clone();
-            let token = bearer(&req)?;
-            let claims = state
-                .verifier
-                .verify(&token)
+            let claims = verified_claims(&mut req.extensions_mut(), req.headers(), &state.verifier)
                 .map_err(AppError::Unauthorized)?;
             if !state.tenant_exists(claims.tenant).await? {
                 return Err(AppError::Unauthorized(

@@ -264,55 +264,88 @@ pub const LATENCY_BUCKETS: [f64; 12] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
 ];
 
-/// Latency of one route and method.
-#[derive(Default, Clone)]
-pub struct Latency {
-    /// Cumulative counts per bucket of [`LATENCY_BUCKETS`].
-    pub buckets: [u64; 12],
-    /// Observations.
-    pub count: u64,
-    /// Sum of seconds.
-    pub sum: f64,
-}
+const REQUESTS: &str = "goodwill_http_requests_total";
+const DURATION: &str = "goodwill_http_request_duration_seconds";
+const POOL: &str = "goodwill_db_pool_connections";
+const DRAINING: &str = "goodwill_draining";
 
-/// What `/metrics` exposes: requests by route template, method and status, and
-/// latency by route template and method.
-#[derive(Default)]
+/// What `/metrics` exposes, kept by the `metrics` crate's Prometheus recorder:
+/// one per instance (not the process-wide recorder), so every application in a
+/// process counts its own requests.
 pub struct Metrics {
-    requests: std::sync::Mutex<RequestCounts>,
-    latency: std::sync::Mutex<LatencyByRoute>,
+    recorder: metrics_exporter_prometheus::PrometheusRecorder,
+    handle: std::sync::Arc<metrics_exporter_prometheus::PrometheusHandle>,
 }
 
-/// Requests by (route template, method, status).
-pub type RequestCounts = std::collections::BTreeMap<(String, String, u16), u64>;
-/// Latency by (route template, method).
-pub type LatencyByRoute = std::collections::BTreeMap<(String, String), Latency>;
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 impl Metrics {
-    /// Records one response.
-    pub fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
-        if let Ok(mut m) = self.requests.lock() {
-            *m.entry((route.to_owned(), method.to_owned(), status))
-                .or_default() += 1;
-        }
-        if let Ok(mut m) = self.latency.lock() {
-            let l = m.entry((route.to_owned(), method.to_owned())).or_default();
-            for (i, bound) in LATENCY_BUCKETS.iter().enumerate() {
-                if seconds <= *bound {
-                    l.buckets[i] += 1;
+    /// A recorder with the latency buckets, its metrics described, and a
+    /// thread that folds histogram samples into their buckets every 5 s (so
+    /// memory stays bounded between scrapes) until the recorder is dropped.
+    pub fn new() -> Self {
+        use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
+        let builder = PrometheusBuilder::new();
+        let recorder = match builder
+            .set_buckets_for_metric(Matcher::Full(DURATION.into()), &LATENCY_BUCKETS)
+        {
+            Ok(b) => b.build_recorder(),
+            // Unreachable: the buckets are not empty.
+            Err(_) => PrometheusBuilder::new().build_recorder(),
+        };
+        metrics::with_local_recorder(&recorder, || {
+            metrics::describe_counter!(
+                REQUESTS,
+                "HTTP requests by route template, method and status."
+            );
+            metrics::describe_histogram!(DURATION, "Request latency by route template and method.");
+            metrics::describe_gauge!(POOL, "Database connections in the pool, by state.");
+            metrics::describe_gauge!(DRAINING, "Whether this instance is shutting down.");
+        });
+        let handle = std::sync::Arc::new(recorder.handle());
+        let weak = std::sync::Arc::downgrade(&handle);
+        let _ = std::thread::Builder::new()
+            .name("metrics-upkeep".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(std::time::Duration::from_secs(5));
+                    match weak.upgrade() {
+                        Some(h) => h.run_upkeep(),
+                        None => break,
+                    }
                 }
-            }
-            l.count += 1;
-            l.sum += seconds;
-        }
+            });
+        Self { recorder, handle }
     }
 
-    /// Copies of the counters (requests, latency).
-    pub fn snapshot(&self) -> (RequestCounts, LatencyByRoute) {
-        (
-            self.requests.lock().map(|m| m.clone()).unwrap_or_default(),
-            self.latency.lock().map(|m| m.clone()).unwrap_or_default(),
-        )
+    /// Records one response.
+    pub fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
+        metrics::with_local_recorder(&self.recorder, || {
+            metrics::counter!(
+                REQUESTS,
+                "route" => route.to_owned(),
+                "method" => method.to_owned(),
+                "status" => status.to_string()
+            )
+            .increment(1);
+            metrics::histogram!(DURATION, "route" => route.to_owned(), "method" => method.to_owned())
+                .record(seconds);
+        });
+    }
+
+    /// The Prometheus text, with the pool's connections and whether the
+    /// instance drains as of now.
+    pub fn render(&self, in_use: u32, idle: u32, draining: bool) -> String {
+        metrics::with_local_recorder(&self.recorder, || {
+            metrics::gauge!(POOL, "state" => "in_use").set(f64::from(in_use));
+            metrics::gauge!(POOL, "state" => "idle").set(f64::from(idle));
+            metrics::gauge!(DRAINING).set(f64::from(u8::from(draining)));
+        });
+        self.handle.render()
     }
 }
 

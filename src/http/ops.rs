@@ -43,76 +43,13 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError
     Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ready", "database": backend})))
 }
 
-fn label(v: &str) -> String {
-    v.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
-}
-
 /// `GET /metrics`: Prometheus text format.
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    use std::fmt::Write;
     let pool = state.pool.state();
-    let (requests, latency) = state.metrics.snapshot();
-    let mut out = String::new();
-    out.push_str(
-        "# HELP goodwill_http_requests_total HTTP requests by route template, method and status.\n",
-    );
-    out.push_str("# TYPE goodwill_http_requests_total counter\n");
-    for ((route, method, status), n) in &requests {
-        let _ = writeln!(
-            out,
-            "goodwill_http_requests_total{{route=\"{}\",method=\"{}\",status=\"{status}\"}} {n}",
-            label(route),
-            label(method)
-        );
-    }
-    out.push_str("# HELP goodwill_http_request_duration_seconds Request latency by route template and method.\n");
-    out.push_str("# TYPE goodwill_http_request_duration_seconds histogram\n");
-    for ((route, method), l) in &latency {
-        let (route, method) = (label(route), label(method));
-        for (bound, n) in crate::http::LATENCY_BUCKETS.iter().zip(l.buckets) {
-            let _ = writeln!(
-                out,
-                "goodwill_http_request_duration_seconds_bucket{{route=\"{route}\",method=\"{method}\",le=\"{bound}\"}} {n}"
-            );
-        }
-        let _ = writeln!(
-            out,
-            "goodwill_http_request_duration_seconds_bucket{{route=\"{route}\",method=\"{method}\",le=\"+Inf\"}} {}",
-            l.count
-        );
-        let _ = writeln!(
-            out,
-            "goodwill_http_request_duration_seconds_sum{{route=\"{route}\",method=\"{method}\"}} {}",
-            l.sum
-        );
-        let _ = writeln!(
-            out,
-            "goodwill_http_request_duration_seconds_count{{route=\"{route}\",method=\"{method}\"}} {}",
-            l.count
-        );
-    }
-    let in_use = pool.connections.saturating_sub(pool.idle_connections);
-    out.push_str(
-        "# HELP goodwill_db_pool_connections Database connections in the pool, by state.\n",
-    );
-    out.push_str("# TYPE goodwill_db_pool_connections gauge\n");
-    let _ = writeln!(
-        out,
-        "goodwill_db_pool_connections{{state=\"in_use\"}} {in_use}"
-    );
-    let _ = writeln!(
-        out,
-        "goodwill_db_pool_connections{{state=\"idle\"}} {}",
-        pool.idle_connections
-    );
-    out.push_str("# HELP goodwill_draining Whether this instance is shutting down.\n");
-    out.push_str("# TYPE goodwill_draining gauge\n");
-    let _ = writeln!(
-        out,
-        "goodwill_draining {}",
-        u8::from(state.draining.load(Ordering::SeqCst))
+    let out = state.metrics.render(
+        pool.connections.saturating_sub(pool.idle_connections),
+        pool.idle_connections,
+        state.draining.load(Ordering::SeqCst),
     );
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
