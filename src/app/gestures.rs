@@ -14,6 +14,7 @@ use crate::views::gesture::GestureView;
 
 /// A gesture as a command left it, with a waiver's allocation over the
 /// promises it gave up (`None` for other kinds, or while it waits).
+#[derive(Debug)]
 pub struct Recorded {
     /// The gesture.
     pub gesture: Gesture,

@@ -13,6 +13,7 @@ mod authz;
 mod backpressure;
 mod bad_input;
 mod cli;
+mod commands;
 mod customers;
 mod deploy;
 mod finance;
