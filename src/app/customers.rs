@@ -259,9 +259,9 @@ fn standing_value(
         customer,
         Some(c),
         now.date(),
-        crate::store::value::Horizon::default(),
+        crate::value::model::Horizon::default(),
     )?;
-    let crate::store::value::Estimate::Valued {
+    let crate::value::model::Estimate::Valued {
         model, valuation, ..
     } = e
     else {

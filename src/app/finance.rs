@@ -5,10 +5,11 @@ use crate::app::Ctx;
 use crate::audit::NewEvent;
 use crate::domain::account_map::AccountMap;
 use crate::domain::ids::GestureId;
+use crate::domain::period::Month;
 use crate::domain::roles::Permission;
 use crate::error::AppError;
 use crate::store::DbConnection;
-use crate::store::periods::{Month, Period};
+use crate::store::periods::Period;
 use crate::store::write_offs::WriteOff;
 use crate::views::finance::{PeriodView, WriteOffView};
 

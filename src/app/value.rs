@@ -13,8 +13,9 @@ use crate::domain::money::Currency;
 use crate::domain::roles::Permission;
 use crate::error::AppError;
 use crate::store::DbConnection;
-use crate::store::value::{FitRequest, ModelVersion};
+use crate::store::value::FitRequest;
 use crate::value::TimeUnit;
+use crate::value::model::ModelVersion;
 use crate::views::value::ModelView;
 
 /// What to fit: the currency (`None`: the tenant's only one), the statistics'

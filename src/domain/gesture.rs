@@ -598,6 +598,83 @@ mod tests {
         r.unwrap_err().into_iter().map(|e| e.field).collect()
     }
 
+    fn promise(amount: &str, paid: i64) -> Gesture {
+        let usd = Currency::from_code("USD").unwrap();
+        let at = today().and_hms_opt(9, 0, 0).unwrap();
+        Gesture {
+            id: GestureId::new(),
+            tenant_id: crate::domain::ids::TenantId::new(),
+            customer_id: crate::domain::ids::CustomerId::new(),
+            store_id: StoreId::new(),
+            kind: GestureKind::DeferredPayment,
+            status: GestureStatus::Approved,
+            reason_code: "goodwill".into(),
+            story: "pays later".into(),
+            staff_ids: Vec::new(),
+            incident_id: None,
+            effective_on: today(),
+            currency: usd,
+            terms: Terms::DeferredPayment {
+                amount: Money::parse_amount(amount, usd).unwrap(),
+                due_on: today(),
+            },
+            paid_minor: paid,
+            waived_minor: 0,
+            redeemed_minor: 0,
+            expired_minor: 0,
+            requested_by: "ann".into(),
+            requested_role: "clerk".into(),
+            decision_rule: "self_grant".into(),
+            write_off_of: None,
+            reversal_reason: None,
+            created_at: at,
+            updated_at: at,
+            policy_version: 1,
+            approval: None,
+        }
+    }
+
+    #[test]
+    fn a_waiver_spreads_over_promises_in_order_and_never_past_what_they_owe() {
+        let (a, b) = (promise("10.00", 400), promise("5.00", 0));
+        let spread = spread_waiver(700, vec![a.clone(), b.clone()]).unwrap();
+        let taken: Vec<_> = spread.iter().map(|(g, m)| (g.id, *m)).collect();
+        assert_eq!(taken, [(a.id, 600), (b.id, 100)]);
+        // Used up on the first: the second is left alone.
+        let spread = spread_waiver(600, vec![a.clone(), b.clone()]).unwrap();
+        assert_eq!(spread.len(), 1);
+        assert_eq!(spread_waiver(1_101, vec![a.clone(), b]).unwrap_err(), 1_100);
+        let mut paid = a;
+        paid.paid_minor = 1_000;
+        assert_eq!(
+            not_waivable(&paid, paid.currency).as_deref(),
+            Some("is approved and owes nothing")
+        );
+    }
+
+    #[test]
+    fn each_kind_adds_to_its_memo() {
+        use crate::domain::ledger::Memo;
+        let usd = Currency::from_code("USD").unwrap();
+        let v = Money::parse_amount("3.00", usd).unwrap();
+        assert_eq!(Terms::Recognition.memo(), Some((Memo::Recognitions, None)));
+        assert_eq!(
+            Terms::CustomerFavour {
+                estimated_value: Some(v)
+            }
+            .memo(),
+            Some((Memo::FavourEstimatedValue, Some(v)))
+        );
+        assert_eq!(
+            Terms::CustomerFavour {
+                estimated_value: None
+            }
+            .memo(),
+            Some((Memo::Favours, None))
+        );
+        assert_eq!(promise("1.00", 0).terms.memo(), None);
+    }
+
     #[test]
     fn a_deferred_payment_needs_an_amount_and_a_due_date_not_past() {
         let store = StoreId::new();
@@ -720,7 +797,75 @@ pub struct Gesture {
     pub approval: Option<super::policy::DecisionRecord>,
 }
 
+/// Why `promise`, a deferred payment of the waiver's customer (see
+/// [`Gesture::is_promise_of`]), may not be named by a waiver in `currency`, or
+/// `None` when it may (what it owes can be given up).
+pub fn not_waivable(promise: &Gesture, currency: crate::domain::money::Currency) -> Option<String> {
+    if promise.status != GestureStatus::Approved || promise.outstanding_minor().unwrap_or(0) <= 0 {
+        return Some(format!("is {} and owes nothing", promise.status.as_str()));
+    }
+    if promise.currency != currency {
+        return Some("is in another currency".into());
+    }
+    None
+}
+
+/// How a waiver of `amount_minor` spreads over `promises`, in their order: from
+/// each what it still owes until the amount is used up. `Err(owed)` when the
+/// amount exceeds what they owe together.
+pub fn spread_waiver(
+    amount_minor: i64,
+    promises: Vec<Gesture>,
+) -> Result<Vec<(Gesture, i64)>, i64> {
+    let owed: i64 = promises
+        .iter()
+        .map(|g| g.outstanding_minor().unwrap_or(0))
+        .fold(0, i64::saturating_add);
+    if amount_minor > owed {
+        return Err(owed);
+    }
+    let mut left = amount_minor;
+    let mut out = Vec::new();
+    for g in promises {
+        if left == 0 {
+            break;
+        }
+        let take = left.min(g.outstanding_minor().unwrap_or(0));
+        if take > 0 {
+            left -= take;
+            out.push((g, take));
+        }
+    }
+    Ok(out)
+}
+
+impl Terms {
+    /// The memo total a gesture with these terms adds to while in effect, and
+    /// the value it adds (`None`: a count only).
+    pub fn memo(&self) -> Option<(crate::domain::ledger::Memo, Option<Money>)> {
+        use crate::domain::ledger::Memo;
+        match self {
+            Terms::FreeService { retail_value, .. } => {
+                Some((Memo::FreeServiceRetailValue, Some(*retail_value)))
+            }
+            Terms::CustomerFavour {
+                estimated_value: Some(v),
+            } => Some((Memo::FavourEstimatedValue, Some(*v))),
+            Terms::CustomerFavour {
+                estimated_value: None,
+            } => Some((Memo::Favours, None)),
+            Terms::Recognition => Some((Memo::Recognitions, None)),
+            _ => None,
+        }
+    }
+}
+
 impl Gesture {
+    /// Whether this is a deferred payment of `customer`.
+    pub fn is_promise_of(&self, customer: super::ids::CustomerId) -> bool {
+        self.customer_id == customer && self.kind == GestureKind::DeferredPayment
+    }
+
     /// Deferred payment: what is still owed (amount − paid − waived).
     pub fn outstanding_minor(&self) -> Option<i64> {
         if self.status == GestureStatus::Reversed && self.kind == GestureKind::DeferredPayment {

@@ -9,6 +9,7 @@ pub mod ids;
 pub mod incident;
 pub mod ledger;
 pub mod money;
+pub mod period;
 pub mod policy;
 pub mod roles;
 pub mod sale;

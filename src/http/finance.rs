@@ -219,8 +219,8 @@ fn for_token(mut p: crate::store::periods::Period, scoped: bool) -> crate::store
     p
 }
 
-fn month(s: &str) -> Result<crate::store::periods::Month, AppError> {
-    crate::store::periods::Month::parse(s)
+fn month(s: &str) -> Result<crate::domain::period::Month, AppError> {
+    crate::domain::period::Month::parse(s)
         .ok_or_else(|| AppError::NotFound(format!("no month {s:?}: months are YYYY-MM")))
 }
 
@@ -549,7 +549,7 @@ pub async fn journal(
             None
         }
         Some(s) => {
-            let m = crate::store::periods::Month::parse(s);
+            let m = crate::domain::period::Month::parse(s);
             if m.is_none() {
                 p.push("period", "must be a month YYYY-MM");
             }

@@ -12,8 +12,8 @@ use crate::domain::Problems;
 use crate::domain::ids::CustomerId;
 use crate::domain::money::{Currency, Money};
 use crate::error::{AppError, ErrorCode};
-use crate::store::value::{Estimate, Horizon};
 use crate::value::TimeUnit;
+use crate::value::model::{Estimate, Horizon};
 use crate::views::value::{CeilingView, ModelView};
 
 /// Body of `POST /v1/value/model/fit`.

@@ -183,19 +183,7 @@ pub fn list(
         .order(audit_events::id)
         .limit(page.limit + 1)
         .into_boxed();
-    if let Some(after) = page.starting_after {
-        super::known_cursor(
-            diesel::select(diesel::dsl::exists(
-                audit_events::table.filter(
-                    audit_events::tenant_id
-                        .eq(tenant)
-                        .and(audit_events::id.eq(after)),
-                ),
-            ))
-            .get_result(conn)?,
-        )?;
-        q = q.filter(audit_events::id.gt(after));
-    }
+    super::after_cursor!(conn, q, audit_events, tenant, page.starting_after);
     if let Some(v) = &f.entity_type {
         q = q.filter(audit_events::entity_type.eq(v.clone()));
     }

@@ -286,16 +286,7 @@ pub fn list(
         .order(customers::id)
         .limit(page.limit + 1)
         .into_boxed();
-    if let Some(after) = page.starting_after {
-        super::known_cursor(
-            diesel::select(diesel::dsl::exists(
-                customers::table
-                    .filter(customers::tenant_id.eq(tenant).and(customers::id.eq(after))),
-            ))
-            .get_result(conn)?,
-        )?;
-        q = q.filter(customers::id.gt(after));
-    }
+    super::after_cursor!(conn, q, customers, tenant, page.starting_after);
     if let Some(r) = &filter.external_ref {
         q = q.filter(customers::external_ref.eq(r.clone()));
     }

@@ -11,7 +11,7 @@ use crate::audit::AuditCtx;
 use crate::domain::FieldError;
 use crate::domain::gesture::{Gesture, GestureKind, GestureStatus, NewGesture, Terms};
 use crate::domain::ids::{CustomerId, GestureId, IncidentId, StaffId, StoreId, TenantId};
-use crate::domain::ledger::{Account, Memo, Posting, gesture_postings};
+use crate::domain::ledger::{Memo, gesture_postings};
 use crate::domain::money::{Currency, Money};
 use crate::domain::policy::{self, BudgetScope, DecisionInput, Policy};
 use crate::error::{AppError, ErrorCode};
@@ -627,30 +627,20 @@ pub fn allocate_waiver(
                 }
                 Err(e) => return Err(e),
             };
-            if g.customer_id != customer || g.kind != GestureKind::DeferredPayment {
+            if !g.is_promise_of(customer) {
                 return Err(problem(field, "is not a deferred payment of this customer"));
             }
             // Giving up another store's receivable is acting at that store.
             AppError::require_store(scope, g.store_id)?;
-            if g.status != GestureStatus::Approved || g.outstanding_minor().unwrap_or(0) <= 0 {
-                return Err(problem(
-                    field,
-                    format!("is {} and owes nothing", g.status.as_str()),
-                ));
-            }
-            if g.currency != amount.currency() {
-                return Err(problem(field, "is in another currency"));
+            if let Some(why) = crate::domain::gesture::not_waivable(&g, amount.currency()) {
+                return Err(problem(field, why));
             }
             out.push(g);
         }
         out
     };
-    let owed: i64 = promises
-        .iter()
-        .map(|g| g.outstanding_minor().unwrap_or(0))
-        .sum();
-    if amount.minor() > owed {
-        return Err(AppError::Unprocessable {
+    crate::domain::gesture::spread_waiver(amount.minor(), promises).map_err(|owed| {
+        AppError::Unprocessable {
             code: ErrorCode::ExceedsOwed,
             detail: format!(
                 "the waiver is {} {} but only {} {} is owed{}",
@@ -669,21 +659,8 @@ pub fn allocate_waiver(
                 }
             ),
             errors: vec![FieldError::new("amount.amount", "exceeds what is owed")],
-        });
-    }
-    let mut left = amount.minor();
-    let mut out = Vec::new();
-    for g in promises {
-        if left == 0 {
-            break;
         }
-        let take = left.min(g.outstanding_minor().unwrap_or(0));
-        if take > 0 {
-            left -= take;
-            out.push((g, take));
-        }
-    }
-    Ok(out)
+    })
 }
 
 /// Puts an approved gesture into effect: its postings, its memo totals, and for a
@@ -697,7 +674,7 @@ pub fn take_effect(
     scope: Option<&[StoreId]>,
 ) -> Result<(), AppError> {
     let tenant = g.tenant_id;
-    let mut postings = gesture_postings(g.kind, g.customer_id, g.store_id, &g.terms);
+    let postings = gesture_postings(g.kind, g.customer_id, g.store_id, &g.terms);
     if let Terms::BalanceWaiver { amount, applies_to } = &g.terms {
         let plan = allocate_waiver(conn, tenant, g.customer_id, *amount, applies_to, scope)?;
         for (mut promise, take) in plan {
@@ -727,14 +704,6 @@ pub fn take_effect(
         }
         // A waiver in effect is a write-off: one item for finance's review.
         super::write_offs::record(conn, g, g.updated_at)?;
-        postings = vec![
-            Posting::new(
-                Account::WriteoffExpense,
-                Account::Receivable(g.customer_id),
-                *amount,
-            )
-            .ok_or_else(|| AppError::Internal("zero waiver".into()))?,
-        ];
     }
     let post = if period_checked {
         ledger::post_in_open_period
@@ -760,32 +729,9 @@ pub fn take_effect(
         },
         g.updated_at,
     )?;
-    match &g.terms {
-        Terms::FreeService { retail_value, .. } => ledger::add_memo(
-            conn,
-            tenant,
-            g.customer_id,
-            Memo::FreeServiceRetailValue,
-            retail_value.currency().code(),
-            retail_value.minor(),
-            1,
-        )?,
-        Terms::CustomerFavour { estimated_value } => match estimated_value {
-            Some(v) => ledger::add_memo(
-                conn,
-                tenant,
-                g.customer_id,
-                Memo::FavourEstimatedValue,
-                v.currency().code(),
-                v.minor(),
-                1,
-            )?,
-            None => ledger::add_memo(conn, tenant, g.customer_id, Memo::Favours, "", 0, 1)?,
-        },
-        Terms::Recognition => {
-            ledger::add_memo(conn, tenant, g.customer_id, Memo::Recognitions, "", 0, 1)?
-        }
-        _ => {}
+    if let Some((memo, value)) = g.terms.memo() {
+        let (currency, total) = value.map_or(("", 0), |v| (v.currency().code(), v.minor()));
+        ledger::add_memo(conn, tenant, g.customer_id, memo, currency, total, 1)?;
     }
     Ok(())
 }
@@ -906,15 +852,7 @@ pub fn list(
         .order(gestures::id)
         .limit(page.limit + 1)
         .into_boxed();
-    if let Some(after) = page.starting_after {
-        super::known_cursor(
-            diesel::select(diesel::dsl::exists(
-                gestures::table.filter(gestures::tenant_id.eq(tenant).and(gestures::id.eq(after))),
-            ))
-            .get_result(conn)?,
-        )?;
-        q = q.filter(gestures::id.gt(after));
-    }
+    super::after_cursor!(conn, q, gestures, tenant, page.starting_after);
     if let Some(c) = f.customer_id {
         q = q.filter(gestures::customer_id.eq(c));
     }

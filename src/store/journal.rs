@@ -8,11 +8,11 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::periods::Month;
 use super::schema::{account_maps, entries, gestures, ledger_transactions, stores};
 use crate::audit::AuditCtx;
 use crate::domain::account_map::AccountMap;
 use crate::domain::ids::{EntryId, GestureId, LedgerTxId, StoreId, TenantId};
+use crate::domain::period::Month;
 use crate::error::AppError;
 
 /// The tenant's account map and who last changed it (`None`: never set).

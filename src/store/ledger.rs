@@ -66,6 +66,73 @@ struct NewEntry {
     created_at: chrono::NaiveDateTime,
 }
 
+#[derive(Insertable)]
+#[diesel(table_name = ledger_transactions)]
+struct NewTxRow {
+    tenant_id: TenantId,
+    id: LedgerTxId,
+    kind: &'static str,
+    gesture_id: Option<GestureId>,
+    payment_id: Option<PaymentId>,
+    redemption_id: Option<RedemptionId>,
+    reverses: Option<LedgerTxId>,
+    effective_on: NaiveDate,
+    created_at: chrono::NaiveDateTime,
+}
+
+/// The rows of one transaction: its own row, returned, and two entries per
+/// posting, pushed to `entries`; what they move is added to `sums` on the
+/// balance shard `shard` picks for the account's owner.
+fn stage(
+    tenant: TenantId,
+    tx: &NewLedgerTx,
+    now: NaiveDateTime,
+    shard: impl Fn(Option<CustomerId>, LedgerTxId) -> i16,
+    sums: &mut Sums,
+    entries: &mut Vec<NewEntry>,
+) -> NewTxRow {
+    let id = LedgerTxId::new();
+    for p in &tx.postings {
+        let currency = p.amount.currency().code().to_owned();
+        let amount = p.amount.minor();
+        for (account, debit, credit) in [(&p.debit, amount, 0), (&p.credit, 0, amount)] {
+            let code = account.code();
+            sums.add(
+                &code,
+                &currency,
+                account.customer(),
+                shard(account.customer(), id),
+                tx.customer_id,
+                debit,
+                credit,
+            );
+            entries.push(NewEntry {
+                tenant_id: tenant,
+                id: EntryId::new(),
+                transaction_id: id,
+                account: code,
+                customer_id: tx.customer_id,
+                currency: currency.clone(),
+                debit_minor: debit,
+                credit_minor: credit,
+                effective_on: tx.effective_on,
+                created_at: now,
+            });
+        }
+    }
+    NewTxRow {
+        tenant_id: tenant,
+        id,
+        kind: tx.kind,
+        gesture_id: tx.gesture_id,
+        payment_id: tx.payment_id,
+        redemption_id: tx.redemption_id,
+        reverses: tx.reverses,
+        effective_on: tx.effective_on,
+        created_at: now,
+    }
+}
+
 /// Rows a busy shared account's balance is spread over (migration
 /// `000013_balance_shards`): a posting adds to one of them, picked from its
 /// transaction id, so concurrent postings to, say, a store's `sales_clearing`
@@ -207,50 +274,13 @@ pub fn post_in_open_period(
             )));
         }
     }
-    let id = LedgerTxId::new();
-    diesel::insert_into(ledger_transactions::table)
-        .values((
-            ledger_transactions::tenant_id.eq(tenant),
-            ledger_transactions::id.eq(id),
-            ledger_transactions::kind.eq(tx.kind),
-            ledger_transactions::gesture_id.eq(tx.gesture_id),
-            ledger_transactions::payment_id.eq(tx.payment_id),
-            ledger_transactions::redemption_id.eq(tx.redemption_id),
-            ledger_transactions::reverses.eq(tx.reverses),
-            ledger_transactions::effective_on.eq(tx.effective_on),
-            ledger_transactions::created_at.eq(now),
-        ))
-        .execute(conn)?;
     let mut rows = Vec::with_capacity(tx.postings.len() * 2);
     let mut sums = Sums::default();
-    for p in &tx.postings {
-        let currency = p.amount.currency().code().to_owned();
-        let amount = p.amount.minor();
-        for (account, debit, credit) in [(&p.debit, amount, 0), (&p.credit, 0, amount)] {
-            let code = account.code();
-            sums.add(
-                &code,
-                &currency,
-                account.customer(),
-                shard_for(account.customer(), id),
-                tx.customer_id,
-                debit,
-                credit,
-            );
-            rows.push(NewEntry {
-                tenant_id: tenant,
-                id: EntryId::new(),
-                transaction_id: id,
-                account: code,
-                customer_id: tx.customer_id,
-                currency: currency.clone(),
-                debit_minor: debit,
-                credit_minor: credit,
-                effective_on: tx.effective_on,
-                created_at: now,
-            });
-        }
-    }
+    let row = stage(tenant, tx, now, shard_for, &mut sums, &mut rows);
+    let id = row.id;
+    each_backend!(conn, |c| diesel::insert_into(ledger_transactions::table)
+        .values(&row)
+        .execute(c))?;
     each_backend!(conn, |c| diesel::insert_into(entries::table)
         .values(&rows)
         .execute(c))?;
@@ -570,48 +600,8 @@ pub fn post_batch(
     let mut tx_rows = Vec::with_capacity(txs.len());
     let mut entry_rows = Vec::with_capacity(txs.len() * 2);
     for tx in txs.iter().filter(|t| !t.postings.is_empty()) {
-        let id = LedgerTxId::new();
-        tx_rows.push((
-            ledger_transactions::tenant_id.eq(tenant),
-            ledger_transactions::id.eq(id),
-            ledger_transactions::kind.eq(tx.kind),
-            ledger_transactions::gesture_id.eq(tx.gesture_id),
-            ledger_transactions::payment_id.eq(tx.payment_id),
-            ledger_transactions::redemption_id.eq(tx.redemption_id),
-            ledger_transactions::reverses.eq(tx.reverses),
-            ledger_transactions::effective_on.eq(tx.effective_on),
-            ledger_transactions::created_at.eq(now),
-        ));
-        for p in &tx.postings {
-            let currency = p.amount.currency().code().to_owned();
-            let amount = p.amount.minor();
-            for (account, debit, credit) in [(&p.debit, amount, 0), (&p.credit, 0, amount)] {
-                let code = account.code();
-                // Bulk history lands on shard 0: it is written once, by one
-                // writer.
-                sums.add(
-                    &code,
-                    &currency,
-                    account.customer(),
-                    0,
-                    tx.customer_id,
-                    debit,
-                    credit,
-                );
-                entry_rows.push(NewEntry {
-                    tenant_id: tenant,
-                    id: EntryId::new(),
-                    transaction_id: id,
-                    account: code,
-                    customer_id: tx.customer_id,
-                    currency: currency.clone(),
-                    debit_minor: debit,
-                    credit_minor: credit,
-                    effective_on: tx.effective_on,
-                    created_at: now,
-                });
-            }
-        }
+        // Bulk history lands on shard 0: it is written once, by one writer.
+        tx_rows.push(stage(tenant, tx, now, |_, _| 0, sums, &mut entry_rows));
     }
     for chunk in tx_rows.chunks(500) {
         each_backend!(conn, |c| diesel::insert_into(ledger_transactions::table)

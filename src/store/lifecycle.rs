@@ -668,16 +668,7 @@ pub fn reverse_gesture(
             }
             out
         }
-        Terms::FreeService { retail_value, .. } => {
-            ledger::add_memo(
-                conn,
-                tenant,
-                c,
-                Memo::FreeServiceRetailValue,
-                retail_value.currency().code(),
-                -retail_value.minor(),
-                -1,
-            )?;
+        Terms::FreeService { .. } | Terms::ServiceRecovery { .. } => {
             let mut out = Vec::new();
             for (tx, kind) in transactions_of(conn, tenant, id)? {
                 if kind == "gesture" {
@@ -686,35 +677,13 @@ pub fn reverse_gesture(
             }
             out
         }
-        Terms::ServiceRecovery { .. } => {
-            let mut out = Vec::new();
-            for (tx, kind) in transactions_of(conn, tenant, id)? {
-                if kind == "gesture" {
-                    out.extend(mirror_of(conn, tenant, tx, g.currency)?);
-                }
-            }
-            out
-        }
-        Terms::Recognition => {
-            ledger::add_memo(conn, tenant, c, Memo::Recognitions, "", 0, -1)?;
-            Vec::new()
-        }
-        Terms::CustomerFavour { estimated_value } => {
-            match estimated_value {
-                Some(v) => ledger::add_memo(
-                    conn,
-                    tenant,
-                    c,
-                    Memo::FavourEstimatedValue,
-                    v.currency().code(),
-                    -v.minor(),
-                    -1,
-                )?,
-                None => ledger::add_memo(conn, tenant, c, Memo::Favours, "", 0, -1)?,
-            }
-            Vec::new()
-        }
+        Terms::Recognition | Terms::CustomerFavour { .. } => Vec::new(),
     };
+    // What it added to the memo totals, taken back.
+    if let Some((memo, value)) = g.terms.memo() {
+        let (currency, total) = value.map_or(("", 0), |v| (v.currency().code(), v.minor()));
+        ledger::add_memo(conn, tenant, c, memo, currency, -total, -1)?;
+    }
     // The correction points back at what it corrects: the gesture's own
     // posting (it may stand in a closed month; the reversal counts today).
     let original = transactions_of(conn, tenant, id)?

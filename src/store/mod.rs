@@ -150,10 +150,6 @@ pub fn count_rows(conn: &mut DbConnection) -> QueryResult<Vec<(String, i64)>> {
         .collect()
 }
 
-/// 422 naming `starting_after` unless the cursor names an item of the list's
-/// table in the caller's tenant: a cursor is an id this list handed out, and
-/// anything else (a forged id, another list's or another tenant's) is refused
-/// rather than silently positioning the page.
 /// The SQL condition under which an audit or feed row (its `column` of store
 /// ids) is visible to a token holding `stores`: rows of the tenant as a whole
 /// (no stores), and rows of a store the token holds. The ids are parsed UUIDs,
@@ -168,6 +164,28 @@ pub fn visible_at_stores(column: &str, stores: &[crate::domain::ids::StoreId]) -
     out
 }
 
+/// Positions the boxed list query `$q` over `$table` after the page's cursor
+/// (`$after`, an id of `$table`), refusing one that is not an item of the
+/// tenant's `$table` (see [`known_cursor`]). Lists are in id order.
+macro_rules! after_cursor {
+    ($conn:expr, $q:ident, $table:ident, $tenant:expr, $after:expr) => {
+        if let Some(after) = $after {
+            $crate::store::known_cursor(
+                diesel::select(diesel::dsl::exists(
+                    $table::table.filter($table::tenant_id.eq($tenant).and($table::id.eq(after))),
+                ))
+                .get_result($conn)?,
+            )?;
+            $q = $q.filter($table::id.gt(after));
+        }
+    };
+}
+pub(crate) use after_cursor;
+
+/// 422 naming `starting_after` unless the cursor names an item of the list's
+/// table in the caller's tenant: a cursor is an id this list handed out, and
+/// anything else (a forged id, another list's or another tenant's) is refused
+/// rather than silently positioning the page.
 pub fn known_cursor(found: bool) -> Result<(), crate::error::AppError> {
     if found {
         Ok(())

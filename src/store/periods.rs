@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -21,67 +21,16 @@ use crate::domain::FieldError;
 use crate::domain::ids::TenantId;
 use crate::error::{AppError, ErrorCode};
 
-/// A calendar month.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Month {
-    year: i32,
-    month: u32,
-}
+use crate::domain::period::Month;
 
-impl Month {
-    /// Parses `YYYY-MM`.
-    pub fn parse(s: &str) -> Option<Self> {
-        let (y, m) = s.split_once('-')?;
-        if y.len() != 4 || m.len() != 2 || !y.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        let (year, month) = (y.parse().ok()?, m.parse().ok()?);
-        NaiveDate::from_ymd_opt(year, month, 1)?;
-        Some(Self { year, month })
+/// The advisory-lock keys of (tenant, month).
+fn lock_keys(month: Month, tenant: TenantId) -> (i32, i32) {
+    let b = tenant.0.as_bytes();
+    let mut k = [0u8; 4];
+    for (i, x) in b.iter().enumerate() {
+        k[i % 4] ^= x;
     }
-
-    /// The month of a date.
-    pub fn of(d: NaiveDate) -> Self {
-        Self {
-            year: d.year(),
-            month: d.month(),
-        }
-    }
-
-    /// Its first day.
-    pub fn first_day(self) -> NaiveDate {
-        NaiveDate::from_ymd_opt(self.year, self.month, 1).unwrap_or(NaiveDate::MIN)
-    }
-
-    /// The first day of the next month.
-    pub fn next_first_day(self) -> NaiveDate {
-        let (y, m) = if self.month == 12 {
-            (self.year + 1, 1)
-        } else {
-            (self.year, self.month + 1)
-        };
-        NaiveDate::from_ymd_opt(y, m, 1).unwrap_or(NaiveDate::MAX)
-    }
-
-    fn lock_keys(self, tenant: TenantId) -> (i32, i32) {
-        let b = tenant.0.as_bytes();
-        let mut k = [0u8; 4];
-        for (i, x) in b.iter().enumerate() {
-            k[i % 4] ^= x;
-        }
-        (
-            i32::from_be_bytes(k),
-            self.year
-                .saturating_mul(12)
-                .saturating_add(i32::try_from(self.month).unwrap_or(0)),
-        )
-    }
-}
-
-impl std::fmt::Display for Month {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:04}-{:02}", self.year, self.month)
-    }
+    (i32::from_be_bytes(k), month.index())
 }
 
 /// What a month's entries moved on one account in one currency.
@@ -159,7 +108,7 @@ fn advisory(
     exclusive: bool,
 ) -> QueryResult<()> {
     if let DbConnection::Pg(c) = conn {
-        let (a, b) = month.lock_keys(tenant);
+        let (a, b) = lock_keys(month, tenant);
         diesel::sql_query(if exclusive {
             "SELECT pg_advisory_xact_lock($1, $2)"
         } else {

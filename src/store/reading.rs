@@ -129,15 +129,7 @@ pub fn entries(
         .order(entries::id)
         .limit(page.limit + 1)
         .into_boxed();
-    if let Some(after) = page.starting_after {
-        super::known_cursor(
-            diesel::select(diesel::dsl::exists(
-                entries::table.filter(entries::tenant_id.eq(tenant).and(entries::id.eq(after))),
-            ))
-            .get_result(conn)?,
-        )?;
-        q = q.filter(entries::id.gt(after));
-    }
+    super::after_cursor!(conn, q, entries, tenant, page.starting_after);
     if let Some(c) = f.customer_id {
         q = q.filter(entries::customer_id.eq(c));
     }

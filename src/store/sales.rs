@@ -546,15 +546,7 @@ pub fn list(
     if let Some(s) = &filter.stores {
         q = q.filter(sales::store_id.eq_any(s.clone()));
     }
-    if let Some(after) = page.starting_after {
-        super::known_cursor(
-            diesel::select(diesel::dsl::exists(
-                sales::table.filter(sales::tenant_id.eq(tenant).and(sales::id.eq(after))),
-            ))
-            .get_result(conn)?,
-        )?;
-        q = q.filter(sales::id.gt(after));
-    }
+    super::after_cursor!(conn, q, sales, tenant, page.starting_after);
     let page_of = PageOf::from_rows(q.load(conn)?, page.limit);
     Ok(PageOf {
         items: page_of

@@ -163,24 +163,12 @@ pub fn seed(
             };
             let postings =
                 crate::domain::ledger::gesture_postings(g.kind, customer, g.store_id, &g.terms);
-            match &g.terms {
-                Terms::FreeService { retail_value, .. } => {
-                    let m = memos
-                        .entry((customer, Memo::FreeServiceRetailValue, "USD"))
-                        .or_default();
-                    m.0 += retail_value.minor();
-                    m.1 += 1;
-                }
-                Terms::Recognition => {
-                    memos
-                        .entry((customer, Memo::Recognitions, ""))
-                        .or_default()
-                        .1 += 1
-                }
-                Terms::CustomerFavour { .. } => {
-                    memos.entry((customer, Memo::Favours, "")).or_default().1 += 1
-                }
-                _ => {}
+            if let Some((memo, value)) = g.terms.memo() {
+                let m = memos
+                    .entry((customer, memo, value.map_or("", |v| v.currency().code())))
+                    .or_default();
+                m.0 += value.map_or(0, |v| v.minor());
+                m.1 += 1;
             }
             txs.push(NewLedgerTx {
                 kind: "gesture",

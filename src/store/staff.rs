@@ -186,15 +186,7 @@ pub fn list(
         .order(staff::id)
         .limit(page.limit + 1)
         .into_boxed();
-    if let Some(after) = page.starting_after {
-        super::known_cursor(
-            diesel::select(diesel::dsl::exists(
-                staff::table.filter(staff::tenant_id.eq(tenant).and(staff::id.eq(after))),
-            ))
-            .get_result(conn)?,
-        )?;
-        q = q.filter(staff::id.gt(after));
-    }
+    super::after_cursor!(conn, q, staff, tenant, page.starting_after);
     if let Some(stores) = stores {
         q = q.filter(
             staff::id.eq_any(

@@ -128,15 +128,7 @@ pub fn list(
         .order(stores::id)
         .limit(page.limit + 1)
         .into_boxed();
-    if let Some(after) = page.starting_after {
-        super::known_cursor(
-            diesel::select(diesel::dsl::exists(
-                stores::table.filter(stores::tenant_id.eq(tenant).and(stores::id.eq(after))),
-            ))
-            .get_result(conn)?,
-        )?;
-        q = q.filter(stores::id.gt(after));
-    }
+    super::after_cursor!(conn, q, stores, tenant, page.starting_after);
     let rows = q.load(conn)?;
     let page_of = PageOf::from_rows(rows, page.limit);
     Ok(PageOf {

@@ -12,6 +12,7 @@
 
 pub mod bgnbd;
 pub mod gamma_gamma;
+pub mod model;
 pub mod optimize;
 pub mod simulate;
 pub mod special;

@@ -1,8 +1,9 @@
 //! A value model version as the API answers it and the audit trail records it.
 
 use crate::domain::money::{Currency, Money};
-use crate::store::value::{BgNbdFit, Ceiling, GammaGammaFit, ModelVersion};
+use crate::store::value::Ceiling;
 use crate::value::TimeUnit;
+use crate::value::model::{BgNbdFit, GammaGammaFit, ModelVersion};
 use serde::Serialize;
 
 use super::timestamp;

@@ -983,7 +983,7 @@ async fn journal_export(app: TestApp) {
         .names_field("format");
 
     // Chunks join up: read three lines at a time, the same lines in order.
-    let month = goodwill::store::periods::Month::parse(&period).unwrap();
+    let month = goodwill::domain::period::Month::parse(&period).unwrap();
     let mut conn = app.pool.get().unwrap();
     let (all, end) =
         goodwill::store::journal::chunk(&mut conn, app.tenant, month, None, 1000).unwrap();
