@@ -72,16 +72,16 @@ impl AuditCtx {
     }
 
     /// 403 `store_scope` unless the actor may act at `store`.
-    pub fn require_store(&self, store: StoreId) -> Result<(), crate::error::AppError> {
-        crate::error::AppError::require_store(self.actor_stores.as_deref(), store)
+    pub fn require_store(&self, store: StoreId) -> Result<(), crate::error::Error> {
+        crate::error::Error::require_store(self.actor_stores.as_deref(), store)
     }
 
     /// 403 `store_scope` unless the actor's token holds every store: the
     /// command acts on, or reads, the whole tenant at once.
-    pub fn require_tenant_wide(&self) -> Result<(), crate::error::AppError> {
+    pub fn require_tenant_wide(&self) -> Result<(), crate::error::Error> {
         match self.actor_stores {
             None => Ok(()),
-            Some(_) => Err(crate::error::AppError::tenant_wide()),
+            Some(_) => Err(crate::error::Error::tenant_wide()),
         }
     }
 
@@ -90,11 +90,11 @@ impl AuditCtx {
     pub fn require(
         &self,
         permission: crate::domain::roles::Permission,
-    ) -> Result<(), crate::error::AppError> {
+    ) -> Result<(), crate::error::Error> {
         if self.actor_role.may(permission) {
             Ok(())
         } else {
-            Err(crate::error::AppError::Forbidden {
+            Err(crate::error::Error::Forbidden {
                 code: crate::error::ErrorCode::RoleForbidden,
                 detail: format!(
                     "the role {} may not do this (requires {})",

@@ -531,7 +531,7 @@ fn run_job<T>(
         &mut store::DbConnection,
         &crate::app::Ctx,
         crate::domain::ids::GestureId,
-    ) -> Result<Option<T>, crate::error::AppError>,
+    ) -> Result<Option<T>, crate::error::Error>,
 ) -> Result<usize, usize> {
     let (mut n, mut failed) = (0, 0);
     for (t, g) in items {

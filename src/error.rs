@@ -1,6 +1,7 @@
-//! The one error type of the application. Each variant has a stable snake_case
-//! `code` and an HTTP status; `http::problem` turns it into RFC 9457
-//! `application/problem+json`. Database errors are mapped here, once.
+//! The domain's error ([`Error`]): what commands and the store calls inside
+//! them answer when they refuse or fail, each with a stable [`ErrorCode`].
+//! Database errors are mapped here, once. The HTTP edge wraps it in
+//! `http::AppError`, with the protocol's own refusals beside it.
 
 use crate::domain::FieldError;
 
@@ -95,24 +96,12 @@ impl std::fmt::Display for ErrorCode {
     }
 }
 
-/// Every way a request can fail.
+/// Why a command (or a store call inside one) failed: the domain's error,
+/// each with a stable code. The front ends shape it: the HTTP API as
+/// problem+json (`http::AppError`), the command line as one line of text.
 #[derive(Debug, thiserror::Error)]
-pub enum AppError {
-    /// 400: the body is not JSON at all.
-    #[error("the body is not well-formed JSON: {0}")]
-    MalformedJson(String),
-    /// 400: the request lacks something the protocol requires (a header...).
-    #[error("{detail}")]
-    BadRequest {
-        /// Stable code.
-        code: ErrorCode,
-        /// Explanation.
-        detail: String,
-    },
-    /// 401: no token, or one that does not verify.
-    #[error("{0}")]
-    Unauthorized(String),
-    /// 403: the caller's role, stores or a segregation rule forbid this.
+pub enum Error {
+    /// The caller's role, stores or a segregation rule forbid this.
     #[error("{detail}")]
     Forbidden {
         /// The rule that refused, e.g. `role_forbidden`, `store_scope`.
@@ -120,16 +109,10 @@ pub enum AppError {
         /// Explanation.
         detail: String,
     },
-    /// 404: no such object in the caller's tenant (or no such route).
+    /// No such object in the caller's tenant.
     #[error("{0}")]
     NotFound(String),
-    /// 405: the path exists, the method does not.
-    #[error("method not allowed; allowed: {}", .allow.join(", "))]
-    MethodNotAllowed {
-        /// Methods the path accepts, for the `Allow` header.
-        allow: Vec<String>,
-    },
-    /// 409: conflicts with the current state (a duplicate, a decision already taken).
+    /// Conflicts with the current state (a duplicate, a decision already taken).
     #[error("{detail}")]
     Conflict {
         /// Stable code, e.g. `duplicate_external_ref`.
@@ -139,7 +122,7 @@ pub enum AppError {
         /// The id of the existing object the request collided with, if any.
         existing_id: Option<String>,
     },
-    /// 409: the request was already decided (approved, rejected, cancelled or
+    /// The request was already decided (approved, rejected, cancelled or
     /// expired); names the decision that won.
     #[error("{detail}")]
     AlreadyDecided {
@@ -148,20 +131,10 @@ pub enum AppError {
         /// Explanation.
         detail: String,
     },
-    /// 413: the body exceeds the limit.
-    #[error("the body exceeds the limit of {limit} bytes")]
-    PayloadTooLarge {
-        /// The limit in bytes.
-        limit: usize,
-    },
-    /// 415: the body is not declared as JSON.
-    #[error("the body must be JSON (Content-Type: application/json)")]
-    UnsupportedMediaType,
-    /// 422: well-formed input that breaks the schema (unknown field, wrong type,
-    /// missing or invalid value). Lists every field at fault.
+    /// Input that breaks its rules; lists every field at fault.
     #[error("the request has invalid fields")]
     Validation(Vec<FieldError>),
-    /// 422: a business rule refuses well-formed input.
+    /// A business rule refuses well-formed input.
     #[error("{detail}")]
     Unprocessable {
         /// Stable code naming the rule.
@@ -171,24 +144,33 @@ pub enum AppError {
         /// Fields at fault, if any.
         errors: Vec<FieldError>,
     },
-    /// 409: the audit trail does not verify; names the first broken link.
+    /// The audit trail does not verify; names the first broken link.
     #[error("the audit trail is broken at {0}")]
     AuditBroken(crate::audit::BrokenLink),
-    /// 503: the database cannot be reached or the pool is exhausted.
+    /// The database cannot be reached or the pool is exhausted.
     #[error("{0}")]
     Unavailable(String),
-    /// 429: the caller went over the configured rate limit.
-    #[error("too many requests: retry in {retry_after} s")]
-    TooManyRequests {
-        /// Seconds until a request will be accepted again (`Retry-After`).
-        retry_after: u64,
+    /// A bug or an unexpected database error: what happened, and the error
+    /// underneath it (if any, kept as the source), for the log only.
+    #[error("internal error: {message}{}", source.as_ref().map(|s| format!(": {s}")).unwrap_or_default())]
+    Internal {
+        /// What went wrong.
+        message: String,
+        /// The error underneath.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
-    /// 500: a bug or an unexpected database error; details go to the log only.
-    #[error("internal error: {0}")]
-    Internal(String),
 }
 
-impl AppError {
+impl Error {
+    /// An internal error without an error underneath.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::Internal {
+            message: message.into(),
+            source: None,
+        }
+    }
+
     /// A validation problem with one field.
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Validation(vec![FieldError::new(field, message)])
@@ -205,7 +187,7 @@ impl AppError {
     /// A figure too large for an exact decimal (2^96 minor units): refused
     /// rather than printed wrong.
     pub fn figure_too_large() -> Self {
-        Self::Internal("a total exceeds 2^96 minor units and cannot be shown exactly".into())
+        Self::internal("a total exceeds 2^96 minor units and cannot be shown exactly")
     }
 
     /// 403 `store_scope`: a token confined to some stores asked for something
@@ -232,52 +214,24 @@ impl AppError {
     }
 
     /// The stable code of this error.
-    pub fn code(&self) -> &'static str {
-        self.error_code().as_str()
-    }
-
-    /// The stable code of this error, as the enum.
     pub fn error_code(&self) -> ErrorCode {
         match self {
-            Self::MalformedJson(_) => ErrorCode::MalformedJson,
-            Self::BadRequest { code, .. }
-            | Self::Forbidden { code, .. }
+            Self::Forbidden { code, .. }
             | Self::Conflict { code, .. }
             | Self::Unprocessable { code, .. } => *code,
-            Self::Unauthorized(_) => ErrorCode::Unauthorized,
             Self::NotFound(_) => ErrorCode::NotFound,
-            Self::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
-            Self::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
-            Self::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
             Self::Validation(_) => ErrorCode::ValidationFailed,
             Self::Unavailable(_) => ErrorCode::ServiceUnavailable,
-            Self::TooManyRequests { .. } => ErrorCode::RateLimited,
             Self::AuditBroken(_) => ErrorCode::AuditChainBroken,
             Self::AlreadyDecided { .. } => ErrorCode::AlreadyDecided,
-            Self::Internal(_) => ErrorCode::InternalError,
-        }
-    }
-
-    /// The HTTP status code.
-    pub fn status(&self) -> u16 {
-        match self {
-            Self::MalformedJson(_) | Self::BadRequest { .. } => 400,
-            Self::Unauthorized(_) => 401,
-            Self::Forbidden { .. } => 403,
-            Self::NotFound(_) => 404,
-            Self::MethodNotAllowed { .. } => 405,
-            Self::Conflict { .. } | Self::AuditBroken(_) | Self::AlreadyDecided { .. } => 409,
-            Self::PayloadTooLarge { .. } => 413,
-            Self::UnsupportedMediaType => 415,
-            Self::Validation(_) | Self::Unprocessable { .. } => 422,
-            Self::TooManyRequests { .. } => 429,
-            Self::Internal(_) => 500,
-            Self::Unavailable(_) => 503,
+            Self::Internal { .. } => ErrorCode::InternalError,
         }
     }
 }
 
-impl From<diesel::result::Error> for AppError {
+/// Database errors, mapped once: what a store call's diesel error means to
+/// the command that made it.
+impl From<diesel::result::Error> for Error {
     fn from(e: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind as K, Error as E};
         match e {
@@ -312,7 +266,10 @@ impl From<diesel::result::Error> for AppError {
                     errors: Vec::new(),
                 }
             }
-            other => Self::Internal(other.to_string()),
+            other => Self::Internal {
+                message: "a database call failed".into(),
+                source: Some(Box::new(other)),
+            },
         }
     }
 }
@@ -330,7 +287,7 @@ fn is_sqlite_busy(message: &str) -> bool {
     message.contains("database is locked") || message.contains("database is busy")
 }
 
-impl From<diesel::r2d2::PoolError> for AppError {
+impl From<diesel::r2d2::PoolError> for Error {
     fn from(e: diesel::r2d2::PoolError) -> Self {
         Self::Unavailable(format!("no database connection available: {e}"))
     }

@@ -12,7 +12,8 @@
 use sha2::{Digest, Sha256};
 
 use crate::audit::hex;
-use crate::error::{AppError, ErrorCode};
+use crate::error::{Error, ErrorCode};
+use crate::http::AppError;
 
 /// Keys are kept at least this long; `goodwill idempotency purge` refuses to
 /// remove younger ones.
@@ -72,11 +73,11 @@ impl IdempotencyKey {
 pub fn is_stored(e: &AppError) -> bool {
     matches!(
         e,
-        AppError::NotFound(_)
-            | AppError::Conflict { .. }
-            | AppError::AlreadyDecided { .. }
-            | AppError::Unprocessable { .. }
-            | AppError::Validation(_)
+        AppError::Domain(Error::NotFound(_))
+            | AppError::Domain(Error::Conflict { .. })
+            | AppError::Domain(Error::AlreadyDecided { .. })
+            | AppError::Domain(Error::Unprocessable { .. })
+            | AppError::Domain(Error::Validation(_))
     )
 }
 

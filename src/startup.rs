@@ -10,7 +10,8 @@ use actix_web::{App, HttpMessage, HttpServer, web};
 
 use crate::auth::Verifier;
 use crate::config::Settings;
-use crate::error::AppError;
+use crate::error::Error;
+use crate::http::AppError;
 use crate::http::{AppState, RequestId, routes};
 use crate::store::Pool;
 
@@ -146,12 +147,15 @@ pub fn app(
         .app_data(state)
         // A path id that is not an id names nothing: 404, like an unknown id.
         .app_data(
-            web::PathConfig::default()
-                .error_handler(|_, _| AppError::NotFound("no such object".into()).into()),
+            web::PathConfig::default().error_handler(|_, _| {
+                AppError::from(Error::NotFound("no such object".into())).into()
+            }),
         )
         .configure(routes::configure)
         .default_service(web::to(|| async {
-            Err::<actix_web::HttpResponse, _>(AppError::NotFound("no such route".into()))
+            Err::<actix_web::HttpResponse, _>(AppError::from(Error::NotFound(
+                "no such route".into(),
+            )))
         }))
         // Inside the request-id and metrics layer below, so a 429 carries both.
         .wrap_fn(|req, srv| {

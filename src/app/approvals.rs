@@ -8,7 +8,7 @@ use crate::audit::NewEvent;
 use crate::domain::gesture::{GestureKind, GestureStatus};
 use crate::domain::ids::GestureId;
 use crate::domain::roles::Permission;
-use crate::error::AppError;
+use crate::error::Error;
 use crate::store::DbConnection;
 use crate::store::approvals::Verdict;
 use crate::views::gesture::GestureView;
@@ -20,7 +20,7 @@ pub fn approve(
     ctx: &Ctx,
     id: GestureId,
     note: Option<String>,
-) -> Result<Recorded, AppError> {
+) -> Result<Recorded, Error> {
     ctx.require(Permission::GesturesApprove)?;
     decide(conn, ctx, id, Verdict::Approve, note)
 }
@@ -31,7 +31,7 @@ pub fn reject(
     ctx: &Ctx,
     id: GestureId,
     note: String,
-) -> Result<Recorded, AppError> {
+) -> Result<Recorded, Error> {
     ctx.require(Permission::GesturesApprove)?;
     decide(conn, ctx, id, Verdict::Reject, Some(note))
 }
@@ -42,7 +42,7 @@ pub fn cancel(
     ctx: &Ctx,
     id: GestureId,
     note: Option<String>,
-) -> Result<Recorded, AppError> {
+) -> Result<Recorded, Error> {
     ctx.require(Permission::GesturesCancel)?;
     decide(conn, ctx, id, Verdict::Cancel, note)
 }
@@ -53,7 +53,7 @@ fn decide(
     id: GestureId,
     verdict: Verdict,
     note: Option<String>,
-) -> Result<Recorded, AppError> {
+) -> Result<Recorded, Error> {
     let today = ctx.today();
     let pending = crate::store::gestures::get(conn, ctx.tenant, id)?;
     crate::store::gestures::lock_customer(conn, ctx.tenant, pending.customer_id)?;
@@ -103,7 +103,7 @@ pub fn expire_pending(
     conn: &mut DbConnection,
     ctx: &Ctx,
     id: GestureId,
-) -> Result<Option<Recorded>, AppError> {
+) -> Result<Option<Recorded>, Error> {
     let today = ctx.today();
     let Some((before, after)) = crate::store::approvals::expire(conn, ctx, id)? else {
         return Ok(None);

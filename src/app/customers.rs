@@ -9,7 +9,7 @@ use crate::domain::ids::CustomerId;
 use crate::domain::ledger::Memo;
 use crate::domain::money::{Currency, Money};
 use crate::domain::roles::Permission;
-use crate::error::AppError;
+use crate::error::Error;
 use crate::store::DbConnection;
 use crate::views::customer::{
     BalanceView, CustomerStanding, CustomerView, MemoView, PromisesView, ReceivedView,
@@ -23,7 +23,7 @@ pub fn create_customer(
     conn: &mut DbConnection,
     ctx: &Ctx,
     new: NewCustomer,
-) -> Result<Customer, AppError> {
+) -> Result<Customer, Error> {
     ctx.require(Permission::CustomersWrite)?;
     let customer = crate::store::customers::create(conn, ctx.tenant, new, ctx.now)?;
     crate::store::audit::append(
@@ -46,7 +46,7 @@ pub fn update_customer(
     ctx: &Ctx,
     id: CustomerId,
     patch: &CustomerPatch,
-) -> Result<Customer, AppError> {
+) -> Result<Customer, Error> {
     ctx.require(Permission::CustomersWrite)?;
     let (before, after) = crate::store::customers::update(conn, ctx.tenant, id, patch, ctx.now)?;
     let (was, is) = (CustomerView::from(&before), CustomerView::from(&after));
@@ -67,7 +67,7 @@ pub fn load_summary(
     tenant: crate::domain::ids::TenantId,
     customer: CustomerId,
     today: NaiveDate,
-) -> Result<SummaryView, AppError> {
+) -> Result<SummaryView, Error> {
     let f = crate::store::ledger::customer_figures(conn, tenant, customer)?;
     let open = crate::store::gestures::open_items(conn, tenant, customer)?;
     Ok(build_summary(
@@ -206,7 +206,7 @@ pub fn standing(
     now: chrono::NaiveDateTime,
     item: Option<Money>,
     counted: bool,
-) -> Result<CustomerStanding, AppError> {
+) -> Result<CustomerStanding, Error> {
     let year_start = crate::domain::year_start(now.date());
     let value = match item {
         Some(item) => standing_value(conn, tenant, customer, now, item, counted)?,
@@ -251,7 +251,7 @@ fn standing_value(
     now: chrono::NaiveDateTime,
     item: Money,
     counted: bool,
-) -> Result<Option<StandingValue>, AppError> {
+) -> Result<Option<StandingValue>, Error> {
     let c = item.currency();
     let e = crate::store::value::estimate(
         conn,

@@ -7,7 +7,7 @@ use crate::domain::account_map::AccountMap;
 use crate::domain::ids::GestureId;
 use crate::domain::period::Month;
 use crate::domain::roles::Permission;
-use crate::error::AppError;
+use crate::error::Error;
 use crate::store::DbConnection;
 use crate::store::periods::Period;
 use crate::store::write_offs::WriteOff;
@@ -23,7 +23,7 @@ pub fn review_write_offs(
     ids: &[(String, GestureId)],
     outcome: &str,
     note: Option<String>,
-) -> Result<Vec<WriteOff>, AppError> {
+) -> Result<Vec<WriteOff>, Error> {
     ctx.require(Permission::WriteOffsReview)?;
     let mut done = Vec::with_capacity(ids.len());
     for (field, id) in ids {
@@ -76,7 +76,7 @@ pub fn close_period(
     month: Month,
     force: bool,
     reason: Option<String>,
-) -> Result<Period, AppError> {
+) -> Result<Period, Error> {
     ctx.require(Permission::PeriodsClose)?;
     ctx.require_tenant_wide()?;
     let (before, after) = crate::store::periods::close(conn, ctx, month, force, reason.clone())?;
@@ -105,7 +105,7 @@ pub fn reopen_period(
     ctx: &Ctx,
     month: Month,
     reason: String,
-) -> Result<Period, AppError> {
+) -> Result<Period, Error> {
     ctx.require(Permission::PeriodsReopen)?;
     ctx.require_tenant_wide()?;
     let (before, after) = crate::store::periods::reopen(conn, ctx, month, reason.clone())?;
@@ -133,7 +133,7 @@ pub fn set_account_map(
     conn: &mut DbConnection,
     ctx: &Ctx,
     map: AccountMap,
-) -> Result<AccountMap, AppError> {
+) -> Result<AccountMap, Error> {
     ctx.require(Permission::AccountMapWrite)?;
     ctx.require_tenant_wide()?;
     let (before, after) = crate::store::journal::put_account_map(conn, ctx, map)?;

@@ -8,7 +8,7 @@ use crate::audit::NewEvent;
 use crate::domain::gesture::{Gesture, GestureKind, GestureStatus, NewGesture, Terms};
 use crate::domain::ids::{CustomerId, GestureId, StoreId};
 use crate::domain::roles::Permission;
-use crate::error::AppError;
+use crate::error::Error;
 use crate::store::DbConnection;
 use crate::views::gesture::GestureView;
 
@@ -33,7 +33,7 @@ impl Recorded {
 pub(crate) fn allocations_of(
     conn: &mut DbConnection,
     g: &Gesture,
-) -> Result<Option<Vec<(GestureId, i64)>>, AppError> {
+) -> Result<Option<Vec<(GestureId, i64)>>, Error> {
     match g.kind {
         GestureKind::BalanceWaiver => Ok(Some(crate::store::gestures::allocations(
             conn,
@@ -53,7 +53,7 @@ pub fn request_gesture(
     ctx: &Ctx,
     customer: CustomerId,
     ng: NewGesture,
-) -> Result<Recorded, AppError> {
+) -> Result<Recorded, Error> {
     ctx.require(Permission::GesturesRequest)?;
     ctx.require_store(ng.store_id)?;
     let today = ctx.today();
@@ -98,7 +98,7 @@ pub(crate) fn waivable(
     customer: CustomerId,
     terms: &Terms,
     scope: Option<&[StoreId]>,
-) -> Result<Vec<Gesture>, AppError> {
+) -> Result<Vec<Gesture>, Error> {
     match terms {
         Terms::BalanceWaiver { amount, applies_to } if applies_to.is_empty() => {
             crate::store::gestures::waivable_promises(
@@ -127,7 +127,7 @@ pub(crate) fn audit_effect(
     view: &GestureView,
     promises: &[Gesture],
     today: NaiveDate,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     if g.kind != GestureKind::BalanceWaiver || g.status != GestureStatus::Approved {
         return Ok(());
     }

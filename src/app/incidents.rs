@@ -4,7 +4,7 @@ use crate::app::Ctx;
 use crate::audit::NewEvent;
 pub use crate::domain::incident::{Incident, NewIncident};
 use crate::domain::roles::Permission;
-use crate::error::AppError;
+use crate::error::Error;
 use crate::store::DbConnection;
 
 /// Records an incident at a store the token holds (`incident.created`).
@@ -12,7 +12,7 @@ pub fn record_incident(
     conn: &mut DbConnection,
     ctx: &Ctx,
     new: NewIncident,
-) -> Result<Incident, AppError> {
+) -> Result<Incident, Error> {
     ctx.require(Permission::IncidentsWrite)?;
     ctx.require_store(new.store_id)?;
     let i = crate::store::incidents::create(conn, ctx.tenant, new, &ctx.actor_sub, ctx.now)?;

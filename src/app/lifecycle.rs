@@ -10,7 +10,7 @@ use crate::domain::gesture::Gesture;
 use crate::domain::ids::{CustomerId, GestureId, PaymentId, StoreId};
 use crate::domain::money::Money;
 use crate::domain::roles::Permission;
-use crate::error::AppError;
+use crate::error::Error;
 use crate::store::DbConnection;
 use crate::store::lifecycle::{Payment, Redemption};
 use crate::views::gesture::GestureView;
@@ -25,7 +25,7 @@ pub fn record_payment(
     promise: GestureId,
     store: Option<StoreId>,
     amount: Money,
-) -> Result<Payment, AppError> {
+) -> Result<Payment, Error> {
     ctx.require(Permission::PaymentsRecord)?;
     if let Some(s) = store {
         ctx.require_store(s)?;
@@ -68,7 +68,7 @@ pub fn reverse_payment(
     ctx: &Ctx,
     id: PaymentId,
     reason: String,
-) -> Result<Payment, AppError> {
+) -> Result<Payment, Error> {
     ctx.require(Permission::Reversals)?;
     let (before, after) =
         crate::store::lifecycle::reverse_payment(conn, ctx, id, reason.clone(), ctx.today())?;
@@ -94,7 +94,7 @@ pub fn reverse_gesture(
     ctx: &Ctx,
     id: GestureId,
     reason: String,
-) -> Result<Gesture, AppError> {
+) -> Result<Gesture, Error> {
     ctx.require(Permission::Reversals)?;
     let today = ctx.today();
     let (before, after) =
@@ -125,7 +125,7 @@ pub fn write_off(
     promise: GestureId,
     reason_code: String,
     note: Option<String>,
-) -> Result<(Gesture, Recorded), AppError> {
+) -> Result<(Gesture, Recorded), Error> {
     ctx.require(Permission::GesturesRequest)?;
     let today = ctx.today();
     let (before, after, waiver) =
@@ -173,7 +173,7 @@ pub fn redeem_credit(
     customer: CustomerId,
     store: StoreId,
     amount: Money,
-) -> Result<Redemption, AppError> {
+) -> Result<Redemption, Error> {
     ctx.require(Permission::RedemptionsRecord)?;
     ctx.require_store(store)?;
     let r = crate::store::lifecycle::redeem(conn, ctx, customer, store, amount, ctx.today())?;
@@ -197,7 +197,7 @@ pub fn expire_credit(
     conn: &mut DbConnection,
     ctx: &Ctx,
     lot: GestureId,
-) -> Result<Option<Gesture>, AppError> {
+) -> Result<Option<Gesture>, Error> {
     let today = ctx.today();
     let Some((before, after)) = crate::store::lifecycle::expire(conn, ctx, lot, today)? else {
         return Ok(None);

@@ -4,7 +4,7 @@ use crate::app::Ctx;
 use crate::audit::NewEvent;
 use crate::domain::policy::Policy;
 use crate::domain::roles::Permission;
-use crate::error::AppError;
+use crate::error::Error;
 use crate::store::DbConnection;
 use crate::store::policy::PolicyVersion;
 use crate::views::policy::PolicyView;
@@ -15,7 +15,7 @@ pub fn update_policy(
     conn: &mut DbConnection,
     ctx: &Ctx,
     policy: Policy,
-) -> Result<PolicyVersion, AppError> {
+) -> Result<PolicyVersion, Error> {
     ctx.require(Permission::PolicyWrite)?;
     ctx.require_tenant_wide()?;
     let (before, after) = crate::store::policy::put(conn, ctx, policy)?;

@@ -9,13 +9,13 @@ use crate::domain::FieldError;
 use crate::domain::ids::{SaleBatchId, SaleId};
 use crate::domain::money::Money;
 use crate::domain::roles::Permission;
-use crate::error::AppError;
+use crate::error::Error;
 use crate::store::DbConnection;
 use crate::store::sales::{LineOutcome, NewSale, Refund, Sale};
 use crate::views::sale::SaleView;
 
 /// Records one sale at a store the token holds (`sale.recorded`).
-pub fn record_sale(conn: &mut DbConnection, ctx: &Ctx, new: NewSale) -> Result<Sale, AppError> {
+pub fn record_sale(conn: &mut DbConnection, ctx: &Ctx, new: NewSale) -> Result<Sale, Error> {
     ctx.require(Permission::SalesRecord)?;
     ctx.require_store(new.store_id)?;
     let s = crate::store::sales::record(conn, ctx, new)?;
@@ -41,7 +41,7 @@ pub fn record_sales(
     conn: &mut DbConnection,
     ctx: &Ctx,
     lines: Vec<Result<NewSale, Vec<FieldError>>>,
-) -> Result<Vec<LineOutcome>, AppError> {
+) -> Result<Vec<LineOutcome>, Error> {
     ctx.require(Permission::SalesRecord)?;
     let lines = lines
         .into_iter()
@@ -89,7 +89,7 @@ pub fn refund_sale(
     id: SaleId,
     amount: Money,
     reason: Option<String>,
-) -> Result<(Sale, Vec<Refund>, Refund), AppError> {
+) -> Result<(Sale, Vec<Refund>, Refund), Error> {
     ctx.require(Permission::SalesRecord)?;
     let (before, after, r) = crate::store::sales::refund(conn, ctx, id, amount, reason)?;
     let refunds = crate::store::sales::refunds(conn, ctx.tenant, &after)?;
@@ -118,7 +118,7 @@ pub fn import_sales(
     lines: (u64, u64),
     sales: Vec<Result<NewSale, Vec<FieldError>>>,
     create_customers: bool,
-) -> Result<(Vec<LineOutcome>, i64), AppError> {
+) -> Result<(Vec<LineOutcome>, i64), Error> {
     ctx.require(Permission::SalesRecord)?;
     let customers_before = crate::store::tenants::customer_count(conn, ctx.tenant)?;
     let outcomes = crate::store::sales::record_many(conn, ctx, sales, create_customers)?;

@@ -4,12 +4,12 @@ use crate::app::Ctx;
 use crate::audit::NewEvent;
 use crate::domain::roles::Permission;
 use crate::domain::staff::{NewStaff, Staff};
-use crate::error::AppError;
+use crate::error::Error;
 use crate::store::DbConnection;
 use crate::views::staff::StaffView;
 
 /// Takes on a staff member (`staff.created`), at stores the token holds.
-pub fn add_staff(conn: &mut DbConnection, ctx: &Ctx, new: NewStaff) -> Result<Staff, AppError> {
+pub fn add_staff(conn: &mut DbConnection, ctx: &Ctx, new: NewStaff) -> Result<Staff, Error> {
     ctx.require(Permission::StaffWrite)?;
     for store in &new.store_ids {
         ctx.require_store(*store)?;

@@ -11,7 +11,7 @@ use crate::app::Ctx;
 use crate::audit::NewEvent;
 use crate::domain::money::Currency;
 use crate::domain::roles::Permission;
-use crate::error::AppError;
+use crate::error::Error;
 use crate::store::DbConnection;
 use crate::store::value::FitRequest;
 use crate::value::TimeUnit;
@@ -42,11 +42,7 @@ pub struct FitInputs {
 
 /// Reads the customers' statistics for a fit. Tenant-wide: a token confined
 /// to some stores may not fit the tenant's model.
-pub fn fit_inputs(
-    conn: &mut DbConnection,
-    ctx: &Ctx,
-    spec: &FitSpec,
-) -> Result<FitInputs, AppError> {
+pub fn fit_inputs(conn: &mut DbConnection, ctx: &Ctx, spec: &FitSpec) -> Result<FitInputs, Error> {
     ctx.require(Permission::ValueFit)?;
     ctx.require_tenant_wide()?;
     let currency = crate::store::value::fit_currency(conn, ctx.tenant, spec.currency)?;
@@ -65,7 +61,7 @@ pub fn fit_inputs(
 }
 
 /// Fits both models (CPU only: call it outside any transaction).
-pub fn fit(inputs: &FitInputs, started: std::time::Instant) -> Result<ModelVersion, AppError> {
+pub fn fit(inputs: &FitInputs, started: std::time::Instant) -> Result<ModelVersion, Error> {
     crate::store::value::fit(&inputs.rows, &inputs.request, started)
 }
 
@@ -74,7 +70,7 @@ pub fn record_fit(
     conn: &mut DbConnection,
     ctx: &Ctx,
     version: ModelVersion,
-) -> Result<ModelVersion, AppError> {
+) -> Result<ModelVersion, Error> {
     ctx.require(Permission::ValueFit)?;
     ctx.require_tenant_wide()?;
     let v = crate::store::value::insert(conn, ctx.tenant, version)?;

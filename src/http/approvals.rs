@@ -9,7 +9,8 @@ use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply};
 use crate::domain::gesture::{GestureKind, GestureStatus};
 use crate::domain::ids::GestureId;
 use crate::domain::{Problems, text};
-use crate::error::AppError;
+use crate::error::Error;
+use crate::http::AppError;
 use crate::store::approvals::{self, Approver, QueueFilter};
 use crate::views::gesture::{DecisionView, GestureView};
 
@@ -22,14 +23,16 @@ pub struct NoteBody {
 
 fn parse_note(note: Option<&str>, required: bool) -> Result<Option<String>, AppError> {
     match note {
-        None if required => Err(AppError::field(
+        None if required => Err(Error::field(
             "note",
             "is required: say why, for the requester and the audit trail",
-        )),
+        )
+        .into()),
         None => Ok(None),
         Some(n) => text::required_line_multi("note", n, 4000)
             .map(Some)
-            .map_err(|e| AppError::Validation(vec![e])),
+            .map_err(|e| Error::Validation(vec![e]))
+            .map_err(AppError::from),
     }
 }
 
@@ -117,7 +120,7 @@ pub async fn decision(
             let g = crate::store::gestures::get(conn, tenant, id)?;
             caller.require_store(g.store_id)?;
             let record = approvals::record_of(conn, &g)?;
-            Ok(DecisionDetail {
+            Ok::<_, AppError>(DecisionDetail {
                 gesture_id: g.id,
                 status: g.status,
                 expired: g.status == GestureStatus::Expired
@@ -175,7 +178,7 @@ pub async fn queue(
             "must be pending (the queue holds what waits for a decision)",
         );
     }
-    p.finish().map_err(AppError::Validation)?;
+    p.finish().map_err(Error::Validation)?;
     if let Some(s) = store_id {
         caller.require_store(s)?;
     }
@@ -216,7 +219,7 @@ pub async fn queue(
                     customer: standing,
                 });
             }
-            Ok((items, has_more))
+            Ok::<_, AppError>((items, has_more))
         })
         .await?;
     let (data, has_more) = items;

@@ -10,7 +10,8 @@ use super::{AppState, Caller, ListResponse, QueryParams, timestamp};
 use crate::audit::{Checkpoint, Event};
 use crate::domain::Problems;
 use crate::domain::ids::AuditEventId;
-use crate::error::AppError;
+use crate::error::Error;
+use crate::http::AppError;
 
 /// The actor of an event.
 #[derive(Serialize)]
@@ -120,7 +121,7 @@ pub async fn list(
         to: q.to.as_deref().and_then(|v| parse_time("to", v, &mut p)),
         stores: caller.stores.clone(),
     };
-    p.finish().map_err(AppError::Validation)?;
+    p.finish().map_err(Error::Validation)?;
     let tenant = caller.tenant;
     let page = state
         .read(move |conn| crate::store::audit::list(conn, tenant, &filter, page))
@@ -140,7 +141,7 @@ pub async fn verify(state: web::Data<AppState>, caller: Caller) -> Result<HttpRe
         .read(move |conn| crate::store::audit::verify(conn, Some(tenant)))
         .await?;
     if let Some(b) = report.broken {
-        return Err(AppError::AuditBroken(b));
+        return Err(AppError::from(Error::AuditBroken(b)));
     }
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "intact": true,
@@ -160,7 +161,7 @@ pub async fn checkpoint(
         .read(move |conn| crate::store::audit::verify(conn, Some(tenant)))
         .await?;
     if let Some(b) = report.broken {
-        return Err(AppError::AuditBroken(b));
+        return Err(AppError::from(Error::AuditBroken(b)));
     }
     Ok(HttpResponse::Ok().json(Checkpoint::take(
         report.heads,

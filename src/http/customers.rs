@@ -9,7 +9,8 @@ use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply};
 use crate::domain::customer::{CustomerPatch, NewCustomer};
 use crate::domain::ids::{CustomerId, StoreId};
 use crate::domain::{Problems, text};
-use crate::error::AppError;
+use crate::error::Error;
+use crate::http::AppError;
 use crate::views::customer::CustomerView;
 
 /// Body of `POST /v1/customers`.
@@ -55,7 +56,7 @@ pub async fn create(
         b.phone.as_deref(),
         b.home_store_id,
     )
-    .map_err(AppError::Validation)?;
+    .map_err(Error::Validation)?;
     state
         .command(&caller, idem.bind(&raw), move |conn, ctx| {
             let customer = crate::app::customers::create_customer(conn, ctx, new)?;
@@ -92,7 +93,7 @@ pub async fn update(
             nulls.push(field, "cannot be null");
         }
     }
-    nulls.finish().map_err(AppError::Validation)?;
+    nulls.finish().map_err(Error::Validation)?;
     let patch = CustomerPatch::parse(
         b.external_ref.as_ref().and_then(Option::as_deref),
         b.name.as_ref().and_then(Option::as_deref),
@@ -100,7 +101,7 @@ pub async fn update(
         b.phone.as_ref().map(Option::as_deref),
         b.home_store_id,
     )
-    .map_err(AppError::Validation)?;
+    .map_err(Error::Validation)?;
     let id = id.into_inner();
     state
         .command(&caller, idem.bind(&raw), move |conn, ctx| {
@@ -136,7 +137,7 @@ pub async fn list(
     let search =
         q.q.as_deref()
             .and_then(|s| p.take(text::required_line("q", s, 200)));
-    p.finish().map_err(AppError::Validation)?;
+    p.finish().map_err(Error::Validation)?;
     let filter = crate::store::customers::Filter {
         external_ref,
         q: search,

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use super::{AppState, Caller, ListResponse, QueryParams, timestamp};
 use crate::domain::Problems;
 use crate::domain::ids::AuditEventId;
-use crate::error::AppError;
+use crate::error::Error;
+use crate::http::AppError;
 
 /// One event.
 #[derive(Serialize)]
@@ -43,7 +44,7 @@ pub async fn list(
         q.starting_after.as_deref(),
         &mut p,
     );
-    p.finish().map_err(AppError::Validation)?;
+    p.finish().map_err(Error::Validation)?;
     let (tenant, stores) = (caller.tenant, caller.stores.clone());
     let (rows, has_more) = state
         // Not in one transaction: the page must be read in a statement after the

@@ -16,7 +16,8 @@ use super::routes::{self, Access};
 use crate::domain::ids::{StoreId, TenantId};
 use crate::domain::roles::{Permission, Role};
 use crate::domain::{FieldError, Problems};
-use crate::error::{AppError, ErrorCode};
+use crate::error::{Error, ErrorCode};
+use crate::http::AppError;
 use crate::idempotency::IdempotencyKey;
 use crate::store::PageRequest;
 
@@ -94,7 +95,7 @@ impl Caller {
 
     /// 403 `store_scope` unless the token may act at `store`.
     pub fn require_store(&self, store: StoreId) -> Result<(), AppError> {
-        AppError::require_store(self.stores.as_deref(), store)
+        Error::require_store(self.stores.as_deref(), store).map_err(AppError::from)
     }
 }
 
@@ -147,15 +148,15 @@ impl FromRequest for Caller {
             let permission = match access.and_then(Access::permission) {
                 Some(p) => p,
                 None => {
-                    return Err(AppError::Internal(format!(
+                    return Err(AppError::from(Error::internal(format!(
                         "route {} {pattern} has no permission in the route table",
                         req.method()
-                    )));
+                    ))));
                 }
             };
             let state = req
                 .app_data::<web::Data<AppState>>()
-                .ok_or_else(|| AppError::Internal("application state missing".into()))?
+                .ok_or_else(|| AppError::from(Error::internal("application state missing")))?
                 .clone();
             let claims = verified_claims(&mut req.extensions_mut(), req.headers(), &state.verifier)
                 .map_err(AppError::Unauthorized)?;
@@ -165,17 +166,18 @@ impl FromRequest for Caller {
                 ));
             }
             if !claims.role.may(permission) {
-                return Err(AppError::Forbidden {
+                return Err(Error::Forbidden {
                     code: ErrorCode::RoleForbidden,
                     detail: format!(
                         "the role {} may not do this (requires {})",
                         claims.role,
                         permission.as_str()
                     ),
-                });
+                }
+                .into());
             }
             if matches!(access, Some(Access::TenantWide(_))) && claims.stores.is_some() {
-                return Err(AppError::tenant_wide());
+                return Err(AppError::from(Error::tenant_wide()));
             }
             let request_id = req
                 .extensions()
@@ -320,13 +322,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
         let msg = inner.to_string();
         match inner.classify() {
             serde_json::error::Category::Data if msg.starts_with("unknown field") => {
-                AppError::Validation(
+                AppError::from(Error::Validation(
                     all_unknown_fields(bytes, &path, &msg)
                         .unwrap_or_else(|| vec![field_error(&path, &msg)]),
-                )
+                ))
             }
             serde_json::error::Category::Data => {
-                AppError::Validation(vec![field_error(&path, &msg)])
+                AppError::from(Error::Validation(vec![field_error(&path, &msg)]))
             }
             _ => AppError::MalformedJson(msg),
         }
@@ -433,7 +435,8 @@ impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
         std::future::ready(
             serde_urlencoded::from_str::<T>(req.query_string())
                 .map(QueryParams)
-                .map_err(|e| AppError::Validation(vec![field_error("", &e.to_string())])),
+                .map_err(|e| Error::Validation(vec![field_error("", &e.to_string())]))
+                .map_err(AppError::from),
         )
     }
 }
@@ -500,7 +503,7 @@ impl VersionsQuery {
                 }
             }
         });
-        p.finish().map_err(AppError::Validation)?;
+        p.finish().map_err(Error::Validation)?;
         Ok(PageRequest {
             limit: page.limit,
             starting_after,
@@ -583,7 +586,7 @@ mod tests {
 
     fn field_of(body: &str) -> (u16, String) {
         match parse_json::<Outer>(body.as_bytes()) {
-            Err(AppError::Validation(e)) => (422, e[0].field.clone()),
+            Err(AppError::Domain(Error::Validation(e))) => (422, e[0].field.clone()),
             Err(e) => (e.status(), String::new()),
             Ok(_) => (200, String::new()),
         }
@@ -620,7 +623,9 @@ mod tests {
     #[test]
     fn every_unknown_field_is_named() {
         let fields = |body: &str| match parse_json::<Outer>(body.as_bytes()) {
-            Err(AppError::Validation(e)) => e.into_iter().map(|f| f.field).collect::<Vec<_>>(),
+            Err(AppError::Domain(Error::Validation(e))) => {
+                e.into_iter().map(|f| f.field).collect::<Vec<_>>()
+            }
             other => panic!("{other:?}"),
         };
         assert_eq!(

@@ -9,7 +9,8 @@ use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply, 
 use crate::domain::ids::{GestureId, StoreId, TenantId};
 use crate::domain::money::{Currency, Money};
 use crate::domain::{Problems, text};
-use crate::error::AppError;
+use crate::error::Error;
+use crate::http::AppError;
 use crate::store::DbConnection;
 use crate::store::write_offs::{Review, WriteOff};
 use crate::views::finance::{PeriodView, WriteOffItem, WriteOffView};
@@ -73,7 +74,7 @@ pub async fn list(
     let store_id = super::extract::query_store(q.store_id.as_deref(), &mut p);
     let from = date("from", q.from.as_deref(), &mut p);
     let to = date("to", q.to.as_deref(), &mut p);
-    p.finish().map_err(AppError::Validation)?;
+    p.finish().map_err(Error::Validation)?;
     if let Some(s) = store_id {
         caller.require_store(s)?;
     }
@@ -95,7 +96,7 @@ pub async fn list(
                 page.starting_after,
                 page.limit,
             )?;
-            Ok((self::items(conn, tenant, items, now)?, more))
+            Ok::<_, AppError>((self::items(conn, tenant, items, now)?, more))
         })
         .await?;
     let next_cursor = if has_more {
@@ -160,7 +161,7 @@ pub async fn review(
     let key = idem.bind(&raw);
     let mut p = Problems::default();
     let note = parse_review(&b.outcome, b.note.as_deref(), &mut p);
-    p.finish().map_err(AppError::Validation)?;
+    p.finish().map_err(Error::Validation)?;
     let ids = vec![(String::new(), id.into_inner())];
     state
         .command(&caller, key, move |conn, ctx| {
@@ -200,7 +201,7 @@ pub async fn review_batch(
             Err(_) => p.push(format!("ids[{i}]"), "must be a write-off id"),
         }
     }
-    p.finish().map_err(AppError::Validation)?;
+    p.finish().map_err(Error::Validation)?;
     state
         .command(&caller, key, move |conn, ctx| {
             let data = review_all(conn, ctx, &ids, &b.outcome, note)?;
@@ -221,7 +222,8 @@ fn for_token(mut p: crate::store::periods::Period, scoped: bool) -> crate::store
 
 fn month(s: &str) -> Result<crate::domain::period::Month, AppError> {
     crate::domain::period::Month::parse(s)
-        .ok_or_else(|| AppError::NotFound(format!("no month {s:?}: months are YYYY-MM")))
+        .ok_or_else(|| Error::NotFound(format!("no month {s:?}: months are YYYY-MM")))
+        .map_err(AppError::from)
 }
 
 /// `GET /v1/finance/periods`: every month ever closed, newest first (a month not
@@ -292,7 +294,7 @@ pub async fn close(
         .as_deref()
         .map(|r| text::required_line_multi("reason", r, 4000))
         .transpose()
-        .map_err(|e| AppError::Validation(vec![e]))?;
+        .map_err(|e| Error::Validation(vec![e]))?;
     state
         .command(&caller, key, move |conn, ctx| {
             let after = crate::app::finance::close_period(conn, ctx, m, b.force, reason)?;
@@ -320,7 +322,7 @@ pub async fn reopen(
     let key = idem.bind(&raw);
     let m = month(&m)?;
     let reason = text::required_line_multi("reason", &b.reason, 4000)
-        .map_err(|e| AppError::Validation(vec![e]))?;
+        .map_err(|e| Error::Validation(vec![e]))?;
     state
         .command(&caller, key, move |conn, ctx| {
             let after = crate::app::finance::reopen_period(conn, ctx, m, reason)?;
@@ -384,7 +386,7 @@ pub async fn aging(
     let mut p = Problems::default();
     let store_id = super::extract::query_store(q.store_id.as_deref(), &mut p);
     let as_of = date("as_of", q.as_of.as_deref(), &mut p);
-    p.finish().map_err(AppError::Validation)?;
+    p.finish().map_err(Error::Validation)?;
     if let Some(s) = store_id {
         caller.require_store(s)?;
     }
@@ -393,7 +395,7 @@ pub async fn aging(
     let tenant = caller.tenant;
     let (rows, (on_time, late, written_off)) = state
         .read(move |conn| {
-            Ok((
+            Ok::<_, AppError>((
                 crate::store::aging::aging(conn, tenant, stores.as_deref(), as_of)?,
                 crate::store::aging::keeping(conn, tenant)?,
             ))
@@ -410,7 +412,7 @@ pub async fn aging(
         let bucket = |(count, minor): (i64, i128)| -> Result<BucketView, AppError> {
             Ok(BucketView {
                 count,
-                amount: Money::from_wide(minor, c).ok_or_else(AppError::figure_too_large)?,
+                amount: Money::from_wide(minor, c).ok_or_else(Error::figure_too_large)?,
             })
         };
         let total = r
@@ -557,9 +559,11 @@ pub async fn journal(
         }
     };
     let csv = super::extract::wants_csv(&req, q.format.as_deref(), &mut p);
-    p.finish().map_err(AppError::Validation)?;
+    p.finish().map_err(Error::Validation)?;
     let Some(month) = month else {
-        return Err(AppError::Internal("period missing after validation".into()));
+        return Err(AppError::from(Error::internal(
+            "period missing after validation",
+        )));
     };
     let tenant = caller.tenant;
     if !csv {
@@ -581,7 +585,7 @@ pub async fn journal(
             let Some(cur) = Currency::from_code(&c) else {
                 continue;
             };
-            let wide = |m: i128| Money::from_wide(m, cur).ok_or_else(AppError::figure_too_large);
+            let wide = |m: i128| Money::from_wide(m, cur).ok_or_else(Error::figure_too_large);
             currencies.push(JournalCurrency {
                 currency: c,
                 debit: wide(d)?,

@@ -9,7 +9,8 @@ use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply};
 use crate::domain::Problems;
 use crate::domain::gesture::{GestureInput, GestureKind, GestureStatus, NewGesture};
 use crate::domain::ids::CustomerId;
-use crate::error::AppError;
+use crate::error::Error;
+use crate::http::AppError;
 use crate::views::gesture::GestureView;
 
 /// `POST /v1/customers/{id}/gestures`.
@@ -26,7 +27,7 @@ pub async fn create(
     } else {
         idem.bind(&raw)
     };
-    let ng = NewGesture::parse(&input, state.clock.now().date()).map_err(AppError::Validation)?;
+    let ng = NewGesture::parse(&input, state.clock.now().date()).map_err(Error::Validation)?;
     let customer = customer.into_inner();
     state
         .command(&caller, key, move |conn, ctx| {
@@ -92,7 +93,7 @@ pub async fn list(
     };
     let from = super::extract::query_date("from", q.from.as_deref(), &mut p);
     let to = super::extract::query_date("to", q.to.as_deref(), &mut p);
-    p.finish().map_err(AppError::Validation)?;
+    p.finish().map_err(Error::Validation)?;
     let stores = match store_id {
         Some(s) => {
             caller.require_store(s)?;

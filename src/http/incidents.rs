@@ -7,7 +7,8 @@ use serde::Deserialize;
 use super::{AppState, Caller, Idem, JsonBody, Reply};
 use crate::domain::ids::{IncidentId, StaffId, StoreId};
 use crate::domain::{Problems, text};
-use crate::error::AppError;
+use crate::error::Error;
+use crate::http::AppError;
 use crate::views::gesture::GestureView;
 use crate::views::incident::view;
 
@@ -48,7 +49,7 @@ pub async fn create(
             );
         }
     }
-    p.finish().map_err(AppError::Validation)?;
+    p.finish().map_err(Error::Validation)?;
     let new = crate::app::incidents::NewIncident {
         store_id: b.store_id,
         cause: cause.unwrap_or_default(),
@@ -77,7 +78,7 @@ pub async fn get(
             caller.require_store(i.store_id)?;
             // A recovery gesture at a store the token does not hold is not
             // the token's to read, though it answers this incident.
-            Ok(view(
+            Ok::<_, AppError>(view(
                 &i,
                 gestures
                     .iter()

@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, web};
 
 use super::{AppState, Caller};
-use crate::error::AppError;
+use crate::http::AppError;
 
 /// `GET /v1/ledger/check`: 200 with `clean` and every discrepancy found in the
 /// caller's tenant.

@@ -8,7 +8,8 @@ use super::{AppState, Caller, Idem, JsonBody, Reply};
 use crate::domain::ids::{CustomerId, GestureId, PaymentId, StoreId};
 use crate::domain::money::{Money, MoneyInput};
 use crate::domain::{Problems, text};
-use crate::error::AppError;
+use crate::error::Error;
+use crate::http::AppError;
 use crate::views::gesture::GestureView;
 use crate::views::payment::{PaymentView, RedemptionView};
 
@@ -32,7 +33,7 @@ pub async fn pay(
     let (b, raw) = body.into_parts();
     let key = idem.require(&raw)?;
     let amount =
-        Money::parse("amount", &b.amount, false).map_err(|e| AppError::Validation(vec![e]))?;
+        Money::parse("amount", &b.amount, false).map_err(|e| Error::Validation(vec![e]))?;
     let id = id.into_inner();
     state
         .command(&caller, Some(key), move |conn, ctx| {
@@ -50,7 +51,9 @@ pub struct ReverseBody {
 }
 
 fn reason(b: &ReverseBody) -> Result<String, AppError> {
-    text::required_line_multi("reason", &b.reason, 1000).map_err(|e| AppError::Validation(vec![e]))
+    text::required_line_multi("reason", &b.reason, 1000)
+        .map_err(|e| Error::Validation(vec![e]))
+        .map_err(AppError::from)
 }
 
 /// `POST /v1/payments/{id}/reversal`: a bounced cheque.
@@ -122,7 +125,7 @@ pub async fn write_off(
         .note
         .as_deref()
         .and_then(|n| p.take(text::required_line_multi("note", n, 4000)));
-    p.finish().map_err(AppError::Validation)?;
+    p.finish().map_err(Error::Validation)?;
     let (code, id) = (code.unwrap_or_default(), id.into_inner());
     state
         .command(&caller, Some(key), move |conn, ctx| {
@@ -151,7 +154,7 @@ pub async fn redeem(
     let (b, raw) = body.into_parts();
     let key = idem.require(&raw)?;
     let amount =
-        Money::parse("amount", &b.amount, false).map_err(|e| AppError::Validation(vec![e]))?;
+        Money::parse("amount", &b.amount, false).map_err(|e| Error::Validation(vec![e]))?;
     let customer = customer.into_inner();
     state
         .command(&caller, Some(key), move |conn, ctx| {

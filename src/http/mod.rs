@@ -10,6 +10,7 @@
 pub mod approvals;
 pub mod audit;
 pub mod customers;
+pub mod error;
 pub mod events;
 pub mod extract;
 pub mod finance;
@@ -38,11 +39,12 @@ use serde::Serialize;
 use crate::audit::AuditCtx;
 use crate::auth::Verifier;
 use crate::domain::ids::TenantId;
-use crate::error::{AppError, ErrorCode};
+use crate::error::{Error, ErrorCode};
 use crate::idempotency::IdempotencyKey;
 use crate::store::{DbConnection, PageOf, Pool};
 
 pub use crate::views::timestamp;
+pub use error::AppError;
 pub use extract::{Caller, Idem, JsonBody, QueryParams, RequestId};
 
 /// What every handler shares. Holds no request state: any number of instances can
@@ -81,38 +83,42 @@ impl AppState {
 
     /// Runs `f` with a pooled connection on the blocking thread pool, so diesel
     /// never blocks an async worker.
-    pub async fn with_conn<T, F>(&self, f: F) -> Result<T, AppError>
+    pub async fn with_conn<T, E, F>(&self, f: F) -> Result<T, AppError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        E: Into<AppError> + From<Error> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     {
         let pool = self.pool.clone();
         // Logs written on the blocking thread carry the request's span (its id).
         let span = tracing::Span::current();
         web::block(move || {
             let _entered = span.enter();
-            let mut conn = pool.checkout()?;
+            let mut conn = pool.checkout().map_err(E::from)?;
             f(&mut conn)
         })
         .await
-        .map_err(|e| AppError::Unavailable(format!("the worker pool refused the job: {e}")))?
+        .map_err(|e| Error::Unavailable(format!("the worker pool refused the job: {e}")))?
+        .map_err(Into::into)
     }
 
     /// Runs `f` in one write transaction (IMMEDIATE on SQLite).
-    pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, AppError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        E: Into<AppError> + From<Error> + From<diesel::result::Error> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     {
         self.with_conn(move |conn| crate::store::write_tx(conn, f))
             .await
     }
 
     /// Runs `f` in one read transaction (a consistent snapshot).
-    pub async fn read<T, F>(&self, f: F) -> Result<T, AppError>
+    pub async fn read<T, E, F>(&self, f: F) -> Result<T, AppError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        E: Into<AppError> + From<Error> + From<diesel::result::Error> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     {
         self.with_conn(move |conn| crate::store::read_tx(conn, f))
             .await
@@ -162,7 +168,7 @@ impl AppState {
             return Ok(true);
         }
         let exists = self
-            .with_conn(move |conn| Ok(crate::store::tenants::exists(conn, tenant)?))
+            .with_conn(move |conn| Ok::<_, AppError>(crate::store::tenants::exists(conn, tenant)?))
             .await?;
         if exists && let Ok(mut s) = self.known_tenants.write() {
             s.insert(tenant);
@@ -229,13 +235,14 @@ where
     stored::lock(conn, tenant, sub, &key)?;
     if let Some(found) = stored::find(conn, tenant, sub, &key.key)? {
         if found.fingerprint != key.fingerprint {
-            return Err(AppError::Unprocessable {
+            return Err(Error::Unprocessable {
                 code: ErrorCode::IdempotencyMismatch,
                 detail:
                     "this Idempotency-Key was used for a different request (method, path or body)"
                         .into(),
                 errors: Vec::new(),
-            });
+            }
+            .into());
         }
         return Ok(Outcome::Replayed(found));
     }

@@ -6,7 +6,8 @@ use actix_web::{HttpResponse, web};
 use diesel::connection::SimpleConnection;
 
 use super::AppState;
-use crate::error::AppError;
+use crate::error::Error;
+use crate::http::AppError;
 
 /// `GET /healthz`: the process is up.
 pub async fn healthz() -> HttpResponse {
@@ -17,21 +18,20 @@ pub async fn healthz() -> HttpResponse {
 /// 503 with the reason otherwise, and while the instance drains after SIGTERM.
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     if state.draining.load(Ordering::SeqCst) {
-        return Err(AppError::Unavailable(
-            "draining: this instance is shutting down".into(),
-        ));
+        return Err(Error::Unavailable("draining: this instance is shutting down".into()).into());
     }
     let pool = state.pool.clone();
     let backend = web::block(move || -> Result<&'static str, AppError> {
         let mut conn = pool.checkout_within(std::time::Duration::from_secs(2))?;
         conn.batch_execute("SELECT 1").map_err(|e| {
             crate::store::connection::note_connection_trouble();
-            AppError::Unavailable(format!("the database does not answer: {e}"))
+            Error::Unavailable(format!("the database does not answer: {e}"))
         })?;
-        if crate::store::has_pending_migrations(&mut conn).map_err(AppError::Unavailable)? {
-            return Err(AppError::Unavailable(
+        if crate::store::has_pending_migrations(&mut conn).map_err(Error::Unavailable)? {
+            return Err(Error::Unavailable(
                 "migrations are pending: run `goodwill migrate`".into(),
-            ));
+            )
+            .into());
         }
         Ok(match &*conn {
             crate::store::DbConnection::Pg(_) => "postgres",
@@ -39,7 +39,7 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError
         })
     })
     .await
-    .map_err(|e| AppError::Unavailable(format!("the worker pool refused the job: {e}")))??;
+    .map_err(|e| Error::Unavailable(format!("the worker pool refused the job: {e}")))??;
     Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ready", "database": backend})))
 }
 

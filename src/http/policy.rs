@@ -5,7 +5,8 @@ use actix_web::{HttpResponse, web};
 
 use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply};
 use crate::domain::policy::Policy;
-use crate::error::AppError;
+use crate::error::Error;
+use crate::http::AppError;
 use crate::views::policy::PolicyView;
 
 /// `GET /v1/policy`: the version in force.
@@ -27,7 +28,7 @@ pub async fn version(
         .parse()
         .ok()
         .filter(|n| *n >= 1)
-        .ok_or_else(|| AppError::NotFound(format!("no policy version {n}")))?;
+        .ok_or_else(|| Error::NotFound(format!("no policy version {n}")))?;
     let tenant = caller.tenant;
     let v = state
         .read(move |conn| crate::store::policy::version(conn, tenant, n))

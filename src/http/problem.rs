@@ -6,7 +6,8 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
 use crate::domain::FieldError;
-use crate::error::AppError;
+use crate::error::Error;
+use crate::http::AppError;
 
 /// Base of every problem `type` URI.
 pub const PROBLEM_BASE: &str = "https://goodwill.dev/problems/";
@@ -54,23 +55,25 @@ pub fn render(e: &AppError) -> (u16, String) {
     let status = e.status();
     let detail = match e {
         // Internal details go to the log, never to the client.
-        AppError::Internal(msg) => {
-            tracing::error!(error = %msg, "internal error");
+        AppError::Domain(e @ Error::Internal { .. }) => {
+            tracing::error!(error = %e, source = ?std::error::Error::source(e), "internal error");
             "an internal error occurred; it has been logged".to_owned()
         }
-        AppError::Unavailable(msg) => {
+        AppError::Domain(Error::Unavailable(msg)) => {
             tracing::warn!(error = %msg, "service unavailable");
             msg.clone()
         }
         other => other.to_string(),
     };
     let errors = match e {
-        AppError::Validation(v) => Some(v.as_slice()),
-        AppError::Unprocessable { errors, .. } if !errors.is_empty() => Some(errors.as_slice()),
+        AppError::Domain(Error::Validation(v)) => Some(v.as_slice()),
+        AppError::Domain(Error::Unprocessable { errors, .. }) if !errors.is_empty() => {
+            Some(errors.as_slice())
+        }
         _ => None,
     };
     let existing_id = match e {
-        AppError::Conflict { existing_id, .. } => existing_id.as_deref(),
+        AppError::Domain(Error::Conflict { existing_id, .. }) => existing_id.as_deref(),
         _ => None,
     };
     let body = Problem {
@@ -82,11 +85,11 @@ pub fn render(e: &AppError) -> (u16, String) {
         errors,
         existing_id,
         broken_link: match e {
-            AppError::AuditBroken(b) => Some(b),
+            AppError::Domain(Error::AuditBroken(b)) => Some(b),
             _ => None,
         },
         decision: match e {
-            AppError::AlreadyDecided { decision, .. } => Some(decision),
+            AppError::Domain(Error::AlreadyDecided { decision, .. }) => Some(decision),
             _ => None,
         },
     };
@@ -112,7 +115,7 @@ impl ResponseError for AppError {
             AppError::MethodNotAllowed { allow } => {
                 resp.insert_header((header::ALLOW, allow.join(", ")));
             }
-            AppError::Unavailable(_) => {
+            AppError::Domain(Error::Unavailable(_)) => {
                 resp.insert_header((header::RETRY_AFTER, "1"));
             }
             AppError::TooManyRequests { retry_after } => {

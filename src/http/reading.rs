@@ -10,7 +10,8 @@ use super::{AppState, Caller, ListResponse, QueryParams, timestamp};
 use crate::domain::Problems;
 use crate::domain::ids::{CustomerId, EntryId, GestureId, LedgerTxId, PaymentId, RedemptionId};
 use crate::domain::money::{Currency, Money};
-use crate::error::{AppError, ErrorCode};
+use crate::error::{Error, ErrorCode};
+use crate::http::AppError;
 use crate::store::reading::{Entry, EntryFilter, TimelineItem};
 use crate::views::gesture::GestureView;
 use crate::views::payment::PaymentView;
@@ -36,7 +37,7 @@ pub struct EntryView {
 impl EntryView {
     fn of(e: &Entry) -> Result<Self, AppError> {
         let currency = Currency::from_code(&e.currency)
-            .ok_or_else(|| AppError::Internal(format!("entry {} has unknown currency", e.id)))?;
+            .ok_or_else(|| Error::internal(format!("entry {} has unknown currency", e.id)))?;
         let (side, minor) = if e.debit_minor > 0 {
             ("debit", e.debit_minor)
         } else {
@@ -102,7 +103,7 @@ async fn list_entries(
     });
     let from = date("from", q.from.as_deref(), &mut p);
     let to = date("to", q.to.as_deref(), &mut p);
-    p.finish().map_err(AppError::Validation)?;
+    p.finish().map_err(Error::Validation)?;
     if customer.is_none() && caller.stores.is_some() {
         // The ledger by account for a token confined to some stores: a
         // store's accounts at its own stores, and customers' accounts (their
@@ -115,10 +116,10 @@ async fn list_entries(
             Some((Some(_), _)) => {}
             Some((None, Some(store))) => caller.require_store(store)?,
             _ => {
-                return Err(AppError::Forbidden {
+                return Err(Error::Forbidden {
                     code: ErrorCode::StoreScope,
                     detail: "this account (or the whole ledger) holds every store's postings: it needs a token without a stores claim".into(),
-                });
+                }.into());
             }
         }
     }
@@ -141,7 +142,7 @@ async fn list_entries(
                 .iter()
                 .map(EntryView::of)
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok((page, views))
+            Ok::<_, AppError>((page, views))
         })
         .await?;
     let next_cursor = if page.has_more {
@@ -253,7 +254,7 @@ pub async fn timeline(
         query.0.starting_after.as_deref(),
         &mut p,
     );
-    p.finish().map_err(AppError::Validation)?;
+    p.finish().map_err(Error::Validation)?;
     let (tenant, customer, today) = (caller.tenant, id.into_inner(), state.clock.now().date());
     let (views, has_more) = state
         .read(move |conn| {
@@ -327,7 +328,7 @@ pub async fn timeline(
                     }
                 });
             }
-            Ok((views, page.has_more))
+            Ok::<_, AppError>((views, page.has_more))
         })
         .await?;
     let next_cursor = if has_more {
@@ -408,7 +409,7 @@ pub async fn gesture_detail(
                 .map(PaymentView::of)
                 .collect::<Result<Vec<_>, _>>()?;
             let written_off_by = crate::store::gestures::waivers_of(conn, tenant, id)?;
-            Ok(GestureDetail {
+            Ok::<_, AppError>(GestureDetail {
                 links: Links {
                     incident_id: g.incident_id,
                     write_off_of: g.write_off_of,

@@ -8,7 +8,8 @@ use super::extract::{query_date, query_store, wants_csv};
 use super::{AppState, Caller, QueryParams};
 use crate::domain::Problems;
 use crate::domain::ids::{CustomerId, GestureId, StaffId, StoreId};
-use crate::error::AppError;
+use crate::error::Error;
+use crate::http::AppError;
 
 /// Query of `GET /v1/reports/recognition`.
 #[derive(Deserialize)]
@@ -67,7 +68,7 @@ pub async fn recognition(
     } else if (to - from).num_days() > 365 {
         p.push("from", "the report covers at most 366 days");
     }
-    p.finish().map_err(AppError::Validation)?;
+    p.finish().map_err(Error::Validation)?;
     if let Some(s) = store_id {
         caller.require_store(s)?;
     }
@@ -166,7 +167,7 @@ fn row(
     let Some(c) = Currency::from_code(currency) else {
         return Ok(None);
     };
-    let m = |x: i128| Money::from_wide(x.max(0), c).ok_or_else(AppError::figure_too_large);
+    let m = |x: i128| Money::from_wide(x.max(0), c).ok_or_else(Error::figure_too_large);
     Ok(Some(GoodwillRow {
         group: by
             .iter()
@@ -181,7 +182,7 @@ fn row(
         written_off: m(f.written_off)?,
         recovered: m(f.recovered)?,
         net_cost: SignedMoney {
-            amount: Money::signed_wide(f.net_cost, c).ok_or_else(AppError::figure_too_large)?,
+            amount: Money::signed_wide(f.net_cost, c).ok_or_else(Error::figure_too_large)?,
             currency: currency.to_owned(),
         },
     }))
@@ -231,7 +232,7 @@ pub async fn goodwill(
     }
     let store_id = query_store(q.store_id.as_deref(), &mut p);
     let csv = wants_csv(&req, q.format.as_deref(), &mut p);
-    p.finish().map_err(AppError::Validation)?;
+    p.finish().map_err(Error::Validation)?;
     if let Some(s) = store_id {
         caller.require_store(s)?;
     }

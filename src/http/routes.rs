@@ -16,7 +16,7 @@ use super::{
     policy, reading, reports, sales, staff, stores, value,
 };
 use crate::domain::roles::Permission;
-use crate::error::AppError;
+use crate::http::AppError;
 
 /// Who may call a route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

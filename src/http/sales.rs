@@ -11,7 +11,8 @@ use crate::domain::ids::{CustomerId, SaleId, StoreId};
 use crate::domain::money::{Money, MoneyInput};
 use crate::domain::sale::{self, BATCH_MAX};
 use crate::domain::{FieldError, Problems, text};
-use crate::error::AppError;
+use crate::error::Error;
+use crate::http::AppError;
 use crate::store::sales::{Buyer, LineOutcome, NewSale};
 use crate::views::sale::{RefundView, SaleView};
 
@@ -76,7 +77,7 @@ pub async fn create(
     body: JsonBody<SaleInput>,
 ) -> Result<HttpResponse, AppError> {
     let (input, raw) = body.into_parts();
-    let new = parse_sale(input).map_err(AppError::Validation)?;
+    let new = parse_sale(input).map_err(Error::Validation)?;
     state
         .command(&caller, idem.bind(&raw), move |conn, ctx| {
             let s = crate::app::sales::record_sale(conn, ctx, new)?;
@@ -126,10 +127,7 @@ pub async fn batch(
 ) -> Result<HttpResponse, AppError> {
     let (input, raw) = body.into_parts();
     if input.sales.is_empty() || input.sales.len() > BATCH_MAX {
-        return Err(AppError::field(
-            "sales",
-            format!("must hold 1 to {BATCH_MAX} sales"),
-        ));
+        return Err(Error::field("sales", format!("must hold 1 to {BATCH_MAX} sales")).into());
     }
     let lines: Vec<Result<NewSale, Vec<FieldError>>> = input
         .sales
@@ -206,7 +204,7 @@ pub async fn get(
             // What happened at a store is read only by tokens that hold it.
             caller.require_store(s.store_id)?;
             let refunds = crate::store::sales::refunds(conn, tenant, &s)?;
-            Ok(SaleView::of(&s, Some(&refunds)))
+            Ok::<_, AppError>(SaleView::of(&s, Some(&refunds)))
         })
         .await?;
     Ok(HttpResponse::Ok().json(v))
@@ -239,7 +237,7 @@ pub async fn list(
         }
         r
     });
-    p.finish().map_err(AppError::Validation)?;
+    p.finish().map_err(Error::Validation)?;
     if let Some(s) = store_id {
         caller.require_store(s)?;
     }
@@ -291,9 +289,9 @@ pub async fn refund(
         .reason
         .as_deref()
         .and_then(|r| p.take(text::required_line_multi("reason", r, 2000)));
-    p.finish().map_err(AppError::Validation)?;
+    p.finish().map_err(Error::Validation)?;
     let Some(amount) = amount else {
-        return Err(AppError::field("amount", "is required"));
+        return Err(AppError::from(Error::field("amount", "is required")));
     };
     let id = id.into_inner();
     state

@@ -10,7 +10,8 @@ use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply};
 use crate::domain::Problems;
 use crate::domain::ids::{StaffId, StoreId};
 use crate::domain::staff::NewStaff;
-use crate::error::{AppError, ErrorCode};
+use crate::error::{Error, ErrorCode};
+use crate::http::AppError;
 use crate::views::staff::StaffView;
 
 /// Body of `POST /v1/staff`.
@@ -37,7 +38,7 @@ pub async fn create(
         b.external_ref.as_deref(),
         b.subject.as_deref(),
     )
-    .map_err(AppError::Validation)?;
+    .map_err(Error::Validation)?;
     state
         .command(&caller, idem.bind(&raw), move |conn, ctx| {
             let staff = crate::app::staff::add_staff(conn, ctx, new)?;
@@ -57,10 +58,11 @@ pub async fn get(
         .read(move |conn| crate::store::staff::get(conn, tenant, id))
         .await?;
     if !staff.store_ids.iter().any(|s| caller.may_act_at(*s)) {
-        return Err(AppError::Forbidden {
+        return Err(Error::Forbidden {
             code: ErrorCode::StoreScope,
             detail: format!("staff member {id} works at none of this token's stores"),
-        });
+        }
+        .into());
     }
     Ok(HttpResponse::Ok().json(StaffView::from(&staff)))
 }
@@ -93,7 +95,7 @@ pub async fn list(
                 None
             }
         });
-    p.finish().map_err(AppError::Validation)?;
+    p.finish().map_err(Error::Validation)?;
     let stores = match store {
         Some(s) => {
             caller.require_store(s)?;

@@ -8,7 +8,8 @@ use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply};
 use crate::domain::Problems;
 use crate::domain::ids::StoreId;
 use crate::domain::store::NewStore;
-use crate::error::AppError;
+use crate::error::Error;
+use crate::http::AppError;
 use crate::views::store::StoreView;
 
 /// Body of `POST /v1/stores`.
@@ -28,7 +29,7 @@ pub async fn create(
     body: JsonBody<CreateStore>,
 ) -> Result<HttpResponse, AppError> {
     let (b, raw) = body.into_parts();
-    let new = NewStore::parse(&b.name, &b.code, &b.currency).map_err(AppError::Validation)?;
+    let new = NewStore::parse(&b.name, &b.code, &b.currency).map_err(Error::Validation)?;
     state
         .command(&caller, idem.bind(&raw), move |conn, ctx| {
             let store = crate::app::stores::open_store(conn, ctx, new)?;
@@ -67,7 +68,7 @@ pub async fn list(
     let q = query.0;
     let mut p = Problems::default();
     let page = page_request(q.limit.as_deref(), q.starting_after.as_deref(), &mut p);
-    p.finish().map_err(AppError::Validation)?;
+    p.finish().map_err(Error::Validation)?;
     let tenant = caller.tenant;
     let page = state
         .read(move |conn| crate::store::stores::list(conn, tenant, page))

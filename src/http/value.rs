@@ -11,7 +11,8 @@ use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply};
 use crate::domain::Problems;
 use crate::domain::ids::CustomerId;
 use crate::domain::money::{Currency, Money};
-use crate::error::{AppError, ErrorCode};
+use crate::error::{Error, ErrorCode};
+use crate::http::AppError;
 use crate::value::TimeUnit;
 use crate::value::model::{Estimate, Horizon};
 use crate::views::value::{CeilingView, ModelView};
@@ -58,7 +59,7 @@ pub async fn fit(
     if !(0.0..=100.0).contains(&penalizer) {
         p.push("penalizer", "must be from 0 to 100");
     }
-    p.finish().map_err(AppError::Validation)?;
+    p.finish().map_err(Error::Validation)?;
     let started = std::time::Instant::now();
     let spec = crate::app::value::FitSpec {
         currency,
@@ -72,7 +73,7 @@ pub async fn fit(
         .await?;
     let version = web::block(move || crate::app::value::fit(&inputs, started))
         .await
-        .map_err(|e| AppError::Unavailable(format!("the worker pool refused the job: {e}")))??;
+        .map_err(|e| Error::Unavailable(format!("the worker pool refused the job: {e}")))??;
     state
         .command(&caller, idem.bind(&raw), move |conn, ctx| {
             let v = crate::app::value::record_fit(conn, ctx, version)?;
@@ -100,12 +101,12 @@ pub async fn current(
         .currency
         .as_deref()
         .and_then(|c| p.take(Currency::parse("currency", c)));
-    p.finish().map_err(AppError::Validation)?;
+    p.finish().map_err(Error::Validation)?;
     let tenant = caller.tenant;
     let m = state
         .read(move |conn| crate::store::value::current(conn, tenant, currency))
         .await?
-        .ok_or_else(|| AppError::NotFound("no value model has been fitted yet".into()))?;
+        .ok_or_else(|| Error::NotFound("no value model has been fitted yet".into()))?;
     Ok(HttpResponse::Ok().json(ModelView::from(&m)))
 }
 
@@ -139,7 +140,7 @@ pub async fn version(
         .parse()
         .ok()
         .filter(|n| *n > 0)
-        .ok_or_else(|| AppError::NotFound(format!("no value model version {version}")))?;
+        .ok_or_else(|| Error::NotFound(format!("no value model version {version}")))?;
     let tenant = caller.tenant;
     let m = state
         .read(move |conn| crate::store::value::get(conn, tenant, n))
@@ -199,26 +200,27 @@ pub fn estimate_money(major: f64, currency: Currency) -> Money {
 /// model cannot value the customer.
 pub fn no_estimate(customer: CustomerId, as_of: NaiveDate, e: &Estimate) -> AppError {
     match e {
-        Estimate::NoModel(c) => AppError::Conflict {
+        Estimate::NoModel(c) => Error::Conflict {
             code: ErrorCode::NoValueModel,
             detail: format!(
                 "no value model has been fitted on {} sales yet (POST /v1/value/model/fit)",
                 c.code()
             ),
             existing_id: None,
-        },
-        Estimate::Unvaluable(_, why) => AppError::Unprocessable {
+        }.into(),
+        Estimate::Unvaluable(_, why) => Error::Unprocessable {
             code: ErrorCode::NotValuable,
             detail: why.clone(),
             errors: Vec::new(),
-        },
-        _ => AppError::Unprocessable {
+        }.into(),
+        _ => Error::Unprocessable {
             code: ErrorCode::NotEnoughHistory,
             detail: format!(
                 "customer {customer} has no purchase by {as_of}: there is no history to estimate a value from"
             ),
             errors: Vec::new(),
-        },
+        }
+        .into(),
     }
 }
 
@@ -255,7 +257,7 @@ pub async fn customer_value(
             ),
         }
     }
-    p.finish().map_err(AppError::Validation)?;
+    p.finish().map_err(Error::Validation)?;
     let (tenant, customer) = (caller.tenant, id.into_inner());
     let view = state
         .read(move |conn| {

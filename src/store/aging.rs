@@ -11,7 +11,7 @@ use super::schema::{gestures, memo_totals};
 use crate::domain::gesture::{GestureKind, GestureStatus};
 use crate::domain::ids::{StoreId, TenantId};
 use crate::domain::ledger::Memo;
-use crate::error::AppError;
+use crate::error::Error;
 
 /// The buckets, in order: not yet due, 1–30, 31–60, 61–90, over 90 days past due.
 pub const BUCKETS: [&str; 5] = ["not_yet_due", "1_30", "31_60", "61_90", "over_90"];
@@ -49,7 +49,7 @@ pub fn aging(
     tenant: TenantId,
     stores: Option<&[StoreId]>,
     as_of: NaiveDate,
-) -> Result<Vec<Aging>, AppError> {
+) -> Result<Vec<Aging>, Error> {
     let mut q = gestures::table
         .filter(
             gestures::tenant_id
@@ -93,7 +93,7 @@ pub fn aging(
 
 /// How the tenant's promises were kept: (on time, late, written off), from the
 /// maintained per-customer totals.
-pub fn keeping(conn: &mut DbConnection, tenant: TenantId) -> Result<(i64, i64, i64), AppError> {
+pub fn keeping(conn: &mut DbConnection, tenant: TenantId) -> Result<(i64, i64, i64), Error> {
     let outcomes = [
         Memo::PromisesKeptOnTime,
         Memo::PromisesKeptLate,

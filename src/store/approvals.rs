@@ -17,7 +17,7 @@ use crate::domain::gesture::{Gesture, GestureKind, GestureStatus};
 use crate::domain::ids::{GestureId, IncidentId, StaffId, StoreId, TenantId};
 use crate::domain::policy::{Decided, DecisionRecord};
 use crate::domain::roles::Role;
-use crate::error::{AppError, ErrorCode};
+use crate::error::{Error, ErrorCode};
 
 /// What an approver or the requester says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,7 +42,7 @@ impl Verdict {
 
 /// The decision record of a gesture. Gestures recorded before decisions were
 /// kept whole get theirs rebuilt from the policy version that decided them.
-pub fn record_of(conn: &mut DbConnection, g: &Gesture) -> Result<DecisionRecord, AppError> {
+pub fn record_of(conn: &mut DbConnection, g: &Gesture) -> Result<DecisionRecord, Error> {
     if let Some(a) = &g.approval {
         return Ok(a.clone());
     }
@@ -78,7 +78,7 @@ pub fn staff_of(
     conn: &mut DbConnection,
     tenant: TenantId,
     sub: &str,
-) -> Result<Vec<StaffId>, AppError> {
+) -> Result<Vec<StaffId>, Error> {
     Ok(staff::table
         .filter(staff::tenant_id.eq(tenant).and(staff::subject.eq(sub)))
         .select(staff::id)
@@ -90,7 +90,7 @@ fn incident_staff(
     conn: &mut DbConnection,
     tenant: TenantId,
     incident: IncidentId,
-) -> Result<Vec<StaffId>, AppError> {
+) -> Result<Vec<StaffId>, Error> {
     let text: Option<String> = incidents::table
         .filter(
             incidents::tenant_id
@@ -124,9 +124,9 @@ pub fn refusal(
     g: &Gesture,
     record: &DecisionRecord,
     incident_staff: &[StaffId],
-) -> Option<AppError> {
+) -> Option<Error> {
     let forbid =
-        |code: crate::error::ErrorCode, detail: String| Some(AppError::Forbidden { code, detail });
+        |code: crate::error::ErrorCode, detail: String| Some(Error::Forbidden { code, detail });
     if g.requested_by == who.sub {
         return forbid(
             ErrorCode::SelfApproval,
@@ -145,7 +145,7 @@ pub fn refusal(
             "the gesture's incident names you: staff at fault may not decide its recovery".into(),
         );
     }
-    if let Err(e) = AppError::require_store(who.stores, g.store_id) {
+    if let Err(e) = Error::require_store(who.stores, g.store_id) {
         return Some(e);
     }
     if !record.approvers.contains(&who.role) {
@@ -164,13 +164,13 @@ pub fn refusal(
     None
 }
 
-fn already(g: &Gesture, record: &DecisionRecord, expired: bool) -> AppError {
+fn already(g: &Gesture, record: &DecisionRecord, expired: bool) -> Error {
     if expired {
         let at = record
             .expires_at
             .map(|t| crate::views::timestamp(&t))
             .unwrap_or_default();
-        return AppError::AlreadyDecided {
+        return Error::AlreadyDecided {
             decision: GestureStatus::Expired.as_str(),
             detail: format!("gesture {} expired at {at} before anyone decided it", g.id),
         };
@@ -180,7 +180,7 @@ fn already(g: &Gesture, record: &DecisionRecord, expired: bool) -> AppError {
         .as_ref()
         .map(|d| format!(" by {} at {}", d.by, crate::views::timestamp(&d.at)))
         .unwrap_or_default();
-    AppError::AlreadyDecided {
+    Error::AlreadyDecided {
         decision: g.status.as_str(),
         detail: format!("gesture {} is already {}{by}", g.id, g.status.as_str()),
     }
@@ -194,7 +194,7 @@ pub fn decide(
     id: GestureId,
     verdict: Verdict,
     note: Option<String>,
-) -> Result<(Gesture, Gesture), AppError> {
+) -> Result<(Gesture, Gesture), Error> {
     let tenant = ctx.tenant;
     let before = super::lifecycle::locked_gesture(conn, tenant, id)?;
     // Outside the token's stores nothing about the request is answered but
@@ -210,7 +210,7 @@ pub fn decide(
     match verdict {
         Verdict::Cancel => {
             if before.requested_by != ctx.actor_sub {
-                return Err(AppError::Forbidden {
+                return Err(Error::Forbidden {
                     code: ErrorCode::NotRequester,
                     detail: "only the requester may cancel a pending request".into(),
                 });
@@ -260,7 +260,7 @@ pub fn decide(
 pub fn pending(
     conn: &mut DbConnection,
     tenant: Option<TenantId>,
-) -> Result<Vec<(TenantId, GestureId)>, AppError> {
+) -> Result<Vec<(TenantId, GestureId)>, Error> {
     let mut q = gestures_t::table
         .filter(gestures_t::status.eq(GestureStatus::PendingApproval.as_str()))
         .select((gestures_t::tenant_id, gestures_t::id))
@@ -278,7 +278,7 @@ pub fn expire(
     conn: &mut DbConnection,
     ctx: &AuditCtx,
     id: GestureId,
-) -> Result<Option<(Gesture, Gesture)>, AppError> {
+) -> Result<Option<(Gesture, Gesture)>, Error> {
     let before = super::lifecycle::locked_gesture(conn, ctx.tenant, id)?;
     let mut record = record_of(conn, &before)?;
     if before.status != GestureStatus::PendingApproval || !is_expired(&record, ctx.now) {
@@ -319,7 +319,7 @@ pub fn queue(
     starting_after: Option<GestureId>,
     limit: i64,
     now: NaiveDateTime,
-) -> Result<(Vec<(Gesture, DecisionRecord)>, bool), AppError> {
+) -> Result<(Vec<(Gesture, DecisionRecord)>, bool), Error> {
     if let Some(c) = starting_after {
         super::known_cursor(
             diesel::select(diesel::dsl::exists(

@@ -7,7 +7,7 @@ use super::schema::{audit_chains, audit_events};
 use super::{DbConnection, PageOf, PageRequest};
 use crate::audit::{AuditCtx, BrokenLink, ChainWalker, Checkpoint, Event, GENESIS, Head, NewEvent};
 use crate::domain::ids::{AuditEventId, TenantId};
-use crate::error::AppError;
+use crate::error::Error;
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = audit_events)]
@@ -127,7 +127,7 @@ fn lock_head(conn: &mut DbConnection, tenant: TenantId, chain: &str) -> QueryRes
 }
 
 /// Appends one event to its entity's chain, in the caller's transaction.
-pub fn append(conn: &mut DbConnection, ctx: &AuditCtx, ev: NewEvent) -> Result<Event, AppError> {
+pub fn append(conn: &mut DbConnection, ctx: &AuditCtx, ev: NewEvent) -> Result<Event, Error> {
     let chain = ev.chain();
     let (length, head) = lock_head(conn, ctx.tenant, &chain)?;
     let event = Event::next(ctx, ev, length + 1, head, ctx.now);
@@ -176,7 +176,7 @@ pub fn list(
     tenant: TenantId,
     f: &Filter,
     page: PageRequest<AuditEventId>,
-) -> Result<PageOf<Event>, AppError> {
+) -> Result<PageOf<Event>, Error> {
     let mut q = audit_events::table
         .filter(audit_events::tenant_id.eq(tenant))
         .select(Row::as_select())
@@ -243,7 +243,7 @@ fn earliest(a: Option<BrokenLink>, b: Option<BrokenLink>) -> Option<BrokenLink> 
 
 /// Walks every chain of `tenant` (or of every tenant) and checks each against the
 /// recorded chain heads.
-pub fn verify(conn: &mut DbConnection, tenant: Option<TenantId>) -> Result<Report, AppError> {
+pub fn verify(conn: &mut DbConnection, tenant: Option<TenantId>) -> Result<Report, Error> {
     let mut walker = ChainWalker::default();
     let mut broken = None;
     let mut last: Option<(TenantId, String, i64)> = None;
@@ -394,7 +394,7 @@ pub fn verify(conn: &mut DbConnection, tenant: Option<TenantId>) -> Result<Repor
 pub fn verify_checkpoint(
     conn: &mut DbConnection,
     cp: &Checkpoint,
-) -> Result<Option<BrokenLink>, AppError> {
+) -> Result<Option<BrokenLink>, Error> {
     for h in &cp.heads {
         let found: Option<(AuditEventId, String)> = audit_events::table
             .filter(

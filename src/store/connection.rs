@@ -200,31 +200,26 @@ impl Pool {
     /// idle connection is left, waits only briefly, so requests fail fast with
     /// the reason instead of queueing for the full timeout; the attempt a
     /// checkout triggers is what notices the database is back.
-    pub fn checkout(&self) -> Result<PooledConnection, crate::error::AppError> {
+    pub fn checkout(&self) -> Result<PooledConnection, crate::error::Error> {
         self.checkout_within(self.inner.connection_timeout())
     }
 
     /// As [`Pool::checkout`], waiting at most `wait`.
-    pub fn checkout_within(
-        &self,
-        wait: Duration,
-    ) -> Result<PooledConnection, crate::error::AppError> {
-        use crate::error::AppError;
+    pub fn checkout_within(&self, wait: Duration) -> Result<PooledConnection, crate::error::Error> {
+        use crate::error::Error;
         if self.inner.state().idle_connections == 0
             && let Some(why) = self.health.recent_failure()
         {
             return self
                 .inner
                 .get_timeout(FAIL_FAST_WAIT.min(wait))
-                .map_err(|_| {
-                    AppError::Unavailable(format!("the database is not reachable: {why}"))
-                });
+                .map_err(|_| Error::Unavailable(format!("the database is not reachable: {why}")));
         }
         self.inner
             .get_timeout(wait)
             .map_err(|e| match self.health.recent_failure() {
-                Some(why) => AppError::Unavailable(format!("the database is not reachable: {why}")),
-                None => AppError::Unavailable(format!("no database connection available: {e}")),
+                Some(why) => Error::Unavailable(format!("the database is not reachable: {why}")),
+                None => Error::Unavailable(format!("no database connection available: {e}")),
             })
     }
 

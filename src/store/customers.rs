@@ -7,7 +7,7 @@ use super::schema::customers;
 use super::{DbConnection, PageOf, PageRequest};
 use crate::domain::customer::{Customer, CustomerPatch, NewCustomer};
 use crate::domain::ids::{CustomerId, StoreId, TenantId};
-use crate::error::{AppError, ErrorCode, is_unique_violation};
+use crate::error::{Error, ErrorCode, is_unique_violation};
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 diesel::define_sql_function!(
@@ -50,7 +50,7 @@ pub fn find_by_external_ref(
     conn: &mut DbConnection,
     tenant: TenantId,
     external_ref: &str,
-) -> Result<Option<CustomerId>, AppError> {
+) -> Result<Option<CustomerId>, Error> {
     Ok(customers::table
         .filter(
             customers::tenant_id
@@ -62,8 +62,8 @@ pub fn find_by_external_ref(
         .optional()?)
 }
 
-fn duplicate(external_ref: &str, existing: Option<CustomerId>) -> AppError {
-    AppError::Conflict {
+fn duplicate(external_ref: &str, existing: Option<CustomerId>) -> Error {
+    Error::Conflict {
         code: ErrorCode::DuplicateExternalRef,
         detail: match existing {
             Some(id) => format!("customer {id} already has external_ref {external_ref:?}"),
@@ -77,14 +77,11 @@ fn check_home_store(
     conn: &mut DbConnection,
     tenant: TenantId,
     store: Option<StoreId>,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     if let Some(store) = store
         && !super::stores::missing(conn, tenant, &[store])?.is_empty()
     {
-        return Err(AppError::field(
-            "home_store_id",
-            format!("no store {store}"),
-        ));
+        return Err(Error::field("home_store_id", format!("no store {store}")));
     }
     Ok(())
 }
@@ -97,7 +94,7 @@ fn guard_external_ref<F>(
     tenant: TenantId,
     external_ref: &str,
     write: F,
-) -> Result<(), AppError>
+) -> Result<(), Error>
 where
     F: FnOnce(&mut DbConnection) -> QueryResult<usize>,
 {
@@ -117,7 +114,7 @@ pub fn create(
     tenant: TenantId,
     new: NewCustomer,
     now: NaiveDateTime,
-) -> Result<Customer, AppError> {
+) -> Result<Customer, Error> {
     if let Some(existing) = find_by_external_ref(conn, tenant, &new.external_ref)? {
         return Err(duplicate(&new.external_ref, Some(existing)));
     }
@@ -183,18 +180,14 @@ pub fn insert_named(
 }
 
 /// One customer of the tenant.
-pub fn get(
-    conn: &mut DbConnection,
-    tenant: TenantId,
-    id: CustomerId,
-) -> Result<Customer, AppError> {
+pub fn get(conn: &mut DbConnection, tenant: TenantId, id: CustomerId) -> Result<Customer, Error> {
     customers::table
         .filter(customers::tenant_id.eq(tenant).and(customers::id.eq(id)))
         .select(Row::as_select())
         .first(conn)
         .optional()?
         .map(Customer::from)
-        .ok_or_else(|| AppError::NotFound(format!("no customer {id}")))
+        .ok_or_else(|| Error::NotFound(format!("no customer {id}")))
 }
 
 #[derive(AsChangeset)]
@@ -217,7 +210,7 @@ pub fn update(
     id: CustomerId,
     patch: &CustomerPatch,
     now: NaiveDateTime,
-) -> Result<(Customer, Customer), AppError> {
+) -> Result<(Customer, Customer), Error> {
     let before = get(conn, tenant, id)?;
     let mut after = before.clone();
     if !patch.apply(&mut after) {
@@ -279,7 +272,7 @@ pub fn list(
     tenant: TenantId,
     filter: &Filter,
     page: PageRequest<CustomerId>,
-) -> Result<PageOf<Customer>, AppError> {
+) -> Result<PageOf<Customer>, Error> {
     let mut q = customers::table
         .filter(customers::tenant_id.eq(tenant))
         .select(Row::as_select())

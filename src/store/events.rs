@@ -29,7 +29,7 @@ use super::DbConnection;
 use super::schema::events;
 use crate::audit::Event;
 use crate::domain::ids::{AuditEventId, TenantId};
-use crate::error::AppError;
+use crate::error::Error;
 
 #[derive(Insertable)]
 #[diesel(table_name = events)]
@@ -63,7 +63,7 @@ pub struct FeedEvent {
 }
 
 /// Writes the feed event of an audit event, in the caller's transaction.
-pub fn emit(conn: &mut DbConnection, e: &Event) -> Result<(), AppError> {
+pub fn emit(conn: &mut DbConnection, e: &Event) -> Result<(), Error> {
     let data = e
         .after_state
         .as_deref()
@@ -119,7 +119,7 @@ pub fn page(
     stores: Option<&[crate::domain::ids::StoreId]>,
     after: Option<AuditEventId>,
     limit: i64,
-) -> Result<(Vec<FeedEvent>, bool), AppError> {
+) -> Result<(Vec<FeedEvent>, bool), Error> {
     let visible = stores.map(|s| super::visible_at_stores("events.store_ids", s));
     let horizon: Option<i64> = match conn {
         DbConnection::Pg(c) => Some(diesel::sql_query(PG_HORIZON).get_result::<Horizon>(c)?.xmin),
@@ -143,7 +143,7 @@ pub fn page(
             cursor = cursor.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(v));
         }
         let (txid, seq): (i64, i64) = cursor.first(conn).optional()?.ok_or_else(|| {
-            AppError::field("starting_after", format!("no event {after} in this feed"))
+            Error::field("starting_after", format!("no event {after} in this feed"))
         })?;
         q = q.filter(
             events::txid

@@ -14,7 +14,7 @@ use crate::domain::ids::{CustomerId, GestureId, IncidentId, StaffId, StoreId, Te
 use crate::domain::ledger::{Memo, gesture_postings};
 use crate::domain::money::{Currency, Money};
 use crate::domain::policy::{self, BudgetScope, DecisionInput, Policy};
-use crate::error::{AppError, ErrorCode};
+use crate::error::{Error, ErrorCode};
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = gestures)]
@@ -54,13 +54,13 @@ struct Row {
     approval: Option<String>,
 }
 
-fn corrupt(id: GestureId, what: &str) -> AppError {
-    AppError::Internal(format!("gesture {id} is malformed in the database: {what}"))
+fn corrupt(id: GestureId, what: &str) -> Error {
+    Error::internal(format!("gesture {id} is malformed in the database: {what}"))
 }
 
 impl TryFrom<Row> for Gesture {
-    type Error = AppError;
-    fn try_from(r: Row) -> Result<Self, AppError> {
+    type Error = Error;
+    fn try_from(r: Row) -> Result<Self, Error> {
         let id = r.id;
         let kind = GestureKind::parse(&r.kind).ok_or_else(|| corrupt(id, "kind"))?;
         let status = GestureStatus::parse(&r.status).ok_or_else(|| corrupt(id, "status"))?;
@@ -216,14 +216,23 @@ impl From<&Gesture> for Row {
 }
 
 /// One gesture of the tenant.
-pub fn get(conn: &mut DbConnection, tenant: TenantId, id: GestureId) -> Result<Gesture, AppError> {
+pub fn get(conn: &mut DbConnection, tenant: TenantId, id: GestureId) -> Result<Gesture, Error> {
+    find(conn, tenant, id)?.ok_or_else(|| Error::NotFound(format!("no gesture {id}")))
+}
+
+/// One gesture of the tenant, if there is such a gesture.
+pub fn find(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    id: GestureId,
+) -> Result<Option<Gesture>, Error> {
     gestures::table
         .filter(gestures::tenant_id.eq(tenant).and(gestures::id.eq(id)))
         .select(Row::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(|| AppError::NotFound(format!("no gesture {id}")))?
-        .try_into()
+        .map(Gesture::try_from)
+        .transpose()
 }
 
 /// The gestures with these ids, in id order, in one query.
@@ -231,7 +240,7 @@ pub fn by_ids(
     conn: &mut DbConnection,
     tenant: TenantId,
     ids: &[GestureId],
-) -> Result<Vec<Gesture>, AppError> {
+) -> Result<Vec<Gesture>, Error> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -246,7 +255,7 @@ pub fn by_ids(
 }
 
 /// Writes a gesture's changed state back.
-pub fn save(conn: &mut DbConnection, g: &Gesture) -> Result<(), AppError> {
+pub fn save(conn: &mut DbConnection, g: &Gesture) -> Result<(), Error> {
     diesel::update(
         gestures::table.filter(
             gestures::tenant_id
@@ -268,7 +277,7 @@ pub fn lock_customer(
     conn: &mut DbConnection,
     tenant: TenantId,
     customer: CustomerId,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     let q = customers::table
         .filter(
             customers::tenant_id
@@ -282,7 +291,7 @@ pub fn lock_customer(
     };
     found
         .map(|_| ())
-        .ok_or_else(|| AppError::NotFound(format!("no customer {customer}")))
+        .ok_or_else(|| Error::NotFound(format!("no customer {customer}")))
 }
 
 /// Open deferred payments of a customer in a currency, oldest first.
@@ -291,7 +300,7 @@ pub fn open_promises(
     tenant: TenantId,
     customer: CustomerId,
     currency: Currency,
-) -> Result<Vec<Gesture>, AppError> {
+) -> Result<Vec<Gesture>, Error> {
     gestures::table
         .filter(
             gestures::tenant_id
@@ -317,7 +326,7 @@ fn recent_same_kind(
     requester: &str,
     currency: Currency,
     since: NaiveDateTime,
-) -> Result<i64, AppError> {
+) -> Result<i64, Error> {
     let rows: Vec<(Option<i64>, Option<i64>)> = gestures::table
         .filter(
             gestures::tenant_id
@@ -355,7 +364,7 @@ pub(crate) fn budget_used(
     currency: Currency,
     kinds: &[&str],
     since: NaiveDateTime,
-) -> Result<i64, AppError> {
+) -> Result<i64, Error> {
     let mut q = gestures::table
         .filter(
             gestures::tenant_id
@@ -387,7 +396,7 @@ fn written_off_since(
     tenant: TenantId,
     customer: CustomerId,
     since: NaiveDateTime,
-) -> Result<bool, AppError> {
+) -> Result<bool, Error> {
     Ok(diesel::select(diesel::dsl::exists(
         gestures::table.filter(
             gestures::tenant_id
@@ -409,7 +418,7 @@ fn decide(
     customer: CustomerId,
     ng: &NewGesture,
     currency: Currency,
-) -> Result<policy::DecisionRecord, AppError> {
+) -> Result<policy::DecisionRecord, Error> {
     let tenant = ctx.tenant;
     let now = ctx.now;
     let monetary = ng.kind.is_monetary();
@@ -497,7 +506,7 @@ pub fn check_back_dating(
     date: NaiveDate,
     today: NaiveDate,
     policy: &Policy,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     if date >= today {
         return Ok(());
     }
@@ -509,11 +518,11 @@ pub fn check_back_dating(
         policy.back_dating.window_days,
         since,
     )
-    .map_err(|e| AppError::Validation(vec![e]))
+    .map_err(|e| Error::Validation(vec![e]))
 }
 
-fn problem(field: impl Into<String>, message: impl Into<String>) -> AppError {
-    AppError::Validation(vec![FieldError::new(field, message)])
+fn problem(field: impl Into<String>, message: impl Into<String>) -> Error {
+    Error::Validation(vec![FieldError::new(field, message)])
 }
 
 /// Checks the references a new gesture makes, in the documented order.
@@ -521,16 +530,12 @@ fn check_references(
     conn: &mut DbConnection,
     tenant: TenantId,
     ng: &NewGesture,
-) -> Result<crate::domain::store::Store, AppError> {
-    let store = match super::stores::get(conn, tenant, ng.store_id) {
-        Ok(s) => s,
-        Err(AppError::NotFound(_)) => {
-            return Err(problem("store_id", format!("no store {}", ng.store_id)));
-        }
-        Err(e) => return Err(e),
+) -> Result<crate::domain::store::Store, Error> {
+    let Some(store) = super::stores::find(conn, tenant, ng.store_id)? else {
+        return Err(problem("store_id", format!("no store {}", ng.store_id)));
     };
     ng.check_currency(store.currency)
-        .map_err(AppError::Validation)?;
+        .map_err(Error::Validation)?;
     let known: i64 = reason_codes::table
         .filter(
             reason_codes::tenant_id
@@ -567,7 +572,7 @@ fn check_references(
             })
             .collect();
         if !errs.is_empty() {
-            return Err(AppError::Validation(errs));
+            return Err(Error::Validation(errs));
         }
     }
     if let Some(incident) = ng.incident_id {
@@ -595,7 +600,7 @@ pub fn waivable_promises(
     customer: CustomerId,
     currency: Currency,
     scope: Option<&[StoreId]>,
-) -> Result<Vec<Gesture>, AppError> {
+) -> Result<Vec<Gesture>, Error> {
     let mut v = open_promises(conn, tenant, customer, currency)?;
     v.retain(|g| crate::domain::roles::may_act_at(scope, g.store_id));
     Ok(v)
@@ -613,25 +618,21 @@ pub fn allocate_waiver(
     amount: Money,
     applies_to: &[GestureId],
     scope: Option<&[StoreId]>,
-) -> Result<Vec<(Gesture, i64)>, AppError> {
+) -> Result<Vec<(Gesture, i64)>, Error> {
     let promises = if applies_to.is_empty() {
         waivable_promises(conn, tenant, customer, amount.currency(), scope)?
     } else {
         let mut out = Vec::new();
         for (i, id) in applies_to.iter().enumerate() {
             let field = format!("applies_to[{i}]");
-            let g = match get(conn, tenant, *id) {
-                Ok(g) => g,
-                Err(AppError::NotFound(_)) => {
-                    return Err(problem(field, format!("no gesture {id}")));
-                }
-                Err(e) => return Err(e),
+            let Some(g) = find(conn, tenant, *id)? else {
+                return Err(problem(field, format!("no gesture {id}")));
             };
             if !g.is_promise_of(customer) {
                 return Err(problem(field, "is not a deferred payment of this customer"));
             }
             // Giving up another store's receivable is acting at that store.
-            AppError::require_store(scope, g.store_id)?;
+            Error::require_store(scope, g.store_id)?;
             if let Some(why) = crate::domain::gesture::not_waivable(&g, amount.currency()) {
                 return Err(problem(field, why));
             }
@@ -640,7 +641,7 @@ pub fn allocate_waiver(
         out
     };
     crate::domain::gesture::spread_waiver(amount.minor(), promises).map_err(|owed| {
-        AppError::Unprocessable {
+        Error::Unprocessable {
             code: ErrorCode::ExceedsOwed,
             detail: format!(
                 "the waiver is {} {} but only {} {} is owed{}",
@@ -672,7 +673,7 @@ pub fn take_effect(
     g: &mut Gesture,
     period_checked: bool,
     scope: Option<&[StoreId]>,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     let tenant = g.tenant_id;
     let postings = gesture_postings(g.kind, g.customer_id, g.store_id, &g.terms);
     if let Terms::BalanceWaiver { amount, applies_to } = &g.terms {
@@ -746,7 +747,7 @@ pub fn request(
     customer: CustomerId,
     ng: NewGesture,
     today: NaiveDate,
-) -> Result<Gesture, AppError> {
+) -> Result<Gesture, Error> {
     let tenant = ctx.tenant;
     lock_customer(conn, tenant, customer)?;
     let store = check_references(conn, tenant, &ng)?;
@@ -845,7 +846,7 @@ pub fn list(
     tenant: TenantId,
     f: &Filter,
     page: PageRequest<GestureId>,
-) -> Result<PageOf<Gesture>, AppError> {
+) -> Result<PageOf<Gesture>, Error> {
     let mut q = gestures::table
         .filter(gestures::tenant_id.eq(tenant))
         .select(Row::as_select())
@@ -896,7 +897,7 @@ pub fn open_items(
     conn: &mut DbConnection,
     tenant: TenantId,
     customer: CustomerId,
-) -> Result<Vec<Gesture>, AppError> {
+) -> Result<Vec<Gesture>, Error> {
     // Status and kinds are written into the statement, not bound: PostgreSQL
     // caches a generic plan for a prepared statement after five runs, and
     // with them as parameters that plan walked every open item of the tenant
@@ -942,7 +943,7 @@ pub fn waivers_of(
     conn: &mut DbConnection,
     tenant: TenantId,
     promise: GestureId,
-) -> Result<Vec<GestureId>, AppError> {
+) -> Result<Vec<GestureId>, Error> {
     Ok(waiver_allocations::table
         .filter(
             waiver_allocations::tenant_id
@@ -959,7 +960,7 @@ pub fn allocations(
     conn: &mut DbConnection,
     tenant: TenantId,
     waiver: GestureId,
-) -> Result<Vec<(GestureId, i64)>, AppError> {
+) -> Result<Vec<(GestureId, i64)>, Error> {
     Ok(waiver_allocations::table
         .filter(
             waiver_allocations::tenant_id
@@ -979,7 +980,7 @@ pub fn last_activity(
     conn: &mut DbConnection,
     tenant: TenantId,
     customer: CustomerId,
-) -> Result<Option<NaiveDateTime>, AppError> {
+) -> Result<Option<NaiveDateTime>, Error> {
     Ok(gestures::table
         .filter(
             gestures::tenant_id
@@ -1001,7 +1002,7 @@ pub fn granted_since(
     tenant: TenantId,
     customer: CustomerId,
     since: NaiveDate,
-) -> Result<Vec<(Currency, i64)>, AppError> {
+) -> Result<Vec<(Currency, i64)>, Error> {
     let rows: Vec<(String, Option<i64>, Option<i64>)> = gestures::table
         .filter(
             gestures::tenant_id
@@ -1058,7 +1059,7 @@ pub fn seed_reason_codes(
 
 /// Inserts gestures as they are (bulk history, e.g. `dev seed`), 200 rows per
 /// statement. Their postings and memo totals are the caller's.
-pub fn insert_batch(conn: &mut DbConnection, gs: &[Gesture]) -> Result<(), AppError> {
+pub fn insert_batch(conn: &mut DbConnection, gs: &[Gesture]) -> Result<(), Error> {
     let rows: Vec<Row> = gs.iter().map(Row::from).collect();
     for chunk in rows.chunks(200) {
         crate::each_backend!(conn, |c| diesel::insert_into(gestures::table)

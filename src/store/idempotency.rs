@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::schema::idempotency_keys;
 use crate::domain::ids::TenantId;
-use crate::error::{AppError, ErrorCode};
+use crate::error::{Error, ErrorCode};
 use crate::idempotency::IdempotencyKey;
 
 /// A stored response.
@@ -32,7 +32,7 @@ pub fn lock(
     tenant: TenantId,
     sub: &str,
     key: &IdempotencyKey,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     if let DbConnection::Pg(c) = conn {
         #[derive(QueryableByName)]
         struct Got {
@@ -43,7 +43,7 @@ pub fn lock(
             .bind::<diesel::sql_types::BigInt, _>(key.lock_id(&tenant.to_string(), sub))
             .get_result(c)?;
         if !got.ok {
-            return Err(AppError::Conflict {
+            return Err(Error::Conflict {
                 code: ErrorCode::IdempotencyInFlight,
                 detail:
                     "a request with this Idempotency-Key is still being processed; retry shortly"
@@ -61,7 +61,7 @@ pub fn find(
     tenant: TenantId,
     sub: &str,
     key: &str,
-) -> Result<Option<Stored>, AppError> {
+) -> Result<Option<Stored>, Error> {
     Ok(idempotency_keys::table
         .filter(
             idempotency_keys::tenant_id
@@ -88,7 +88,7 @@ pub fn insert(
     status: u16,
     content_type: &str,
     body: &str,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     diesel::insert_into(idempotency_keys::table)
         .values((
             idempotency_keys::tenant_id.eq(ctx.tenant),
@@ -105,7 +105,7 @@ pub fn insert(
 }
 
 /// Deletes records created before `cutoff`; returns how many.
-pub fn purge(conn: &mut DbConnection, cutoff: NaiveDateTime) -> Result<usize, AppError> {
+pub fn purge(conn: &mut DbConnection, cutoff: NaiveDateTime) -> Result<usize, Error> {
     if let DbConnection::Sqlite(c) = conn {
         // Keep the purge from holding the write lock for long on a big table.
         c.batch_execute("PRAGMA busy_timeout = 30000")?;

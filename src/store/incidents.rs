@@ -9,7 +9,7 @@ use crate::domain::FieldError;
 use crate::domain::gesture::Gesture;
 use crate::domain::ids::{GestureId, IncidentId, StaffId, StoreId, TenantId};
 pub use crate::domain::incident::{Incident, NewIncident};
-use crate::error::AppError;
+use crate::error::Error;
 
 /// Records an incident. Unknown store, cause or staff → 422 naming the field.
 pub fn create(
@@ -18,7 +18,7 @@ pub fn create(
     new: NewIncident,
     reported_by: &str,
     now: NaiveDateTime,
-) -> Result<Incident, AppError> {
+) -> Result<Incident, Error> {
     let NewIncident {
         store_id,
         cause,
@@ -26,7 +26,7 @@ pub fn create(
         description,
     } = new;
     if !super::stores::missing(conn, tenant, &[store_id])?.is_empty() {
-        return Err(AppError::field("store_id", format!("no store {store_id}")));
+        return Err(Error::field("store_id", format!("no store {store_id}")));
     }
     let known: i64 = reason_codes::table
         .filter(
@@ -37,7 +37,7 @@ pub fn create(
         .count()
         .get_result(conn)?;
     if known == 0 {
-        return Err(AppError::field(
+        return Err(Error::field(
             "cause",
             format!("{cause:?} is not one of the tenant's reason codes"),
         ));
@@ -60,7 +60,7 @@ pub fn create(
             })
             .collect();
         if !errs.is_empty() {
-            return Err(AppError::Validation(errs));
+            return Err(Error::Validation(errs));
         }
     }
     let i = Incident {
@@ -93,7 +93,7 @@ pub fn get(
     conn: &mut DbConnection,
     tenant: TenantId,
     id: IncidentId,
-) -> Result<(Incident, Vec<Gesture>), AppError> {
+) -> Result<(Incident, Vec<Gesture>), Error> {
     let row: Option<(StoreId, String, String, String, String, NaiveDateTime)> = incidents::table
         .filter(incidents::tenant_id.eq(tenant).and(incidents::id.eq(id)))
         .select((
@@ -107,7 +107,7 @@ pub fn get(
         .first(conn)
         .optional()?;
     let (store_id, cause, staff_ids, description, reported_by, created_at) =
-        row.ok_or_else(|| AppError::NotFound(format!("no incident {id}")))?;
+        row.ok_or_else(|| Error::NotFound(format!("no incident {id}")))?;
     let ids: Vec<GestureId> = gestures::table
         .filter(
             gestures::tenant_id

@@ -13,13 +13,13 @@ use crate::audit::AuditCtx;
 use crate::domain::account_map::AccountMap;
 use crate::domain::ids::{EntryId, GestureId, LedgerTxId, StoreId, TenantId};
 use crate::domain::period::Month;
-use crate::error::AppError;
+use crate::error::Error;
 
 /// The tenant's account map and who last changed it (`None`: never set).
 pub fn account_map(
     conn: &mut DbConnection,
     tenant: TenantId,
-) -> Result<(AccountMap, Option<(String, NaiveDateTime)>), AppError> {
+) -> Result<(AccountMap, Option<(String, NaiveDateTime)>), Error> {
     let row: Option<(String, String, NaiveDateTime)> = account_maps::table
         .filter(account_maps::tenant_id.eq(tenant))
         .select((
@@ -33,7 +33,7 @@ pub fn account_map(
         None => Ok((AccountMap::default(), None)),
         Some((doc, by, at)) => Ok((
             serde_json::from_str(&doc)
-                .map_err(|e| AppError::Internal(format!("the account map is malformed: {e}")))?,
+                .map_err(|e| Error::internal(format!("the account map is malformed: {e}")))?,
             Some((by, at)),
         )),
     }
@@ -44,8 +44,8 @@ pub fn put_account_map(
     conn: &mut DbConnection,
     ctx: &AuditCtx,
     map: AccountMap,
-) -> Result<(AccountMap, AccountMap), AppError> {
-    map.validate().map_err(AppError::Validation)?;
+) -> Result<(AccountMap, AccountMap), Error> {
+    map.validate().map_err(Error::Validation)?;
     let (before, existed) = account_map(conn, ctx.tenant)?;
     let doc = serde_json::to_string(&map).unwrap_or_default();
     if existed.is_some() {
@@ -105,7 +105,7 @@ pub fn chunk(
     month: Month,
     after: Option<Cursor>,
     limit: i64,
-) -> Result<(Vec<Line>, Option<Cursor>), AppError> {
+) -> Result<(Vec<Line>, Option<Cursor>), Error> {
     let mut q = entries::table
         .filter(
             entries::tenant_id
@@ -219,11 +219,7 @@ pub fn chunk(
 }
 
 /// How many lines the month's journal has (one per entry).
-pub fn line_count(
-    conn: &mut DbConnection,
-    tenant: TenantId,
-    month: Month,
-) -> Result<i64, AppError> {
+pub fn line_count(conn: &mut DbConnection, tenant: TenantId, month: Month) -> Result<i64, Error> {
     Ok(entries::table
         .filter(
             entries::tenant_id

@@ -13,7 +13,7 @@ use crate::domain::ids::{
     CustomerId, EntryId, GestureId, LedgerTxId, PaymentId, RedemptionId, TenantId,
 };
 use crate::domain::ledger::{Memo, Posting};
-use crate::error::AppError;
+use crate::error::Error;
 
 /// Runs the same diesel expression on whichever backend the connection is:
 /// for statements the MultiConnection backend cannot express (upserts, row
@@ -246,7 +246,7 @@ pub fn post(
     tenant: TenantId,
     tx: &NewLedgerTx,
     now: NaiveDateTime,
-) -> Result<Option<LedgerTxId>, AppError> {
+) -> Result<Option<LedgerTxId>, Error> {
     if tx.postings.is_empty() {
         return Ok(None);
     }
@@ -263,13 +263,13 @@ pub fn post_in_open_period(
     tenant: TenantId,
     tx: &NewLedgerTx,
     now: NaiveDateTime,
-) -> Result<Option<LedgerTxId>, AppError> {
+) -> Result<Option<LedgerTxId>, Error> {
     if tx.postings.is_empty() {
         return Ok(None);
     }
     for p in &tx.postings {
         if p.amount.minor() <= 0 || p.debit == p.credit {
-            return Err(AppError::Internal(format!(
+            return Err(Error::internal(format!(
                 "refusing to post an invalid posting {p:?}"
             )));
         }
@@ -296,7 +296,7 @@ pub fn net_debit(
     tenant: TenantId,
     account: &str,
     currency: &str,
-) -> Result<i64, AppError> {
+) -> Result<i64, Error> {
     // The sum of the account's shards.
     let rows: Vec<(i64, i64)> = balances::table
         .filter(
@@ -315,7 +315,7 @@ pub fn customer_balances(
     conn: &mut DbConnection,
     tenant: TenantId,
     customer: CustomerId,
-) -> Result<Vec<(String, String, i64, i64)>, AppError> {
+) -> Result<Vec<(String, String, i64, i64)>, Error> {
     Ok(balances::table
         .filter(
             balances::tenant_id
@@ -338,7 +338,7 @@ pub fn customer_totals(
     conn: &mut DbConnection,
     tenant: TenantId,
     customer: CustomerId,
-) -> Result<Vec<(String, String, i64, i64)>, AppError> {
+) -> Result<Vec<(String, String, i64, i64)>, Error> {
     Ok(customer_ledger_totals::table
         .filter(
             customer_ledger_totals::tenant_id
@@ -368,7 +368,7 @@ pub fn add_memo(
     currency: &str,
     total_minor: i64,
     count: i64,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     each_backend!(conn, |c| {
         diesel::insert_into(memo_totals::table)
             .values((
@@ -401,7 +401,7 @@ pub fn memos(
     conn: &mut DbConnection,
     tenant: TenantId,
     customer: CustomerId,
-) -> Result<Vec<(Memo, String, i64, i64)>, AppError> {
+) -> Result<Vec<(Memo, String, i64, i64)>, Error> {
     let rows: Vec<(String, String, i64, i64)> = memo_totals::table
         .filter(
             memo_totals::tenant_id
@@ -445,7 +445,7 @@ pub fn customer_figures(
     conn: &mut DbConnection,
     tenant: TenantId,
     customer: CustomerId,
-) -> Result<CustomerFigures, AppError> {
+) -> Result<CustomerFigures, Error> {
     use super::constant_sql::constant_sql;
     use super::schema::customers;
     use diesel::sql_types::{BigInt, Integer, Text};
@@ -527,12 +527,12 @@ pub fn customer_figures(
                 out.last_activity = (!a.is_empty())
                     .then(|| chrono::NaiveDateTime::parse_from_str(&a, "%Y-%m-%d %H:%M:%S%.f"))
                     .transpose()
-                    .map_err(|e| AppError::Internal(format!("last activity {a:?}: {e}")))?;
+                    .map_err(|e| Error::internal(format!("last activity {a:?}: {e}")))?;
             }
         }
     }
     if !found {
-        return Err(AppError::NotFound(format!("no customer {customer}")));
+        return Err(Error::NotFound(format!("no customer {customer}")));
     }
     out.balances.sort();
     out.totals.sort();
@@ -596,7 +596,7 @@ pub fn post_batch(
     txs: &[NewLedgerTx],
     sums: &mut Sums,
     now: NaiveDateTime,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     let mut tx_rows = Vec::with_capacity(txs.len());
     let mut entry_rows = Vec::with_capacity(txs.len() * 2);
     for tx in txs.iter().filter(|t| !t.postings.is_empty()) {
@@ -618,7 +618,7 @@ pub fn post_batch(
 
 /// Writes what [`post_batch`] summed: each balance and customer total moved
 /// once.
-pub fn apply_sums(conn: &mut DbConnection, tenant: TenantId, sums: Sums) -> Result<(), AppError> {
+pub fn apply_sums(conn: &mut DbConnection, tenant: TenantId, sums: Sums) -> Result<(), Error> {
     add_to_balances(conn, tenant, &sums.balances)?;
     add_to_customer_totals(conn, tenant, &sums.customers)?;
     Ok(())

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::DbConnection;
 use crate::domain::ids::TenantId;
 use crate::domain::ledger::Memo;
-use crate::error::AppError;
+use crate::error::Error;
 
 /// One discrepancy.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -67,15 +67,12 @@ fn tenant_filter(column: &str, tenant: Option<TenantId>) -> String {
     }
 }
 
-fn rows(conn: &mut DbConnection, sql: &str) -> Result<Vec<Row5>, AppError> {
+fn rows(conn: &mut DbConnection, sql: &str) -> Result<Vec<Row5>, Error> {
     Ok(diesel::sql_query(sql).load(conn)?)
 }
 
 /// Runs every check; an empty result means the ledger is clean.
-pub fn check(
-    conn: &mut DbConnection,
-    tenant: Option<TenantId>,
-) -> Result<Vec<Discrepancy>, AppError> {
+pub fn check(conn: &mut DbConnection, tenant: Option<TenantId>) -> Result<Vec<Discrepancy>, Error> {
     let mut out = Vec::new();
     let te = tenant_filter("tenant_id", tenant);
     for r in rows(

@@ -22,7 +22,7 @@ use crate::domain::ids::{
 };
 use crate::domain::ledger::{Account, Memo, Posting};
 use crate::domain::money::Money;
-use crate::error::{AppError, ErrorCode};
+use crate::error::{Error, ErrorCode};
 
 /// A payment as recorded.
 #[derive(Clone, Debug, PartialEq, Eq, Queryable, Selectable)]
@@ -58,8 +58,8 @@ pub struct Payment {
     pub updated_at: NaiveDateTime,
 }
 
-fn unprocessable(code: crate::error::ErrorCode, detail: String) -> AppError {
-    AppError::Unprocessable {
+fn unprocessable(code: crate::error::ErrorCode, detail: String) -> Error {
+    Error::Unprocessable {
         code,
         detail,
         errors: Vec::new(),
@@ -80,7 +80,7 @@ pub fn locked_gesture(
     conn: &mut DbConnection,
     tenant: TenantId,
     id: GestureId,
-) -> Result<Gesture, AppError> {
+) -> Result<Gesture, Error> {
     let g = gestures::get(conn, tenant, id)?;
     lock_customer(conn, tenant, g.customer_id)?;
     gestures::get(conn, tenant, id)
@@ -91,7 +91,7 @@ fn recoveries(
     conn: &mut DbConnection,
     tenant: TenantId,
     g: GestureId,
-) -> Result<Vec<(PaymentId, i64)>, AppError> {
+) -> Result<Vec<(PaymentId, i64)>, Error> {
     Ok(payments::table
         .filter(
             payments::tenant_id
@@ -106,7 +106,7 @@ fn recoveries(
 }
 
 /// Written-off money already recovered on a promise (posted recoveries).
-fn recovered(conn: &mut DbConnection, tenant: TenantId, g: GestureId) -> Result<i64, AppError> {
+fn recovered(conn: &mut DbConnection, tenant: TenantId, g: GestureId) -> Result<i64, Error> {
     Ok(recoveries(conn, tenant, g)?
         .into_iter()
         .map(|(_, m)| m)
@@ -120,16 +120,12 @@ pub fn check_store(
     tenant: TenantId,
     store: StoreId,
     currency: crate::domain::money::Currency,
-) -> Result<(), AppError> {
-    let s = match super::stores::get(conn, tenant, store) {
-        Ok(s) => s,
-        Err(AppError::NotFound(_)) => {
-            return Err(AppError::field("store_id", format!("no store {store}")));
-        }
-        Err(e) => return Err(e),
+) -> Result<(), Error> {
+    let Some(s) = super::stores::find(conn, tenant, store)? else {
+        return Err(Error::field("store_id", format!("no store {store}")));
     };
     if s.currency != currency {
-        return Err(AppError::field(
+        return Err(Error::field(
             "amount.currency",
             format!("must be the store's currency, {}", s.currency),
         ));
@@ -148,7 +144,7 @@ pub fn pay(
     store: Option<StoreId>,
     amount: Money,
     today: NaiveDate,
-) -> Result<(Gesture, Gesture, Payment), AppError> {
+) -> Result<(Gesture, Gesture, Payment), Error> {
     let tenant = ctx.tenant;
     let before = locked_gesture(conn, tenant, id)?;
     let mut g = before.clone();
@@ -163,7 +159,7 @@ pub fn pay(
         ));
     }
     if amount.currency() != g.currency {
-        return Err(AppError::field(
+        return Err(Error::field(
             "amount.currency",
             format!("must be the deferred payment's currency, {}", g.currency),
         ));
@@ -174,7 +170,7 @@ pub fn pay(
         GestureStatus::Approved => {
             let due = g.outstanding_minor().unwrap_or(0);
             if amount.minor() > due {
-                return Err(AppError::Unprocessable {
+                return Err(Error::Unprocessable {
                     code: ErrorCode::Overpayment,
                     detail: format!("only {} is due on this deferred payment", money(&g, due)),
                     errors: vec![FieldError::new(
@@ -202,7 +198,7 @@ pub fn pay(
         GestureStatus::WrittenOff => {
             let left = g.waived_minor - recovered(conn, tenant, id)?;
             if amount.minor() > left {
-                return Err(AppError::Unprocessable {
+                return Err(Error::Unprocessable {
                     code: ErrorCode::Overpayment,
                     detail: format!(
                         "only {} was written off and is not yet recovered",
@@ -253,7 +249,7 @@ pub fn pay(
         },
         ctx.now_again(),
     )?
-    .ok_or_else(|| AppError::Internal("a payment posted nothing".into()))?;
+    .ok_or_else(|| Error::internal("a payment posted nothing"))?;
     let now = ctx.now_again();
     g.updated_at = now;
     gestures::save(conn, &g)?;
@@ -298,13 +294,13 @@ pub fn get_payment(
     conn: &mut DbConnection,
     tenant: TenantId,
     id: PaymentId,
-) -> Result<Payment, AppError> {
+) -> Result<Payment, Error> {
     payments::table
         .filter(payments::tenant_id.eq(tenant).and(payments::id.eq(id)))
         .select(Payment::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(|| AppError::NotFound(format!("no payment {id}")))
+        .ok_or_else(|| Error::NotFound(format!("no payment {id}")))
 }
 
 /// The payments of a gesture, oldest first.
@@ -312,7 +308,7 @@ pub fn payments_of(
     conn: &mut DbConnection,
     tenant: TenantId,
     g: GestureId,
-) -> Result<Vec<Payment>, AppError> {
+) -> Result<Vec<Payment>, Error> {
     Ok(payments::table
         .filter(
             payments::tenant_id
@@ -329,7 +325,7 @@ pub fn transactions_of(
     conn: &mut DbConnection,
     tenant: TenantId,
     g: GestureId,
-) -> Result<Vec<(LedgerTxId, String)>, AppError> {
+) -> Result<Vec<(LedgerTxId, String)>, Error> {
     Ok(ledger_transactions::table
         .filter(
             ledger_transactions::tenant_id
@@ -346,7 +342,7 @@ fn mirror_of(
     tenant: TenantId,
     tx: LedgerTxId,
     currency: crate::domain::money::Currency,
-) -> Result<Vec<Posting>, AppError> {
+) -> Result<Vec<Posting>, Error> {
     use super::schema::entries;
     let rows: Vec<(String, i64, i64)> = entries::table
         .filter(
@@ -369,7 +365,7 @@ fn mirror_of(
         {
             let (Some(debit), Some(credit)) = (Account::parse(debit), Account::parse(credit))
             else {
-                return Err(AppError::Internal(format!(
+                return Err(Error::internal(format!(
                     "unknown account in transaction {tx}"
                 )));
             };
@@ -377,7 +373,7 @@ fn mirror_of(
                 out.push(p.mirror());
             }
         } else {
-            return Err(AppError::Internal(format!(
+            return Err(Error::internal(format!(
                 "transaction {tx} is not in posting pairs"
             )));
         }
@@ -393,7 +389,7 @@ pub fn reverse_payment(
     id: PaymentId,
     reason: String,
     today: NaiveDate,
-) -> Result<(Payment, Payment), AppError> {
+) -> Result<(Payment, Payment), Error> {
     let tenant = ctx.tenant;
     let first = get_payment(conn, tenant, id)?;
     lock_customer(conn, tenant, first.customer_id)?;
@@ -401,7 +397,7 @@ pub fn reverse_payment(
     // The reversal moves the cash of the store the payment was taken at.
     ctx.require_store(before.store_id)?;
     if before.status == "reversed" {
-        return Err(AppError::Conflict {
+        return Err(Error::Conflict {
             code: ErrorCode::AlreadyReversed,
             detail: format!("payment {id} was already reversed"),
             existing_id: None,
@@ -484,7 +480,7 @@ pub fn write_off(
     reason_code: String,
     note: Option<String>,
     today: NaiveDate,
-) -> Result<(Gesture, Gesture, Gesture), AppError> {
+) -> Result<(Gesture, Gesture, Gesture), Error> {
     let tenant = ctx.tenant;
     let before = locked_gesture(conn, tenant, id)?;
     ctx.require_store(before.store_id)?;
@@ -545,14 +541,14 @@ pub fn reverse_gesture(
     id: GestureId,
     reason: String,
     today: NaiveDate,
-) -> Result<(Gesture, Gesture), AppError> {
+) -> Result<(Gesture, Gesture), Error> {
     let tenant = ctx.tenant;
     let before = locked_gesture(conn, tenant, id)?;
     ctx.require_store(before.store_id)?;
     let mut g = before.clone();
     match g.status {
         GestureStatus::Reversed => {
-            return Err(AppError::Conflict {
+            return Err(Error::Conflict {
                 code: ErrorCode::AlreadyReversed,
                 detail: format!("gesture {id} was already reversed"),
                 existing_id: None,
@@ -741,7 +737,7 @@ pub fn redeem(
     store: StoreId,
     amount: Money,
     today: NaiveDate,
-) -> Result<Redemption, AppError> {
+) -> Result<Redemption, Error> {
     let tenant = ctx.tenant;
     lock_customer(conn, tenant, customer)?;
     check_store(conn, tenant, store, amount.currency())?;
@@ -762,7 +758,7 @@ pub fn redeem(
         .filter_map(Gesture::credit_remaining_minor)
         .sum();
     if amount.minor() > available {
-        return Err(AppError::Unprocessable {
+        return Err(Error::Unprocessable {
             code: ErrorCode::InsufficientCredit,
             detail: format!(
                 "only {} {} of store credit is available",
@@ -813,7 +809,7 @@ pub fn redeem(
         },
         ctx.now_again(),
     )?
-    .ok_or_else(|| AppError::Internal("a redemption posted nothing".into()))?;
+    .ok_or_else(|| Error::internal("a redemption posted nothing"))?;
     let now = ctx.now_again();
     diesel::insert_into(redemptions::table)
         .values((
@@ -855,7 +851,7 @@ pub fn expirable(
     conn: &mut DbConnection,
     tenant: Option<TenantId>,
     today: NaiveDate,
-) -> Result<Vec<(TenantId, GestureId)>, AppError> {
+) -> Result<Vec<(TenantId, GestureId)>, Error> {
     let mut q = gestures_t::table
         .filter(
             gestures_t::kind
@@ -890,7 +886,7 @@ pub fn expire(
     ctx: &AuditCtx,
     id: GestureId,
     today: NaiveDate,
-) -> Result<Option<(Gesture, Gesture)>, AppError> {
+) -> Result<Option<(Gesture, Gesture)>, Error> {
     let tenant = ctx.tenant;
     let before = locked_gesture(conn, tenant, id)?;
     let left = before.credit_remaining_minor().unwrap_or(0);

@@ -186,11 +186,11 @@ pub(crate) use after_cursor;
 /// table in the caller's tenant: a cursor is an id this list handed out, and
 /// anything else (a forged id, another list's or another tenant's) is refused
 /// rather than silently positioning the page.
-pub fn known_cursor(found: bool) -> Result<(), crate::error::AppError> {
+pub fn known_cursor(found: bool) -> Result<(), crate::error::Error> {
     if found {
         Ok(())
     } else {
-        Err(crate::error::AppError::field(
+        Err(crate::error::Error::field(
             "starting_after",
             "is not a cursor of this list: use next_cursor from its previous page",
         ))

@@ -19,7 +19,7 @@ use super::schema::{entries, periods, write_offs};
 use crate::audit::AuditCtx;
 use crate::domain::FieldError;
 use crate::domain::ids::TenantId;
-use crate::error::{AppError, ErrorCode};
+use crate::error::{Error, ErrorCode};
 
 use crate::domain::period::Month;
 
@@ -136,15 +136,11 @@ fn find(conn: &mut DbConnection, tenant: TenantId, month: Month) -> QueryResult<
 /// 422 `period_closed` if `date` falls in a closed month; holds the month open
 /// for the rest of the caller's transaction (PostgreSQL: a shared lock that
 /// closing waits for).
-pub fn check_open(
-    conn: &mut DbConnection,
-    tenant: TenantId,
-    date: NaiveDate,
-) -> Result<(), AppError> {
+pub fn check_open(conn: &mut DbConnection, tenant: TenantId, date: NaiveDate) -> Result<(), Error> {
     let month = Month::of(date);
     advisory(conn, tenant, month, false)?;
     match find(conn, tenant, month)? {
-        Some(p) if p.state == "closed" => Err(AppError::Unprocessable {
+        Some(p) if p.state == "closed" => Err(Error::Unprocessable {
             code: ErrorCode::PeriodClosed,
             detail: format!(
                 "{month} is closed: nothing may take an effective date in it; post a correction in an open month"
@@ -164,7 +160,7 @@ pub fn totals(
     conn: &mut DbConnection,
     tenant: TenantId,
     month: Month,
-) -> Result<Vec<Total>, AppError> {
+) -> Result<Vec<Total>, Error> {
     let rows: Vec<(String, String, i64, i64)> = entries::table
         .filter(
             entries::tenant_id
@@ -210,12 +206,12 @@ pub fn digest(totals: &[Total]) -> String {
 }
 
 /// A month's state (open when it has never been closed).
-pub fn get(conn: &mut DbConnection, tenant: TenantId, month: Month) -> Result<Period, AppError> {
+pub fn get(conn: &mut DbConnection, tenant: TenantId, month: Month) -> Result<Period, Error> {
     Ok(find(conn, tenant, month)?.unwrap_or_else(|| Period::open(month)))
 }
 
 /// Every month that was ever closed, newest first.
-pub fn list(conn: &mut DbConnection, tenant: TenantId) -> Result<Vec<Period>, AppError> {
+pub fn list(conn: &mut DbConnection, tenant: TenantId) -> Result<Vec<Period>, Error> {
     Ok(periods::table
         .filter(periods::tenant_id.eq(tenant))
         .select(Period::as_select())
@@ -231,10 +227,10 @@ pub fn close(
     month: Month,
     force: bool,
     reason: Option<String>,
-) -> Result<(Period, Period), AppError> {
+) -> Result<(Period, Period), Error> {
     let tenant = ctx.tenant;
     if month.next_first_day() > ctx.now.date() {
-        return Err(AppError::Unprocessable {
+        return Err(Error::Unprocessable {
             code: ErrorCode::PeriodNotEnded,
             detail: format!("{month} has not ended; only an ended month can be closed"),
             errors: Vec::new(),
@@ -246,7 +242,7 @@ pub fn close(
     let closed_at = ctx.now_again();
     let before = get(conn, tenant, month)?;
     if before.state == "closed" {
-        return Err(AppError::Conflict {
+        return Err(Error::Conflict {
             code: ErrorCode::PeriodAlreadyClosed,
             detail: format!("{month} is already closed"),
             existing_id: None,
@@ -264,7 +260,7 @@ pub fn close(
         .get_result(conn)?;
     let forced = unreviewed > 0;
     if forced && !force {
-        return Err(AppError::Unprocessable {
+        return Err(Error::Unprocessable {
             code: ErrorCode::UnreviewedWriteOffs,
             detail: format!(
                 "{month} has {unreviewed} unreviewed write-off(s); review them, or close with force and a reason"
@@ -273,7 +269,7 @@ pub fn close(
         });
     }
     if forced && reason.is_none() {
-        return Err(AppError::field(
+        return Err(Error::field(
             "reason",
             "is required to close a month with unreviewed write-offs",
         ));
@@ -303,13 +299,13 @@ pub fn reopen(
     ctx: &AuditCtx,
     month: Month,
     reason: String,
-) -> Result<(Period, Period), AppError> {
+) -> Result<(Period, Period), Error> {
     let tenant = ctx.tenant;
     advisory(conn, tenant, month, true)?;
     let reopened_at = ctx.now_again();
     let before = get(conn, tenant, month)?;
     if before.state != "closed" {
-        return Err(AppError::Conflict {
+        return Err(Error::Conflict {
             code: ErrorCode::PeriodNotClosed,
             detail: format!("{month} is open"),
             existing_id: None,

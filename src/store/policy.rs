@@ -10,7 +10,7 @@ use crate::audit::AuditCtx;
 use crate::domain::FieldError;
 use crate::domain::ids::{StoreId, TenantId};
 use crate::domain::policy::Policy;
-use crate::error::AppError;
+use crate::error::Error;
 
 /// One stored version.
 #[derive(Clone, Debug)]
@@ -28,9 +28,9 @@ pub struct PolicyVersion {
 /// Who wrote version 1, the default.
 pub const SYSTEM: &str = "system";
 
-fn parse(version: i32, document: &str) -> Result<Policy, AppError> {
+fn parse(version: i32, document: &str) -> Result<Policy, Error> {
     serde_json::from_str(document).map_err(|e| {
-        AppError::Internal(format!(
+        Error::internal(format!(
             "policy version {version} is malformed in the database: {e}"
         ))
     })
@@ -39,7 +39,7 @@ fn parse(version: i32, document: &str) -> Result<Policy, AppError> {
 /// The default a tenant starts with: written when the tenant is created. A
 /// tenant created before policies were stored reads it as version 1 until its
 /// first new version writes version 1 down.
-fn default_version(conn: &mut DbConnection, tenant: TenantId) -> Result<PolicyVersion, AppError> {
+fn default_version(conn: &mut DbConnection, tenant: TenantId) -> Result<PolicyVersion, Error> {
     let created_at: NaiveDateTime = tenants::table
         .filter(tenants::id.eq(tenant))
         .select(tenants::created_at)
@@ -68,11 +68,7 @@ pub fn seed(conn: &mut DbConnection, tenant: TenantId, at: NaiveDateTime) -> Que
 }
 
 /// Version `n`; 404 if there is none.
-pub fn version(
-    conn: &mut DbConnection,
-    tenant: TenantId,
-    n: i32,
-) -> Result<PolicyVersion, AppError> {
+pub fn version(conn: &mut DbConnection, tenant: TenantId, n: i32) -> Result<PolicyVersion, Error> {
     let row: Option<(String, String, NaiveDateTime)> = policy_versions::table
         .filter(
             policy_versions::tenant_id
@@ -94,11 +90,11 @@ pub fn version(
             created_at,
         }),
         None if n == 1 && latest_number(conn, tenant)?.is_none() => default_version(conn, tenant),
-        None => Err(AppError::NotFound(format!("no policy version {n}"))),
+        None => Err(Error::NotFound(format!("no policy version {n}"))),
     }
 }
 
-fn latest_number(conn: &mut DbConnection, tenant: TenantId) -> Result<Option<i32>, AppError> {
+fn latest_number(conn: &mut DbConnection, tenant: TenantId) -> Result<Option<i32>, Error> {
     Ok(policy_versions::table
         .filter(policy_versions::tenant_id.eq(tenant))
         .select(diesel::dsl::max(policy_versions::version))
@@ -106,11 +102,11 @@ fn latest_number(conn: &mut DbConnection, tenant: TenantId) -> Result<Option<i32
 }
 
 /// The version in force: the newest (one index probe; every request reads it).
-pub fn current(conn: &mut DbConnection, tenant: TenantId) -> Result<PolicyVersion, AppError> {
+pub fn current(conn: &mut DbConnection, tenant: TenantId) -> Result<PolicyVersion, Error> {
     let (mut newest, _) = versions(conn, tenant, None, 1)?;
     newest
         .pop()
-        .ok_or_else(|| AppError::Internal("the tenant has no policy version".into()))
+        .ok_or_else(|| Error::internal("the tenant has no policy version"))
 }
 
 /// Every version, newest first: (version, created_by, created_at), a page of
@@ -120,7 +116,7 @@ pub fn versions(
     tenant: TenantId,
     before: Option<i32>,
     limit: i64,
-) -> Result<(Vec<PolicyVersion>, bool), AppError> {
+) -> Result<(Vec<PolicyVersion>, bool), Error> {
     let mut q = policy_versions::table
         .filter(policy_versions::tenant_id.eq(tenant))
         .select((
@@ -151,7 +147,7 @@ pub fn versions(
                 created_at,
             })
         })
-        .collect::<Result<_, AppError>>()?;
+        .collect::<Result<_, Error>>()?;
     Ok((out, more))
 }
 
@@ -162,7 +158,7 @@ pub fn put(
     conn: &mut DbConnection,
     ctx: &AuditCtx,
     policy: Policy,
-) -> Result<(PolicyVersion, PolicyVersion), AppError> {
+) -> Result<(PolicyVersion, PolicyVersion), Error> {
     let tenant = ctx.tenant;
     let mut problems = match policy.validate() {
         Ok(()) => Vec::new(),
@@ -190,7 +186,7 @@ pub fn put(
         }
     }
     if !problems.is_empty() {
-        return Err(AppError::Validation(problems));
+        return Err(Error::Validation(problems));
     }
     let q = tenants::table
         .filter(tenants::id.eq(tenant))

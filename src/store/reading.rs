@@ -9,7 +9,7 @@ use crate::domain::gesture::Gesture;
 use crate::domain::ids::{
     CustomerId, EntryId, GestureId, LedgerTxId, PaymentId, RedemptionId, StoreId, TenantId,
 };
-use crate::error::AppError;
+use crate::error::Error;
 use crate::store::lifecycle::{Payment, Redemption};
 
 /// One entry, with its transaction's kind and gesture.
@@ -102,7 +102,7 @@ pub fn entries(
     tenant: TenantId,
     f: &EntryFilter,
     page: PageRequest<EntryId>,
-) -> Result<PageOf<Entry>, AppError> {
+) -> Result<PageOf<Entry>, Error> {
     let mut q = entries::table
         .inner_join(
             ledger_transactions::table.on(ledger_transactions::tenant_id
@@ -182,7 +182,7 @@ pub fn timeline(
     customer: CustomerId,
     limit: i64,
     before: Option<uuid::Uuid>,
-) -> Result<PageOf<TimelineItem>, AppError> {
+) -> Result<PageOf<TimelineItem>, Error> {
     use super::schema::gestures;
     let mut items: Vec<TimelineItem> = Vec::new();
     let mut gq = gestures::table
@@ -239,7 +239,7 @@ pub fn timeline(
     let rows: Vec<(RedemptionId, StoreId, String, i64, String, NaiveDateTime)> = rq.load(conn)?;
     for (id, store_id, currency, amount, requested_by, created_at) in rows {
         let currency = crate::domain::money::Currency::from_code(&currency)
-            .ok_or_else(|| AppError::Internal(format!("redemption {id} has unknown currency")))?;
+            .ok_or_else(|| Error::internal(format!("redemption {id} has unknown currency")))?;
         let lots: Vec<(GestureId, i64)> = redemption_lots::table
             .filter(
                 redemption_lots::tenant_id

@@ -7,7 +7,7 @@ use super::DbConnection;
 use super::schema::{gestures, staff};
 use crate::domain::gesture::{GestureKind, GestureStatus};
 use crate::domain::ids::{CustomerId, GestureId, LedgerTxId, StaffId, StoreId, TenantId};
-use crate::error::AppError;
+use crate::error::Error;
 
 /// One recognition as the report lists it.
 #[derive(Clone, Debug)]
@@ -37,7 +37,7 @@ pub fn recognitions(
     stores: Option<&[StoreId]>,
     from: NaiveDate,
     to: NaiveDate,
-) -> Result<(Vec<Recognition>, StaffNames), AppError> {
+) -> Result<(Vec<Recognition>, StaffNames), Error> {
     let mut q = gestures::table
         .filter(
             gestures::tenant_id
@@ -241,7 +241,7 @@ pub fn goodwill(
     by: &[GroupBy],
     from: NaiveDate,
     to: NaiveDate,
-) -> Result<std::collections::BTreeMap<GroupKey, Figures>, AppError> {
+) -> Result<std::collections::BTreeMap<GroupKey, Figures>, Error> {
     use super::schema::{entries, incidents, ledger_transactions, stores};
     use std::collections::{BTreeMap, HashMap};
     let codes: HashMap<StoreId, String> = stores::table

@@ -12,7 +12,7 @@ use crate::audit::AuditCtx;
 use crate::domain::FieldError;
 use crate::domain::ids::{CustomerId, RefundId, SaleId, StoreId, TenantId};
 use crate::domain::money::{Currency, Money};
-use crate::error::{AppError, ErrorCode, is_unique_violation};
+use crate::error::{Error, ErrorCode, is_unique_violation};
 
 /// How far ahead of the service's clock a till's clock may run.
 pub const CLOCK_SKEW: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
@@ -117,8 +117,8 @@ struct Row {
 }
 
 impl TryFrom<Row> for Sale {
-    type Error = AppError;
-    fn try_from(r: Row) -> Result<Self, AppError> {
+    type Error = Error;
+    fn try_from(r: Row) -> Result<Self, Error> {
         let c = currency(&r.currency)?;
         Ok(Sale {
             id: r.id,
@@ -135,13 +135,13 @@ impl TryFrom<Row> for Sale {
     }
 }
 
-fn currency(code: &str) -> Result<Currency, AppError> {
+fn currency(code: &str) -> Result<Currency, Error> {
     Currency::from_code(code)
-        .ok_or_else(|| AppError::Internal(format!("unknown currency {code} in the database")))
+        .ok_or_else(|| Error::internal(format!("unknown currency {code} in the database")))
 }
 
-fn duplicate(store: StoreId, sale_ref: &str, existing: SaleId) -> AppError {
-    AppError::Conflict {
+fn duplicate(store: StoreId, sale_ref: &str, existing: SaleId) -> Error {
+    Error::Conflict {
         code: ErrorCode::DuplicateSale,
         detail: format!("sale {existing} already has sale_ref {sale_ref:?} at store {store}"),
         existing_id: Some(existing.to_string()),
@@ -151,16 +151,14 @@ fn duplicate(store: StoreId, sale_ref: &str, existing: SaleId) -> AppError {
 /// Records one sale. Unknown store or customer, a currency other than the
 /// store's, or a time ahead of the clock → 422 naming the field; a `sale_ref`
 /// already recorded at the store → 409 `duplicate_sale` naming that sale.
-pub fn record(conn: &mut DbConnection, ctx: &AuditCtx, new: NewSale) -> Result<Sale, AppError> {
+pub fn record(conn: &mut DbConnection, ctx: &AuditCtx, new: NewSale) -> Result<Sale, Error> {
     let store_id = new.store_id;
     let sale_ref = new.sale_ref.clone();
     match record_many(conn, ctx, vec![Ok(new)], false)?.pop() {
         Some(LineOutcome::Created(s)) => Ok(s),
         Some(LineOutcome::Duplicate(existing)) => Err(duplicate(store_id, &sale_ref, existing)),
-        Some(LineOutcome::Error(errs)) => Err(AppError::Validation(errs)),
-        None => Err(AppError::Internal(
-            "a one-line batch gave no outcome".into(),
-        )),
+        Some(LineOutcome::Error(errs)) => Err(Error::Validation(errs)),
+        None => Err(Error::internal("a one-line batch gave no outcome")),
     }
 }
 
@@ -174,7 +172,7 @@ pub fn record_many(
     ctx: &AuditCtx,
     lines: Vec<Result<NewSale, Vec<FieldError>>>,
     create_customers: bool,
-) -> Result<Vec<LineOutcome>, AppError> {
+) -> Result<Vec<LineOutcome>, Error> {
     // A concurrent writer may record one of our sale_refs between the check and
     // the insert: the savepoint is rolled back and the batch checked again.
     for _ in 0..5 {
@@ -184,7 +182,7 @@ pub fn record_many(
             Ok(out) => return Ok(out),
         }
     }
-    Err(AppError::Conflict {
+    Err(Error::Conflict {
         code: ErrorCode::InFlight,
         detail: "other requests kept recording the same sale references; retry".into(),
         existing_id: None,
@@ -193,7 +191,7 @@ pub fn record_many(
 
 enum Attempt {
     Race,
-    Failed(AppError),
+    Failed(Error),
 }
 
 impl From<diesel::result::Error> for Attempt {
@@ -206,8 +204,8 @@ impl From<diesel::result::Error> for Attempt {
     }
 }
 
-impl From<AppError> for Attempt {
-    fn from(e: AppError) -> Self {
+impl From<Error> for Attempt {
+    fn from(e: Error) -> Self {
         Self::Failed(e)
     }
 }
@@ -384,13 +382,13 @@ fn unique<T: Clone + Eq + std::hash::Hash>(items: impl Iterator<Item = T>) -> Ve
 }
 
 /// One sale of the tenant.
-pub fn get(conn: &mut DbConnection, tenant: TenantId, id: SaleId) -> Result<Sale, AppError> {
+pub fn get(conn: &mut DbConnection, tenant: TenantId, id: SaleId) -> Result<Sale, Error> {
     sales::table
         .filter(sales::tenant_id.eq(tenant).and(sales::id.eq(id)))
         .select(Row::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(|| AppError::NotFound(format!("no sale {id}")))?
+        .ok_or_else(|| Error::NotFound(format!("no sale {id}")))?
         .try_into()
 }
 
@@ -399,7 +397,7 @@ pub fn refunds(
     conn: &mut DbConnection,
     tenant: TenantId,
     sale: &Sale,
-) -> Result<Vec<Refund>, AppError> {
+) -> Result<Vec<Refund>, Error> {
     type R = (
         RefundId,
         i64,
@@ -448,12 +446,12 @@ pub fn refund(
     sale_id: SaleId,
     amount: Money,
     reason: Option<String>,
-) -> Result<(Sale, Sale, Refund), AppError> {
+) -> Result<(Sale, Sale, Refund), Error> {
     let tenant = ctx.tenant;
     let before = get(conn, tenant, sale_id)?;
     ctx.require_store(before.store_id)?;
     if amount.currency() != before.amount.currency() {
-        return Err(AppError::field(
+        return Err(Error::field(
             "amount.currency",
             format!("the sale is in {}", before.amount.currency().code()),
         ));
@@ -472,7 +470,7 @@ pub fn refund(
     if updated == 0 {
         let now = get(conn, tenant, sale_id)?;
         let left = now.amount.minor() - now.refunded.minor();
-        return Err(AppError::Unprocessable {
+        return Err(Error::Unprocessable {
             code: ErrorCode::RefundExceedsSale,
             detail: format!(
                 "only {} {} of sale {sale_id} is left to refund",
@@ -530,7 +528,7 @@ pub fn list(
     tenant: TenantId,
     filter: &Filter,
     page: PageRequest<SaleId>,
-) -> Result<PageOf<Sale>, AppError> {
+) -> Result<PageOf<Sale>, Error> {
     let mut q = sales::table
         .filter(sales::tenant_id.eq(tenant))
         .select(Row::as_select())
@@ -568,7 +566,7 @@ pub fn day_totals(
     tenant: TenantId,
     customer_ids: &[CustomerId],
     as_of: NaiveDate,
-) -> Result<DayTotals, AppError> {
+) -> Result<DayTotals, Error> {
     let mut out = DayTotals::new();
     for chunk in customer_ids.chunks(200) {
         let rows: Vec<(SaleId, CustomerId, String, NaiveDate, i64, i64)> = sales::table
@@ -614,7 +612,7 @@ pub fn day_totals(
 }
 
 /// The currencies the tenant's sales are in.
-pub fn currencies(conn: &mut DbConnection, tenant: TenantId) -> Result<Vec<Currency>, AppError> {
+pub fn currencies(conn: &mut DbConnection, tenant: TenantId) -> Result<Vec<Currency>, Error> {
     let codes: Vec<String> = sales::table
         .filter(sales::tenant_id.eq(tenant))
         .select(sales::currency)
@@ -653,7 +651,7 @@ pub fn summaries(
     tenant: TenantId,
     currency: Currency,
     as_of: NaiveDate,
-) -> Result<Vec<SummaryRow>, AppError> {
+) -> Result<Vec<SummaryRow>, Error> {
     // The tenant id is a parsed UUID, the currency a known ISO code and the
     // date a formatted date: safe to inline, and it spares two placeholder
     // dialects.

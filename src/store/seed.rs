@@ -15,7 +15,7 @@ use crate::domain::ledger::Memo;
 use crate::domain::money::{Currency, Money};
 use crate::domain::policy::{Decided, DecisionRecord};
 use crate::domain::roles::Role;
-use crate::error::AppError;
+use crate::error::Error;
 
 /// What to seed.
 #[derive(Clone, Debug)]
@@ -75,9 +75,9 @@ pub fn seed(
     opts: &Options,
     now: chrono::NaiveDateTime,
     mut progress: impl FnMut(usize),
-) -> Result<Report, AppError> {
-    let usd = Currency::from_code("USD")
-        .ok_or_else(|| AppError::Internal("USD is not a known currency".into()))?;
+) -> Result<Report, Error> {
+    let usd =
+        Currency::from_code("USD").ok_or_else(|| Error::internal("USD is not a known currency"))?;
     let mut rng = Rng(opts.seed | 1);
     let tag = crate::domain::ids::GestureId::new().0.simple().to_string()[24..].to_uppercase();
     let (stores, staff, customers) = super::write_tx(conn, |c| {
@@ -92,14 +92,14 @@ pub fn seed(
                     &format!("S{tag}{i}"),
                     "USD",
                 )
-                .map_err(AppError::Validation)?,
+                .map_err(Error::Validation)?,
                 now,
             )?;
             let st = super::staff::create(
                 c,
                 tenant,
                 crate::domain::staff::NewStaff::parse(&format!("Clerk {i}"), &[s.id], None, None)
-                    .map_err(AppError::Validation)?,
+                    .map_err(Error::Validation)?,
                 now,
             )?;
             stores.push(s.id);
@@ -117,12 +117,12 @@ pub fn seed(
                     None,
                     None,
                 )
-                .map_err(AppError::Validation)?,
+                .map_err(Error::Validation)?,
                 now,
             )?;
             customers.push(cu.id);
         }
-        Ok::<_, AppError>((stores, staff, customers))
+        Ok::<_, Error>((stores, staff, customers))
     })?;
     let today = now.date();
     let days = i64::from(opts.months.max(1)) * 30;
@@ -194,7 +194,7 @@ pub fn seed(
         for ((customer, memo, currency), (total, count)) in &memos {
             ledger::add_memo(c, tenant, *customer, *memo, currency, *total, *count)?;
         }
-        Ok::<_, AppError>(())
+        Ok::<_, Error>(())
     })?;
     Ok(Report {
         stores: stores.len(),

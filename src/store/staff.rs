@@ -10,7 +10,7 @@ use super::{DbConnection, PageOf, PageRequest};
 use crate::domain::FieldError;
 use crate::domain::ids::{StaffId, StoreId, TenantId};
 use crate::domain::staff::{NewStaff, Staff};
-use crate::error::{AppError, ErrorCode, is_unique_violation};
+use crate::error::{Error, ErrorCode, is_unique_violation};
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = staff)]
@@ -41,7 +41,7 @@ fn conflict(
     conn: &mut DbConnection,
     tenant: TenantId,
     new: &NewStaff,
-) -> Result<Option<AppError>, AppError> {
+) -> Result<Option<Error>, Error> {
     if let Some(subject) = &new.subject {
         let existing: Option<StaffId> = staff::table
             .filter(staff::tenant_id.eq(tenant).and(staff::subject.eq(subject)))
@@ -49,7 +49,7 @@ fn conflict(
             .first(conn)
             .optional()?;
         if let Some(id) = existing {
-            return Ok(Some(AppError::Conflict {
+            return Ok(Some(Error::Conflict {
                 code: ErrorCode::DuplicateStaffSubject,
                 detail: format!("staff member {id} already signs in as {subject:?}"),
                 existing_id: Some(id.to_string()),
@@ -63,7 +63,7 @@ fn conflict(
             .first(conn)
             .optional()?;
         if let Some(id) = existing {
-            return Ok(Some(AppError::Conflict {
+            return Ok(Some(Error::Conflict {
                 code: ErrorCode::DuplicateStaffExternalRef,
                 detail: format!("staff member {id} already has external_ref {r:?}"),
                 existing_id: Some(id.to_string()),
@@ -80,7 +80,7 @@ pub fn create(
     tenant: TenantId,
     new: NewStaff,
     now: NaiveDateTime,
-) -> Result<Staff, AppError> {
+) -> Result<Staff, Error> {
     let missing = super::stores::missing(conn, tenant, &new.store_ids)?;
     if !missing.is_empty() {
         let errors = new
@@ -90,7 +90,7 @@ pub fn create(
             .filter(|(_, id)| missing.contains(id))
             .map(|(i, id)| FieldError::new(format!("store_ids[{i}]"), format!("no store {id}")))
             .collect();
-        return Err(AppError::Validation(errors));
+        return Err(Error::Validation(errors));
     }
     if let Some(e) = conflict(conn, tenant, &new)? {
         return Err(e);
@@ -116,7 +116,7 @@ pub fn create(
         .execute(conn)
         .map_err(|e| {
             if is_unique_violation(&e) {
-                AppError::Conflict {
+                Error::Conflict {
                     code: ErrorCode::DuplicateStaff,
                     detail: "a staff member with this subject or external_ref was just created"
                         .into(),
@@ -144,7 +144,7 @@ fn stores_of(
     conn: &mut DbConnection,
     tenant: TenantId,
     ids: &[StaffId],
-) -> Result<HashMap<StaffId, Vec<StoreId>>, AppError> {
+) -> Result<HashMap<StaffId, Vec<StoreId>>, Error> {
     let links: Vec<(StaffId, StoreId)> = staff_stores::table
         .filter(
             staff_stores::tenant_id
@@ -162,13 +162,13 @@ fn stores_of(
 }
 
 /// One staff member of the tenant.
-pub fn get(conn: &mut DbConnection, tenant: TenantId, id: StaffId) -> Result<Staff, AppError> {
+pub fn get(conn: &mut DbConnection, tenant: TenantId, id: StaffId) -> Result<Staff, Error> {
     let row: Row = staff::table
         .filter(staff::tenant_id.eq(tenant).and(staff::id.eq(id)))
         .select(Row::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(|| AppError::NotFound(format!("no staff member {id}")))?;
+        .ok_or_else(|| Error::NotFound(format!("no staff member {id}")))?;
     let mut stores = stores_of(conn, tenant, &[id])?;
     Ok(row.into_staff(stores.remove(&id).unwrap_or_default()))
 }
@@ -179,7 +179,7 @@ pub fn list(
     tenant: TenantId,
     stores: Option<Vec<StoreId>>,
     page: PageRequest<StaffId>,
-) -> Result<PageOf<Staff>, AppError> {
+) -> Result<PageOf<Staff>, Error> {
     let mut q = staff::table
         .filter(staff::tenant_id.eq(tenant))
         .select(Row::as_select())

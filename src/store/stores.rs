@@ -8,7 +8,7 @@ use super::{DbConnection, PageOf, PageRequest};
 use crate::domain::ids::{StoreId, TenantId};
 use crate::domain::money::Currency;
 use crate::domain::store::{NewStore, Store};
-use crate::error::{AppError, ErrorCode, is_unique_violation};
+use crate::error::{Error, ErrorCode, is_unique_violation};
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = stores)]
@@ -22,10 +22,10 @@ struct Row {
 }
 
 impl TryFrom<Row> for Store {
-    type Error = AppError;
-    fn try_from(r: Row) -> Result<Self, AppError> {
+    type Error = Error;
+    fn try_from(r: Row) -> Result<Self, Error> {
         let currency = Currency::from_code(&r.currency).ok_or_else(|| {
-            AppError::Internal(format!(
+            Error::internal(format!(
                 "store {} has unknown currency {}",
                 r.id, r.currency
             ))
@@ -41,17 +41,13 @@ impl TryFrom<Row> for Store {
     }
 }
 
-fn duplicate_code(
-    conn: &mut DbConnection,
-    tenant: TenantId,
-    code: &str,
-) -> Result<AppError, AppError> {
+fn duplicate_code(conn: &mut DbConnection, tenant: TenantId, code: &str) -> Result<Error, Error> {
     let existing: Option<StoreId> = stores::table
         .filter(stores::tenant_id.eq(tenant).and(stores::code.eq(code)))
         .select(stores::id)
         .first(conn)
         .optional()?;
-    Ok(AppError::Conflict {
+    Ok(Error::Conflict {
         code: ErrorCode::DuplicateStoreCode,
         detail: format!("a store with code {code:?} already exists"),
         existing_id: existing.map(|id| id.to_string()),
@@ -64,7 +60,7 @@ pub fn create(
     tenant: TenantId,
     new: NewStore,
     now: NaiveDateTime,
-) -> Result<Store, AppError> {
+) -> Result<Store, Error> {
     if stores::table
         .filter(stores::tenant_id.eq(tenant).and(stores::code.eq(&new.code)))
         .count()
@@ -93,7 +89,7 @@ pub fn create(
         .execute(conn)
         .map_err(|e| {
             if is_unique_violation(&e) {
-                AppError::Conflict {
+                Error::Conflict {
                     code: ErrorCode::DuplicateStoreCode,
                     detail: format!("a store with code {:?} already exists", store.code),
                     existing_id: None,
@@ -106,14 +102,23 @@ pub fn create(
 }
 
 /// One store of the tenant.
-pub fn get(conn: &mut DbConnection, tenant: TenantId, id: StoreId) -> Result<Store, AppError> {
+pub fn get(conn: &mut DbConnection, tenant: TenantId, id: StoreId) -> Result<Store, Error> {
+    find(conn, tenant, id)?.ok_or_else(|| Error::NotFound(format!("no store {id}")))
+}
+
+/// One store of the tenant, if there is such a store.
+pub fn find(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    id: StoreId,
+) -> Result<Option<Store>, Error> {
     stores::table
         .filter(stores::tenant_id.eq(tenant).and(stores::id.eq(id)))
         .select(Row::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(|| AppError::NotFound(format!("no store {id}")))?
-        .try_into()
+        .map(Store::try_from)
+        .transpose()
 }
 
 /// A page of the tenant's stores, in id order.
@@ -121,7 +126,7 @@ pub fn list(
     conn: &mut DbConnection,
     tenant: TenantId,
     page: PageRequest<StoreId>,
-) -> Result<PageOf<Store>, AppError> {
+) -> Result<PageOf<Store>, Error> {
     let mut q = stores::table
         .filter(stores::tenant_id.eq(tenant))
         .select(Row::as_select())
@@ -146,7 +151,7 @@ pub fn missing(
     conn: &mut DbConnection,
     tenant: TenantId,
     ids: &[StoreId],
-) -> Result<Vec<StoreId>, AppError> {
+) -> Result<Vec<StoreId>, Error> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::schema::tenants;
 use crate::domain::ids::TenantId;
-use crate::error::AppError;
+use crate::error::Error;
 
 /// Creates a tenant.
 pub fn create(conn: &mut DbConnection, name: &str, now: NaiveDateTime) -> QueryResult<TenantId> {
@@ -32,14 +32,14 @@ pub fn exists(conn: &mut DbConnection, id: TenantId) -> QueryResult<bool> {
 }
 
 /// The day a tenant was created (404 for an unknown one).
-pub fn created_on(conn: &mut DbConnection, id: TenantId) -> Result<chrono::NaiveDate, AppError> {
+pub fn created_on(conn: &mut DbConnection, id: TenantId) -> Result<chrono::NaiveDate, Error> {
     tenants::table
         .filter(tenants::id.eq(id))
         .select(tenants::created_at)
         .first::<NaiveDateTime>(conn)
         .optional()?
         .map(|t| t.date())
-        .ok_or_else(|| AppError::NotFound(format!("no tenant {id}")))
+        .ok_or_else(|| Error::NotFound(format!("no tenant {id}")))
 }
 
 /// How many tenants there are.
@@ -65,7 +65,7 @@ pub fn store_codes(
         crate::domain::ids::StoreId,
         crate::domain::money::Currency,
     )>,
-    AppError,
+    Error,
 > {
     use super::schema::stores;
     let rows: Vec<(String, crate::domain::ids::StoreId, String)> = stores::table
@@ -81,7 +81,7 @@ pub fn store_codes(
 }
 
 /// How many customers the tenant has.
-pub fn customer_count(conn: &mut DbConnection, tenant: TenantId) -> Result<i64, AppError> {
+pub fn customer_count(conn: &mut DbConnection, tenant: TenantId) -> Result<i64, Error> {
     use super::schema::customers;
     Ok(customers::table
         .filter(customers::tenant_id.eq(tenant))

@@ -7,7 +7,7 @@ use super::DbConnection;
 use super::schema::{customers, stores, value_models};
 use crate::domain::ids::{CustomerId, TenantId, ValueModelId};
 use crate::domain::money::Currency;
-use crate::error::{AppError, ErrorCode};
+use crate::error::{Error, ErrorCode};
 use crate::value::{self, Statistics, TimeUnit};
 
 use crate::value::model::{BgNbdFit, Estimate, GammaGammaFit, Horizon, ModelVersion};
@@ -46,8 +46,8 @@ macro_rules! columns {
     };
 }
 
-fn from_row(r: Row) -> Result<ModelVersion, AppError> {
-    let bad = |what: &str| AppError::Internal(format!("value model {} has a bad {what}", r.0));
+fn from_row(r: Row) -> Result<ModelVersion, Error> {
+    let bad = |what: &str| Error::internal(format!("value model {} has a bad {what}", r.0));
     Ok(ModelVersion {
         id: r.0,
         version: r.1,
@@ -71,7 +71,7 @@ pub fn insert(
     conn: &mut DbConnection,
     tenant: TenantId,
     mut v: ModelVersion,
-) -> Result<ModelVersion, AppError> {
+) -> Result<ModelVersion, Error> {
     for _ in 0..5 {
         let last: Option<i32> = value_models::table
             .filter(value_models::tenant_id.eq(tenant))
@@ -104,7 +104,7 @@ pub fn insert(
             Err(e) => return Err(e.into()),
         }
     }
-    Err(AppError::Conflict {
+    Err(Error::Conflict {
         code: ErrorCode::InFlight,
         detail: "other fits kept taking the next version number; retry".into(),
         existing_id: None,
@@ -116,7 +116,7 @@ pub fn current(
     conn: &mut DbConnection,
     tenant: TenantId,
     currency: Option<Currency>,
-) -> Result<Option<ModelVersion>, AppError> {
+) -> Result<Option<ModelVersion>, Error> {
     let mut q = value_models::table
         .filter(value_models::tenant_id.eq(tenant))
         .select(columns!())
@@ -129,11 +129,7 @@ pub fn current(
 }
 
 /// One version.
-pub fn get(
-    conn: &mut DbConnection,
-    tenant: TenantId,
-    version: i32,
-) -> Result<ModelVersion, AppError> {
+pub fn get(conn: &mut DbConnection, tenant: TenantId, version: i32) -> Result<ModelVersion, Error> {
     value_models::table
         .filter(
             value_models::tenant_id
@@ -145,7 +141,7 @@ pub fn get(
         .optional()?
         .map(from_row)
         .transpose()?
-        .ok_or_else(|| AppError::NotFound(format!("no value model version {version}")))
+        .ok_or_else(|| Error::NotFound(format!("no value model version {version}")))
 }
 
 /// Versions after `after`, oldest first, at most `limit + 1`.
@@ -154,7 +150,7 @@ pub fn list(
     tenant: TenantId,
     after: Option<i32>,
     limit: i64,
-) -> Result<Vec<ModelVersion>, AppError> {
+) -> Result<Vec<ModelVersion>, Error> {
     let rows: Vec<Row> = value_models::table
         .filter(
             value_models::tenant_id
@@ -178,7 +174,7 @@ pub fn estimates(
     currency: Option<Currency>,
     as_of: NaiveDate,
     horizon: Horizon,
-) -> Result<Vec<Estimate>, AppError> {
+) -> Result<Vec<Estimate>, Error> {
     let days = super::sales::day_totals(conn, tenant, customer_ids, as_of)?;
     let mut models: Vec<(Currency, Option<ModelVersion>)> = Vec::new();
     let mut out = Vec::with_capacity(customer_ids.len());
@@ -252,7 +248,7 @@ pub fn estimate(
     currency: Option<Currency>,
     as_of: NaiveDate,
     horizon: Horizon,
-) -> Result<Estimate, AppError> {
+) -> Result<Estimate, Error> {
     Ok(
         estimates(conn, tenant, &[customer], currency, as_of, horizon)?
             .pop()
@@ -268,7 +264,7 @@ pub fn lifetime_value_minor(
     customer: CustomerId,
     currency: Currency,
     as_of: NaiveDate,
-) -> Result<Option<i64>, AppError> {
+) -> Result<Option<i64>, Error> {
     Ok(
         match estimate(
             conn,
@@ -304,7 +300,7 @@ fn home_currency(
     conn: &mut DbConnection,
     tenant: TenantId,
     customer: CustomerId,
-) -> Result<Option<Currency>, AppError> {
+) -> Result<Option<Currency>, Error> {
     let code: Option<String> = customers::table
         .inner_join(
             stores::table.on(stores::tenant_id
@@ -328,7 +324,7 @@ pub fn fit_currency(
     conn: &mut DbConnection,
     tenant: TenantId,
     currency: Option<Currency>,
-) -> Result<Currency, AppError> {
+) -> Result<Currency, Error> {
     if let Some(c) = currency {
         return Ok(c);
     }
@@ -336,7 +332,7 @@ pub fn fit_currency(
     match all.as_slice() {
         [] => Err(not_enough("the tenant has no sales yet".into())),
         [one] => Ok(*one),
-        many => Err(AppError::Unprocessable {
+        many => Err(Error::Unprocessable {
             code: ErrorCode::CurrencyRequired,
             detail: format!(
                 "the tenant's sales are in {}: name the currency to fit",
@@ -350,8 +346,8 @@ pub fn fit_currency(
     }
 }
 
-fn not_enough(detail: String) -> AppError {
-    AppError::Unprocessable {
+fn not_enough(detail: String) -> Error {
+    Error::Unprocessable {
         code: ErrorCode::NotEnoughHistory,
         detail,
         errors: Vec::new(),
@@ -366,7 +362,7 @@ pub fn fit_rows(
     currency: Currency,
     as_of: NaiveDate,
     unit: TimeUnit,
-) -> Result<Vec<(u32, f64, f64, f64)>, AppError> {
+) -> Result<Vec<(u32, f64, f64, f64)>, Error> {
     Ok(super::sales::summaries(conn, tenant, currency, as_of)?
         .into_iter()
         .map(|r| {
@@ -407,7 +403,7 @@ pub fn fit(
     rows: &[(u32, f64, f64, f64)],
     req: &FitRequest,
     started: std::time::Instant,
-) -> Result<ModelVersion, AppError> {
+) -> Result<ModelVersion, Error> {
     let fitted = value::fit_both(rows, req.penalizer).map_err(|e| {
         not_enough(format!(
             "cannot fit the {} model as of {}: {e}",
@@ -468,7 +464,7 @@ pub fn ceiling(
     currency: Currency,
     lifetime_value_minor: i64,
     now: NaiveDateTime,
-) -> Result<Option<Ceiling>, AppError> {
+) -> Result<Option<Ceiling>, Error> {
     let policy = super::policy::current(conn, tenant)?.policy;
     let Some((b, pct)) = policy
         .budgets

@@ -9,7 +9,7 @@ use super::schema::{write_off_reviews, write_offs};
 use crate::audit::AuditCtx;
 use crate::domain::gesture::{Gesture, GestureStatus, Terms};
 use crate::domain::ids::{CustomerId, GestureId, ReviewId, StoreId, TenantId};
-use crate::error::{AppError, ErrorCode};
+use crate::error::{Error, ErrorCode};
 
 /// A write-off item.
 #[derive(Queryable, Selectable, Insertable, Clone, Debug)]
@@ -75,9 +75,9 @@ pub struct Review {
 
 /// Creates the review item of a waiver that just took effect (the caller's
 /// transaction).
-pub fn record(conn: &mut DbConnection, g: &Gesture, at: NaiveDateTime) -> Result<(), AppError> {
+pub fn record(conn: &mut DbConnection, g: &Gesture, at: NaiveDateTime) -> Result<(), Error> {
     let Terms::BalanceWaiver { amount, .. } = &g.terms else {
-        return Err(AppError::Internal(format!(
+        return Err(Error::internal(format!(
             "gesture {} is not a waiver and cannot be written off",
             g.id
         )));
@@ -118,7 +118,7 @@ pub fn set_write_off_of(
     tenant: TenantId,
     id: GestureId,
     promise: GestureId,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     diesel::update(
         write_offs::table.filter(write_offs::tenant_id.eq(tenant).and(write_offs::id.eq(id))),
     )
@@ -151,7 +151,7 @@ pub fn list(
     f: &Filter,
     after: Option<GestureId>,
     limit: i64,
-) -> Result<(Vec<WriteOff>, bool), AppError> {
+) -> Result<(Vec<WriteOff>, bool), Error> {
     let mut q = write_offs::table
         .filter(write_offs::tenant_id.eq(tenant))
         .select(WriteOff::as_select())
@@ -197,7 +197,7 @@ pub fn reviews_of(
     conn: &mut DbConnection,
     tenant: TenantId,
     ids: &[GestureId],
-) -> Result<Vec<Review>, AppError> {
+) -> Result<Vec<Review>, Error> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -216,7 +216,7 @@ fn locked(
     conn: &mut DbConnection,
     tenant: TenantId,
     id: GestureId,
-) -> Result<Option<WriteOff>, AppError> {
+) -> Result<Option<WriteOff>, Error> {
     let this = write_offs::tenant_id.eq(tenant).and(write_offs::id.eq(id));
     if let DbConnection::Pg(c) = conn {
         // Lock the row first: two reviews of one item queue here.
@@ -244,45 +244,45 @@ pub fn review(
     outcome: &str,
     note: Option<String>,
     field: &str,
-) -> Result<(WriteOff, WriteOff), AppError> {
+) -> Result<(WriteOff, WriteOff), Error> {
     let tenant = ctx.tenant;
     let Some(before) = locked(conn, tenant, id)? else {
         return Err(if field.is_empty() {
-            AppError::NotFound(format!("no write-off {id}"))
+            Error::NotFound(format!("no write-off {id}"))
         } else {
-            AppError::field(field, format!("no write-off {id}"))
+            Error::field(field, format!("no write-off {id}"))
         });
     };
     // Outside the token's stores nothing about the item is answered but that.
     ctx.require_store(before.store_id)?;
     if before.requested_by == ctx.actor_sub {
-        return Err(AppError::Forbidden {
+        return Err(Error::Forbidden {
             code: ErrorCode::ReviewerIsRequester,
             detail: format!("write-off {id}: its requester may not review it"),
         });
     }
     if before.approved_by.as_deref() == Some(ctx.actor_sub.as_str()) {
-        return Err(AppError::Forbidden {
+        return Err(Error::Forbidden {
             code: ErrorCode::ReviewerIsApprover,
             detail: format!("write-off {id}: its approver may not review it"),
         });
     }
     if before.status == "reviewed" {
-        return Err(AppError::Conflict {
+        return Err(Error::Conflict {
             code: ErrorCode::AlreadyReviewed,
             detail: format!("write-off {id} was already reviewed; a review is final"),
             existing_id: Some(id.to_string()),
         });
     }
     if before.status == "flagged" && outcome == "flagged" {
-        return Err(AppError::Conflict {
+        return Err(Error::Conflict {
             code: ErrorCode::AlreadyFlagged,
             detail: format!("write-off {id} is already flagged; resolve it with outcome reviewed"),
             existing_id: Some(id.to_string()),
         });
     }
     if note.is_none() && (outcome == "flagged" || before.status == "flagged") {
-        return Err(AppError::field(
+        return Err(Error::field(
             "note",
             "is required to flag a write-off or to resolve a flagged one",
         ));

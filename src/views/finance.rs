@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::timestamp;
 use crate::domain::ids::{CustomerId, GestureId, StoreId};
 use crate::domain::money::{Currency, Money};
-use crate::error::AppError;
+use crate::error::Error;
 use crate::store::write_offs::{Review, WriteOff};
 
 /// One review as the API shows it.
@@ -47,9 +47,9 @@ pub struct WriteOffView {
 impl WriteOffView {
     /// The view of an item with its reviews (`reviews` may hold other items'
     /// reviews too: they are left out).
-    pub fn of(w: &WriteOff, reviews: &[Review]) -> Result<Self, AppError> {
+    pub fn of(w: &WriteOff, reviews: &[Review]) -> Result<Self, Error> {
         let currency = Currency::from_code(&w.currency).ok_or_else(|| {
-            AppError::Internal(format!("write-off {} has an unknown currency", w.id))
+            Error::internal(format!("write-off {} has an unknown currency", w.id))
         })?;
         Ok(Self {
             id: w.id,
@@ -162,7 +162,7 @@ pub struct PeriodView {
 }
 
 impl PeriodView {
-    pub fn of(p: crate::store::periods::Period, verified: Option<bool>) -> Result<Self, AppError> {
+    pub fn of(p: crate::store::periods::Period, verified: Option<bool>) -> Result<Self, Error> {
         let totals = match &p.totals {
             None => None,
             Some(_) => {
@@ -172,7 +172,7 @@ impl PeriodView {
                         continue;
                     };
                     let wide = |m: i128| {
-                        Money::from_wide(m, c).ok_or_else(crate::error::AppError::figure_too_large)
+                        Money::from_wide(m, c).ok_or_else(crate::error::Error::figure_too_large)
                     };
                     out.push(TotalView {
                         account: t.account,

@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::timestamp;
 use crate::domain::ids::*;
 use crate::domain::money::{Currency, Money};
-use crate::error::AppError;
+use crate::error::Error;
 
 /// A payment as the API shows it.
 #[derive(Serialize, PartialEq, Eq, Debug)]
@@ -32,9 +32,9 @@ impl PaymentView {
     }
 
     /// The view of a payment.
-    pub fn of(p: &Payment) -> Result<Self, AppError> {
+    pub fn of(p: &Payment) -> Result<Self, Error> {
         let currency = Currency::from_code(&p.currency).ok_or_else(|| {
-            AppError::Internal(format!(
+            Error::internal(format!(
                 "payment {} has unknown currency {}",
                 p.id, p.currency
             ))

@@ -8,7 +8,7 @@ use goodwill::domain::gesture::{GestureInput, GestureStatus, NewGesture};
 use goodwill::domain::ids::StoreId;
 use goodwill::domain::money::{Currency, Money};
 use goodwill::domain::roles::Role;
-use goodwill::error::{AppError, ErrorCode};
+use goodwill::error::{Error, ErrorCode};
 use goodwill::store::{self, DbConnection};
 
 use crate::both;
@@ -118,7 +118,7 @@ async fn commands_called_directly(app: TestApp) {
         let forbidden = app::approvals::approve(conn, &clerk, promise.id, None).unwrap_err();
         assert!(matches!(
             forbidden,
-            AppError::Forbidden {
+            Error::Forbidden {
                 code: ErrorCode::RoleForbidden,
                 ..
             }

@@ -322,7 +322,7 @@ async fn a_period_close_is_stamped_after_the_writes_it_waited_for(app: TestApp) 
             ready_tx.send(()).unwrap();
             std::thread::sleep(std::time::Duration::from_millis(400));
             // Whatever this transaction writes is stamped no later than this.
-            Ok::<_, goodwill::error::AppError>(clock.now())
+            Ok::<_, goodwill::error::Error>(clock.now())
         })
         .unwrap()
     });

@@ -10,7 +10,7 @@ use goodwill::domain::gesture::{GestureKind, NewGesture, Terms};
 use goodwill::domain::ids::{CustomerId, GestureId, PaymentId, StaffId, StoreId, TenantId};
 use goodwill::domain::money::{Currency, Money};
 use goodwill::domain::roles::Role;
-use goodwill::error::AppError;
+use goodwill::error::Error;
 use goodwill::store::{self, DatabaseUrl, DbConnection};
 use proptest::prelude::*;
 
@@ -191,7 +191,7 @@ fn apply(
             _ => v[i % v.len()],
         })
     };
-    let result: Result<Option<GestureId>, AppError> = store::write_tx(conn, |c| match op {
+    let result: Result<Option<GestureId>, Error> = store::write_tx(conn, |c| match op {
         Op::Promise { cents, role } => store::gestures::request(
             c,
             &ctxs[*role],
@@ -400,10 +400,10 @@ fn apply(
         Ok(Some(id)) => gestures.push(id),
         Ok(None) => {}
         Err(
-            AppError::Unprocessable { .. }
-            | AppError::Conflict { .. }
-            | AppError::Validation(_)
-            | AppError::NotFound(_),
+            Error::Unprocessable { .. }
+            | Error::Conflict { .. }
+            | Error::Validation(_)
+            | Error::NotFound(_),
         ) => {}
         Err(e) => panic!("{op:?} failed unexpectedly: {e}"),
     }
