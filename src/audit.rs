@@ -17,7 +17,7 @@ use crate::domain::ids::{AuditEventId, StoreId, TenantId};
 use crate::domain::roles::Role;
 
 /// `prev_hash` of the first event of a chain.
-pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+pub(crate) const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// Who acted, and for which request: everything an event records besides what
 /// happened.
@@ -56,7 +56,7 @@ impl AuditCtx {
     }
 
     /// Now, read again from the command's clock (never before [`AuditCtx::now`]).
-    pub fn now_again(&self) -> chrono::NaiveDateTime {
+    pub(crate) fn now_again(&self) -> chrono::NaiveDateTime {
         self.clock.now().max(self.now)
     }
 
@@ -67,18 +67,18 @@ impl AuditCtx {
     }
 
     /// Whether the actor's token may act at (and read what happened at) `store`.
-    pub fn may_act_at(&self, store: StoreId) -> bool {
+    pub(crate) fn may_act_at(&self, store: StoreId) -> bool {
         crate::domain::roles::may_act_at(self.actor_stores.as_deref(), store)
     }
 
     /// 403 `store_scope` unless the actor may act at `store`.
-    pub fn require_store(&self, store: StoreId) -> Result<(), crate::error::Error> {
+    pub(crate) fn require_store(&self, store: StoreId) -> Result<(), crate::error::Error> {
         crate::error::Error::require_store(self.actor_stores.as_deref(), store)
     }
 
     /// 403 `store_scope` unless the actor's token holds every store: the
     /// command acts on, or reads, the whole tenant at once.
-    pub fn require_tenant_wide(&self) -> Result<(), crate::error::Error> {
+    pub(crate) fn require_tenant_wide(&self) -> Result<(), crate::error::Error> {
         match self.actor_stores {
             None => Ok(()),
             Some(_) => Err(crate::error::Error::tenant_wide()),
@@ -87,7 +87,7 @@ impl AuditCtx {
 
     /// 403 `role_forbidden` unless the actor's role holds `permission`: every
     /// command checks its own, whichever front end called it.
-    pub fn require(
+    pub(crate) fn require(
         &self,
         permission: crate::domain::roles::Permission,
     ) -> Result<(), crate::error::Error> {
@@ -142,7 +142,7 @@ impl NewEvent {
     }
 
     /// An entity changed from `before` to `after`.
-    pub fn changed(
+    pub(crate) fn changed(
         action: &'static str,
         entity_type: &'static str,
         entity_id: impl ToString,
@@ -160,13 +160,13 @@ impl NewEvent {
     }
 
     /// With a reason.
-    pub fn because(mut self, reason: impl Into<String>) -> Self {
+    pub(crate) fn because(mut self, reason: impl Into<String>) -> Self {
         self.reason = Some(reason.into());
         self
     }
 
     /// The chain this event belongs to.
-    pub fn chain(&self) -> String {
+    pub(crate) fn chain(&self) -> String {
         format!("{}:{}", self.entity_type, self.entity_id)
     }
 }
@@ -217,7 +217,7 @@ pub struct Event {
 /// The stores a recorded state concerns: its `store_id`, or (a staff member)
 /// its `store_ids`, sorted and comma-separated; `None` for state of the tenant
 /// as a whole (stores, customers, policy, periods, value models).
-pub fn stores_of(state: Option<&serde_json::Value>) -> Option<String> {
+pub(crate) fn stores_of(state: Option<&serde_json::Value>) -> Option<String> {
     let obj = state?.as_object()?;
     if let Some(s) = obj.get("store_id").and_then(serde_json::Value::as_str) {
         return Some(s.to_owned());
@@ -233,13 +233,13 @@ pub fn stores_of(state: Option<&serde_json::Value>) -> Option<String> {
 }
 
 /// Lower-case hex.
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl Event {
     /// Builds the next event of a chain whose head is (`seq - 1`, `prev_hash`).
-    pub fn next(
+    pub(crate) fn next(
         ctx: &AuditCtx,
         ev: NewEvent,
         seq: i64,
@@ -278,7 +278,7 @@ impl Event {
     /// The canonical encoding: every column but `hash`, in a fixed order, each as
     /// `name=<byte length>:<bytes>` (or `name=~` for null) on its own line. The
     /// length prefix makes the encoding unambiguous whatever the values hold.
-    pub fn canonical(&self) -> Vec<u8> {
+    pub(crate) fn canonical(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(512);
         let mut field = |name: &str, value: Option<&str>| {
             out.extend_from_slice(name.as_bytes());
@@ -322,7 +322,7 @@ impl Event {
     }
 
     /// SHA-256 of the canonical encoding, hex.
-    pub fn compute_hash(&self) -> String {
+    pub(crate) fn compute_hash(&self) -> String {
         hex(&Sha256::digest(self.canonical()))
     }
 }
@@ -371,7 +371,7 @@ pub struct Head {
 
 /// Walks events in (tenant, chain, seq) order and stops at the first broken link.
 #[derive(Default)]
-pub struct ChainWalker {
+pub(crate) struct ChainWalker {
     current: Option<(TenantId, String, i64, String)>,
     /// Heads of the chains walked so far, in order.
     pub heads: Vec<Head>,
@@ -392,7 +392,7 @@ impl ChainWalker {
     }
 
     /// Feeds the next event.
-    pub fn feed(&mut self, e: &Event) -> Result<(), BrokenLink> {
+    pub(crate) fn feed(&mut self, e: &Event) -> Result<(), BrokenLink> {
         self.events += 1;
         let same_chain =
             matches!(&self.current, Some((t, c, _, _)) if *t == e.tenant_id && *c == e.chain);
@@ -432,7 +432,7 @@ impl ChainWalker {
     }
 
     /// Ends the walk; returns every chain's head.
-    pub fn finish(mut self) -> (Vec<Head>, u64) {
+    pub(crate) fn finish(mut self) -> (Vec<Head>, u64) {
         self.close_current();
         (self.heads, self.events)
     }
@@ -455,7 +455,7 @@ pub struct Checkpoint {
 }
 
 /// SHA-256 over `tenant\tchain\tlength\thead\n` for each head in order.
-pub fn digest(heads: &[Head]) -> String {
+pub(crate) fn digest(heads: &[Head]) -> String {
     let mut h = Sha256::new();
     for head in heads {
         h.update(format!(
@@ -468,7 +468,7 @@ pub fn digest(heads: &[Head]) -> String {
 
 impl Checkpoint {
     /// A checkpoint over `heads`, taken at `now`.
-    pub fn take(heads: Vec<Head>, events: u64, now: chrono::NaiveDateTime) -> Self {
+    pub(crate) fn take(heads: Vec<Head>, events: u64, now: chrono::NaiveDateTime) -> Self {
         Self {
             taken_at: crate::views::timestamp(&now),
             chains: heads.len(),

@@ -104,11 +104,6 @@ impl Verifier {
         Ok(Self { key, validation })
     }
 
-    /// The algorithm tokens must use.
-    pub fn algorithm(&self) -> Algorithm {
-        self.validation.algorithms[0]
-    }
-
     /// Verifies a token; the error is a reason fit for a 401's detail.
     pub fn verify(&self, token: &str) -> Result<Claims, String> {
         use jsonwebtoken::errors::ErrorKind as K;
@@ -182,7 +177,7 @@ impl Signer {
 }
 
 /// Parses a duration like `8h`, `30m`, `90s`, `7d` or a number of seconds.
-pub fn parse_ttl(s: &str) -> Result<u64, String> {
+pub(crate) fn parse_ttl(s: &str) -> Result<u64, String> {
     let s = s.trim();
     let (num, unit) = match s.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
         Some((i, _)) => (&s[..i], &s[i..]),

@@ -13,7 +13,7 @@ use crate::domain::roles::Role;
 use crate::store::{self, DatabaseUrl, DbConnection, Pool, keys, tenants};
 
 /// Lifetime of the first-run admin token.
-pub const FIRST_ADMIN_TTL_SECS: u64 = 30 * 86_400;
+pub(crate) const FIRST_ADMIN_TTL_SECS: u64 = 30 * 86_400;
 
 /// What the first run created.
 #[derive(Debug)]
@@ -55,7 +55,7 @@ pub fn open(settings: &Settings, migrate: bool) -> Result<Pool, String> {
 /// One connection, migrated (for the operator commands). A pool is not used
 /// there on purpose: its background threads may still be opening connections
 /// when a short-lived command exits, and libpq does not survive that.
-pub fn connect_one(settings: &Settings, migrate: bool) -> Result<DbConnection, String> {
+pub(crate) fn connect_one(settings: &Settings, migrate: bool) -> Result<DbConnection, String> {
     if let DatabaseUrl::Sqlite(path) = &settings.database_url {
         store::connection::restrict_sqlite_file(path)?;
     }
@@ -72,7 +72,7 @@ pub fn connect_one(settings: &Settings, migrate: bool) -> Result<DbConnection, S
 }
 
 /// The HS256 secret kept in the database, if one was generated.
-pub fn stored_secret(conn: &mut DbConnection) -> Result<Option<String>, String> {
+pub(crate) fn stored_secret(conn: &mut DbConnection) -> Result<Option<String>, String> {
     keys::get(conn, keys::JWT_SECRET).map_err(|e| format!("cannot read the signing secret: {e}"))
 }
 

@@ -16,7 +16,7 @@ mod value;
 /// goodwill: a ledger of the goodwill a business extends to its customers.
 #[derive(Parser, Debug)]
 #[command(name = "goodwill", version, about)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// Database: postgres://... or postgresql://... (PostgreSQL), sqlite://PATH or a
     /// path (SQLite). Env: GOODWILL_DATABASE_URL, then DATABASE_URL. Default:
     /// ./goodwill.db
@@ -30,7 +30,7 @@ pub struct Cli {
 
 /// The commands.
 #[derive(Subcommand, Debug)]
-pub enum Command {
+pub(crate) enum Command {
     /// Run the HTTP API (the default).
     Serve(ServeArgs),
     /// Apply the embedded migrations and exit.
@@ -97,7 +97,7 @@ pub enum Command {
 
 /// `audit` subcommands.
 #[derive(Subcommand, Debug)]
-pub enum AuditCommand {
+pub(crate) enum AuditCommand {
     /// Verify every hash chain (of every tenant unless --tenant); with
     /// --checkpoint, also that every head the checkpoint kept is still there.
     /// Exit 0 when intact; otherwise names the first broken link and exits 2.
@@ -120,7 +120,7 @@ pub enum AuditCommand {
 
 /// `ledger` subcommands.
 #[derive(Subcommand, Debug)]
-pub enum LedgerCommand {
+pub(crate) enum LedgerCommand {
     /// Report every discrepancy (one per line on stdout); exit 0 when clean, 2
     /// otherwise.
     Check {
@@ -132,7 +132,7 @@ pub enum LedgerCommand {
 
 /// `credit` subcommands.
 #[derive(Subcommand, Debug)]
-pub enum CreditCommand {
+pub(crate) enum CreditCommand {
     /// Post the expiry of store credit past its expires_on (what is left of it
     /// goes to breakage income). Idempotent: safe to run any time, any number of
     /// times; prints how many lots expired.
@@ -145,7 +145,7 @@ pub enum CreditCommand {
 
 /// `dev` subcommands.
 #[derive(Subcommand, Debug)]
-pub enum DevCommand {
+pub(crate) enum DevCommand {
     /// Fill a tenant with realistic history (stores, staff, customers, gestures
     /// of every kind in effect over past months, with their postings) for
     /// benchmarks; the ledger check stays clean. Prints the gestures written.
@@ -177,7 +177,7 @@ pub enum DevCommand {
 
 /// `approvals` subcommands.
 #[derive(Subcommand, Debug)]
-pub enum ApprovalsCommand {
+pub(crate) enum ApprovalsCommand {
     /// Mark pending requests past their expiry as expired and write their events.
     /// Not needed for correctness (an expired request can never be decided);
     /// keeps statuses and the feed current. Idempotent; prints how many expired.
@@ -190,7 +190,7 @@ pub enum ApprovalsCommand {
 
 /// `idempotency` subcommands.
 #[derive(Subcommand, Debug)]
-pub enum IdempotencyCommand {
+pub(crate) enum IdempotencyCommand {
     /// Delete stored keys older than the given age (at least 24h).
     Purge {
         /// Age, e.g. 72h or 7d.
@@ -201,7 +201,7 @@ pub enum IdempotencyCommand {
 
 /// Options of `serve`.
 #[derive(Args, Debug)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// Listen address.
     #[arg(long, env = "GOODWILL_BIND", default_value = DEFAULT_BIND)]
     pub bind: String,
@@ -224,7 +224,7 @@ pub struct ServeArgs {
 
 /// `tenant` subcommands.
 #[derive(Subcommand, Debug)]
-pub enum TenantCommand {
+pub(crate) enum TenantCommand {
     /// Create a tenant and print its id.
     Create {
         /// The tenant's name.
@@ -237,7 +237,7 @@ pub enum TenantCommand {
 
 /// Options of `token`.
 #[derive(Args, Debug)]
-pub struct TokenArgs {
+pub(crate) struct TokenArgs {
     /// The tenant id.
     #[arg(long)]
     pub tenant: String,

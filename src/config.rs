@@ -27,11 +27,11 @@ pub const ENV_VARS: &[&str] = &[
 ];
 
 /// The default database: an SQLite file in the working directory.
-pub const DEFAULT_DATABASE_URL: &str = "./goodwill.db";
+pub(crate) const DEFAULT_DATABASE_URL: &str = "./goodwill.db";
 /// The default listen address.
-pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub(crate) const DEFAULT_BIND: &str = "127.0.0.1:8080";
 /// Fewest bytes of an HS256 secret.
-pub const MIN_SECRET_BYTES: usize = 32;
+pub(crate) const MIN_SECRET_BYTES: usize = 32;
 
 /// How tokens are verified.
 #[derive(Clone)]
@@ -71,12 +71,12 @@ pub struct JwtSettings {
 impl JwtSettings {
     /// Reads `GOODWILL_JWT_SECRET`, `GOODWILL_JWT_PUBLIC_KEY` (PEM text, or the path
     /// of a PEM file), `GOODWILL_JWT_ISSUER`, `GOODWILL_JWT_AUDIENCE`.
-    pub fn from_env() -> Result<Self, String> {
+    pub(crate) fn from_env() -> Result<Self, String> {
         Self::from_lookup(|k| std::env::var(k).ok())
     }
 
     /// As [`JwtSettings::from_env`], from any lookup (tests).
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+    pub(crate) fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
         let nonempty = |k: &str| get(k).filter(|v| !v.is_empty());
         let key = match (
             nonempty("GOODWILL_JWT_SECRET"),
@@ -159,7 +159,7 @@ impl Settings {
 
 /// Reads `--database-url`, else `GOODWILL_DATABASE_URL`, else `DATABASE_URL`,
 /// else the default SQLite file.
-pub fn database_url(flag: Option<&str>) -> Result<DatabaseUrl, String> {
+pub(crate) fn database_url(flag: Option<&str>) -> Result<DatabaseUrl, String> {
     let url = flag
         .map(str::to_owned)
         .or_else(|| {

@@ -11,7 +11,7 @@ use std::borrow::Cow;
 
 /// One cell of a record.
 #[derive(Clone, Copy, Debug)]
-pub enum Cell<'a> {
+pub(crate) enum Cell<'a> {
     /// Anything a person or another system may have typed (names, codes,
     /// stories, token subjects): neutralised.
     Text(&'a str),
@@ -22,7 +22,7 @@ pub enum Cell<'a> {
 pub use crate::domain::text::formula_like;
 
 /// `s` as a text cell: with a leading `'` when it looks like a formula.
-pub fn neutralise(s: &str) -> Cow<'_, str> {
+pub(crate) fn neutralise(s: &str) -> Cow<'_, str> {
     if formula_like(s) {
         Cow::Owned(format!("'{s}"))
     } else {
@@ -31,7 +31,7 @@ pub fn neutralise(s: &str) -> Cow<'_, str> {
 }
 
 /// A CSV document (or a chunk of one) being written into memory.
-pub struct Csv {
+pub(crate) struct Csv {
     w: csv::Writer<Vec<u8>>,
 }
 
@@ -43,7 +43,7 @@ impl Default for Csv {
 
 impl Csv {
     /// An empty document.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             w: csv::WriterBuilder::new()
                 .quote_style(csv::QuoteStyle::Always)
@@ -53,12 +53,12 @@ impl Csv {
     }
 
     /// A header row (names the service chose; written as text all the same).
-    pub fn header<'a>(&mut self, names: impl IntoIterator<Item = &'a str>) {
+    pub(crate) fn header<'a>(&mut self, names: impl IntoIterator<Item = &'a str>) {
         self.record(names.into_iter().map(Cell::Text));
     }
 
     /// One record.
-    pub fn record<'a>(&mut self, cells: impl IntoIterator<Item = Cell<'a>>) {
+    pub(crate) fn record<'a>(&mut self, cells: impl IntoIterator<Item = Cell<'a>>) {
         let row: Vec<Cow<'a, str>> = cells
             .into_iter()
             .map(|c| match c {
@@ -71,7 +71,7 @@ impl Csv {
     }
 
     /// The bytes written.
-    pub fn into_bytes(self) -> Vec<u8> {
+    pub(crate) fn into_bytes(self) -> Vec<u8> {
         self.w.into_inner().unwrap_or_default()
     }
 }

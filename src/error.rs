@@ -164,7 +164,7 @@ pub enum Error {
 
 impl Error {
     /// An internal error without an error underneath.
-    pub fn internal(message: impl Into<String>) -> Self {
+    pub(crate) fn internal(message: impl Into<String>) -> Self {
         Self::Internal {
             message: message.into(),
             source: None,
@@ -172,12 +172,12 @@ impl Error {
     }
 
     /// A validation problem with one field.
-    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Validation(vec![FieldError::new(field, message)])
     }
 
     /// 403 `store_scope`: the token may not act at `store`.
-    pub fn store_scope(store: impl std::fmt::Display) -> Self {
+    pub(crate) fn store_scope(store: impl std::fmt::Display) -> Self {
         Self::Forbidden {
             code: ErrorCode::StoreScope,
             detail: format!("this token may not act at store {store}"),
@@ -186,13 +186,13 @@ impl Error {
 
     /// A figure too large for an exact decimal (2^96 minor units): refused
     /// rather than printed wrong.
-    pub fn figure_too_large() -> Self {
+    pub(crate) fn figure_too_large() -> Self {
         Self::internal("a total exceeds 2^96 minor units and cannot be shown exactly")
     }
 
     /// 403 `store_scope`: a token confined to some stores asked for something
     /// that acts on, or reads, the whole tenant.
-    pub fn tenant_wide() -> Self {
+    pub(crate) fn tenant_wide() -> Self {
         Self::Forbidden {
             code: ErrorCode::StoreScope,
             detail: "this acts on the whole tenant: it needs a token without a stores claim".into(),
@@ -202,7 +202,7 @@ impl Error {
     /// The store-scope rule, in the one place it is checked: `Ok` when a token
     /// holding `stores` (`None`: all) may act at `store`, else 403
     /// `store_scope`.
-    pub fn require_store(
+    pub(crate) fn require_store(
         stores: Option<&[crate::domain::ids::StoreId]>,
         store: crate::domain::ids::StoreId,
     ) -> Result<(), Self> {
@@ -294,7 +294,7 @@ impl From<diesel::r2d2::PoolError> for Error {
 }
 
 /// Whether a diesel error is a unique-constraint violation.
-pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
+pub(crate) fn is_unique_violation(e: &diesel::result::Error) -> bool {
     matches!(
         e,
         diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)

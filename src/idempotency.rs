@@ -17,11 +17,11 @@ use crate::http::AppError;
 
 /// Keys are kept at least this long; `goodwill idempotency purge` refuses to
 /// remove younger ones.
-pub const MIN_RETENTION_SECS: u64 = 24 * 3600;
+pub(crate) const MIN_RETENTION_SECS: u64 = 24 * 3600;
 
 /// A validated key with the fingerprint of the request that carries it.
 #[derive(Clone, Debug)]
-pub struct IdempotencyKey {
+pub(crate) struct IdempotencyKey {
     /// The key as sent (1–255 visible ASCII).
     pub key: String,
     /// SHA-256 over method, path and body, hex.
@@ -30,7 +30,7 @@ pub struct IdempotencyKey {
 
 impl IdempotencyKey {
     /// Checks the header value: 1–255 visible ASCII characters.
-    pub fn parse(value: &str) -> Result<String, AppError> {
+    pub(crate) fn parse(value: &str) -> Result<String, AppError> {
         if value.is_empty() || value.len() > 255 || !value.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(AppError::BadRequest {
                 code: ErrorCode::InvalidIdempotencyKey,
@@ -41,7 +41,7 @@ impl IdempotencyKey {
     }
 
     /// Binds a key to the request it came with.
-    pub fn new(key: String, method: &str, path: &str, body: &[u8]) -> Self {
+    pub(crate) fn new(key: String, method: &str, path: &str, body: &[u8]) -> Self {
         let mut h = Sha256::new();
         h.update(method.as_bytes());
         h.update(b" ");
@@ -55,7 +55,7 @@ impl IdempotencyKey {
     }
 
     /// A 64-bit lock id for (tenant, sub, key), for PostgreSQL's advisory locks.
-    pub fn lock_id(&self, tenant: &str, sub: &str) -> i64 {
+    pub(crate) fn lock_id(&self, tenant: &str, sub: &str) -> i64 {
         let mut h = Sha256::new();
         for part in [tenant, sub, &self.key] {
             h.update(part.len().to_le_bytes());
@@ -70,7 +70,7 @@ impl IdempotencyKey {
 
 /// Whether an error from a command that ran is kept with its key (business-rule
 /// outcomes are; refusals before running and server errors are not).
-pub fn is_stored(e: &AppError) -> bool {
+pub(crate) fn is_stored(e: &AppError) -> bool {
     matches!(
         e,
         AppError::Domain(Error::NotFound(_))
@@ -82,7 +82,7 @@ pub fn is_stored(e: &AppError) -> bool {
 }
 
 /// Parses a duration for `purge --older-than` (`72h`, `3d`, ...), at least 24 h.
-pub fn parse_retention(s: &str) -> Result<u64, String> {
+pub(crate) fn parse_retention(s: &str) -> Result<u64, String> {
     let secs = crate::auth::parse_ttl(s)?;
     if secs < MIN_RETENTION_SECS {
         return Err(format!("keys are kept at least 24h; {s} is too short"));

@@ -25,7 +25,7 @@ use crate::domain::ids::TenantId;
 
 /// Who a request counts against.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Key {
+pub(crate) enum Key {
     /// A verified token's caller.
     Caller(TenantId, String),
     /// An unauthenticated (or wrongly authenticated) client.
@@ -44,7 +44,9 @@ pub struct Limit {
 impl Limit {
     /// Reads the two variables through `get`: `None` when the limit is off,
     /// an error naming the variable when a value is not valid.
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Option<Self>, String> {
+    pub(crate) fn from_lookup(
+        get: impl Fn(&str) -> Option<String>,
+    ) -> Result<Option<Self>, String> {
         let Some(rate) = get("GOODWILL_RATE_LIMIT_PER_SECOND").filter(|v| !v.is_empty()) else {
             return Ok(None);
         };
@@ -84,14 +86,14 @@ const SHARD_CAPACITY: usize = 4_096;
 
 /// The buckets of one instance.
 #[derive(Debug)]
-pub struct RateLimiter {
+pub(crate) struct RateLimiter {
     limit: Limit,
     shards: Vec<Mutex<HashMap<Key, Bucket>>>,
 }
 
 impl RateLimiter {
     /// A limiter with empty buckets.
-    pub fn new(limit: Limit) -> Self {
+    pub(crate) fn new(limit: Limit) -> Self {
         Self {
             limit,
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
@@ -100,7 +102,7 @@ impl RateLimiter {
 
     /// Takes one request from `key`'s bucket at `now`: `Ok` when it may go
     /// on, else how long until a token is back.
-    pub fn take(&self, key: &Key, now: Instant) -> Result<(), Duration> {
+    pub(crate) fn take(&self, key: &Key, now: Instant) -> Result<(), Duration> {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         key.hash(&mut h);
         let shard = &self.shards[usize::try_from(h.finish() % SHARDS as u64).unwrap_or(0)];
@@ -132,7 +134,7 @@ impl RateLimiter {
 }
 
 /// The `Retry-After` value (whole seconds, at least 1) for a wait.
-pub fn retry_after_secs(wait: Duration) -> u64 {
+pub(crate) fn retry_after_secs(wait: Duration) -> u64 {
     wait.as_secs_f64().ceil().max(1.0) as u64
 }
 

@@ -16,7 +16,7 @@ use crate::http::{AppState, RequestId, routes};
 use crate::store::Pool;
 
 /// The request-id header.
-pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// A bound, not yet running server.
 pub struct Application {
@@ -59,7 +59,7 @@ impl Application {
     /// 503 at once, new connections are still served for `drain` (so a load
     /// balancer sees the 503 and stops sending), then the listener closes and
     /// in-flight requests get up to the shutdown timeout to finish.
-    pub async fn run_until_stopped(self, drain: std::time::Duration) -> std::io::Result<()> {
+    pub(crate) async fn run_until_stopped(self, drain: std::time::Duration) -> std::io::Result<()> {
         let handle = self.server.handle();
         let state = self.state.clone();
         actix_web::rt::spawn(async move {
@@ -132,7 +132,7 @@ async fn wait_for_shutdown_signal() {
 
 /// The actix app: middleware, extractor configuration, and every route of the
 /// route table.
-pub fn app(
+pub(crate) fn app(
     state: web::Data<AppState>,
 ) -> App<
     impl actix_web::dev::ServiceFactory<

@@ -26,7 +26,7 @@ pub fn approve(
 }
 
 /// Rejects a pending gesture, with the reason (`gesture.rejected`).
-pub fn reject(
+pub(crate) fn reject(
     conn: &mut DbConnection,
     ctx: &Ctx,
     id: GestureId,
@@ -37,7 +37,7 @@ pub fn reject(
 }
 
 /// Withdraws one's own pending request (`gesture.cancelled`).
-pub fn cancel(
+pub(crate) fn cancel(
     conn: &mut DbConnection,
     ctx: &Ctx,
     id: GestureId,
@@ -99,7 +99,7 @@ fn decide(
 /// Marks a pending request past its expiry `expired` (`gesture.expired`), if
 /// it still is pending: safe to run any number of times. `None` when there was
 /// nothing to do.
-pub fn expire_pending(
+pub(crate) fn expire_pending(
     conn: &mut DbConnection,
     ctx: &Ctx,
     id: GestureId,

@@ -41,7 +41,7 @@ pub fn create_customer(
 
 /// Changes a customer's details (`customer.updated`; a change that changes
 /// nothing records nothing).
-pub fn update_customer(
+pub(crate) fn update_customer(
     conn: &mut DbConnection,
     ctx: &Ctx,
     id: CustomerId,
@@ -199,7 +199,7 @@ fn build_summary(
 /// goodwill granted this calendar year, and their value beside `item` (what
 /// is being decided, in its currency; `counted`: whether the item is already
 /// among the goodwill granted).
-pub fn standing(
+pub(crate) fn standing(
     conn: &mut crate::store::DbConnection,
     tenant: crate::domain::ids::TenantId,
     customer: CustomerId,

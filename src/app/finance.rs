@@ -17,7 +17,7 @@ use crate::views::finance::{PeriodView, WriteOffView};
 /// store the token holds, never by its requester or approver
 /// (`writeoff.reviewed` / `writeoff.flagged` per item). `ids` name each item
 /// with the field a refusal names (empty for a single item).
-pub fn review_write_offs(
+pub(crate) fn review_write_offs(
     conn: &mut DbConnection,
     ctx: &Ctx,
     ids: &[(String, GestureId)],
@@ -70,7 +70,7 @@ pub fn review_write_offs(
 
 /// Closes a month that has ended, for the whole tenant (`period.closed`):
 /// refused while it holds unreviewed write-offs unless forced with a reason.
-pub fn close_period(
+pub(crate) fn close_period(
     conn: &mut DbConnection,
     ctx: &Ctx,
     month: Month,
@@ -100,7 +100,7 @@ pub fn close_period(
 }
 
 /// Reopens a closed month, with the reason (`period.reopened`).
-pub fn reopen_period(
+pub(crate) fn reopen_period(
     conn: &mut DbConnection,
     ctx: &Ctx,
     month: Month,
@@ -129,7 +129,7 @@ pub fn reopen_period(
 }
 
 /// Replaces the tenant's account map (`account_map.updated`).
-pub fn set_account_map(
+pub(crate) fn set_account_map(
     conn: &mut DbConnection,
     ctx: &Ctx,
     map: AccountMap,

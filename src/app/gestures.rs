@@ -24,7 +24,7 @@ pub struct Recorded {
 
 impl Recorded {
     /// Its view on the command's day.
-    pub fn view(&self, today: NaiveDate) -> GestureView {
+    pub(crate) fn view(&self, today: NaiveDate) -> GestureView {
         GestureView::of(&self.gesture, today, self.allocations.clone())
     }
 }

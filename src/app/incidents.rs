@@ -2,13 +2,13 @@
 
 use crate::app::Ctx;
 use crate::audit::NewEvent;
-pub use crate::domain::incident::{Incident, NewIncident};
+pub(crate) use crate::domain::incident::{Incident, NewIncident};
 use crate::domain::roles::Permission;
 use crate::error::Error;
 use crate::store::DbConnection;
 
 /// Records an incident at a store the token holds (`incident.created`).
-pub fn record_incident(
+pub(crate) fn record_incident(
     conn: &mut DbConnection,
     ctx: &Ctx,
     new: NewIncident,

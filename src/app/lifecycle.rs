@@ -63,7 +63,7 @@ pub fn record_payment(
 
 /// Reverses a payment (a bounced cheque), at the store it was taken at
 /// (`payment.reversed`).
-pub fn reverse_payment(
+pub(crate) fn reverse_payment(
     conn: &mut DbConnection,
     ctx: &Ctx,
     id: PaymentId,
@@ -89,7 +89,7 @@ pub fn reverse_payment(
 
 /// Reverses a gesture in effect: the mirror of what it posted and still
 /// stands (`gesture.reversed`).
-pub fn reverse_gesture(
+pub(crate) fn reverse_gesture(
     conn: &mut DbConnection,
     ctx: &Ctx,
     id: GestureId,
@@ -119,7 +119,7 @@ pub fn reverse_gesture(
 /// (`gesture.requested`; when it takes effect at once, `writeoff.created` and
 /// `gesture.written_off`). Answers the promise as it now stands, and the
 /// waiver.
-pub fn write_off(
+pub(crate) fn write_off(
     conn: &mut DbConnection,
     ctx: &Ctx,
     promise: GestureId,
@@ -167,7 +167,7 @@ pub fn write_off(
 
 /// Spends a customer's store credit at a store the token holds, earliest
 /// expiring first (`credit.redeemed`).
-pub fn redeem_credit(
+pub(crate) fn redeem_credit(
     conn: &mut DbConnection,
     ctx: &Ctx,
     customer: CustomerId,
@@ -193,7 +193,7 @@ pub fn redeem_credit(
 /// Posts the expiry of what is left of one lot of store credit past its date
 /// (`credit.expired`), if it is still due: safe to run any number of times.
 /// `None` when there was nothing to do.
-pub fn expire_credit(
+pub(crate) fn expire_credit(
     conn: &mut DbConnection,
     ctx: &Ctx,
     lot: GestureId,

@@ -13,15 +13,15 @@
 
 pub mod approvals;
 pub mod customers;
-pub mod finance;
+pub(crate) mod finance;
 pub mod gestures;
-pub mod incidents;
+pub(crate) mod incidents;
 pub mod lifecycle;
-pub mod policy;
-pub mod sales;
+pub(crate) mod policy;
+pub(crate) mod sales;
 pub mod staff;
 pub mod stores;
-pub mod value;
+pub(crate) mod value;
 
 /// Who acts, for which request, and when: the command's context.
-pub use crate::audit::AuditCtx as Ctx;
+pub(crate) use crate::audit::AuditCtx as Ctx;

@@ -11,7 +11,7 @@ use crate::views::policy::PolicyView;
 
 /// Stores `policy` as the tenant's next version, validated whole; it decides
 /// every gesture requested from now on (`policy.updated`).
-pub fn update_policy(
+pub(crate) fn update_policy(
     conn: &mut DbConnection,
     ctx: &Ctx,
     policy: Policy,

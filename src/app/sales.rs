@@ -15,7 +15,7 @@ use crate::store::sales::{LineOutcome, NewSale, Refund, Sale};
 use crate::views::sale::SaleView;
 
 /// Records one sale at a store the token holds (`sale.recorded`).
-pub fn record_sale(conn: &mut DbConnection, ctx: &Ctx, new: NewSale) -> Result<Sale, Error> {
+pub(crate) fn record_sale(conn: &mut DbConnection, ctx: &Ctx, new: NewSale) -> Result<Sale, Error> {
     ctx.require(Permission::SalesRecord)?;
     ctx.require_store(new.store_id)?;
     let s = crate::store::sales::record(conn, ctx, new)?;
@@ -37,7 +37,7 @@ struct BatchAudit {
 /// Records a batch of sales, each line on its own: created, a duplicate of a
 /// sale already recorded, or an error (a line at a store the token may not act
 /// at is one). One `sales.batch_recorded` event names what was created.
-pub fn record_sales(
+pub(crate) fn record_sales(
     conn: &mut DbConnection,
     ctx: &Ctx,
     lines: Vec<Result<NewSale, Vec<FieldError>>>,
@@ -83,7 +83,7 @@ pub fn record_sales(
 
 /// Refunds (part of) a sale, at a store the token holds (`sale.refunded`):
 /// the sale after it, its refunds, and the refund.
-pub fn refund_sale(
+pub(crate) fn refund_sale(
     conn: &mut DbConnection,
     ctx: &Ctx,
     id: SaleId,
@@ -112,7 +112,7 @@ pub fn refund_sale(
 /// already recorded, or an error. One `sales.imported` event summarises the
 /// chunk, with a digest of the sales it created. Answers the outcomes and how
 /// many customers were created.
-pub fn import_sales(
+pub(crate) fn import_sales(
     conn: &mut DbConnection,
     ctx: &Ctx,
     lines: (u64, u64),

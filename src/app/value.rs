@@ -21,7 +21,7 @@ use crate::views::value::ModelView;
 /// What to fit: the currency (`None`: the tenant's only one), the statistics'
 /// end, their unit, the L2 penalty.
 #[derive(Clone, Debug)]
-pub struct FitSpec {
+pub(crate) struct FitSpec {
     /// Which currency's sales.
     pub currency: Option<Currency>,
     /// The statistics' end.
@@ -33,7 +33,7 @@ pub struct FitSpec {
 }
 
 /// The statistics a fit runs on.
-pub struct FitInputs {
+pub(crate) struct FitInputs {
     /// The request, settled (its currency chosen).
     pub request: FitRequest,
     /// (frequency, recency, T, monetary value) per customer.
@@ -42,7 +42,11 @@ pub struct FitInputs {
 
 /// Reads the customers' statistics for a fit. Tenant-wide: a token confined
 /// to some stores may not fit the tenant's model.
-pub fn fit_inputs(conn: &mut DbConnection, ctx: &Ctx, spec: &FitSpec) -> Result<FitInputs, Error> {
+pub(crate) fn fit_inputs(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    spec: &FitSpec,
+) -> Result<FitInputs, Error> {
     ctx.require(Permission::ValueFit)?;
     ctx.require_tenant_wide()?;
     let currency = crate::store::value::fit_currency(conn, ctx.tenant, spec.currency)?;
@@ -61,12 +65,12 @@ pub fn fit_inputs(conn: &mut DbConnection, ctx: &Ctx, spec: &FitSpec) -> Result<
 }
 
 /// Fits both models (CPU only: call it outside any transaction).
-pub fn fit(inputs: &FitInputs, started: std::time::Instant) -> Result<ModelVersion, Error> {
+pub(crate) fn fit(inputs: &FitInputs, started: std::time::Instant) -> Result<ModelVersion, Error> {
     crate::store::value::fit(&inputs.rows, &inputs.request, started)
 }
 
 /// Stores a fitted model as the tenant's next version (`value_model.fitted`).
-pub fn record_fit(
+pub(crate) fn record_fit(
     conn: &mut DbConnection,
     ctx: &Ctx,
     version: ModelVersion,

@@ -17,7 +17,7 @@ use crate::value::{self, TimeUnit, bgnbd, gamma_gamma, simulate};
 
 /// `import` subcommands.
 #[derive(Subcommand, Debug)]
-pub enum ImportCommand {
+pub(crate) enum ImportCommand {
     /// Import sales from a CSV file with the header
     /// `customer_external_ref,occurred_at,amount,currency,store_code,sale_ref`
     /// (`occurred_at` a date or an RFC 3339 timestamp). Streams the file in
@@ -41,7 +41,7 @@ pub enum ImportCommand {
 
 /// `value` subcommands.
 #[derive(Subcommand, Debug)]
-pub enum ValueCommand {
+pub(crate) enum ValueCommand {
     /// Fit a new model version on the tenant's sales (every tenant, and every
     /// currency of its sales, unless narrowed); prints each version as JSON.
     Fit {
@@ -160,7 +160,7 @@ fn only_tenant(conn: &mut DbConnection, tenant: Option<&str>) -> Result<TenantId
 }
 
 /// Runs `import ...`.
-pub fn import(settings: &Settings, command: ImportCommand) -> Result<(), String> {
+pub(crate) fn import(settings: &Settings, command: ImportCommand) -> Result<(), String> {
     let ImportCommand::Sales {
         file,
         tenant,
@@ -473,7 +473,7 @@ impl<R: BufRead> Iterator for CsvRecords<R> {
 }
 
 /// Runs `value ...`.
-pub fn value(settings: &Settings, command: ValueCommand) -> Result<(), String> {
+pub(crate) fn value(settings: &Settings, command: ValueCommand) -> Result<(), String> {
     match command {
         ValueCommand::Fit {
             tenant,

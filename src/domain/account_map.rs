@@ -11,7 +11,7 @@ use super::ledger::Account;
 /// to the tenant's account code and name.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Mapping {
+pub(crate) struct Mapping {
     /// The ledger account or pattern.
     pub account: String,
     /// The tenant's account code.
@@ -23,7 +23,7 @@ pub struct Mapping {
 /// The tenant's map. Empty: every account exports under its own code.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AccountMap {
+pub(crate) struct AccountMap {
     /// The mappings; an exact account wins over a pattern.
     pub mappings: Vec<Mapping>,
 }
@@ -40,7 +40,7 @@ const WITH_TAIL: [&str; 7] = [
 ];
 
 /// A readable name for a ledger account (what the export says without a map).
-pub fn default_name(account: &str) -> String {
+pub(crate) fn default_name(account: &str) -> String {
     let (head, tail) = account.split_once(':').unwrap_or((account, ""));
     match head {
         "receivable" => "Customer receivable".into(),
@@ -59,7 +59,7 @@ pub fn default_name(account: &str) -> String {
 
 impl AccountMap {
     /// Checks every mapping; reports every problem.
-    pub fn validate(&self) -> Result<(), Vec<super::FieldError>> {
+    pub(crate) fn validate(&self) -> Result<(), Vec<super::FieldError>> {
         let mut p = Problems::default();
         let mut seen = std::collections::BTreeSet::new();
         if self.mappings.len() > 1000 {
@@ -104,7 +104,7 @@ impl AccountMap {
     }
 
     /// The tenant's (code, name) for a ledger account.
-    pub fn resolve(&self, account: &str) -> (String, String) {
+    pub(crate) fn resolve(&self, account: &str) -> (String, String) {
         let exact = self.mappings.iter().find(|m| m.account == account);
         let pattern = || {
             let head = account.split_once(':').map(|(h, _)| h)?;

@@ -7,9 +7,9 @@ use super::ids::{CustomerId, StoreId, TenantId};
 use super::{FieldError, Problems, text};
 
 /// Longest external reference.
-pub const EXTERNAL_REF_MAX: usize = 200;
+pub(crate) const EXTERNAL_REF_MAX: usize = 200;
 /// Longest name.
-pub const NAME_MAX: usize = 200;
+pub(crate) const NAME_MAX: usize = 200;
 
 /// A customer as recorded.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -81,7 +81,7 @@ impl NewCustomer {
 /// A valid partial update. `None` leaves a field as it is; for the optional
 /// fields, `Some(None)` clears it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct CustomerPatch {
+pub(crate) struct CustomerPatch {
     /// New external reference.
     pub external_ref: Option<String>,
     /// New name.
@@ -96,7 +96,7 @@ pub struct CustomerPatch {
 
 impl CustomerPatch {
     /// Checks every field present, reporting all problems at once.
-    pub fn parse(
+    pub(crate) fn parse(
         external_ref: Option<&str>,
         name: Option<&str>,
         email: Option<Option<&str>>,
@@ -125,7 +125,7 @@ impl CustomerPatch {
     }
 
     /// Applies the patch, returning whether anything changed.
-    pub fn apply(&self, c: &mut Customer) -> bool {
+    pub(crate) fn apply(&self, c: &mut Customer) -> bool {
         let before = c.clone();
         if let Some(v) = &self.external_ref {
             c.external_ref.clone_from(v);

@@ -14,11 +14,11 @@ use super::money::{Currency, Money, MoneyInput};
 use super::{FieldError, Problems, text};
 
 /// Longest story.
-pub const STORY_MAX: usize = 4000;
+pub(crate) const STORY_MAX: usize = 4000;
 /// Most staff one gesture names.
-pub const STAFF_MAX: usize = 20;
+pub(crate) const STAFF_MAX: usize = 20;
 /// Most promises one waiver names.
-pub const APPLIES_TO_MAX: usize = 100;
+pub(crate) const APPLIES_TO_MAX: usize = 100;
 
 /// What kind of goodwill.
 #[derive(
@@ -44,7 +44,7 @@ pub enum GestureKind {
 
 impl GestureKind {
     /// Every kind.
-    pub const ALL: [GestureKind; 7] = [
+    pub(crate) const ALL: [GestureKind; 7] = [
         Self::DeferredPayment,
         Self::BalanceWaiver,
         Self::FreeService,
@@ -55,7 +55,7 @@ impl GestureKind {
     ];
 
     /// The wire name.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::DeferredPayment => "deferred_payment",
             Self::BalanceWaiver => "balance_waiver",
@@ -68,12 +68,12 @@ impl GestureKind {
     }
 
     /// Parses the wire name.
-    pub fn parse(s: &str) -> Option<Self> {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
     /// Whether the kind moves money (and so passes the approval decision).
-    pub fn is_monetary(self) -> bool {
+    pub(crate) fn is_monetary(self) -> bool {
         !matches!(self, Self::Recognition | Self::CustomerFavour)
     }
 }
@@ -102,7 +102,7 @@ pub enum GestureStatus {
 
 impl GestureStatus {
     /// Every status.
-    pub const ALL: [GestureStatus; 8] = [
+    pub(crate) const ALL: [GestureStatus; 8] = [
         Self::PendingApproval,
         Self::Approved,
         Self::Rejected,
@@ -114,10 +114,11 @@ impl GestureStatus {
     ];
 
     /// Granted and standing: what reports count as goodwill given.
-    pub const IN_EFFECT: [GestureStatus; 3] = [Self::Approved, Self::Settled, Self::WrittenOff];
+    pub(crate) const IN_EFFECT: [GestureStatus; 3] =
+        [Self::Approved, Self::Settled, Self::WrittenOff];
 
     /// What counts against a budget: granted and standing, or still asked for.
-    pub const COUNTED: [GestureStatus; 4] = [
+    pub(crate) const COUNTED: [GestureStatus; 4] = [
         Self::PendingApproval,
         Self::Approved,
         Self::Settled,
@@ -125,10 +126,11 @@ impl GestureStatus {
     ];
 
     /// Asked for and never granted.
-    pub const NOT_GRANTED: [GestureStatus; 3] = [Self::Rejected, Self::Cancelled, Self::Expired];
+    pub(crate) const NOT_GRANTED: [GestureStatus; 3] =
+        [Self::Rejected, Self::Cancelled, Self::Expired];
 
     /// The wire name.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::PendingApproval => "pending_approval",
             Self::Approved => "approved",
@@ -142,7 +144,7 @@ impl GestureStatus {
     }
 
     /// Parses the wire name.
-    pub fn parse(s: &str) -> Option<Self> {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 }
@@ -309,7 +311,7 @@ fn require<'a, T>(
 
 /// A reason code: lower-case letters, digits and underscores, starting with a
 /// letter, at most 64 characters.
-pub fn parse_reason_code(field: &str, s: &str) -> Result<String, FieldError> {
+pub(crate) fn parse_reason_code(field: &str, s: &str) -> Result<String, FieldError> {
     let ok = !s.is_empty()
         && s.len() <= 64
         && s.starts_with(|c: char| c.is_ascii_lowercase())
@@ -504,7 +506,7 @@ impl NewGesture {
     }
 
     /// Checks every amount is in the store's currency (another → 422).
-    pub fn check_currency(&self, store_currency: Currency) -> Result<(), Vec<FieldError>> {
+    pub(crate) fn check_currency(&self, store_currency: Currency) -> Result<(), Vec<FieldError>> {
         let mut p = Problems::default();
         for (field, m) in self.terms.money_fields() {
             if m.currency() != store_currency {
@@ -523,7 +525,7 @@ impl NewGesture {
 /// back-dating window and not before the tenant existed (`tenant_since`). The
 /// one rule, with the one message, for every such date. Not in the future is
 /// checked where the date is parsed; in an open period by the posting.
-pub fn check_back_dating(
+pub(crate) fn check_back_dating(
     field: &str,
     date: NaiveDate,
     today: NaiveDate,
@@ -551,7 +553,7 @@ pub fn check_back_dating(
 }
 
 /// The reason codes a new tenant starts with.
-pub const DEFAULT_REASON_CODES: &[(&str, &str)] = &[
+pub(crate) const DEFAULT_REASON_CODES: &[(&str, &str)] = &[
     ("staff_error", "A member of staff made a mistake"),
     ("product_fault", "A product was faulty"),
     ("delay", "Something took longer than promised"),
@@ -800,7 +802,10 @@ pub struct Gesture {
 /// Why `promise`, a deferred payment of the waiver's customer (see
 /// [`Gesture::is_promise_of`]), may not be named by a waiver in `currency`, or
 /// `None` when it may (what it owes can be given up).
-pub fn not_waivable(promise: &Gesture, currency: crate::domain::money::Currency) -> Option<String> {
+pub(crate) fn not_waivable(
+    promise: &Gesture,
+    currency: crate::domain::money::Currency,
+) -> Option<String> {
     if promise.status != GestureStatus::Approved || promise.outstanding_minor().unwrap_or(0) <= 0 {
         return Some(format!("is {} and owes nothing", promise.status.as_str()));
     }
@@ -813,7 +818,7 @@ pub fn not_waivable(promise: &Gesture, currency: crate::domain::money::Currency)
 /// How a waiver of `amount_minor` spreads over `promises`, in their order: from
 /// each what it still owes until the amount is used up. `Err(owed)` when the
 /// amount exceeds what they owe together.
-pub fn spread_waiver(
+pub(crate) fn spread_waiver(
     amount_minor: i64,
     promises: Vec<Gesture>,
 ) -> Result<Vec<(Gesture, i64)>, i64> {
@@ -842,7 +847,7 @@ pub fn spread_waiver(
 impl Terms {
     /// The memo total a gesture with these terms adds to while in effect, and
     /// the value it adds (`None`: a count only).
-    pub fn memo(&self) -> Option<(crate::domain::ledger::Memo, Option<Money>)> {
+    pub(crate) fn memo(&self) -> Option<(crate::domain::ledger::Memo, Option<Money>)> {
         use crate::domain::ledger::Memo;
         match self {
             Terms::FreeService { retail_value, .. } => {
@@ -862,7 +867,7 @@ impl Terms {
 
 impl Gesture {
     /// Whether this is a deferred payment of `customer`.
-    pub fn is_promise_of(&self, customer: super::ids::CustomerId) -> bool {
+    pub(crate) fn is_promise_of(&self, customer: super::ids::CustomerId) -> bool {
         self.customer_id == customer && self.kind == GestureKind::DeferredPayment
     }
 
@@ -880,7 +885,7 @@ impl Gesture {
     }
 
     /// Store credit: what can still be spent (amount − redeemed − expired).
-    pub fn credit_remaining_minor(&self) -> Option<i64> {
+    pub(crate) fn credit_remaining_minor(&self) -> Option<i64> {
         if self.status == GestureStatus::Reversed && self.kind == GestureKind::StoreCredit {
             return Some(0);
         }
@@ -894,7 +899,7 @@ impl Gesture {
 
     /// Whether an open deferred payment is past its due date on `today`. Derived
     /// from the date: nothing has to run for it to be right.
-    pub fn is_overdue(&self, today: NaiveDate) -> bool {
+    pub(crate) fn is_overdue(&self, today: NaiveDate) -> bool {
         match &self.terms {
             Terms::DeferredPayment { due_on, .. } => {
                 self.status == GestureStatus::Approved

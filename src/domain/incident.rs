@@ -6,7 +6,7 @@ use super::ids::{IncidentId, StaffId, StoreId};
 
 /// An incident as recorded.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Incident {
+pub(crate) struct Incident {
     /// Its id.
     pub id: IncidentId,
     /// Where.
@@ -24,7 +24,7 @@ pub struct Incident {
 }
 
 /// What an incident is made of, checked.
-pub struct NewIncident {
+pub(crate) struct NewIncident {
     /// Where it happened.
     pub store_id: StoreId,
     /// Its cause (a reason-code-like word).

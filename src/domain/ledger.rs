@@ -39,7 +39,7 @@ pub enum Account {
 /// A memo total kept per customer beside the ledger: what is given without
 /// moving money (retail value, favours, recognitions) and how promises ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Memo {
+pub(crate) enum Memo {
     /// Retail value of free services (money).
     FreeServiceRetailValue,
     /// Estimated value of favours that carry one (money).
@@ -58,7 +58,7 @@ pub enum Memo {
 
 impl Memo {
     /// Every memo.
-    pub const ALL: [Memo; 7] = [
+    pub(crate) const ALL: [Memo; 7] = [
         Memo::FreeServiceRetailValue,
         Memo::FavourEstimatedValue,
         Memo::Favours,
@@ -69,7 +69,7 @@ impl Memo {
     ];
 
     /// The memo's name as stored.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Memo::FreeServiceRetailValue => "free_service_retail_value",
             Memo::FavourEstimatedValue => "favour_estimated_value",
@@ -82,12 +82,12 @@ impl Memo {
     }
 
     /// Parses a stored name.
-    pub fn parse(s: &str) -> Option<Memo> {
+    pub(crate) fn parse(s: &str) -> Option<Memo> {
         Memo::ALL.into_iter().find(|m| m.as_str() == s)
     }
 
     /// How a promise paid in full ended: on time when paid by its due day.
-    pub fn kept(on_time: bool) -> Memo {
+    pub(crate) fn kept(on_time: bool) -> Memo {
         if on_time {
             Memo::PromisesKeptOnTime
         } else {
@@ -98,7 +98,7 @@ impl Memo {
 
 impl Account {
     /// The account's name in the ledger, e.g. `receivable:<customer id>`.
-    pub fn code(&self) -> String {
+    pub(crate) fn code(&self) -> String {
         match self {
             Account::Receivable(c) => format!("receivable:{c}"),
             Account::StoreCredit(c) => format!("store_credit:{c}"),
@@ -114,7 +114,7 @@ impl Account {
     }
 
     /// Parses an account name.
-    pub fn parse(s: &str) -> Option<Self> {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
         let (head, tail) = match s.split_once(':') {
             Some((h, t)) => (h, Some(t)),
             None => (s, None),
@@ -135,7 +135,7 @@ impl Account {
     }
 
     /// The store whose account this is, if it is one of a store's.
-    pub fn store(&self) -> Option<StoreId> {
+    pub(crate) fn store(&self) -> Option<StoreId> {
         match self {
             Account::CashClearing(s)
             | Account::SalesClearing(s)
@@ -146,7 +146,7 @@ impl Account {
     }
 
     /// The customer whose account this is, if it is one of a customer's.
-    pub fn customer(&self) -> Option<CustomerId> {
+    pub(crate) fn customer(&self) -> Option<CustomerId> {
         match self {
             Account::Receivable(c) | Account::StoreCredit(c) => Some(*c),
             _ => None,
@@ -183,7 +183,7 @@ impl Posting {
     }
 
     /// The mirror: what undoes this posting.
-    pub fn mirror(&self) -> Self {
+    pub(crate) fn mirror(&self) -> Self {
         Self {
             debit: self.credit.clone(),
             credit: self.debit.clone(),
@@ -194,7 +194,7 @@ impl Posting {
 
 /// What a gesture posts when it takes effect (docs/ledger.md's postings table).
 /// Waivers are posted by the waiver operation, which also allocates them.
-pub fn gesture_postings(
+pub(crate) fn gesture_postings(
     kind: GestureKind,
     customer: CustomerId,
     store: StoreId,

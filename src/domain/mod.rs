@@ -2,20 +2,20 @@
 //! or a customer valid. Nothing here knows about HTTP or SQL; values that exist
 //! are valid (parse, don't validate).
 
-pub mod account_map;
+pub(crate) mod account_map;
 pub mod customer;
 pub mod gesture;
 pub mod ids;
-pub mod incident;
+pub(crate) mod incident;
 pub mod ledger;
 pub mod money;
 pub mod period;
-pub mod policy;
+pub(crate) mod policy;
 pub mod roles;
-pub mod sale;
+pub(crate) mod sale;
 pub mod staff;
 pub mod store;
-pub mod text;
+pub(crate) mod text;
 
 /// One problem with one input field, reported to the client as
 /// `{"field": ..., "message": ...}` inside a validation problem.
@@ -29,7 +29,7 @@ pub struct FieldError {
 
 impl FieldError {
     /// A problem with `field`.
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
             field: field.into(),
             message: message.into(),
@@ -40,16 +40,16 @@ impl FieldError {
 /// Collects field errors while a request is parsed, so the client learns of every
 /// problem at once rather than one per round trip.
 #[derive(Debug, Default)]
-pub struct Problems(Vec<FieldError>);
+pub(crate) struct Problems(Vec<FieldError>);
 
 impl Problems {
     /// Records a problem.
-    pub fn push(&mut self, field: impl Into<String>, message: impl Into<String>) {
+    pub(crate) fn push(&mut self, field: impl Into<String>, message: impl Into<String>) {
         self.0.push(FieldError::new(field, message));
     }
 
     /// Keeps the value of `result`, or records its error and returns `None`.
-    pub fn take<T>(&mut self, result: Result<T, FieldError>) -> Option<T> {
+    pub(crate) fn take<T>(&mut self, result: Result<T, FieldError>) -> Option<T> {
         match result {
             Ok(v) => Some(v),
             Err(e) => {
@@ -60,7 +60,7 @@ impl Problems {
     }
 
     /// `Ok(())` when nothing was recorded.
-    pub fn finish(self) -> Result<(), Vec<FieldError>> {
+    pub(crate) fn finish(self) -> Result<(), Vec<FieldError>> {
         if self.0.is_empty() {
             Ok(())
         } else {
@@ -70,6 +70,6 @@ impl Problems {
 }
 
 /// The first day of `d`'s calendar year ("goodwill this year").
-pub fn year_start(d: chrono::NaiveDate) -> chrono::NaiveDate {
+pub(crate) fn year_start(d: chrono::NaiveDate) -> chrono::NaiveDate {
     chrono::NaiveDate::from_ymd_opt(chrono::Datelike::year(&d), 1, 1).unwrap_or(d)
 }

@@ -198,7 +198,7 @@ impl Currency {
     }
 
     /// Parses a currency field of a request.
-    pub fn parse(field: &str, code: &str) -> Result<Self, FieldError> {
+    pub(crate) fn parse(field: &str, code: &str) -> Result<Self, FieldError> {
         Self::from_code(code).ok_or_else(|| {
             FieldError::new(
                 field,
@@ -208,12 +208,12 @@ impl Currency {
     }
 
     /// The three-letter code.
-    pub fn code(self) -> &'static str {
+    pub(crate) fn code(self) -> &'static str {
         self.code
     }
 
     /// Decimals of the minor unit (USD 2, JPY 0, BHD 3).
-    pub fn minor_unit(self) -> u32 {
+    pub(crate) fn minor_unit(self) -> u32 {
         self.minor_unit
     }
 }
@@ -352,7 +352,7 @@ impl Money {
 
     /// A signed sum of minor units (a net figure that can be below zero) as a
     /// plain decimal string with the currency's decimals, `None` beyond 2^96.
-    pub fn signed_wide(minor: i128, currency: Currency) -> Option<String> {
+    pub(crate) fn signed_wide(minor: i128, currency: Currency) -> Option<String> {
         let m = Money::from_wide(minor.checked_abs()?, currency)?;
         Some(if minor < 0 {
             format!("-{}", m.amount_string())
@@ -362,7 +362,7 @@ impl Money {
     }
 
     /// The amount in integer minor units (cents), `None` if it does not fit.
-    pub fn minor_units(&self) -> Option<i64> {
+    pub(crate) fn minor_units(&self) -> Option<i64> {
         let factor = Decimal::from(10_i64.pow(self.currency.minor_unit));
         let scaled = self.amount.checked_mul(factor)?;
         if scaled.fract() != Decimal::ZERO {
@@ -371,18 +371,13 @@ impl Money {
         i64::try_from(scaled).ok()
     }
 
-    /// The exact amount.
-    pub fn amount(&self) -> Decimal {
-        self.amount
-    }
-
     /// The currency.
-    pub fn currency(&self) -> Currency {
+    pub(crate) fn currency(&self) -> Currency {
         self.currency
     }
 
     /// Money of the same currency from minor units.
-    pub fn with_minor(&self, minor: i64) -> Money {
+    pub(crate) fn with_minor(&self, minor: i64) -> Money {
         Money::from_minor(minor, self.currency)
     }
 
@@ -393,7 +388,7 @@ impl Money {
     }
 
     /// A currency's `n` whole units in minor units (the self-grant limits).
-    pub fn major_to_minor(n: i64, currency: Currency) -> i64 {
+    pub(crate) fn major_to_minor(n: i64, currency: Currency) -> i64 {
         n.saturating_mul(10_i64.pow(currency.minor_unit))
     }
 

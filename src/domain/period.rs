@@ -22,7 +22,7 @@ impl Month {
     }
 
     /// The month of a date.
-    pub fn of(d: NaiveDate) -> Self {
+    pub(crate) fn of(d: NaiveDate) -> Self {
         Self {
             year: d.year(),
             month: d.month(),
@@ -30,12 +30,12 @@ impl Month {
     }
 
     /// Its first day.
-    pub fn first_day(self) -> NaiveDate {
+    pub(crate) fn first_day(self) -> NaiveDate {
         NaiveDate::from_ymd_opt(self.year, self.month, 1).unwrap_or(NaiveDate::MIN)
     }
 
     /// The first day of the next month.
-    pub fn next_first_day(self) -> NaiveDate {
+    pub(crate) fn next_first_day(self) -> NaiveDate {
         let (y, m) = if self.month == 12 {
             (self.year + 1, 1)
         } else {
@@ -45,7 +45,7 @@ impl Month {
     }
 
     /// Months since year 0: consecutive months have consecutive indexes.
-    pub fn index(self) -> i32 {
+    pub(crate) fn index(self) -> i32 {
         self.year
             .saturating_mul(12)
             .saturating_add(i32::try_from(self.month).unwrap_or(0))

@@ -24,17 +24,17 @@ use super::roles::{Permission, Role};
 /// whole number of units of whatever currency the store keeps; a currency code
 /// gives that currency its own exact amount.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Amounts(pub BTreeMap<String, String>);
+pub(crate) struct Amounts(pub BTreeMap<String, String>);
 
 impl Amounts {
     /// `n` whole units of any currency.
-    pub fn any(n: i64) -> Self {
+    pub(crate) fn any(n: i64) -> Self {
         Self(BTreeMap::from([("any".to_owned(), n.to_string())]))
     }
 
     /// The amount for `currency`, in its minor units. `None` only for a map that
     /// failed validation.
-    pub fn resolve(&self, currency: Currency) -> Option<i64> {
+    pub(crate) fn resolve(&self, currency: Currency) -> Option<i64> {
         if let Some(v) = self.0.get(currency.code()) {
             return Money::parse_amount(v, currency)
                 .ok()
@@ -98,7 +98,7 @@ impl Amounts {
 /// (absent: every monetary kind).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct LimitRule {
+pub(crate) struct LimitRule {
     /// Roles it applies to.
     pub roles: Vec<String>,
     /// Kinds it applies to; absent: every monetary kind.
@@ -111,7 +111,7 @@ pub struct LimitRule {
 /// A self-grant limit at one store, taking precedence over the general ones.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct StoreLimitRule {
+pub(crate) struct StoreLimitRule {
     /// The store.
     pub store_id: StoreId,
     /// Roles it applies to.
@@ -127,7 +127,7 @@ pub struct StoreLimitRule {
 /// (`null`: no upper bound) are approved by one of `approvers`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Tier {
+pub(crate) struct Tier {
     /// Lower bound (exclusive; the first tier starts at 0).
     pub from: Amounts,
     /// Upper bound (inclusive); `null` on the last tier.
@@ -141,7 +141,7 @@ pub struct Tier {
 /// refuses.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Budget {
+pub(crate) struct Budget {
     /// A name the decision reports.
     pub name: String,
     /// `customer`, `requester` or `store`.
@@ -164,7 +164,7 @@ pub struct Budget {
 impl Budget {
     /// The kinds this budget counts, as stored: the monetary kinds it names
     /// (every monetary kind when it names none).
-    pub fn counted_kinds(&self) -> Vec<&'static str> {
+    pub(crate) fn counted_kinds(&self) -> Vec<&'static str> {
         GestureKind::ALL
             .into_iter()
             .filter(|k| k.is_monetary() && kind_matches(self.kinds.as_ref(), *k))
@@ -173,7 +173,7 @@ impl Budget {
     }
 
     /// The percentage of a value-aware budget, parsed.
-    pub fn percent(&self) -> Option<rust_decimal::Decimal> {
+    pub(crate) fn percent(&self) -> Option<rust_decimal::Decimal> {
         self.percent_of_lifetime_value
             .as_deref()
             .and_then(|p| p.parse().ok())
@@ -186,7 +186,7 @@ impl Budget {
 /// their promises was written off.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Trust {
+pub(crate) struct Trust {
     /// Off by default.
     pub enabled: bool,
     /// Added per promise kept on time.
@@ -212,7 +212,7 @@ impl Default for Trust {
 /// gesture that makes the sum exceed the requester's self-grant limit waits.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SplitDetection {
+pub(crate) struct SplitDetection {
     /// On by default.
     pub enabled: bool,
     /// The window in hours.
@@ -224,13 +224,13 @@ pub struct SplitDetection {
 /// today, never before the tenant existed, and always in an open period.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct BackDating {
+pub(crate) struct BackDating {
     /// Days before today; 0 allows only today.
     pub window_days: i64,
 }
 
 /// The longest back-dating window a tenant may set.
-pub const BACK_DATING_MAX_DAYS: i64 = 366;
+pub(crate) const BACK_DATING_MAX_DAYS: i64 = 366;
 
 impl Default for BackDating {
     fn default() -> Self {
@@ -241,7 +241,7 @@ impl Default for BackDating {
 /// One version of a tenant's approval policy.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Policy {
+pub(crate) struct Policy {
     /// Self-grant limits per role and kind.
     pub self_grant_limits: Vec<LimitRule>,
     /// Store-level overrides of the self-grant limits.
@@ -321,7 +321,7 @@ pub enum BudgetScope {
 
 impl BudgetScope {
     /// Parses the policy's spelling.
-    pub fn parse(s: &str) -> Option<Self> {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
         match s {
             "customer" => Some(Self::Customer),
             "requester" => Some(Self::Requester),
@@ -338,7 +338,7 @@ fn kind_matches(kinds: Option<&Vec<String>>, kind: GestureKind) -> bool {
 impl Policy {
     /// Checks the policy whole; every problem is reported, with its field.
     /// Store ids are checked against the tenant by the caller.
-    pub fn validate(&self) -> Result<(), Vec<super::FieldError>> {
+    pub(crate) fn validate(&self) -> Result<(), Vec<super::FieldError>> {
         let mut p = Problems::default();
         let mut seen: BTreeMap<(String, &str), usize> = BTreeMap::new();
         for (i, r) in self.self_grant_limits.iter().enumerate() {
@@ -544,7 +544,7 @@ impl Policy {
     }
 
     /// The tier (0-based) whose band holds `amount` minor units of `currency`.
-    pub fn tier_of(&self, amount: i64, currency: Currency) -> usize {
+    pub(crate) fn tier_of(&self, amount: i64, currency: Currency) -> usize {
         self.approval_tiers
             .iter()
             .position(|t| {
@@ -557,7 +557,7 @@ impl Policy {
     }
 
     /// The roles of tier `i` (0-based).
-    pub fn approvers(&self, i: usize) -> Vec<Role> {
+    pub(crate) fn approvers(&self, i: usize) -> Vec<Role> {
         self.approval_tiers
             .get(i)
             .map(|t| t.approvers.iter().filter_map(|r| r.parse().ok()).collect())
@@ -600,7 +600,7 @@ fn check_kinds(kinds: Option<&[String]>, field: &str, p: &mut Problems) {
 
 /// What the store knows when a gesture is requested.
 #[derive(Clone, Debug)]
-pub struct DecisionInput {
+pub(crate) struct DecisionInput {
     /// The gesture's kind.
     pub kind: GestureKind,
     /// The money it moves (free service: its retail value); `None` for
@@ -657,7 +657,7 @@ pub struct BudgetUse {
 }
 
 /// `percent` % of `value` minor units, rounded down to a minor unit.
-pub fn percent_of(value: i64, percent: rust_decimal::Decimal) -> i64 {
+pub(crate) fn percent_of(value: i64, percent: rust_decimal::Decimal) -> i64 {
     use rust_decimal::prelude::ToPrimitive;
     (rust_decimal::Decimal::from(value) * percent / rust_decimal::Decimal::from(100))
         .floor()
@@ -712,7 +712,7 @@ pub struct DecisionRecord {
 
 impl DecisionRecord {
     /// Whether the gesture waits for an approver.
-    pub fn is_pending(&self) -> bool {
+    pub(crate) fn is_pending(&self) -> bool {
         self.tier.is_some()
     }
 }
@@ -729,7 +729,7 @@ impl DecisionRecord {
 /// - An exceeded budget escalates once: a gesture that would take effect waits
 ///   for its amount's tier, one that waits goes one tier up (never past the last)
 ///   (`budget_exceeded`).
-pub fn decide(policy: &Policy, input: &DecisionInput) -> DecisionRecord {
+pub(crate) fn decide(policy: &Policy, input: &DecisionInput) -> DecisionRecord {
     let Some(value) = input.value.filter(|_| input.kind.is_monetary()) else {
         return DecisionRecord {
             rule: "non_monetary".into(),

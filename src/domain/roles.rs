@@ -38,7 +38,7 @@ impl Role {
     ];
 
     /// The claim value.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Role::Pos => "pos",
             Role::Clerk => "clerk",
@@ -144,7 +144,7 @@ pub enum Permission {
 
 impl Permission {
     /// Stable name, as printed in `docs/roles.md`.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Permission::StoresRead => "stores.read",
             Permission::StoresWrite => "stores.write",
@@ -183,7 +183,7 @@ impl Permission {
 use Role::{Admin, Auditor, Clerk, Finance, Manager, Pos};
 
 /// The role table: each permission and the roles that hold it.
-pub const ROLE_TABLE: &[(Permission, &[Role])] = &[
+pub(crate) const ROLE_TABLE: &[(Permission, &[Role])] = &[
     (
         Permission::StoresRead,
         &[Pos, Clerk, Manager, Finance, Auditor, Admin],
@@ -257,12 +257,15 @@ pub const ROLE_TABLE: &[(Permission, &[Role])] = &[
 
 /// Whether a token whose `stores` claim is `stores` (`None`: all of the tenant's
 /// stores) may act at `store`. The one place the store-scope rule lives.
-pub fn may_act_at(stores: Option<&[super::ids::StoreId]>, store: super::ids::StoreId) -> bool {
+pub(crate) fn may_act_at(
+    stores: Option<&[super::ids::StoreId]>,
+    store: super::ids::StoreId,
+) -> bool {
     stores.is_none_or(|s| s.contains(&store))
 }
 
 /// The stores two scopes share (`None`: all of the tenant's stores).
-pub fn shared_scope(
+pub(crate) fn shared_scope(
     a: Option<&[super::ids::StoreId]>,
     b: Option<&[super::ids::StoreId]>,
 ) -> Option<Vec<super::ids::StoreId>> {
@@ -274,7 +277,8 @@ pub fn shared_scope(
 }
 
 /// The role table as the Markdown table printed in `docs/roles.md`.
-pub fn role_table_markdown() -> String {
+#[cfg(test)]
+pub(crate) fn role_table_markdown() -> String {
     let mut out = String::from("| permission |");
     for r in Role::ALL {
         out.push_str(&format!(" {r} |"));

@@ -5,15 +5,18 @@ use chrono::{NaiveDate, NaiveDateTime};
 use super::FieldError;
 
 /// Longest `sale_ref`.
-pub const SALE_REF_MAX: usize = 100;
+pub(crate) const SALE_REF_MAX: usize = 100;
 
 /// Most lines in one `POST /v1/sales/batch`.
-pub const BATCH_MAX: usize = 1_000;
+pub(crate) const BATCH_MAX: usize = 1_000;
 
 /// `occurred_at`: an RFC 3339 timestamp (converted to UTC) or a date
 /// (`YYYY-MM-DD`, midnight UTC). Gives the time and the purchase day: the
 /// date given, or the UTC date of the timestamp.
-pub fn parse_occurred_at(field: &str, s: &str) -> Result<(NaiveDateTime, NaiveDate), FieldError> {
+pub(crate) fn parse_occurred_at(
+    field: &str,
+    s: &str,
+) -> Result<(NaiveDateTime, NaiveDate), FieldError> {
     let parsed = if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d")
         && s.len() == 10
     {
@@ -44,13 +47,13 @@ pub fn parse_occurred_at(field: &str, s: &str) -> Result<(NaiveDateTime, NaiveDa
 /// The earliest day a sale may be dated. Sales post nothing to the ledger and
 /// their history is what the value model learns from, so imports of decades of
 /// purchases are welcome; a date before this is a typing or clock error.
-pub const SALES_FLOOR: NaiveDate = match NaiveDate::from_ymd_opt(1970, 1, 1) {
+pub(crate) const SALES_FLOOR: NaiveDate = match NaiveDate::from_ymd_opt(1970, 1, 1) {
     Some(d) => d,
     None => NaiveDate::MIN,
 };
 
 /// `sale_ref`: the till's reference, 1 to 100 characters of one line.
-pub fn parse_sale_ref(field: &str, s: &str) -> Result<String, FieldError> {
+pub(crate) fn parse_sale_ref(field: &str, s: &str) -> Result<String, FieldError> {
     super::text::reference(field, s, SALE_REF_MAX)
 }
 

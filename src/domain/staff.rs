@@ -6,13 +6,13 @@ use super::ids::{StaffId, StoreId, TenantId};
 use super::{FieldError, Problems, text};
 
 /// Longest staff name.
-pub const NAME_MAX: usize = 200;
+pub(crate) const NAME_MAX: usize = 200;
 /// Longest external reference (the HR or POS system's id).
-pub const EXTERNAL_REF_MAX: usize = 200;
+pub(crate) const EXTERNAL_REF_MAX: usize = 200;
 /// Longest JWT subject.
-pub const SUBJECT_MAX: usize = 255;
+pub(crate) const SUBJECT_MAX: usize = 255;
 /// Most stores one staff member acts for.
-pub const STORES_MAX: usize = 100;
+pub(crate) const STORES_MAX: usize = 100;
 
 /// A staff member as recorded.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -7,9 +7,9 @@ use super::money::Currency;
 use super::{FieldError, Problems, text};
 
 /// Longest store name.
-pub const NAME_MAX: usize = 200;
+pub(crate) const NAME_MAX: usize = 200;
 /// Longest store code.
-pub const CODE_MAX: usize = 64;
+pub(crate) const CODE_MAX: usize = 64;
 
 /// A store as recorded.
 #[derive(Clone, Debug, PartialEq, Eq)]

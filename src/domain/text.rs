@@ -9,7 +9,7 @@ fn char_len(s: &str) -> usize {
 }
 
 /// A required, trimmed, non-empty line of text of at most `max` characters.
-pub fn required_line(field: &str, value: &str, max: usize) -> Result<String, FieldError> {
+pub(crate) fn required_line(field: &str, value: &str, max: usize) -> Result<String, FieldError> {
     let v = value.trim();
     if v.is_empty() {
         return Err(FieldError::new(field, "must not be empty"));
@@ -19,7 +19,11 @@ pub fn required_line(field: &str, value: &str, max: usize) -> Result<String, Fie
 
 /// Required free text that may span lines (a story): trimmed, non-empty, at most
 /// `max` characters, no control characters but newlines and tabs.
-pub fn required_line_multi(field: &str, value: &str, max: usize) -> Result<String, FieldError> {
+pub(crate) fn required_line_multi(
+    field: &str,
+    value: &str,
+    max: usize,
+) -> Result<String, FieldError> {
     let v = value.trim();
     if v.is_empty() {
         return Err(FieldError::new(field, "must not be empty"));
@@ -59,7 +63,7 @@ fn line(field: &str, v: &str, max: usize) -> Result<String, FieldError> {
 }
 
 /// An identifier-like token: visible ASCII without spaces, 1..=max characters.
-pub fn token(field: &str, value: &str, max: usize) -> Result<String, FieldError> {
+pub(crate) fn token(field: &str, value: &str, max: usize) -> Result<String, FieldError> {
     if value.is_empty() {
         return Err(FieldError::new(field, "must not be empty"));
     }
@@ -87,7 +91,7 @@ pub fn formula_like(s: &str) -> bool {
 }
 
 /// Refuses a code that a spreadsheet would run as a formula.
-pub fn not_formula(field: &str, value: &str) -> Result<(), FieldError> {
+pub(crate) fn not_formula(field: &str, value: &str) -> Result<(), FieldError> {
     if formula_like(value) {
         Err(FieldError::new(
             field,
@@ -100,13 +104,13 @@ pub fn not_formula(field: &str, value: &str) -> Result<(), FieldError> {
 
 /// A free-form reference from another system (a POS id): trimmed, 1..=max
 /// characters, no control characters. Unicode is allowed.
-pub fn reference(field: &str, value: &str, max: usize) -> Result<String, FieldError> {
+pub(crate) fn reference(field: &str, value: &str, max: usize) -> Result<String, FieldError> {
     required_line(field, value, max)
 }
 
 /// An e-mail address: one `@`, a non-empty local part, a domain with a dot, no
 /// spaces, at most 254 characters (RFC 5321's limit).
-pub fn email(field: &str, value: &str) -> Result<String, FieldError> {
+pub(crate) fn email(field: &str, value: &str) -> Result<String, FieldError> {
     let v = value.trim();
     let bad = || FieldError::new(field, "must be an e-mail address like name@example.com");
     if v.len() > 254 {
@@ -128,7 +132,7 @@ pub fn email(field: &str, value: &str) -> Result<String, FieldError> {
 
 /// A phone number as people write it: digits with optional `+`, spaces, dashes,
 /// dots and parentheses; 3..=40 characters with at least 3 digits.
-pub fn phone(field: &str, value: &str) -> Result<String, FieldError> {
+pub(crate) fn phone(field: &str, value: &str) -> Result<String, FieldError> {
     let v = value.trim();
     if v.len() > 40 {
         return Err(FieldError::new(field, "must be at most 40 characters"));

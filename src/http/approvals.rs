@@ -17,7 +17,7 @@ use crate::views::gesture::{DecisionView, GestureView};
 /// Body of approve, reject and cancel.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct NoteBody {
+pub(crate) struct NoteBody {
     note: Option<String>,
 }
 
@@ -38,7 +38,7 @@ fn parse_note(note: Option<&str>, required: bool) -> Result<Option<String>, AppE
 
 /// `POST /v1/gestures/{id}/approve` `{note}`: the gesture takes effect (it
 /// posts, so an `Idempotency-Key` is required).
-pub async fn approve(
+pub(crate) async fn approve(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<GestureId>,
@@ -58,7 +58,7 @@ pub async fn approve(
 }
 
 /// `POST /v1/gestures/{id}/reject` `{note}` (required).
-pub async fn reject(
+pub(crate) async fn reject(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<GestureId>,
@@ -78,7 +78,7 @@ pub async fn reject(
 }
 
 /// `POST /v1/gestures/{id}/cancel` `{note}`: the requester withdraws it.
-pub async fn cancel(
+pub(crate) async fn cancel(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<GestureId>,
@@ -99,7 +99,7 @@ pub async fn cancel(
 
 /// `GET /v1/gestures/{id}/decision`.
 #[derive(Serialize)]
-pub struct DecisionDetail {
+pub(crate) struct DecisionDetail {
     gesture_id: GestureId,
     status: GestureStatus,
     expired: bool,
@@ -109,7 +109,7 @@ pub struct DecisionDetail {
 
 /// `GET /v1/gestures/{id}/decision`: the policy version and rule that decided,
 /// the budgets consulted with their headroom, and who may approve.
-pub async fn decision(
+pub(crate) async fn decision(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<GestureId>,
@@ -136,7 +136,7 @@ pub async fn decision(
 /// Query of `GET /v1/approvals`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct QueueQuery {
+pub(crate) struct QueueQuery {
     store_id: Option<String>,
     kind: Option<String>,
     status: Option<String>,
@@ -146,7 +146,7 @@ pub struct QueueQuery {
 
 /// One item of the approval queue.
 #[derive(Serialize)]
-pub struct QueueItem {
+pub(crate) struct QueueItem {
     #[serde(skip)]
     id: GestureId,
     gesture: GestureView,
@@ -156,7 +156,7 @@ pub struct QueueItem {
 /// `GET /v1/approvals?store_id=&kind=&status=pending`: the pending gestures the
 /// caller may decide (tier, stores and segregation rules applied), oldest first,
 /// each with its customer's standing.
-pub async fn queue(
+pub(crate) async fn queue(
     state: web::Data<AppState>,
     caller: Caller,
     query: QueryParams<QueueQuery>,

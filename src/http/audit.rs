@@ -15,7 +15,7 @@ use crate::http::AppError;
 
 /// The actor of an event.
 #[derive(Serialize)]
-pub struct ActorView {
+pub(crate) struct ActorView {
     sub: String,
     role: String,
     stores: Option<serde_json::Value>,
@@ -23,7 +23,7 @@ pub struct ActorView {
 
 /// An event as the API shows it.
 #[derive(Serialize)]
-pub struct EventView {
+pub(crate) struct EventView {
     id: AuditEventId,
     chain: String,
     position: i64,
@@ -72,7 +72,7 @@ impl From<&Event> for EventView {
 /// Query of `GET /v1/audit`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ListQuery {
+pub(crate) struct ListQuery {
     entity_type: Option<String>,
     entity_id: Option<String>,
     actor: Option<String>,
@@ -101,7 +101,7 @@ fn bounded(field: &str, v: Option<String>, p: &mut Problems) -> Option<String> {
 }
 
 /// `GET /v1/audit?entity_type=&entity_id=&actor=&action=&from=&to=`.
-pub async fn list(
+pub(crate) async fn list(
     state: web::Data<AppState>,
     caller: Caller,
     query: QueryParams<ListQuery>,
@@ -135,7 +135,10 @@ pub async fn list(
 
 /// `GET /v1/audit/verify`: 200 when every chain of the tenant is intact, else 409
 /// `audit_chain_broken` naming the first broken link.
-pub async fn verify(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
+pub(crate) async fn verify(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> Result<HttpResponse, AppError> {
     let tenant = caller.tenant;
     let report = state
         .read(move |conn| crate::store::audit::verify(conn, Some(tenant)))
@@ -152,7 +155,7 @@ pub async fn verify(state: web::Data<AppState>, caller: Caller) -> Result<HttpRe
 
 /// `GET /v1/audit/checkpoint`: verifies, then returns every chain's head and a
 /// digest over them, for an operator to keep outside the database.
-pub async fn checkpoint(
+pub(crate) async fn checkpoint(
     state: web::Data<AppState>,
     caller: Caller,
 ) -> Result<HttpResponse, AppError> {

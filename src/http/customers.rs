@@ -16,7 +16,7 @@ use crate::views::customer::CustomerView;
 /// Body of `POST /v1/customers`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CreateCustomer {
+pub(crate) struct CreateCustomer {
     external_ref: String,
     name: String,
     email: Option<String>,
@@ -28,7 +28,7 @@ pub struct CreateCustomer {
 /// clears an optional one.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct UpdateCustomer {
+pub(crate) struct UpdateCustomer {
     #[serde(default, deserialize_with = "double_option")]
     external_ref: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
@@ -42,7 +42,7 @@ pub struct UpdateCustomer {
 }
 
 /// `POST /v1/customers`.
-pub async fn create(
+pub(crate) async fn create(
     state: web::Data<AppState>,
     caller: Caller,
     idem: Idem,
@@ -66,7 +66,7 @@ pub async fn create(
 }
 
 /// `GET /v1/customers/{id}`.
-pub async fn get(
+pub(crate) async fn get(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<CustomerId>,
@@ -79,7 +79,7 @@ pub async fn get(
 }
 
 /// `PATCH /v1/customers/{id}`.
-pub async fn update(
+pub(crate) async fn update(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<CustomerId>,
@@ -114,7 +114,7 @@ pub async fn update(
 /// Query of `GET /v1/customers`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ListQuery {
+pub(crate) struct ListQuery {
     external_ref: Option<String>,
     q: Option<String>,
     limit: Option<String>,
@@ -122,7 +122,7 @@ pub struct ListQuery {
 }
 
 /// `GET /v1/customers?external_ref=&q=&limit=&starting_after=`.
-pub async fn list(
+pub(crate) async fn list(
     state: web::Data<AppState>,
     caller: Caller,
     query: QueryParams<ListQuery>,

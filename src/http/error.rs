@@ -68,12 +68,12 @@ impl From<Vec<FieldError>> for AppError {
 
 impl AppError {
     /// The stable code of this error.
-    pub fn code(&self) -> &'static str {
+    pub(crate) fn code(&self) -> &'static str {
         self.error_code().as_str()
     }
 
     /// The stable code of this error, as the enum.
-    pub fn error_code(&self) -> ErrorCode {
+    pub(crate) fn error_code(&self) -> ErrorCode {
         match self {
             Self::Domain(e) => e.error_code(),
             Self::MalformedJson(_) => ErrorCode::MalformedJson,
@@ -87,7 +87,7 @@ impl AppError {
     }
 
     /// The HTTP status code.
-    pub fn status(&self) -> u16 {
+    pub(crate) fn status(&self) -> u16 {
         match self {
             Self::Domain(e) => match e {
                 Error::Forbidden { .. } => 403,

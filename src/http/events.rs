@@ -12,7 +12,7 @@ use crate::http::AppError;
 
 /// One event.
 #[derive(Serialize)]
-pub struct EventView {
+pub(crate) struct EventView {
     id: AuditEventId,
     #[serde(rename = "type")]
     event_type: String,
@@ -25,14 +25,14 @@ pub struct EventView {
 /// Query of `GET /v1/events`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FeedQuery {
+pub(crate) struct FeedQuery {
     limit: Option<String>,
     starting_after: Option<String>,
 }
 
 /// `GET /v1/events?starting_after=&limit=`: events after the given one, in the
 /// order their transactions committed. Poll with the id of the last event seen.
-pub async fn list(
+pub(crate) async fn list(
     state: web::Data<AppState>,
     caller: Caller,
     query: QueryParams<FeedQuery>,

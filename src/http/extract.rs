@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use super::AppState;
 use super::routes::{self, Access};
 use crate::domain::ids::{StoreId, TenantId};
-use crate::domain::roles::{Permission, Role};
+use crate::domain::roles::Role;
 use crate::domain::{FieldError, Problems};
 use crate::error::{Error, ErrorCode};
 use crate::http::AppError;
@@ -22,18 +22,18 @@ use crate::idempotency::IdempotencyKey;
 use crate::store::PageRequest;
 
 /// Default body limit: 64 KiB.
-pub const BODY_LIMIT: usize = 64 * 1024;
+pub(crate) const BODY_LIMIT: usize = 64 * 1024;
 /// Body limit of batch endpoints: 4 MiB.
-pub const BATCH_BODY_LIMIT: usize = 4 * 1024 * 1024;
+pub(crate) const BATCH_BODY_LIMIT: usize = 4 * 1024 * 1024;
 
 /// The request id: taken from `X-Request-Id` when it is 1..=200 visible ASCII
 /// characters, generated otherwise; echoed on every response.
 #[derive(Clone, Debug)]
-pub struct RequestId(pub String);
+pub(crate) struct RequestId(pub String);
 
 impl RequestId {
     /// Accepts a client's id or makes one.
-    pub fn from_header(value: Option<&str>) -> Self {
+    pub(crate) fn from_header(value: Option<&str>) -> Self {
         match value {
             Some(v)
                 if !v.is_empty() && v.len() <= 200 && v.bytes().all(|b| b.is_ascii_graphic()) =>
@@ -59,7 +59,7 @@ impl FromRequest for RequestId {
 
 /// The authenticated caller, authorised for this route's permission.
 #[derive(Clone, Debug)]
-pub struct Caller {
+pub(crate) struct Caller {
     /// The token's `sub`.
     pub subject: String,
     /// The tenant every query of this request is confined to.
@@ -68,15 +68,13 @@ pub struct Caller {
     pub role: Role,
     /// Stores the token may act at; `None` = all of the tenant's stores.
     pub stores: Option<Vec<StoreId>>,
-    /// The permission the route required (and the role holds).
-    pub permission: Permission,
     /// The request id.
     pub request_id: String,
 }
 
 impl Caller {
     /// The actor and request, as the audit trail records them.
-    pub fn audit_ctx(&self, clock: &crate::clock::Clock) -> crate::audit::AuditCtx {
+    pub(crate) fn audit_ctx(&self, clock: &crate::clock::Clock) -> crate::audit::AuditCtx {
         crate::audit::AuditCtx {
             clock: clock.clone(),
             now: clock.now(),
@@ -89,12 +87,12 @@ impl Caller {
     }
 
     /// Whether the token may act at `store`.
-    pub fn may_act_at(&self, store: StoreId) -> bool {
+    pub(crate) fn may_act_at(&self, store: StoreId) -> bool {
         crate::domain::roles::may_act_at(self.stores.as_deref(), store)
     }
 
     /// 403 `store_scope` unless the token may act at `store`.
-    pub fn require_store(&self, store: StoreId) -> Result<(), AppError> {
+    pub(crate) fn require_store(&self, store: StoreId) -> Result<(), AppError> {
         Error::require_store(self.stores.as_deref(), store).map_err(AppError::from)
     }
 }
@@ -121,7 +119,7 @@ fn bearer(headers: &header::HeaderMap) -> Result<&str, String> {
 struct Verified(Result<crate::auth::Claims, String>);
 
 /// See [`Verified`].
-pub fn verified_claims(
+pub(crate) fn verified_claims(
     extensions: &mut actix_web::dev::Extensions,
     headers: &header::HeaderMap,
     verifier: &crate::auth::Verifier,
@@ -188,7 +186,6 @@ impl FromRequest for Caller {
                 tenant: claims.tenant,
                 role: claims.role,
                 stores: claims.stores,
-                permission,
                 request_id,
             })
         })
@@ -201,16 +198,11 @@ impl FromRequest for Caller {
 /// JSON; 413 over the limit; 400 when it is not well-formed JSON; 422 when it is
 /// JSON but not a valid `T` (unknown field, wrong type, missing field), naming the
 /// field.
-pub struct JsonBody<T, const LIMIT: usize = BODY_LIMIT>(pub T, pub web::Bytes);
+pub(crate) struct JsonBody<T, const LIMIT: usize = BODY_LIMIT>(pub T, pub web::Bytes);
 
 impl<T, const LIMIT: usize> JsonBody<T, LIMIT> {
-    /// The parsed value.
-    pub fn into_inner(self) -> T {
-        self.0
-    }
-
     /// The parsed value and the raw bytes (for an idempotency fingerprint).
-    pub fn into_parts(self) -> (T, web::Bytes) {
+    pub(crate) fn into_parts(self) -> (T, web::Bytes) {
         (self.0, self.1)
     }
 }
@@ -375,7 +367,7 @@ impl<T: DeserializeOwned + 'static, const LIMIT: usize> FromRequest for JsonBody
 
 /// The `Idempotency-Key` header (optional), with the method and path it will be
 /// fingerprinted with. A malformed key → 400 `invalid_idempotency_key`.
-pub struct Idem {
+pub(crate) struct Idem {
     key: Option<String>,
     method: String,
     path: String,
@@ -383,13 +375,13 @@ pub struct Idem {
 
 impl Idem {
     /// Binds the key (if any) to the request's body.
-    pub fn bind(self, body: &[u8]) -> Option<IdempotencyKey> {
+    pub(crate) fn bind(self, body: &[u8]) -> Option<IdempotencyKey> {
         self.key
             .map(|k| IdempotencyKey::new(k, &self.method, &self.path, body))
     }
 
     /// Like [`Idem::bind`], but the key is required: 400 `idempotency_key_required`.
-    pub fn require(self, body: &[u8]) -> Result<IdempotencyKey, AppError> {
+    pub(crate) fn require(self, body: &[u8]) -> Result<IdempotencyKey, AppError> {
         self.bind(body).ok_or_else(|| AppError::BadRequest {
             code: ErrorCode::IdempotencyKeyRequired,
             detail: "this request moves money: send an Idempotency-Key header".into(),
@@ -426,7 +418,7 @@ impl FromRequest for Idem {
 
 /// Query parameters parsed into `T` (whose fields are all optional strings and
 /// which refuses unknown parameters): 422 naming the parameter otherwise.
-pub struct QueryParams<T>(pub T);
+pub(crate) struct QueryParams<T>(pub T);
 
 impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
     type Error = AppError;
@@ -442,7 +434,7 @@ impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
 }
 
 /// Parses `limit` (1..=100, default 20) and `starting_after` (an id).
-pub fn page_request<Id: FromStr>(
+pub(crate) fn page_request<Id: FromStr>(
     limit: Option<&str>,
     starting_after: Option<&str>,
     problems: &mut Problems,
@@ -477,7 +469,7 @@ pub fn page_request<Id: FromStr>(
 /// `GET /v1/value/model/versions`): they page by version number.
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct VersionsQuery {
+pub(crate) struct VersionsQuery {
     limit: Option<String>,
     starting_after: Option<String>,
 }
@@ -486,7 +478,7 @@ impl VersionsQuery {
     /// The page asked for: `limit` 1–100, and `starting_after` a version
     /// number (a whole number ≥ 1 written plainly: no sign, no leading zero);
     /// 422 naming the parameter otherwise.
-    pub fn page(&self) -> Result<PageRequest<i32>, AppError> {
+    pub(crate) fn page(&self) -> Result<PageRequest<i32>, AppError> {
         let mut p = Problems::default();
         let page = page_request::<i32>(self.limit.as_deref(), None, &mut p);
         let starting_after = self.starting_after.as_deref().and_then(|s| {
@@ -513,7 +505,7 @@ impl VersionsQuery {
 
 /// Deserializes a field that may be absent (outer `None`), `null` (`Some(None)`)
 /// or a value: for PATCH, where null clears and absence leaves alone.
-pub fn double_option<'de, T, D>(de: D) -> Result<Option<Option<T>>, D::Error>
+pub(crate) fn double_option<'de, T, D>(de: D) -> Result<Option<Option<T>>, D::Error>
 where
     T: serde::Deserialize<'de>,
     D: serde::Deserializer<'de>,
@@ -525,7 +517,11 @@ use serde::Deserialize as _;
 
 /// An optional date (`YYYY-MM-DD`) from the query string; a bad one is recorded
 /// against `field`.
-pub fn query_date(field: &str, v: Option<&str>, p: &mut Problems) -> Option<chrono::NaiveDate> {
+pub(crate) fn query_date(
+    field: &str,
+    v: Option<&str>,
+    p: &mut Problems,
+) -> Option<chrono::NaiveDate> {
     v.and_then(|s| match chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         Ok(d) => Some(d),
         Err(_) => {
@@ -536,7 +532,7 @@ pub fn query_date(field: &str, v: Option<&str>, p: &mut Problems) -> Option<chro
 }
 
 /// An optional store id from the query string; a bad one is recorded.
-pub fn query_store(v: Option<&str>, p: &mut Problems) -> Option<StoreId> {
+pub(crate) fn query_store(v: Option<&str>, p: &mut Problems) -> Option<StoreId> {
     v.and_then(|s| match s.parse() {
         Ok(id) => Some(id),
         Err(_) => {
@@ -548,7 +544,7 @@ pub fn query_store(v: Option<&str>, p: &mut Problems) -> Option<StoreId> {
 
 /// Whether a report answers CSV: `format=csv` or `json` decides; without it,
 /// an `Accept` header naming `text/csv`. A bad `format` is recorded.
-pub fn wants_csv(req: &HttpRequest, format: Option<&str>, p: &mut Problems) -> bool {
+pub(crate) fn wants_csv(req: &HttpRequest, format: Option<&str>, p: &mut Problems) -> bool {
     match format {
         Some("csv") => true,
         Some("json") => false,

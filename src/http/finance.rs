@@ -17,7 +17,7 @@ use crate::views::finance::{PeriodView, WriteOffItem, WriteOffView};
 
 /// The queue's items: each with its reviews (one query) and its customer's
 /// standing.
-pub fn items(
+pub(crate) fn items(
     conn: &mut DbConnection,
     tenant: TenantId,
     items: Vec<WriteOff>,
@@ -44,7 +44,7 @@ pub fn items(
 /// Query of `GET /v1/finance/write-offs`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ListQuery {
+pub(crate) struct ListQuery {
     status: Option<String>,
     store_id: Option<String>,
     from: Option<String>,
@@ -58,7 +58,7 @@ use super::extract::query_date as date;
 
 /// `GET /v1/finance/write-offs?status=&store_id=&from=&to=&reason_code=`: write-offs
 /// oldest first, each with its reviews and the customer's history.
-pub async fn list(
+pub(crate) async fn list(
     state: web::Data<AppState>,
     caller: Caller,
     query: QueryParams<ListQuery>,
@@ -114,7 +114,7 @@ pub async fn list(
 /// Body of `POST /v1/finance/write-offs/{id}/review`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ReviewBody {
+pub(crate) struct ReviewBody {
     outcome: String,
     note: Option<String>,
 }
@@ -122,7 +122,7 @@ pub struct ReviewBody {
 /// Body of `POST /v1/finance/write-offs/review`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct BatchBody {
+pub(crate) struct BatchBody {
     ids: Vec<String>,
     outcome: String,
     note: Option<String>,
@@ -150,7 +150,7 @@ fn review_all(
 }
 
 /// `POST /v1/finance/write-offs/{id}/review` `{outcome, note}`.
-pub async fn review(
+pub(crate) async fn review(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<GestureId>,
@@ -173,12 +173,12 @@ pub async fn review(
 
 /// The answer to a batch review.
 #[derive(Serialize)]
-pub struct BatchView {
+pub(crate) struct BatchView {
     data: Vec<WriteOffItem>,
 }
 
 /// `POST /v1/finance/write-offs/review` `{ids, outcome, note}`: all or nothing.
-pub async fn review_batch(
+pub(crate) async fn review_batch(
     state: web::Data<AppState>,
     caller: Caller,
     idem: Idem,
@@ -228,7 +228,10 @@ fn month(s: &str) -> Result<crate::domain::period::Month, AppError> {
 
 /// `GET /v1/finance/periods`: every month ever closed, newest first (a month not
 /// listed is open).
-pub async fn periods(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
+pub(crate) async fn periods(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> Result<HttpResponse, AppError> {
     let tenant = caller.tenant;
     let rows = state
         .read(move |conn| crate::store::periods::list(conn, tenant))
@@ -247,7 +250,7 @@ pub async fn periods(state: web::Data<AppState>, caller: Caller) -> Result<HttpR
 
 /// `GET /v1/finance/periods/{month}`: its state; a closed month's totals are
 /// recomputed from its entries and compared with those kept at close.
-pub async fn period(
+pub(crate) async fn period(
     state: web::Data<AppState>,
     caller: Caller,
     m: web::Path<String>,
@@ -272,14 +275,14 @@ pub async fn period(
 /// Body of `POST /v1/finance/periods/{month}/close`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CloseBody {
+pub(crate) struct CloseBody {
     #[serde(default)]
     force: bool,
     reason: Option<String>,
 }
 
 /// `POST /v1/finance/periods/{month}/close` `{force?, reason?}`.
-pub async fn close(
+pub(crate) async fn close(
     state: web::Data<AppState>,
     caller: Caller,
     m: web::Path<String>,
@@ -306,12 +309,12 @@ pub async fn close(
 /// Body of `POST /v1/finance/periods/{month}/reopen`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ReopenBody {
+pub(crate) struct ReopenBody {
     reason: String,
 }
 
 /// `POST /v1/finance/periods/{month}/reopen` `{reason}` (admin).
-pub async fn reopen(
+pub(crate) async fn reopen(
     state: web::Data<AppState>,
     caller: Caller,
     m: web::Path<String>,
@@ -333,14 +336,14 @@ pub async fn reopen(
 
 /// Count and outstanding amount of one bucket.
 #[derive(Serialize)]
-pub struct BucketView {
+pub(crate) struct BucketView {
     count: i64,
     amount: Money,
 }
 
 /// One store and currency of the aging.
 #[derive(Serialize)]
-pub struct AgingRowView {
+pub(crate) struct AgingRowView {
     store_id: StoreId,
     currency: String,
     buckets: std::collections::BTreeMap<&'static str, BucketView>,
@@ -349,7 +352,7 @@ pub struct AgingRowView {
 
 /// How promises are kept: counts, and each as a share of those decided.
 #[derive(Serialize)]
-pub struct KeepingView {
+pub(crate) struct KeepingView {
     kept_on_time: i64,
     kept_late: i64,
     written_off: i64,
@@ -360,7 +363,7 @@ pub struct KeepingView {
 
 /// `GET /v1/finance/aging`.
 #[derive(Serialize)]
-pub struct AgingView {
+pub(crate) struct AgingView {
     as_of: NaiveDate,
     stores: Vec<AgingRowView>,
     promise_keeping: KeepingView,
@@ -369,7 +372,7 @@ pub struct AgingView {
 /// Query of `GET /v1/finance/aging`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AgingQuery {
+pub(crate) struct AgingQuery {
     store_id: Option<String>,
     as_of: Option<String>,
 }
@@ -377,7 +380,7 @@ pub struct AgingQuery {
 /// `GET /v1/finance/aging?store_id=&as_of=`: open deferred payments by days
 /// past due on `as_of` (default today), per store and currency, and the
 /// tenant's promise-keeping rates.
-pub async fn aging(
+pub(crate) async fn aging(
     state: web::Data<AppState>,
     caller: Caller,
     query: QueryParams<AgingQuery>,
@@ -446,7 +449,7 @@ pub async fn aging(
 
 /// `GET /v1/finance/account-map`.
 #[derive(Serialize)]
-pub struct AccountMapView {
+pub(crate) struct AccountMapView {
     mappings: Vec<crate::domain::account_map::Mapping>,
     updated_by: Option<String>,
     updated_at: Option<String>,
@@ -454,7 +457,7 @@ pub struct AccountMapView {
 
 /// `GET /v1/finance/account-map`: how ledger accounts export to the tenant's
 /// chart (empty: under their own codes).
-pub async fn account_map(
+pub(crate) async fn account_map(
     state: web::Data<AppState>,
     caller: Caller,
 ) -> Result<HttpResponse, AppError> {
@@ -470,7 +473,7 @@ pub async fn account_map(
 }
 
 /// `PUT /v1/finance/account-map` `{mappings}` (finance, admin): replaces the map.
-pub async fn put_account_map(
+pub(crate) async fn put_account_map(
     state: web::Data<AppState>,
     caller: Caller,
     idem: Idem,
@@ -491,7 +494,7 @@ pub async fn put_account_map(
 }
 
 /// The journal's header row.
-pub const JOURNAL_HEADER: [&str; 10] = [
+pub(crate) const JOURNAL_HEADER: [&str; 10] = [
     "date",
     "transaction_id",
     "account_code",
@@ -507,14 +510,14 @@ pub const JOURNAL_HEADER: [&str; 10] = [
 /// Query of `GET /v1/finance/journal`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct JournalQuery {
+pub(crate) struct JournalQuery {
     period: Option<String>,
     format: Option<String>,
 }
 
 /// One currency of the journal's summary.
 #[derive(Serialize)]
-pub struct JournalCurrency {
+pub(crate) struct JournalCurrency {
     currency: String,
     debit: Money,
     credit: Money,
@@ -523,7 +526,7 @@ pub struct JournalCurrency {
 
 /// `GET /v1/finance/journal` as JSON: what the CSV holds, summed.
 #[derive(Serialize)]
-pub struct JournalSummary {
+pub(crate) struct JournalSummary {
     period: String,
     lines: i64,
     currencies: Vec<JournalCurrency>,
@@ -537,7 +540,7 @@ const JOURNAL_CHUNK: i64 = 2_000;
 /// chunks (`text/csv`, RFC 4180, UTF-8, header row). Without `format=csv` (or
 /// `Accept: text/csv`) it answers a JSON summary: per currency, debits and
 /// credits, which balance.
-pub async fn journal(
+pub(crate) async fn journal(
     state: web::Data<AppState>,
     caller: Caller,
     req: actix_web::HttpRequest,

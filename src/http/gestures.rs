@@ -14,7 +14,7 @@ use crate::http::AppError;
 use crate::views::gesture::GestureView;
 
 /// `POST /v1/customers/{id}/gestures`.
-pub async fn create(
+pub(crate) async fn create(
     state: web::Data<AppState>,
     caller: Caller,
     customer: web::Path<CustomerId>,
@@ -40,7 +40,7 @@ pub async fn create(
 /// Query of `GET /v1/gestures`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ListQuery {
+pub(crate) struct ListQuery {
     customer_id: Option<String>,
     store_id: Option<String>,
     kind: Option<String>,
@@ -53,7 +53,7 @@ pub struct ListQuery {
 }
 
 /// `GET /v1/gestures?customer_id=&store_id=&kind=&status=&overdue=&from=&to=`.
-pub async fn list(
+pub(crate) async fn list(
     state: web::Data<AppState>,
     caller: Caller,
     query: QueryParams<ListQuery>,
@@ -125,7 +125,7 @@ pub async fn list(
 /// `GET /v1/customers/{id}/summary`: what the customer owes, holds and received.
 /// Its cost does not grow with the customer's history: it reads maintained
 /// balances and totals, plus the customer's open promises and credit.
-pub async fn summary(
+pub(crate) async fn summary(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<CustomerId>,

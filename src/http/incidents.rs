@@ -15,7 +15,7 @@ use crate::views::incident::view;
 /// Body of `POST /v1/incidents`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CreateIncident {
+pub(crate) struct CreateIncident {
     store_id: StoreId,
     cause: String,
     #[serde(default)]
@@ -24,7 +24,7 @@ pub struct CreateIncident {
 }
 
 /// `POST /v1/incidents`.
-pub async fn create(
+pub(crate) async fn create(
     state: web::Data<AppState>,
     caller: Caller,
     idem: Idem,
@@ -65,7 +65,7 @@ pub async fn create(
 }
 
 /// `GET /v1/incidents/{id}`: with its gestures as full objects.
-pub async fn get(
+pub(crate) async fn get(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<IncidentId>,

@@ -7,7 +7,10 @@ use crate::http::AppError;
 
 /// `GET /v1/ledger/check`: 200 with `clean` and every discrepancy found in the
 /// caller's tenant.
-pub async fn check(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
+pub(crate) async fn check(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> Result<HttpResponse, AppError> {
     let tenant = caller.tenant;
     let found = state
         .read(move |conn| crate::store::ledger_check::check(conn, Some(tenant)))

@@ -16,14 +16,14 @@ use crate::views::payment::{PaymentView, RedemptionView};
 /// Body of `POST /v1/gestures/{id}/payments`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PayBody {
+pub(crate) struct PayBody {
     amount: MoneyInput,
     /// Where it is paid (default: the deferred payment's store).
     store_id: Option<StoreId>,
 }
 
 /// `POST /v1/gestures/{id}/payments`.
-pub async fn pay(
+pub(crate) async fn pay(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<GestureId>,
@@ -46,7 +46,7 @@ pub async fn pay(
 /// Body of the reversal routes.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ReverseBody {
+pub(crate) struct ReverseBody {
     reason: String,
 }
 
@@ -57,7 +57,7 @@ fn reason(b: &ReverseBody) -> Result<String, AppError> {
 }
 
 /// `POST /v1/payments/{id}/reversal`: a bounced cheque.
-pub async fn reverse_payment(
+pub(crate) async fn reverse_payment(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<PaymentId>,
@@ -77,7 +77,7 @@ pub async fn reverse_payment(
 }
 
 /// `POST /v1/gestures/{id}/reversal`.
-pub async fn reverse_gesture(
+pub(crate) async fn reverse_gesture(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<GestureId>,
@@ -99,7 +99,7 @@ pub async fn reverse_gesture(
 /// Body of `POST /v1/gestures/{id}/write-off`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct WriteOffBody {
+pub(crate) struct WriteOffBody {
     reason_code: String,
     note: Option<String>,
 }
@@ -107,7 +107,7 @@ pub struct WriteOffBody {
 /// `POST /v1/gestures/{id}/write-off`: requests a waiver of what is still owed;
 /// answers the deferred payment (`written_off` when the waiver took effect at
 /// once, else still open while the waiver waits for approval).
-pub async fn write_off(
+pub(crate) async fn write_off(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<GestureId>,
@@ -138,13 +138,13 @@ pub async fn write_off(
 /// Body of `POST /v1/customers/{id}/credit/redemptions`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RedeemBody {
+pub(crate) struct RedeemBody {
     amount: MoneyInput,
     store_id: StoreId,
 }
 
 /// `POST /v1/customers/{id}/credit/redemptions`.
-pub async fn redeem(
+pub(crate) async fn redeem(
     state: web::Data<AppState>,
     caller: Caller,
     customer: web::Path<CustomerId>,

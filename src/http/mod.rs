@@ -7,27 +7,27 @@
 //! async workers ([`AppState::write`] / [`AppState::read`]); the answer is JSON, or a
 //! problem+json from [`AppError`].
 
-pub mod approvals;
-pub mod audit;
-pub mod customers;
-pub mod error;
-pub mod events;
+pub(crate) mod approvals;
+pub(crate) mod audit;
+pub(crate) mod customers;
+pub(crate) mod error;
+pub(crate) mod events;
 pub mod extract;
-pub mod finance;
-pub mod gestures;
-pub mod incidents;
-pub mod ledger;
-pub mod lifecycle;
+pub(crate) mod finance;
+pub(crate) mod gestures;
+pub(crate) mod incidents;
+pub(crate) mod ledger;
+pub(crate) mod lifecycle;
 pub mod ops;
-pub mod policy;
-pub mod problem;
-pub mod reading;
-pub mod reports;
+pub(crate) mod policy;
+pub(crate) mod problem;
+pub(crate) mod reading;
+pub(crate) mod reports;
 pub mod routes;
-pub mod sales;
-pub mod staff;
-pub mod stores;
-pub mod value;
+pub(crate) mod sales;
+pub(crate) mod staff;
+pub(crate) mod stores;
+pub(crate) mod value;
 
 use std::collections::HashSet;
 use std::sync::RwLock;
@@ -43,13 +43,13 @@ use crate::error::{Error, ErrorCode};
 use crate::idempotency::IdempotencyKey;
 use crate::store::{DbConnection, PageOf, Pool};
 
-pub use crate::views::timestamp;
-pub use error::AppError;
-pub use extract::{Caller, Idem, JsonBody, QueryParams, RequestId};
+pub(crate) use crate::views::timestamp;
+pub(crate) use error::AppError;
+pub(crate) use extract::{Caller, Idem, JsonBody, QueryParams, RequestId};
 
 /// What every handler shares. Holds no request state: any number of instances can
 /// serve one database.
-pub struct AppState {
+pub(crate) struct AppState {
     /// The database pool.
     pub pool: Pool,
     /// Token verification.
@@ -69,7 +69,7 @@ pub struct AppState {
 
 impl AppState {
     /// State over a pool and a verifier.
-    pub fn new(pool: Pool, verifier: Verifier, clock: crate::clock::Clock) -> Self {
+    pub(crate) fn new(pool: Pool, verifier: Verifier, clock: crate::clock::Clock) -> Self {
         Self {
             clock,
             pool,
@@ -83,7 +83,7 @@ impl AppState {
 
     /// Runs `f` with a pooled connection on the blocking thread pool, so diesel
     /// never blocks an async worker.
-    pub async fn with_conn<T, E, F>(&self, f: F) -> Result<T, AppError>
+    pub(crate) async fn with_conn<T, E, F>(&self, f: F) -> Result<T, AppError>
     where
         T: Send + 'static,
         E: Into<AppError> + From<Error> + Send + 'static,
@@ -102,19 +102,8 @@ impl AppState {
         .map_err(Into::into)
     }
 
-    /// Runs `f` in one write transaction (IMMEDIATE on SQLite).
-    pub async fn write<T, E, F>(&self, f: F) -> Result<T, AppError>
-    where
-        T: Send + 'static,
-        E: Into<AppError> + From<Error> + From<diesel::result::Error> + Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
-    {
-        self.with_conn(move |conn| crate::store::write_tx(conn, f))
-            .await
-    }
-
     /// Runs `f` in one read transaction (a consistent snapshot).
-    pub async fn read<T, E, F>(&self, f: F) -> Result<T, AppError>
+    pub(crate) async fn read<T, E, F>(&self, f: F) -> Result<T, AppError>
     where
         T: Send + 'static,
         E: Into<AppError> + From<Error> + From<diesel::result::Error> + Send + 'static,
@@ -128,7 +117,7 @@ impl AppState {
     /// command's effect, its audit event(s) and, when the request carries an
     /// `Idempotency-Key`, the stored response. A retry with the same key replays
     /// that response instead of acting again.
-    pub async fn command<F>(
+    pub(crate) async fn command<F>(
         &self,
         caller: &Caller,
         key: Option<IdempotencyKey>,
@@ -158,7 +147,7 @@ impl AppState {
     }
 
     /// Whether the tenant exists (cached once seen).
-    pub async fn tenant_exists(&self, tenant: TenantId) -> Result<bool, AppError> {
+    pub(crate) async fn tenant_exists(&self, tenant: TenantId) -> Result<bool, AppError> {
         if self
             .known_tenants
             .read()
@@ -178,7 +167,7 @@ impl AppState {
 }
 
 /// What a command answers on success.
-pub struct Reply {
+pub(crate) struct Reply {
     /// 200 or 201.
     pub status: u16,
     /// The resource.
@@ -187,7 +176,7 @@ pub struct Reply {
 
 impl Reply {
     /// 201 with the created resource.
-    pub fn created(v: &impl Serialize) -> Self {
+    pub(crate) fn created(v: &impl Serialize) -> Self {
         Self {
             status: 201,
             body: serde_json::to_value(v).unwrap_or_default(),
@@ -195,7 +184,7 @@ impl Reply {
     }
 
     /// 200 with the resource.
-    pub fn ok(v: &impl Serialize) -> Self {
+    pub(crate) fn ok(v: &impl Serialize) -> Self {
         Self {
             status: 200,
             body: serde_json::to_value(v).unwrap_or_default(),
@@ -267,7 +256,7 @@ where
 }
 
 /// Upper bounds (seconds) of the latency histogram's buckets.
-pub const LATENCY_BUCKETS: [f64; 12] = [
+pub(crate) const LATENCY_BUCKETS: [f64; 12] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
 ];
 
@@ -279,7 +268,7 @@ const DRAINING: &str = "goodwill_draining";
 /// What `/metrics` exposes, kept by the `metrics` crate's Prometheus recorder:
 /// one per instance (not the process-wide recorder), so every application in a
 /// process counts its own requests.
-pub struct Metrics {
+pub(crate) struct Metrics {
     recorder: metrics_exporter_prometheus::PrometheusRecorder,
     handle: std::sync::Arc<metrics_exporter_prometheus::PrometheusHandle>,
 }
@@ -294,7 +283,7 @@ impl Metrics {
     /// A recorder with the latency buckets, its metrics described, and a
     /// thread that folds histogram samples into their buckets every 5 s (so
     /// memory stays bounded between scrapes) until the recorder is dropped.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
         let builder = PrometheusBuilder::new();
         let recorder = match builder
@@ -330,7 +319,7 @@ impl Metrics {
     }
 
     /// Records one response.
-    pub fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
+    pub(crate) fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
         metrics::with_local_recorder(&self.recorder, || {
             metrics::counter!(
                 REQUESTS,
@@ -346,7 +335,7 @@ impl Metrics {
 
     /// The Prometheus text, with the pool's connections and whether the
     /// instance drains as of now.
-    pub fn render(&self, in_use: u32, idle: u32, draining: bool) -> String {
+    pub(crate) fn render(&self, in_use: u32, idle: u32, draining: bool) -> String {
         metrics::with_local_recorder(&self.recorder, || {
             metrics::gauge!(POOL, "state" => "in_use").set(f64::from(in_use));
             metrics::gauge!(POOL, "state" => "idle").set(f64::from(idle));
@@ -358,7 +347,7 @@ impl Metrics {
 
 /// A list: `{"data", "has_more", "next_cursor"}` (docs/api.md).
 #[derive(Serialize)]
-pub struct ListResponse<T: Serialize> {
+pub(crate) struct ListResponse<T: Serialize> {
     /// The page.
     pub data: Vec<T>,
     /// Whether another page follows.
@@ -369,7 +358,7 @@ pub struct ListResponse<T: Serialize> {
 
 impl<T: Serialize> ListResponse<T> {
     /// Builds the response from a page, with a view per item and its cursor.
-    pub fn from_page<U>(
+    pub(crate) fn from_page<U>(
         page: PageOf<U>,
         view: impl Fn(&U) -> T,
         cursor: impl Fn(&U) -> String,

@@ -10,13 +10,13 @@ use crate::error::Error;
 use crate::http::AppError;
 
 /// `GET /healthz`: the process is up.
-pub async fn healthz() -> HttpResponse {
+pub(crate) async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }
 
 /// `GET /readyz`: 200 when the database answers and no migration is pending;
 /// 503 with the reason otherwise, and while the instance drains after SIGTERM.
-pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub(crate) async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     if state.draining.load(Ordering::SeqCst) {
         return Err(Error::Unavailable("draining: this instance is shutting down".into()).into());
     }
@@ -44,7 +44,7 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError
 }
 
 /// `GET /metrics`: Prometheus text format.
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+pub(crate) async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let pool = state.pool.state();
     let out = state.metrics.render(
         pool.connections.saturating_sub(pool.idle_connections),
@@ -60,7 +60,7 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
 pub const OPENAPI: &str = include_str!("../../api-spec/openapi.json");
 
 /// `GET /v1/openapi.json`.
-pub async fn openapi() -> HttpResponse {
+pub(crate) async fn openapi() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
         .body(OPENAPI)

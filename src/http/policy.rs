@@ -10,7 +10,10 @@ use crate::http::AppError;
 use crate::views::policy::PolicyView;
 
 /// `GET /v1/policy`: the version in force.
-pub async fn current(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
+pub(crate) async fn current(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> Result<HttpResponse, AppError> {
     let tenant = caller.tenant;
     let v = state
         .read(move |conn| crate::store::policy::current(conn, tenant))
@@ -19,7 +22,7 @@ pub async fn current(state: web::Data<AppState>, caller: Caller) -> Result<HttpR
 }
 
 /// `GET /v1/policy/versions/{n}`.
-pub async fn version(
+pub(crate) async fn version(
     state: web::Data<AppState>,
     caller: Caller,
     n: web::Path<String>,
@@ -37,7 +40,7 @@ pub async fn version(
 }
 
 /// `GET /v1/policy/versions`: newest first.
-pub async fn versions(
+pub(crate) async fn versions(
     state: web::Data<AppState>,
     caller: Caller,
     query: QueryParams<super::extract::VersionsQuery>,
@@ -65,7 +68,7 @@ pub async fn versions(
 /// `PUT /v1/policy`: stores the body as the next version (200). It applies to
 /// gestures requested from now on; an invalid policy is refused whole (422
 /// listing every problem) and the current version stays.
-pub async fn put(
+pub(crate) async fn put(
     state: web::Data<AppState>,
     caller: Caller,
     idem: Idem,

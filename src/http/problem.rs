@@ -10,9 +10,9 @@ use crate::error::Error;
 use crate::http::AppError;
 
 /// Base of every problem `type` URI.
-pub const PROBLEM_BASE: &str = "https://goodwill.dev/problems/";
+pub(crate) const PROBLEM_BASE: &str = "https://goodwill.dev/problems/";
 /// The media type of problem responses.
-pub const PROBLEM_JSON: &str = "application/problem+json";
+pub(crate) const PROBLEM_JSON: &str = "application/problem+json";
 
 #[derive(Serialize)]
 struct Problem<'a> {
@@ -51,7 +51,7 @@ fn title(status: u16) -> &'static str {
 
 /// The status and problem+json body of an error (also what an idempotency
 /// record keeps).
-pub fn render(e: &AppError) -> (u16, String) {
+pub(crate) fn render(e: &AppError) -> (u16, String) {
     let status = e.status();
     let detail = match e {
         // Internal details go to the log, never to the client.

@@ -18,7 +18,7 @@ use crate::views::payment::PaymentView;
 
 /// An entry as the API shows it.
 #[derive(Serialize)]
-pub struct EntryView {
+pub(crate) struct EntryView {
     id: EntryId,
     transaction_id: LedgerTxId,
     transaction_kind: String,
@@ -64,7 +64,7 @@ impl EntryView {
 /// Query of the entry lists.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct EntryQuery {
+pub(crate) struct EntryQuery {
     account: Option<String>,
     from: Option<String>,
     to: Option<String>,
@@ -158,7 +158,7 @@ async fn list_entries(
 }
 
 /// `GET /v1/customers/{id}/entries`: the entries of the customer's transactions.
-pub async fn customer_entries(
+pub(crate) async fn customer_entries(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<CustomerId>,
@@ -168,7 +168,7 @@ pub async fn customer_entries(
 }
 
 /// `GET /v1/ledger/entries?account=&from=&to=`.
-pub async fn ledger_entries(
+pub(crate) async fn ledger_entries(
     state: web::Data<AppState>,
     caller: Caller,
     query: QueryParams<EntryQuery>,
@@ -180,7 +180,7 @@ pub async fn ledger_entries(
 /// the customer's standing in it (`standing`); the gesture, payment or
 /// redemption itself (its story, staff, decision, who recorded it) is null.
 #[derive(Serialize)]
-pub struct TimelineView {
+pub(crate) struct TimelineView {
     #[serde(rename = "type")]
     kind: &'static str,
     id: uuid::Uuid,
@@ -194,7 +194,7 @@ pub struct TimelineView {
 /// What an item at another store means for the customer's standing: its
 /// kind, amount, status and dates, nothing of what happened there.
 #[derive(Serialize)]
-pub struct StandingView {
+pub(crate) struct StandingView {
     store_id: crate::domain::ids::StoreId,
     kind: Option<crate::domain::gesture::GestureKind>,
     status: Option<String>,
@@ -235,14 +235,14 @@ impl StandingView {
 /// Query of the timeline.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct TimelineQuery {
+pub(crate) struct TimelineQuery {
     limit: Option<String>,
     starting_after: Option<String>,
 }
 
 /// `GET /v1/customers/{id}/timeline`: gestures, payments and redemptions, newest
 /// first; `starting_after` continues with older items.
-pub async fn timeline(
+pub(crate) async fn timeline(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<CustomerId>,
@@ -345,7 +345,7 @@ pub async fn timeline(
 
 /// A gesture with everything it touched.
 #[derive(Serialize)]
-pub struct GestureDetail {
+pub(crate) struct GestureDetail {
     #[serde(flatten)]
     gesture: GestureView,
     entries: Vec<EntryView>,
@@ -355,7 +355,7 @@ pub struct GestureDetail {
 
 /// What a gesture points at, and what points at it.
 #[derive(Serialize)]
-pub struct Links {
+pub(crate) struct Links {
     incident_id: Option<crate::domain::ids::IncidentId>,
     write_off_of: Option<GestureId>,
     written_off_by: Vec<GestureId>,
@@ -363,7 +363,7 @@ pub struct Links {
 
 /// `GET /v1/gestures/{id}`: the gesture, its entries (its own, its payments' and
 /// reversals'), its payments, and its links.
-pub async fn gesture_detail(
+pub(crate) async fn gesture_detail(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<GestureId>,

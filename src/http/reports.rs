@@ -14,7 +14,7 @@ use crate::http::AppError;
 /// Query of `GET /v1/reports/recognition`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RecognitionQuery {
+pub(crate) struct RecognitionQuery {
     from: Option<String>,
     to: Option<String>,
     store_id: Option<String>,
@@ -22,7 +22,7 @@ pub struct RecognitionQuery {
 
 /// One customer's praise.
 #[derive(Serialize)]
-pub struct Praise {
+pub(crate) struct Praise {
     gesture_id: GestureId,
     customer_id: CustomerId,
     effective_on: NaiveDate,
@@ -31,7 +31,7 @@ pub struct Praise {
 
 /// One staff member at one store.
 #[derive(Serialize)]
-pub struct StaffRecognitions {
+pub(crate) struct StaffRecognitions {
     staff_id: StaffId,
     name: String,
     store_id: StoreId,
@@ -41,7 +41,7 @@ pub struct StaffRecognitions {
 
 /// The report.
 #[derive(Serialize)]
-pub struct RecognitionReport {
+pub(crate) struct RecognitionReport {
     from: NaiveDate,
     to: NaiveDate,
     staff: Vec<StaffRecognitions>,
@@ -51,7 +51,7 @@ pub struct RecognitionReport {
 /// member and store, with the customers' words, most recognised first. A
 /// store-scoped token (a manager's) sees its stores only. Default: the last 90
 /// days; at most 366.
-pub async fn recognition(
+pub(crate) async fn recognition(
     state: web::Data<AppState>,
     caller: Caller,
     query: QueryParams<RecognitionQuery>,
@@ -117,7 +117,7 @@ pub async fn recognition(
 /// Query of `GET /v1/finance/reports/goodwill`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct GoodwillQuery {
+pub(crate) struct GoodwillQuery {
     from: Option<String>,
     to: Option<String>,
     group_by: Option<String>,
@@ -128,7 +128,7 @@ pub struct GoodwillQuery {
 /// One group's figures in one currency. `net_cost` is signed: recoveries can
 /// exceed the costs of a period.
 #[derive(Serialize)]
-pub struct GoodwillRow {
+pub(crate) struct GoodwillRow {
     group: std::collections::BTreeMap<&'static str, String>,
     currency: String,
     count: i64,
@@ -142,14 +142,14 @@ pub struct GoodwillRow {
 
 /// A signed amount (only where a figure can be below zero).
 #[derive(Serialize)]
-pub struct SignedMoney {
+pub(crate) struct SignedMoney {
     amount: String,
     currency: String,
 }
 
 /// `GET /v1/finance/reports/goodwill` as JSON.
 #[derive(Serialize)]
-pub struct GoodwillReport {
+pub(crate) struct GoodwillReport {
     from: NaiveDate,
     to: NaiveDate,
     group_by: Vec<&'static str>,
@@ -193,7 +193,7 @@ fn row(
 /// recovered and net cost, per group and currency, for gestures in effect with
 /// `effective_on` in [from, to] (default this month so far; at most 3 years).
 /// JSON, or CSV with `format=csv` / `Accept: text/csv`.
-pub async fn goodwill(
+pub(crate) async fn goodwill(
     state: web::Data<AppState>,
     caller: Caller,
     req: actix_web::HttpRequest,

@@ -34,7 +34,7 @@ pub enum Access {
 
 impl Access {
     /// The permission the route requires (`None`: public).
-    pub fn permission(self) -> Option<Permission> {
+    pub(crate) fn permission(self) -> Option<Permission> {
         match self {
             Access::Public => None,
             Access::Requires(p) | Access::TenantWide(p) => Some(p),
@@ -432,7 +432,7 @@ pub static ENDPOINTS: LazyLock<Vec<Endpoint>> = LazyLock::new(|| {
 });
 
 /// The access rule of a matched route, if the table has one.
-pub fn access(method: &Method, pattern: &str) -> Option<Access> {
+pub(crate) fn access(method: &Method, pattern: &str) -> Option<Access> {
     ENDPOINTS
         .iter()
         .find(|e| e.method == method && e.path == pattern)
@@ -440,7 +440,8 @@ pub fn access(method: &Method, pattern: &str) -> Option<Access> {
 }
 
 /// The tenant-wide routes as the list printed in `docs/roles.md`.
-pub fn tenant_wide_markdown() -> String {
+#[cfg(test)]
+pub(crate) fn tenant_wide_markdown() -> String {
     ENDPOINTS
         .iter()
         .filter_map(|e| match e.access {
@@ -454,7 +455,7 @@ pub fn tenant_wide_markdown() -> String {
 
 /// Registers every route of the table, one resource per path; a known path with
 /// an unknown method answers 405 with `Allow`.
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     let mut paths: Vec<&'static str> = Vec::new();
     for e in ENDPOINTS.iter() {
         if !paths.contains(&e.path) {

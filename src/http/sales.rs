@@ -19,7 +19,7 @@ use crate::views::sale::{RefundView, SaleView};
 /// One sale as a request carries it.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SaleInput {
+pub(crate) struct SaleInput {
     customer_id: Option<CustomerId>,
     customer_external_ref: Option<String>,
     store_id: StoreId,
@@ -30,7 +30,7 @@ pub struct SaleInput {
 
 /// Checks a sale's shape: exactly one buyer reference, a reference, a time, an
 /// amount of zero or more.
-pub fn parse_sale(input: SaleInput) -> Result<NewSale, Vec<FieldError>> {
+pub(crate) fn parse_sale(input: SaleInput) -> Result<NewSale, Vec<FieldError>> {
     let mut p = Problems::default();
     let buyer = match (input.customer_id, input.customer_external_ref) {
         (Some(id), None) => Some(Buyer::Id(id)),
@@ -70,7 +70,7 @@ pub fn parse_sale(input: SaleInput) -> Result<NewSale, Vec<FieldError>> {
 
 /// `POST /v1/sales`: 201 with the sale; a `sale_ref` already recorded at the
 /// store → 409 `duplicate_sale` naming it.
-pub async fn create(
+pub(crate) async fn create(
     state: web::Data<AppState>,
     caller: Caller,
     idem: Idem,
@@ -89,13 +89,13 @@ pub async fn create(
 /// Body of `POST /v1/sales/batch`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct BatchInput {
+pub(crate) struct BatchInput {
     sales: Vec<serde_json::Value>,
 }
 
 /// One line's outcome.
 #[derive(Serialize)]
-pub struct LineView {
+pub(crate) struct LineView {
     index: usize,
     status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -108,7 +108,7 @@ pub struct LineView {
 
 /// The answer to a batch.
 #[derive(Serialize)]
-pub struct BatchView {
+pub(crate) struct BatchView {
     created: usize,
     duplicates: usize,
     errors: usize,
@@ -119,7 +119,7 @@ pub struct BatchView {
 /// outcome, `created`, `duplicate` (naming the existing sale) or `error`
 /// (with the fields at fault). Valid lines are kept; invalid ones change
 /// nothing. A line at a store the token may not act at is an error line.
-pub async fn batch(
+pub(crate) async fn batch(
     state: web::Data<AppState>,
     caller: Caller,
     idem: Idem,
@@ -192,7 +192,7 @@ pub async fn batch(
 }
 
 /// `GET /v1/sales/{id}`: with its refunds.
-pub async fn get(
+pub(crate) async fn get(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<SaleId>,
@@ -213,7 +213,7 @@ pub async fn get(
 /// Query of `GET /v1/sales`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ListQuery {
+pub(crate) struct ListQuery {
     customer_id: Option<String>,
     store_id: Option<String>,
     limit: Option<String>,
@@ -221,7 +221,7 @@ pub struct ListQuery {
 }
 
 /// `GET /v1/sales?customer_id=&store_id=`: oldest first.
-pub async fn list(
+pub(crate) async fn list(
     state: web::Data<AppState>,
     caller: Caller,
     query: QueryParams<ListQuery>,
@@ -260,14 +260,14 @@ pub async fn list(
 /// Body of `POST /v1/sales/{id}/refunds`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RefundInput {
+pub(crate) struct RefundInput {
     amount: MoneyInput,
     reason: Option<String>,
 }
 
 /// A refund with the sale it belongs to.
 #[derive(Serialize)]
-pub struct RefundCreated {
+pub(crate) struct RefundCreated {
     #[serde(flatten)]
     refund: RefundView,
     sale: SaleView,
@@ -275,7 +275,7 @@ pub struct RefundCreated {
 
 /// `POST /v1/sales/{id}/refunds`: 201 with the refund and the sale after it;
 /// more than is left of the sale → 422 `refund_exceeds_sale`.
-pub async fn refund(
+pub(crate) async fn refund(
     state: web::Data<AppState>,
     caller: Caller,
     idem: Idem,

@@ -17,7 +17,7 @@ use crate::views::staff::StaffView;
 /// Body of `POST /v1/staff`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CreateStaff {
+pub(crate) struct CreateStaff {
     name: String,
     store_ids: Vec<StoreId>,
     external_ref: Option<String>,
@@ -25,7 +25,7 @@ pub struct CreateStaff {
 }
 
 /// `POST /v1/staff`.
-pub async fn create(
+pub(crate) async fn create(
     state: web::Data<AppState>,
     caller: Caller,
     idem: Idem,
@@ -48,7 +48,7 @@ pub async fn create(
 }
 
 /// `GET /v1/staff/{id}`.
-pub async fn get(
+pub(crate) async fn get(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<StaffId>,
@@ -70,14 +70,14 @@ pub async fn get(
 /// Query of `GET /v1/staff`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ListQuery {
+pub(crate) struct ListQuery {
     store_id: Option<String>,
     limit: Option<String>,
     starting_after: Option<String>,
 }
 
 /// `GET /v1/staff?store_id=`.
-pub async fn list(
+pub(crate) async fn list(
     state: web::Data<AppState>,
     caller: Caller,
     query: QueryParams<ListQuery>,

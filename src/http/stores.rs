@@ -15,14 +15,14 @@ use crate::views::store::StoreView;
 /// Body of `POST /v1/stores`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CreateStore {
+pub(crate) struct CreateStore {
     name: String,
     code: String,
     currency: String,
 }
 
 /// `POST /v1/stores`.
-pub async fn create(
+pub(crate) async fn create(
     state: web::Data<AppState>,
     caller: Caller,
     idem: Idem,
@@ -39,7 +39,7 @@ pub async fn create(
 }
 
 /// `GET /v1/stores/{id}`.
-pub async fn get(
+pub(crate) async fn get(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<StoreId>,
@@ -54,13 +54,13 @@ pub async fn get(
 /// Query of `GET /v1/stores`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ListQuery {
+pub(crate) struct ListQuery {
     limit: Option<String>,
     starting_after: Option<String>,
 }
 
 /// `GET /v1/stores`.
-pub async fn list(
+pub(crate) async fn list(
     state: web::Data<AppState>,
     caller: Caller,
     query: QueryParams<ListQuery>,

@@ -20,7 +20,7 @@ use crate::views::value::{CeilingView, ModelView};
 /// Body of `POST /v1/value/model/fit`.
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-pub struct FitInput {
+pub(crate) struct FitInput {
     as_of: Option<String>,
     currency: Option<String>,
     time_unit: Option<String>,
@@ -31,7 +31,7 @@ pub struct FitInput {
 /// `as_of` (default today) and answers 201 with the new version. Runs
 /// synchronously: reading the statistics in one snapshot, fitting off the
 /// async workers, storing the version with its audit event.
-pub async fn fit(
+pub(crate) async fn fit(
     state: web::Data<AppState>,
     caller: Caller,
     idem: Idem,
@@ -85,12 +85,12 @@ pub async fn fit(
 /// Query of `GET /v1/value/model`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CurrentQuery {
+pub(crate) struct CurrentQuery {
     currency: Option<String>,
 }
 
 /// `GET /v1/value/model[?currency=]`: the newest version (of that currency).
-pub async fn current(
+pub(crate) async fn current(
     state: web::Data<AppState>,
     caller: Caller,
     query: QueryParams<CurrentQuery>,
@@ -111,7 +111,7 @@ pub async fn current(
 }
 
 /// `GET /v1/value/model/versions`: oldest first.
-pub async fn versions(
+pub(crate) async fn versions(
     state: web::Data<AppState>,
     caller: Caller,
     query: QueryParams<super::extract::VersionsQuery>,
@@ -131,7 +131,7 @@ pub async fn versions(
 }
 
 /// `GET /v1/value/model/versions/{version}`.
-pub async fn version(
+pub(crate) async fn version(
     state: web::Data<AppState>,
     caller: Caller,
     version: web::Path<String>,
@@ -150,7 +150,7 @@ pub async fn version(
 
 /// The statistics a customer's figures come from.
 #[derive(Serialize, Clone)]
-pub struct StatisticsView {
+pub(crate) struct StatisticsView {
     frequency: u32,
     recency: f64,
     #[serde(rename = "T")]
@@ -162,7 +162,7 @@ pub struct StatisticsView {
 
 /// A customer's figures.
 #[derive(Serialize)]
-pub struct CustomerValueView {
+pub(crate) struct CustomerValueView {
     customer_id: CustomerId,
     as_of: String,
     currency: &'static str,
@@ -183,7 +183,7 @@ pub struct CustomerValueView {
 /// Query of `GET /v1/customers/{id}/value`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ValueQuery {
+pub(crate) struct ValueQuery {
     as_of: Option<String>,
     currency: Option<String>,
     horizon_months: Option<String>,
@@ -191,14 +191,14 @@ pub struct ValueQuery {
 }
 
 /// An estimate in major units as Money (half to even).
-pub fn estimate_money(major: f64, currency: Currency) -> Money {
+pub(crate) fn estimate_money(major: f64, currency: Currency) -> Money {
     Money::from_minor(crate::store::value::to_minor(major, currency), currency)
 }
 
 /// Turns "no figures" into its answer: 422 `not_enough_history` without a
 /// purchase, 409 `no_value_model` before a fit, 422 `not_valuable` when the
 /// model cannot value the customer.
-pub fn no_estimate(customer: CustomerId, as_of: NaiveDate, e: &Estimate) -> AppError {
+pub(crate) fn no_estimate(customer: CustomerId, as_of: NaiveDate, e: &Estimate) -> AppError {
     match e {
         Estimate::NoModel(c) => Error::Conflict {
             code: ErrorCode::NoValueModel,
@@ -208,7 +208,7 @@ pub fn no_estimate(customer: CustomerId, as_of: NaiveDate, e: &Estimate) -> AppE
             ),
             existing_id: None,
         }.into(),
-        Estimate::Unvaluable(_, why) => Error::Unprocessable {
+        Estimate::Unvaluable(why) => Error::Unprocessable {
             code: ErrorCode::NotValuable,
             detail: why.clone(),
             errors: Vec::new(),
@@ -225,7 +225,7 @@ pub fn no_estimate(customer: CustomerId, as_of: NaiveDate, e: &Estimate) -> AppE
 }
 
 /// `GET /v1/customers/{id}/value[?as_of=&currency=&horizon_months=&monthly_discount_rate=]`.
-pub async fn customer_value(
+pub(crate) async fn customer_value(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<CustomerId>,

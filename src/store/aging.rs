@@ -14,10 +14,10 @@ use crate::domain::ledger::Memo;
 use crate::error::Error;
 
 /// The buckets, in order: not yet due, 1–30, 31–60, 61–90, over 90 days past due.
-pub const BUCKETS: [&str; 5] = ["not_yet_due", "1_30", "31_60", "61_90", "over_90"];
+pub(crate) const BUCKETS: [&str; 5] = ["not_yet_due", "1_30", "31_60", "61_90", "over_90"];
 
 /// The bucket of a promise due on `due_on`, seen on `as_of`.
-pub fn bucket(due_on: NaiveDate, as_of: NaiveDate) -> usize {
+pub(crate) fn bucket(due_on: NaiveDate, as_of: NaiveDate) -> usize {
     match (as_of - due_on).num_days() {
         d if d <= 0 => 0,
         1..=30 => 1,
@@ -30,7 +30,7 @@ pub fn bucket(due_on: NaiveDate, as_of: NaiveDate) -> usize {
 /// One store and currency: (count, outstanding minor units) per bucket; the
 /// outstanding summed in 128 bits.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Aging {
+pub(crate) struct Aging {
     /// The store.
     pub store_id: StoreId,
     /// The currency code.
@@ -44,7 +44,7 @@ type OpenPromise = (StoreId, String, Option<NaiveDate>, Option<i64>, i64, i64);
 
 /// The open deferred payments made on or before `as_of`, aged on `as_of`. Reads
 /// only open promises (an index on kind and status), never the history.
-pub fn aging(
+pub(crate) fn aging(
     conn: &mut DbConnection,
     tenant: TenantId,
     stores: Option<&[StoreId]>,
@@ -93,7 +93,7 @@ pub fn aging(
 
 /// How the tenant's promises were kept: (on time, late, written off), from the
 /// maintained per-customer totals.
-pub fn keeping(conn: &mut DbConnection, tenant: TenantId) -> Result<(i64, i64, i64), Error> {
+pub(crate) fn keeping(conn: &mut DbConnection, tenant: TenantId) -> Result<(i64, i64, i64), Error> {
     let outcomes = [
         Memo::PromisesKeptOnTime,
         Memo::PromisesKeptLate,

@@ -21,7 +21,7 @@ use crate::error::{Error, ErrorCode};
 
 /// What an approver or the requester says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// It takes effect.
     Approve,
     /// It never takes effect.
@@ -42,7 +42,7 @@ impl Verdict {
 
 /// The decision record of a gesture. Gestures recorded before decisions were
 /// kept whole get theirs rebuilt from the policy version that decided them.
-pub fn record_of(conn: &mut DbConnection, g: &Gesture) -> Result<DecisionRecord, Error> {
+pub(crate) fn record_of(conn: &mut DbConnection, g: &Gesture) -> Result<DecisionRecord, Error> {
     if let Some(a) = &g.approval {
         return Ok(a.clone());
     }
@@ -69,12 +69,12 @@ pub fn record_of(conn: &mut DbConnection, g: &Gesture) -> Result<DecisionRecord,
 }
 
 /// Whether a pending gesture is past its expiry at `now`.
-pub fn is_expired(record: &DecisionRecord, now: NaiveDateTime) -> bool {
+pub(crate) fn is_expired(record: &DecisionRecord, now: NaiveDateTime) -> bool {
     record.expires_at.is_some_and(|e| now >= e)
 }
 
 /// The staff records whose `subject` is this token's `sub`.
-pub fn staff_of(
+pub(crate) fn staff_of(
     conn: &mut DbConnection,
     tenant: TenantId,
     sub: &str,
@@ -106,7 +106,7 @@ fn incident_staff(
 }
 
 /// Who is asking to decide, as the segregation rules see them.
-pub struct Approver<'a> {
+pub(crate) struct Approver<'a> {
     /// Token `sub`.
     pub sub: &'a str,
     /// Role.
@@ -119,7 +119,7 @@ pub struct Approver<'a> {
 
 /// Why `who` may not approve or reject `g`, in the order the rules are checked;
 /// `None` when they may.
-pub fn refusal(
+pub(crate) fn refusal(
     who: &Approver<'_>,
     g: &Gesture,
     record: &DecisionRecord,
@@ -188,7 +188,7 @@ fn already(g: &Gesture, record: &DecisionRecord, expired: bool) -> Error {
 
 /// Approves, rejects or cancels a pending gesture: (before, after). Approval puts
 /// it into effect (its postings) in the same transaction.
-pub fn decide(
+pub(crate) fn decide(
     conn: &mut DbConnection,
     ctx: &AuditCtx,
     id: GestureId,
@@ -257,7 +257,7 @@ pub fn decide(
 }
 
 /// Pending gestures (of one tenant, or all), oldest first: (tenant, id).
-pub fn pending(
+pub(crate) fn pending(
     conn: &mut DbConnection,
     tenant: Option<TenantId>,
 ) -> Result<Vec<(TenantId, GestureId)>, Error> {
@@ -274,7 +274,7 @@ pub fn pending(
 
 /// Marks a pending gesture expired if it is past its expiry at `ctx.now`:
 /// (before, after), or `None` when it is not (or no longer) due.
-pub fn expire(
+pub(crate) fn expire(
     conn: &mut DbConnection,
     ctx: &AuditCtx,
     id: GestureId,
@@ -301,7 +301,7 @@ pub fn expire(
 
 /// Filters of the approval queue.
 #[derive(Clone, Debug, Default)]
-pub struct QueueFilter {
+pub(crate) struct QueueFilter {
     /// One store.
     pub store_id: Option<StoreId>,
     /// One kind.
@@ -311,7 +311,7 @@ pub struct QueueFilter {
 /// The pending gestures `who` may decide at `now`, oldest first, after
 /// `starting_after`; at most `limit`, and whether more follow. Reads the
 /// pending ones in batches and keeps those the rules let `who` decide.
-pub fn queue(
+pub(crate) fn queue(
     conn: &mut DbConnection,
     tenant: TenantId,
     who: &Approver<'_>,

@@ -55,7 +55,7 @@ impl DatabaseUrl {
     }
 
     /// True for PostgreSQL.
-    pub fn is_postgres(&self) -> bool {
+    pub(crate) fn is_postgres(&self) -> bool {
         matches!(self, Self::Postgres(_))
     }
 
@@ -84,7 +84,7 @@ impl DatabaseUrl {
 /// What the pool has learnt of the database's reachability: the last failed
 /// attempt to connect, cleared by the next success.
 #[derive(Debug, Default)]
-pub struct Health {
+pub(crate) struct Health {
     last_failure: std::sync::Mutex<Option<(Instant, String)>>,
 }
 
@@ -108,7 +108,7 @@ impl Health {
     }
 
     /// The last failure, if it is recent.
-    pub fn recent_failure(&self) -> Option<String> {
+    pub(crate) fn recent_failure(&self) -> Option<String> {
         let f = self.last_failure.lock().ok()?;
         f.as_ref()
             .filter(|(at, _)| at.elapsed() < FAIL_FAST_WINDOW)
@@ -134,7 +134,7 @@ fn now_ms() -> u64 {
 /// Records that a query failed as if its connection were lost: for a while,
 /// every connection returned to a pool is pinged, and a dead one is dropped
 /// instead of being handed to the next request. Costs nothing otherwise.
-pub fn note_connection_trouble() {
+pub(crate) fn note_connection_trouble() {
     TROUBLE_AT_MS.store(now_ms(), Ordering::Relaxed);
 }
 
@@ -200,12 +200,15 @@ impl Pool {
     /// idle connection is left, waits only briefly, so requests fail fast with
     /// the reason instead of queueing for the full timeout; the attempt a
     /// checkout triggers is what notices the database is back.
-    pub fn checkout(&self) -> Result<PooledConnection, crate::error::Error> {
+    pub(crate) fn checkout(&self) -> Result<PooledConnection, crate::error::Error> {
         self.checkout_within(self.inner.connection_timeout())
     }
 
     /// As [`Pool::checkout`], waiting at most `wait`.
-    pub fn checkout_within(&self, wait: Duration) -> Result<PooledConnection, crate::error::Error> {
+    pub(crate) fn checkout_within(
+        &self,
+        wait: Duration,
+    ) -> Result<PooledConnection, crate::error::Error> {
         use crate::error::Error;
         if self.inner.state().idle_connections == 0
             && let Some(why) = self.health.recent_failure()
@@ -222,15 +225,10 @@ impl Pool {
                 None => Error::Unavailable(format!("no database connection available: {e}")),
             })
     }
-
-    /// What the pool knows of the database's reachability.
-    pub fn health(&self) -> &Health {
-        &self.health
-    }
 }
 
 /// A connection checked out of the pool.
-pub type PooledConnection = r2d2::PooledConnection<Manager>;
+pub(crate) type PooledConnection = r2d2::PooledConnection<Manager>;
 
 fn manager(url: &DatabaseUrl) -> (Manager, Arc<Health>) {
     let health = Arc::new(Health::default());
@@ -273,7 +271,7 @@ pub fn build_pool_lazy(url: &DatabaseUrl, max_size: u32) -> Pool {
 
 /// The SQLite file holds the service's signing secret, so it is created private to
 /// its owner (mode 0600) before SQLite opens it.
-pub fn restrict_sqlite_file(path: &str) -> Result<(), String> {
+pub(crate) fn restrict_sqlite_file(path: &str) -> Result<(), String> {
     if path == ":memory:" || path.starts_with("file:") {
         return Ok(());
     }

@@ -109,7 +109,7 @@ where
 }
 
 /// Creates a customer; a duplicate `external_ref` → 409 naming the existing one.
-pub fn create(
+pub(crate) fn create(
     conn: &mut DbConnection,
     tenant: TenantId,
     new: NewCustomer,
@@ -152,7 +152,7 @@ pub fn create(
 /// as a sales import does with `--create-customers`; the caller has checked
 /// that the references are new. A reference taken meanwhile fails the
 /// statement with a unique violation.
-pub fn insert_named(
+pub(crate) fn insert_named(
     conn: &mut DbConnection,
     tenant: TenantId,
     new: &[(CustomerId, String)],
@@ -180,7 +180,11 @@ pub fn insert_named(
 }
 
 /// One customer of the tenant.
-pub fn get(conn: &mut DbConnection, tenant: TenantId, id: CustomerId) -> Result<Customer, Error> {
+pub(crate) fn get(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    id: CustomerId,
+) -> Result<Customer, Error> {
     customers::table
         .filter(customers::tenant_id.eq(tenant).and(customers::id.eq(id)))
         .select(Row::as_select())
@@ -204,7 +208,7 @@ struct Changes<'a> {
 /// Applies a partial update; returns the customer before and after. Only the
 /// columns the patch names are written, so two updates of different fields never
 /// undo each other.
-pub fn update(
+pub(crate) fn update(
     conn: &mut DbConnection,
     tenant: TenantId,
     id: CustomerId,
@@ -246,7 +250,7 @@ pub fn update(
 
 /// Filters of the customer list.
 #[derive(Clone, Debug, Default)]
-pub struct Filter {
+pub(crate) struct Filter {
     /// Exact external reference.
     pub external_ref: Option<String>,
     /// Case-insensitive substring of name, external reference, e-mail or phone.
@@ -267,7 +271,7 @@ fn like_pattern(q: &str) -> String {
 }
 
 /// A page of the tenant's customers, in id (creation) order.
-pub fn list(
+pub(crate) fn list(
     conn: &mut DbConnection,
     tenant: TenantId,
     filter: &Filter,

@@ -47,7 +47,7 @@ struct NewRow<'a> {
 /// One event of the feed.
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = events)]
-pub struct FeedEvent {
+pub(crate) struct FeedEvent {
     /// Its id (the audit event's).
     pub id: AuditEventId,
     /// Its type, e.g. `gesture.approved`.
@@ -63,7 +63,7 @@ pub struct FeedEvent {
 }
 
 /// Writes the feed event of an audit event, in the caller's transaction.
-pub fn emit(conn: &mut DbConnection, e: &Event) -> Result<(), Error> {
+pub(crate) fn emit(conn: &mut DbConnection, e: &Event) -> Result<(), Error> {
     let data = e
         .after_state
         .as_deref()
@@ -113,7 +113,7 @@ struct Horizon {
 /// whether more can be read now. With `stores` (a store-scoped token's), only
 /// events of the tenant as a whole and of those stores, and `after` must be
 /// one of them.
-pub fn page(
+pub(crate) fn page(
     conn: &mut DbConnection,
     tenant: TenantId,
     stores: Option<&[crate::domain::ids::StoreId]>,

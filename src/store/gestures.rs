@@ -221,7 +221,7 @@ pub fn get(conn: &mut DbConnection, tenant: TenantId, id: GestureId) -> Result<G
 }
 
 /// One gesture of the tenant, if there is such a gesture.
-pub fn find(
+pub(crate) fn find(
     conn: &mut DbConnection,
     tenant: TenantId,
     id: GestureId,
@@ -236,7 +236,7 @@ pub fn find(
 }
 
 /// The gestures with these ids, in id order, in one query.
-pub fn by_ids(
+pub(crate) fn by_ids(
     conn: &mut DbConnection,
     tenant: TenantId,
     ids: &[GestureId],
@@ -255,7 +255,7 @@ pub fn by_ids(
 }
 
 /// Writes a gesture's changed state back.
-pub fn save(conn: &mut DbConnection, g: &Gesture) -> Result<(), Error> {
+pub(crate) fn save(conn: &mut DbConnection, g: &Gesture) -> Result<(), Error> {
     diesel::update(
         gestures::table.filter(
             gestures::tenant_id
@@ -273,7 +273,7 @@ pub fn save(conn: &mut DbConnection, g: &Gesture) -> Result<(), Error> {
 /// weighs what a customer owes, holds or was granted takes this lock first, so
 /// two of them never decide on the same stale figures. 404 if there is no such
 /// customer.
-pub fn lock_customer(
+pub(crate) fn lock_customer(
     conn: &mut DbConnection,
     tenant: TenantId,
     customer: CustomerId,
@@ -295,7 +295,7 @@ pub fn lock_customer(
 }
 
 /// Open deferred payments of a customer in a currency, oldest first.
-pub fn open_promises(
+pub(crate) fn open_promises(
     conn: &mut DbConnection,
     tenant: TenantId,
     customer: CustomerId,
@@ -499,7 +499,7 @@ fn decide(
 /// 422 naming `field` unless `date` is dated back no further than the
 /// tenant's policy allows on `today` ([`crate::domain::gesture::check_back_dating`]).
 /// A date of today needs no read: the tenant exists today.
-pub fn check_back_dating(
+pub(crate) fn check_back_dating(
     conn: &mut DbConnection,
     tenant: TenantId,
     field: &str,
@@ -594,7 +594,7 @@ fn check_references(
 /// The customer's open promises in `currency` at stores within `scope`
 /// (`None`: every store), oldest first: what a waiver that names none may give
 /// up.
-pub fn waivable_promises(
+pub(crate) fn waivable_promises(
     conn: &mut DbConnection,
     tenant: TenantId,
     customer: CustomerId,
@@ -611,7 +611,7 @@ pub fn waivable_promises(
 /// (the stores of whoever puts it into effect). 403 `store_scope` when a named
 /// promise is of another store; 422 when a named promise cannot be waived or
 /// when the amount exceeds what is owed.
-pub fn allocate_waiver(
+pub(crate) fn allocate_waiver(
     conn: &mut DbConnection,
     tenant: TenantId,
     customer: CustomerId,
@@ -668,7 +668,7 @@ pub fn allocate_waiver(
 /// waiver its allocation over the promises it gives up, of stores within
 /// `scope` only. `period_checked`: the caller already checked, in this
 /// transaction, that the gesture's `effective_on` falls in an open period.
-pub fn take_effect(
+pub(crate) fn take_effect(
     conn: &mut DbConnection,
     g: &mut Gesture,
     period_checked: bool,
@@ -823,7 +823,7 @@ pub fn request(
 
 /// Filters of the gesture list.
 #[derive(Clone, Debug, Default)]
-pub struct Filter {
+pub(crate) struct Filter {
     /// One customer.
     pub customer_id: Option<CustomerId>,
     /// Stores (a store filter, or a store-scoped token's stores).
@@ -841,7 +841,7 @@ pub struct Filter {
 }
 
 /// A page of gestures, in creation order.
-pub fn list(
+pub(crate) fn list(
     conn: &mut DbConnection,
     tenant: TenantId,
     f: &Filter,
@@ -893,7 +893,7 @@ pub fn list(
 
 /// A customer's open items: approved deferred payments that still owe and store
 /// credit that can still be spent. The summary reads these, not the history.
-pub fn open_items(
+pub(crate) fn open_items(
     conn: &mut DbConnection,
     tenant: TenantId,
     customer: CustomerId,
@@ -939,7 +939,7 @@ pub fn open_items(
 }
 
 /// The waivers that gave up (part of) a promise, oldest first.
-pub fn waivers_of(
+pub(crate) fn waivers_of(
     conn: &mut DbConnection,
     tenant: TenantId,
     promise: GestureId,
@@ -956,7 +956,7 @@ pub fn waivers_of(
 }
 
 /// The waiver allocations of a waiver: (promise, amount minor).
-pub fn allocations(
+pub(crate) fn allocations(
     conn: &mut DbConnection,
     tenant: TenantId,
     waiver: GestureId,
@@ -975,29 +975,11 @@ pub fn allocations(
         .load(conn)?)
 }
 
-/// The customer's most recent gesture time, if any (one index probe).
-pub fn last_activity(
-    conn: &mut DbConnection,
-    tenant: TenantId,
-    customer: CustomerId,
-) -> Result<Option<NaiveDateTime>, Error> {
-    Ok(gestures::table
-        .filter(
-            gestures::tenant_id
-                .eq(tenant)
-                .and(gestures::customer_id.eq(customer)),
-        )
-        .order(gestures::id.desc())
-        .select(gestures::created_at)
-        .first(conn)
-        .optional()?)
-}
-
 /// Goodwill the customer received since `since` (by effective date), per
 /// currency: waivers, free services (retail value), service recoveries and store
 /// credit in effect or used up; deferred payments are credit, not goodwill, and
 /// show as owed.
-pub fn granted_since(
+pub(crate) fn granted_since(
     conn: &mut DbConnection,
     tenant: TenantId,
     customer: CustomerId,
@@ -1039,7 +1021,7 @@ pub fn granted_since(
 }
 
 /// Seeds a new tenant's reason codes with the defaults.
-pub fn seed_reason_codes(
+pub(crate) fn seed_reason_codes(
     conn: &mut DbConnection,
     tenant: TenantId,
     now: NaiveDateTime,

@@ -12,7 +12,7 @@ use crate::idempotency::IdempotencyKey;
 
 /// A stored response.
 #[derive(Clone, Debug, Queryable)]
-pub struct Stored {
+pub(crate) struct Stored {
     /// Fingerprint of the request that ran.
     pub fingerprint: String,
     /// Its status.
@@ -27,7 +27,7 @@ pub struct Stored {
 /// with the same key while the first runs → 409 `idempotency_in_flight` (instead
 /// of waiting on, then failing against, the first one's insert). SQLite runs one
 /// writer at a time, so there is nothing to take.
-pub fn lock(
+pub(crate) fn lock(
     conn: &mut DbConnection,
     tenant: TenantId,
     sub: &str,
@@ -56,7 +56,7 @@ pub fn lock(
 }
 
 /// The stored response for the key, if any.
-pub fn find(
+pub(crate) fn find(
     conn: &mut DbConnection,
     tenant: TenantId,
     sub: &str,
@@ -81,7 +81,7 @@ pub fn find(
 
 /// Stores the answer of a request that ran, for the actor of `ctx`, stamped by
 /// its clock.
-pub fn insert(
+pub(crate) fn insert(
     conn: &mut DbConnection,
     ctx: &crate::audit::AuditCtx,
     key: &IdempotencyKey,
@@ -105,7 +105,7 @@ pub fn insert(
 }
 
 /// Deletes records created before `cutoff`; returns how many.
-pub fn purge(conn: &mut DbConnection, cutoff: NaiveDateTime) -> Result<usize, Error> {
+pub(crate) fn purge(conn: &mut DbConnection, cutoff: NaiveDateTime) -> Result<usize, Error> {
     if let DbConnection::Sqlite(c) = conn {
         // Keep the purge from holding the write lock for long on a big table.
         c.batch_execute("PRAGMA busy_timeout = 30000")?;

@@ -8,11 +8,11 @@ use super::schema::{gestures, incidents, reason_codes, staff};
 use crate::domain::FieldError;
 use crate::domain::gesture::Gesture;
 use crate::domain::ids::{GestureId, IncidentId, StaffId, StoreId, TenantId};
-pub use crate::domain::incident::{Incident, NewIncident};
+pub(crate) use crate::domain::incident::{Incident, NewIncident};
 use crate::error::Error;
 
 /// Records an incident. Unknown store, cause or staff → 422 naming the field.
-pub fn create(
+pub(crate) fn create(
     conn: &mut DbConnection,
     tenant: TenantId,
     new: NewIncident,
@@ -89,7 +89,7 @@ pub fn create(
 }
 
 /// One incident and the ids of its gestures, oldest first.
-pub fn get(
+pub(crate) fn get(
     conn: &mut DbConnection,
     tenant: TenantId,
     id: IncidentId,

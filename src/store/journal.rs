@@ -16,7 +16,7 @@ use crate::domain::period::Month;
 use crate::error::Error;
 
 /// The tenant's account map and who last changed it (`None`: never set).
-pub fn account_map(
+pub(crate) fn account_map(
     conn: &mut DbConnection,
     tenant: TenantId,
 ) -> Result<(AccountMap, Option<(String, NaiveDateTime)>), Error> {
@@ -40,7 +40,7 @@ pub fn account_map(
 }
 
 /// Replaces the tenant's account map (validated whole): (before, after).
-pub fn put_account_map(
+pub(crate) fn put_account_map(
     conn: &mut DbConnection,
     ctx: &AuditCtx,
     map: AccountMap,
@@ -93,7 +93,7 @@ pub struct Line {
 }
 
 /// Where a chunk ended: the next one starts after it.
-pub type Cursor = (NaiveDate, EntryId);
+pub(crate) type Cursor = (NaiveDate, EntryId);
 
 type EntryRow = (EntryId, LedgerTxId, String, String, i64, i64, NaiveDate);
 
@@ -219,7 +219,11 @@ pub fn chunk(
 }
 
 /// How many lines the month's journal has (one per entry).
-pub fn line_count(conn: &mut DbConnection, tenant: TenantId, month: Month) -> Result<i64, Error> {
+pub(crate) fn line_count(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    month: Month,
+) -> Result<i64, Error> {
     Ok(entries::table
         .filter(
             entries::tenant_id

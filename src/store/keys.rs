@@ -8,10 +8,10 @@ use super::DbConnection;
 use super::schema::service_keys;
 
 /// Name of the generated HS256 signing secret.
-pub const JWT_SECRET: &str = "jwt_hs256_secret";
+pub(crate) const JWT_SECRET: &str = "jwt_hs256_secret";
 
 /// The stored secret named `name`, if any.
-pub fn get(conn: &mut DbConnection, name: &str) -> QueryResult<Option<String>> {
+pub(crate) fn get(conn: &mut DbConnection, name: &str) -> QueryResult<Option<String>> {
     service_keys::table
         .filter(service_keys::name.eq(name))
         .select(service_keys::secret)
@@ -20,7 +20,7 @@ pub fn get(conn: &mut DbConnection, name: &str) -> QueryResult<Option<String>> {
 }
 
 /// Stores `secret` under `name`.
-pub fn insert(
+pub(crate) fn insert(
     conn: &mut DbConnection,
     name: &str,
     secret: &str,

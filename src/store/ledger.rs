@@ -138,7 +138,7 @@ fn stage(
 /// transaction id, so concurrent postings to, say, a store's `sales_clearing`
 /// rarely wait on one another's row lock. A customer's own accounts keep one
 /// row: the customer's lock orders their postings anyway.
-pub const BALANCE_SHARDS: u128 = 16;
+pub(crate) const BALANCE_SHARDS: u128 = 16;
 
 /// The shard of an account's balance a transaction adds to.
 fn shard_for(owner: Option<CustomerId>, tx: LedgerTxId) -> i16 {
@@ -241,7 +241,7 @@ fn add_to_customer_totals(
 /// Posts one balanced transaction: its row, two entries per posting, and the
 /// balances they move. Returns `None` (and writes nothing) when there is nothing
 /// to post.
-pub fn post(
+pub(crate) fn post(
     conn: &mut DbConnection,
     tenant: TenantId,
     tx: &NewLedgerTx,
@@ -258,7 +258,7 @@ pub fn post(
 /// [`super::periods::check_open`] for `tx.effective_on` in this transaction
 /// (the shared period lock it took holds until the transaction ends, so the
 /// month cannot close in between).
-pub fn post_in_open_period(
+pub(crate) fn post_in_open_period(
     conn: &mut DbConnection,
     tenant: TenantId,
     tx: &NewLedgerTx,
@@ -289,29 +289,8 @@ pub fn post_in_open_period(
     Ok(Some(id))
 }
 
-/// Net debit (debits − credits) of an account in minor units; 0 when it has
-/// never been posted to. One row read, whatever the account's history.
-pub fn net_debit(
-    conn: &mut DbConnection,
-    tenant: TenantId,
-    account: &str,
-    currency: &str,
-) -> Result<i64, Error> {
-    // The sum of the account's shards.
-    let rows: Vec<(i64, i64)> = balances::table
-        .filter(
-            balances::tenant_id
-                .eq(tenant)
-                .and(balances::account.eq(account))
-                .and(balances::currency.eq(currency)),
-        )
-        .select((balances::debit_minor, balances::credit_minor))
-        .load(conn)?;
-    Ok(rows.iter().map(|(d, c)| d - c).fold(0, i64::saturating_add))
-}
-
 /// A customer's own balance rows: (account, currency, debits, credits).
-pub fn customer_balances(
+pub(crate) fn customer_balances(
     conn: &mut DbConnection,
     tenant: TenantId,
     customer: CustomerId,
@@ -334,7 +313,7 @@ pub fn customer_balances(
 
 /// What the customer's transactions moved, per account: (account, currency,
 /// debits, credits).
-pub fn customer_totals(
+pub(crate) fn customer_totals(
     conn: &mut DbConnection,
     tenant: TenantId,
     customer: CustomerId,
@@ -360,7 +339,7 @@ pub fn customer_totals(
 
 /// Adds to a memo total (retail value given free, favours, recognitions, promise
 /// outcomes). `currency` is "" for counts.
-pub fn add_memo(
+pub(crate) fn add_memo(
     conn: &mut DbConnection,
     tenant: TenantId,
     customer: CustomerId,
@@ -397,7 +376,7 @@ pub fn add_memo(
 
 /// A customer's memo totals: (memo, currency, total, count). A name this
 /// version does not know is left out.
-pub fn memos(
+pub(crate) fn memos(
     conn: &mut DbConnection,
     tenant: TenantId,
     customer: CustomerId,
@@ -427,7 +406,7 @@ pub fn memos(
 /// [`customer_balances`], [`customer_totals`] and [`memos`] return them), and
 /// when their last gesture was recorded.
 #[derive(Debug, Default)]
-pub struct CustomerFigures {
+pub(crate) struct CustomerFigures {
     /// The customer's own balance rows.
     pub balances: Vec<(String, String, i64, i64)>,
     /// Their per-account totals.
@@ -441,7 +420,7 @@ pub struct CustomerFigures {
 /// [`CustomerFigures`] of `customer`, or 404 when the tenant has no such
 /// customer (the counter's summary reads it on every lookup: one round trip
 /// instead of five).
-pub fn customer_figures(
+pub(crate) fn customer_figures(
     conn: &mut DbConnection,
     tenant: TenantId,
     customer: CustomerId,

@@ -76,7 +76,7 @@ fn money(g: &Gesture, minor: i64) -> String {
 
 /// Loads a gesture and locks its customer, in that order of discovery: 404 for an
 /// unknown gesture, then the lock, then a fresh read under the lock.
-pub fn locked_gesture(
+pub(crate) fn locked_gesture(
     conn: &mut DbConnection,
     tenant: TenantId,
     id: GestureId,
@@ -115,7 +115,7 @@ fn recovered(conn: &mut DbConnection, tenant: TenantId, g: GestureId) -> Result<
 
 /// The store a payment or redemption is made at: `store_id` if given (in the
 /// gesture's currency), else the gesture's own.
-pub fn check_store(
+pub(crate) fn check_store(
     conn: &mut DbConnection,
     tenant: TenantId,
     store: StoreId,
@@ -290,7 +290,7 @@ pub fn pay(
 }
 
 /// One payment of the tenant.
-pub fn get_payment(
+pub(crate) fn get_payment(
     conn: &mut DbConnection,
     tenant: TenantId,
     id: PaymentId,
@@ -321,7 +321,7 @@ pub fn payments_of(
 }
 
 /// The ledger transactions of a gesture (its own, its payments', reversals').
-pub fn transactions_of(
+pub(crate) fn transactions_of(
     conn: &mut DbConnection,
     tenant: TenantId,
     g: GestureId,
@@ -847,7 +847,7 @@ pub fn redeem(
 
 /// Store credit past its `expires_on` with something left, of every tenant (or
 /// one): (tenant, gesture).
-pub fn expirable(
+pub(crate) fn expirable(
     conn: &mut DbConnection,
     tenant: Option<TenantId>,
     today: NaiveDate,

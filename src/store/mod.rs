@@ -2,42 +2,41 @@
 //! queries as plain functions over a connection. Every query of a tenant table
 //! filters by the caller's tenant; functions take the `TenantId` first.
 
-pub mod aging;
-pub mod approvals;
+pub(crate) mod aging;
+pub(crate) mod approvals;
 pub mod audit;
 pub mod connection;
 mod constant_sql;
 pub mod customers;
 pub mod events;
 pub mod gestures;
-pub mod idempotency;
-pub mod incidents;
+pub(crate) mod idempotency;
+pub(crate) mod incidents;
 pub mod journal;
-pub mod keys;
+pub(crate) mod keys;
 pub mod ledger;
 pub mod ledger_check;
 pub mod lifecycle;
 pub mod periods;
-pub mod policy;
+pub(crate) mod policy;
 pub mod reading;
-pub mod reports;
+pub(crate) mod reports;
 pub mod sales;
 pub mod schema;
-pub mod seed;
-pub mod sql_types;
-pub mod staff;
-pub mod stores;
+pub(crate) mod seed;
+pub(crate) mod sql_types;
+pub(crate) mod staff;
+pub(crate) mod stores;
 pub mod tenants;
-pub mod value;
-pub mod write_offs;
+pub(crate) mod value;
+pub(crate) mod write_offs;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-pub use connection::{
-    DatabaseUrl, DbConnection, Pool, PooledConnection, build_pool, read_tx, write_tx,
-};
+pub use connection::read_tx;
+pub use connection::{DatabaseUrl, DbConnection, Pool, build_pool, write_tx};
 
 const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -81,7 +80,7 @@ pub fn revert_last_migration(conn: &mut DbConnection) -> Result<String, String> 
 
 /// Whether migrations are pending (serve refuses to run on an old schema when
 /// started with `--no-migrate`).
-pub fn has_pending_migrations(conn: &mut DbConnection) -> Result<bool, String> {
+pub(crate) fn has_pending_migrations(conn: &mut DbConnection) -> Result<bool, String> {
     match conn {
         DbConnection::Pg(c) => c.has_pending_migration(PG_MIGRATIONS),
         DbConnection::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
@@ -155,7 +154,7 @@ pub fn count_rows(conn: &mut DbConnection) -> QueryResult<Vec<(String, i64)>> {
 /// (no stores), and rows of a store the token holds. The ids are parsed UUIDs,
 /// safe to write into the statement; a UUID is never part of another, so a
 /// substring match is exact.
-pub fn visible_at_stores(column: &str, stores: &[crate::domain::ids::StoreId]) -> String {
+pub(crate) fn visible_at_stores(column: &str, stores: &[crate::domain::ids::StoreId]) -> String {
     let mut out = format!("({column} IS NULL");
     for s in stores {
         out.push_str(&format!(" OR {column} LIKE '%{s}%'"));
@@ -186,7 +185,7 @@ pub(crate) use after_cursor;
 /// table in the caller's tenant: a cursor is an id this list handed out, and
 /// anything else (a forged id, another list's or another tenant's) is refused
 /// rather than silently positioning the page.
-pub fn known_cursor(found: bool) -> Result<(), crate::error::Error> {
+pub(crate) fn known_cursor(found: bool) -> Result<(), crate::error::Error> {
     if found {
         Ok(())
     } else {
@@ -217,7 +216,7 @@ pub struct PageOf<T> {
 
 impl<T> PageOf<T> {
     /// Builds a page from up to `limit + 1` rows.
-    pub fn from_rows(mut rows: Vec<T>, limit: i64) -> Self {
+    pub(crate) fn from_rows(mut rows: Vec<T>, limit: i64) -> Self {
         let limit = usize::try_from(limit).unwrap_or(0);
         let has_more = rows.len() > limit;
         rows.truncate(limit);

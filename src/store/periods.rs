@@ -35,7 +35,7 @@ fn lock_keys(month: Month, tenant: TenantId) -> (i32, i32) {
 
 /// What a month's entries moved on one account in one currency.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Total {
+pub(crate) struct Total {
     /// The account code.
     pub account: String,
     /// The currency.
@@ -50,7 +50,7 @@ pub struct Total {
 /// A month's state.
 #[derive(Queryable, Selectable, Clone, Debug)]
 #[diesel(table_name = periods)]
-pub struct Period {
+pub(crate) struct Period {
     /// `YYYY-MM`.
     pub month: String,
     /// `open` or `closed`.
@@ -93,7 +93,7 @@ impl Period {
     }
 
     /// The totals kept at close.
-    pub fn kept_totals(&self) -> Vec<Total> {
+    pub(crate) fn kept_totals(&self) -> Vec<Total> {
         self.totals
             .as_deref()
             .and_then(|t| serde_json::from_str(t).ok())
@@ -156,7 +156,7 @@ pub fn check_open(conn: &mut DbConnection, tenant: TenantId, date: NaiveDate) ->
 
 /// What the month's entries moved, per account and currency, recomputed from
 /// the entries (an index range on their date).
-pub fn totals(
+pub(crate) fn totals(
     conn: &mut DbConnection,
     tenant: TenantId,
     month: Month,
@@ -194,7 +194,7 @@ pub fn totals(
 
 /// SHA-256 over one line per total (`account TAB currency TAB debit TAB credit`),
 /// in account and currency order.
-pub fn digest(totals: &[Total]) -> String {
+pub(crate) fn digest(totals: &[Total]) -> String {
     let mut h = Sha256::new();
     for t in totals {
         h.update(format!(
@@ -206,12 +206,16 @@ pub fn digest(totals: &[Total]) -> String {
 }
 
 /// A month's state (open when it has never been closed).
-pub fn get(conn: &mut DbConnection, tenant: TenantId, month: Month) -> Result<Period, Error> {
+pub(crate) fn get(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    month: Month,
+) -> Result<Period, Error> {
     Ok(find(conn, tenant, month)?.unwrap_or_else(|| Period::open(month)))
 }
 
 /// Every month that was ever closed, newest first.
-pub fn list(conn: &mut DbConnection, tenant: TenantId) -> Result<Vec<Period>, Error> {
+pub(crate) fn list(conn: &mut DbConnection, tenant: TenantId) -> Result<Vec<Period>, Error> {
     Ok(periods::table
         .filter(periods::tenant_id.eq(tenant))
         .select(Period::as_select())
@@ -221,7 +225,7 @@ pub fn list(conn: &mut DbConnection, tenant: TenantId) -> Result<Vec<Period>, Er
 
 /// Closes a month that has ended: (before, after). Refused while it has
 /// unreviewed write-offs unless forced with a reason.
-pub fn close(
+pub(crate) fn close(
     conn: &mut DbConnection,
     ctx: &AuditCtx,
     month: Month,
@@ -294,7 +298,7 @@ pub fn close(
 }
 
 /// Reopens a closed month: (before, after).
-pub fn reopen(
+pub(crate) fn reopen(
     conn: &mut DbConnection,
     ctx: &AuditCtx,
     month: Month,

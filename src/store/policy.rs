@@ -14,7 +14,7 @@ use crate::error::Error;
 
 /// One stored version.
 #[derive(Clone, Debug)]
-pub struct PolicyVersion {
+pub(crate) struct PolicyVersion {
     /// 1, 2, ...
     pub version: i32,
     /// The rules.
@@ -26,7 +26,7 @@ pub struct PolicyVersion {
 }
 
 /// Who wrote version 1, the default.
-pub const SYSTEM: &str = "system";
+pub(crate) const SYSTEM: &str = "system";
 
 fn parse(version: i32, document: &str) -> Result<Policy, Error> {
     serde_json::from_str(document).map_err(|e| {
@@ -53,7 +53,11 @@ fn default_version(conn: &mut DbConnection, tenant: TenantId) -> Result<PolicyVe
 }
 
 /// Writes version 1 (the default) for a new tenant.
-pub fn seed(conn: &mut DbConnection, tenant: TenantId, at: NaiveDateTime) -> QueryResult<()> {
+pub(crate) fn seed(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
     let doc = serde_json::to_string(&Policy::default()).unwrap_or_default();
     diesel::insert_into(policy_versions::table)
         .values((
@@ -68,7 +72,11 @@ pub fn seed(conn: &mut DbConnection, tenant: TenantId, at: NaiveDateTime) -> Que
 }
 
 /// Version `n`; 404 if there is none.
-pub fn version(conn: &mut DbConnection, tenant: TenantId, n: i32) -> Result<PolicyVersion, Error> {
+pub(crate) fn version(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    n: i32,
+) -> Result<PolicyVersion, Error> {
     let row: Option<(String, String, NaiveDateTime)> = policy_versions::table
         .filter(
             policy_versions::tenant_id
@@ -102,7 +110,7 @@ fn latest_number(conn: &mut DbConnection, tenant: TenantId) -> Result<Option<i32
 }
 
 /// The version in force: the newest (one index probe; every request reads it).
-pub fn current(conn: &mut DbConnection, tenant: TenantId) -> Result<PolicyVersion, Error> {
+pub(crate) fn current(conn: &mut DbConnection, tenant: TenantId) -> Result<PolicyVersion, Error> {
     let (mut newest, _) = versions(conn, tenant, None, 1)?;
     newest
         .pop()
@@ -111,7 +119,7 @@ pub fn current(conn: &mut DbConnection, tenant: TenantId) -> Result<PolicyVersio
 
 /// Every version, newest first: (version, created_by, created_at), a page of
 /// at most `limit` before `before`, and whether more follow.
-pub fn versions(
+pub(crate) fn versions(
     conn: &mut DbConnection,
     tenant: TenantId,
     before: Option<i32>,
@@ -154,7 +162,7 @@ pub fn versions(
 /// Stores `policy` as the next version. It must be valid whole (422 listing
 /// every problem, stores of the tenant included); concurrent writers queue on
 /// the tenant's row, so versions are gapless.
-pub fn put(
+pub(crate) fn put(
     conn: &mut DbConnection,
     ctx: &AuditCtx,
     policy: Policy,

@@ -155,7 +155,7 @@ pub fn entries(
 
 /// One thing that happened to a customer.
 #[derive(Clone, Debug)]
-pub enum TimelineItem {
+pub(crate) enum TimelineItem {
     /// A gesture was requested.
     Gesture(Box<Gesture>),
     /// A payment was made.
@@ -166,7 +166,7 @@ pub enum TimelineItem {
 
 impl TimelineItem {
     /// The item's id (UUIDv7: time-ordered across kinds).
-    pub fn id(&self) -> uuid::Uuid {
+    pub(crate) fn id(&self) -> uuid::Uuid {
         match self {
             TimelineItem::Gesture(g) => g.id.0,
             TimelineItem::Payment(p) => p.id.0,
@@ -176,7 +176,7 @@ impl TimelineItem {
 }
 
 /// A page of a customer's timeline, newest first; the cursor is an item id.
-pub fn timeline(
+pub(crate) fn timeline(
     conn: &mut DbConnection,
     tenant: TenantId,
     customer: CustomerId,

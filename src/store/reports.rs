@@ -11,7 +11,7 @@ use crate::error::Error;
 
 /// One recognition as the report lists it.
 #[derive(Clone, Debug)]
-pub struct Recognition {
+pub(crate) struct Recognition {
     /// The gesture.
     pub gesture_id: GestureId,
     /// Who praised.
@@ -27,11 +27,11 @@ pub struct Recognition {
 }
 
 /// Staff ids and their names.
-pub type StaffNames = Vec<(StaffId, String)>;
+pub(crate) type StaffNames = Vec<(StaffId, String)>;
 
 /// Recognitions in effect with `effective_on` in [from, to], at `stores` (all when
 /// `None`), oldest first; and the names of the staff they name.
-pub fn recognitions(
+pub(crate) fn recognitions(
     conn: &mut DbConnection,
     tenant: TenantId,
     stores: Option<&[StoreId]>,
@@ -94,7 +94,7 @@ pub fn recognitions(
 
 /// What the goodwill report can group by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum GroupBy {
+pub(crate) enum GroupBy {
     /// The gesture's store.
     Store,
     /// Its kind.
@@ -113,7 +113,7 @@ pub enum GroupBy {
 
 impl GroupBy {
     /// Every key, as spelt in the query.
-    pub const ALL: [(&'static str, GroupBy); 7] = [
+    pub(crate) const ALL: [(&'static str, GroupBy); 7] = [
         ("store", GroupBy::Store),
         ("kind", GroupBy::Kind),
         ("reason_code", GroupBy::ReasonCode),
@@ -124,12 +124,12 @@ impl GroupBy {
     ];
 
     /// Parses one key.
-    pub fn parse(s: &str) -> Option<Self> {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
         Self::ALL.iter().find(|(n, _)| *n == s).map(|(_, g)| *g)
     }
 
     /// Its name.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         Self::ALL
             .iter()
             .find(|(_, g)| *g == self)
@@ -141,7 +141,7 @@ impl GroupBy {
 /// a tenant's figures across stores and months can exceed what 64 bits hold,
 /// and a figure is printed exactly or not at all.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Figures {
+pub(crate) struct Figures {
     /// Gestures in effect.
     pub count: i64,
     /// Their money value (amount; free service: retail value).
@@ -161,7 +161,7 @@ pub struct Figures {
 
 impl Figures {
     /// Adds another group's figures.
-    pub fn add(&mut self, o: &Figures) {
+    pub(crate) fn add(&mut self, o: &Figures) {
         self.count += o.count;
         self.value += o.value;
         self.free_service_retail += o.free_service_retail;
@@ -173,7 +173,7 @@ impl Figures {
 }
 
 /// The group key values of one gesture, in `group_by` order, and its currency.
-pub type GroupKey = (Vec<String>, String);
+pub(crate) type GroupKey = (Vec<String>, String);
 
 /// Facts about one gesture the grouping needs.
 #[derive(Clone)]
@@ -234,7 +234,7 @@ type GestureFacts = (
 /// (approved, settled, written off) with `effective_on` in [from, to], and the
 /// bad-debt recoveries posted in it. Reads the range by date in chunks and
 /// keeps only the groups in memory.
-pub fn goodwill(
+pub(crate) fn goodwill(
     conn: &mut DbConnection,
     tenant: TenantId,
     stores_filter: Option<&[StoreId]>,

@@ -15,11 +15,11 @@ use crate::domain::money::{Currency, Money};
 use crate::error::{Error, ErrorCode, is_unique_violation};
 
 /// How far ahead of the service's clock a till's clock may run.
-pub const CLOCK_SKEW: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+pub(crate) const CLOCK_SKEW: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 
 /// A recorded sale.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Sale {
+pub(crate) struct Sale {
     /// Its id.
     pub id: SaleId,
     /// The buyer.
@@ -44,7 +44,7 @@ pub struct Sale {
 
 /// A refund of (part of) a sale.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Refund {
+pub(crate) struct Refund {
     /// Its id.
     pub id: RefundId,
     /// The sale.
@@ -63,7 +63,7 @@ pub struct Refund {
 
 /// Who bought: by id or by the tenant's external reference.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Buyer {
+pub(crate) enum Buyer {
     /// A customer id.
     Id(CustomerId),
     /// A customer's `external_ref`.
@@ -72,7 +72,7 @@ pub enum Buyer {
 
 /// A sale to record (checked for shape; the store checks references).
 #[derive(Clone, Debug)]
-pub struct NewSale {
+pub(crate) struct NewSale {
     /// The buyer.
     pub buyer: Buyer,
     /// Where.
@@ -89,7 +89,7 @@ pub struct NewSale {
 
 /// What became of one line of a batch.
 #[derive(Clone, Debug)]
-pub enum LineOutcome {
+pub(crate) enum LineOutcome {
     /// Recorded.
     Created(Sale),
     /// Its `sale_ref` was already recorded at its store (or earlier in the
@@ -151,7 +151,7 @@ fn duplicate(store: StoreId, sale_ref: &str, existing: SaleId) -> Error {
 /// Records one sale. Unknown store or customer, a currency other than the
 /// store's, or a time ahead of the clock → 422 naming the field; a `sale_ref`
 /// already recorded at the store → 409 `duplicate_sale` naming that sale.
-pub fn record(conn: &mut DbConnection, ctx: &AuditCtx, new: NewSale) -> Result<Sale, Error> {
+pub(crate) fn record(conn: &mut DbConnection, ctx: &AuditCtx, new: NewSale) -> Result<Sale, Error> {
     let store_id = new.store_id;
     let sale_ref = new.sale_ref.clone();
     match record_many(conn, ctx, vec![Ok(new)], false)?.pop() {
@@ -167,7 +167,7 @@ pub fn record(conn: &mut DbConnection, ctx: &AuditCtx, new: NewSale) -> Result<S
 /// written, invalid ones change nothing. Field names in errors are relative to
 /// the line (`amount.currency`). With `create_customers`, an unknown
 /// `external_ref` creates the customer (named by the reference).
-pub fn record_many(
+pub(crate) fn record_many(
     conn: &mut DbConnection,
     ctx: &AuditCtx,
     lines: Vec<Result<NewSale, Vec<FieldError>>>,
@@ -382,7 +382,7 @@ fn unique<T: Clone + Eq + std::hash::Hash>(items: impl Iterator<Item = T>) -> Ve
 }
 
 /// One sale of the tenant.
-pub fn get(conn: &mut DbConnection, tenant: TenantId, id: SaleId) -> Result<Sale, Error> {
+pub(crate) fn get(conn: &mut DbConnection, tenant: TenantId, id: SaleId) -> Result<Sale, Error> {
     sales::table
         .filter(sales::tenant_id.eq(tenant).and(sales::id.eq(id)))
         .select(Row::as_select())
@@ -393,7 +393,7 @@ pub fn get(conn: &mut DbConnection, tenant: TenantId, id: SaleId) -> Result<Sale
 }
 
 /// A sale's refunds, oldest first.
-pub fn refunds(
+pub(crate) fn refunds(
     conn: &mut DbConnection,
     tenant: TenantId,
     sale: &Sale,
@@ -440,7 +440,7 @@ pub fn refunds(
 /// sale → 422 `refund_exceeds_sale`; another currency → 422. The check and the
 /// update are one conditional statement, so concurrent refunds can never
 /// together exceed the sale.
-pub fn refund(
+pub(crate) fn refund(
     conn: &mut DbConnection,
     ctx: &AuditCtx,
     sale_id: SaleId,
@@ -513,7 +513,7 @@ pub fn refund(
 
 /// Filters of the sales list.
 #[derive(Clone, Debug, Default)]
-pub struct Filter {
+pub(crate) struct Filter {
     /// One customer's.
     pub customer_id: Option<CustomerId>,
     /// One store's.
@@ -523,7 +523,7 @@ pub struct Filter {
 }
 
 /// A page of sales, in id order.
-pub fn list(
+pub(crate) fn list(
     conn: &mut DbConnection,
     tenant: TenantId,
     filter: &Filter,
@@ -557,7 +557,7 @@ pub fn list(
 }
 
 /// Net purchase totals per day, by customer and currency.
-pub type DayTotals = HashMap<(CustomerId, Currency), Vec<(NaiveDate, i64)>>;
+pub(crate) type DayTotals = HashMap<(CustomerId, Currency), Vec<(NaiveDate, i64)>>;
 
 /// Net purchase totals per customer, currency and day, as of `as_of`: sales
 /// dated on or before it, less the refunds made on or before it.
@@ -612,7 +612,10 @@ pub fn day_totals(
 }
 
 /// The currencies the tenant's sales are in.
-pub fn currencies(conn: &mut DbConnection, tenant: TenantId) -> Result<Vec<Currency>, Error> {
+pub(crate) fn currencies(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+) -> Result<Vec<Currency>, Error> {
     let codes: Vec<String> = sales::table
         .filter(sales::tenant_id.eq(tenant))
         .select(sales::currency)

@@ -535,7 +535,7 @@ diesel::allow_tables_to_appear_in_same_query!(
 );
 
 /// Every table, for tools that must see all of them (row counts in tests, checks).
-pub const ALL_TABLES: &[&str] = &[
+pub(crate) const ALL_TABLES: &[&str] = &[
     "tenants",
     "service_keys",
     "stores",

@@ -19,7 +19,7 @@ use crate::error::Error;
 
 /// What to seed.
 #[derive(Clone, Debug)]
-pub struct Options {
+pub(crate) struct Options {
     /// Gestures in all.
     pub gestures: usize,
     /// Months of history, back from today.
@@ -37,7 +37,7 @@ pub struct Options {
 
 /// What was seeded.
 #[derive(Clone, Debug, Default)]
-pub struct Report {
+pub(crate) struct Report {
     /// Stores created.
     pub stores: usize,
     /// Customers created.
@@ -69,7 +69,7 @@ const BATCH: usize = 5_000;
 
 /// Seeds `tenant` (one transaction per batch of gestures, so a large seed
 /// commits as it goes), calling `progress` after each batch.
-pub fn seed(
+pub(crate) fn seed(
     conn: &mut DbConnection,
     tenant: TenantId,
     opts: &Options,

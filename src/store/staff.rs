@@ -75,7 +75,7 @@ fn conflict(
 
 /// Creates a staff member. Unknown stores → 422 naming each; a duplicate subject
 /// or external reference → 409 naming the existing staff member.
-pub fn create(
+pub(crate) fn create(
     conn: &mut DbConnection,
     tenant: TenantId,
     new: NewStaff,
@@ -162,7 +162,7 @@ fn stores_of(
 }
 
 /// One staff member of the tenant.
-pub fn get(conn: &mut DbConnection, tenant: TenantId, id: StaffId) -> Result<Staff, Error> {
+pub(crate) fn get(conn: &mut DbConnection, tenant: TenantId, id: StaffId) -> Result<Staff, Error> {
     let row: Row = staff::table
         .filter(staff::tenant_id.eq(tenant).and(staff::id.eq(id)))
         .select(Row::as_select())
@@ -174,7 +174,7 @@ pub fn get(conn: &mut DbConnection, tenant: TenantId, id: StaffId) -> Result<Sta
 }
 
 /// A page of the tenant's staff, optionally only those acting for any of `stores`.
-pub fn list(
+pub(crate) fn list(
     conn: &mut DbConnection,
     tenant: TenantId,
     stores: Option<Vec<StoreId>>,

@@ -55,7 +55,7 @@ fn duplicate_code(conn: &mut DbConnection, tenant: TenantId, code: &str) -> Resu
 }
 
 /// Creates a store; a duplicate code is a 409 naming the existing store.
-pub fn create(
+pub(crate) fn create(
     conn: &mut DbConnection,
     tenant: TenantId,
     new: NewStore,
@@ -102,12 +102,12 @@ pub fn create(
 }
 
 /// One store of the tenant.
-pub fn get(conn: &mut DbConnection, tenant: TenantId, id: StoreId) -> Result<Store, Error> {
+pub(crate) fn get(conn: &mut DbConnection, tenant: TenantId, id: StoreId) -> Result<Store, Error> {
     find(conn, tenant, id)?.ok_or_else(|| Error::NotFound(format!("no store {id}")))
 }
 
 /// One store of the tenant, if there is such a store.
-pub fn find(
+pub(crate) fn find(
     conn: &mut DbConnection,
     tenant: TenantId,
     id: StoreId,
@@ -122,7 +122,7 @@ pub fn find(
 }
 
 /// A page of the tenant's stores, in id order.
-pub fn list(
+pub(crate) fn list(
     conn: &mut DbConnection,
     tenant: TenantId,
     page: PageRequest<StoreId>,
@@ -147,7 +147,7 @@ pub fn list(
 }
 
 /// Those of `ids` that are not stores of the tenant.
-pub fn missing(
+pub(crate) fn missing(
     conn: &mut DbConnection,
     tenant: TenantId,
     ids: &[StoreId],

@@ -24,7 +24,7 @@ pub fn create(conn: &mut DbConnection, name: &str, now: NaiveDateTime) -> QueryR
 }
 
 /// Whether a tenant exists.
-pub fn exists(conn: &mut DbConnection, id: TenantId) -> QueryResult<bool> {
+pub(crate) fn exists(conn: &mut DbConnection, id: TenantId) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         tenants::table.filter(tenants::id.eq(id)),
     ))
@@ -32,7 +32,10 @@ pub fn exists(conn: &mut DbConnection, id: TenantId) -> QueryResult<bool> {
 }
 
 /// The day a tenant was created (404 for an unknown one).
-pub fn created_on(conn: &mut DbConnection, id: TenantId) -> Result<chrono::NaiveDate, Error> {
+pub(crate) fn created_on(
+    conn: &mut DbConnection,
+    id: TenantId,
+) -> Result<chrono::NaiveDate, Error> {
     tenants::table
         .filter(tenants::id.eq(id))
         .select(tenants::created_at)
@@ -43,12 +46,12 @@ pub fn created_on(conn: &mut DbConnection, id: TenantId) -> Result<chrono::Naive
 }
 
 /// How many tenants there are.
-pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
+pub(crate) fn count(conn: &mut DbConnection) -> QueryResult<i64> {
     tenants::table.count().get_result(conn)
 }
 
 /// All tenants, oldest first.
-pub fn list(conn: &mut DbConnection) -> QueryResult<Vec<(TenantId, String, NaiveDateTime)>> {
+pub(crate) fn list(conn: &mut DbConnection) -> QueryResult<Vec<(TenantId, String, NaiveDateTime)>> {
     tenants::table
         .select((tenants::id, tenants::name, tenants::created_at))
         .order(tenants::id)
@@ -56,7 +59,7 @@ pub fn list(conn: &mut DbConnection) -> QueryResult<Vec<(TenantId, String, Naive
 }
 
 /// The tenant's stores by code, with their ids and currencies.
-pub fn store_codes(
+pub(crate) fn store_codes(
     conn: &mut DbConnection,
     tenant: TenantId,
 ) -> Result<
@@ -81,7 +84,7 @@ pub fn store_codes(
 }
 
 /// How many customers the tenant has.
-pub fn customer_count(conn: &mut DbConnection, tenant: TenantId) -> Result<i64, Error> {
+pub(crate) fn customer_count(conn: &mut DbConnection, tenant: TenantId) -> Result<i64, Error> {
     use super::schema::customers;
     Ok(customers::table
         .filter(customers::tenant_id.eq(tenant))

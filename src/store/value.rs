@@ -67,7 +67,7 @@ fn from_row(r: Row) -> Result<ModelVersion, Error> {
 /// Stores a fitted version under the next version number. Two fits racing
 /// for a number: the loser's savepoint fails on the unique version and it
 /// takes the next.
-pub fn insert(
+pub(crate) fn insert(
     conn: &mut DbConnection,
     tenant: TenantId,
     mut v: ModelVersion,
@@ -112,7 +112,7 @@ pub fn insert(
 }
 
 /// The newest version, for `currency` when given.
-pub fn current(
+pub(crate) fn current(
     conn: &mut DbConnection,
     tenant: TenantId,
     currency: Option<Currency>,
@@ -129,7 +129,11 @@ pub fn current(
 }
 
 /// One version.
-pub fn get(conn: &mut DbConnection, tenant: TenantId, version: i32) -> Result<ModelVersion, Error> {
+pub(crate) fn get(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    version: i32,
+) -> Result<ModelVersion, Error> {
     value_models::table
         .filter(
             value_models::tenant_id
@@ -145,7 +149,7 @@ pub fn get(conn: &mut DbConnection, tenant: TenantId, version: i32) -> Result<Mo
 }
 
 /// Versions after `after`, oldest first, at most `limit + 1`.
-pub fn list(
+pub(crate) fn list(
     conn: &mut DbConnection,
     tenant: TenantId,
     after: Option<i32>,
@@ -167,7 +171,7 @@ pub fn list(
 /// The figures of several customers as of `as_of`, each in `currency` when
 /// given, else in the currency of their purchases (their home store's when
 /// they bought in several, else the one with the most purchase days).
-pub fn estimates(
+pub(crate) fn estimates(
     conn: &mut DbConnection,
     tenant: TenantId,
     customer_ids: &[CustomerId],
@@ -234,14 +238,14 @@ pub fn estimates(
                 statistics: stats,
                 valuation: v,
             }),
-            Err(e) => out.push(Estimate::Unvaluable(cur, e.to_string())),
+            Err(e) => out.push(Estimate::Unvaluable(e.to_string())),
         }
     }
     Ok(out)
 }
 
 /// One customer's figures (see [`estimates`]).
-pub fn estimate(
+pub(crate) fn estimate(
     conn: &mut DbConnection,
     tenant: TenantId,
     customer: CustomerId,
@@ -258,7 +262,7 @@ pub fn estimate(
 
 /// The customer's lifetime value in `currency` (minor units, rounded half
 /// to even) with the default horizon, when the model gives one.
-pub fn lifetime_value_minor(
+pub(crate) fn lifetime_value_minor(
     conn: &mut DbConnection,
     tenant: TenantId,
     customer: CustomerId,
@@ -284,7 +288,7 @@ pub fn lifetime_value_minor(
 
 /// An estimate in major units → minor units, rounded half to even (the
 /// one place estimates become money).
-pub fn to_minor(major: f64, currency: Currency) -> i64 {
+pub(crate) fn to_minor(major: f64, currency: Currency) -> i64 {
     use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
     let Some(d) = rust_decimal::Decimal::from_f64(major) else {
         return 0;
@@ -320,7 +324,7 @@ fn home_currency(
 
 /// The currency a fit is for: the one given, else the only currency of the
 /// tenant's sales (none, or several → 422).
-pub fn fit_currency(
+pub(crate) fn fit_currency(
     conn: &mut DbConnection,
     tenant: TenantId,
     currency: Option<Currency>,
@@ -356,7 +360,7 @@ fn not_enough(detail: String) -> Error {
 
 /// Every customer's statistics in `currency` as of `as_of`, as
 /// `(frequency, recency, T, monetary value)` rows for the fit.
-pub fn fit_rows(
+pub(crate) fn fit_rows(
     conn: &mut DbConnection,
     tenant: TenantId,
     currency: Currency,
@@ -382,7 +386,7 @@ pub fn fit_rows(
 
 /// What a fit is asked for.
 #[derive(Clone, Debug)]
-pub struct FitRequest {
+pub(crate) struct FitRequest {
     /// The currency.
     pub currency: Currency,
     /// The statistics' end.
@@ -399,7 +403,7 @@ pub struct FitRequest {
 
 /// Fits both models on `rows` (CPU only: call it outside any transaction).
 /// Too few customers or no repeat buyer → 422 `not_enough_history`.
-pub fn fit(
+pub(crate) fn fit(
     rows: &[(u32, f64, f64, f64)],
     req: &FitRequest,
     started: std::time::Instant,
@@ -442,7 +446,7 @@ pub fn fit(
 /// its percentage of their lifetime value, what was granted within its
 /// window, and what is left.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Ceiling {
+pub(crate) struct Ceiling {
     /// The budget's name.
     pub budget: String,
     /// Its percentage.
@@ -457,7 +461,7 @@ pub struct Ceiling {
 
 /// The ceiling of the current policy's first value-aware budget, if it has
 /// one.
-pub fn ceiling(
+pub(crate) fn ceiling(
     conn: &mut DbConnection,
     tenant: TenantId,
     customer: CustomerId,

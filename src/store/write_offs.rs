@@ -14,7 +14,7 @@ use crate::error::{Error, ErrorCode};
 /// A write-off item.
 #[derive(Queryable, Selectable, Insertable, Clone, Debug)]
 #[diesel(table_name = write_offs)]
-pub struct WriteOff {
+pub(crate) struct WriteOff {
     /// Its tenant.
     pub tenant_id: TenantId,
     /// The waiver's gesture id.
@@ -54,7 +54,7 @@ pub struct WriteOff {
 /// One review.
 #[derive(Queryable, Selectable, Insertable, Clone, Debug)]
 #[diesel(table_name = write_off_reviews)]
-pub struct Review {
+pub(crate) struct Review {
     /// Its tenant.
     pub tenant_id: TenantId,
     /// Its id.
@@ -75,7 +75,7 @@ pub struct Review {
 
 /// Creates the review item of a waiver that just took effect (the caller's
 /// transaction).
-pub fn record(conn: &mut DbConnection, g: &Gesture, at: NaiveDateTime) -> Result<(), Error> {
+pub(crate) fn record(conn: &mut DbConnection, g: &Gesture, at: NaiveDateTime) -> Result<(), Error> {
     let Terms::BalanceWaiver { amount, .. } = &g.terms else {
         return Err(Error::internal(format!(
             "gesture {} is not a waiver and cannot be written off",
@@ -113,7 +113,7 @@ pub fn record(conn: &mut DbConnection, g: &Gesture, at: NaiveDateTime) -> Result
 }
 
 /// Marks the item of a waiver as coming from the write-off route.
-pub fn set_write_off_of(
+pub(crate) fn set_write_off_of(
     conn: &mut DbConnection,
     tenant: TenantId,
     id: GestureId,
@@ -129,7 +129,7 @@ pub fn set_write_off_of(
 
 /// Filters of the review list.
 #[derive(Clone, Debug, Default)]
-pub struct Filter {
+pub(crate) struct Filter {
     /// One status.
     pub status: Option<String>,
     /// One store.
@@ -145,7 +145,7 @@ pub struct Filter {
 }
 
 /// A page of items, oldest first, and whether more follow.
-pub fn list(
+pub(crate) fn list(
     conn: &mut DbConnection,
     tenant: TenantId,
     f: &Filter,
@@ -193,7 +193,7 @@ pub fn list(
 }
 
 /// The reviews of these items, oldest first.
-pub fn reviews_of(
+pub(crate) fn reviews_of(
     conn: &mut DbConnection,
     tenant: TenantId,
     ids: &[GestureId],
@@ -237,7 +237,7 @@ fn locked(
 /// Reviews one item: (before, after). The reviewer is neither the requester nor
 /// the approver (403). A reviewed item is final (409 `already_reviewed`); a
 /// flagged one can be resolved by a later review, with a note.
-pub fn review(
+pub(crate) fn review(
     conn: &mut DbConnection,
     ctx: &AuditCtx,
     id: GestureId,

@@ -102,12 +102,12 @@ impl Data {
     }
 
     /// Customers.
-    pub fn customers(&self) -> f64 {
+    pub(crate) fn customers(&self) -> f64 {
         self.total
     }
 
     /// Customers with at least one repeat purchase.
-    pub fn repeat_buyers(&self) -> f64 {
+    pub(crate) fn repeat_buyers(&self) -> f64 {
         self.x
             .iter()
             .zip(&self.w)
@@ -117,7 +117,7 @@ impl Data {
     }
 
     /// The longest observation.
-    pub fn max_t(&self) -> f64 {
+    pub(crate) fn max_t(&self) -> f64 {
         self.ts.iter().copied().fold(0.0, f64::max)
     }
 
@@ -229,7 +229,7 @@ pub struct Fit {
 /// parameters (time scaled so the longest observation is 1, the convention
 /// of the `lifetimes` package, so penalised fits compare), optimised over
 /// their logarithms by BFGS.
-pub fn fit(d: &Data, penalizer: f64) -> Result<Fit, super::FitError> {
+pub(crate) fn fit(d: &Data, penalizer: f64) -> Result<Fit, super::FitError> {
     if d.customers() < super::MIN_CUSTOMERS {
         return Err(super::FitError::TooFewCustomers(d.customers()));
     }
@@ -292,7 +292,7 @@ pub fn fit(d: &Data, penalizer: f64) -> Result<Fit, super::FitError> {
 impl Params {
     /// P(alive) of a customer with `x` repeat purchases, the last at `tx`,
     /// observed for `t`.
-    pub fn probability_alive(&self, x: f64, tx: f64, t: f64) -> f64 {
+    pub(crate) fn probability_alive(&self, x: f64, tx: f64, t: f64) -> f64 {
         if x <= 0.0 {
             return 1.0;
         }
@@ -307,7 +307,7 @@ impl Params {
     /// directly or in its Euler-transformed form
     /// (1−z)^(a−1−r−x) ₂F₁(a+b−1−r, a−1; a+b+x−1; z), whichever series
     /// converges faster for these parameters.
-    pub fn expected_purchases(&self, horizon: f64, x: f64, tx: f64, t: f64) -> Option<f64> {
+    pub(crate) fn expected_purchases(&self, horizon: f64, x: f64, tx: f64, t: f64) -> Option<f64> {
         if horizon <= 0.0 {
             return Some(0.0);
         }

@@ -61,7 +61,7 @@ impl Data {
     }
 
     /// Customers in the fit.
-    pub fn customers(&self) -> usize {
+    pub(crate) fn customers(&self) -> usize {
         self.x.len()
     }
 }
@@ -126,7 +126,7 @@ pub struct Fit {
 
 /// Maximum likelihood with an optional L2 penalty `penalizer · (p² + q² + γ²)`
 /// (the convention of `lifetimes`), over the parameters' logarithms by BFGS.
-pub fn fit(d: &Data, penalizer: f64) -> Result<Fit, super::FitError> {
+pub(crate) fn fit(d: &Data, penalizer: f64) -> Result<Fit, super::FitError> {
     let n = d.customers();
     if n == 0 {
         return Err(super::FitError::NoRepeatBuyers);
@@ -180,7 +180,7 @@ impl Params {
     /// E[value of a purchase] for a customer with `x` repeat purchases of mean
     /// `m`: a weighted mean of the population mean pγ/(q−1) and `m`; for x = 0
     /// the population mean. `None` when q ≤ 1 (the mean is infinite).
-    pub fn expected_average_value(&self, x: f64, m: f64) -> Option<f64> {
+    pub(crate) fn expected_average_value(&self, x: f64, m: f64) -> Option<f64> {
         let Params { p, q, gamma } = *self;
         if q <= 1.0 {
             return None;

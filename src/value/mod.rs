@@ -12,19 +12,19 @@
 
 pub mod bgnbd;
 pub mod gamma_gamma;
-pub mod model;
-pub mod optimize;
+pub(crate) mod model;
+pub(crate) mod optimize;
 pub mod simulate;
-pub mod special;
+pub(crate) mod special;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 /// Fewer customers than this cannot support four parameters.
-pub const MIN_CUSTOMERS: f64 = 10.0;
+pub(crate) const MIN_CUSTOMERS: f64 = 10.0;
 
 /// Weeks in a month, the convention the lifetime value sums over.
-pub const WEEKS_PER_MONTH: f64 = 4.345;
+pub(crate) const WEEKS_PER_MONTH: f64 = 4.345;
 
 /// Why a model could not be fitted.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -58,7 +58,7 @@ pub enum TimeUnit {
 
 impl TimeUnit {
     /// Days in one unit.
-    pub fn days(self) -> f64 {
+    pub(crate) fn days(self) -> f64 {
         match self {
             Self::Weeks => 7.0,
             Self::Days => 1.0,
@@ -66,12 +66,12 @@ impl TimeUnit {
     }
 
     /// One month (4.345 weeks) in this unit.
-    pub fn month(self) -> f64 {
+    pub(crate) fn month(self) -> f64 {
         WEEKS_PER_MONTH * 7.0 / self.days()
     }
 
     /// Parses the API's spelling.
-    pub fn parse(s: &str) -> Option<Self> {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
         match s {
             "weeks" => Some(Self::Weeks),
             "days" => Some(Self::Days),
@@ -80,7 +80,7 @@ impl TimeUnit {
     }
 
     /// The API's spelling.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Weeks => "weeks",
             Self::Days => "days",
@@ -118,7 +118,7 @@ impl Statistics {
     /// From a customer's net purchase totals per day (any order; days after
     /// `as_of` and days whose net is not above zero are left out). `None`
     /// without a purchase.
-    pub fn from_days(
+    pub(crate) fn from_days(
         days: impl IntoIterator<Item = (NaiveDate, i64)>,
         as_of: NaiveDate,
         unit: TimeUnit,
@@ -151,7 +151,7 @@ impl Statistics {
 
     /// From what SQL aggregates give: repeat days, first and last purchase
     /// day, and the net total of the repeat days in minor units.
-    pub fn from_summary(
+    pub(crate) fn from_summary(
         frequency: u32,
         first: NaiveDate,
         last: NaiveDate,

@@ -10,7 +10,7 @@ use crate::domain::money::Currency;
 
 /// How the BG/NBD part of a version was fitted.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct BgNbdFit {
+pub(crate) struct BgNbdFit {
     /// Parameters.
     #[serde(flatten)]
     pub params: bgnbd::Params,
@@ -24,7 +24,7 @@ pub struct BgNbdFit {
 
 /// How the Gamma-Gamma part of a version was fitted.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct GammaGammaFit {
+pub(crate) struct GammaGammaFit {
     /// Parameters.
     #[serde(flatten)]
     pub params: gamma_gamma::Params,
@@ -40,7 +40,7 @@ pub struct GammaGammaFit {
 
 /// One fitted version of a tenant's model for one currency.
 #[derive(Clone, Debug, PartialEq)]
-pub struct ModelVersion {
+pub(crate) struct ModelVersion {
     /// Its id.
     pub id: ValueModelId,
     /// 1, 2, ... per tenant.
@@ -69,7 +69,7 @@ pub struct ModelVersion {
 
 impl ModelVersion {
     /// The pair of models.
-    pub fn models(&self) -> Models {
+    pub(crate) fn models(&self) -> Models {
         Models {
             bgnbd: self.bgnbd.params,
             gamma_gamma: self.gamma_gamma.params,
@@ -80,7 +80,7 @@ impl ModelVersion {
 
 /// A customer's figures, or why there are none.
 #[derive(Clone, Debug)]
-pub enum Estimate {
+pub(crate) enum Estimate {
     /// The figures.
     Valued {
         /// The version used.
@@ -95,12 +95,12 @@ pub enum Estimate {
     /// Purchases, but no model for their currency yet.
     NoModel(Currency),
     /// The model cannot value this customer (q ≤ 1, no convergence).
-    Unvaluable(Currency, String),
+    Unvaluable(String),
 }
 
 /// Horizon and discounting of a lifetime value.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Horizon {
+pub(crate) struct Horizon {
     /// Months summed.
     pub months: u32,
     /// Discount rate per month.

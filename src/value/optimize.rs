@@ -3,7 +3,7 @@
 
 /// How a minimisation ended.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Minimum {
+pub(crate) struct Minimum {
     /// Where.
     pub x: Vec<f64>,
     /// The objective there.
@@ -18,7 +18,7 @@ pub struct Minimum {
 
 /// Settings of [`minimize`].
 #[derive(Clone, Copy, Debug)]
-pub struct Settings {
+pub(crate) struct Settings {
     /// Converged when every gradient component is below this.
     pub gradient_tolerance: f64,
     /// Iterate on until every gradient component is below this, or no step
@@ -48,7 +48,7 @@ fn max_abs(a: &[f64]) -> f64 {
 
 /// Minimises `f`, which returns the value and writes the gradient, from `x0`.
 /// A non-finite value counts as "too far": the line search steps back.
-pub fn minimize<F>(mut objective: F, x0: &[f64], settings: Settings) -> Minimum
+pub(crate) fn minimize<F>(mut objective: F, x0: &[f64], settings: Settings) -> Minimum
 where
     F: FnMut(&[f64], &mut [f64]) -> f64,
 {

@@ -6,11 +6,11 @@ use super::{bgnbd, gamma_gamma};
 
 /// xoshiro256** seeded through SplitMix64.
 #[derive(Clone, Debug)]
-pub struct Rng([u64; 4]);
+pub(crate) struct Rng([u64; 4]);
 
 impl Rng {
     /// A generator for `seed`.
-    pub fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         let mut s = seed;
         let mut next = || {
             s = s.wrapping_add(0x9e37_79b9_7f4a_7c15);
@@ -23,7 +23,7 @@ impl Rng {
     }
 
     /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
+    pub(crate) fn next_u64(&mut self) -> u64 {
         let s = &mut self.0;
         let result = s[1].wrapping_mul(5).rotate_left(7).wrapping_mul(9);
         let t = s[1] << 17;
@@ -37,24 +37,24 @@ impl Rng {
     }
 
     /// Uniform on (0, 1).
-    pub fn uniform(&mut self) -> f64 {
+    pub(crate) fn uniform(&mut self) -> f64 {
         ((self.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
     }
 
     /// Standard normal (Box–Muller).
-    pub fn normal(&mut self) -> f64 {
+    pub(crate) fn normal(&mut self) -> f64 {
         let (u, v) = (self.uniform(), self.uniform());
         (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
     }
 
     /// Exponential with rate `rate`.
-    pub fn exponential(&mut self, rate: f64) -> f64 {
+    pub(crate) fn exponential(&mut self, rate: f64) -> f64 {
         -self.uniform().ln() / rate
     }
 
     /// Gamma with `shape` and scale 1 (Marsaglia & Tsang 2000; shape < 1 by
     /// boosting).
-    pub fn gamma(&mut self, shape: f64) -> f64 {
+    pub(crate) fn gamma(&mut self, shape: f64) -> f64 {
         if shape < 1.0 {
             return self.gamma(shape + 1.0) * self.uniform().powf(1.0 / shape);
         }
@@ -74,7 +74,7 @@ impl Rng {
     }
 
     /// Beta(a, b).
-    pub fn beta(&mut self, a: f64, b: f64) -> f64 {
+    pub(crate) fn beta(&mut self, a: f64, b: f64) -> f64 {
         let x = self.gamma(a);
         x / (x + self.gamma(b))
     }

@@ -15,7 +15,7 @@ const LANCZOS: [f64; 9] = [
 ];
 
 /// ln Γ(x) for x > 0.
-pub fn ln_gamma(x: f64) -> f64 {
+pub(crate) fn ln_gamma(x: f64) -> f64 {
     if x < 0.5 {
         // Γ(x) = Γ(x + 1) / x keeps the series where it is accurate.
         return ln_gamma(x + 1.0) - x.ln();
@@ -31,7 +31,7 @@ pub fn ln_gamma(x: f64) -> f64 {
 
 /// ψ(x) = d/dx ln Γ(x) for x > 0: the recurrence up to x ≥ 10, then the
 /// asymptotic series.
-pub fn digamma(mut x: f64) -> f64 {
+pub(crate) fn digamma(mut x: f64) -> f64 {
     let mut acc = 0.0;
     while x < 10.0 {
         acc -= 1.0 / x;
@@ -49,7 +49,8 @@ pub fn digamma(mut x: f64) -> f64 {
 /// ₂F₁(a, b; c; z) for 0 ≤ z < 1 by its power series, summed until a term no
 /// longer changes the sum. Callers pass the parameters for which the series
 /// converges quickly (see [`super::bgnbd`]); `None` when it did not converge.
-pub fn hyp2f1(a: f64, b: f64, c: f64, z: f64) -> Option<f64> {
+#[cfg(test)]
+pub(crate) fn hyp2f1(a: f64, b: f64, c: f64, z: f64) -> Option<f64> {
     let (sum, ln_scale) = hyp2f1_scaled(a, b, c, z)?;
     let v = sum * ln_scale.exp();
     v.is_finite().then_some(v)
@@ -58,7 +59,7 @@ pub fn hyp2f1(a: f64, b: f64, c: f64, z: f64) -> Option<f64> {
 /// ₂F₁(a, b; c; z) as `sum · e^ln_scale`: with large parameters the terms
 /// rise far beyond f64 before they fall, so the running sum is rescaled
 /// whenever it grows past 1e200.
-pub fn hyp2f1_scaled(a: f64, b: f64, c: f64, z: f64) -> Option<(f64, f64)> {
+pub(crate) fn hyp2f1_scaled(a: f64, b: f64, c: f64, z: f64) -> Option<(f64, f64)> {
     if !(0.0..1.0).contains(&z) {
         return None;
     }

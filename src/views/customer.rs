@@ -10,7 +10,7 @@ use super::timestamp;
 
 /// A customer as the API shows them.
 #[derive(Serialize, PartialEq, Eq)]
-pub struct CustomerView {
+pub(crate) struct CustomerView {
     pub(crate) id: CustomerId,
     pub(crate) external_ref: String,
     pub(crate) name: String,
@@ -38,7 +38,7 @@ impl From<&Customer> for CustomerView {
 
 /// One currency's balances of a customer.
 #[derive(Serialize)]
-pub struct BalanceView {
+pub(crate) struct BalanceView {
     pub(crate) currency: &'static str,
     pub(crate) owed: Money,
     pub(crate) overdue: Money,
@@ -48,14 +48,14 @@ pub struct BalanceView {
 
 /// Goodwill received of one kind and currency.
 #[derive(Serialize)]
-pub struct ReceivedView {
+pub(crate) struct ReceivedView {
     pub(crate) kind: GestureKind,
     pub(crate) amount: Money,
 }
 
 /// Promise-keeping record.
 #[derive(Serialize)]
-pub struct PromisesView {
+pub(crate) struct PromisesView {
     pub(crate) open: i64,
     pub(crate) kept_on_time: i64,
     pub(crate) kept_late: i64,
@@ -64,7 +64,7 @@ pub struct PromisesView {
 
 /// Memo totals: statistics beside the ledger, never in it.
 #[derive(Serialize)]
-pub struct MemoView {
+pub(crate) struct MemoView {
     pub(crate) free_service_retail_value: Vec<Money>,
     pub(crate) favour_estimated_value: Vec<Money>,
     pub(crate) favours: i64,
@@ -86,7 +86,7 @@ pub struct SummaryView {
 /// queue, the write-off review): what they owe, the goodwill they received this
 /// calendar year, and how they keep promises.
 #[derive(Serialize, Clone)]
-pub struct CustomerStanding {
+pub(crate) struct CustomerStanding {
     pub(crate) id: CustomerId,
     pub(crate) owed: Vec<Money>,
     pub(crate) goodwill_this_year: Vec<Money>,
@@ -100,7 +100,7 @@ pub struct CustomerStanding {
 
 /// A customer's value beside an item someone decides on.
 #[derive(Serialize, Clone)]
-pub struct StandingValue {
+pub(crate) struct StandingValue {
     pub(crate) model_version: i32,
     pub(crate) probability_alive: f64,
     pub(crate) lifetime_value: Money,

@@ -12,7 +12,7 @@ use crate::store::write_offs::{Review, WriteOff};
 
 /// One review as the API shows it.
 #[derive(Serialize, Clone)]
-pub struct ReviewView {
+pub(crate) struct ReviewView {
     pub(crate) outcome: String,
     pub(crate) note: Option<String>,
     pub(crate) reviewer: String,
@@ -24,7 +24,7 @@ pub struct ReviewView {
 /// (the queue's answer adds the customer's standing, which is read when
 /// asked, not part of the item).
 #[derive(Serialize, Clone)]
-pub struct WriteOffView {
+pub(crate) struct WriteOffView {
     pub(crate) id: GestureId,
     pub(crate) gesture_id: GestureId,
     pub(crate) customer_id: CustomerId,
@@ -47,7 +47,7 @@ pub struct WriteOffView {
 impl WriteOffView {
     /// The view of an item with its reviews (`reviews` may hold other items'
     /// reviews too: they are left out).
-    pub fn of(w: &WriteOff, reviews: &[Review]) -> Result<Self, Error> {
+    pub(crate) fn of(w: &WriteOff, reviews: &[Review]) -> Result<Self, Error> {
         let currency = Currency::from_code(&w.currency).ok_or_else(|| {
             Error::internal(format!("write-off {} has an unknown currency", w.id))
         })?;
@@ -86,7 +86,7 @@ impl WriteOffView {
 /// A write-off item as finance's queue answers it: the item, with its
 /// customer's standing beside it, read when asked.
 #[derive(Serialize, Clone)]
-pub struct WriteOffItem {
+pub(crate) struct WriteOffItem {
     pub(crate) id: GestureId,
     pub(crate) gesture_id: GestureId,
     pub(crate) customer_id: CustomerId,
@@ -109,7 +109,7 @@ pub struct WriteOffItem {
 
 impl WriteOffItem {
     /// The item with its customer's standing.
-    pub fn of(v: WriteOffView, customer: super::customer::CustomerStanding) -> Self {
+    pub(crate) fn of(v: WriteOffView, customer: super::customer::CustomerStanding) -> Self {
         Self {
             id: v.id,
             gesture_id: v.gesture_id,
@@ -135,7 +135,7 @@ impl WriteOffItem {
 
 /// One account's movement in a month.
 #[derive(Serialize)]
-pub struct TotalView {
+pub(crate) struct TotalView {
     pub(crate) account: String,
     pub(crate) debit: Money,
     pub(crate) credit: Money,
@@ -143,7 +143,7 @@ pub struct TotalView {
 
 /// A month.
 #[derive(Serialize)]
-pub struct PeriodView {
+pub(crate) struct PeriodView {
     pub(crate) id: String,
     pub(crate) month: String,
     pub(crate) state: String,
@@ -162,7 +162,10 @@ pub struct PeriodView {
 }
 
 impl PeriodView {
-    pub fn of(p: crate::store::periods::Period, verified: Option<bool>) -> Result<Self, Error> {
+    pub(crate) fn of(
+        p: crate::store::periods::Period,
+        verified: Option<bool>,
+    ) -> Result<Self, Error> {
         let totals = match &p.totals {
             None => None,
             Some(_) => {

@@ -13,7 +13,7 @@ use crate::domain::roles::Role;
 
 /// A waiver's share of one promise.
 #[derive(Serialize, PartialEq, Eq, Debug, Clone)]
-pub struct AllocationView {
+pub(crate) struct AllocationView {
     pub(crate) gesture_id: GestureId,
     pub(crate) amount: Money,
 }
@@ -21,7 +21,7 @@ pub struct AllocationView {
 /// A gesture as the API shows it. Every key is always present; fields of other
 /// kinds are null.
 #[derive(Serialize, PartialEq, Eq, Debug, Clone)]
-pub struct GestureView {
+pub(crate) struct GestureView {
     pub(crate) id: GestureId,
     pub(crate) customer_id: CustomerId,
     pub(crate) store_id: StoreId,
@@ -53,7 +53,7 @@ pub struct GestureView {
 
 /// A budget the decision consulted, with its headroom.
 #[derive(Serialize, PartialEq, Eq, Debug, Clone)]
-pub struct BudgetView {
+pub(crate) struct BudgetView {
     pub(crate) name: String,
     pub(crate) scope: BudgetScope,
     pub(crate) window_days: i64,
@@ -70,14 +70,14 @@ pub struct BudgetView {
 
 /// The trust bonus applied to a deferred payment's limit.
 #[derive(Serialize, PartialEq, Eq, Debug, Clone)]
-pub struct TrustView {
+pub(crate) struct TrustView {
     pub(crate) bonus: Money,
     pub(crate) withdrawn_after_write_off: bool,
 }
 
 /// Who decided a pending gesture.
 #[derive(Serialize, PartialEq, Eq, Debug, Clone)]
-pub struct DecidedView {
+pub(crate) struct DecidedView {
     pub(crate) outcome: String,
     pub(crate) by: String,
     pub(crate) role: Option<Role>,
@@ -89,7 +89,7 @@ pub struct DecidedView {
 /// budgets weighed, and for a request that waits, the tier and the roles that
 /// may approve it (a manager only at stores their token holds).
 #[derive(Serialize, PartialEq, Eq, Debug, Clone)]
-pub struct DecisionView {
+pub(crate) struct DecisionView {
     pub(crate) policy_version: i32,
     pub(crate) rule: String,
     pub(crate) self_grant_limit: Option<Money>,
@@ -103,7 +103,7 @@ pub struct DecisionView {
 
 impl DecisionView {
     /// The view of a gesture's decision record.
-    pub fn of(g: &Gesture, record: Option<&DecisionRecord>) -> Self {
+    pub(crate) fn of(g: &Gesture, record: Option<&DecisionRecord>) -> Self {
         let money = |minor: i64| Money::from_minor(minor, g.currency);
         let Some(r) = record else {
             return Self {
@@ -157,7 +157,11 @@ impl DecisionView {
 
 impl GestureView {
     /// The view of `g` on `today`, with a waiver's allocations when known.
-    pub fn of(g: &Gesture, today: NaiveDate, allocations: Option<Vec<(GestureId, i64)>>) -> Self {
+    pub(crate) fn of(
+        g: &Gesture,
+        today: NaiveDate,
+        allocations: Option<Vec<(GestureId, i64)>>,
+    ) -> Self {
         let money = |minor: i64| Money::from_minor(minor, g.currency);
         let (
             mut amount,

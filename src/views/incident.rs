@@ -9,7 +9,7 @@ use crate::domain::ids::*;
 
 /// An incident as the API shows it.
 #[derive(Serialize)]
-pub struct IncidentView {
+pub(crate) struct IncidentView {
     pub(crate) id: IncidentId,
     pub(crate) store_id: StoreId,
     pub(crate) cause: String,
@@ -21,7 +21,7 @@ pub struct IncidentView {
 }
 
 /// The view of an incident with its gestures.
-pub fn view(i: &Incident, gestures: Vec<GestureView>) -> IncidentView {
+pub(crate) fn view(i: &Incident, gestures: Vec<GestureView>) -> IncidentView {
     IncidentView {
         id: i.id,
         store_id: i.store_id,

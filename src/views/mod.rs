@@ -3,20 +3,20 @@
 //! Defined once, below the HTTP layer, so every front end and the audit trail
 //! say the same thing about an entity.
 
-pub mod customer;
-pub mod finance;
-pub mod gesture;
-pub mod incident;
-pub mod payment;
-pub mod policy;
-pub mod sale;
-pub mod staff;
-pub mod store;
-pub mod value;
+pub(crate) mod customer;
+pub(crate) mod finance;
+pub(crate) mod gesture;
+pub(crate) mod incident;
+pub(crate) mod payment;
+pub(crate) mod policy;
+pub(crate) mod sale;
+pub(crate) mod staff;
+pub(crate) mod store;
+pub(crate) mod value;
 
 use chrono::NaiveDateTime;
 
 /// RFC 3339 in UTC with microseconds, as every timestamp is written.
-pub fn timestamp(t: &NaiveDateTime) -> String {
+pub(crate) fn timestamp(t: &NaiveDateTime) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }

@@ -10,7 +10,7 @@ use crate::error::Error;
 
 /// A payment as the API shows it.
 #[derive(Serialize, PartialEq, Eq, Debug)]
-pub struct PaymentView {
+pub(crate) struct PaymentView {
     pub(crate) id: PaymentId,
     pub(crate) gesture_id: GestureId,
     pub(crate) customer_id: CustomerId,
@@ -27,12 +27,12 @@ pub struct PaymentView {
 
 impl PaymentView {
     /// The amount paid.
-    pub fn amount(&self) -> Money {
+    pub(crate) fn amount(&self) -> Money {
         self.amount
     }
 
     /// The view of a payment.
-    pub fn of(p: &Payment) -> Result<Self, Error> {
+    pub(crate) fn of(p: &Payment) -> Result<Self, Error> {
         let currency = Currency::from_code(&p.currency).ok_or_else(|| {
             Error::internal(format!(
                 "payment {} has unknown currency {}",
@@ -58,7 +58,7 @@ impl PaymentView {
 
 /// A redemption as the API shows it.
 #[derive(Serialize)]
-pub struct RedemptionView {
+pub(crate) struct RedemptionView {
     pub(crate) id: RedemptionId,
     pub(crate) customer_id: CustomerId,
     pub(crate) store_id: StoreId,
@@ -70,14 +70,14 @@ pub struct RedemptionView {
 
 /// The credit a redemption spent.
 #[derive(Serialize)]
-pub struct LotView {
+pub(crate) struct LotView {
     pub(crate) gesture_id: GestureId,
     pub(crate) amount: Money,
 }
 
 impl RedemptionView {
     /// The view of a redemption.
-    pub fn of(r: &Redemption) -> Self {
+    pub(crate) fn of(r: &Redemption) -> Self {
         Self {
             id: r.id,
             customer_id: r.customer_id,

@@ -8,7 +8,7 @@ use super::timestamp;
 
 /// A policy version as the API shows it.
 #[derive(Serialize)]
-pub struct PolicyView {
+pub(crate) struct PolicyView {
     pub(crate) id: i32,
     pub(crate) version: i32,
     pub(crate) created_by: String,
@@ -17,7 +17,7 @@ pub struct PolicyView {
 }
 
 impl PolicyView {
-    pub fn of(v: PolicyVersion) -> Self {
+    pub(crate) fn of(v: PolicyVersion) -> Self {
         Self {
             id: v.version,
             version: v.version,

@@ -9,7 +9,7 @@ use crate::domain::money::Money;
 
 /// A refund as the API shows it.
 #[derive(Serialize, Clone)]
-pub struct RefundView {
+pub(crate) struct RefundView {
     pub(crate) id: RefundId,
     pub(crate) sale_id: SaleId,
     pub(crate) amount: Money,
@@ -35,7 +35,7 @@ impl From<&Refund> for RefundView {
 
 /// A sale as the API shows it.
 #[derive(Serialize, Clone)]
-pub struct SaleView {
+pub(crate) struct SaleView {
     pub(crate) id: SaleId,
     pub(crate) customer_id: CustomerId,
     pub(crate) store_id: StoreId,
@@ -52,7 +52,7 @@ pub struct SaleView {
 
 impl SaleView {
     /// The view of a sale; with its refunds when given.
-    pub fn of(s: &Sale, refunds: Option<&[Refund]>) -> Self {
+    pub(crate) fn of(s: &Sale, refunds: Option<&[Refund]>) -> Self {
         Self {
             id: s.id,
             customer_id: s.customer_id,

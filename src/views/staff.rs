@@ -8,7 +8,7 @@ use crate::domain::ids::*;
 
 /// A staff member as the API shows them.
 #[derive(Serialize)]
-pub struct StaffView {
+pub(crate) struct StaffView {
     pub(crate) id: StaffId,
     pub(crate) name: String,
     pub(crate) store_ids: Vec<StoreId>,

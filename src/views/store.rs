@@ -8,7 +8,7 @@ use crate::domain::ids::*;
 
 /// A store as the API shows it.
 #[derive(Serialize)]
-pub struct StoreView {
+pub(crate) struct StoreView {
     pub(crate) id: StoreId,
     pub(crate) name: String,
     pub(crate) code: String,

@@ -11,7 +11,7 @@ use crate::domain::ids::*;
 
 /// A model version as the API shows it.
 #[derive(Serialize)]
-pub struct ModelView {
+pub(crate) struct ModelView {
     pub(crate) id: ValueModelId,
     pub(crate) version: i32,
     pub(crate) currency: &'static str,
@@ -47,7 +47,7 @@ impl From<&ModelVersion> for ModelView {
 
 /// The policy's goodwill ceiling for a customer.
 #[derive(Serialize, Clone)]
-pub struct CeilingView {
+pub(crate) struct CeilingView {
     pub(crate) budget: String,
     pub(crate) percent_of_lifetime_value: String,
     pub(crate) window_days: i64,
@@ -58,7 +58,7 @@ pub struct CeilingView {
 
 impl CeilingView {
     /// The view of a ceiling in `currency`.
-    pub fn of(c: &Ceiling, currency: Currency) -> Self {
+    pub(crate) fn of(c: &Ceiling, currency: Currency) -> Self {
         let m = |n: i64| Money::from_minor(n, currency);
         Self {
             budget: c.budget.clone(),
