@@ -179,7 +179,7 @@ fn run(backend: &str, url: &str) {
     let st = goodwill::app::stores::open_store(
         &mut conn,
         &ctx,
-        goodwill::domain::store::NewStore::parse("Bench", "B", "USD").unwrap(),
+        goodwill::domain::store::NewStore::parse("Bench", "B", "USD", None).unwrap(),
     )
     .unwrap();
     let mut customer = |r: &str| {

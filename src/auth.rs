@@ -207,9 +207,36 @@ pub fn generate_secret() -> Result<String, String> {
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
+/// `bytes` random bytes, base64url without padding: the secrets a browser
+/// holds (a session's cookie, a sign-in link's code, a login's state).
+pub(crate) fn random_token(bytes: usize) -> Result<String, String> {
+    use base64::Engine;
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf).map_err(|e| format!("no randomness available: {e}"))?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf))
+}
+
+/// SHA-256 of a secret, hex: what the database keeps instead of the secret.
+pub(crate) fn secret_hash(secret: &str) -> String {
+    use sha2::{Digest, Sha256};
+    crate::audit::hex(&Sha256::digest(secret.as_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn random_tokens_are_url_safe_and_distinct() {
+        let a = random_token(32).unwrap();
+        assert_eq!(a.len(), 43);
+        assert!(
+            a.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        );
+        assert_ne!(a, random_token(32).unwrap());
+        assert_eq!(secret_hash("x").len(), 64);
+    }
 
     fn settings(secret: &str) -> JwtSettings {
         JwtSettings {

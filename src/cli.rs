@@ -93,6 +93,44 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: value::ValueCommand,
     },
+    /// The console in the browser.
+    Console {
+        /// Console command.
+        #[command(subcommand)]
+        command: ConsoleCommand,
+    },
+}
+
+/// `console` subcommands.
+#[derive(Subcommand, Debug)]
+pub(crate) enum ConsoleCommand {
+    /// Print a one-time sign-in link for someone (it works once, expires,
+    /// and is kept only as a hash; using it is audited).
+    Link(LinkArgs),
+}
+
+/// Options of `console link`.
+#[derive(Args, Debug)]
+pub(crate) struct LinkArgs {
+    /// The tenant id.
+    #[arg(long)]
+    pub tenant: String,
+    /// Who signs in (`sub`): a staff member's subject or an office user.
+    #[arg(long)]
+    pub sub: String,
+    /// pos, clerk, manager, finance, auditor or admin.
+    #[arg(long)]
+    pub role: String,
+    /// A store they act at (repeat; none = all stores).
+    #[arg(long = "store", value_name = "ID")]
+    pub stores: Vec<String>,
+    /// How long the link works: e.g. 15m, 2h, 1d (at most 7 days).
+    #[arg(long, default_value = "15m")]
+    pub ttl: String,
+    /// The address the service listens on (the link's host when
+    /// GOODWILL_PUBLIC_URL is not set).
+    #[arg(long, env = "GOODWILL_BIND", default_value = DEFAULT_BIND)]
+    pub bind: String,
 }
 
 /// `audit` subcommands.
@@ -331,6 +369,7 @@ pub fn run() -> Result<(), CliError> {
     match command {
         Command::Serve(args) => {
             rate_limit_from_env(&mut settings)?;
+            settings.console = config::ConsoleSettings::from_env()?;
             Ok(serve(
                 settings_for_serve(&mut settings, &args),
                 !args.no_migrate,
@@ -370,6 +409,18 @@ pub fn run() -> Result<(), CliError> {
             Ok(())
         }
         Command::Audit { command } => audit(&settings, command),
+        Command::Console {
+            command: ConsoleCommand::Link(args),
+        } => {
+            settings.console = config::ConsoleSettings::from_env()?;
+            let link = console_link(&settings, &args)?;
+            eprintln!(
+                "goodwill: a one-time sign-in link for {} ({}), valid {}",
+                args.sub, args.role, args.ttl
+            );
+            println!("{link}");
+            Ok(())
+        }
         Command::Import { command } => Ok(value::import(&settings, command)?),
         Command::Value { command } => Ok(value::value(&settings, command)?),
         Command::Credit {
@@ -666,8 +717,15 @@ fn serve(settings: &Settings, migrate: bool) -> Result<(), String> {
     }
     let settings = settings.clone();
     actix_web::rt::System::new().block_on(async move {
-        let app = Application::build(&settings, pool, verifier)
+        let app = Application::build(&settings, pool.clone(), verifier)
             .map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
+        if let Some(first) = &first {
+            let link = first_sign_in_link(&settings, &pool, first.tenant, app.console())?;
+            eprintln!(
+                "goodwill: sign in to the console (one-time link, valid 24 hours; `goodwill console link` makes more):"
+            );
+            eprintln!("goodwill:   {link}");
+        }
         let host = settings
             .bind
             .rsplit_once(':')
@@ -679,6 +737,81 @@ fn serve(settings: &Settings, migrate: bool) -> Result<(), String> {
         eprintln!("goodwill: stopped");
         Ok(())
     })
+}
+
+/// The stores of `--store` flags (none: all).
+fn store_flags(flags: &[String]) -> Result<Option<Vec<StoreId>>, String> {
+    if flags.is_empty() {
+        return Ok(None);
+    }
+    flags
+        .iter()
+        .map(|s| {
+            s.parse::<StoreId>()
+                .map_err(|_| format!("--store {s:?} is not a store id"))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
+fn console_link(settings: &Settings, args: &LinkArgs) -> Result<String, String> {
+    let tenant: TenantId = args
+        .tenant
+        .parse()
+        .map_err(|_| format!("--tenant {:?} is not a tenant id", args.tenant))?;
+    let role: Role = args.role.parse()?;
+    let ttl = parse_ttl(&args.ttl)?;
+    let grant = crate::domain::session::Grant {
+        tenant,
+        subject: args.sub.clone(),
+        role,
+        stores: store_flags(&args.stores)?,
+    };
+    let mut conn = bootstrap::connect_one(settings, true)?;
+    if !tenants::exists(&mut conn, tenant).map_err(|e| e.to_string())? {
+        return Err(format!("no tenant {tenant}"));
+    }
+    let ctx = crate::audit::AuditCtx::system(tenant, "console-link", settings.clock.clone());
+    let made = store::write_tx(&mut conn, |c| {
+        crate::app::console::create_link(
+            c,
+            &ctx,
+            grant,
+            chrono::Duration::seconds(i64::try_from(ttl).unwrap_or(i64::MAX)),
+        )
+    })
+    .map_err(|e| format!("cannot make the link: {e}"))?;
+    let port = args
+        .bind
+        .rsplit_once(':')
+        .and_then(|(_, p)| p.parse().ok())
+        .unwrap_or(8080);
+    let console = crate::console::Console::new(&settings.console, &args.bind, port);
+    Ok(console.sign_in_url(&made.code))
+}
+
+/// The first run's sign-in link for the admin of the default tenant.
+fn first_sign_in_link(
+    settings: &Settings,
+    pool: &crate::store::Pool,
+    tenant: TenantId,
+    console: &crate::console::Console,
+) -> Result<String, String> {
+    let mut conn = pool
+        .get()
+        .map_err(|e| format!("cannot connect to the database: {e}"))?;
+    let ctx = crate::audit::AuditCtx::system(tenant, "first-run", settings.clock.clone());
+    let grant = crate::domain::session::Grant {
+        tenant,
+        subject: "admin".into(),
+        role: Role::Admin,
+        stores: None,
+    };
+    let made = store::write_tx(&mut conn, |c| {
+        crate::app::console::create_link(c, &ctx, grant, chrono::Duration::hours(24))
+    })
+    .map_err(|e| format!("cannot make the first sign-in link: {e}"))?;
+    Ok(console.sign_in_url(&made.code))
 }
 
 fn token(settings: &Settings, args: &TokenArgs) -> Result<String, String> {

@@ -24,6 +24,17 @@ pub const ENV_VARS: &[&str] = &[
     "GOODWILL_LOG",
     "GOODWILL_LOG_FORMAT",
     "RUST_LOG",
+    "GOODWILL_PUBLIC_URL",
+    "GOODWILL_CONSOLE_IDLE_TIMEOUT",
+    "GOODWILL_CONSOLE_SESSION_LIFETIME",
+    "GOODWILL_OIDC_ISSUER",
+    "GOODWILL_OIDC_CLIENT_ID",
+    "GOODWILL_OIDC_CLIENT_SECRET",
+    "GOODWILL_OIDC_SCOPES",
+    "GOODWILL_OIDC_TENANT",
+    "GOODWILL_OIDC_TENANT_CLAIM",
+    "GOODWILL_OIDC_ROLE_CLAIM",
+    "GOODWILL_OIDC_STORES_CLAIM",
 ];
 
 /// The default database: an SQLite file in the working directory.
@@ -137,6 +148,137 @@ pub struct Settings {
     pub clock: crate::clock::Clock,
     /// The rate limit per caller; `None` (the default) is off.
     pub rate_limit: Option<crate::ratelimit::Limit>,
+    /// The console: its address, sessions and identity provider.
+    pub console: ConsoleSettings,
+}
+
+/// The console's settings.
+#[derive(Clone, Debug, Default)]
+pub struct ConsoleSettings {
+    /// `GOODWILL_PUBLIC_URL`: the address browsers use (`https://goodwill.example.com`),
+    /// for sign-in links, the identity provider's redirect and the check that a
+    /// form came from the console itself. Default: `http://` and the listen
+    /// address (127.0.0.1 for an unspecified host).
+    pub public_url: Option<String>,
+    /// `GOODWILL_CONSOLE_IDLE_TIMEOUT` (default 30m) and
+    /// `GOODWILL_CONSOLE_SESSION_LIFETIME` (default 12h).
+    pub lifetimes: crate::domain::session::Lifetimes,
+    /// The identity provider, when one is configured.
+    pub oidc: Option<OidcSettings>,
+}
+
+/// Signing in with an OpenID Connect provider (authorization code with PKCE).
+#[derive(Clone)]
+pub struct OidcSettings {
+    /// `GOODWILL_OIDC_ISSUER`: its issuer URL; the discovery document is read
+    /// from `<issuer>/.well-known/openid-configuration`.
+    pub issuer: String,
+    /// `GOODWILL_OIDC_CLIENT_ID`: this service's client id (the ID token's
+    /// audience).
+    pub client_id: String,
+    /// `GOODWILL_OIDC_CLIENT_SECRET`: the client secret, if the provider gave
+    /// one (a public client uses PKCE alone).
+    pub client_secret: Option<String>,
+    /// `GOODWILL_OIDC_SCOPES` (default `openid profile email`).
+    pub scopes: String,
+    /// `GOODWILL_OIDC_TENANT`: the tenant every user of the provider belongs
+    /// to; when unset, the `tenant` claim names it.
+    pub tenant: Option<crate::domain::ids::TenantId>,
+    /// `GOODWILL_OIDC_TENANT_CLAIM` (default `tenant`).
+    pub tenant_claim: String,
+    /// `GOODWILL_OIDC_ROLE_CLAIM` (default `role`).
+    pub role_claim: String,
+    /// `GOODWILL_OIDC_STORES_CLAIM` (default `stores`; absent = all stores).
+    pub stores_claim: String,
+}
+
+impl std::fmt::Debug for OidcSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the client secret.
+        f.debug_struct("OidcSettings")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ConsoleSettings {
+    /// Reads the console's variables from the environment.
+    pub(crate) fn from_env() -> Result<Self, String> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// As [`ConsoleSettings::from_env`], from any lookup (tests).
+    pub(crate) fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let nonempty = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        let duration = |k: &str, default: chrono::Duration| -> Result<chrono::Duration, String> {
+            match nonempty(k) {
+                None => Ok(default),
+                Some(v) => crate::auth::parse_ttl(&v)
+                    .map(|s| chrono::Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX)))
+                    .map_err(|e| format!("{k}: {e}")),
+            }
+        };
+        let defaults = crate::domain::session::Lifetimes::default();
+        let lifetimes = crate::domain::session::Lifetimes {
+            idle: duration("GOODWILL_CONSOLE_IDLE_TIMEOUT", defaults.idle)?,
+            absolute: duration("GOODWILL_CONSOLE_SESSION_LIFETIME", defaults.absolute)?,
+        };
+        if lifetimes.idle > lifetimes.absolute {
+            return Err(
+                "GOODWILL_CONSOLE_IDLE_TIMEOUT is longer than GOODWILL_CONSOLE_SESSION_LIFETIME"
+                    .into(),
+            );
+        }
+        let public_url = match nonempty("GOODWILL_PUBLIC_URL") {
+            None => None,
+            Some(u) => {
+                let u = u.trim().trim_end_matches('/').to_owned();
+                if !(u.starts_with("http://") || u.starts_with("https://")) {
+                    return Err(format!(
+                        "GOODWILL_PUBLIC_URL {u:?} must start with http:// or https://"
+                    ));
+                }
+                Some(u)
+            }
+        };
+        let oidc = match (
+            nonempty("GOODWILL_OIDC_ISSUER"),
+            nonempty("GOODWILL_OIDC_CLIENT_ID"),
+        ) {
+            (None, None) => None,
+            (Some(_), None) | (None, Some(_)) => {
+                return Err(
+                    "set both GOODWILL_OIDC_ISSUER and GOODWILL_OIDC_CLIENT_ID (or neither)".into(),
+                );
+            }
+            (Some(issuer), Some(client_id)) => Some(OidcSettings {
+                issuer: issuer.trim().trim_end_matches('/').to_owned(),
+                client_id,
+                client_secret: nonempty("GOODWILL_OIDC_CLIENT_SECRET"),
+                scopes: nonempty("GOODWILL_OIDC_SCOPES")
+                    .unwrap_or_else(|| "openid profile email".into()),
+                tenant: match nonempty("GOODWILL_OIDC_TENANT") {
+                    None => None,
+                    Some(t) => {
+                        Some(t.trim().parse().map_err(|_| {
+                            format!("GOODWILL_OIDC_TENANT {t:?} is not a tenant id")
+                        })?)
+                    }
+                },
+                tenant_claim: nonempty("GOODWILL_OIDC_TENANT_CLAIM")
+                    .unwrap_or_else(|| "tenant".into()),
+                role_claim: nonempty("GOODWILL_OIDC_ROLE_CLAIM").unwrap_or_else(|| "role".into()),
+                stores_claim: nonempty("GOODWILL_OIDC_STORES_CLAIM")
+                    .unwrap_or_else(|| "stores".into()),
+            }),
+        };
+        Ok(Self {
+            public_url,
+            lifetimes,
+            oidc,
+        })
+    }
 }
 
 impl Settings {
@@ -153,6 +295,7 @@ impl Settings {
             shutdown_timeout_secs: 30,
             clock: crate::clock::Clock::system(),
             rate_limit: None,
+            console: ConsoleSettings::default(),
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod bootstrap;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod console;
 pub mod csv_export;
 pub mod domain;
 pub mod error;

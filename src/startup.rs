@@ -23,6 +23,7 @@ pub struct Application {
     port: u16,
     server: Server,
     state: web::Data<AppState>,
+    console: web::Data<crate::console::Console>,
 }
 
 impl Application {
@@ -33,12 +34,19 @@ impl Application {
         let mut state = AppState::new(pool, verifier, settings.clock.clone());
         state.rate_limiter = settings.rate_limit.map(crate::ratelimit::RateLimiter::new);
         let state = web::Data::new(state);
+        let console = web::Data::new(crate::console::Console::new(
+            &settings.console,
+            &settings.bind,
+            port,
+        ));
         let factory_state = state.clone();
+        let factory_console = console.clone();
         // Signals are ours to handle (see `run_until_stopped`): readiness must
         // turn 503 before the listener closes.
-        let mut server = HttpServer::new(move || app(factory_state.clone()))
-            .disable_signals()
-            .shutdown_timeout(settings.shutdown_timeout_secs);
+        let mut server =
+            HttpServer::new(move || app(factory_state.clone(), factory_console.clone()))
+                .disable_signals()
+                .shutdown_timeout(settings.shutdown_timeout_secs);
         if settings.workers > 0 {
             server = server.workers(settings.workers);
         }
@@ -47,7 +55,13 @@ impl Application {
             port,
             server,
             state,
+            console,
         })
+    }
+
+    /// The console's public address and settings.
+    pub(crate) fn console(&self) -> &crate::console::Console {
+        &self.console
     }
 
     /// The port actually bound.
@@ -134,6 +148,7 @@ async fn wait_for_shutdown_signal() {
 /// route table.
 pub(crate) fn app(
     state: web::Data<AppState>,
+    console: web::Data<crate::console::Console>,
 ) -> App<
     impl actix_web::dev::ServiceFactory<
         actix_web::dev::ServiceRequest,
@@ -145,6 +160,7 @@ pub(crate) fn app(
 > {
     App::new()
         .app_data(state)
+        .app_data(console)
         // A path id that is not an id names nothing: 404, like an unknown id.
         .app_data(
             web::PathConfig::default().error_handler(|_, _| {
@@ -152,11 +168,35 @@ pub(crate) fn app(
             }),
         )
         .configure(routes::configure)
-        .default_service(web::to(|| async {
-            Err::<actix_web::HttpResponse, _>(AppError::from(Error::NotFound(
-                "no such route".into(),
-            )))
+        .configure(crate::console::routes::configure)
+        .default_service(web::to(|req: actix_web::HttpRequest| async move {
+            if req.path() == "/console" || req.path().starts_with("/console/") {
+                return Err::<actix_web::HttpResponse, actix_web::Error>(
+                    crate::console::page::ConsoleError::refused(
+                        404,
+                        "not_found",
+                        "There is no such page in the console.",
+                    )
+                    .into(),
+                );
+            }
+            Err(AppError::from(Error::NotFound("no such route".into())).into())
         }))
+        // The console's security headers on every response under /console.
+        .wrap_fn(|req, srv| {
+            let console = req
+                .app_data::<web::Data<crate::console::Console>>()
+                .cloned();
+            let is_console = req.path() == "/console" || req.path().starts_with("/console/");
+            let fut = srv.call(req);
+            async move {
+                let mut res = fut.await?;
+                if is_console && let Some(c) = console {
+                    crate::console::page::secure(res.headers_mut(), &c.content_security_policy());
+                }
+                Ok(res)
+            }
+        })
         // Inside the request-id and metrics layer below, so a 429 carries both.
         .wrap_fn(|req, srv| {
             use actix_web::ResponseError;

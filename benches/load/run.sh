@@ -4,8 +4,10 @@
 #
 #   bash benches/load/run.sh [--duration 30] [--connections 32] [--customers 10000]
 #                            [--gestures 100000] [--sqlite] [--scaling] [--profile] [--out FILE]
+#                            [--binary PATH]
 #
-# 1. Builds the release binary; installs wrk when it is missing.
+# 1. Builds the release binary (or takes the one --binary names, to compare
+#    two builds with the same harness); installs wrk when it is missing.
 # 2. Starts a throwaway PostgreSQL cluster (tests/support/pgcluster.sh: default
 #    settings, its own port and log), makes a fresh database, migrates it, and
 #    seeds a tenant with `goodwill dev seed` (10,000 customers and their history).
@@ -29,7 +31,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 root="$PWD"
 
-duration=30 conns=32 customers=10000 gestures=100000 sqlite=0 scaling=0 profile=0 out=""
+duration=30 conns=32 customers=10000 gestures=100000 sqlite=0 scaling=0 profile=0 out="" binary=""
 while [ $# -gt 0 ]; do
     case "$1" in
     --duration) duration="$2"; shift 2 ;;
@@ -40,6 +42,7 @@ while [ $# -gt 0 ]; do
     --scaling) scaling=1; shift ;;
     --profile) profile=1; shift ;;
     --out) out="$2"; shift 2 ;;
+    --binary) binary="$(realpath "$2")"; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 64 ;;
     esac
 done
@@ -51,9 +54,13 @@ command -v wrk >/dev/null || {
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
 }
 command -v pgbench >/dev/null || { echo "pgbench is missing (postgresql-client)" >&2; exit 1; }
-log "release build"
-cargo build -q --release --bin goodwill
-bin="$root/target/release/goodwill"
+if [ -n "$binary" ]; then
+    bin="$binary"
+else
+    log "release build"
+    cargo build -q --release --bin goodwill
+    bin="$root/target/release/goodwill"
+fi
 
 work="$(mktemp -d /tmp/goodwill-load.XXXXXX)"
 chmod 755 "$work"

@@ -10,7 +10,8 @@ use crate::domain::ids::GestureId;
 use crate::domain::roles::Permission;
 use crate::error::Error;
 use crate::store::DbConnection;
-use crate::store::approvals::Verdict;
+use crate::store::approvals::{Approver, QueueFilter, Verdict};
+use crate::views::customer::CustomerStanding;
 use crate::views::gesture::GestureView;
 
 /// Approves a pending gesture: it takes effect (its postings, a waiver's
@@ -123,4 +124,58 @@ pub(crate) fn expire_pending(
         gesture: after,
         allocations: None,
     }))
+}
+
+/// One request of the approval queue: the gesture, the decision that sent it
+/// there, and its customer's standing.
+pub(crate) struct QueueEntry {
+    /// The pending gesture.
+    pub gesture: crate::domain::gesture::Gesture,
+    /// Why it waits (policy version, rule, tier, budgets).
+    pub decision: crate::domain::policy::DecisionRecord,
+    /// The customer's standing beside it (a pending request already counts
+    /// in its budgets' windows).
+    pub standing: CustomerStanding,
+}
+
+/// The pending gestures the actor may decide (their tier, their stores, never
+/// their own request or one that names them), oldest first, after `after`;
+/// at most `limit`, and whether more follow.
+pub(crate) fn approval_queue(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    filter: &QueueFilter,
+    after: Option<GestureId>,
+    limit: i64,
+) -> Result<(Vec<QueueEntry>, bool), Error> {
+    ctx.require(Permission::GesturesApprove)?;
+    if let Some(s) = filter.store_id {
+        ctx.require_store(s)?;
+    }
+    let mine = crate::store::approvals::staff_of(conn, ctx.tenant, &ctx.actor_sub)?;
+    let who = Approver {
+        sub: &ctx.actor_sub,
+        role: ctx.actor_role,
+        stores: ctx.actor_stores.as_deref(),
+        staff: &mine,
+    };
+    let (found, has_more) =
+        crate::store::approvals::queue(conn, ctx.tenant, &who, filter, after, limit, ctx.now)?;
+    let mut entries = Vec::with_capacity(found.len());
+    for (g, decision) in found {
+        let standing = crate::app::customers::standing(
+            conn,
+            ctx.tenant,
+            g.customer_id,
+            ctx.now,
+            g.terms.value(),
+            true,
+        )?;
+        entries.push(QueueEntry {
+            gesture: g,
+            decision,
+            standing,
+        });
+    }
+    Ok((entries, has_more))
 }

@@ -12,12 +12,14 @@
 //! JSON or a page is the front end's business.
 
 pub mod approvals;
+pub mod console;
 pub mod customers;
 pub(crate) mod finance;
 pub mod gestures;
 pub(crate) mod incidents;
 pub mod lifecycle;
 pub(crate) mod policy;
+pub(crate) mod reports;
 pub(crate) mod sales;
 pub mod staff;
 pub mod stores;

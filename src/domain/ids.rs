@@ -116,3 +116,15 @@ id_type!(
     /// One batch or import of sales (its audit trail).
     SaleBatchId
 );
+id_type!(
+    /// A one-time console sign-in link.
+    SignInLinkId
+);
+id_type!(
+    /// A console session.
+    SessionId
+);
+id_type!(
+    /// An OpenID Connect sign-in between the redirect and the provider's answer.
+    LoginId
+);

@@ -13,6 +13,7 @@ pub mod period;
 pub(crate) mod policy;
 pub mod roles;
 pub(crate) mod sale;
+pub mod session;
 pub mod staff;
 pub mod store;
 pub(crate) mod text;

@@ -140,6 +140,9 @@ pub enum Permission {
     ValueRead,
     /// Fit a new version of the customer value model.
     ValueFit,
+    /// Make console sign-in links for others; see and end anyone's console
+    /// sessions.
+    ConsoleUsers,
 }
 
 impl Permission {
@@ -176,6 +179,7 @@ impl Permission {
             Permission::SalesRead => "sales.read",
             Permission::ValueRead => "value.read",
             Permission::ValueFit => "value.fit",
+            Permission::ConsoleUsers => "console.users",
         }
     }
 }
@@ -253,6 +257,7 @@ pub(crate) const ROLE_TABLE: &[(Permission, &[Role])] = &[
         &[Pos, Clerk, Manager, Finance, Auditor, Admin],
     ),
     (Permission::ValueFit, &[Finance, Admin]),
+    (Permission::ConsoleUsers, &[Admin]),
 ];
 
 /// Whether a token whose `stores` claim is `stores` (`None`: all of the tenant's

@@ -11,7 +11,7 @@ use crate::domain::ids::GestureId;
 use crate::domain::{Problems, text};
 use crate::error::Error;
 use crate::http::AppError;
-use crate::store::approvals::{self, Approver, QueueFilter};
+use crate::store::approvals::{self, QueueFilter};
 use crate::views::gesture::{DecisionView, GestureView};
 
 /// Body of approve, reject and cancel.
@@ -179,46 +179,25 @@ pub(crate) async fn queue(
         );
     }
     p.finish().map_err(Error::Validation)?;
-    if let Some(s) = store_id {
-        caller.require_store(s)?;
-    }
-    let (now, today) = (state.clock.now(), state.clock.now().date());
+    let today = state.clock.now().date();
+    let ctx = caller.audit_ctx(&state.clock);
     let items = state
         .read(move |conn| {
-            let tenant = caller.tenant;
-            let mine = approvals::staff_of(conn, tenant, &caller.subject)?;
-            let who = Approver {
-                sub: &caller.subject,
-                role: caller.role,
-                stores: caller.stores.as_deref(),
-                staff: &mine,
-            };
-            let (found, has_more) = approvals::queue(
+            let (entries, has_more) = crate::app::approvals::approval_queue(
                 conn,
-                tenant,
-                &who,
+                &ctx,
                 &QueueFilter { store_id, kind },
                 page.starting_after,
                 page.limit,
-                now,
             )?;
-            let mut items = Vec::with_capacity(found.len());
-            for (g, _) in found {
-                // A pending request already counts in its budgets' windows.
-                let standing = crate::app::customers::standing(
-                    conn,
-                    tenant,
-                    g.customer_id,
-                    now,
-                    g.terms.value(),
-                    true,
-                )?;
-                items.push(QueueItem {
-                    id: g.id,
-                    gesture: GestureView::of(&g, today, None),
-                    customer: standing,
-                });
-            }
+            let items = entries
+                .into_iter()
+                .map(|e| QueueItem {
+                    id: e.gesture.id,
+                    gesture: GestureView::of(&e.gesture, today, None),
+                    customer: e.standing,
+                })
+                .collect::<Vec<_>>();
             Ok::<_, AppError>((items, has_more))
         })
         .await?;

@@ -6,7 +6,6 @@ use serde::Deserialize;
 
 use super::{AppState, Caller, Idem, JsonBody, Reply};
 use crate::domain::ids::{IncidentId, StaffId, StoreId};
-use crate::domain::{Problems, text};
 use crate::error::Error;
 use crate::http::AppError;
 use crate::views::gesture::GestureView;
@@ -31,31 +30,13 @@ pub(crate) async fn create(
     body: JsonBody<CreateIncident>,
 ) -> Result<HttpResponse, AppError> {
     let (b, raw) = body.into_parts();
-    let mut p = Problems::default();
-    let cause = p.take(crate::domain::gesture::parse_reason_code("cause", &b.cause));
-    let description = p.take(text::required_line_multi(
-        "description",
+    let new = crate::app::incidents::NewIncident::parse(
+        b.store_id,
+        &b.cause,
+        b.staff_ids,
         &b.description,
-        4000,
-    ));
-    if b.staff_ids.len() > crate::domain::gesture::STAFF_MAX {
-        p.push("staff_ids", "must name at most 20 staff");
-    }
-    for (i, id) in b.staff_ids.iter().enumerate() {
-        if b.staff_ids[..i].contains(id) {
-            p.push(
-                format!("staff_ids[{i}]"),
-                "names the same staff member twice",
-            );
-        }
-    }
-    p.finish().map_err(Error::Validation)?;
-    let new = crate::app::incidents::NewIncident {
-        store_id: b.store_id,
-        cause: cause.unwrap_or_default(),
-        staff_ids: b.staff_ids,
-        description: description.unwrap_or_default(),
-    };
+    )
+    .map_err(Error::Validation)?;
     state
         .command(&caller, idem.bind(&raw), move |conn, ctx| {
             let i = crate::app::incidents::record_incident(conn, ctx, new)?;

@@ -126,6 +126,31 @@ impl AppState {
     where
         F: FnOnce(&mut DbConnection, &AuditCtx) -> Result<Reply, AppError> + Send + 'static,
     {
+        match self.execute(caller, key, f).await? {
+            Executed::Fresh { status, body } => Ok(HttpResponse::build(status_code(status))
+                .content_type("application/json")
+                .body(body)),
+            Executed::Replayed(stored) => Ok(HttpResponse::build(status_code(
+                u16::try_from(stored.status).unwrap_or(500),
+            ))
+            .content_type(stored.content_type)
+            .insert_header(("Idempotent-Replayed", "true"))
+            .body(stored.body)),
+        }
+    }
+
+    /// Runs a command as [`AppState::command`] does, answering what happened
+    /// rather than a response: every front end (the API, the console) keeps
+    /// its idempotency records the same way and shapes its own answer.
+    pub(crate) async fn execute<F>(
+        &self,
+        caller: &Caller,
+        key: Option<IdempotencyKey>,
+        f: F,
+    ) -> Result<Executed, AppError>
+    where
+        F: FnOnce(&mut DbConnection, &AuditCtx) -> Result<Reply, AppError> + Send + 'static,
+    {
         let ctx = caller.audit_ctx(&self.clock);
         let outcome = self
             .with_conn(move |conn| {
@@ -133,15 +158,8 @@ impl AppState {
             })
             .await?;
         match outcome {
-            Outcome::Fresh { status, body } => Ok(HttpResponse::build(status_code(status))
-                .content_type("application/json")
-                .body(body)),
-            Outcome::Replayed(stored) => Ok(HttpResponse::build(status_code(
-                u16::try_from(stored.status).unwrap_or(500),
-            ))
-            .content_type(stored.content_type)
-            .insert_header(("Idempotent-Replayed", "true"))
-            .body(stored.body)),
+            Outcome::Fresh { status, body } => Ok(Executed::Fresh { status, body }),
+            Outcome::Replayed(stored) => Ok(Executed::Replayed(stored)),
             Outcome::StoredError(e) => Err(e),
         }
     }
@@ -196,6 +214,21 @@ enum Outcome {
     Fresh { status: u16, body: String },
     Replayed(crate::store::idempotency::Stored),
     StoredError(AppError),
+}
+
+/// What a command did: ran now (its status and JSON), or had run before
+/// under the same idempotency key (the answer stored then: a success, or a
+/// business-rule refusal as problem+json).
+pub(crate) enum Executed {
+    /// It ran now.
+    Fresh {
+        /// 200 or 201.
+        status: u16,
+        /// The resource, as JSON.
+        body: String,
+    },
+    /// It had run before: what it answered then.
+    Replayed(crate::store::idempotency::Stored),
 }
 
 fn status_code(s: u16) -> actix_web::http::StatusCode {

@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use super::extract::{query_date, query_store, wants_csv};
 use super::{AppState, Caller, QueryParams};
 use crate::domain::Problems;
-use crate::domain::ids::{CustomerId, GestureId, StaffId, StoreId};
 use crate::error::Error;
 use crate::http::AppError;
 
@@ -18,33 +17,6 @@ pub(crate) struct RecognitionQuery {
     from: Option<String>,
     to: Option<String>,
     store_id: Option<String>,
-}
-
-/// One customer's praise.
-#[derive(Serialize)]
-pub(crate) struct Praise {
-    gesture_id: GestureId,
-    customer_id: CustomerId,
-    effective_on: NaiveDate,
-    words: String,
-}
-
-/// One staff member at one store.
-#[derive(Serialize)]
-pub(crate) struct StaffRecognitions {
-    staff_id: StaffId,
-    name: String,
-    store_id: StoreId,
-    count: i64,
-    recognitions: Vec<Praise>,
-}
-
-/// The report.
-#[derive(Serialize)]
-pub(crate) struct RecognitionReport {
-    from: NaiveDate,
-    to: NaiveDate,
-    staff: Vec<StaffRecognitions>,
 }
 
 /// `GET /v1/reports/recognition?from=&to=&store_id=`: recognitions per staff
@@ -69,49 +41,11 @@ pub(crate) async fn recognition(
         p.push("from", "the report covers at most 366 days");
     }
     p.finish().map_err(Error::Validation)?;
-    if let Some(s) = store_id {
-        caller.require_store(s)?;
-    }
-    let stores = store_id.map(|s| vec![s]).or_else(|| caller.stores.clone());
-    let tenant = caller.tenant;
-    let (rows, names) = state
-        .read(move |conn| {
-            crate::store::reports::recognitions(conn, tenant, stores.as_deref(), from, to)
-        })
+    let ctx = caller.audit_ctx(&state.clock);
+    let report = state
+        .read(move |conn| crate::app::reports::recognition_report(conn, &ctx, store_id, from, to))
         .await?;
-    let mut staff: Vec<StaffRecognitions> = Vec::new();
-    for r in rows {
-        for s in &r.staff_ids {
-            let praise = Praise {
-                gesture_id: r.gesture_id,
-                customer_id: r.customer_id,
-                effective_on: r.effective_on,
-                words: r.story.clone(),
-            };
-            match staff
-                .iter_mut()
-                .find(|x| x.staff_id == *s && x.store_id == r.store_id)
-            {
-                Some(x) => {
-                    x.count += 1;
-                    x.recognitions.push(praise);
-                }
-                None => staff.push(StaffRecognitions {
-                    staff_id: *s,
-                    name: names
-                        .iter()
-                        .find(|(id, _)| id == s)
-                        .map(|(_, n)| n.clone())
-                        .unwrap_or_default(),
-                    store_id: r.store_id,
-                    count: 1,
-                    recognitions: vec![praise],
-                }),
-            }
-        }
-    }
-    staff.sort_by(|a, b| b.count.cmp(&a.count).then(a.name.cmp(&b.name)));
-    Ok(HttpResponse::Ok().json(RecognitionReport { from, to, staff }))
+    Ok(HttpResponse::Ok().json(report))
 }
 
 /// Query of `GET /v1/finance/reports/goodwill`.

@@ -19,6 +19,7 @@ pub(crate) struct CreateStore {
     name: String,
     code: String,
     currency: String,
+    time_zone: Option<String>,
 }
 
 /// `POST /v1/stores`.
@@ -29,7 +30,8 @@ pub(crate) async fn create(
     body: JsonBody<CreateStore>,
 ) -> Result<HttpResponse, AppError> {
     let (b, raw) = body.into_parts();
-    let new = NewStore::parse(&b.name, &b.code, &b.currency).map_err(Error::Validation)?;
+    let new = NewStore::parse(&b.name, &b.code, &b.currency, b.time_zone.as_deref())
+        .map_err(Error::Validation)?;
     state
         .command(&caller, idem.bind(&raw), move |conn, ctx| {
             let store = crate::app::stores::open_store(conn, ctx, new)?;

@@ -1050,3 +1050,36 @@ pub fn insert_batch(conn: &mut DbConnection, gs: &[Gesture]) -> Result<(), Error
     }
     Ok(())
 }
+
+/// The tenant's reason codes and their descriptions, by code.
+pub(crate) fn reason_codes(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+) -> Result<Vec<(String, String)>, Error> {
+    Ok(reason_codes::table
+        .filter(reason_codes::tenant_id.eq(tenant))
+        .select((reason_codes::code, reason_codes::description))
+        .order(reason_codes::code)
+        .load(conn)?)
+}
+
+/// The incidents the customer's gestures answer, newest first.
+pub(crate) fn incident_ids_of(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    customer: CustomerId,
+) -> Result<Vec<crate::domain::ids::IncidentId>, Error> {
+    let mut ids: Vec<crate::domain::ids::IncidentId> = gestures::table
+        .filter(
+            gestures::tenant_id
+                .eq(tenant)
+                .and(gestures::customer_id.eq(customer))
+                .and(gestures::incident_id.is_not_null()),
+        )
+        .select(gestures::incident_id.assume_not_null())
+        .distinct()
+        .load(conn)?;
+    ids.sort();
+    ids.reverse();
+    Ok(ids)
+}

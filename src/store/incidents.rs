@@ -131,3 +131,52 @@ pub(crate) fn get(
         list,
     ))
 }
+
+/// The newest incidents of the tenant (of `stores` only, when given).
+pub(crate) fn recent(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    stores: Option<&[StoreId]>,
+    limit: i64,
+) -> Result<Vec<Incident>, Error> {
+    let mut q = incidents::table
+        .filter(incidents::tenant_id.eq(tenant))
+        .select((
+            incidents::id,
+            incidents::store_id,
+            incidents::cause,
+            incidents::staff_ids,
+            incidents::description,
+            incidents::reported_by,
+            incidents::created_at,
+        ))
+        .order(incidents::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(s) = stores {
+        q = q.filter(incidents::store_id.eq_any(s.to_vec()));
+    }
+    let rows: Vec<(
+        IncidentId,
+        StoreId,
+        String,
+        String,
+        String,
+        String,
+        NaiveDateTime,
+    )> = q.load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, store_id, cause, staff_ids, description, reported_by, created_at)| Incident {
+                id,
+                store_id,
+                cause,
+                staff_ids: serde_json::from_str(&staff_ids).unwrap_or_default(),
+                description,
+                reported_by,
+                created_at,
+            },
+        )
+        .collect())
+}

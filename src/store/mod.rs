@@ -6,6 +6,7 @@ pub(crate) mod aging;
 pub(crate) mod approvals;
 pub mod audit;
 pub mod connection;
+pub(crate) mod console;
 mod constant_sql;
 pub mod customers;
 pub mod events;

@@ -30,6 +30,7 @@ diesel::table! {
         code -> Text,
         currency -> Text,
         created_at -> Timestamp,
+        time_zone -> Text,
     }
 }
 
@@ -501,6 +502,61 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql_types::Uuid;
+
+    console_links (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        code_hash -> Text,
+        subject -> Text,
+        role -> Text,
+        stores -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        session_id -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql_types::Uuid;
+
+    console_sessions (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        token_hash -> Text,
+        subject -> Text,
+        role -> Text,
+        stores -> Nullable<Text>,
+        via -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+        ended_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql_types::Uuid;
+
+    console_logins (id) {
+        id -> Uuid,
+        state_hash -> Text,
+        browser_hash -> Text,
+        nonce -> Text,
+        verifier -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     service_keys,
@@ -532,6 +588,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     sales,
     sale_refunds,
     value_models,
+    console_links,
+    console_sessions,
+    console_logins,
 );
 
 /// Every table, for tools that must see all of them (row counts in tests, checks).
@@ -566,4 +625,7 @@ pub(crate) const ALL_TABLES: &[&str] = &[
     "sales",
     "sale_refunds",
     "value_models",
+    "console_links",
+    "console_sessions",
+    "console_logins",
 ];

@@ -91,6 +91,7 @@ pub(crate) fn seed(
                     &format!("Seed store {i}"),
                     &format!("S{tag}{i}"),
                     "USD",
+                    None,
                 )
                 .map_err(Error::Validation)?,
                 now,

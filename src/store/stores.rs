@@ -19,6 +19,7 @@ struct Row {
     code: String,
     currency: String,
     created_at: NaiveDateTime,
+    time_zone: String,
 }
 
 impl TryFrom<Row> for Store {
@@ -30,12 +31,19 @@ impl TryFrom<Row> for Store {
                 r.id, r.currency
             ))
         })?;
+        let time_zone = r.time_zone.parse().map_err(|_| {
+            Error::internal(format!(
+                "store {} has unknown time zone {}",
+                r.id, r.time_zone
+            ))
+        })?;
         Ok(Store {
             id: r.id,
             tenant_id: r.tenant_id,
             name: r.name,
             code: r.code,
             currency,
+            time_zone,
             created_at: r.created_at,
         })
     }
@@ -75,6 +83,7 @@ pub(crate) fn create(
         name: new.name,
         code: new.code,
         currency: new.currency,
+        time_zone: new.time_zone,
         created_at: now,
     };
     diesel::insert_into(stores::table)
@@ -84,6 +93,7 @@ pub(crate) fn create(
             stores::name.eq(&store.name),
             stores::code.eq(&store.code),
             stores::currency.eq(store.currency.code()),
+            stores::time_zone.eq(store.time_zone.name()),
             stores::created_at.eq(store.created_at),
         ))
         .execute(conn)
@@ -164,4 +174,17 @@ pub(crate) fn missing(
         .filter(|id| !found.contains(id))
         .copied()
         .collect())
+}
+
+/// Every store of the tenant, in id order (a chain has hundreds, not
+/// millions: the console names them beside what happened there).
+pub(crate) fn all(conn: &mut DbConnection, tenant: TenantId) -> Result<Vec<Store>, Error> {
+    stores::table
+        .filter(stores::tenant_id.eq(tenant))
+        .select(Row::as_select())
+        .order(stores::id)
+        .load(conn)?
+        .into_iter()
+        .map(Store::try_from)
+        .collect()
 }

@@ -13,6 +13,7 @@ pub(crate) struct StoreView {
     pub(crate) name: String,
     pub(crate) code: String,
     pub(crate) currency: &'static str,
+    pub(crate) time_zone: &'static str,
     pub(crate) created_at: String,
 }
 
@@ -23,6 +24,7 @@ impl From<&Store> for StoreView {
             name: s.name.clone(),
             code: s.code.clone(),
             currency: s.currency.code(),
+            time_zone: s.time_zone.name(),
             created_at: timestamp(&s.created_at),
         }
     }

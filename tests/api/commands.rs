@@ -78,13 +78,13 @@ async fn commands_called_directly(app: TestApp) {
         let shop = app::stores::open_store(
             conn,
             &admin,
-            goodwill::domain::store::NewStore::parse("Direct", "DIR", "USD").unwrap(),
+            goodwill::domain::store::NewStore::parse("Direct", "DIR", "USD", None).unwrap(),
         )
         .unwrap();
         let other = app::stores::open_store(
             conn,
             &admin,
-            goodwill::domain::store::NewStore::parse("Elsewhere", "ELS", "USD").unwrap(),
+            goodwill::domain::store::NewStore::parse("Elsewhere", "ELS", "USD", None).unwrap(),
         )
         .unwrap();
         let customer = app::customers::create_customer(

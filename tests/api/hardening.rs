@@ -1242,10 +1242,8 @@ async fn the_event_stores_migration_fills_in_history_as_the_code_writes_it(app: 
             .any(|r| r.store_ids.as_deref().is_some_and(|s| s.contains(',')))
     );
     assert!(written.iter().any(|r| r.store_ids.is_none()));
-    assert_eq!(
-        goodwill::store::revert_last_migration(&mut conn).unwrap(),
-        "20261203000015"
-    );
+    // Back to before this migration (and any that came after it), then up.
+    while goodwill::store::revert_last_migration(&mut conn).unwrap() != "20261203000015" {}
     goodwill::store::run_migrations(&mut conn).unwrap();
     assert_eq!(read(&mut conn), written);
     // The chains still verify.

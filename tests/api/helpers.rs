@@ -514,6 +514,11 @@ pub fn b64url(data: &[u8]) -> String {
 }
 
 impl TestApp {
+    /// The HTTP client (for requests outside the JSON API's contract).
+    pub fn client(&self) -> &awc::Client {
+        &self.client
+    }
+
     /// GET /v1/stores with a raw Authorization header; returns the status.
     pub async fn client_raw_auth(&self, authorization: &str) -> u16 {
         let resp = self

@@ -14,6 +14,7 @@ mod backpressure;
 mod bad_input;
 mod cli;
 mod commands;
+mod console;
 mod customers;
 mod deploy;
 mod finance;

@@ -427,7 +427,7 @@ fn run(backend: Backend, ops: &[Op]) {
     let store_ = goodwill::app::stores::open_store(
         conn,
         &setup,
-        goodwill::domain::store::NewStore::parse("P", "P", "USD").unwrap(),
+        goodwill::domain::store::NewStore::parse("P", "P", "USD", None).unwrap(),
     )
     .unwrap();
     let staff = goodwill::app::staff::add_staff(

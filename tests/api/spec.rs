@@ -313,15 +313,15 @@ fn every_route_is_documented_and_every_documented_route_is_served() {
 fn the_validator_catches_what_it_should() {
     let store = serde_json::json!({"$ref": "#/components/schemas/Store"});
     let good = serde_json::json!({"id": "01a20378-054f-757d-9686-755dba69765d", "name": "M", "code": "M1",
-        "currency": "USD", "created_at": "2026-11-22T13:35:27.055291Z"});
+        "currency": "USD", "time_zone": "UTC", "created_at": "2026-11-22T13:35:27.055291Z"});
     let mut errs = Vec::new();
     check(&store, &good, "$", &mut errs);
     assert!(errs.is_empty(), "{errs:?}");
     for bad in [
         serde_json::json!({"id": "x", "name": "M", "code": "M1", "currency": "USD", "created_at": "2026-11-22T13:35:27.055291Z"}),
         serde_json::json!({"name": "M", "code": "M1", "currency": "USD", "created_at": "2026-11-22T13:35:27.055291Z"}),
-        serde_json::json!({"id": "01a20378-054f-757d-9686-755dba69765d", "name": "M", "code": "M1", "currency": "usd", "created_at": "2026-11-22T13:35:27.055291Z"}),
-        serde_json::json!({"id": "01a20378-054f-757d-9686-755dba69765d", "name": "M", "code": "M1", "currency": "USD", "created_at": "2026-11-22T13:35:27.055291Z", "extra": 1}),
+        serde_json::json!({"id": "01a20378-054f-757d-9686-755dba69765d", "name": "M", "code": "M1", "currency": "usd", "time_zone": "UTC", "created_at": "2026-11-22T13:35:27.055291Z"}),
+        serde_json::json!({"id": "01a20378-054f-757d-9686-755dba69765d", "name": "M", "code": "M1", "currency": "USD", "time_zone": "UTC", "created_at": "2026-11-22T13:35:27.055291Z", "extra": 1}),
     ] {
         let mut errs = Vec::new();
         check(&store, &bad, "$", &mut errs);

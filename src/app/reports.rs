@@ -1,0 +1,64 @@
+//! Reports for managers: recognitions of their staff (S4).
+
+use chrono::NaiveDate;
+
+use crate::app::Ctx;
+use crate::domain::ids::StoreId;
+use crate::domain::roles::Permission;
+use crate::error::Error;
+use crate::store::DbConnection;
+use crate::views::report::{Praise, RecognitionReport, StaffRecognitions};
+
+/// Recognitions per staff member and store between `from` and `to`, with the
+/// customers' words, most recognised first: of one store, or of every store
+/// the actor holds.
+pub(crate) fn recognition_report(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    store_id: Option<StoreId>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<RecognitionReport, Error> {
+    ctx.require(Permission::RecognitionReport)?;
+    if let Some(s) = store_id {
+        ctx.require_store(s)?;
+    }
+    let stores = store_id
+        .map(|s| vec![s])
+        .or_else(|| ctx.actor_stores.clone());
+    let (rows, names) =
+        crate::store::reports::recognitions(conn, ctx.tenant, stores.as_deref(), from, to)?;
+    let mut staff: Vec<StaffRecognitions> = Vec::new();
+    for r in rows {
+        for s in &r.staff_ids {
+            let praise = Praise {
+                gesture_id: r.gesture_id,
+                customer_id: r.customer_id,
+                effective_on: r.effective_on,
+                words: r.story.clone(),
+            };
+            match staff
+                .iter_mut()
+                .find(|x| x.staff_id == *s && x.store_id == r.store_id)
+            {
+                Some(x) => {
+                    x.count += 1;
+                    x.recognitions.push(praise);
+                }
+                None => staff.push(StaffRecognitions {
+                    staff_id: *s,
+                    name: names
+                        .iter()
+                        .find(|(id, _)| id == s)
+                        .map(|(_, n)| n.clone())
+                        .unwrap_or_default(),
+                    store_id: r.store_id,
+                    count: 1,
+                    recognitions: vec![praise],
+                }),
+            }
+        }
+    }
+    staff.sort_by(|a, b| b.count.cmp(&a.count).then(a.name.cmp(&b.name)));
+    Ok(RecognitionReport { from, to, staff })
+}

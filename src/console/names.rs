@@ -1,0 +1,83 @@
+//! Names where people read: a page says "MS · Main Street" and "Ann Lee
+//! (C-1001)" where the API gives ids. Looked up once per page.
+
+use std::collections::HashMap;
+
+use chrono_tz::Tz;
+
+use crate::domain::customer::Customer;
+use crate::domain::ids::{CustomerId, StaffId, StoreId, TenantId};
+use crate::domain::store::Store;
+use crate::error::Error;
+use crate::store::DbConnection;
+
+/// The tenant's stores, and the customers and staff a page has named so far.
+pub(crate) struct Names {
+    tenant: TenantId,
+    stores: HashMap<StoreId, Store>,
+    customers: HashMap<CustomerId, Customer>,
+    staff: HashMap<StaffId, String>,
+}
+
+impl Names {
+    /// The tenant's stores.
+    pub(crate) fn load(conn: &mut DbConnection, tenant: TenantId) -> Result<Self, Error> {
+        Ok(Self {
+            tenant,
+            stores: crate::store::stores::all(conn, tenant)?
+                .into_iter()
+                .map(|s| (s.id, s))
+                .collect(),
+            customers: HashMap::new(),
+            staff: HashMap::new(),
+        })
+    }
+
+    /// A store as people name it: "MS · Main Street".
+    pub(crate) fn store_label(&self, id: StoreId) -> String {
+        self.stores
+            .get(&id)
+            .map_or_else(|| id.to_string(), |s| format!("{} · {}", s.code, s.name))
+    }
+
+    /// A store's time zone (UTC for one not found).
+    pub(crate) fn zone(&self, id: StoreId) -> Tz {
+        self.stores.get(&id).map_or(chrono_tz::UTC, |s| s.time_zone)
+    }
+
+    /// The tenant's stores, by code.
+    pub(crate) fn stores(&self) -> Vec<&Store> {
+        let mut v: Vec<&Store> = self.stores.values().collect();
+        v.sort_by(|a, b| a.code.cmp(&b.code));
+        v
+    }
+
+    /// A customer (read once per page).
+    pub(crate) fn customer(
+        &mut self,
+        conn: &mut DbConnection,
+        id: CustomerId,
+    ) -> Result<&Customer, Error> {
+        if !self.customers.contains_key(&id) {
+            let c = crate::store::customers::get(conn, self.tenant, id)?;
+            self.customers.insert(id, c);
+        }
+        self.customers
+            .get(&id)
+            .ok_or_else(|| Error::internal("customer vanished from the page's names"))
+    }
+
+    /// A staff member's name (read once per page).
+    pub(crate) fn staff(&mut self, conn: &mut DbConnection, id: StaffId) -> Result<String, Error> {
+        if let Some(n) = self.staff.get(&id) {
+            return Ok(n.clone());
+        }
+        let name = match crate::store::staff::get(conn, self.tenant, id) {
+            Ok(s) => s.name,
+            Err(Error::NotFound(_)) => id.to_string(),
+            Err(e) => return Err(e),
+        };
+        self.staff.insert(id, name.clone());
+        Ok(name)
+    }
+}
