@@ -126,16 +126,13 @@ pub(crate) fn expire_pending(
     }))
 }
 
-/// One request of the approval queue: the gesture, the decision that sent it
-/// there, and its customer's standing.
+/// One request of the approval queue: the gesture and the decision that
+/// sent it there.
 pub(crate) struct QueueEntry {
     /// The pending gesture.
     pub gesture: crate::domain::gesture::Gesture,
     /// Why it waits (policy version, rule, tier, budgets).
     pub decision: crate::domain::policy::DecisionRecord,
-    /// The customer's standing beside it (a pending request already counts
-    /// in its budgets' windows).
-    pub standing: CustomerStanding,
 }
 
 /// The pending gestures the actor may decide (their tier, their stores, never
@@ -161,21 +158,28 @@ pub(crate) fn approval_queue(
     };
     let (found, has_more) =
         crate::store::approvals::queue(conn, ctx.tenant, &who, filter, after, limit, ctx.now)?;
-    let mut entries = Vec::with_capacity(found.len());
-    for (g, decision) in found {
-        let standing = crate::app::customers::standing(
-            conn,
-            ctx.tenant,
-            g.customer_id,
-            ctx.now,
-            g.terms.value(),
-            true,
-        )?;
-        entries.push(QueueEntry {
-            gesture: g,
-            decision,
-            standing,
-        });
-    }
-    Ok((entries, has_more))
+    Ok((
+        found
+            .into_iter()
+            .map(|(gesture, decision)| QueueEntry { gesture, decision })
+            .collect(),
+        has_more,
+    ))
+}
+
+/// A pending request's customer's standing beside it (the request already
+/// counts in its budgets' windows).
+pub(crate) fn standing_beside(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    g: &crate::domain::gesture::Gesture,
+) -> Result<CustomerStanding, Error> {
+    crate::app::customers::standing(
+        conn,
+        ctx.tenant,
+        g.customer_id,
+        ctx.now,
+        g.terms.value(),
+        true,
+    )
 }

@@ -18,7 +18,6 @@ use crate::domain::text;
 use crate::http::{AppError, AppState, Reply};
 use crate::store::DbConnection;
 use crate::store::approvals::QueueFilter;
-use crate::views::customer::CustomerStanding;
 
 /// Items per page of the queue.
 const PAGE: i64 = 20;
@@ -28,7 +27,6 @@ pub(crate) struct ValueCard {
     pub(crate) alive: String,
     pub(crate) lifetime: String,
     pub(crate) share: String,
-    pub(crate) ceiling: Option<String>,
 }
 
 /// One request as the queue shows it.
@@ -43,7 +41,7 @@ pub(crate) struct Card {
     pub(crate) reason: String,
     pub(crate) story: String,
     pub(crate) staff: Vec<String>,
-    pub(crate) incident: Option<String>,
+    pub(crate) incident: Option<(String, String)>,
     pub(crate) rule: String,
     pub(crate) rule_details: Vec<String>,
     pub(crate) expires: String,
@@ -57,7 +55,7 @@ pub(crate) struct Card {
     pub(crate) kept_late: i64,
     pub(crate) written_off: i64,
     pub(crate) credit: String,
-    pub(crate) goodwill_this_year: String,
+    pub(crate) goodwill_received: String,
     pub(crate) value: Option<ValueCard>,
     pub(crate) approve_key: String,
     pub(crate) reject_key: String,
@@ -139,44 +137,76 @@ fn rule_details(d: &DecisionRecord, g: &Gesture) -> Vec<String> {
     out
 }
 
-fn value_card(s: &CustomerStanding) -> Option<ValueCard> {
-    s.value.as_ref().map(|v| ValueCard {
-        alive: format::percent(v.probability_alive),
-        lifetime: format::money(&v.lifetime_value),
-        share: v
-            .share_of_lifetime_value
-            .map_or_else(|| "—".into(), format::percent),
-        ceiling: v.goodwill_ceiling.as_ref().map(|c| {
-            let within = match v.within_ceiling {
-                Some(true) => "within it",
-                Some(false) => "over it",
-                None => "",
-            };
-            format!(
-                "“{}”: {}% of lifetime value over {} days = {}; {} used, {} left ({within})",
-                c.budget,
-                c.percent_of_lifetime_value,
-                c.window_days,
-                format::money(&c.ceiling),
-                format::money(&c.used),
-                format::money(&c.left)
-            )
-        }),
-    })
-}
-
-/// Builds a card per queue entry (one read transaction).
+/// Builds a card per queue entry (one read transaction): the customers read
+/// at once, their values estimated at once (per currency), their standing
+/// from the maintained figures of their summaries.
 fn cards(
     conn: &mut DbConnection,
     names: &mut Names,
     entries: Vec<crate::app::approvals::QueueEntry>,
     today: chrono::NaiveDate,
 ) -> Result<Vec<Card>, AppError> {
+    let ids: Vec<crate::domain::ids::CustomerId> =
+        entries.iter().map(|e| e.gesture.customer_id).collect();
+    names.prefetch_customers(conn, &ids)?;
+    // Values: one estimate per customer and currency, in one pass per currency.
+    let mut values: std::collections::HashMap<
+        (
+            crate::domain::ids::CustomerId,
+            crate::domain::money::Currency,
+        ),
+        (f64, i64),
+    > = std::collections::HashMap::new();
+    let mut currencies: Vec<crate::domain::money::Currency> =
+        entries.iter().map(|e| e.gesture.currency).collect();
+    currencies.sort();
+    currencies.dedup();
+    for cur in currencies {
+        let mut of: Vec<crate::domain::ids::CustomerId> = entries
+            .iter()
+            .filter(|e| e.gesture.currency == cur)
+            .map(|e| e.gesture.customer_id)
+            .collect();
+        of.sort();
+        of.dedup();
+        let tenant = entries
+            .first()
+            .map(|e| e.gesture.tenant_id)
+            .unwrap_or_default();
+        let estimates = crate::store::value::estimates(
+            conn,
+            tenant,
+            &of,
+            Some(cur),
+            today,
+            crate::value::model::Horizon::default(),
+        )?;
+        for (c, e) in of.iter().zip(estimates) {
+            if let crate::value::model::Estimate::Valued { valuation, .. } = e {
+                values.insert(
+                    (*c, cur),
+                    (
+                        valuation.probability_alive,
+                        crate::store::value::to_minor(valuation.lifetime_value, cur),
+                    ),
+                );
+            }
+        }
+    }
+    let mut summaries = std::collections::HashMap::new();
     let mut out = Vec::with_capacity(entries.len());
     for e in entries {
         let g = &e.gesture;
         let tz = names.zone(g.store_id);
-        let summary = crate::app::customers::load_summary(conn, g.tenant_id, g.customer_id, today)?;
+        if let std::collections::hash_map::Entry::Vacant(slot) = summaries.entry(g.customer_id) {
+            slot.insert(crate::app::customers::load_summary(
+                conn,
+                g.tenant_id,
+                g.customer_id,
+                today,
+            )?);
+        }
+        let summary = &summaries[&g.customer_id];
         let bal = summary
             .balances
             .iter()
@@ -186,13 +216,34 @@ fn cards(
         for s in &g.staff_ids {
             staff.push(names.staff(conn, *s)?);
         }
+        let amount = g.terms.value();
+        let value = values
+            .get(&(g.customer_id, g.currency))
+            .map(|(alive, ltv)| ValueCard {
+                alive: format::percent(*alive),
+                lifetime: format::minor(*ltv, g.currency),
+                share: match amount {
+                    Some(a) if *ltv > 0 => format::share(a.minor() as f64 / *ltv as f64),
+                    _ => "—".into(),
+                },
+            });
+        let received: Vec<crate::domain::money::Money> = {
+            let mut by_cur: Vec<crate::domain::money::Money> = Vec::new();
+            for r in &summary.goodwill_received {
+                match by_cur
+                    .iter_mut()
+                    .find(|m| m.currency() == r.amount.currency())
+                {
+                    Some(m) => *m = m.with_minor(m.minor().saturating_add(r.amount.minor())),
+                    None => by_cur.push(r.amount),
+                }
+            }
+            by_cur
+        };
         out.push(Card {
             id: g.id.to_string(),
             kind: format::words(g.kind.as_str()),
-            amount: g
-                .terms
-                .value()
-                .map_or_else(|| "—".into(), |m| format::money(&m)),
+            amount: amount.map_or_else(|| "—".into(), |m| format::money(&m)),
             store: names.store_label(g.store_id),
             requested_by: g.requested_by.clone(),
             requested_at: format::when(&g.created_at, tz),
@@ -200,7 +251,13 @@ fn cards(
             reason: format::words(&g.reason_code),
             story: g.story.clone(),
             staff,
-            incident: g.incident_id.map(|i| i.to_string()),
+            incident: match g.incident_id {
+                Some(i) => {
+                    let (inc, _) = crate::store::incidents::get(conn, g.tenant_id, i)?;
+                    Some((i.to_string(), format::words(&inc.cause)))
+                }
+                None => None,
+            },
             rule: rule_words(&e.decision.rule).into(),
             rule_details: rule_details(&e.decision, g),
             expires: e
@@ -214,12 +271,12 @@ fn cards(
             owed: bal.map_or_else(|| "—".into(), |b| format::money(&b.owed)),
             overdue: bal.map_or_else(|| "—".into(), |b| format::money(&b.overdue)),
             open_promises: summary.promises.open,
-            kept_on_time: e.standing.promises_kept_on_time,
-            kept_late: e.standing.promises_kept_late,
-            written_off: e.standing.promises_written_off,
+            kept_on_time: summary.promises.kept_on_time,
+            kept_late: summary.promises.kept_late,
+            written_off: summary.promises.written_off,
             credit: bal.map_or_else(|| "—".into(), |b| format::money(&b.store_credit_available)),
-            goodwill_this_year: format::monies(&e.standing.goodwill_this_year),
-            value: value_card(&e.standing),
+            goodwill_received: format::monies(&received),
+            value,
             approve_key: form::new_key(),
             reject_key: form::new_key(),
             note: String::new(),

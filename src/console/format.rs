@@ -107,6 +107,18 @@ pub(crate) fn percent(p: f64) -> String {
     }
 }
 
+/// A share of something (a request's amount of a lifetime value): a
+/// percentage, or "more than 10×" when it dwarfs it.
+pub(crate) fn share(p: f64) -> String {
+    if !p.is_finite() {
+        "—".into()
+    } else if p > 10.0 {
+        "more than 10×".into()
+    } else {
+        format!("{:.0}%", (p * 100.0).max(0.0))
+    }
+}
+
 /// Words for an identifier of the product ("deferred_payment" → "Deferred
 /// payment").
 pub(crate) fn words(s: &str) -> String {

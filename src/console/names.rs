@@ -52,6 +52,23 @@ impl Names {
         v
     }
 
+    /// Reads the customers of `ids` at once (a page that names many).
+    pub(crate) fn prefetch_customers(
+        &mut self,
+        conn: &mut DbConnection,
+        ids: &[CustomerId],
+    ) -> Result<(), Error> {
+        let missing: Vec<CustomerId> = ids
+            .iter()
+            .filter(|id| !self.customers.contains_key(id))
+            .copied()
+            .collect();
+        for c in crate::store::customers::by_ids(conn, self.tenant, &missing)? {
+            self.customers.insert(c.id, c);
+        }
+        Ok(())
+    }
+
     /// A customer (read once per page).
     pub(crate) fn customer(
         &mut self,

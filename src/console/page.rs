@@ -203,7 +203,7 @@ impl Problem {
                         .map(|e| {
                             (
                                 e["field"].as_str().unwrap_or_default().to_owned(),
-                                e["message"].as_str().unwrap_or_default().to_owned(),
+                                sentence(e["message"].as_str().unwrap_or_default()),
                             )
                         })
                         .collect()
@@ -246,6 +246,15 @@ impl Problem {
             out.push("Some fields need another look: see below.".into());
         }
         out
+    }
+}
+
+/// A message as a sentence: its first letter capitalised.
+fn sentence(m: &str) -> String {
+    let mut c = m.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
     }
 }
 
@@ -376,12 +385,12 @@ mod tests {
             422,
             r#"{"code":"validation_failed","detail":"x","errors":[{"field":"amount.amount","message":"must be a decimal"}]}"#,
         );
-        assert_eq!(p.field("amount"), Some("must be a decimal"));
+        assert_eq!(p.field("amount"), Some("Must be a decimal"));
         assert_eq!(
             p.general(&["amount"]),
             vec!["Some fields need another look: see below.".to_owned()]
         );
-        assert_eq!(p.general(&[]), vec!["Amount: must be a decimal".to_owned()]);
+        assert_eq!(p.general(&[]), vec!["Amount: Must be a decimal".to_owned()]);
     }
 
     #[test]

@@ -190,14 +190,14 @@ pub(crate) async fn queue(
                 page.starting_after,
                 page.limit,
             )?;
-            let items = entries
-                .into_iter()
-                .map(|e| QueueItem {
+            let mut items = Vec::with_capacity(entries.len());
+            for e in entries {
+                items.push(QueueItem {
                     id: e.gesture.id,
+                    customer: crate::app::approvals::standing_beside(conn, &ctx, &e.gesture)?,
                     gesture: GestureView::of(&e.gesture, today, None),
-                    customer: e.standing,
-                })
-                .collect::<Vec<_>>();
+                });
+            }
             Ok::<_, AppError>((items, has_more))
         })
         .await?;

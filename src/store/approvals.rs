@@ -330,6 +330,9 @@ pub(crate) fn queue(
         )?;
     }
     let want = usize::try_from(limit).unwrap_or(0);
+    // Read twice what a page needs at a time (most pending requests are the
+    // approver's to decide), never more than 200.
+    let batch = (limit.saturating_add(1)).saturating_mul(2).clamp(10, 200);
     let mut out = Vec::new();
     let mut cursor = starting_after;
     loop {
@@ -341,7 +344,7 @@ pub(crate) fn queue(
             )
             .select(gestures_t::id)
             .order(gestures_t::id)
-            .limit(200)
+            .limit(batch)
             .into_boxed();
         if let Some(c) = cursor {
             q = q.filter(gestures_t::id.gt(c));

@@ -194,6 +194,28 @@ pub(crate) fn get(
         .ok_or_else(|| Error::NotFound(format!("no customer {id}")))
 }
 
+/// The customers of `ids` that the tenant has (one statement).
+pub(crate) fn by_ids(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    ids: &[CustomerId],
+) -> Result<Vec<Customer>, Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(customers::table
+        .filter(
+            customers::tenant_id
+                .eq(tenant)
+                .and(customers::id.eq_any(ids.to_vec())),
+        )
+        .select(Row::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Customer::from)
+        .collect())
+}
+
 #[derive(AsChangeset)]
 #[diesel(table_name = customers)]
 struct Changes<'a> {

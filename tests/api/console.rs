@@ -767,3 +767,76 @@ async fn forms_show_errors_by_their_fields_and_act_once(app: TestApp) {
     assert_eq!(g["status"], "settled");
 }
 both!(forms_show_errors_by_their_fields_and_act_once);
+
+async fn an_admin_makes_links_and_ends_sessions(app: TestApp) {
+    let store = app.store("MS", "USD").await;
+    let mut admin = Browser::sign_in(&app, "admin", Role::Admin, None).await;
+    let page = admin.get("/console/users").await;
+    page.expect(200);
+    let action = "/console/users/links";
+    let store_s = store.to_string();
+    let p = admin
+        .post(
+            action,
+            &[
+                ("csrf", &page.hidden("csrf")),
+                ("idempotency_key", &page.key_of(action)),
+                ("subject", "amy"),
+                ("role", "clerk"),
+                ("stores", &store_s),
+                ("ttl", "15m"),
+            ],
+        )
+        .await;
+    p.expect(200);
+    let link = Regex::new(r"<code>(http://[^<]+/console/sign-in/[A-Za-z0-9_-]+)</code>")
+        .unwrap()
+        .captures(&p.body)
+        .expect("the link is shown once")[1]
+        .to_owned();
+    let mut amy = Browser::new(&app);
+    assert_eq!(amy.post(&link, &[]).await.status, 303);
+    amy.get("/console/customers").await.expect(200);
+    assert_eq!(
+        amy.get("/console/users").await.status,
+        403,
+        "a clerk has no users page"
+    );
+    // A bad role is named; nothing is made.
+    let p = admin
+        .post(
+            action,
+            &[
+                ("csrf", &page.hidden("csrf")),
+                ("idempotency_key", "another"),
+                ("subject", "x"),
+                ("role", "owner"),
+                ("ttl", "15m"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 422);
+    assert!(p.body.contains("unknown role"), "{}", p.body);
+    // The admin ends Amy's session: her next page is the sign-in page.
+    let page = admin.get("/console/users").await;
+    let revoke = Regex::new(r#"action="(/console/users/sessions/[0-9a-f-]+/revoke)""#)
+        .unwrap()
+        .captures(&page.body)
+        .expect("Amy's session has an End button")[1]
+        .to_owned();
+    let p = admin
+        .post(
+            &revoke,
+            &[
+                ("csrf", &page.hidden("csrf")),
+                ("idempotency_key", "end-amy"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    let p = amy.get("/console/customers").await;
+    assert!(p.location().contains("why=ended"), "{}", p.location());
+    assert_eq!(audit_actions(&app, "console.session_revoked").len(), 1);
+    assert_eq!(audit_actions(&app, "console.link_created").len(), 2);
+}
+both!(an_admin_makes_links_and_ends_sessions);

@@ -22,6 +22,7 @@ mod gestures;
 mod hardening;
 mod idempotency;
 mod lifecycle;
+mod oidc;
 mod ops;
 mod property;
 mod roles;

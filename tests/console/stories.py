@@ -1,0 +1,486 @@
+#!/usr/bin/env python3
+"""The console's stories, clicked through in a real headless Chromium.
+
+Debian's chromium and chromium-driver (one source version, so they never
+drift), driven through WebDriver by Selenium pointed at /usr/bin/chromedriver:
+nothing is downloaded. Each story runs against a fresh service (the binary
+under test, on 127.0.0.1) over a fresh SQLite file or a fresh PostgreSQL
+database, and checks what a person sees and what the API then says.
+
+    python3 tests/console/stories.py --binary target/debug/goodwill --backend sqlite
+    python3 tests/console/stories.py --backend postgres --screenshots docs/console
+
+With --screenshots, every page the stories visit is saved as a PNG there (the
+pictures in docs/console.md come from this); otherwise to target/console-shots.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.chrome.service import Service as DriverService
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.expected_conditions import staleness_of
+from selenium.webdriver.support.ui import WebDriverWait
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+CHECKS = 0
+
+
+def check(cond, what):
+    global CHECKS
+    CHECKS += 1
+    if not cond:
+        raise AssertionError(what)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Service:
+    """One instance of the binary under test, over a database of its own."""
+
+    def __init__(self, binary, backend, pg_base, workdir):
+        self.binary = binary
+        self.backend = backend
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.pg_db = None
+        if backend == "sqlite":
+            self.url = os.path.join(workdir, "console.db")
+        else:
+            self.pg_db = "gw_console_" + uuid.uuid4().hex[:12]
+            subprocess.run(["psql", f"{pg_base}/postgres", "-qAtc", f"CREATE DATABASE {self.pg_db}"], check=True)
+            self.url = f"{pg_base}/{self.pg_db}?sslmode=disable"
+        self.pg_base = pg_base
+        env = dict(os.environ, GOODWILL_LOG="warn", GOODWILL_DATABASE_URL=self.url)
+        for k in ["GOODWILL_JWT_SECRET", "GOODWILL_JWT_PUBLIC_KEY", "GOODWILL_PUBLIC_URL"]:
+            env.pop(k, None)
+        self.env = env
+        self.err = open(os.path.join(workdir, "server.err"), "w+")
+        self.proc = subprocess.Popen(
+            [binary, "serve", "--bind", f"127.0.0.1:{self.port}"],
+            env=env, stdout=subprocess.PIPE, stderr=self.err, text=True,
+        )
+        self.admin_token = self.proc.stdout.readline().strip()
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(self.base + "/readyz", timeout=1)
+                break
+            except Exception:
+                time.sleep(0.05)
+        else:
+            raise RuntimeError("the service did not become ready")
+        self.err.seek(0)
+        found = re.search(r"(http://127\.0\.0\.1:\d+/console/sign-in/[A-Za-z0-9_-]+)", self.err.read())
+        check(found is not None, "the first run prints a sign-in link")
+        self.first_link = found.group(1)
+        self.tenant = self.cli("tenant", "list").split("\t")[0]
+
+    def cli(self, *args):
+        out = subprocess.run([self.binary, *args], env=self.env, capture_output=True, text=True)
+        if out.returncode != 0:
+            raise RuntimeError(f"goodwill {' '.join(args)}: {out.stderr}")
+        return out.stdout.strip().splitlines()[-1]
+
+    def token(self, sub, role, stores=()):
+        args = ["token", "--tenant", self.tenant, "--sub", sub, "--role", role]
+        for s in stores:
+            args += ["--store", s]
+        return self.cli(*args)
+
+    def link(self, sub, role, stores=(), ttl="15m"):
+        args = ["console", "link", "--tenant", self.tenant, "--sub", sub, "--role", role, "--ttl", ttl,
+                "--bind", f"127.0.0.1:{self.port}"]
+        for s in stores:
+            args += ["--store", s]
+        return self.cli(*args)
+
+    def api(self, method, path, token, body=None, key=None):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.base + path, data=data, method=method)
+        req.add_header("Authorization", f"Bearer {token}")
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        if key or (method == "POST" and body is not None):
+            req.add_header("Idempotency-Key", key or uuid.uuid4().hex)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.status, json.loads(r.read() or b"null")
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"null")
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        if self.pg_db:
+            subprocess.run(["psql", f"{self.pg_base}/postgres", "-qAtc",
+                            f"DROP DATABASE IF EXISTS {self.pg_db} WITH (FORCE)"], check=False)
+
+
+class Person:
+    """Someone at a browser: a Chromium of their own (own profile, own cookies)."""
+
+    def __init__(self, name, service, shots, width=1280):
+        self.name = name
+        self.service = service
+        self.shots = shots
+        self.profile = tempfile.mkdtemp(prefix="goodwill-chrome-")
+        opts = webdriver.ChromeOptions()
+        opts.binary_location = "/usr/bin/chromium"
+        for a in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--disable-dev-shm-usage", "--lang=en-US", f"--user-data-dir={self.profile}"]:
+            opts.add_argument(a)
+        self.d = webdriver.Chrome(service=DriverService("/usr/bin/chromedriver"), options=opts)
+        self.d.set_page_load_timeout(30)
+        self.width = width
+        self.d.set_window_size(width, 900)
+
+    def go(self, path):
+        self.d.get(path if path.startswith("http") else self.service.base + path)
+        return self
+
+    def text(self):
+        return self.d.find_element(By.TAG_NAME, "body").text
+
+    def path(self):
+        return self.d.current_url.replace(self.service.base, "")
+
+    def sees(self, words):
+        check(words in self.text(), f"{self.name} sees {words!r} on {self.path()}:\n{self.text()[:2000]}")
+
+    def does_not_see(self, words):
+        check(words not in self.text(), f"{self.name} does not see {words!r} on {self.path()}")
+
+    def fill(self, field_id, value):
+        el = self.d.find_element(By.ID, field_id)
+        el.clear()
+        el.send_keys(value)
+
+    def choose(self, field_id, label_part):
+        sel = self.d.find_element(By.ID, field_id)
+        for opt in sel.find_elements(By.TAG_NAME, "option"):
+            if label_part in opt.text:
+                opt.click()
+                return
+        raise AssertionError(f"no option {label_part!r} in #{field_id}")
+
+    def tick(self, label_part):
+        for lab in self.d.find_elements(By.CSS_SELECTOR, "fieldset.checks label"):
+            if label_part in lab.text:
+                box = lab.find_element(By.TAG_NAME, "input")
+                if not box.is_selected():
+                    box.click()
+                return
+        raise AssertionError(f"no checkbox {label_part!r}")
+
+    def _navigates(self, el):
+        # Clicks and waits for the next page: the old one goes stale.
+        old = self.d.find_element(By.TAG_NAME, "html")
+        el.click()
+        WebDriverWait(self.d, 20).until(staleness_of(old))
+        WebDriverWait(self.d, 20).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+    def press(self, label, within=None):
+        scope = within or self.d
+        for b in scope.find_elements(By.CSS_SELECTOR, "button, a.button"):
+            if b.text.strip() == label:
+                self._navigates(b)
+                return self
+        raise AssertionError(f"{self.name}: no button {label!r} on {self.path()}")
+
+    def follow(self, text):
+        self._navigates(self.d.find_element(By.PARTIAL_LINK_TEXT, text))
+        return self
+
+    def shot(self, name):
+        h = self.d.execute_script("return document.documentElement.scrollHeight")
+        self.d.set_window_size(self.width, min(max(h, 600) + 40, 5000))
+        self.d.save_screenshot(os.path.join(self.shots, f"{name}.png"))
+        self.d.set_window_size(self.width, 900)
+
+    def sign_in(self, link):
+        self.go(link)
+        self.sees("Sign in")
+        self.press("Sign in")
+        check("/console/" in self.path() and "sign-in" not in self.path(), f"{self.name} is in: {self.path()}")
+        return self
+
+    def quit(self):
+        try:
+            self.d.quit()
+        finally:
+            shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def history(service, pos_token, store, customers):
+    """Two years of sales for the customers (so the value model has data)."""
+    rnd = random.Random(7)
+    today = datetime.date.today()
+    sales = []
+    for i, c in enumerate(customers):
+        # The first customer (Dana) is a regular: every few weeks, to this month.
+        visits = 40 if i == 0 else 2 + rnd.randrange(10)
+        day = today - datetime.timedelta(days=700 - rnd.randrange(60))
+        for v in range(visits):
+            day = day + datetime.timedelta(days=rnd.randrange(14, 24) if i == 0 else rnd.randrange(10, 90))
+            if day >= today:
+                break
+            sales.append({"customer_id": c, "store_id": store, "sale_ref": f"S-{i}-{v}",
+                          "occurred_at": day.isoformat(), "amount": {"amount": f"{rnd.randrange(20, 400)}.00", "currency": "USD"}})
+    for i in range(0, len(sales), 500):
+        st, body = service.api("POST", "/v1/sales/batch", pos_token, {"sales": sales[i:i + 500]})
+        check(st == 200, f"sales batch: {st} {body}")
+
+
+def stories(service, shots):
+    s = service
+    admin = s.admin_token
+    st, a = s.api("POST", "/v1/stores", admin, {"name": "Main Street", "code": "MS", "currency": "USD", "time_zone": "America/New_York"})
+    check(st == 201, f"store: {a}")
+    st, b = s.api("POST", "/v1/stores", admin, {"name": "Harbour", "code": "HB", "currency": "USD", "time_zone": "Europe/London"})
+    A, B = a["id"], b["id"]
+    for name, sub, store in [("Amy Clerk", "clerk-amy", A), ("Bo Manager", "mgr-bo", A), ("Cy Manager", "mgr-cy", B)]:
+        st, _ = s.api("POST", "/v1/staff", admin, {"name": name, "store_ids": [store], "subject": sub})
+        check(st == 201, "staff")
+    st, dana = s.api("POST", "/v1/customers", admin, {"external_ref": "C-1001", "name": "Dana Whitfield", "email": "dana@example.com", "home_store_id": A})
+    check(st == 201, f"customer: {dana}")
+    others = []
+    for i in range(59):
+        st, c = s.api("POST", "/v1/customers", admin, {"external_ref": f"C-{2000 + i}", "name": f"Customer {2000 + i}"})
+        others.append(c["id"])
+    history(s, s.token("till-1", "pos", [A]), A, [dana["id"]] + others)
+    st, model = s.api("POST", "/v1/value/model/fit", s.token("fin", "finance"), {})
+    check(st == 201, f"value fit: {st} {model}")
+
+    people = []
+    try:
+        # --- Signing in -----------------------------------------------------
+        boss = Person("admin", s, shots)
+        people.append(boss)
+        boss.go(s.first_link)
+        boss.sees("signs you in as admin (admin)")
+        boss.shot("sign-in-link")
+        boss.press("Sign in")
+        boss.sees("Approvals")
+        boss.go("/console/users")
+        boss.sees("Open sessions")
+        boss.shot("users")
+        stranger = Person("stranger", s, shots)
+        people.append(stranger)
+        stranger.go(s.first_link)
+        stranger.sees("used already")
+        late = s.link("late", "clerk", [A], ttl="1s")
+        time.sleep(2.1)
+        stranger.go(late)
+        stranger.sees("expired")
+        stranger.go("/console/customers")
+        check("/console/sign-in" in stranger.path(), "without a session: the sign-in page")
+
+        # --- S1: "pay us tomorrow" at closing time ---------------------------
+        amy = Person("Amy (clerk)", s, shots)
+        people.append(amy)
+        amy.sign_in(s.link("clerk-amy", "clerk", [A]))
+        amy.does_not_see("Approvals")
+        amy.fill("q", "Dana")
+        amy.press("Search")
+        amy.shot("customers-search")
+        amy.follow("Dana Whitfield")
+        amy.sees("C-1001")
+        amy.press("Record goodwill")
+        amy.sees("Goods given on a promise to pay later")
+        # A bad amount is named next to its field, and what was typed stays.
+        amy.fill("amount", "10.955")
+        amy.fill("story", "Tills sealed for the night; remedy for her child. Pay tomorrow.")
+        amy.press("Record deferred payment")
+        err = amy.d.find_element(By.ID, "amount-err").text
+        check("decimal" in err or "2" in err, f"the amount's own error: {err!r}")
+        check("remedy for her child" in amy.d.find_element(By.ID, "story").get_attribute("value"), "the story stays")
+        amy.shot("record-error")
+        # A double submit acts once: the same form sent twice at once.
+        amy.fill("amount", "10.95")
+        st, before = s.api("GET", f"/v1/gestures?customer_id={dana['id']}", admin)
+        amy.d.execute_script("""
+            const f = document.querySelector('form.stack');
+            const body = new URLSearchParams(new FormData(f));
+            window.__sent = Promise.all([
+              fetch(f.action, {method: 'POST', body, credentials: 'same-origin', redirect: 'manual'}),
+              fetch(f.action, {method: 'POST', body, credentials: 'same-origin', redirect: 'manual'}),
+            ]).then(rs => rs.map(r => r.type + ':' + r.status));
+        """)
+        outcome = amy.d.execute_async_script("window.__sent.then(arguments[0]);")
+        check(len(outcome) == 2, f"both sent: {outcome}")
+        st, after = s.api("GET", f"/v1/gestures?customer_id={dana['id']}", admin)
+        check(len(after["data"]) == len(before["data"]) + 1, f"one gesture for two submits: {len(before['data'])} -> {len(after['data'])}")
+        promise = after["data"][-1]
+        check(promise["amount"]["amount"] == "10.95" and promise["status"] == "approved", f"the promise: {promise}")
+        amy.go(f"/console/customers/{dana['id']}?recorded={promise['id']}")
+        amy.sees("Deferred payment $10.95 at MS · Main Street is recorded: open.")
+        amy.sees("Tills sealed for the night")
+        amy.shot("customer")
+        # The next morning she pays.
+        row = next(r for r in amy.d.find_elements(By.CSS_SELECTOR, "table tr") if "$10.95" in r.text and "Record payment" in r.text)
+        row.find_element(By.NAME, "amount").clear()
+        row.find_element(By.NAME, "amount").send_keys("10.95")
+        amy.press("Record payment", within=row)
+        amy.sees("Payment of $10.95 recorded.")
+        st, g = s.api("GET", f"/v1/gestures/{promise['id']}", admin)
+        check(g["status"] == "settled", f"settled: {g['status']}")
+
+        # --- S2: the forgotten birthday display --------------------------------
+        bo = Person("Bo (manager)", s, shots)
+        people.append(bo)
+        bo.sign_in(s.link("mgr-bo", "manager", [A]))
+        bo.go(f"/console/customers/{dana['id']}/record?kind=deferred_payment")
+        bo.fill("amount", "250.00")
+        bo.fill("story", "Balance of the TV after her deposit.")
+        bo.press("Record deferred payment")
+        bo.sees("Deferred payment $250.00")
+        bo.go("/console/incidents/new")
+        bo.choose("cause", "Staff error")
+        bo.tick("Amy Clerk")
+        bo.fill("description", "We forgot the birthday display she arranged for her husband.")
+        bo.press("Record the incident")
+        bo.sees("We forgot the birthday display")
+        bo.shot("incident")
+        amy.go(f"/console/customers/{dana['id']}/record?kind=balance_waiver")
+        amy.fill("amount", "250.00")
+        amy.tick("$250.00 owed")
+        amy.choose("reason_code", "Staff error")
+        amy.choose("incident_id", "Staff error")
+        amy.fill("story", "We forgot her birthday display; the balance is waived.")
+        amy.shot("record-waiver")
+        amy.press("Record balance waiver")
+        amy.sees("is waiting for approval by a manager or finance or admin")
+        # Another store's manager sees none of it.
+        cy = Person("Cy (manager, other store)", s, shots)
+        people.append(cy)
+        cy.sign_in(s.link("mgr-cy", "manager", [B]))
+        cy.go("/console/approvals")
+        cy.sees("Nothing is waiting for you.")
+        # The clerk has no queue, and a forged decision changes nothing.
+        st, pending = s.api("GET", "/v1/approvals", s.token("mgr-bo", "manager", [A]))
+        waiver = pending["data"][0]["gesture"]
+        amy.go("/console/customers")
+        amy.d.execute_script("""
+            const f = document.createElement('form');
+            f.method = 'post'; f.action = '/console/approvals/' + arguments[0] + '/approve';
+            for (const [k, v] of [['csrf', arguments[1]], ['idempotency_key', 'forged-1']]) {
+              const i = document.createElement('input'); i.type = 'hidden'; i.name = k; i.value = v; f.appendChild(i);
+            }
+            document.body.appendChild(f); f.submit();
+        """, waiver["id"], amy.d.find_element(By.NAME, "csrf").get_attribute("value"))
+        WebDriverWait(amy.d, 20).until(lambda d: "/approve" in d.current_url)
+        amy.sees("Not allowed")
+        st, g = s.api("GET", f"/v1/gestures/{waiver['id']}", admin)
+        check(g["status"] == "pending_approval", "the forged approval changed nothing")
+        # The manager decides, with the customer's standing and value beside it.
+        bo.go("/console/approvals")
+        bo.sees("We forgot her birthday display")
+        bo.sees("Dana Whitfield")
+        bo.sees("Lifetime value")
+        bo.sees("Still active (P)")
+        bo.sees("Above the requester's self-grant limit")
+        bo.shot("approvals")
+        bo.press("Approve")
+        bo.sees("You approved the Balance waiver of $250.00 for Dana Whitfield.")
+        bo.follow("Customers")
+        bo.go(f"/console/customers/{dana['id']}")
+        bo.sees("Balance waiver")
+        bo.sees("No open promises.")  # the waiver gave the promise up
+        bo.sees("written off")
+        st, g = s.api("GET", f"/v1/gestures/{waiver['id']}", admin)
+        check(g["status"] == "approved", "the waiver is in effect")
+        bo.shot("customer-after-waiver")
+        bo.go("/console/incidents")
+        bo.follow("Staff error")
+        bo.sees("Balance waiver")
+        bo.go("/console/recognitions")
+        bo.sees("Recognitions")
+        # On a phone.
+        phone = Person("Bo on a phone", s, shots, width=360)
+        people.append(phone)
+        phone.sign_in(s.link("mgr-bo", "manager", [A]))
+        st, _ = s.api("POST", f"/v1/customers/{dana['id']}/gestures", s.token("clerk-amy", "clerk", [A]),
+                      {"kind": "store_credit", "store_id": A, "reason_code": "loyalty", "story": "Ten years a customer",
+                       "amount": {"amount": "40.00", "currency": "USD"}})
+        check(st == 201, "a pending store credit")
+        phone.go("/console/approvals")
+        phone.sees("Ten years a customer")
+        overflow = phone.d.execute_script("return document.documentElement.scrollWidth > window.innerWidth + 1")
+        check(not overflow, "the queue fits a 360 px screen")
+        phone.shot("approvals-phone")
+        phone.go(f"/console/customers/{dana['id']}")
+        overflow = phone.d.execute_script("return document.documentElement.scrollWidth > window.innerWidth + 1")
+        check(not overflow, "the customer's page fits a 360 px screen")
+        phone.shot("customer-phone")
+
+        # --- Signing out ends the session everywhere --------------------------
+        kept = amy.d.get_cookie("goodwill_session")
+        check(kept is not None and kept.get("httpOnly") and kept.get("sameSite") == "Strict", f"cookie flags: {kept}")
+        amy.go("/console/customers")
+        amy.press("Sign out")
+        amy.sees("You are signed out.")
+        amy.go("/console/customers")
+        check("/console/sign-in" in amy.path(), "signed out: the sign-in page")
+        amy.d.add_cookie({"name": kept["name"], "value": kept["value"], "path": "/console"})
+        amy.go("/console/customers")
+        check("/console/sign-in" in amy.path(), "the old cookie opens nothing")
+        amy.shot("signed-out")
+    finally:
+        for p in people:
+            p.quit()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--binary", default=os.path.join(ROOT, "target/debug/goodwill"))
+    ap.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
+    ap.add_argument("--screenshots", default=None, help="save the pages' pictures here")
+    args = ap.parse_args()
+    pg_base = os.environ.get("GOODWILL_TEST_PG", "postgres://postgres@127.0.0.1:5432").rstrip("/")
+    shots = os.path.abspath(args.screenshots or os.path.join(ROOT, "target", "console-shots", args.backend))
+    os.makedirs(shots, exist_ok=True)
+    work = tempfile.mkdtemp(prefix="goodwill-console-")
+    started = time.time()
+    service = Service(os.path.abspath(args.binary), args.backend, pg_base, work)
+    try:
+        stories(service, shots)
+    except (AssertionError, WebDriverException) as e:
+        service.err.seek(0)
+        print(f"FAIL ({args.backend}): {e}", file=sys.stderr)
+        print("--- server log (tail) ---", file=sys.stderr)
+        print(service.err.read()[-4000:], file=sys.stderr)
+        sys.exit(1)
+    finally:
+        service.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"console stories on {args.backend}: {CHECKS} checks passed in {time.time() - started:.1f}s; pictures in {shots}")
+
+
+if __name__ == "__main__":
+    main()
