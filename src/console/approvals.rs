@@ -69,10 +69,44 @@ pub(crate) struct Outcome {
     pub(crate) text: String,
 }
 
+/// The queue's filters, as the URL carries them.
+#[derive(Clone, Default)]
+pub(crate) struct Filters {
+    store: Option<crate::domain::ids::StoreId>,
+    kind: Option<crate::domain::gesture::GestureKind>,
+}
+
+impl Filters {
+    fn of(q: &QueueQuery) -> Self {
+        Self {
+            store: q.store.as_deref().and_then(|s| s.parse().ok()),
+            kind: q
+                .kind
+                .as_deref()
+                .and_then(crate::domain::gesture::GestureKind::parse),
+        }
+    }
+
+    /// The query string that keeps them (with a leading `&`).
+    fn query(&self) -> String {
+        let mut q = String::new();
+        if let Some(s) = self.store {
+            q.push_str(&format!("&store={s}"));
+        }
+        if let Some(k) = self.kind {
+            q.push_str(&format!("&kind={}", k.as_str()));
+        }
+        q
+    }
+}
+
 #[derive(Template)]
 #[template(path = "approvals.html")]
 struct QueuePage {
     layout: Layout,
+    stores: Vec<super::record::Choice>,
+    kinds: Vec<super::record::Choice>,
+    filter_query: String,
     csrf: String,
     outcomes: Vec<Outcome>,
     cards: Vec<Card>,
@@ -87,6 +121,8 @@ struct QueuePage {
 pub(crate) struct QueueQuery {
     after: Option<String>,
     decided: Option<String>,
+    store: Option<String>,
+    kind: Option<String>,
 }
 
 /// The approval rule of a decision, in words.
@@ -349,6 +385,7 @@ fn parse_ids(s: Option<&str>) -> Vec<GestureId> {
 async fn render(
     state: &AppState,
     viewer: Viewer,
+    filters: Filters,
     after: Option<GestureId>,
     decided: Vec<GestureId>,
     failed: Option<(GestureId, String, Problem)>,
@@ -356,19 +393,29 @@ async fn render(
     let ctx = viewer.caller.audit_ctx(&state.clock);
     let today = ctx.today();
     let v = viewer.clone();
-    let (cards, outcomes, has_more) = state
+    let f = filters.clone();
+    let (cards, outcomes, has_more, stores) = state
         .read(move |conn| {
             let mut names = Names::load(conn, ctx.tenant)?;
             let outcomes = outcomes(conn, &mut names, &v, &decided)?;
             let (entries, has_more) = crate::app::approvals::approval_queue(
                 conn,
                 &ctx,
-                &QueueFilter::default(),
+                &QueueFilter {
+                    store_id: f.store,
+                    kind: f.kind,
+                },
                 after,
                 PAGE,
             )?;
             let cards = cards(conn, &mut names, entries, today)?;
-            Ok::<_, AppError>((cards, outcomes, has_more))
+            let stores: Vec<(String, String)> = names
+                .stores()
+                .into_iter()
+                .filter(|s| v.caller.may_act_at(s.id))
+                .map(|s| (s.id.to_string(), format!("{} · {}", s.code, s.name)))
+                .collect();
+            Ok::<_, AppError>((cards, outcomes, has_more, stores))
         })
         .await?;
     let mut cards = cards;
@@ -409,6 +456,24 @@ async fn render(
         status,
         &QueuePage {
             layout: Layout::signed_in("Approvals", &viewer, "/console/approvals"),
+            stores: stores
+                .into_iter()
+                .map(|(value, label)| super::record::Choice {
+                    chosen: Some(value.clone()) == filters.store.map(|s| s.to_string()),
+                    value,
+                    label,
+                })
+                .collect(),
+            kinds: crate::domain::gesture::GestureKind::ALL
+                .iter()
+                .filter(|k| k.is_monetary())
+                .map(|k| super::record::Choice {
+                    value: k.as_str().to_owned(),
+                    label: format::words(k.as_str()),
+                    chosen: filters.kind == Some(*k),
+                })
+                .collect(),
+            filter_query: filters.query(),
             csrf: viewer.csrf.clone(),
             outcomes,
             cards,
@@ -428,7 +493,15 @@ pub(crate) async fn queue(
     q: web::Query<QueueQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
     let after = q.after.as_deref().and_then(|a| a.parse().ok());
-    render(&state, viewer, after, parse_ids(q.decided.as_deref()), None).await
+    render(
+        &state,
+        viewer,
+        Filters::of(&q),
+        after,
+        parse_ids(q.decided.as_deref()),
+        None,
+    )
+    .await
 }
 
 fn note_of(form: &super::auth::Form, required: bool) -> Result<Option<String>, Problem> {
@@ -500,6 +573,7 @@ async fn decide(
             return render(
                 &state,
                 viewer,
+                Filters::default(),
                 None,
                 Vec::new(),
                 Some((id, form.value("note"), p)),
@@ -513,6 +587,7 @@ async fn decide(
             render(
                 &state,
                 viewer,
+                Filters::default(),
                 None,
                 Vec::new(),
                 Some((id, form.value("note"), p)),
@@ -574,6 +649,7 @@ pub(crate) async fn decide_many(
             return render(
                 &state,
                 viewer,
+                Filters::default(),
                 None,
                 Vec::new(),
                 Some((GestureId::new(), form.value("note"), p)),
@@ -604,6 +680,7 @@ pub(crate) async fn decide_many(
         return render(
             &state,
             viewer,
+            Filters::default(),
             None,
             decided,
             Some((id, form.value("note"), p)),

@@ -157,6 +157,14 @@ pub(crate) struct Value {
     pub(crate) model: String,
 }
 
+/// A recent sale.
+pub(crate) struct SaleLine {
+    pub(crate) day: String,
+    pub(crate) store: String,
+    pub(crate) amount: String,
+    pub(crate) refunded: String,
+}
+
 /// An incident the customer was part of.
 pub(crate) struct IncidentLine {
     pub(crate) id: String,
@@ -195,6 +203,7 @@ pub(crate) struct CustomerPage {
     pub(crate) promises: Vec<Promise>,
     pub(crate) credit: Vec<CreditLot>,
     pub(crate) incidents: Vec<IncidentLine>,
+    pub(crate) sales: Vec<SaleLine>,
     pub(crate) timeline: Vec<Line>,
     pub(crate) older: Option<String>,
     pub(crate) newest: bool,
@@ -401,6 +410,25 @@ fn build(
             when: format::when(&i.created_at, names.zone(i.store_id)),
         });
     }
+    let sales = crate::store::sales::recent_of_customer(
+        conn,
+        tenant,
+        id,
+        viewer.caller.stores.as_deref(),
+        10,
+    )?
+    .into_iter()
+    .map(|s| SaleLine {
+        day: format::day(&s.sale_date),
+        store: names.store_label(s.store_id),
+        amount: format::money(&s.amount),
+        refunded: if s.refunded.minor() > 0 {
+            format::money(&s.refunded)
+        } else {
+            String::new()
+        },
+    })
+    .collect();
     let page = crate::store::reading::timeline(conn, tenant, id, TIMELINE_PAGE, before)?;
     let mut timeline = Vec::with_capacity(page.items.len());
     for item in &page.items {
@@ -455,6 +483,7 @@ fn build(
         promises,
         credit,
         incidents,
+        sales,
         timeline,
         older,
         newest: before.is_none(),

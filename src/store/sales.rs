@@ -556,6 +556,30 @@ pub(crate) fn list(
     })
 }
 
+/// A customer's newest sales (of `stores` only, when given).
+pub(crate) fn recent_of_customer(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    customer: CustomerId,
+    stores: Option<&[StoreId]>,
+    limit: i64,
+) -> Result<Vec<Sale>, Error> {
+    let mut q = sales::table
+        .filter(
+            sales::tenant_id
+                .eq(tenant)
+                .and(sales::customer_id.eq(customer)),
+        )
+        .select(Row::as_select())
+        .order(sales::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(s) = stores {
+        q = q.filter(sales::store_id.eq_any(s.to_vec()));
+    }
+    q.load(conn)?.into_iter().map(Sale::try_from).collect()
+}
+
 /// Net purchase totals per day, by customer and currency.
 pub(crate) type DayTotals = HashMap<(CustomerId, Currency), Vec<(NaiveDate, i64)>>;
 

@@ -468,6 +468,7 @@ async fn world(app: &TestApp) -> (StoreId, Value, Vec<String>) {
     let pages = vec![
         "/console".to_owned(),
         "/console/approvals".to_owned(),
+        "/console/approvals?kind=balance_waiver".to_owned(),
         "/console/customers".to_owned(),
         "/console/customers?q=C-1".to_owned(),
         format!("/console/customers/{cid}"),
