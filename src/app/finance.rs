@@ -150,3 +150,66 @@ pub(crate) fn set_account_map(
     )?;
     Ok(after)
 }
+
+/// The aging of promises on `as_of`: open deferred payments by days past due,
+/// per store and currency (of one store, or of every store the actor holds),
+/// and the tenant's promise-keeping rates.
+pub(crate) fn aging(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    store_id: Option<crate::domain::ids::StoreId>,
+    as_of: chrono::NaiveDate,
+) -> Result<crate::views::finance::AgingView, Error> {
+    use crate::domain::money::{Currency, Money};
+    use crate::views::finance::{AgingRowView, AgingView, BucketView, KeepingView};
+    ctx.require(Permission::FinanceRead)?;
+    if let Some(s) = store_id {
+        ctx.require_store(s)?;
+    }
+    let stores = store_id
+        .map(|s| vec![s])
+        .or_else(|| ctx.actor_stores.clone());
+    let rows = crate::store::aging::aging(conn, ctx.tenant, stores.as_deref(), as_of)?;
+    let (on_time, late, written_off) = crate::store::aging::keeping(conn, ctx.tenant)?;
+    let decided = on_time + late + written_off;
+    #[allow(clippy::cast_precision_loss)]
+    let rate = |n: i64| (decided > 0).then(|| n as f64 / decided as f64);
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let Some(c) = Currency::from_code(&r.currency) else {
+            continue;
+        };
+        let bucket = |(count, minor): (i64, i128)| -> Result<BucketView, Error> {
+            Ok(BucketView {
+                count,
+                amount: Money::from_wide(minor, c).ok_or_else(Error::figure_too_large)?,
+            })
+        };
+        let total = r
+            .buckets
+            .iter()
+            .fold((0, 0), |(n, m), (bn, bm)| (n + bn, m + bm));
+        let mut buckets = std::collections::BTreeMap::new();
+        for (name, b) in crate::store::aging::BUCKETS.into_iter().zip(r.buckets) {
+            buckets.insert(name, bucket(b)?);
+        }
+        out.push(AgingRowView {
+            store_id: r.store_id,
+            currency: r.currency.clone(),
+            buckets,
+            total: bucket(total)?,
+        });
+    }
+    Ok(AgingView {
+        as_of,
+        stores: out,
+        promise_keeping: KeepingView {
+            kept_on_time: on_time,
+            kept_late: late,
+            written_off,
+            on_time_rate: rate(on_time),
+            late_rate: rate(late),
+            written_off_rate: rate(written_off),
+        },
+    })
+}

@@ -7,7 +7,8 @@ use crate::domain::ids::StoreId;
 use crate::domain::roles::Permission;
 use crate::error::Error;
 use crate::store::DbConnection;
-use crate::views::report::{Praise, RecognitionReport, StaffRecognitions};
+use crate::store::reports::{Figures, GroupBy};
+use crate::views::report::{GoodwillReport, Praise, RecognitionReport, StaffRecognitions, row};
 
 /// Recognitions per staff member and store between `from` and `to`, with the
 /// customers' words, most recognised first: of one store, or of every store
@@ -61,4 +62,46 @@ pub(crate) fn recognition_report(
     }
     staff.sort_by(|a, b| b.count.cmp(&a.count).then(a.name.cmp(&b.name)));
     Ok(RecognitionReport { from, to, staff })
+}
+
+/// The goodwill report: per group and currency, the gestures in effect with
+/// `effective_on` in [from, to] — count, value, free services at retail value
+/// and at cost, written off, recovered and net cost — with totals per
+/// currency; of one store, or of every store the actor holds.
+pub(crate) fn goodwill_report(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    store_id: Option<StoreId>,
+    by: &[GroupBy],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<GoodwillReport, Error> {
+    ctx.require(Permission::FinanceRead)?;
+    if let Some(s) = store_id {
+        ctx.require_store(s)?;
+    }
+    let stores = store_id
+        .map(|s| vec![s])
+        .or_else(|| ctx.actor_stores.clone());
+    let groups =
+        crate::store::reports::goodwill(conn, ctx.tenant, stores.as_deref(), by, from, to)?;
+    let mut totals: std::collections::BTreeMap<String, Figures> = Default::default();
+    for ((_, cur), f) in &groups {
+        totals.entry(cur.clone()).or_default().add(f);
+    }
+    let mut rows = Vec::with_capacity(groups.len());
+    for ((key, cur), f) in &groups {
+        rows.extend(row(by, key, cur, f)?);
+    }
+    let mut total_rows = Vec::with_capacity(totals.len());
+    for (cur, f) in &totals {
+        total_rows.extend(row(&[], &[], cur, f)?);
+    }
+    Ok(GoodwillReport {
+        from,
+        to,
+        group_by: by.iter().map(|g| g.name()).collect(),
+        rows,
+        totals: total_rows,
+    })
 }

@@ -134,7 +134,11 @@ async fn viewer_of(req: &HttpRequest) -> Result<Viewer, ConsoleError> {
     if !state.tenant_exists(session.grant.tenant).await? {
         return Err(sign_in(Some("ended")));
     }
-    if let PageAccess::Requires(p) = access
+    let needed = match access {
+        PageAccess::Requires(p) | PageAccess::TenantWide(p) => Some(p),
+        PageAccess::Public | PageAccess::SignedIn => None,
+    };
+    if let Some(p) = needed
         && !session.grant.role.may(p)
     {
         return Err(ConsoleError::refused(
@@ -145,6 +149,13 @@ async fn viewer_of(req: &HttpRequest) -> Result<Viewer, ConsoleError> {
                 session.grant.role,
                 p.as_str()
             ),
+        ));
+    }
+    if matches!(access, PageAccess::TenantWide(_)) && session.grant.stores.is_some() {
+        return Err(ConsoleError::refused(
+            403,
+            "store_scope",
+            "This page shows the whole tenant at once: it needs a user of every store.",
         ));
     }
     let request_id = req

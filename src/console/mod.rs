@@ -14,10 +14,15 @@
 //! `/console`. Every state-changing request is a POST carrying the session's
 //! CSRF token, and it must come from the console's own origin.
 
+pub(crate) mod admin;
+pub(crate) mod analysis;
 pub(crate) mod approvals;
 pub(crate) mod assets;
+pub(crate) mod audit;
 pub(crate) mod auth;
+pub(crate) mod charts;
 pub(crate) mod customers;
+pub(crate) mod finance;
 pub(crate) mod form;
 pub(crate) mod format;
 pub(crate) mod incidents;
@@ -28,6 +33,7 @@ pub(crate) mod record;
 pub(crate) mod reports;
 pub(crate) mod routes;
 pub(crate) mod users;
+pub(crate) mod value;
 
 use crate::config::ConsoleSettings;
 use crate::domain::session::Lifetimes;

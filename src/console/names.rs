@@ -33,6 +33,11 @@ impl Names {
         })
     }
 
+    /// A store.
+    pub(crate) fn store(&self, id: StoreId) -> Option<&Store> {
+        self.stores.get(&id)
+    }
+
     /// A store as people name it: "MS · Main Street".
     pub(crate) fn store_label(&self, id: StoreId) -> String {
         self.stores

@@ -70,6 +70,29 @@ const SECTIONS: &[(&str, &str, Option<Permission>)] = &[
         "Recognitions",
         Some(Permission::RecognitionReport),
     ),
+    (
+        "/console/finance/write-offs",
+        "Write-offs",
+        Some(Permission::FinanceRead),
+    ),
+    (
+        "/console/finance/aging",
+        "Aging",
+        Some(Permission::FinanceRead),
+    ),
+    (
+        "/console/finance/reports",
+        "Reports",
+        Some(Permission::FinanceRead),
+    ),
+    (
+        "/console/finance/periods",
+        "Periods",
+        Some(Permission::FinanceRead),
+    ),
+    ("/console/value", "Value", Some(Permission::ValueRead)),
+    ("/console/audit", "Audit", Some(Permission::AuditRead)),
+    ("/console/admin", "Admin", Some(Permission::PolicyWrite)),
     ("/console/users", "Users", Some(Permission::ConsoleUsers)),
 ];
 

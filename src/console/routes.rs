@@ -11,7 +11,10 @@ use std::sync::LazyLock;
 use actix_web::http::Method;
 use actix_web::web;
 
-use super::{approvals, assets, auth, customers, incidents, oidc, record, reports, users};
+use super::{
+    admin, analysis, approvals, assets, audit, auth, customers, finance, incidents, oidc, record,
+    reports, users, value,
+};
 use crate::domain::roles::Permission;
 
 /// Who may reach a console route.
@@ -23,6 +26,10 @@ pub enum PageAccess {
     SignedIn,
     /// A signed-in user whose role holds this permission.
     Requires(Permission),
+    /// As `Requires`, for a user of every store (no stores of their own):
+    /// the page shows or changes the whole tenant at once, as the API's
+    /// tenant-wide routes do.
+    TenantWide(Permission),
 }
 
 /// One console route.
@@ -51,7 +58,7 @@ fn page(
     }
 }
 
-use PageAccess::{Public, Requires, SignedIn};
+use PageAccess::{Public, Requires, SignedIn, TenantWide};
 use Permission as P;
 
 /// Every console route, in the order the app registers them.
@@ -179,6 +186,150 @@ pub static PAGES: LazyLock<Vec<Page>> = LazyLock::new(|| {
         ),
         page(
             Method::GET,
+            "/console/finance/write-offs",
+            Requires(P::FinanceRead),
+            || web::get().to(finance::write_offs),
+        ),
+        page(
+            Method::POST,
+            "/console/finance/write-offs/{id}/review",
+            Requires(P::WriteOffsReview),
+            || web::post().to(finance::review),
+        ),
+        page(
+            Method::POST,
+            "/console/finance/write-offs/review",
+            Requires(P::WriteOffsReview),
+            || web::post().to(finance::review_batch),
+        ),
+        page(
+            Method::GET,
+            "/console/finance/aging",
+            Requires(P::FinanceRead),
+            || web::get().to(analysis::aging),
+        ),
+        page(
+            Method::GET,
+            "/console/finance/aging/promises",
+            Requires(P::FinanceRead),
+            || web::get().to(analysis::bucket),
+        ),
+        page(
+            Method::GET,
+            "/console/finance/reports",
+            Requires(P::FinanceRead),
+            || web::get().to(analysis::report),
+        ),
+        page(
+            Method::GET,
+            "/console/finance/reports.csv",
+            Requires(P::FinanceRead),
+            || web::get().to(analysis::report_csv),
+        ),
+        page(
+            Method::GET,
+            "/console/finance/periods",
+            Requires(P::FinanceRead),
+            || web::get().to(finance::periods),
+        ),
+        page(
+            Method::GET,
+            "/console/finance/periods/{month}",
+            Requires(P::FinanceRead),
+            || web::get().to(finance::period),
+        ),
+        page(
+            Method::POST,
+            "/console/finance/periods/{month}/close",
+            TenantWide(P::PeriodsClose),
+            || web::post().to(finance::close),
+        ),
+        page(
+            Method::POST,
+            "/console/finance/periods/{month}/reopen",
+            TenantWide(P::PeriodsReopen),
+            || web::post().to(finance::reopen),
+        ),
+        page(
+            Method::GET,
+            "/console/finance/periods/{month}/journal.csv",
+            TenantWide(P::FinanceRead),
+            || web::get().to(finance::journal),
+        ),
+        page(
+            Method::GET,
+            "/console/value",
+            Requires(P::ValueRead),
+            || web::get().to(value::page),
+        ),
+        page(
+            Method::POST,
+            "/console/value/fit",
+            TenantWide(P::ValueFit),
+            || web::post().to(value::fit),
+        ),
+        page(
+            Method::GET,
+            "/console/audit",
+            Requires(P::AuditRead),
+            || web::get().to(audit::history),
+        ),
+        page(
+            Method::GET,
+            "/console/audit/verify",
+            TenantWide(P::AuditRead),
+            || web::get().to(audit::verify),
+        ),
+        page(
+            Method::GET,
+            "/console/admin",
+            Requires(P::StaffRead),
+            || web::get().to(admin::page),
+        ),
+        page(
+            Method::POST,
+            "/console/admin/stores",
+            TenantWide(P::StoresWrite),
+            || web::post().to(admin::add_store),
+        ),
+        page(
+            Method::POST,
+            "/console/admin/staff",
+            Requires(P::StaffWrite),
+            || web::post().to(admin::add_staff),
+        ),
+        page(
+            Method::GET,
+            "/console/admin/policy",
+            Requires(P::PolicyRead),
+            || web::get().to(admin::policy),
+        ),
+        page(
+            Method::POST,
+            "/console/admin/policy",
+            TenantWide(P::PolicyWrite),
+            || web::post().to(admin::save_policy),
+        ),
+        page(
+            Method::GET,
+            "/console/admin/policy/diff",
+            Requires(P::PolicyRead),
+            || web::get().to(admin::policy_diff),
+        ),
+        page(
+            Method::GET,
+            "/console/admin/events",
+            Requires(P::EventsRead),
+            || web::get().to(admin::events),
+        ),
+        page(
+            Method::GET,
+            "/console/admin/ledger",
+            TenantWide(P::LedgerRead),
+            || web::get().to(admin::ledger),
+        ),
+        page(
+            Method::GET,
             "/console/users",
             Requires(P::ConsoleUsers),
             || web::get().to(users::page),
@@ -245,6 +396,7 @@ pub(crate) fn markdown() -> String {
                 Public => "anyone".to_owned(),
                 SignedIn => "signed in".to_owned(),
                 Requires(perm) => format!("`{}`", perm.as_str()),
+                TenantWide(perm) => format!("`{}`, every store", perm.as_str()),
             };
             format!("| `{} {}` | {who} |\n", p.method, p.path)
         })

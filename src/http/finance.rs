@@ -1,12 +1,11 @@
 //! Finance: the write-off review queue, and reviewing (one item or a batch).
 
 use actix_web::{HttpResponse, web};
-use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::extract::page_request;
 use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply, timestamp};
-use crate::domain::ids::{GestureId, StoreId, TenantId};
+use crate::domain::ids::{GestureId, TenantId};
 use crate::domain::money::{Currency, Money};
 use crate::domain::{Problems, text};
 use crate::error::Error;
@@ -334,41 +333,6 @@ pub(crate) async fn reopen(
         .await
 }
 
-/// Count and outstanding amount of one bucket.
-#[derive(Serialize)]
-pub(crate) struct BucketView {
-    count: i64,
-    amount: Money,
-}
-
-/// One store and currency of the aging.
-#[derive(Serialize)]
-pub(crate) struct AgingRowView {
-    store_id: StoreId,
-    currency: String,
-    buckets: std::collections::BTreeMap<&'static str, BucketView>,
-    total: BucketView,
-}
-
-/// How promises are kept: counts, and each as a share of those decided.
-#[derive(Serialize)]
-pub(crate) struct KeepingView {
-    kept_on_time: i64,
-    kept_late: i64,
-    written_off: i64,
-    on_time_rate: Option<f64>,
-    late_rate: Option<f64>,
-    written_off_rate: Option<f64>,
-}
-
-/// `GET /v1/finance/aging`.
-#[derive(Serialize)]
-pub(crate) struct AgingView {
-    as_of: NaiveDate,
-    stores: Vec<AgingRowView>,
-    promise_keeping: KeepingView,
-}
-
 /// Query of `GET /v1/finance/aging`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -390,61 +354,12 @@ pub(crate) async fn aging(
     let store_id = super::extract::query_store(q.store_id.as_deref(), &mut p);
     let as_of = date("as_of", q.as_of.as_deref(), &mut p);
     p.finish().map_err(Error::Validation)?;
-    if let Some(s) = store_id {
-        caller.require_store(s)?;
-    }
     let as_of = as_of.unwrap_or_else(|| state.clock.now().date());
-    let stores = store_id.map(|s| vec![s]).or_else(|| caller.stores.clone());
-    let tenant = caller.tenant;
-    let (rows, (on_time, late, written_off)) = state
-        .read(move |conn| {
-            Ok::<_, AppError>((
-                crate::store::aging::aging(conn, tenant, stores.as_deref(), as_of)?,
-                crate::store::aging::keeping(conn, tenant)?,
-            ))
-        })
+    let ctx = caller.audit_ctx(&state.clock);
+    let view = state
+        .read(move |conn| crate::app::finance::aging(conn, &ctx, store_id, as_of))
         .await?;
-    let decided = on_time + late + written_off;
-    #[allow(clippy::cast_precision_loss)]
-    let rate = |n: i64| (decided > 0).then(|| n as f64 / decided as f64);
-    let mut stores = Vec::with_capacity(rows.len());
-    for r in rows {
-        let Some(c) = Currency::from_code(&r.currency) else {
-            continue;
-        };
-        let bucket = |(count, minor): (i64, i128)| -> Result<BucketView, AppError> {
-            Ok(BucketView {
-                count,
-                amount: Money::from_wide(minor, c).ok_or_else(Error::figure_too_large)?,
-            })
-        };
-        let total = r
-            .buckets
-            .iter()
-            .fold((0, 0), |(n, m), (bn, bm)| (n + bn, m + bm));
-        let mut buckets = std::collections::BTreeMap::new();
-        for (name, b) in crate::store::aging::BUCKETS.into_iter().zip(r.buckets) {
-            buckets.insert(name, bucket(b)?);
-        }
-        stores.push(AgingRowView {
-            store_id: r.store_id,
-            currency: r.currency.clone(),
-            buckets,
-            total: bucket(total)?,
-        });
-    }
-    Ok(HttpResponse::Ok().json(AgingView {
-        as_of,
-        stores,
-        promise_keeping: KeepingView {
-            kept_on_time: on_time,
-            kept_late: late,
-            written_off,
-            on_time_rate: rate(on_time),
-            late_rate: rate(late),
-            written_off_rate: rate(written_off),
-        },
-    }))
+    Ok(HttpResponse::Ok().json(view))
 }
 
 /// `GET /v1/finance/account-map`.
@@ -518,18 +433,18 @@ pub(crate) struct JournalQuery {
 /// One currency of the journal's summary.
 #[derive(Serialize)]
 pub(crate) struct JournalCurrency {
-    currency: String,
-    debit: Money,
-    credit: Money,
-    balanced: bool,
+    pub(crate) currency: String,
+    pub(crate) debit: Money,
+    pub(crate) credit: Money,
+    pub(crate) balanced: bool,
 }
 
 /// `GET /v1/finance/journal` as JSON: what the CSV holds, summed.
 #[derive(Serialize)]
 pub(crate) struct JournalSummary {
-    period: String,
-    lines: i64,
-    currencies: Vec<JournalCurrency>,
+    pub(crate) period: String,
+    pub(crate) lines: i64,
+    pub(crate) currencies: Vec<JournalCurrency>,
 }
 
 /// Rows per database read while streaming.
@@ -570,38 +485,58 @@ pub(crate) async fn journal(
     };
     let tenant = caller.tenant;
     if !csv {
-        let totals = state
-            .read(move |conn| crate::store::periods::totals(conn, tenant, month))
-            .await?;
-        // Summed in 128 bits: a month's debits across accounts can exceed 64.
-        let mut by: std::collections::BTreeMap<String, (i128, i128)> = Default::default();
-        for t in &totals {
-            let e = by.entry(t.currency.clone()).or_default();
-            e.0 += t.debit_minor;
-            e.1 += t.credit_minor;
-        }
-        let lines = state
-            .read(move |conn| crate::store::journal::line_count(conn, tenant, month))
-            .await?;
-        let mut currencies = Vec::with_capacity(by.len());
-        for (c, (d, cr)) in by {
-            let Some(cur) = Currency::from_code(&c) else {
-                continue;
-            };
-            let wide = |m: i128| Money::from_wide(m, cur).ok_or_else(Error::figure_too_large);
-            currencies.push(JournalCurrency {
-                currency: c,
-                debit: wide(d)?,
-                credit: wide(cr)?,
-                balanced: d == cr,
-            });
-        }
-        return Ok(HttpResponse::Ok().json(JournalSummary {
-            period: month.to_string(),
-            lines,
-            currencies,
-        }));
+        return Ok(HttpResponse::Ok().json(journal_summary(&state, tenant, month).await?));
     }
+    journal_csv(state, tenant, month).await
+}
+
+/// The journal of a month in short: per currency, its debits and credits,
+/// which balance, and its number of lines.
+pub(crate) async fn journal_summary(
+    state: &AppState,
+    tenant: TenantId,
+    month: crate::domain::period::Month,
+) -> Result<JournalSummary, AppError> {
+    let totals = state
+        .read(move |conn| crate::store::periods::totals(conn, tenant, month))
+        .await?;
+    // Summed in 128 bits: a month's debits across accounts can exceed 64.
+    let mut by: std::collections::BTreeMap<String, (i128, i128)> = Default::default();
+    for t in &totals {
+        let e = by.entry(t.currency.clone()).or_default();
+        e.0 += t.debit_minor;
+        e.1 += t.credit_minor;
+    }
+    let lines = state
+        .read(move |conn| crate::store::journal::line_count(conn, tenant, month))
+        .await?;
+    let mut currencies = Vec::with_capacity(by.len());
+    for (c, (d, cr)) in by {
+        let Some(cur) = Currency::from_code(&c) else {
+            continue;
+        };
+        let wide = |m: i128| Money::from_wide(m, cur).ok_or_else(Error::figure_too_large);
+        currencies.push(JournalCurrency {
+            currency: c,
+            debit: wide(d)?,
+            credit: wide(cr)?,
+            balanced: d == cr,
+        });
+    }
+    Ok(JournalSummary {
+        period: month.to_string(),
+        lines,
+        currencies,
+    })
+}
+
+/// The journal of a month as CSV, streamed in chunks: one line per posting
+/// side, accounts mapped to the tenant's chart.
+pub(crate) async fn journal_csv(
+    state: web::Data<AppState>,
+    tenant: TenantId,
+    month: crate::domain::period::Month,
+) -> Result<HttpResponse, AppError> {
     let (map, _) = state
         .read(move |conn| crate::store::journal::account_map(conn, tenant))
         .await?;

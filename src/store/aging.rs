@@ -91,6 +91,136 @@ pub(crate) fn aging(
         .collect())
 }
 
+/// One open promise, aged.
+#[derive(Clone, Debug)]
+pub(crate) struct OpenLine {
+    /// The deferred payment.
+    pub id: crate::domain::ids::GestureId,
+    /// Its customer.
+    pub customer_id: crate::domain::ids::CustomerId,
+    /// Its store.
+    pub store_id: StoreId,
+    /// Its currency code.
+    pub currency: String,
+    /// When it was given.
+    pub effective_on: NaiveDate,
+    /// When it is due.
+    pub due_on: NaiveDate,
+    /// What is still owed (minor units).
+    pub outstanding: i64,
+}
+
+/// The open promises behind [`aging`], one by one, oldest due first (of one
+/// bucket when given).
+pub(crate) fn open_lines(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    stores: Option<&[StoreId]>,
+    as_of: NaiveDate,
+    only_bucket: Option<usize>,
+) -> Result<Vec<OpenLine>, Error> {
+    let mut q = gestures::table
+        .filter(
+            gestures::tenant_id
+                .eq(tenant)
+                .and(gestures::kind.eq(GestureKind::DeferredPayment.as_str()))
+                .and(gestures::status.eq(GestureStatus::Approved.as_str()))
+                .and(gestures::effective_on.le(as_of)),
+        )
+        .select((
+            gestures::id,
+            gestures::customer_id,
+            gestures::store_id,
+            gestures::currency,
+            gestures::effective_on,
+            gestures::due_on,
+            gestures::amount_minor,
+            gestures::paid_minor,
+            gestures::waived_minor,
+        ))
+        .into_boxed();
+    if let Some(s) = stores {
+        q = q.filter(gestures::store_id.eq_any(s.to_vec()));
+    }
+    type Row = (
+        crate::domain::ids::GestureId,
+        crate::domain::ids::CustomerId,
+        StoreId,
+        String,
+        NaiveDate,
+        Option<NaiveDate>,
+        Option<i64>,
+        i64,
+        i64,
+    );
+    let rows: Vec<Row> = q.load(conn)?;
+    let mut out: Vec<OpenLine> = rows
+        .into_iter()
+        .filter_map(
+            |(id, customer_id, store_id, currency, effective_on, due_on, amount, paid, waived)| {
+                let outstanding = amount.unwrap_or(0) - paid - waived;
+                let due_on = due_on.filter(|_| outstanding > 0)?;
+                let bucket = bucket(due_on, as_of);
+                only_bucket.is_none_or(|b| b == bucket).then_some(OpenLine {
+                    id,
+                    customer_id,
+                    store_id,
+                    currency,
+                    effective_on,
+                    due_on,
+                    outstanding,
+                })
+            },
+        )
+        .collect();
+    out.sort_by_key(|l| (l.due_on, l.id));
+    Ok(out)
+}
+
+/// (kept, written off) per store and month (`YYYY-MM`).
+pub(crate) type KeepingByMonth = BTreeMap<(StoreId, String), (i64, i64)>;
+
+/// Per store and month (`YYYY-MM` of when they were decided, since `from`):
+/// promises (kept, written off). A promise is decided when it is settled or
+/// written off.
+pub(crate) fn keeping_by_month(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    stores: Option<&[StoreId]>,
+    from: NaiveDate,
+) -> Result<KeepingByMonth, Error> {
+    let since = from.and_hms_opt(0, 0, 0).unwrap_or_default();
+    let mut q = gestures::table
+        .filter(
+            gestures::tenant_id
+                .eq(tenant)
+                .and(gestures::kind.eq(GestureKind::DeferredPayment.as_str()))
+                .and(gestures::status.eq_any([
+                    GestureStatus::Settled.as_str(),
+                    GestureStatus::WrittenOff.as_str(),
+                ]))
+                .and(gestures::updated_at.ge(since)),
+        )
+        .select((gestures::store_id, gestures::status, gestures::updated_at))
+        .into_boxed();
+    if let Some(s) = stores {
+        q = q.filter(gestures::store_id.eq_any(s.to_vec()));
+    }
+    let rows: Vec<(StoreId, String, chrono::NaiveDateTime)> = q.load(conn)?;
+    let mut out = KeepingByMonth::new();
+    for (store, status, at) in rows {
+        let e = out
+            .entry((store, at.format("%Y-%m").to_string()))
+            .or_default();
+        if status == GestureStatus::Settled.as_str() {
+            e.0 += 1;
+        } else {
+            e.1 += 1;
+        }
+    }
+    Ok(out)
+}
+
 /// How the tenant's promises were kept: (on time, late, written off), from the
 /// maintained per-customer totals.
 pub(crate) fn keeping(conn: &mut DbConnection, tenant: TenantId) -> Result<(i64, i64, i64), Error> {

@@ -1083,3 +1083,78 @@ pub(crate) fn incident_ids_of(
     ids.reverse();
     Ok(ids)
 }
+
+/// Goodwill in effect given since `since` in `currency` (of `stores` only,
+/// when given): (store, customer, kind, value in minor units) per gesture.
+pub(crate) fn given_since(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    currency: Currency,
+    since: NaiveDate,
+    stores: Option<&[StoreId]>,
+) -> Result<Vec<(StoreId, CustomerId, GestureKind, i64)>, Error> {
+    let mut q = gestures::table
+        .filter(
+            gestures::tenant_id
+                .eq(tenant)
+                .and(gestures::currency.eq(currency.code()))
+                .and(gestures::effective_on.ge(since))
+                .and(gestures::status.eq(GestureStatus::Approved.as_str()))
+                .and(gestures::kind.eq_any([
+                    GestureKind::BalanceWaiver.as_str(),
+                    GestureKind::FreeService.as_str(),
+                    GestureKind::ServiceRecovery.as_str(),
+                    GestureKind::StoreCredit.as_str(),
+                ])),
+        )
+        .select((
+            gestures::store_id,
+            gestures::customer_id,
+            gestures::kind,
+            gestures::amount_minor,
+            gestures::retail_value_minor,
+        ))
+        .limit(200_000)
+        .into_boxed();
+    if let Some(s) = stores {
+        q = q.filter(gestures::store_id.eq_any(s.to_vec()));
+    }
+    type Given = (StoreId, CustomerId, String, Option<i64>, Option<i64>);
+    let rows: Vec<Given> = q.load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(s, c, k, a, r)| Some((s, c, GestureKind::parse(&k)?, a.or(r).unwrap_or(0))))
+        .collect())
+}
+
+/// The newest monetary gestures requested since `since` (at most `limit`),
+/// newest first: what a proposed policy is tried against.
+pub(crate) fn decided_since(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    since: NaiveDateTime,
+    limit: i64,
+) -> Result<Vec<Gesture>, Error> {
+    gestures::table
+        .filter(
+            gestures::tenant_id
+                .eq(tenant)
+                .and(gestures::created_at.ge(since))
+                .and(
+                    gestures::kind.eq_any(
+                        GestureKind::ALL
+                            .iter()
+                            .filter(|k| k.is_monetary())
+                            .map(|k| k.as_str())
+                            .collect::<Vec<_>>(),
+                    ),
+                ),
+        )
+        .select(Row::as_select())
+        .order(gestures::id.desc())
+        .limit(limit)
+        .load(conn)?
+        .into_iter()
+        .map(Gesture::try_from)
+        .collect()
+}

@@ -203,3 +203,38 @@ impl PeriodView {
         })
     }
 }
+
+/// Count and outstanding amount of one bucket.
+#[derive(Serialize)]
+pub(crate) struct BucketView {
+    pub(crate) count: i64,
+    pub(crate) amount: Money,
+}
+
+/// One store and currency of the aging.
+#[derive(Serialize)]
+pub(crate) struct AgingRowView {
+    pub(crate) store_id: StoreId,
+    pub(crate) currency: String,
+    pub(crate) buckets: std::collections::BTreeMap<&'static str, BucketView>,
+    pub(crate) total: BucketView,
+}
+
+/// How promises are kept: counts, and each as a share of those decided.
+#[derive(Serialize)]
+pub(crate) struct KeepingView {
+    pub(crate) kept_on_time: i64,
+    pub(crate) kept_late: i64,
+    pub(crate) written_off: i64,
+    pub(crate) on_time_rate: Option<f64>,
+    pub(crate) late_rate: Option<f64>,
+    pub(crate) written_off_rate: Option<f64>,
+}
+
+/// `GET /v1/finance/aging`.
+#[derive(Serialize)]
+pub(crate) struct AgingView {
+    pub(crate) as_of: NaiveDate,
+    pub(crate) stores: Vec<AgingRowView>,
+    pub(crate) promise_keeping: KeepingView,
+}

@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::domain::ids::{CustomerId, GestureId, StaffId, StoreId};
+use crate::error::Error;
 
 /// One customer's praise.
 #[derive(Serialize)]
@@ -30,4 +31,109 @@ pub(crate) struct RecognitionReport {
     pub(crate) from: NaiveDate,
     pub(crate) to: NaiveDate,
     pub(crate) staff: Vec<StaffRecognitions>,
+}
+
+/// One group's figures in one currency. `net_cost` is signed: recoveries can
+/// exceed the costs of a period.
+#[derive(Serialize)]
+pub(crate) struct GoodwillRow {
+    pub(crate) group: std::collections::BTreeMap<&'static str, String>,
+    pub(crate) currency: String,
+    pub(crate) count: i64,
+    pub(crate) value: crate::domain::money::Money,
+    pub(crate) free_service_retail_value: crate::domain::money::Money,
+    pub(crate) free_service_cost: crate::domain::money::Money,
+    pub(crate) written_off: crate::domain::money::Money,
+    pub(crate) recovered: crate::domain::money::Money,
+    pub(crate) net_cost: SignedMoney,
+}
+
+/// A signed amount (only where a figure can be below zero).
+#[derive(Serialize)]
+pub(crate) struct SignedMoney {
+    pub(crate) amount: String,
+    pub(crate) currency: String,
+}
+
+/// `GET /v1/finance/reports/goodwill` as JSON.
+#[derive(Serialize)]
+pub(crate) struct GoodwillReport {
+    pub(crate) from: NaiveDate,
+    pub(crate) to: NaiveDate,
+    pub(crate) group_by: Vec<&'static str>,
+    pub(crate) rows: Vec<GoodwillRow>,
+    pub(crate) totals: Vec<GoodwillRow>,
+}
+
+pub(crate) fn row(
+    by: &[crate::store::reports::GroupBy],
+    key: &[String],
+    currency: &str,
+    f: &crate::store::reports::Figures,
+) -> Result<Option<GoodwillRow>, Error> {
+    use crate::domain::money::{Currency, Money};
+    let Some(c) = Currency::from_code(currency) else {
+        return Ok(None);
+    };
+    let m = |x: i128| Money::from_wide(x.max(0), c).ok_or_else(Error::figure_too_large);
+    Ok(Some(GoodwillRow {
+        group: by
+            .iter()
+            .map(|g| g.name())
+            .zip(key.iter().cloned())
+            .collect(),
+        currency: currency.to_owned(),
+        count: f.count,
+        value: m(f.value)?,
+        free_service_retail_value: m(f.free_service_retail)?,
+        free_service_cost: m(f.free_service_cost)?,
+        written_off: m(f.written_off)?,
+        recovered: m(f.recovered)?,
+        net_cost: SignedMoney {
+            amount: Money::signed_wide(f.net_cost, c).ok_or_else(Error::figure_too_large)?,
+            currency: currency.to_owned(),
+        },
+    }))
+}
+
+impl GoodwillReport {
+    /// The report as CSV: a row per group and currency, as the JSON has
+    /// them; text cells that a spreadsheet would run as formulas neutralised.
+    pub(crate) fn csv(&self) -> Vec<u8> {
+        use crate::csv_export::Cell::{Number, Text};
+        let mut out = crate::csv_export::Csv::new();
+        let mut header: Vec<&str> = self.group_by.clone();
+        header.extend([
+            "currency",
+            "count",
+            "value",
+            "free_service_retail_value",
+            "free_service_cost",
+            "written_off",
+            "recovered",
+            "net_cost",
+        ]);
+        out.header(header);
+        for r in &self.rows {
+            let count = r.count.to_string();
+            let values = [
+                r.value.amount_string(),
+                r.free_service_retail_value.amount_string(),
+                r.free_service_cost.amount_string(),
+                r.written_off.amount_string(),
+                r.recovered.amount_string(),
+                r.net_cost.amount.clone(),
+            ];
+            let mut cells: Vec<crate::csv_export::Cell> = self
+                .group_by
+                .iter()
+                .map(|g| Text(r.group.get(g).map_or("", String::as_str)))
+                .collect();
+            cells.push(Text(&r.currency));
+            cells.push(Number(&count));
+            cells.extend(values.iter().map(|v| Number(v)));
+            out.record(cells);
+        }
+        out.into_bytes()
+    }
 }

@@ -479,6 +479,23 @@ async fn world(app: &TestApp) -> (StoreId, Value, Vec<String>) {
         format!("/console/incidents/{}", incident["id"].as_str().unwrap()),
         "/console/recognitions".to_owned(),
         "/console/users".to_owned(),
+        "/console/finance/write-offs".to_owned(),
+        "/console/finance/write-offs?status=flagged&sort=largest&min=1&age=7".to_owned(),
+        "/console/finance/aging".to_owned(),
+        format!("/console/finance/aging/promises?bucket=1_30&store={store}"),
+        "/console/finance/reports?group=incident_cause".to_owned(),
+        "/console/finance/reports.csv?group=kind".to_owned(),
+        "/console/finance/periods".to_owned(),
+        "/console/finance/periods/2026-01".to_owned(),
+        "/console/finance/periods/2026-01/journal.csv".to_owned(),
+        "/console/value".to_owned(),
+        "/console/audit?entity_type=customer".to_owned(),
+        "/console/audit/verify".to_owned(),
+        "/console/admin".to_owned(),
+        "/console/admin/policy".to_owned(),
+        "/console/admin/policy/diff".to_owned(),
+        "/console/admin/events".to_owned(),
+        "/console/admin/ledger".to_owned(),
     ];
     (store, customer, pages)
 }
@@ -497,6 +514,13 @@ async fn console_pages_follow_the_role_table_and_gets_change_nothing(app: TestAp
             p if p.starts_with("/console/incidents") => P::IncidentsRead,
             "/console/recognitions" => P::RecognitionReport,
             "/console/users" => P::ConsoleUsers,
+            p if p.starts_with("/console/finance") => P::FinanceRead,
+            "/console/value" => P::ValueRead,
+            p if p.starts_with("/console/audit") => P::AuditRead,
+            "/console/admin" => P::StaffRead,
+            p if p.starts_with("/console/admin/policy") => P::PolicyRead,
+            "/console/admin/events" => P::EventsRead,
+            "/console/admin/ledger" => P::LedgerRead,
             other => panic!("no rule for {other}"),
         })
     };

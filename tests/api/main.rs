@@ -15,6 +15,7 @@ mod bad_input;
 mod cli;
 mod commands;
 mod console;
+mod console_finance;
 mod customers;
 mod deploy;
 mod finance;
