@@ -5,7 +5,12 @@
 # session's cookie for --duration seconds at 1 and at 4 connections; prints
 # requests/s, p50 and p99, and the page's weight with its assets.
 #
-#   bash benches/console.sh [--duration 15] [--binary PATH] [--keep]
+#   bash benches/console.sh [--duration 15] [--binary PATH] [--keep] [--finance]
+#
+# --finance instead times finance's pages over a tenant of 1,000,000 gestures
+# (36 months, 20 stores, 100,000 customers; seeding takes a few minutes): the
+# goodwill report of the last 12 months by store, the same by month, and the
+# aging of promises.
 #
 # --keep leaves the service and the cluster running (for profiling) and prints
 # how to reach them.
@@ -15,12 +20,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
-duration=15 binary="" keep=0
+duration=15 binary="" keep=0 finance=0
 while [ $# -gt 0 ]; do
     case "$1" in
     --duration) duration="$2"; shift 2 ;;
     --binary) binary="$(realpath "$2")"; shift 2 ;;
     --keep) keep=1; shift ;;
+    --finance) finance=1; shift ;;
     *) echo "unknown option $1" >&2; exit 64 ;;
     esac
 done
@@ -52,6 +58,35 @@ export GOODWILL_JWT_SECRET="console-bench-$(head -c 16 /dev/urandom | od -An -tx
 export GOODWILL_LOG=warn
 "$binary" migrate 2>/dev/null
 tenant="$("$binary" tenant create --name bench | tail -1)"
+if [ "$finance" = 1 ]; then
+    log "seeding 1,000,000 gestures over 36 months, 20 stores, 100,000 customers"
+    "$binary" dev seed --tenant "$tenant" --gestures 1000000 --customers 100000 --stores 20 --months 36 --seed 3 >/dev/null
+    psql -X -q "$GOODWILL_DATABASE_URL" -c "VACUUM ANALYZE"
+    "$binary" serve --bind "127.0.0.1:$port" --no-migrate >"$work/server.log" 2>&1 &
+    server=$!
+    for _ in $(seq 1 100); do curl -fs "127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+    link="$("$binary" console link --tenant "$tenant" --sub bench-finance --role finance --ttl 1h --bind "127.0.0.1:$port" | tail -1)"
+    cookie="$(curl -s -D - -o /dev/null -X POST "$link" -H "Origin: http://127.0.0.1:$port" \
+        -H 'Content-Type: application/x-www-form-urlencoded' --data '' | sed -n 's/^set-cookie: \([^;]*\);.*/\1/Ip' | head -1)"
+    [ -n "$cookie" ] || { echo "could not sign in" >&2; exit 1; }
+    to="$(date -u +%F)"; from="$(date -u -d '-1095 days' +%F)"
+    printf '\n| page | connections | requests/s | p50 | p99 | bytes |\n|---|---|---|---|---|---|\n'
+    for page in "/console/finance/reports?group=store&from=$from&to=$to" "/console/finance/reports?group=month&from=$from&to=$to" "/console/finance/aging"; do
+        bytes="$(curl -s -H "Cookie: $cookie" "127.0.0.1:$port$page" | wc -c)"
+        out="$(wrk -t1 -c1 -d"${duration}s" --latency -H "Cookie: $cookie" "http://127.0.0.1:$port$page")"
+        rps="$(printf '%s\n' "$out" | awk '/Requests\/sec/ {print $2}')"
+        p50="$(printf '%s\n' "$out" | awk '$1 == "50%" {print $2}')"
+        p99="$(printf '%s\n' "$out" | awk '$1 == "99%" {print $2}')"
+        non2xx="$(printf '%s\n' "$out" | awk '/Non-2xx/ {print $4}')"
+        [ -z "$non2xx" ] || { echo "errors on $page: $non2xx" >&2; exit 1; }
+        printf '| %s | 1 | %s | %s | %s | %s |\n' "${page%%&from*}" "$rps" "$p50" "$p99" "$bytes"
+    done
+    if [ "$keep" = 1 ]; then
+        echo "service http://127.0.0.1:$port cookie '$cookie' database $GOODWILL_DATABASE_URL"
+        sleep infinity
+    fi
+    exit 0
+fi
 log "seeding: one customer with 10,000 entries, then 100 customers' history"
 "$binary" dev seed --tenant "$tenant" --customers 1 --gestures 6500 --stores 1 --months 24 --closed-only --seed 1 >/dev/null
 "$binary" dev seed --tenant "$tenant" --customers 100 --gestures 2000 --stores 1 --months 12 --seed 2 >/dev/null

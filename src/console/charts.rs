@@ -4,7 +4,6 @@
 //! its numbers in a table. Colours are the Okabe–Ito palette (told apart by
 //! colour-blind readers too); the legend is HTML beside the chart.
 
-use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 
 /// The palette, in series order.
@@ -29,6 +28,8 @@ pub(crate) struct Series {
 /// A chart ready for a page: its SVG, and the legend's entries (name and
 /// palette index, for the `sw-N` swatch classes of the stylesheet).
 pub(crate) struct Chart {
+    /// Its title (also the SVG's `<title>`), shown above it.
+    pub title: String,
     /// The `<svg>` element.
     pub svg: String,
     /// (label, palette index) per series.
@@ -102,7 +103,7 @@ pub(crate) fn stacked_bars(
             .margin(12)
             .x_label_area_size(36)
             .y_label_area_size(72)
-            .build_cartesian_2d((0..n).into_segmented(), 0.0..top);
+            .build_cartesian_2d(-0.5..(n as f64 - 0.5), 0.0..top);
         if let Ok(mut chart) = built {
             let labels = categories.to_vec();
             let _ = chart
@@ -111,25 +112,27 @@ pub(crate) fn stacked_bars(
                 .light_line_style(TRANSPARENT)
                 .bold_line_style(RGBColor(214, 220, 229))
                 .y_labels(6)
-                .x_labels(n)
-                .x_label_formatter(&|v| match v {
-                    SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
-                    _ => String::new(),
+                .x_labels(n + 1)
+                .x_label_formatter(&|v| {
+                    let i = v.round();
+                    if (v - i).abs() < 1e-6 && i >= 0.0 {
+                        labels.get(i as usize).cloned().unwrap_or_default()
+                    } else {
+                        String::new()
+                    }
                 })
                 .y_label_formatter(&|v| y_format(*v))
                 .label_style(("sans-serif", 16))
                 .draw();
             let mut base = vec![0.0; n];
             for (si, s) in series.iter().enumerate() {
-                let rects: Vec<Rectangle<(SegmentValue<usize>, f64)>> = (0..n)
+                let rects: Vec<Rectangle<(f64, f64)>> = (0..n)
                     .filter_map(|i| {
                         let v = s.values.get(i).copied().flatten().unwrap_or(0.0);
                         (v > 0.0).then(|| {
+                            let x = i as f64;
                             let r = Rectangle::new(
-                                [
-                                    (SegmentValue::Exact(i), base[i]),
-                                    (SegmentValue::Exact(i + 1), base[i] + v),
-                                ],
+                                [(x - 0.38, base[i]), (x + 0.38, base[i] + v)],
                                 colour(si).filled(),
                             );
                             base[i] += v;
@@ -143,6 +146,7 @@ pub(crate) fn stacked_bars(
         let _ = root.present();
     }
     Chart {
+        title: title.to_owned(),
         svg: accessible(buf, id, title, desc),
         legend: series
             .iter()
@@ -229,6 +233,7 @@ pub(crate) fn lines(
         let _ = root.present();
     }
     Chart {
+        title: title.to_owned(),
         svg: accessible(buf, id, title, desc),
         legend: series
             .iter()

@@ -50,6 +50,9 @@ pub(crate) fn aging(
     stores: Option<&[StoreId]>,
     as_of: NaiveDate,
 ) -> Result<Vec<Aging>, Error> {
+    if matches!(conn, DbConnection::Pg(_)) {
+        return aging_in_database(conn, tenant, stores, as_of);
+    }
     let mut q = gestures::table
         .filter(
             gestures::tenant_id
@@ -80,6 +83,76 @@ pub(crate) fn aging(
         let b = &mut out.entry((store, currency)).or_default()[bucket(due_on, as_of)];
         b.0 += 1;
         b.1 += i128::from(outstanding);
+    }
+    Ok(out
+        .into_iter()
+        .map(|((store_id, currency), buckets)| Aging {
+            store_id,
+            currency,
+            buckets,
+        })
+        .collect())
+}
+
+/// One store, currency and bucket as PostgreSQL sums them.
+#[derive(QueryableByName)]
+struct BucketRow {
+    #[diesel(sql_type = crate::store::sql_types::Uuid)]
+    store_id: StoreId,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    currency: String,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    bucket: i32,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    outstanding: String,
+}
+
+/// [`aging`] summed by PostgreSQL: one row per store, currency and bucket
+/// instead of one per open promise (sums are `numeric`, read back exactly).
+fn aging_in_database(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    stores: Option<&[StoreId]>,
+    as_of: NaiveDate,
+) -> Result<Vec<Aging>, Error> {
+    // Inlined values are typed: a UUID, a formatted date, the code's constants.
+    let only = stores
+        .map(|s| {
+            format!(
+                " AND store_id IN ({})",
+                s.iter()
+                    .map(|id| format!("'{id}'"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
+        .unwrap_or_default();
+    let sql = format!(
+        "WITH open AS (
+            SELECT store_id, currency, '{as_of}'::date - due_on AS late,
+                   COALESCE(amount_minor, 0) - paid_minor - waived_minor AS owed
+            FROM gestures
+            WHERE tenant_id = '{tenant}' AND kind = '{kind}' AND status = '{status}'
+              AND effective_on <= '{as_of}' AND due_on IS NOT NULL{only}
+         )
+         SELECT store_id, currency,
+                CASE WHEN late <= 0 THEN 0 WHEN late <= 30 THEN 1 WHEN late <= 60 THEN 2
+                     WHEN late <= 90 THEN 3 ELSE 4 END AS bucket,
+                count(*) AS n, sum(owed)::text AS outstanding
+         FROM open WHERE owed > 0
+         GROUP BY 1, 2, 3",
+        kind = GestureKind::DeferredPayment.as_str(),
+        status = GestureStatus::Approved.as_str(),
+    );
+    let rows: Vec<BucketRow> = diesel::sql_query(sql).load(conn)?;
+    let mut out: BTreeMap<(StoreId, String), [(i64, i128); 5]> = BTreeMap::new();
+    for r in rows {
+        let b = usize::try_from(r.bucket).unwrap_or(4).min(4);
+        let e = &mut out.entry((r.store_id, r.currency)).or_default()[b];
+        e.0 += r.n;
+        e.1 += r.outstanding.parse::<i128>().unwrap_or(0);
     }
     Ok(out
         .into_iter()
@@ -189,33 +262,50 @@ pub(crate) fn keeping_by_month(
     stores: Option<&[StoreId]>,
     from: NaiveDate,
 ) -> Result<KeepingByMonth, Error> {
-    let since = from.and_hms_opt(0, 0, 0).unwrap_or_default();
-    let mut q = gestures::table
-        .filter(
-            gestures::tenant_id
-                .eq(tenant)
-                .and(gestures::kind.eq(GestureKind::DeferredPayment.as_str()))
-                .and(gestures::status.eq_any([
-                    GestureStatus::Settled.as_str(),
-                    GestureStatus::WrittenOff.as_str(),
-                ]))
-                .and(gestures::updated_at.ge(since)),
-        )
-        .select((gestures::store_id, gestures::status, gestures::updated_at))
-        .into_boxed();
-    if let Some(s) = stores {
-        q = q.filter(gestures::store_id.eq_any(s.to_vec()));
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = crate::store::sql_types::Uuid)]
+        store_id: StoreId,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        month: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        status: String,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
     }
-    let rows: Vec<(StoreId, String, chrono::NaiveDateTime)> = q.load(conn)?;
+    let month = match conn {
+        DbConnection::Pg(_) => "to_char(updated_at, 'YYYY-MM')",
+        DbConnection::Sqlite(_) => "strftime('%Y-%m', updated_at)",
+    };
+    let only = stores
+        .map(|s| {
+            format!(
+                " AND store_id IN ({})",
+                s.iter()
+                    .map(|id| format!("'{id}'"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
+        .unwrap_or_default();
+    // Inlined values are typed: a UUID, a formatted date, the code's constants.
+    let sql = format!(
+        "SELECT store_id, {month} AS month, status, count(*) AS n FROM gestures
+         WHERE tenant_id = '{tenant}' AND kind = '{kind}' AND status IN ('{settled}', '{off}')
+           AND updated_at >= '{from} 00:00:00'{only}
+         GROUP BY 1, 2, 3",
+        kind = GestureKind::DeferredPayment.as_str(),
+        settled = GestureStatus::Settled.as_str(),
+        off = GestureStatus::WrittenOff.as_str(),
+    );
+    let rows: Vec<Row> = diesel::sql_query(sql).load(conn)?;
     let mut out = KeepingByMonth::new();
-    for (store, status, at) in rows {
-        let e = out
-            .entry((store, at.format("%Y-%m").to_string()))
-            .or_default();
-        if status == GestureStatus::Settled.as_str() {
-            e.0 += 1;
+    for r in rows {
+        let e = out.entry((r.store_id, r.month)).or_default();
+        if r.status == GestureStatus::Settled.as_str() {
+            e.0 += r.n;
         } else {
-            e.1 += 1;
+            e.1 += r.n;
         }
     }
     Ok(out)

@@ -242,7 +242,7 @@ pub(crate) fn goodwill(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<std::collections::BTreeMap<GroupKey, Figures>, Error> {
-    use super::schema::{entries, incidents, ledger_transactions, stores};
+    use super::schema::{incidents, stores};
     use std::collections::{BTreeMap, HashMap};
     let codes: HashMap<StoreId, String> = stores::table
         .filter(stores::tenant_id.eq(tenant))
@@ -262,6 +262,204 @@ pub(crate) fn goodwill(
             HashMap::new()
         };
     let mut out: BTreeMap<GroupKey, Figures> = BTreeMap::new();
+    if matches!(conn, DbConnection::Pg(_)) && !by.contains(&GroupBy::Approver) {
+        aggregated(
+            conn,
+            tenant,
+            stores_filter,
+            by,
+            from,
+            to,
+            &codes,
+            &causes,
+            &mut out,
+        )?;
+    } else {
+        streamed(
+            conn,
+            tenant,
+            stores_filter,
+            by,
+            from,
+            to,
+            &codes,
+            &causes,
+            &mut out,
+        )?;
+    }
+    recoveries(
+        conn,
+        tenant,
+        stores_filter,
+        by,
+        from,
+        to,
+        &codes,
+        &causes,
+        &mut out,
+    )?;
+    Ok(out)
+}
+
+/// A figure for one row of gestures (or one group of them of one kind).
+fn figures(kind: &str, count: i64, value: i128, amount: i128, retail: i128, cost: i128) -> Figures {
+    let mut f = Figures {
+        count,
+        value,
+        ..Figures::default()
+    };
+    match kind {
+        "free_service" => {
+            f.free_service_retail = retail;
+            f.free_service_cost = cost;
+            f.net_cost = cost;
+        }
+        "balance_waiver" => {
+            f.written_off = amount;
+            f.net_cost = amount;
+        }
+        "service_recovery" | "store_credit" => f.net_cost = amount,
+        _ => {}
+    }
+    f
+}
+
+/// One group of gestures as PostgreSQL aggregates it.
+#[derive(QueryableByName)]
+struct AggRow {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    store_id: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    kind: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    reason_code: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    incident_id: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    requested_by: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Date>)]
+    month: Option<NaiveDate>,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    currency: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    value: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    amount: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    retail: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    cost: String,
+}
+
+/// The gestures of the range grouped and summed by PostgreSQL: one row per
+/// group, kind and currency instead of one per gesture (sums are `numeric`,
+/// read back exactly into 128 bits). Grouping by approver reads each
+/// gesture's decision, so it streams instead.
+#[allow(clippy::too_many_arguments)]
+fn aggregated(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    stores_filter: Option<&[StoreId]>,
+    by: &[GroupBy],
+    from: NaiveDate,
+    to: NaiveDate,
+    codes: &std::collections::HashMap<StoreId, String>,
+    causes: &std::collections::HashMap<crate::domain::ids::IncidentId, String>,
+    out: &mut std::collections::BTreeMap<GroupKey, Figures>,
+) -> Result<(), Error> {
+    let col = |g: GroupBy, expr: &str, null: &str| {
+        if by.contains(&g) {
+            expr.to_owned()
+        } else {
+            null.to_owned()
+        }
+    };
+    let store = col(GroupBy::Store, "store_id::text", "NULL::text");
+    let reason = col(GroupBy::ReasonCode, "reason_code", "NULL::text");
+    let incident = col(GroupBy::IncidentCause, "incident_id::text", "NULL::text");
+    let requester = col(GroupBy::Requester, "requested_by", "NULL::text");
+    let month = col(
+        GroupBy::Month,
+        "date_trunc('month', effective_on)::date",
+        "NULL::date",
+    );
+    // Every value inlined is typed: a tenant and stores are UUIDs, dates are
+    // formatted dates, statuses are the code's constants.
+    let statuses = GestureStatus::IN_EFFECT
+        .map(|s| format!("'{}'", s.as_str()))
+        .join(", ");
+    let stores = stores_filter
+        .map(|s| {
+            format!(
+                " AND store_id IN ({})",
+                s.iter()
+                    .map(|id| format!("'{id}'"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
+        .unwrap_or_default();
+    let sql = format!(
+        "SELECT {store} AS store_id, kind, {reason} AS reason_code, {incident} AS incident_id, \
+                {requester} AS requested_by, {month} AS month, currency, count(*) AS n, \
+                COALESCE(sum(COALESCE(amount_minor, retail_value_minor, 0)), 0)::text AS value, \
+                COALESCE(sum(amount_minor), 0)::text AS amount, \
+                COALESCE(sum(retail_value_minor), 0)::text AS retail, \
+                COALESCE(sum(cost_minor), 0)::text AS cost \
+         FROM gestures \
+         WHERE tenant_id = '{tenant}' AND effective_on >= '{from}' AND effective_on <= '{to}' \
+           AND status IN ({statuses}){stores} \
+         GROUP BY 1, 2, 3, 4, 5, 6, 7"
+    );
+    let rows: Vec<AggRow> = diesel::sql_query(sql).load(conn)?;
+    let wide = |s: &str| s.parse::<i128>().unwrap_or(0);
+    for r in rows {
+        let store_id = r
+            .store_id
+            .as_deref()
+            .and_then(|s| s.parse::<StoreId>().ok());
+        let facts = Facts {
+            store: store_id
+                .map(|id| codes.get(&id).cloned().unwrap_or_else(|| id.to_string()))
+                .unwrap_or_default(),
+            kind: r.kind.clone(),
+            reason_code: r.reason_code.unwrap_or_default(),
+            incident: r.incident_id.as_deref().and_then(|i| i.parse().ok()),
+            requester: r.requested_by.unwrap_or_default(),
+            approval: None,
+            effective_on: r.month.unwrap_or(from),
+        };
+        let f = figures(
+            &r.kind,
+            r.n,
+            wide(&r.value),
+            wide(&r.amount),
+            wide(&r.retail),
+            wide(&r.cost),
+        );
+        out.entry((key(&facts, by, causes), r.currency))
+            .or_default()
+            .add(&f);
+    }
+    Ok(())
+}
+
+/// The gestures of the range read by date in chunks of 5,000, each folded
+/// into its group.
+#[allow(clippy::too_many_arguments)]
+fn streamed(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    stores_filter: Option<&[StoreId]>,
+    by: &[GroupBy],
+    from: NaiveDate,
+    to: NaiveDate,
+    codes: &std::collections::HashMap<StoreId, String>,
+    causes: &std::collections::HashMap<crate::domain::ids::IncidentId, String>,
+    out: &mut std::collections::BTreeMap<GroupKey, Figures>,
+) -> Result<(), Error> {
     let mut after: Option<(NaiveDate, GestureId)> = None;
     loop {
         let mut q = gestures::table
@@ -336,25 +534,15 @@ pub(crate) fn goodwill(
                 effective_on,
             };
             let wide = |v: Option<i64>| i128::from(v.unwrap_or(0));
-            let mut f = Figures {
-                count: 1,
-                value: wide(amount.or(retail)),
-                ..Figures::default()
-            };
-            match kind.as_str() {
-                "free_service" => {
-                    f.free_service_retail = wide(retail);
-                    f.free_service_cost = wide(cost);
-                    f.net_cost = wide(cost);
-                }
-                "balance_waiver" => {
-                    f.written_off = wide(amount);
-                    f.net_cost = wide(amount);
-                }
-                "service_recovery" | "store_credit" => f.net_cost = wide(amount),
-                _ => {}
-            }
-            out.entry((key(&facts, by, &causes), currency))
+            let f = figures(
+                &kind,
+                1,
+                wide(amount.or(retail)),
+                wide(amount),
+                wide(retail),
+                wide(cost),
+            );
+            out.entry((key(&facts, by, causes), currency))
                 .or_default()
                 .add(&f);
         }
@@ -362,7 +550,24 @@ pub(crate) fn goodwill(
             break;
         }
     }
-    // Recoveries: income posted in the range, grouped by the promise they pay.
+    Ok(())
+}
+
+/// Recoveries: income posted in the range, grouped by the promise they pay.
+#[allow(clippy::too_many_arguments)]
+fn recoveries(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    stores_filter: Option<&[StoreId]>,
+    by: &[GroupBy],
+    from: NaiveDate,
+    to: NaiveDate,
+    codes: &std::collections::HashMap<StoreId, String>,
+    causes: &std::collections::HashMap<crate::domain::ids::IncidentId, String>,
+    out: &mut std::collections::BTreeMap<GroupKey, Figures>,
+) -> Result<(), Error> {
+    use super::schema::{entries, ledger_transactions};
+    use std::collections::HashMap;
     let recoveries: Vec<(LedgerTxId, i64, i64, String, NaiveDate)> = entries::table
         .filter(
             entries::tenant_id
@@ -452,10 +657,10 @@ pub(crate) fn goodwill(
             };
             let p = &p;
             let r = i128::from(credit) - i128::from(debit);
-            let e = out.entry((key(p, by, &causes), currency)).or_default();
+            let e = out.entry((key(p, by, causes), currency)).or_default();
             e.recovered += r;
             e.net_cost -= r;
         }
     }
-    Ok(out)
+    Ok(())
 }

@@ -525,3 +525,78 @@ async fn an_auditor_sees_everything_and_changes_nothing(app: TestApp) {
     assert_eq!(app.counts(), before, "an auditor changed nothing");
 }
 both!(an_auditor_sees_everything_and_changes_nothing);
+
+async fn the_report_sums_the_same_whether_the_database_or_the_service_groups(app: TestApp) {
+    // PostgreSQL groups and sums in the database unless the report groups by
+    // approver (which reads every decision); both must give the same figures.
+    let a = app.store("A", "USD").await;
+    let b = app.store("B", "USD").await;
+    let due = (app.clock.now().date() + chrono::Duration::days(2)).to_string();
+    for (i, store) in [a, b, a, b, a].into_iter().enumerate() {
+        let c = app.customer(&format!("C-R{i}")).await;
+        let cid = c["id"].as_str().unwrap();
+        let mgr = app.token_for(
+            app.tenant,
+            &format!("mgr-{i}"),
+            Role::Manager,
+            Some(vec![store]),
+        );
+        let amount = format!("{}.{:02}", 10 + i * 7, i * 13 % 100);
+        for body in [
+            json!({"kind": "deferred_payment", "store_id": store, "reason_code": "closing_time", "story": "s", "amount": {"amount": amount, "currency": "USD"}, "due_on": due}),
+            json!({"kind": "balance_waiver", "store_id": store, "reason_code": "staff_error", "story": "s", "amount": {"amount": amount, "currency": "USD"}}),
+            json!({"kind": "free_service", "store_id": store, "reason_code": "goodwill", "story": "s", "retail_value": {"amount": "40.00", "currency": "USD"}, "cost": {"amount": format!("{i}.50"), "currency": "USD"}}),
+            json!({"kind": "service_recovery", "store_id": store, "reason_code": "service_failure", "story": "s", "amount": {"amount": "12.25", "currency": "USD"}}),
+            json!({"kind": "store_credit", "store_id": store, "reason_code": "loyalty", "story": "s", "amount": {"amount": "5.00", "currency": "USD"}}),
+        ] {
+            gesture(&app, &mgr, cid, body).await;
+        }
+    }
+    let fin = app.token(Role::Finance);
+    let by = "store,kind,reason_code,requester,month";
+    let grouped = app
+        .get(&format!("/v1/finance/reports/goodwill?group_by={by}"), &fin)
+        .await
+        .expect(200);
+    let streamed = app
+        .get(
+            &format!("/v1/finance/reports/goodwill?group_by={by},approver"),
+            &fin,
+        )
+        .await
+        .expect(200);
+    let roll = |v: &Value, drop_approver: bool| {
+        let mut m: std::collections::BTreeMap<String, [i64; 7]> = Default::default();
+        for r in v["rows"].as_array().unwrap() {
+            let mut g = r["group"].as_object().unwrap().clone();
+            if drop_approver {
+                g.remove("approver");
+            }
+            let cents = |k: &str| {
+                let s = r[k]["amount"].as_str().unwrap();
+                (s.parse::<f64>().unwrap() * 100.0).round() as i64
+            };
+            let e = m.entry(format!("{g:?}{}", r["currency"])).or_default();
+            for (i, k) in [
+                "value",
+                "free_service_retail_value",
+                "free_service_cost",
+                "written_off",
+                "recovered",
+                "net_cost",
+            ]
+            .iter()
+            .enumerate()
+            {
+                e[i] += cents(k);
+            }
+            e[6] += r["count"].as_i64().unwrap();
+        }
+        m
+    };
+    let a_ = roll(&grouped, false);
+    assert!(a_.len() >= 10, "{grouped}");
+    assert_eq!(a_, roll(&streamed, true));
+    assert_eq!(grouped["totals"], streamed["totals"]);
+}
+both!(the_report_sums_the_same_whether_the_database_or_the_service_groups);

@@ -35,7 +35,6 @@ from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service as DriverService
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -130,6 +129,17 @@ class Service:
         except urllib.error.HTTPError as e:
             return e.code, json.loads(e.read() or b"null")
 
+    def sql(self, statement):
+        """Runs a statement on the service's database (test set-up only)."""
+        if self.backend == "sqlite":
+            import sqlite3
+            con = sqlite3.connect(self.url)
+            con.execute(statement)
+            con.commit()
+            con.close()
+        else:
+            subprocess.run(["psql", f"{self.pg_base}/{self.pg_db}", "-qAtc", statement], check=True)
+
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
         try:
@@ -165,6 +175,11 @@ class Person:
         return self
 
     def text(self):
+        for _ in range(5):
+            try:
+                return self.d.find_element(By.TAG_NAME, "body").text
+            except WebDriverException:
+                time.sleep(0.1)
         return self.d.find_element(By.TAG_NAME, "body").text
 
     def path(self):
@@ -202,7 +217,17 @@ class Person:
         # Clicks and waits for the next page: the old one goes stale.
         old = self.d.find_element(By.TAG_NAME, "html")
         el.click()
-        WebDriverWait(self.d, 20).until(staleness_of(old))
+
+        def gone(_):
+            # Chromium may report a replaced document's node either as stale
+            # or as "not in the document": both mean the next page is here.
+            try:
+                old.is_enabled()
+                return False
+            except WebDriverException:
+                return True
+
+        WebDriverWait(self.d, 20).until(gone)
         WebDriverWait(self.d, 20).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
     def press(self, label, within=None):
@@ -439,6 +464,8 @@ def stories(service, shots):
         check(not overflow, "the customer's page fits a 360 px screen")
         phone.shot("customer-phone")
 
+        finance_and_admin(s, shots, people, {"A": A, "B": B, "dana": dana, "bo": bo, "amy": amy, "admin": boss})
+
         # --- Signing out ends the session everywhere --------------------------
         kept = amy.d.get_cookie("goodwill_session")
         check(kept is not None and kept.get("httpOnly") and kept.get("sameSite") == "Strict", f"cookie flags: {kept}")
@@ -456,6 +483,210 @@ def stories(service, shots):
             p.quit()
 
 
+def fetch_text(person, path):
+    """What the signed-in browser gets for `path` (a download, read as text)."""
+    return person.d.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        fetch(arguments[0], {credentials: 'same-origin'})
+          .then(r => r.text().then(t => done([r.status, r.headers.get('content-type') || '', t])))
+          .catch(e => done([0, '', String(e)]));
+    """, path)
+
+
+def finance_and_admin(s, shots, people, w):
+    """Part 2: finance finishes S2, reviews, closes a month; an admin changes
+    the policy; an auditor reads everything and changes nothing."""
+    import csv as csvmod
+    import io
+    A, B, dana, bo, amy, admin = w["A"], w["B"], w["dana"], w["bo"], w["amy"], w["admin"]
+    # S2, finished: the $500 apology evening for the same incident, above the
+    # manager's limit, waits for finance.
+    bo.go(f"/console/customers/{dana['id']}/record?kind=service_recovery")
+    bo.fill("amount", "500.00")
+    bo.choose("reason_code", "Staff error")
+    bo.choose("incident_id", "Staff error")
+    bo.fill("story", "We recreated the birthday evening we spoiled.")
+    bo.press("Record service recovery")
+    bo.sees("is waiting for approval by a finance or admin")
+    fay = Person("Fay (finance)", s, shots)
+    people.append(fay)
+    fay.sign_in(s.link("fin-fay", "finance"))
+    fay.go("/console/approvals")
+    fay.sees("We recreated the birthday evening")
+    card = next(c for c in fay.d.find_elements(By.CSS_SELECTOR, "article.queue-item") if "birthday evening" in c.text)
+    fay.press("Approve", within=card)
+    fay.sees("You approved the Service recovery of $500.00 for Dana Whitfield.")
+    # The $250 waiver, reviewed.
+    fay.go("/console/finance/write-offs")
+    fay.sees("We forgot her birthday display")
+    fay.shot("write-offs")
+    card = next(c for c in fay.d.find_elements(By.CSS_SELECTOR, "article.queue-item") if "birthday display" in c.text)
+    card.find_element(By.TAG_NAME, "textarea").send_keys("Store's own mistake: approved by the manager, fine.")
+    fay.press("Mark reviewed", within=card)
+    fay.sees("1 write-off reviewed.")
+    # The goodwill report by incident cause: 750 of goodwill, 250 written off.
+    fay.go("/console/finance/reports?group=incident_cause")
+    row = next(r for r in fay.d.find_elements(By.CSS_SELECTOR, "table tbody tr") if r.text.startswith("Staff error"))
+    check("$750.00" in row.text and "$250.00" in row.text, f"the report's staff_error row: {row.text!r}")
+    fay.shot("report")
+    status, ctype, body = fetch_text(fay, "/console/finance/reports.csv?group=incident_cause")
+    check(status == 200 and "text/csv" in ctype, f"the report's CSV: {status} {ctype}")
+    rows = list(csvmod.DictReader(io.StringIO(body)))
+    staff_error = [r for r in rows if r["incident_cause"] == "staff_error"]
+    check(staff_error and staff_error[0]["value"] == "750.00" and staff_error[0]["written_off"] == "250.00",
+          f"the CSV is the same view: {staff_error}")
+    # A batch review of three write-offs.
+    clerk = s.token("clerk-amy", "clerk", [A])
+    due = (datetime.date.today() + datetime.timedelta(days=3)).isoformat()
+    for i in range(3):
+        st, c = s.api("POST", "/v1/customers", s.admin_token, {"external_ref": f"C-B{i}", "name": f"Batch customer {i}"})
+        s.api("POST", f"/v1/customers/{c['id']}/gestures", clerk, {"kind": "deferred_payment", "store_id": A,
+              "reason_code": "closing_time", "story": "till closed", "amount": {"amount": f"{10 + i}.00", "currency": "USD"}, "due_on": due})
+        st, g = s.api("POST", f"/v1/customers/{c['id']}/gestures", clerk, {"kind": "balance_waiver", "store_id": A,
+                     "reason_code": "goodwill", "story": f"small balance {i} waived", "amount": {"amount": f"{10 + i}.00", "currency": "USD"}})
+        check(st == 201 and g["status"] == "approved", f"a write-off: {g}")
+    fay.go("/console/finance/write-offs")
+    boxes = fay.d.find_elements(By.CSS_SELECTOR, "input[name=write_off_id]")
+    check(len(boxes) == 3, f"three to review: {len(boxes)}")
+    fay.d.find_element(By.ID, "select-all").click()
+    check(all(b.is_selected() for b in boxes), "tick all ticks them all")
+    fay.fill("batch-note", "Small balances: policy allows.")
+    fay.press("Mark ticked reviewed")
+    fay.sees("3 write-offs reviewed.")
+    # The aging chart's bars stand as the API's figures.
+    mgr_b = s.token("mgr-cy", "manager", [B])
+    st, c = s.api("POST", "/v1/customers", s.admin_token, {"external_ref": "C-H1", "name": "Harbour customer"})
+    s.api("POST", f"/v1/customers/{c['id']}/gestures", mgr_b, {"kind": "deferred_payment", "store_id": B, "reason_code": "closing_time",
+          "story": "pay on Friday", "amount": {"amount": "90.00", "currency": "USD"}, "due_on": due})
+    st, c2 = s.api("POST", "/v1/customers", s.admin_token, {"external_ref": "C-M1", "name": "Main Street customer"})
+    s.api("POST", f"/v1/customers/{c2['id']}/gestures", clerk, {"kind": "deferred_payment", "store_id": A, "reason_code": "closing_time",
+          "story": "pay next week", "amount": {"amount": "22.50", "currency": "USD"}, "due_on": due})
+    st, aging = s.api("GET", "/v1/finance/aging", s.token("fin-fay", "finance"))
+    api = {r["store_id"]: float(r["buckets"]["not_yet_due"]["amount"]["amount"]) for r in aging["stores"]}
+    fay.go("/console/finance/aging")
+    fay.shot("aging")
+    bars = fay.d.execute_script("""
+        return Array.from(document.querySelectorAll('svg.chart rect[fill="#0072B2"]'))
+          .map(r => [+r.getAttribute('height'), +r.getAttribute('width')]);
+    """)
+    check(all(w > 0 and h > 0 for h, w in bars), f"every bar is drawn: {bars}")
+    heights = [h for h, _ in bars]
+    amounts = [api[x] for x in (A, B) if x in api]
+    order = sorted(api.items(), key=lambda kv: kv[0])
+    check(len(heights) == len(api), f"one bar per store: {heights} for {api}")
+    ratio_api = order[1][1] / order[0][1] if len(order) == 2 else 1
+    ratio_svg = heights[1] / heights[0] if len(heights) == 2 else 1
+    table_order = [t.text.split(" · ")[0] for t in fay.d.find_elements(By.CSS_SELECTOR, "section.card table tbody tr td:first-child")][:2]
+    check(abs(ratio_api - ratio_svg) / ratio_api < 0.03 or abs(1 / ratio_api - ratio_svg) * ratio_api < 0.03,
+          f"bars {heights} against the API's {order} ({table_order}, {amounts})")
+    fay.follow("$90.00")
+    fay.sees("Harbour customer")
+    fay.shot("aging-promises")
+    # A forced close of last month, with a reason; then a gesture dated in it
+    # is refused where the clerk can see it.
+    today = datetime.date.today()
+    last_month_end = today.replace(day=1) - datetime.timedelta(days=1)
+    # The tenant has been with us for a while (a new one could not date
+    # anything before the day it began).
+    began = (today - datetime.timedelta(days=90)).isoformat() + " 00:00:00"
+    s.sql(f"UPDATE tenants SET created_at = '{began}'")
+    month = last_month_end.strftime("%Y-%m")
+    st, pol = s.api("GET", "/v1/policy", s.admin_token)
+    p = pol["policy"]
+    p["back_dating"] = {"window_days": 40}
+    st, _ = s.api("PUT", "/v1/policy", s.admin_token, p)
+    check(st == 200, "a 40-day back-dating window")
+    st, g = s.api("POST", f"/v1/customers/{dana['id']}/gestures", clerk, {"kind": "store_credit", "store_id": A, "reason_code": "loyalty",
+                 "story": "back-dated credit", "amount": {"amount": "5.00", "currency": "USD"}, "effective_on": last_month_end.isoformat()})
+    check(st == 201, f"a back-dated gesture: {g}")
+    st, c = s.api("POST", "/v1/customers", s.admin_token, {"external_ref": "C-LM", "name": "Last month customer"})
+    s.api("POST", f"/v1/customers/{c['id']}/gestures", clerk, {"kind": "deferred_payment", "store_id": A, "reason_code": "closing_time",
+          "story": "till closed", "amount": {"amount": "8.00", "currency": "USD"}, "due_on": today.isoformat(), "effective_on": last_month_end.isoformat()})
+    s.api("POST", f"/v1/customers/{c['id']}/gestures", clerk, {"kind": "balance_waiver", "store_id": A, "reason_code": "goodwill",
+          "story": "waived last month", "amount": {"amount": "8.00", "currency": "USD"}, "effective_on": last_month_end.isoformat()})
+    fay.go("/console/finance/periods")
+    fay.shot("periods")
+    fay.follow(month)
+    fay.sees("not reviewed yet")
+    fay.d.find_element(By.NAME, "force").click()
+    fay.fill("reason", "Month-end deadline: the waiver is reviewed next week.")
+    fay.press(f"Close {month}")
+    fay.sees("closed")
+    fay.sees("Month-end deadline")
+    fay.sees("balanced")
+    fay.shot("period")
+    status, ctype, body = fetch_text(fay, f"/console/finance/periods/{month}/journal.csv")
+    check(status == 200 and "text/csv" in ctype, f"the journal: {status}")
+    deb = cred = 0
+    for r in csvmod.DictReader(io.StringIO(body)):
+        deb += round(float(r["debit"] or 0) * 100)
+        cred += round(float(r["credit"] or 0) * 100)
+    check(deb > 0 and deb == cred, f"the journal balances: {deb} vs {cred}")
+    amy.go(f"/console/customers/{dana['id']}/record?kind=store_credit")
+    amy.fill("amount", "5.00")
+    amy.fill("story", "One more, dated last month.")
+    amy.d.execute_script("document.getElementById('effective_on').value = arguments[0];", last_month_end.isoformat())
+    amy.press("Record store credit")
+    err = amy.d.find_element(By.CSS_SELECTOR, ".notice.bad, #effective_on-err").text
+    check("closed" in err, f"the closed month is said: {err!r}")
+    amy.shot("record-closed-month")
+    # Value, audit.
+    fay.go("/console/value")
+    fay.sees("Customers by P(still active)")
+    fay.shot("value")
+    fay.go(f"/console/audit?entity_type=gesture&entity_id={g['id']}")
+    fay.sees("gesture.requested")
+    fay.shot("audit")
+    fay.go("/console/audit/verify")
+    fay.sees("Intact")
+    # An admin changes the policy from the form.
+    admin.go("/console/admin")
+    admin.shot("admin")
+    admin.go("/console/admin/policy")
+    admin.fill("limit_any_0", "5")
+    admin.press("Preview")
+    admin.sees("would have gone another way")
+    admin.shot("policy-preview")
+    admin.press("Save as version 3")
+    admin.sees("Version 3 saved")
+    st, g = s.api("POST", f"/v1/customers/{dana['id']}/gestures", clerk, {"kind": "deferred_payment", "store_id": A,
+                 "reason_code": "closing_time", "story": "ten dollars after the change", "amount": {"amount": "10.00", "currency": "USD"}, "due_on": due})
+    check(g["status"] == "pending_approval", f"the next request is decided by version 3: {g['status']}")
+    admin.follow("What changed")
+    admin.go("/console/admin/policy/diff?a=2&b=3")
+    admin.sees("self_grant_limits[0].limit.any")
+    admin.shot("policy-diff")
+    admin.go("/console/admin/events")
+    admin.shot("events")
+    admin.go("/console/admin/ledger")
+    admin.sees("The ledger is clean.")
+    # An auditor sees everything and changes nothing.
+    aud = Person("Ann (auditor)", s, shots)
+    people.append(aud)
+    aud.sign_in(s.link("aud-ann", "auditor"))
+    for path in ["/console/finance/write-offs", "/console/finance/aging", "/console/finance/reports", "/console/finance/periods",
+                 f"/console/finance/periods/{month}", "/console/value", "/console/audit/verify", "/console/admin/policy",
+                 "/console/admin/events", "/console/admin/ledger", f"/console/customers/{dana['id']}"]:
+        aud.go(path)
+        aud.does_not_see("Something went wrong")
+        aud.does_not_see("Not allowed")
+        check(not aud.d.find_elements(By.CSS_SELECTOR, "form[method=post]:not([action='/console/sign-out'])"),
+              f"the auditor is offered no form that changes anything on {path}")
+    st, before = s.api("GET", "/v1/policy", s.admin_token)
+    aud.go("/console/admin/policy")
+    aud.d.execute_script("""
+        const f = document.createElement('form'); f.method = 'post'; f.action = '/console/finance/periods/' + arguments[0] + '/reopen';
+        for (const [k, v] of [['csrf', arguments[1]], ['idempotency_key', 'aud-1'], ['reason', 'x']]) {
+          const i = document.createElement('input'); i.type = 'hidden'; i.name = k; i.value = v; f.appendChild(i);
+        }
+        document.body.appendChild(f); f.submit();
+    """, month, aud.d.find_element(By.NAME, "csrf").get_attribute("value"))
+    WebDriverWait(aud.d, 20).until(lambda d: "/reopen" in d.current_url)
+    aud.sees("Not allowed")
+    st, period = s.api("GET", f"/v1/finance/periods/{month}", s.admin_token)
+    check(period["state"] == "closed", "the auditor's forged reopen changed nothing")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", default=os.path.join(ROOT, "target/debug/goodwill"))
@@ -470,9 +701,11 @@ def main():
     service = Service(os.path.abspath(args.binary), args.backend, pg_base, work)
     try:
         stories(service, shots)
-    except (AssertionError, WebDriverException) as e:
+    except (AssertionError, WebDriverException, StopIteration, KeyError) as e:
         service.err.seek(0)
+        import traceback
         print(f"FAIL ({args.backend}): {e}", file=sys.stderr)
+        traceback.print_exc(limit=4)
         print("--- server log (tail) ---", file=sys.stderr)
         print(service.err.read()[-4000:], file=sys.stderr)
         sys.exit(1)
