@@ -370,6 +370,7 @@ pub fn run() -> Result<(), CliError> {
         Command::Serve(args) => {
             rate_limit_from_env(&mut settings)?;
             settings.console = config::ConsoleSettings::from_env()?;
+            settings.webhooks = config::WebhookSettings::from_env()?;
             Ok(serve(
                 settings_for_serve(&mut settings, &args),
                 !args.no_migrate,
@@ -413,6 +414,7 @@ pub fn run() -> Result<(), CliError> {
             command: ConsoleCommand::Link(args),
         } => {
             settings.console = config::ConsoleSettings::from_env()?;
+            settings.webhooks = config::WebhookSettings::from_env()?;
             let link = console_link(&settings, &args)?;
             eprintln!(
                 "goodwill: a one-time sign-in link for {} ({}), valid {}",

@@ -35,6 +35,8 @@ pub const ENV_VARS: &[&str] = &[
     "GOODWILL_OIDC_TENANT_CLAIM",
     "GOODWILL_OIDC_ROLE_CLAIM",
     "GOODWILL_OIDC_STORES_CLAIM",
+    "GOODWILL_WEBHOOKS_ALLOW_LOOPBACK",
+    "GOODWILL_WEBHOOKS_TIMEOUT",
 ];
 
 /// The default database: an SQLite file in the working directory.
@@ -150,6 +152,72 @@ pub struct Settings {
     pub rate_limit: Option<crate::ratelimit::Limit>,
     /// The console: its address, sessions and identity provider.
     pub console: ConsoleSettings,
+    /// The webhook delivery worker.
+    pub webhooks: WebhookSettings,
+}
+
+/// The webhook delivery worker's settings.
+#[derive(Clone, Copy, Debug)]
+pub struct WebhookSettings {
+    /// `GOODWILL_WEBHOOKS_ALLOW_LOOPBACK=true`: deliveries may go to
+    /// loopback addresses over `http://` (tests, development); never private
+    /// or link-local ones. Default off.
+    pub allow_loopback: bool,
+    /// `GOODWILL_WEBHOOKS_TIMEOUT` (default `10s`): how long an attempt waits
+    /// for the connection and the answer.
+    pub timeout: std::time::Duration,
+    /// How often the worker looks for due deliveries when nothing wakes it
+    /// (1 s; a command's commit wakes it at once).
+    pub poll_interval: std::time::Duration,
+    /// Deliveries in flight at once per instance (32).
+    pub concurrency: usize,
+    /// Whether this instance runs the delivery worker (always in `serve`;
+    /// tests that count rows while they act turn it off).
+    pub worker: bool,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            allow_loopback: false,
+            timeout: std::time::Duration::from_secs(10),
+            poll_interval: std::time::Duration::from_secs(1),
+            concurrency: 32,
+            worker: true,
+        }
+    }
+}
+
+impl WebhookSettings {
+    /// Reads the webhook variables from the environment.
+    pub(crate) fn from_env() -> Result<Self, String> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// As [`WebhookSettings::from_env`], from any lookup (tests).
+    pub(crate) fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let mut s = Self::default();
+        if let Some(v) = get("GOODWILL_WEBHOOKS_ALLOW_LOOPBACK").filter(|v| !v.trim().is_empty()) {
+            s.allow_loopback = match v.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" | "on" => true,
+                "false" | "0" | "no" | "off" => false,
+                other => {
+                    return Err(format!(
+                        "GOODWILL_WEBHOOKS_ALLOW_LOOPBACK {other:?} is not true or false"
+                    ));
+                }
+            };
+        }
+        if let Some(v) = get("GOODWILL_WEBHOOKS_TIMEOUT").filter(|v| !v.trim().is_empty()) {
+            let secs = crate::auth::parse_ttl(v.trim())
+                .map_err(|e| format!("GOODWILL_WEBHOOKS_TIMEOUT: {e}"))?;
+            if !(1..=60).contains(&secs) {
+                return Err("GOODWILL_WEBHOOKS_TIMEOUT must be between 1s and 60s".into());
+            }
+            s.timeout = std::time::Duration::from_secs(secs);
+        }
+        Ok(s)
+    }
 }
 
 /// The console's settings.
@@ -296,6 +364,7 @@ impl Settings {
             clock: crate::clock::Clock::system(),
             rate_limit: None,
             console: ConsoleSettings::default(),
+            webhooks: WebhookSettings::default(),
         }
     }
 }
@@ -326,6 +395,27 @@ mod tests {
                 .find(|(n, _)| *n == k)
                 .map(|(_, v)| (*v).to_owned())
         }
+    }
+
+    #[test]
+    fn webhook_settings_read_the_switch_and_the_timeout() {
+        let d = WebhookSettings::from_lookup(lookup(&[])).unwrap();
+        assert!(!d.allow_loopback);
+        assert_eq!(d.timeout, std::time::Duration::from_secs(10));
+        let s = WebhookSettings::from_lookup(lookup(&[
+            ("GOODWILL_WEBHOOKS_ALLOW_LOOPBACK", "true"),
+            ("GOODWILL_WEBHOOKS_TIMEOUT", "3s"),
+        ]))
+        .unwrap();
+        assert!(s.allow_loopback);
+        assert_eq!(s.timeout, std::time::Duration::from_secs(3));
+        assert!(
+            WebhookSettings::from_lookup(lookup(&[("GOODWILL_WEBHOOKS_ALLOW_LOOPBACK", "maybe")]))
+                .is_err()
+        );
+        assert!(
+            WebhookSettings::from_lookup(lookup(&[("GOODWILL_WEBHOOKS_TIMEOUT", "2h")])).is_err()
+        );
     }
 
     #[test]

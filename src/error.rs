@@ -58,6 +58,7 @@ error_codes! {
     DuplicateStaffExternalRef => "duplicate_staff_external_ref",
     DuplicateStaffSubject => "duplicate_staff_subject",
     DuplicateStoreCode => "duplicate_store_code",
+    EndpointDisabled => "endpoint_disabled",
     ExceedsOwed => "exceeds_owed",
     IdempotencyInFlight => "idempotency_in_flight",
     IdempotencyKeyRequired => "idempotency_key_required",

@@ -34,3 +34,4 @@ pub mod startup;
 pub mod store;
 pub mod value;
 pub mod views;
+pub mod webhooks;

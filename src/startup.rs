@@ -33,7 +33,11 @@ impl Application {
         let port = listener.local_addr()?.port();
         let mut state = AppState::new(pool, verifier, settings.clock.clone());
         state.rate_limiter = settings.rate_limit.map(crate::ratelimit::RateLimiter::new);
+        state.webhook_settings = settings.webhooks;
         let state = web::Data::new(state);
+        if settings.webhooks.worker {
+            crate::webhooks::worker::start(&state.clone().into_inner(), settings.webhooks)?;
+        }
         let console = web::Data::new(crate::console::Console::new(
             &settings.console,
             &settings.bind,

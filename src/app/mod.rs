@@ -24,6 +24,7 @@ pub(crate) mod sales;
 pub mod staff;
 pub mod stores;
 pub(crate) mod value;
+pub(crate) mod webhooks;
 
 /// Who acts, for which request, and when: the command's context.
 pub(crate) use crate::audit::AuditCtx as Ctx;

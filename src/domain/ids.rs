@@ -128,3 +128,15 @@ id_type!(
     /// An OpenID Connect sign-in between the redirect and the provider's answer.
     LoginId
 );
+id_type!(
+    /// A webhook endpoint a tenant registered.
+    WebhookEndpointId
+);
+id_type!(
+    /// One delivery of one feed event to one webhook endpoint.
+    WebhookDeliveryId
+);
+id_type!(
+    /// One attempt at a webhook delivery.
+    WebhookAttemptId
+);

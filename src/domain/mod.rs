@@ -17,6 +17,7 @@ pub mod session;
 pub mod staff;
 pub mod store;
 pub(crate) mod text;
+pub mod webhook;
 
 /// One problem with one input field, reported to the client as
 /// `{"field": ..., "message": ...}` inside a validation problem.
@@ -55,6 +56,17 @@ impl Problems {
             Ok(v) => Some(v),
             Err(e) => {
                 self.0.push(e);
+                None
+            }
+        }
+    }
+
+    /// Keeps the value of `result`, or records its errors and returns `None`.
+    pub(crate) fn take_all<T>(&mut self, result: Result<T, Vec<FieldError>>) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(es) => {
+                self.0.extend(es);
                 None
             }
         }

@@ -143,6 +143,11 @@ pub enum Permission {
     /// Make console sign-in links for others; see and end anyone's console
     /// sessions.
     ConsoleUsers,
+    /// Register, change and disable webhook endpoints, rotate their secrets,
+    /// retry deliveries.
+    WebhooksWrite,
+    /// See webhook endpoints, their deliveries and attempts.
+    WebhooksRead,
 }
 
 impl Permission {
@@ -180,6 +185,8 @@ impl Permission {
             Permission::ValueRead => "value.read",
             Permission::ValueFit => "value.fit",
             Permission::ConsoleUsers => "console.users",
+            Permission::WebhooksWrite => "webhooks.write",
+            Permission::WebhooksRead => "webhooks.read",
         }
     }
 }
@@ -258,6 +265,8 @@ pub(crate) const ROLE_TABLE: &[(Permission, &[Role])] = &[
     ),
     (Permission::ValueFit, &[Finance, Admin]),
     (Permission::ConsoleUsers, &[Admin]),
+    (Permission::WebhooksWrite, &[Admin]),
+    (Permission::WebhooksRead, &[Finance, Auditor, Admin]),
 ];
 
 /// Whether a token whose `stores` claim is `stores` (`None`: all of the tenant's

@@ -28,6 +28,7 @@ pub(crate) mod sales;
 pub(crate) mod staff;
 pub(crate) mod stores;
 pub(crate) mod value;
+pub(crate) mod webhooks;
 
 use std::collections::HashSet;
 use std::sync::RwLock;
@@ -65,6 +66,11 @@ pub(crate) struct AppState {
     pub clock: crate::clock::Clock,
     /// The optional rate limit's buckets (see [`crate::ratelimit`]).
     pub rate_limiter: Option<crate::ratelimit::RateLimiter>,
+    /// Wakes the webhook worker when a command committed (its events may
+    /// be due for delivery).
+    pub webhooks_wake: std::sync::Arc<tokio::sync::Notify>,
+    /// The webhook rules a request is checked against (the loopback switch).
+    pub webhook_settings: crate::config::WebhookSettings,
 }
 
 impl AppState {
@@ -78,6 +84,8 @@ impl AppState {
             metrics: Metrics::default(),
             draining: std::sync::atomic::AtomicBool::new(false),
             rate_limiter: None,
+            webhooks_wake: std::sync::Arc::new(tokio::sync::Notify::new()),
+            webhook_settings: crate::config::WebhookSettings::default(),
         }
     }
 
@@ -158,7 +166,10 @@ impl AppState {
             })
             .await?;
         match outcome {
-            Outcome::Fresh { status, body } => Ok(Executed::Fresh { status, body }),
+            Outcome::Fresh { status, body } => {
+                self.webhooks_wake.notify_one();
+                Ok(Executed::Fresh { status, body })
+            }
             Outcome::Replayed(stored) => Ok(Executed::Replayed(stored)),
             Outcome::StoredError(e) => Err(e),
         }

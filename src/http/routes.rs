@@ -13,7 +13,7 @@ use actix_web::web;
 
 use super::{
     approvals, audit, customers, events, finance, gestures, incidents, ledger, lifecycle, ops,
-    policy, reading, reports, sales, staff, stores, value,
+    policy, reading, reports, sales, staff, stores, value, webhooks,
 };
 use crate::domain::roles::Permission;
 use crate::http::AppError;
@@ -350,6 +350,54 @@ pub static ENDPOINTS: LazyLock<Vec<Endpoint>> = LazyLock::new(|| {
         ep(Method::GET, "/v1/events", Requires(P::EventsRead), || {
             web::get().to(events::list)
         }),
+        ep(
+            Method::POST,
+            "/v1/webhook-endpoints",
+            TenantWide(P::WebhooksWrite),
+            || web::post().to(webhooks::create),
+        ),
+        ep(
+            Method::GET,
+            "/v1/webhook-endpoints",
+            TenantWide(P::WebhooksRead),
+            || web::get().to(webhooks::list),
+        ),
+        ep(
+            Method::GET,
+            "/v1/webhook-endpoints/{id}",
+            TenantWide(P::WebhooksRead),
+            || web::get().to(webhooks::get),
+        ),
+        ep(
+            Method::PATCH,
+            "/v1/webhook-endpoints/{id}",
+            TenantWide(P::WebhooksWrite),
+            || web::patch().to(webhooks::update),
+        ),
+        ep(
+            Method::POST,
+            "/v1/webhook-endpoints/{id}/rotate-secret",
+            TenantWide(P::WebhooksWrite),
+            || web::post().to(webhooks::rotate_secret),
+        ),
+        ep(
+            Method::GET,
+            "/v1/webhook-endpoints/{id}/deliveries",
+            TenantWide(P::WebhooksRead),
+            || web::get().to(webhooks::deliveries),
+        ),
+        ep(
+            Method::GET,
+            "/v1/webhook-deliveries/{id}",
+            TenantWide(P::WebhooksRead),
+            || web::get().to(webhooks::delivery),
+        ),
+        ep(
+            Method::POST,
+            "/v1/webhook-deliveries/{id}/retry",
+            TenantWide(P::WebhooksWrite),
+            || web::post().to(webhooks::retry),
+        ),
         ep(
             Method::GET,
             "/v1/finance/write-offs",

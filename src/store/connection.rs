@@ -308,6 +308,23 @@ where
     finish(conn, f)
 }
 
+/// Runs `f` in a write transaction that writes no feed event (the webhook
+/// worker's bookkeeping): `BEGIN IMMEDIATE` on SQLite, a plain transaction on
+/// PostgreSQL, which then never holds back the feed's horizon.
+pub(crate) fn quiet_tx<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConnection::Sqlite(inner) => {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?
+        }
+        DbConnection::Pg(inner) => AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN")?,
+    }
+    finish(conn, f)
+}
+
 /// Runs `f` in the transaction just begun: commits on `Ok`, rolls back on `Err`.
 fn finish<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
 where

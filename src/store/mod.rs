@@ -30,6 +30,7 @@ pub(crate) mod staff;
 pub(crate) mod stores;
 pub mod tenants;
 pub(crate) mod value;
+pub(crate) mod webhooks;
 pub(crate) mod write_offs;
 
 use diesel::connection::SimpleConnection;

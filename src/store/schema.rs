@@ -557,6 +557,64 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql_types::Uuid;
+
+    webhook_endpoints (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        url -> Text,
+        description -> Text,
+        event_types -> Nullable<Text>,
+        enabled -> Bool,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_until -> Nullable<Timestamp>,
+        feed_cursor -> Nullable<Uuid>,
+        failing_since -> Nullable<Timestamp>,
+        disabled_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql_types::Uuid;
+
+    webhook_deliveries (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        endpoint_id -> Uuid,
+        event_id -> Uuid,
+        event_type -> Text,
+        payload -> Text,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_status -> Nullable<Integer>,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql_types::Uuid;
+
+    webhook_attempts (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        delivery_id -> Uuid,
+        at -> Timestamp,
+        status -> Nullable<Integer>,
+        latency_ms -> Integer,
+        response -> Nullable<Text>,
+        error -> Nullable<Text>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     service_keys,
@@ -591,6 +649,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     console_links,
     console_sessions,
     console_logins,
+    webhook_endpoints,
+    webhook_deliveries,
+    webhook_attempts,
 );
 
 /// Every table, for tools that must see all of them (row counts in tests, checks).
@@ -628,4 +689,7 @@ pub(crate) const ALL_TABLES: &[&str] = &[
     "console_links",
     "console_sessions",
     "console_logins",
+    "webhook_endpoints",
+    "webhook_deliveries",
+    "webhook_attempts",
 ];

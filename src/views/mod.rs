@@ -15,6 +15,7 @@ pub(crate) mod session;
 pub(crate) mod staff;
 pub(crate) mod store;
 pub(crate) mod value;
+pub(crate) mod webhook;
 
 use chrono::NaiveDateTime;
 

@@ -58,6 +58,10 @@ const REFUSED_TO_ANOTHER_STORE: &[&str] = &[
     "/v1/audit/verify",
     "/v1/audit/checkpoint",
     "/v1/finance/journal",
+    "/v1/webhook-endpoints",
+    "/v1/webhook-endpoints/{id}",
+    "/v1/webhook-endpoints/{id}/deliveries",
+    "/v1/webhook-deliveries/{id}",
 ];
 
 /// Objects of the main tenant at store A, for the paths and bodies.
@@ -71,6 +75,8 @@ struct Fixtures {
     incident: String,
     sale: String,
     write_off: String,
+    webhook_endpoint: String,
+    webhook_delivery: String,
 }
 
 async fn send(app: &TestApp, method: &str, url: &str, token: &str, body: Option<&Value>) -> Resp {
@@ -165,6 +171,7 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         .await
         .expect(200);
     let write_off = list["data"][0]["id"].as_str().unwrap().to_owned();
+    let (webhook_endpoint, webhook_delivery) = crate::webhooks::fixture(app).await;
     Fixtures {
         store,
         staff,
@@ -175,6 +182,8 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         incident,
         sale,
         write_off,
+        webhook_endpoint,
+        webhook_delivery,
     }
 }
 
@@ -192,6 +201,8 @@ fn url(method: &str, template: &str, f: &Fixtures) -> String {
         t if t.starts_with("/v1/incidents/") => &f.incident,
         t if t.starts_with("/v1/sales/") => &f.sale,
         t if t.starts_with("/v1/finance/write-offs/") => &f.write_off,
+        t if t.starts_with("/v1/webhook-endpoints/") => &f.webhook_endpoint,
+        t if t.starts_with("/v1/webhook-deliveries/") => &f.webhook_delivery,
         _ => "",
     };
     let mut u = template
@@ -249,6 +260,16 @@ fn body(method: &str, template: &str, f: &Fixtures, n: usize) -> Option<Value> {
             "amount": usd("5.00")}]}),
         ("POST", "/v1/sales/{id}/refunds") => json!({"amount": usd("0.01")}),
         ("POST", "/v1/value/model/fit") => json!({}),
+        ("POST", "/v1/webhook-endpoints") => {
+            json!({"url": format!("https://hooks.example.com/az{n}"), "event_types": ["gesture.*"]})
+        }
+        ("PATCH", "/v1/webhook-endpoints/{id}") => json!({"description": format!("az {n}")}),
+        (
+            "POST",
+            "/v1/webhook-endpoints/{id}/rotate-secret" | "/v1/webhook-deliveries/{id}/retry",
+        ) => {
+            return None;
+        }
         other => panic!("no body for {other:?}: add one"),
     })
 }

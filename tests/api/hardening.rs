@@ -385,6 +385,10 @@ async fn tenant_wide_acts_need_a_token_of_every_store(app: TestApp) {
             ("PUT", "/v1/policy") => Some(json!({})),
             ("PUT", "/v1/finance/account-map") => Some(json!({"mappings": []})),
             ("POST", p) if p.ends_with("/reopen") => Some(json!({"reason": "late invoice"})),
+            ("POST", "/v1/webhook-endpoints") => {
+                Some(json!({"url": "https://hooks.example.com/tw"}))
+            }
+            ("PATCH", "/v1/webhook-endpoints/{id}") => Some(json!({"description": "tw"})),
             ("POST", _) => Some(json!({})),
             other => panic!("no body for {other:?}"),
         };
@@ -426,7 +430,7 @@ async fn tenant_wide_acts_need_a_token_of_every_store(app: TestApp) {
         );
         checked += 1;
     }
-    assert_eq!(checked, 10);
+    assert_eq!(checked, 18);
 }
 both!(tenant_wide_acts_need_a_token_of_every_store);
 

@@ -32,3 +32,4 @@ mod staff;
 mod stores;
 mod upgrade;
 mod value;
+mod webhooks;

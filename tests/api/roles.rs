@@ -96,6 +96,26 @@ pub(crate) const MATRIX: &[(&str, &str, [bool; 6])] = &[
         "/v1/value/model/versions/{version}",
         [Y, Y, Y, Y, Y, Y],
     ),
+    ("POST", "/v1/webhook-endpoints", [N, N, N, N, N, Y]),
+    ("GET", "/v1/webhook-endpoints", [N, N, N, Y, Y, Y]),
+    ("GET", "/v1/webhook-endpoints/{id}", [N, N, N, Y, Y, Y]),
+    ("PATCH", "/v1/webhook-endpoints/{id}", [N, N, N, N, N, Y]),
+    (
+        "POST",
+        "/v1/webhook-endpoints/{id}/rotate-secret",
+        [N, N, N, N, N, Y],
+    ),
+    (
+        "GET",
+        "/v1/webhook-endpoints/{id}/deliveries",
+        [N, N, N, Y, Y, Y],
+    ),
+    ("GET", "/v1/webhook-deliveries/{id}", [N, N, N, Y, Y, Y]),
+    (
+        "POST",
+        "/v1/webhook-deliveries/{id}/retry",
+        [N, N, N, N, N, Y],
+    ),
 ];
 
 pub(crate) const ROLES: [Role; 6] = [
@@ -277,6 +297,7 @@ async fn role_route_matrix(app: TestApp) {
         .unwrap()
         .to_owned();
 
+    let (hook, delivery) = crate::webhooks::fixture(&app).await;
     let mut n = 0;
     for (method, path, allowed) in MATRIX {
         for (role, may) in ROLES.iter().zip(allowed) {
@@ -326,6 +347,22 @@ async fn role_route_matrix(app: TestApp) {
                     201,
                 ),
                 ("POST", "/v1/value/model/fit") => (path.to_string(), Some(json!({})), 201),
+                ("POST", "/v1/webhook-endpoints") => (
+                    path.to_string(),
+                    Some(json!({"url": format!("https://hooks.example.com/m{n}")})),
+                    201,
+                ),
+                ("PATCH", "/v1/webhook-endpoints/{id}") => (
+                    path.replace("{id}", &hook),
+                    Some(json!({"description": format!("matrix {n}")})),
+                    200,
+                ),
+                ("POST", "/v1/webhook-endpoints/{id}/rotate-secret") => {
+                    (path.replace("{id}", &hook), None, 200)
+                }
+                ("POST", "/v1/webhook-deliveries/{id}/retry") => {
+                    (path.replace("{id}", &delivery), None, 200)
+                }
                 ("PATCH", "/v1/customers/{id}") => (
                     format!("/v1/customers/{customer}"),
                     Some(json!({"name": format!("Renamed {n}")})),
@@ -339,6 +376,14 @@ async fn role_route_matrix(app: TestApp) {
                         .replace("/v1/incidents/{id}", &format!("/v1/incidents/{incident}"))
                         .replace("/v1/policy/versions/{n}", "/v1/policy/versions/1")
                         .replace("/v1/sales/{id}", &format!("/v1/sales/{sale}"))
+                        .replace(
+                            "/v1/webhook-endpoints/{id}",
+                            &format!("/v1/webhook-endpoints/{hook}"),
+                        )
+                        .replace(
+                            "/v1/webhook-deliveries/{id}",
+                            &format!("/v1/webhook-deliveries/{delivery}"),
+                        )
                         .replace("{version}", "1")
                         .replace("{month}", "2001-01")
                         .replace("/v1/finance/journal", "/v1/finance/journal?period=2001-01"),

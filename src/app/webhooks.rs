@@ -1,0 +1,245 @@
+//! Webhooks: registering endpoints, changing and disabling them, rotating
+//! their secrets, asking for a delivery again; and what the delivery worker
+//! records when an endpoint is given up on.
+
+use crate::app::Ctx;
+use crate::audit::NewEvent;
+use crate::domain::ids::{WebhookDeliveryId, WebhookEndpointId};
+use crate::domain::roles::Permission;
+use crate::domain::webhook::{Delivery, DeliveryState, Endpoint, ROTATION_OVERLAP};
+use crate::error::{Error, ErrorCode};
+use crate::store::DbConnection;
+use crate::views::webhook::{DeliveryView, EndpointView};
+
+/// A new endpoint, parsed.
+pub(crate) struct NewEndpoint {
+    /// Where deliveries go (checked by `domain::webhook::parse_url`).
+    pub url: String,
+    /// What it is for.
+    pub description: String,
+    /// The event types it wants (`None`: every one).
+    pub event_types: Option<Vec<String>>,
+    /// Whether it receives deliveries from now on.
+    pub enabled: bool,
+}
+
+/// A change to an endpoint, parsed: each field, when present, replaces.
+#[derive(Default)]
+pub(crate) struct EndpointChange {
+    /// A new URL.
+    pub url: Option<String>,
+    /// A new description.
+    pub description: Option<String>,
+    /// New event types (`Some(None)`: every event).
+    pub event_types: Option<Option<Vec<String>>>,
+    /// Enable or disable.
+    pub enabled: Option<bool>,
+}
+
+/// Registers an endpoint (`webhook_endpoint.created`). Its deliveries begin
+/// with the next event of the feed; the secret is made here and shown once.
+pub(crate) fn register_endpoint(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    new: NewEndpoint,
+) -> Result<Endpoint, Error> {
+    ctx.require(Permission::WebhooksWrite)?;
+    ctx.require_tenant_wide()?;
+    let secret = crate::webhooks::new_secret().map_err(Error::internal)?;
+    let endpoint = Endpoint {
+        tenant: ctx.tenant,
+        id: WebhookEndpointId::new(),
+        url: new.url,
+        description: new.description,
+        event_types: new.event_types,
+        enabled: new.enabled,
+        secret,
+        previous_secret: None,
+        previous_until: None,
+        feed_cursor: None,
+        failing_since: None,
+        disabled_reason: None,
+        created_at: ctx.now,
+        updated_at: ctx.now,
+    };
+    crate::store::webhooks::insert_endpoint(conn, &endpoint)?;
+    crate::store::audit::append(
+        conn,
+        ctx,
+        NewEvent::created(
+            "webhook_endpoint.created",
+            "webhook_endpoint",
+            endpoint.id,
+            &EndpointView::from(&endpoint),
+        ),
+    )?;
+    start_after_now(conn, ctx, endpoint)
+}
+
+/// Changes an endpoint (`webhook_endpoint.updated`). Enabling a disabled
+/// endpoint starts it afresh at the feed's end: what happened while it was
+/// off is in `GET /v1/events`, not sent after the fact.
+pub(crate) fn change_endpoint(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    id: WebhookEndpointId,
+    change: EndpointChange,
+) -> Result<Endpoint, Error> {
+    ctx.require(Permission::WebhooksWrite)?;
+    ctx.require_tenant_wide()?;
+    let before = crate::store::webhooks::endpoint(conn, ctx.tenant, id, true)?;
+    let mut after = before.clone();
+    if let Some(url) = change.url {
+        after.url = url;
+    }
+    if let Some(d) = change.description {
+        after.description = d;
+    }
+    if let Some(t) = change.event_types {
+        after.event_types = t;
+    }
+    if let Some(enabled) = change.enabled {
+        if enabled && !before.enabled {
+            after.failing_since = None;
+            after.disabled_reason = None;
+        }
+        after.enabled = enabled;
+    }
+    after.updated_at = ctx.now;
+    crate::store::webhooks::save_endpoint(conn, &after)?;
+    crate::store::audit::append(
+        conn,
+        ctx,
+        NewEvent::changed(
+            "webhook_endpoint.updated",
+            "webhook_endpoint",
+            id,
+            &EndpointView::from(&before),
+            &EndpointView::from(&after),
+        ),
+    )?;
+    if after.enabled && !before.enabled {
+        return start_after_now(conn, ctx, after);
+    }
+    Ok(after)
+}
+
+/// Places an endpoint's feed cursor at the feed's end, after the event that
+/// just recorded its creation or enabling: its deliveries begin with what
+/// happens next, never with its own registration.
+fn start_after_now(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    mut endpoint: Endpoint,
+) -> Result<Endpoint, Error> {
+    endpoint.feed_cursor = crate::store::webhooks::last_feed_event(conn, ctx.tenant)?;
+    if let Some(cursor) = endpoint.feed_cursor {
+        crate::store::webhooks::set_cursor(conn, ctx.tenant, endpoint.id, cursor)?;
+    }
+    Ok(endpoint)
+}
+
+/// Makes the endpoint a new signing secret (`webhook_endpoint.secret_rotated`);
+/// the one it replaces keeps signing beside it for 24 hours, so receivers
+/// can switch without missing a delivery.
+pub(crate) fn rotate_secret(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    id: WebhookEndpointId,
+) -> Result<Endpoint, Error> {
+    ctx.require(Permission::WebhooksWrite)?;
+    ctx.require_tenant_wide()?;
+    let before = crate::store::webhooks::endpoint(conn, ctx.tenant, id, true)?;
+    let mut after = before.clone();
+    after.previous_secret = Some(std::mem::replace(
+        &mut after.secret,
+        crate::webhooks::new_secret().map_err(Error::internal)?,
+    ));
+    after.previous_until = Some(ctx.now + ROTATION_OVERLAP);
+    after.updated_at = ctx.now;
+    crate::store::webhooks::save_endpoint(conn, &after)?;
+    crate::store::audit::append(
+        conn,
+        ctx,
+        NewEvent::changed(
+            "webhook_endpoint.secret_rotated",
+            "webhook_endpoint",
+            id,
+            &EndpointView::from(&before),
+            &EndpointView::from(&after),
+        ),
+    )?;
+    Ok(after)
+}
+
+/// Asks for a delivery again, now (`webhook_delivery.retry_requested`): a
+/// delivered one is sent once more, a failed one gets one more attempt. Not
+/// while its endpoint is disabled.
+pub(crate) fn retry_delivery(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    id: WebhookDeliveryId,
+) -> Result<Delivery, Error> {
+    ctx.require(Permission::WebhooksWrite)?;
+    ctx.require_tenant_wide()?;
+    let before = crate::store::webhooks::delivery(conn, ctx.tenant, id, true)?;
+    let endpoint = crate::store::webhooks::endpoint(conn, ctx.tenant, before.endpoint_id, false)?;
+    if !endpoint.enabled {
+        return Err(Error::Conflict {
+            code: ErrorCode::EndpointDisabled,
+            detail: format!(
+                "webhook endpoint {} is disabled; enable it first (PATCH enabled: true)",
+                endpoint.id
+            ),
+            existing_id: None,
+        });
+    }
+    let mut after = before.clone();
+    after.state = DeliveryState::Pending;
+    after.next_attempt_at = ctx.now;
+    crate::store::webhooks::save_delivery(conn, &after)?;
+    crate::store::audit::append(
+        conn,
+        ctx,
+        NewEvent::changed(
+            "webhook_delivery.retry_requested",
+            "webhook_delivery",
+            id,
+            &DeliveryView::from(&before),
+            &DeliveryView::from(&after),
+        ),
+    )?;
+    Ok(after)
+}
+
+/// The delivery worker gives up on an endpoint (`webhook_endpoint.disabled`,
+/// by `system:webhooks`): it answered 410 Gone, or has failed for 5 days.
+pub(crate) fn disable_endpoint(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    id: WebhookEndpointId,
+    reason: &str,
+) -> Result<(), Error> {
+    let before = crate::store::webhooks::endpoint(conn, ctx.tenant, id, true)?;
+    if !before.enabled {
+        return Ok(());
+    }
+    let mut after = before.clone();
+    after.enabled = false;
+    after.disabled_reason = Some(reason.to_owned());
+    after.updated_at = ctx.now;
+    crate::store::webhooks::save_endpoint(conn, &after)?;
+    crate::store::audit::append(
+        conn,
+        ctx,
+        NewEvent::changed(
+            "webhook_endpoint.disabled",
+            "webhook_endpoint",
+            id,
+            &EndpointView::from(&before),
+            &EndpointView::from(&after),
+        )
+        .because(reason),
+    )?;
+    Ok(())
+}

@@ -1,0 +1,476 @@
+//! The delivery worker: one thread per `serve` instance, with its own event
+//! loop, so deliveries never take an HTTP worker's time.
+//!
+//! Each round it (1) fans the feed out: for every enabled endpoint with new
+//! events after its cursor, one delivery row per wanted event, the cursor
+//! moved in the same transaction; (2) takes due deliveries (leasing them for
+//! [`LEASE`]) up to the free delivery slots, and POSTs each in its own task,
+//! which records the attempt and what follows from it when the answer (or
+//! the timeout) comes. A round starts when a command commits (the API wakes
+//! the worker), or after the poll interval. Stopping between any two steps
+//! loses nothing: a delivery not yet recorded is taken again when its lease
+//! runs out, and carries the same `webhook-id`.
+
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDateTime;
+
+use crate::audit::AuditCtx;
+use crate::config::WebhookSettings;
+use crate::domain::ids::{TenantId, WebhookAttemptId, WebhookDeliveryId, WebhookEndpointId};
+use crate::domain::webhook::{
+    Attempt, Delivery, DeliveryState, Endpoint, FAILING_LIMIT, LEASE, Verdict, next_attempt,
+    parse_url, thin_payload, verdict,
+};
+use crate::error::Error;
+use crate::http::AppState;
+use crate::store::{DbConnection, Pool};
+
+/// Feed events fanned out per endpoint per round.
+const FAN_OUT_PAGE: i64 = 500;
+/// The most of an answer's body kept with an attempt.
+const RESPONSE_KEPT: usize = 1024;
+/// The least time between two rounds (a busy service wakes the worker on
+/// every command; rounds then batch).
+const MIN_ROUND_GAP: Duration = Duration::from_millis(20);
+
+/// Starts the worker for `state`; it ends by itself once the state is gone
+/// (the server stopped) or draining began.
+pub(crate) fn start(state: &Arc<AppState>, settings: WebhookSettings) -> std::io::Result<()> {
+    let weak = Arc::downgrade(state);
+    std::thread::Builder::new()
+        .name("webhooks".into())
+        .spawn(move || {
+            actix_web::rt::System::new().block_on(run(weak, settings));
+        })
+        .map(|_| ())
+}
+
+async fn run(weak: Weak<AppState>, settings: WebhookSettings) {
+    let client = client(&settings);
+    let in_flight = Rc::new(Cell::new(0usize));
+    loop {
+        let Some(state) = weak.upgrade() else { break };
+        if state.draining.load(std::sync::atomic::Ordering::SeqCst) {
+            break;
+        }
+        let (pool, clock, wake) = (
+            state.pool.clone(),
+            state.clock.clone(),
+            state.webhooks_wake.clone(),
+        );
+        drop(state);
+        let round = Instant::now();
+        let p = pool.clone();
+        let c = clock.clone();
+        let more = match actix_web::rt::task::spawn_blocking(move || fan_out(&p, &c)).await {
+            Ok(Ok(more)) => more,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "webhooks: fan-out failed; trying again next round");
+                false
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "webhooks: fan-out panicked");
+                false
+            }
+        };
+        let room = settings.concurrency.saturating_sub(in_flight.get());
+        if room > 0 {
+            let p = pool.clone();
+            let now = clock.now();
+            let taken = actix_web::rt::task::spawn_blocking(move || take(&p, now, room))
+                .await
+                .unwrap_or_else(|e| {
+                    Err(Error::internal(format!("taking deliveries panicked: {e}")))
+                });
+            match taken {
+                Ok(taken) => {
+                    for (delivery, endpoint) in taken {
+                        in_flight.set(in_flight.get() + 1);
+                        let (client, pool, clock, wake, in_flight) = (
+                            client.clone(),
+                            pool.clone(),
+                            clock.clone(),
+                            wake.clone(),
+                            in_flight.clone(),
+                        );
+                        actix_web::rt::spawn(async move {
+                            let attempt =
+                                send(&client, &settings, &clock, &endpoint, &delivery).await;
+                            let r = actix_web::rt::task::spawn_blocking(move || {
+                                record(&pool, &clock, delivery, attempt)
+                            })
+                            .await;
+                            match r {
+                                Ok(Ok(())) => {}
+                                Ok(Err(e)) => {
+                                    tracing::warn!(error = %e, "webhooks: recording an attempt failed; the delivery is taken again after its lease")
+                                }
+                                Err(e) => {
+                                    tracing::error!(error = %e, "webhooks: recording panicked")
+                                }
+                            }
+                            in_flight.set(in_flight.get() - 1);
+                            wake.notify_one();
+                        });
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "webhooks: taking due deliveries failed"),
+            }
+        }
+        let gap = MIN_ROUND_GAP.saturating_sub(round.elapsed());
+        actix_web::rt::time::sleep(gap).await;
+        if more {
+            continue;
+        }
+        let _ = actix_web::rt::time::timeout(settings.poll_interval, wake.notified()).await;
+    }
+}
+
+/// The HTTP client: connections only to allowed addresses (see
+/// [`super::guard`]), rustls with the web's roots, redirects never followed.
+fn client(settings: &WebhookSettings) -> awc::Client {
+    let connector = awc::Connector::new()
+        .connector(super::guard::GuardedConnector {
+            allow_loopback: settings.allow_loopback,
+        })
+        .rustls_0_23(Arc::new(crate::console::oidc::tls_config()))
+        .timeout(settings.timeout)
+        .handshake_timeout(settings.timeout);
+    awc::Client::builder()
+        .connector(connector)
+        .timeout(settings.timeout)
+        .disable_redirects()
+        .add_default_header((
+            "user-agent",
+            concat!("goodwill-webhooks/", env!("CARGO_PKG_VERSION")),
+        ))
+        .finish()
+}
+
+/// Fans new feed events out to every enabled endpoint. Answers whether an
+/// endpoint has more waiting than one round takes.
+fn fan_out(pool: &Pool, clock: &crate::clock::Clock) -> Result<bool, Error> {
+    let mut conn = pool.checkout()?;
+    let mut more = false;
+    for (tenant, id) in crate::store::webhooks::enabled_endpoints(&mut conn)? {
+        // A look without a transaction first: most rounds find nothing new,
+        // and then take no lock.
+        let ep = crate::store::webhooks::endpoint(&mut conn, tenant, id, false)?;
+        let (events, _) = crate::store::events::page(&mut conn, tenant, None, ep.feed_cursor, 1)?;
+        if events.is_empty() {
+            continue;
+        }
+        more |= crate::store::connection::quiet_tx(&mut conn, |conn| {
+            fan_out_one(conn, tenant, id, clock.now())
+        })?;
+    }
+    Ok(more)
+}
+
+fn fan_out_one(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    id: WebhookEndpointId,
+    now: NaiveDateTime,
+) -> Result<bool, Error> {
+    let Some(ep) = crate::store::webhooks::lock_for_fan_out(conn, tenant, id)? else {
+        return Ok(false);
+    };
+    let (events, more) =
+        crate::store::events::page(conn, tenant, None, ep.feed_cursor, FAN_OUT_PAGE)?;
+    let Some(last) = events.last().map(|e| e.id) else {
+        return Ok(false);
+    };
+    let deliveries: Vec<Delivery> = events
+        .iter()
+        .filter(|e| ep.wants(&e.event_type))
+        .map(|e| {
+            let data = serde_json::from_str(&e.data).unwrap_or(serde_json::Value::Null);
+            let body = thin_payload(
+                &e.id.to_string(),
+                &e.event_type,
+                &e.entity_type,
+                &e.entity_id,
+                &crate::views::timestamp(&e.created_at),
+                &data,
+            );
+            Delivery {
+                tenant,
+                id: WebhookDeliveryId::new(),
+                endpoint_id: id,
+                event_id: e.id,
+                event_type: e.event_type.clone(),
+                payload: body.to_string(),
+                state: DeliveryState::Pending,
+                attempts: 0,
+                next_attempt_at: now,
+                last_status: None,
+                created_at: now,
+                delivered_at: None,
+            }
+        })
+        .collect();
+    crate::store::webhooks::insert_deliveries(conn, &deliveries)?;
+    crate::store::webhooks::set_cursor(conn, tenant, id, last)?;
+    Ok(more)
+}
+
+/// Takes up to `room` due deliveries with their endpoints.
+fn take(pool: &Pool, now: NaiveDateTime, room: usize) -> Result<Vec<(Delivery, Endpoint)>, Error> {
+    let mut conn = pool.checkout()?;
+    crate::store::connection::quiet_tx(&mut conn, |conn| {
+        let due = crate::store::webhooks::take_due(
+            conn,
+            now,
+            now + LEASE,
+            i64::try_from(room).unwrap_or(i64::MAX),
+        )?;
+        let mut endpoints: HashMap<WebhookEndpointId, Endpoint> = HashMap::new();
+        let mut out = Vec::with_capacity(due.len());
+        for d in due {
+            let ep = match endpoints.get(&d.endpoint_id) {
+                Some(ep) => ep.clone(),
+                None => {
+                    let ep =
+                        crate::store::webhooks::endpoint(conn, d.tenant, d.endpoint_id, false)?;
+                    endpoints.insert(d.endpoint_id, ep.clone());
+                    ep
+                }
+            };
+            out.push((d, ep));
+        }
+        Ok(out)
+    })
+}
+
+/// What one attempt found.
+struct Sent {
+    attempt: Attempt,
+    retry_after: Option<chrono::Duration>,
+}
+
+/// POSTs a delivery, signed with every live secret of its endpoint.
+async fn send(
+    client: &awc::Client,
+    settings: &WebhookSettings,
+    clock: &crate::clock::Clock,
+    endpoint: &Endpoint,
+    delivery: &Delivery,
+) -> Sent {
+    let at = clock.now();
+    let started = Instant::now();
+    let failed = |error: String, started: Instant| Sent {
+        attempt: Attempt {
+            id: WebhookAttemptId::new(),
+            at,
+            status: None,
+            latency_ms: millis(started),
+            response: None,
+            error: Some(error),
+        },
+        retry_after: None,
+    };
+    // The URL was checked when it was set; the rules may have changed since
+    // (the loopback switch turned off).
+    if let Err(e) = parse_url("url", &endpoint.url, settings.allow_loopback) {
+        return failed(format!("url {}", e.message), started);
+    }
+    let id = delivery.event_id.to_string();
+    let timestamp = at.and_utc().timestamp();
+    let body = delivery.payload.clone().into_bytes();
+    let signature = super::signature(&endpoint.signing_secrets(at), &id, timestamp, &body);
+    let request = client
+        .post(endpoint.url.as_str())
+        .insert_header(("content-type", "application/json"))
+        .insert_header(("webhook-id", id.as_str()))
+        .insert_header(("webhook-timestamp", timestamp.to_string()))
+        .insert_header(("webhook-signature", signature));
+    let answer = actix_web::rt::time::timeout(settings.timeout, async move {
+        let mut response = request
+            .send_body(body)
+            .await
+            .map_err(|e| describe_send(&e))?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, at));
+        let mut kept = Vec::new();
+        while kept.len() < RESPONSE_KEPT {
+            match futures_util::StreamExt::next(&mut response).await {
+                Some(Ok(chunk)) => kept.extend_from_slice(&chunk),
+                Some(Err(_)) | None => break,
+            }
+        }
+        kept.truncate(RESPONSE_KEPT);
+        Ok::<_, String>((status, retry_after, kept))
+    })
+    .await;
+    match answer {
+        Err(_) => failed(
+            format!(
+                "no answer within {} s (timed out)",
+                settings.timeout.as_secs_f64()
+            ),
+            started,
+        ),
+        Ok(Err(e)) => failed(e, started),
+        Ok(Ok((status, retry_after, kept))) => Sent {
+            attempt: Attempt {
+                id: WebhookAttemptId::new(),
+                at,
+                status: Some(i32::from(status)),
+                latency_ms: millis(started),
+                response: Some(String::from_utf8_lossy(&kept).into_owned()),
+                error: None,
+            },
+            retry_after: matches!(status, 429 | 503).then_some(retry_after).flatten(),
+        },
+    }
+}
+
+fn millis(since: Instant) -> i32 {
+    i32::try_from(since.elapsed().as_millis()).unwrap_or(i32::MAX)
+}
+
+fn describe_send(e: &awc::error::SendRequestError) -> String {
+    match e {
+        awc::error::SendRequestError::Connect(awc::error::ConnectError::Resolver(inner)) => {
+            format!("not connected: {inner}")
+        }
+        awc::error::SendRequestError::Connect(c) => format!("could not connect: {c}"),
+        awc::error::SendRequestError::Timeout => "no answer in time (timed out)".into(),
+        other => format!("request failed: {other}"),
+    }
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+fn parse_retry_after(v: &str, now: NaiveDateTime) -> Option<chrono::Duration> {
+    let v = v.trim();
+    if let Ok(secs) = v.parse::<i64>() {
+        return (secs >= 0).then(|| chrono::Duration::seconds(secs.min(86_400)));
+    }
+    chrono::DateTime::parse_from_rfc2822(v)
+        .ok()
+        .map(|t| (t.naive_utc() - now).max(chrono::Duration::zero()))
+}
+
+/// A number in [-1, 1] from the system's randomness.
+fn jitter() -> f64 {
+    let mut b = [0u8; 4];
+    if getrandom::fill(&mut b).is_err() {
+        return 0.0;
+    }
+    f64::from(u32::from_le_bytes(b)) / f64::from(u32::MAX) * 2.0 - 1.0
+}
+
+/// Records an attempt and what follows: delivered, tried again later, or
+/// given up; the endpoint's failing streak; the endpoint disabled after a
+/// 410 or 5 days of failures.
+fn record(
+    pool: &Pool,
+    clock: &crate::clock::Clock,
+    taken: Delivery,
+    sent: Sent,
+) -> Result<(), Error> {
+    let mut conn = pool.checkout()?;
+    let now = clock.now();
+    let status = sent.attempt.status.and_then(|s| u16::try_from(s).ok());
+    let v = verdict(status);
+    let disable = crate::store::connection::quiet_tx(&mut conn, |conn| {
+        let mut d = crate::store::webhooks::delivery(conn, taken.tenant, taken.id, true)?;
+        crate::store::webhooks::insert_attempt(conn, &d, &sent.attempt)?;
+        // A retry asked for meanwhile (or another instance, after the lease
+        // ran out) owns the delivery now: the attempt is kept, the state is
+        // theirs to set.
+        if d.state != DeliveryState::Pending || d.next_attempt_at != taken.next_attempt_at {
+            return Ok(None);
+        }
+        d.attempts += 1;
+        d.last_status = sent.attempt.status;
+        match v {
+            Verdict::Delivered => {
+                d.state = DeliveryState::Delivered;
+                d.delivered_at = Some(now);
+            }
+            Verdict::Gone => d.state = DeliveryState::Failed,
+            Verdict::Retry => {
+                match next_attempt(
+                    usize::try_from(d.attempts).unwrap_or(usize::MAX),
+                    now,
+                    jitter(),
+                    sent.retry_after,
+                ) {
+                    Some(t) => d.next_attempt_at = t,
+                    None => d.state = DeliveryState::Failed,
+                }
+            }
+        }
+        crate::store::webhooks::save_delivery(conn, &d)?;
+        let mut ep = crate::store::webhooks::endpoint(conn, d.tenant, d.endpoint_id, true)?;
+        let before = (ep.failing_since, ep.enabled);
+        match v {
+            Verdict::Delivered => ep.failing_since = None,
+            Verdict::Retry | Verdict::Gone => {
+                ep.failing_since.get_or_insert(sent.attempt.at);
+            }
+        }
+        if (ep.failing_since, ep.enabled) != before {
+            crate::store::webhooks::save_endpoint(conn, &ep)?;
+        }
+        let reason = match (v, ep.failing_since) {
+            (Verdict::Gone, _) => Some("the endpoint answered 410 Gone".to_owned()),
+            (_, Some(since)) if ep.enabled && now - since >= FAILING_LIMIT => Some(format!(
+                "every delivery failed for 5 days (since {})",
+                crate::views::timestamp(&since)
+            )),
+            _ => None,
+        };
+        Ok::<_, Error>(reason.filter(|_| ep.enabled).map(|r| (ep.tenant, ep.id, r)))
+    })?;
+    if let Some((tenant, id, reason)) = disable {
+        let ctx = AuditCtx::system(tenant, "webhooks", clock.clone());
+        crate::store::write_tx(&mut conn, |conn| {
+            crate::app::webhooks::disable_endpoint(conn, &ctx, id, &reason)
+        })?;
+        tracing::warn!(endpoint = %id, %reason, "webhooks: endpoint disabled");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        let now = chrono::NaiveDate::from_ymd_opt(2026, 12, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap();
+        assert_eq!(
+            parse_retry_after("120", now),
+            Some(chrono::Duration::seconds(120))
+        );
+        assert_eq!(
+            parse_retry_after("Tue, 01 Dec 2026 00:10:00 GMT", now),
+            Some(chrono::Duration::minutes(10))
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("-5", now), None);
+    }
+
+    #[test]
+    fn jitter_stays_in_range() {
+        for _ in 0..1000 {
+            let j = jitter();
+            assert!((-1.0..=1.0).contains(&j));
+        }
+    }
+}
