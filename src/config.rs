@@ -37,6 +37,7 @@ pub const ENV_VARS: &[&str] = &[
     "GOODWILL_OIDC_STORES_CLAIM",
     "GOODWILL_WEBHOOKS_ALLOW_LOOPBACK",
     "GOODWILL_WEBHOOKS_TIMEOUT",
+    "GOODWILL_WEBHOOKS_WORKER",
 ];
 
 /// The default database: an SQLite file in the working directory.
@@ -171,8 +172,9 @@ pub struct WebhookSettings {
     pub poll_interval: std::time::Duration,
     /// Deliveries in flight at once per instance (32).
     pub concurrency: usize,
-    /// Whether this instance runs the delivery worker (always in `serve`;
-    /// tests that count rows while they act turn it off).
+    /// `GOODWILL_WEBHOOKS_WORKER=false`: this instance serves the API but
+    /// delivers nothing (another instance does; tests that count rows while
+    /// they act, and the contract fuzzer, turn it off). Default on.
     pub worker: bool,
 }
 
@@ -197,17 +199,18 @@ impl WebhookSettings {
     /// As [`WebhookSettings::from_env`], from any lookup (tests).
     pub(crate) fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
         let mut s = Self::default();
-        if let Some(v) = get("GOODWILL_WEBHOOKS_ALLOW_LOOPBACK").filter(|v| !v.trim().is_empty()) {
-            s.allow_loopback = match v.trim().to_ascii_lowercase().as_str() {
-                "true" | "1" | "yes" | "on" => true,
-                "false" | "0" | "no" | "off" => false,
-                other => {
-                    return Err(format!(
-                        "GOODWILL_WEBHOOKS_ALLOW_LOOPBACK {other:?} is not true or false"
-                    ));
-                }
-            };
-        }
+        let switch = |k: &str, default: bool| -> Result<bool, String> {
+            match get(k).filter(|v| !v.trim().is_empty()) {
+                None => Ok(default),
+                Some(v) => match v.trim().to_ascii_lowercase().as_str() {
+                    "true" | "1" | "yes" | "on" => Ok(true),
+                    "false" | "0" | "no" | "off" => Ok(false),
+                    other => Err(format!("{k} {other:?} is not true or false")),
+                },
+            }
+        };
+        s.allow_loopback = switch("GOODWILL_WEBHOOKS_ALLOW_LOOPBACK", false)?;
+        s.worker = switch("GOODWILL_WEBHOOKS_WORKER", true)?;
         if let Some(v) = get("GOODWILL_WEBHOOKS_TIMEOUT").filter(|v| !v.trim().is_empty()) {
             let secs = crate::auth::parse_ttl(v.trim())
                 .map_err(|e| format!("GOODWILL_WEBHOOKS_TIMEOUT: {e}"))?;

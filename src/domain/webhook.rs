@@ -168,9 +168,12 @@ pub fn verdict(status: Option<u16>) -> Verdict {
     }
 }
 
-/// How long a taken delivery is leased to the instance that took it: if
-/// that instance dies mid-flight, another takes it again after this.
-pub const LEASE: Duration = Duration::seconds(60);
+/// How long a taken delivery is leased to the instance that took it: the
+/// attempt's timeout and 20 seconds to record it. If that instance dies
+/// mid-flight, another takes the delivery again after this.
+pub fn lease(timeout: std::time::Duration) -> Duration {
+    Duration::from_std(timeout).unwrap_or(Duration::seconds(60)) + Duration::seconds(20)
+}
 
 /// How long a rotated secret keeps signing beside the new one.
 pub const ROTATION_OVERLAP: Duration = Duration::hours(24);

@@ -4,7 +4,7 @@
 //! Each round it (1) fans the feed out: for every enabled endpoint with new
 //! events after its cursor, one delivery row per wanted event, the cursor
 //! moved in the same transaction; (2) takes due deliveries (leasing them for
-//! [`LEASE`]) up to the free delivery slots, and POSTs each in its own task,
+//! the attempt's timeout and 20 s) up to the free delivery slots, and POSTs each in its own task,
 //! which records the attempt and what follows from it when the answer (or
 //! the timeout) comes. A round starts when a command commits (the API wakes
 //! the worker), or after the poll interval. Stopping between any two steps
@@ -23,7 +23,7 @@ use crate::audit::AuditCtx;
 use crate::config::WebhookSettings;
 use crate::domain::ids::{TenantId, WebhookAttemptId, WebhookDeliveryId, WebhookEndpointId};
 use crate::domain::webhook::{
-    Attempt, Delivery, DeliveryState, Endpoint, FAILING_LIMIT, LEASE, Verdict, next_attempt,
+    Attempt, Delivery, DeliveryState, Endpoint, FAILING_LIMIT, Verdict, lease, next_attempt,
     parse_url, thin_payload, verdict,
 };
 use crate::error::Error;
@@ -82,7 +82,8 @@ async fn run(weak: Weak<AppState>, settings: WebhookSettings) {
         if room > 0 {
             let p = pool.clone();
             let now = clock.now();
-            let taken = actix_web::rt::task::spawn_blocking(move || take(&p, now, room))
+            let until = now + lease(settings.timeout);
+            let taken = actix_web::rt::task::spawn_blocking(move || take(&p, now, until, room))
                 .await
                 .unwrap_or_else(|e| {
                     Err(Error::internal(format!("taking deliveries panicked: {e}")))
@@ -221,13 +222,18 @@ fn fan_out_one(
 }
 
 /// Takes up to `room` due deliveries with their endpoints.
-fn take(pool: &Pool, now: NaiveDateTime, room: usize) -> Result<Vec<(Delivery, Endpoint)>, Error> {
+fn take(
+    pool: &Pool,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    room: usize,
+) -> Result<Vec<(Delivery, Endpoint)>, Error> {
     let mut conn = pool.checkout()?;
     crate::store::connection::quiet_tx(&mut conn, |conn| {
         let due = crate::store::webhooks::take_due(
             conn,
             now,
-            now + LEASE,
+            lease_until,
             i64::try_from(room).unwrap_or(i64::MAX),
         )?;
         let mut endpoints: HashMap<WebhookEndpointId, Endpoint> = HashMap::new();

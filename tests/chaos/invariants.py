@@ -18,7 +18,11 @@ requests caught by a kill are retried with their keys. Then a checker verifies:
   events were written by exactly one execution (one primary event under its
   request id), the resource it answered exists; every refused (4xx) request
   wrote nothing;
-- every decided gesture has exactly one decision event.
+- every decided gesture has exactly one decision event;
+- a webhook receiver subscribed to gesture and payment events (answering 500
+  to a few deliveries, to exercise retries) has received every such event of
+  the feed at least once, and nothing that is not in the feed; the duplicate
+  rate is reported.
 
 It prints operations, answers and violations as JSON and exits 1 on any
 violation. Only 127.0.0.1 is used; every phase is bounded in time.
@@ -30,6 +34,7 @@ violation. Only 127.0.0.1 is used; every phase is bounded in time.
 
 import argparse
 import atexit
+import http.server
 import datetime
 import http.client
 import json
@@ -102,6 +107,63 @@ class Db:
                             f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)"], check=False)
         else:
             subprocess.run(["rm", "-rf", self.dir], check=False)
+
+
+class HookReceiver(http.server.BaseHTTPRequestHandler):
+    """Counts deliveries by webhook-id; answers 500 to the first receipt of
+    about 3 % of them (once per event: the retry after ~5 s then succeeds,
+    where a second failure would wait 5 minutes)."""
+
+    received = {}
+    types = {}
+    failed = set()
+    lock = threading.Lock()
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("content-length", "0")))
+        hid = self.headers.get("webhook-id", "")
+        with HookReceiver.lock:
+            fail = hid not in HookReceiver.failed and hid not in HookReceiver.received \
+                and random.random() < 0.03
+            if fail:
+                HookReceiver.failed.add(hid)
+            if not fail:
+                HookReceiver.received[hid] = HookReceiver.received.get(hid, 0) + 1
+                try:
+                    HookReceiver.types[hid] = json.loads(body)["type"]
+                except (ValueError, KeyError):
+                    HookReceiver.types[hid] = "?"
+        self.send_response(500 if fail else 200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def check_webhooks(db, tenant, wait_s):
+    """Waits (bounded) until the receiver holds every subscribed feed event,
+    then reports what is missing, what is foreign and the duplicates."""
+    like = "(type LIKE 'gesture.%' OR type LIKE 'payment.%')"
+    want = {r[0] for r in db.rows(f"SELECT id FROM events WHERE tenant_id = '{tenant}' AND {like}")}
+    deadline = time.time() + wait_s
+    while time.time() < deadline:
+        with HookReceiver.lock:
+            if want <= set(HookReceiver.received):
+                break
+        time.sleep(0.5)
+    with HookReceiver.lock:
+        got = dict(HookReceiver.received)
+    all_events = {r[0] for r in db.rows(f"SELECT id FROM events WHERE tenant_id = '{tenant}'")}
+    missing = sorted(want - set(got))
+    foreign = sorted(set(got) - all_events)
+    receipts = sum(got.values())
+    report = {"subscribed_events": len(want), "received": len(got), "receipts": receipts,
+              "duplicates": receipts - len(got),
+              "duplicate_rate": round((receipts - len(got)) / receipts, 4) if receipts else 0.0,
+              "missing": len(missing), "foreign": len(foreign)}
+    violations = [f"webhook: event {m} of the feed never delivered" for m in missing[:10]]
+    violations += [f"webhook: delivered {f}, which is not in the feed" for f in foreign[:10]]
+    return report, violations
 
 
 class Instance:
@@ -511,7 +573,8 @@ def main():
     db = Db(args.backend, args.pg.rstrip("/"))
     log = tempfile.NamedTemporaryFile(prefix="gw-chaos-server-", suffix=".log", delete=False)
     env = dict(os.environ, GOODWILL_JWT_SECRET=uuid.uuid4().hex + uuid.uuid4().hex,
-               GOODWILL_LOG="warn", GOODWILL_DATABASE_URL=db.url)
+               GOODWILL_LOG="warn", GOODWILL_DATABASE_URL=db.url,
+               GOODWILL_WEBHOOKS_ALLOW_LOOPBACK="true")
     for k in ("GOODWILL_RATE_LIMIT_PER_SECOND", "DATABASE_URL"):
         env.pop(k, None)
     instances = []
@@ -529,6 +592,14 @@ def main():
         for i in instances:
             i.start()
         client = Client(instances, deadline_s=120)
+        hooks = http.server.ThreadingHTTPServer(("127.0.0.1", 0), HookReceiver)
+        threading.Thread(target=hooks.serve_forever, daemon=True).start()
+        r = client.call("POST", "/v1/webhook-endpoints", tokens["admin"],
+                        {"url": f"http://127.0.0.1:{hooks.server_address[1]}/hook",
+                         "description": "chaos receiver", "event_types": ["gesture.*", "payment.*"]},
+                        key="setup-webhook")
+        if r["status"] != 201:
+            raise SystemExit(f"could not register the webhook receiver: {r}")
         world = World()
         for n in range(3):
             r = client.call("POST", "/v1/stores", tokens["admin"],
@@ -566,6 +637,9 @@ def main():
             samples.append({"t": round(time.time() - started), "rss_mb": [i.rss_mb() for i in instances]})
         for t in threads:
             t.join(timeout=180)
+        # Deliveries a killed instance had taken come back when their lease
+        # (30 s) runs out, and a 500 is retried after about 5 s.
+        hooks_report, hooks_violations = check_webhooks(db, tenant, wait_s=90)
 
         report = {"backend": args.backend, "instances": instances_n, "workers": args.workers,
                   "seconds": round(time.time() - started, 1), "seed": seed, "kills": kills}
@@ -574,6 +648,8 @@ def main():
         for i in instances:
             i.stop()
         report.update(check(db, args.binary, env, journal, tenant))
+        report["webhooks"] = hooks_report
+        report["violations"] += hooks_violations
         if args.self_test:
             # The checker must see an acknowledged request whose effect is
             # missing, a refused one that acted, and an acknowledged one whose

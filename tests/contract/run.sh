@@ -36,6 +36,8 @@ trap cleanup EXIT
 export GOODWILL_DATABASE_URL="$work/contract.db"
 export GOODWILL_JWT_SECRET="contract-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export GOODWILL_LOG=warn
+# Fuzzed webhook endpoints must never be called: this instance delivers nothing.
+export GOODWILL_WEBHOOKS_WORKER=false
 unset GOODWILL_RATE_LIMIT_PER_SECOND
 "$bin" migrate 2>/dev/null
 tenant="$("$bin" tenant create --name contract 2>/dev/null | tail -1)"
