@@ -34,6 +34,7 @@ pub(crate) mod reports;
 pub(crate) mod routes;
 pub(crate) mod users;
 pub(crate) mod value;
+pub(crate) mod webhooks;
 
 use crate::config::ConsoleSettings;
 use crate::domain::session::Lifetimes;

@@ -13,7 +13,7 @@ use actix_web::web;
 
 use super::{
     admin, analysis, approvals, assets, audit, auth, customers, finance, incidents, oidc, record,
-    reports, users, value,
+    reports, users, value, webhooks,
 };
 use crate::domain::roles::Permission;
 
@@ -327,6 +327,42 @@ pub static PAGES: LazyLock<Vec<Page>> = LazyLock::new(|| {
             "/console/admin/ledger",
             TenantWide(P::LedgerRead),
             || web::get().to(admin::ledger),
+        ),
+        page(
+            Method::GET,
+            "/console/admin/webhooks",
+            TenantWide(P::WebhooksRead),
+            || web::get().to(webhooks::page),
+        ),
+        page(
+            Method::POST,
+            "/console/admin/webhooks",
+            TenantWide(P::WebhooksWrite),
+            || web::post().to(webhooks::register),
+        ),
+        page(
+            Method::GET,
+            "/console/admin/webhooks/{id}",
+            TenantWide(P::WebhooksRead),
+            || web::get().to(webhooks::endpoint),
+        ),
+        page(
+            Method::POST,
+            "/console/admin/webhooks/{id}/enabled",
+            TenantWide(P::WebhooksWrite),
+            || web::post().to(webhooks::set_enabled),
+        ),
+        page(
+            Method::POST,
+            "/console/admin/webhooks/{id}/rotate",
+            TenantWide(P::WebhooksWrite),
+            || web::post().to(webhooks::rotate),
+        ),
+        page(
+            Method::POST,
+            "/console/admin/webhooks/deliveries/{id}/retry",
+            TenantWide(P::WebhooksWrite),
+            || web::post().to(webhooks::retry),
         ),
         page(
             Method::GET,

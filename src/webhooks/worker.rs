@@ -51,24 +51,45 @@ pub(crate) fn start(state: &Arc<AppState>, settings: WebhookSettings) -> std::io
 }
 
 async fn run(weak: Weak<AppState>, settings: WebhookSettings) {
-    let client = client(&settings);
-    let in_flight = Rc::new(Cell::new(0usize));
-    loop {
-        let Some(state) = weak.upgrade() else { break };
-        if state.draining.load(std::sync::atomic::Ordering::SeqCst) {
-            break;
-        }
-        let (pool, clock, wake) = (
-            state.pool.clone(),
-            state.clock.clone(),
-            state.webhooks_wake.clone(),
-        );
-        drop(state);
+    // Two loops: fanning the feed out never holds deliveries back, and
+    // deliveries never wait for a fan-out round.
+    let fanned = Rc::new(tokio::sync::Notify::new());
+    let deliveries = actix_web::rt::spawn(deliver_loop(weak.clone(), settings, fanned.clone()));
+    fan_out_loop(weak, settings, fanned).await;
+    let _ = deliveries.await;
+}
+
+/// The parts of the state a loop needs for one round, or `None` when the
+/// server is gone or draining.
+fn round_state(
+    weak: &Weak<AppState>,
+) -> Option<(Pool, crate::clock::Clock, Arc<tokio::sync::Notify>)> {
+    let state = weak.upgrade()?;
+    if state.draining.load(std::sync::atomic::Ordering::SeqCst) {
+        return None;
+    }
+    Some((
+        state.pool.clone(),
+        state.clock.clone(),
+        state.webhooks_wake.clone(),
+    ))
+}
+
+/// Fans new feed events out into deliveries, woken when a command commits.
+async fn fan_out_loop(
+    weak: Weak<AppState>,
+    settings: WebhookSettings,
+    fanned: Rc<tokio::sync::Notify>,
+) {
+    while let Some((pool, clock, wake)) = round_state(&weak) {
         let round = Instant::now();
-        let p = pool.clone();
-        let c = clock.clone();
-        let more = match actix_web::rt::task::spawn_blocking(move || fan_out(&p, &c)).await {
-            Ok(Ok(more)) => more,
+        let more = match actix_web::rt::task::spawn_blocking(move || fan_out(&pool, &clock)).await {
+            Ok(Ok((made, more))) => {
+                if made {
+                    fanned.notify_one();
+                }
+                more
+            }
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "webhooks: fan-out failed; trying again next round");
                 false
@@ -78,7 +99,26 @@ async fn run(weak: Weak<AppState>, settings: WebhookSettings) {
                 false
             }
         };
+        actix_web::rt::time::sleep(MIN_ROUND_GAP.saturating_sub(round.elapsed())).await;
+        if !more {
+            let _ = actix_web::rt::time::timeout(settings.poll_interval, wake.notified()).await;
+        }
+    }
+}
+
+/// Takes due deliveries into the free slots and sends each in its own task;
+/// woken by a fan-out that made deliveries and by every finished one.
+async fn deliver_loop(
+    weak: Weak<AppState>,
+    settings: WebhookSettings,
+    fanned: Rc<tokio::sync::Notify>,
+) {
+    let client = client(&settings);
+    let in_flight = Rc::new(Cell::new(0usize));
+    let freed = Rc::new(tokio::sync::Notify::new());
+    while let Some((pool, clock, _)) = round_state(&weak) {
         let room = settings.concurrency.saturating_sub(in_flight.get());
+        let mut took = 0;
         if room > 0 {
             let p = pool.clone();
             let now = clock.now();
@@ -90,13 +130,14 @@ async fn run(weak: Weak<AppState>, settings: WebhookSettings) {
                 });
             match taken {
                 Ok(taken) => {
+                    took = taken.len();
                     for (delivery, endpoint) in taken {
                         in_flight.set(in_flight.get() + 1);
-                        let (client, pool, clock, wake, in_flight) = (
+                        let (client, pool, clock, freed, in_flight) = (
                             client.clone(),
                             pool.clone(),
                             clock.clone(),
-                            wake.clone(),
+                            freed.clone(),
                             in_flight.clone(),
                         );
                         actix_web::rt::spawn(async move {
@@ -116,19 +157,23 @@ async fn run(weak: Weak<AppState>, settings: WebhookSettings) {
                                 }
                             }
                             in_flight.set(in_flight.get() - 1);
-                            wake.notify_one();
+                            freed.notify_one();
                         });
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "webhooks: taking due deliveries failed"),
             }
         }
-        let gap = MIN_ROUND_GAP.saturating_sub(round.elapsed());
-        actix_web::rt::time::sleep(gap).await;
-        if more {
+        if took == room && room > 0 {
+            // Full: more may be due; go again as soon as a slot frees.
+            freed.notified().await;
             continue;
         }
-        let _ = actix_web::rt::time::timeout(settings.poll_interval, wake.notified()).await;
+        let wait = async {
+            futures_util::future::select(Box::pin(fanned.notified()), Box::pin(freed.notified()))
+                .await;
+        };
+        let _ = actix_web::rt::time::timeout(settings.poll_interval, wait).await;
     }
 }
 
@@ -153,11 +198,13 @@ fn client(settings: &WebhookSettings) -> awc::Client {
         .finish()
 }
 
-/// Fans new feed events out to every enabled endpoint. Answers whether an
-/// endpoint has more waiting than one round takes.
-fn fan_out(pool: &Pool, clock: &crate::clock::Clock) -> Result<bool, Error> {
+/// Fans new feed events out to every enabled endpoint. Answers whether it
+/// made deliveries, and whether an endpoint has more waiting than one round
+/// takes.
+fn fan_out(pool: &Pool, clock: &crate::clock::Clock) -> Result<(bool, bool), Error> {
     let mut conn = pool.checkout()?;
     let mut more = false;
+    let mut made = false;
     for (tenant, id) in crate::store::webhooks::enabled_endpoints(&mut conn)? {
         // A look without a transaction first: most rounds find nothing new,
         // and then take no lock.
@@ -166,26 +213,29 @@ fn fan_out(pool: &Pool, clock: &crate::clock::Clock) -> Result<bool, Error> {
         if events.is_empty() {
             continue;
         }
-        more |= crate::store::connection::quiet_tx(&mut conn, |conn| {
+        let (n, m) = crate::store::connection::quiet_tx(&mut conn, |conn| {
             fan_out_one(conn, tenant, id, clock.now())
         })?;
+        made |= n > 0;
+        more |= m;
     }
-    Ok(more)
+    Ok((made, more))
 }
 
+/// One endpoint's fan-out: the deliveries made, and whether more events wait.
 fn fan_out_one(
     conn: &mut DbConnection,
     tenant: TenantId,
     id: WebhookEndpointId,
     now: NaiveDateTime,
-) -> Result<bool, Error> {
+) -> Result<(usize, bool), Error> {
     let Some(ep) = crate::store::webhooks::lock_for_fan_out(conn, tenant, id)? else {
-        return Ok(false);
+        return Ok((0, false));
     };
     let (events, more) =
         crate::store::events::page(conn, tenant, None, ep.feed_cursor, FAN_OUT_PAGE)?;
     let Some(last) = events.last().map(|e| e.id) else {
-        return Ok(false);
+        return Ok((0, false));
     };
     let deliveries: Vec<Delivery> = events
         .iter()
@@ -218,7 +268,7 @@ fn fan_out_one(
         .collect();
     crate::store::webhooks::insert_deliveries(conn, &deliveries)?;
     crate::store::webhooks::set_cursor(conn, tenant, id, last)?;
-    Ok(more)
+    Ok((deliveries.len(), more))
 }
 
 /// Takes up to `room` due deliveries with their endpoints.
@@ -419,16 +469,26 @@ fn record(
             }
         }
         crate::store::webhooks::save_delivery(conn, &d)?;
-        let mut ep = crate::store::webhooks::endpoint(conn, d.tenant, d.endpoint_id, true)?;
-        let before = (ep.failing_since, ep.enabled);
-        match v {
-            Verdict::Delivered => ep.failing_since = None,
-            Verdict::Retry | Verdict::Gone => {
-                ep.failing_since.get_or_insert(sent.attempt.at);
+        // The endpoint's row is locked (and written) only when its failing
+        // streak starts or ends: deliveries of one endpoint do not queue on
+        // it while all goes well.
+        let mut ep = crate::store::webhooks::endpoint(conn, d.tenant, d.endpoint_id, false)?;
+        let streak_changes = match v {
+            Verdict::Delivered => ep.failing_since.is_some(),
+            Verdict::Retry | Verdict::Gone => ep.failing_since.is_none(),
+        };
+        if streak_changes {
+            ep = crate::store::webhooks::endpoint(conn, d.tenant, d.endpoint_id, true)?;
+            let before = ep.failing_since;
+            match v {
+                Verdict::Delivered => ep.failing_since = None,
+                Verdict::Retry | Verdict::Gone => {
+                    ep.failing_since.get_or_insert(sent.attempt.at);
+                }
             }
-        }
-        if (ep.failing_since, ep.enabled) != before {
-            crate::store::webhooks::save_endpoint(conn, &ep)?;
+            if ep.failing_since != before {
+                crate::store::webhooks::save_endpoint(conn, &ep)?;
+            }
         }
         let reason = match (v, ep.failing_since) {
             (Verdict::Gone, _) => Some("the endpoint answered 410 Gone".to_owned()),

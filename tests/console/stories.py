@@ -72,7 +72,8 @@ class Service:
             subprocess.run(["psql", f"{pg_base}/postgres", "-qAtc", f"CREATE DATABASE {self.pg_db}"], check=True)
             self.url = f"{pg_base}/{self.pg_db}?sslmode=disable"
         self.pg_base = pg_base
-        env = dict(os.environ, GOODWILL_LOG="warn", GOODWILL_DATABASE_URL=self.url)
+        env = dict(os.environ, GOODWILL_LOG="warn", GOODWILL_DATABASE_URL=self.url,
+                   GOODWILL_WEBHOOKS_ALLOW_LOOPBACK="true")
         for k in ["GOODWILL_JWT_SECRET", "GOODWILL_JWT_PUBLIC_KEY", "GOODWILL_PUBLIC_URL"]:
             env.pop(k, None)
         self.env = env
@@ -660,13 +661,62 @@ def finance_and_admin(s, shots, people, w):
     admin.shot("events")
     admin.go("/console/admin/ledger")
     admin.sees("The ledger is clean.")
+    # Webhooks: the admin registers the till's receiver, sees its secret once,
+    # sees a delivery arrive and sends it again.
+    import http.server
+    import threading
+    got = []
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            got.append(self.rfile.read(int(self.headers.get("content-length", "0"))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+    hooks = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=hooks.serve_forever, daemon=True).start()
+    admin.go("/console/admin/webhooks")
+    admin.fill("url", "https://10.0.0.7/hook")
+    admin.press("Register")
+    admin.sees("a private address")
+    admin.fill("url", f"http://127.0.0.1:{hooks.server_address[1]}/hook")
+    admin.fill("description", "Till back office")
+    admin.fill("event_types", "customer.created, gesture.*")
+    admin.press("Register")
+    admin.sees("copy it now")
+    secret = admin.d.find_element(By.ID, "secret").text
+    check(secret.startswith("whsec_"), f"the secret is shown once: {secret!r}")
+    admin.shot("webhooks")
+    admin.go("/console/admin/webhooks")
+    admin.does_not_see(secret)
+    st, _ = s.api("POST", "/v1/customers", s.admin_token, {"external_ref": "C-HOOK", "name": "Hooked customer"})
+    check(st == 201, "a customer for the webhook")
+    deadline = time.time() + 20
+    while not got and time.time() < deadline:
+        time.sleep(0.1)
+    check(got and json.loads(got[0])["type"] == "customer.created", f"the receiver got the event: {got[:1]}")
+    admin.follow("127.0.0.1")
+    admin.sees("customer.created")
+    admin.sees("delivered")
+    admin.press("Send again")
+    admin.sees("queued again")
+    deadline = time.time() + 20
+    while len(got) < 2 and time.time() < deadline:
+        time.sleep(0.1)
+    check(len(got) == 2 and got[1] == got[0], "sent again, the same body")
+    admin.go(admin.path())
+    admin.shot("webhook")
+    hooks.shutdown()
     # An auditor sees everything and changes nothing.
     aud = Person("Ann (auditor)", s, shots)
     people.append(aud)
     aud.sign_in(s.link("aud-ann", "auditor"))
     for path in ["/console/finance/write-offs", "/console/finance/aging", "/console/finance/reports", "/console/finance/periods",
                  f"/console/finance/periods/{month}", "/console/value", "/console/audit/verify", "/console/admin/policy",
-                 "/console/admin/events", "/console/admin/ledger", f"/console/customers/{dana['id']}"]:
+                 "/console/admin/events", "/console/admin/ledger", "/console/admin/webhooks",
+                 f"/console/customers/{dana['id']}"]:
         aud.go(path)
         aud.does_not_see("Something went wrong")
         aud.does_not_see("Not allowed")
