@@ -278,25 +278,59 @@ impl TryFrom<DeliveryRow> for Delivery {
     }
 }
 
-/// Records new deliveries.
+#[derive(Insertable)]
+#[diesel(table_name = webhook_deliveries)]
+struct NewDelivery<'a> {
+    tenant_id: TenantId,
+    id: WebhookDeliveryId,
+    endpoint_id: WebhookEndpointId,
+    event_id: AuditEventId,
+    event_type: &'a str,
+    payload: &'a str,
+    state: &'static str,
+    attempts: i32,
+    next_attempt_at: NaiveDateTime,
+    last_status: Option<i32>,
+    created_at: NaiveDateTime,
+    delivered_at: Option<NaiveDateTime>,
+}
+
+/// Records new deliveries: one multi-row statement on PostgreSQL (a fan-out
+/// writes hundreds at once), one statement each on SQLite (function calls
+/// there).
 pub(crate) fn insert_deliveries(conn: &mut DbConnection, ds: &[Delivery]) -> Result<(), Error> {
-    for d in ds {
-        diesel::insert_into(webhook_deliveries::table)
-            .values((
-                webhook_deliveries::tenant_id.eq(d.tenant),
-                webhook_deliveries::id.eq(d.id),
-                webhook_deliveries::endpoint_id.eq(d.endpoint_id),
-                webhook_deliveries::event_id.eq(d.event_id),
-                webhook_deliveries::event_type.eq(&d.event_type),
-                webhook_deliveries::payload.eq(&d.payload),
-                webhook_deliveries::state.eq(d.state.as_str()),
-                webhook_deliveries::attempts.eq(d.attempts),
-                webhook_deliveries::next_attempt_at.eq(d.next_attempt_at),
-                webhook_deliveries::last_status.eq(d.last_status),
-                webhook_deliveries::created_at.eq(d.created_at),
-                webhook_deliveries::delivered_at.eq(d.delivered_at),
-            ))
-            .execute(conn)?;
+    let rows: Vec<NewDelivery<'_>> = ds
+        .iter()
+        .map(|d| NewDelivery {
+            tenant_id: d.tenant,
+            id: d.id,
+            endpoint_id: d.endpoint_id,
+            event_id: d.event_id,
+            event_type: &d.event_type,
+            payload: &d.payload,
+            state: d.state.as_str(),
+            attempts: d.attempts,
+            next_attempt_at: d.next_attempt_at,
+            last_status: d.last_status,
+            created_at: d.created_at,
+            delivered_at: d.delivered_at,
+        })
+        .collect();
+    match conn {
+        DbConnection::Pg(c) => {
+            for chunk in rows.chunks(500) {
+                diesel::insert_into(webhook_deliveries::table)
+                    .values(chunk)
+                    .execute(c)?;
+            }
+        }
+        DbConnection::Sqlite(_) => {
+            for r in &rows {
+                diesel::insert_into(webhook_deliveries::table)
+                    .values(r)
+                    .execute(conn)?;
+            }
+        }
     }
     Ok(())
 }
@@ -352,8 +386,14 @@ pub(crate) fn take_due(
     for r in rows {
         let mut d = Delivery::try_from(r)?;
         d.next_attempt_at = lease_until;
-        save_delivery(conn, &d)?;
         out.push(d);
+    }
+    // One statement leases them all.
+    let ids: Vec<WebhookDeliveryId> = out.iter().map(|d| d.id).collect();
+    if !ids.is_empty() {
+        diesel::update(webhook_deliveries::table.filter(webhook_deliveries::id.eq_any(&ids)))
+            .set(webhook_deliveries::next_attempt_at.eq(lease_until))
+            .execute(conn)?;
     }
     Ok(out)
 }

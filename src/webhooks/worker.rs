@@ -34,9 +34,11 @@ use crate::store::{DbConnection, Pool};
 const FAN_OUT_PAGE: i64 = 500;
 /// The most of an answer's body kept with an attempt.
 const RESPONSE_KEPT: usize = 1024;
-/// The least time between two rounds (a busy service wakes the worker on
-/// every command; rounds then batch).
-const MIN_ROUND_GAP: Duration = Duration::from_millis(20);
+/// The least time between two fan-out rounds: a busy service wakes the
+/// worker on every command, and each round reads every endpoint's place in
+/// the feed; at most five rounds a second batch the events of many commands
+/// into one transaction per endpoint (deliveries then leave at once).
+const MIN_ROUND_GAP: Duration = Duration::from_millis(200);
 
 /// Starts the worker for `state`; it ends by itself once the state is gone
 /// (the server stopped) or draining began.
@@ -165,8 +167,12 @@ async fn deliver_loop(
             }
         }
         if took == room && room > 0 {
-            // Full: more may be due; go again as soon as a slot frees.
-            freed.notified().await;
+            // Full: more may be due. Go again once a quarter of the slots
+            // is free, so one take fills several (a take per finished send
+            // would cost a transaction each).
+            while in_flight.get() > settings.concurrency - settings.concurrency.div_ceil(4) {
+                freed.notified().await;
+            }
             continue;
         }
         let wait = async {
