@@ -74,7 +74,7 @@ impl Receiver {
 
     /// Waits (real time, bounded) until `n` deliveries arrived.
     async fn wait_for(&self, n: usize) -> Vec<Received> {
-        for _ in 0..500 {
+        for _ in 0..1500 {
             let got = self.got();
             if got.len() >= n {
                 return got;
@@ -179,7 +179,7 @@ async fn deliveries(app: &TestApp, endpoint: &str) -> Vec<Value> {
 /// Waits (real time, bounded) until the endpoint's only delivery has made
 /// `n` attempts, and answers it.
 async fn attempts_made(app: &TestApp, endpoint: &str, n: i64) -> Value {
-    for _ in 0..500 {
+    for _ in 0..1500 {
         if let Some(d) = deliveries(app, endpoint).await.first()
             && d["attempts"].as_i64() >= Some(n)
         {
@@ -444,7 +444,7 @@ async fn disabled_endpoints_get_nothing_and_410_disables(backend: Backend) {
     on.answer_with(&[410]);
     app.customer("C-3").await;
     on.wait_for(3).await;
-    for _ in 0..500 {
+    for _ in 0..1500 {
         let e = app
             .get(&format!("/v1/webhook-endpoints/{on_id}"), &admin)
             .await
@@ -544,7 +544,7 @@ async fn five_days_of_failures_disable_the_endpoint(backend: Backend) {
     attempts_made(&app, &ep, 1).await;
     app.clock
         .advance(chrono::Duration::days(5) + chrono::Duration::hours(1));
-    for _ in 0..500 {
+    for _ in 0..1500 {
         let e = app
             .get(
                 &format!("/v1/webhook-endpoints/{ep}"),
