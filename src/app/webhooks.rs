@@ -87,41 +87,62 @@ pub(crate) fn change_endpoint(
 ) -> Result<Endpoint, Error> {
     ctx.require(Permission::WebhooksWrite)?;
     ctx.require_tenant_wide()?;
-    let before = crate::store::webhooks::endpoint(conn, ctx.tenant, id, true)?;
-    let mut after = before.clone();
-    if let Some(url) = change.url {
-        after.url = url;
-    }
-    if let Some(d) = change.description {
-        after.description = d;
-    }
-    if let Some(t) = change.event_types {
-        after.event_types = t;
-    }
-    if let Some(enabled) = change.enabled {
-        if enabled && !before.enabled {
-            after.failing_since = None;
-            after.disabled_reason = None;
+    let (before, after) = alter(conn, ctx, id, "webhook_endpoint.updated", None, |e| {
+        if let Some(url) = change.url {
+            e.url = url;
         }
-        after.enabled = enabled;
-    }
-    after.updated_at = ctx.now;
-    crate::store::webhooks::save_endpoint(conn, &after)?;
-    crate::store::audit::append(
-        conn,
-        ctx,
-        NewEvent::changed(
-            "webhook_endpoint.updated",
-            "webhook_endpoint",
-            id,
-            &EndpointView::from(&before),
-            &EndpointView::from(&after),
-        ),
-    )?;
+        if let Some(d) = change.description {
+            e.description = d;
+        }
+        if let Some(t) = change.event_types {
+            e.event_types = t;
+        }
+        if let Some(enabled) = change.enabled {
+            if enabled && !e.enabled {
+                e.failing_since = None;
+                e.disabled_reason = None;
+            }
+            e.enabled = enabled;
+        }
+        Ok(true)
+    })?;
     if after.enabled && !before.enabled {
         return start_after_now(conn, ctx, after);
     }
     Ok(after)
+}
+
+/// Changes an endpoint under its row lock and records the change as
+/// `action` (with `reason`): `f` changes the endpoint, or answers `false`
+/// when there is nothing to do (then nothing is written). Answers the
+/// endpoint before and after.
+fn alter(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    id: WebhookEndpointId,
+    action: &'static str,
+    reason: Option<&str>,
+    f: impl FnOnce(&mut Endpoint) -> Result<bool, Error>,
+) -> Result<(Endpoint, Endpoint), Error> {
+    let before = crate::store::webhooks::endpoint(conn, ctx.tenant, id, true)?;
+    let mut after = before.clone();
+    if !f(&mut after)? {
+        return Ok((before, after));
+    }
+    after.updated_at = ctx.now;
+    crate::store::webhooks::save_endpoint(conn, &after)?;
+    let mut event = NewEvent::changed(
+        action,
+        "webhook_endpoint",
+        id,
+        &EndpointView::from(&before),
+        &EndpointView::from(&after),
+    );
+    if let Some(r) = reason {
+        event = event.because(r);
+    }
+    crate::store::audit::append(conn, ctx, event)?;
+    Ok((before, after))
 }
 
 /// Places an endpoint's feed cursor at the feed's end, after the event that
@@ -149,25 +170,18 @@ pub(crate) fn rotate_secret(
 ) -> Result<Endpoint, Error> {
     ctx.require(Permission::WebhooksWrite)?;
     ctx.require_tenant_wide()?;
-    let before = crate::store::webhooks::endpoint(conn, ctx.tenant, id, true)?;
-    let mut after = before.clone();
-    after.previous_secret = Some(std::mem::replace(
-        &mut after.secret,
-        crate::webhooks::new_secret().map_err(Error::internal)?,
-    ));
-    after.previous_until = Some(ctx.now + ROTATION_OVERLAP);
-    after.updated_at = ctx.now;
-    crate::store::webhooks::save_endpoint(conn, &after)?;
-    crate::store::audit::append(
+    let secret = crate::webhooks::new_secret().map_err(Error::internal)?;
+    let (_, after) = alter(
         conn,
         ctx,
-        NewEvent::changed(
-            "webhook_endpoint.secret_rotated",
-            "webhook_endpoint",
-            id,
-            &EndpointView::from(&before),
-            &EndpointView::from(&after),
-        ),
+        id,
+        "webhook_endpoint.secret_rotated",
+        None,
+        |e| {
+            e.previous_secret = Some(std::mem::replace(&mut e.secret, secret));
+            e.previous_until = Some(ctx.now + ROTATION_OVERLAP);
+            Ok(true)
+        },
     )?;
     Ok(after)
 }
@@ -220,26 +234,20 @@ pub(crate) fn disable_endpoint(
     id: WebhookEndpointId,
     reason: &str,
 ) -> Result<(), Error> {
-    let before = crate::store::webhooks::endpoint(conn, ctx.tenant, id, true)?;
-    if !before.enabled {
-        return Ok(());
-    }
-    let mut after = before.clone();
-    after.enabled = false;
-    after.disabled_reason = Some(reason.to_owned());
-    after.updated_at = ctx.now;
-    crate::store::webhooks::save_endpoint(conn, &after)?;
-    crate::store::audit::append(
+    alter(
         conn,
         ctx,
-        NewEvent::changed(
-            "webhook_endpoint.disabled",
-            "webhook_endpoint",
-            id,
-            &EndpointView::from(&before),
-            &EndpointView::from(&after),
-        )
-        .because(reason),
+        id,
+        "webhook_endpoint.disabled",
+        Some(reason),
+        |e| {
+            if !e.enabled {
+                return Ok(false);
+            }
+            e.enabled = false;
+            e.disabled_reason = Some(reason.to_owned());
+            Ok(true)
+        },
     )?;
     Ok(())
 }

@@ -118,17 +118,7 @@ fn aging_in_database(
     as_of: NaiveDate,
 ) -> Result<Vec<Aging>, Error> {
     // Inlined values are typed: a UUID, a formatted date, the code's constants.
-    let only = stores
-        .map(|s| {
-            format!(
-                " AND store_id IN ({})",
-                s.iter()
-                    .map(|id| format!("'{id}'"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        })
-        .unwrap_or_default();
+    let only = super::store_id_in(stores);
     let sql = format!(
         "WITH open AS (
             SELECT store_id, currency, '{as_of}'::date - due_on AS late,
@@ -277,17 +267,7 @@ pub(crate) fn keeping_by_month(
         DbConnection::Pg(_) => "to_char(updated_at, 'YYYY-MM')",
         DbConnection::Sqlite(_) => "strftime('%Y-%m', updated_at)",
     };
-    let only = stores
-        .map(|s| {
-            format!(
-                " AND store_id IN ({})",
-                s.iter()
-                    .map(|id| format!("'{id}'"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        })
-        .unwrap_or_default();
+    let only = super::store_id_in(stores);
     // Inlined values are typed: a UUID, a formatted date, the code's constants.
     let sql = format!(
         "SELECT store_id, {month} AS month, status, count(*) AS n FROM gestures

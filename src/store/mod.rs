@@ -151,6 +151,22 @@ pub fn count_rows(conn: &mut DbConnection) -> QueryResult<Vec<(String, i64)>> {
         .collect()
 }
 
+/// ` AND store_id IN (...)` for a statement confined to `stores` (empty
+/// when `None`: every store). The ids are parsed UUIDs, safe to inline.
+pub(crate) fn store_id_in(stores: Option<&[crate::domain::ids::StoreId]>) -> String {
+    stores
+        .map(|s| {
+            format!(
+                " AND store_id IN ({})",
+                s.iter()
+                    .map(|id| format!("'{id}'"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
+        .unwrap_or_default()
+}
+
 /// The SQL condition under which an audit or feed row (its `column` of store
 /// ids) is visible to a token holding `stores`: rows of the tenant as a whole
 /// (no stores), and rows of a store the token holds. The ids are parsed UUIDs,

@@ -262,31 +262,23 @@ pub(crate) fn goodwill(
             HashMap::new()
         };
     let mut out: BTreeMap<GroupKey, Figures> = BTreeMap::new();
-    if matches!(conn, DbConnection::Pg(_)) && !by.contains(&GroupBy::Approver) {
-        aggregated(
-            conn,
-            tenant,
-            stores_filter,
-            by,
-            from,
-            to,
-            &codes,
-            &causes,
-            &mut out,
-        )?;
+    // Grouping by approver reads each gesture's decision: it streams.
+    let fold = if matches!(conn, DbConnection::Pg(_)) && !by.contains(&GroupBy::Approver) {
+        aggregated
     } else {
-        streamed(
-            conn,
-            tenant,
-            stores_filter,
-            by,
-            from,
-            to,
-            &codes,
-            &causes,
-            &mut out,
-        )?;
-    }
+        streamed
+    };
+    fold(
+        conn,
+        tenant,
+        stores_filter,
+        by,
+        from,
+        to,
+        &codes,
+        &causes,
+        &mut out,
+    )?;
     recoveries(
         conn,
         tenant,
@@ -390,17 +382,7 @@ fn aggregated(
     let statuses = GestureStatus::IN_EFFECT
         .map(|s| format!("'{}'", s.as_str()))
         .join(", ");
-    let stores = stores_filter
-        .map(|s| {
-            format!(
-                " AND store_id IN ({})",
-                s.iter()
-                    .map(|id| format!("'{id}'"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        })
-        .unwrap_or_default();
+    let stores = super::store_id_in(stores_filter);
     let sql = format!(
         "SELECT {store} AS store_id, kind, {reason} AS reason_code, {incident} AS incident_id, \
                 {requester} AS requested_by, {month} AS month, currency, count(*) AS n, \
