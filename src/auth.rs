@@ -14,6 +14,20 @@ use crate::domain::roles::Role;
 
 /// Clock skew tolerated on `exp` and `nbf`, in seconds.
 const LEEWAY_SECS: u64 = 30;
+/// The longest `sub` accepted, as for a staff member's subject.
+pub(crate) const MAX_SUBJECT_LEN: usize = 255;
+/// The default longest lifetime of a token (`GOODWILL_JWT_MAX_LIFETIME`).
+pub const DEFAULT_MAX_LIFETIME_SECS: u64 = 30 * 86_400;
+
+/// A lifetime as people write it: `30d`, `8h`, `15m` or seconds.
+pub(crate) fn lifetime_text(secs: u64) -> String {
+    match secs {
+        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
 
 /// The claims this service reads. Other claims an identity provider adds are
 /// ignored.
@@ -26,7 +40,13 @@ pub struct Claims {
     /// The role.
     pub role: Role,
     /// The stores the token may act at; absent means all of the tenant's stores.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// A `null` or anything but a list of store ids is refused (fail closed):
+    /// only leaving the claim out grants every store.
+    #[serde(
+        default,
+        deserialize_with = "stores_when_present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub stores: Option<Vec<StoreId>>,
     /// Expiry (seconds since the epoch). Required.
     pub exp: u64,
@@ -44,11 +64,20 @@ pub struct Claims {
     pub aud: Option<String>,
 }
 
+/// `stores` as given: a list. Called only when the claim is present, so a
+/// `null` fails here instead of reading as "absent".
+fn stores_when_present<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Vec<StoreId>>, D::Error> {
+    <Vec<StoreId> as serde::Deserialize>::deserialize(d).map(Some)
+}
+
 /// Verifies tokens with the configured key and algorithm.
 #[derive(Clone)]
 pub struct Verifier {
     key: DecodingKey,
     validation: Validation,
+    max_lifetime: u64,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -101,13 +130,31 @@ impl Verifier {
             None => validation.validate_aud = false,
         }
         validation.set_required_spec_claims(&required);
-        Ok(Self { key, validation })
+        Ok(Self {
+            key,
+            validation,
+            max_lifetime: settings.max_lifetime,
+        })
     }
 
     /// Verifies a token; the error is a reason fit for a 401's detail.
+    ///
+    /// Beyond the signature and the registered claims the library checks, a
+    /// token is refused when its header names critical extensions (`crit`:
+    /// RFC 7515 §4.1.11 — this service understands none), when it expires more
+    /// than the maximum lifetime from now (RFC 8725 §3.10: a stolen token must
+    /// not live for ever), or when its `sub` is not a subject this service can
+    /// record (1–255 visible ASCII characters, as a staff member's subject).
     pub fn verify(&self, token: &str) -> Result<Claims, String> {
         use jsonwebtoken::errors::ErrorKind as K;
-        jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
+        let header = jsonwebtoken::decode_header(token).map_err(|_| "the token is malformed")?;
+        if header.crit.is_some() {
+            return Err(
+                "the token names critical header parameters (crit) this service does not understand"
+                    .into(),
+            );
+        }
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
             .map(|d| d.claims)
             .map_err(|e| {
                 match e.kind() {
@@ -128,7 +175,22 @@ impl Verifier {
                     _ => "the token is malformed",
                 }
                 .to_owned()
-            })
+            })?;
+        let latest = jsonwebtoken::get_current_timestamp()
+            .saturating_add(self.max_lifetime)
+            .saturating_add(LEEWAY_SECS);
+        if claims.exp > latest {
+            return Err(format!(
+                "the token expires too far ahead: at most {} from now is accepted",
+                lifetime_text(self.max_lifetime)
+            ));
+        }
+        if crate::domain::text::token("sub", &claims.sub, MAX_SUBJECT_LEN).is_err() {
+            return Err(format!(
+                "the token's sub must be 1 to {MAX_SUBJECT_LEN} visible ASCII characters"
+            ));
+        }
+        Ok(claims)
     }
 }
 
@@ -243,6 +305,7 @@ mod tests {
             key: KeyConfig::Secret(secret.as_bytes().to_vec()),
             issuer: None,
             audience: None,
+            max_lifetime: DEFAULT_MAX_LIFETIME_SECS,
         }
     }
 

@@ -71,9 +71,16 @@ pub(crate) fn connect_one(settings: &Settings, migrate: bool) -> Result<DbConnec
     Ok(conn)
 }
 
-/// The HS256 secret kept in the database, if one was generated.
-pub(crate) fn stored_secret(conn: &mut DbConnection) -> Result<Option<String>, String> {
-    keys::get(conn, keys::JWT_SECRET).map_err(|e| format!("cannot read the signing secret: {e}"))
+/// The HS256 secret kept in the database, if one was generated (opened with
+/// the sealing key when it is sealed).
+pub(crate) fn stored_secret(
+    conn: &mut DbConnection,
+    settings: &Settings,
+) -> Result<Option<String>, String> {
+    keys::get(conn, keys::JWT_SECRET)
+        .map_err(|e| format!("cannot read the signing secret: {e}"))?
+        .map(|s| crate::sealed::reveal(settings.secret_key.as_ref(), keys::JWT_SECRET, &s))
+        .transpose()
 }
 
 /// Builds the verifier, generating the secret (and the default tenant and admin
@@ -96,12 +103,34 @@ pub fn keys_and_first_run(
                 if let DbConnection::Pg(c) = conn {
                     c.batch_execute("LOCK TABLE service_keys IN EXCLUSIVE MODE")?;
                 }
-                if let Some(s) = keys::get(conn, keys::JWT_SECRET)? {
-                    return Ok::<_, diesel::result::Error>((s, None));
+                let fail = |e: String| diesel::result::Error::QueryBuilderError(e.into());
+                let key = settings.secret_key.as_ref();
+                if let Some(stored) = keys::get(conn, keys::JWT_SECRET)? {
+                    let secret =
+                        crate::sealed::reveal(key, keys::JWT_SECRET, &stored).map_err(fail)?;
+                    // A key configured after the secret was made seals it now.
+                    if let Some(k) = key
+                        && !crate::sealed::is_sealed(&stored)
+                    {
+                        let sealed = k.seal(keys::JWT_SECRET, &secret).map_err(fail)?;
+                        keys::replace(conn, keys::JWT_SECRET, &sealed)?;
+                        tracing::info!("sealed the stored signing secret with GOODWILL_SECRET_KEY_FILE's key");
+                    }
+                    return Ok::<_, diesel::result::Error>((secret, None));
                 }
-                let secret = generate_secret()
-                    .map_err(|e| diesel::result::Error::QueryBuilderError(e.into()))?;
-                keys::insert(conn, keys::JWT_SECRET, &secret, settings.clock.now())?;
+                let secret = generate_secret().map_err(fail)?;
+                let stored = match key {
+                    Some(k) => k.seal(keys::JWT_SECRET, &secret).map_err(fail)?,
+                    None => {
+                        tracing::warn!(
+                            "the generated signing secret is kept in the database unsealed: \
+                             whoever can read the database can sign tokens; for production set \
+                             GOODWILL_SECRET_KEY_FILE, or GOODWILL_JWT_SECRET or GOODWILL_JWT_PUBLIC_KEY"
+                        );
+                        secret.clone()
+                    }
+                };
+                keys::insert(conn, keys::JWT_SECRET, &stored, settings.clock.now())?;
                 let tenant = if tenants::count(conn)? == 0 {
                     Some(tenants::create(conn, "default", settings.clock.now())?)
                 } else {
@@ -119,7 +148,7 @@ pub fn keys_and_first_run(
                         "admin",
                         Role::Admin,
                         None,
-                        FIRST_ADMIN_TTL_SECS,
+                        FIRST_ADMIN_TTL_SECS.min(settings.jwt.max_lifetime),
                     )?;
                     let token_file = match &settings.database_url {
                         DatabaseUrl::Sqlite(path) if path != ":memory:" => {

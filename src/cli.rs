@@ -258,6 +258,11 @@ pub(crate) struct ServeArgs {
     /// Then, seconds in-flight requests get to finish.
     #[arg(long, env = "GOODWILL_SHUTDOWN_TIMEOUT", default_value_t = 30)]
     pub shutdown_timeout: u64,
+    /// Seconds a request's body has to arrive in full after its head (1-300);
+    /// a slower one is answered 408 and its connection closed.
+    #[arg(long, env = "GOODWILL_BODY_TIMEOUT", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub body_timeout: u64,
 }
 
 /// `tenant` subcommands.
@@ -366,6 +371,7 @@ pub fn run() -> Result<(), CliError> {
     let url = config::database_url(cli.database_url.as_deref())?;
     let jwt = JwtSettings::from_env()?;
     let mut settings = Settings::new(url, jwt);
+    settings.secret_key = config::secret_key_from_env()?;
     match command {
         Command::Serve(args) => {
             rate_limit_from_env(&mut settings)?;
@@ -687,6 +693,7 @@ fn settings_for_serve<'a>(settings: &'a mut Settings, args: &ServeArgs) -> &'a S
     settings.workers = args.workers;
     settings.drain_secs = args.drain_seconds;
     settings.shutdown_timeout_secs = args.shutdown_timeout;
+    settings.body_timeout_secs = args.body_timeout;
     if let Some(n) = args.pool_size {
         settings.pool_size = n.max(1);
     }
@@ -825,6 +832,13 @@ fn token(settings: &Settings, args: &TokenArgs) -> Result<String, String> {
     crate::domain::text::token("sub", &args.sub, 255)
         .map_err(|e| format!("--sub {}", e.message))?;
     let ttl = parse_ttl(&args.ttl)?;
+    if ttl > settings.jwt.max_lifetime {
+        return Err(format!(
+            "--ttl {} is longer than the longest lifetime a token may have ({}, GOODWILL_JWT_MAX_LIFETIME)",
+            args.ttl,
+            crate::auth::lifetime_text(settings.jwt.max_lifetime)
+        ));
+    }
     let stores = if args.stores.is_empty() {
         None
     } else {
@@ -855,7 +869,7 @@ fn token(settings: &Settings, args: &TokenArgs) -> Result<String, String> {
                 "GOODWILL_JWT_PUBLIC_KEY is set: tokens come from your identity provider".into(),
             );
         }
-        KeyConfig::Generated => bootstrap::stored_secret(&mut conn)?
+        KeyConfig::Generated => bootstrap::stored_secret(&mut conn, settings)?
             .ok_or("no signing secret yet: set GOODWILL_JWT_SECRET or run `goodwill serve` once")?
             .into_bytes(),
     };

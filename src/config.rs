@@ -15,10 +15,13 @@ pub const ENV_VARS: &[&str] = &[
     "GOODWILL_JWT_PUBLIC_KEY",
     "GOODWILL_JWT_ISSUER",
     "GOODWILL_JWT_AUDIENCE",
+    "GOODWILL_JWT_MAX_LIFETIME",
+    "GOODWILL_SECRET_KEY_FILE",
     "GOODWILL_WORKERS",
     "GOODWILL_POOL_SIZE",
     "GOODWILL_DRAIN_SECONDS",
     "GOODWILL_SHUTDOWN_TIMEOUT",
+    "GOODWILL_BODY_TIMEOUT",
     "GOODWILL_RATE_LIMIT_PER_SECOND",
     "GOODWILL_RATE_LIMIT_BURST",
     "GOODWILL_LOG",
@@ -44,6 +47,8 @@ pub const ENV_VARS: &[&str] = &[
 pub(crate) const DEFAULT_DATABASE_URL: &str = "./goodwill.db";
 /// The default listen address.
 pub(crate) const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// Seconds a request's body has to arrive in full (`GOODWILL_BODY_TIMEOUT`).
+pub(crate) const DEFAULT_BODY_TIMEOUT_SECS: u64 = 10;
 /// Fewest bytes of an HS256 secret.
 pub(crate) const MIN_SECRET_BYTES: usize = 32;
 
@@ -80,6 +85,10 @@ pub struct JwtSettings {
     pub issuer: Option<String>,
     /// `GOODWILL_JWT_AUDIENCE`: when set, tokens must carry this `aud`.
     pub audience: Option<String>,
+    /// `GOODWILL_JWT_MAX_LIFETIME`: a token expiring later than this from now
+    /// is refused, and `goodwill token` issues none longer (seconds; default
+    /// 30 days).
+    pub max_lifetime: u64,
 }
 
 impl JwtSettings {
@@ -122,10 +131,17 @@ impl JwtSettings {
             }
             (None, None) => KeyConfig::Generated,
         };
+        let max_lifetime = match nonempty("GOODWILL_JWT_MAX_LIFETIME") {
+            Some(v) => {
+                crate::auth::parse_ttl(&v).map_err(|e| format!("GOODWILL_JWT_MAX_LIFETIME: {e}"))?
+            }
+            None => crate::auth::DEFAULT_MAX_LIFETIME_SECS,
+        };
         Ok(Self {
             key,
             issuer: nonempty("GOODWILL_JWT_ISSUER"),
             audience: nonempty("GOODWILL_JWT_AUDIENCE"),
+            max_lifetime,
         })
     }
 }
@@ -147,6 +163,8 @@ pub struct Settings {
     pub drain_secs: u64,
     /// After the listener closes: seconds in-flight requests get to finish.
     pub shutdown_timeout_secs: u64,
+    /// Seconds a request's body has to arrive in full after its head.
+    pub body_timeout_secs: u64,
     /// The clock (the system's; tests inject an adjustable one).
     pub clock: crate::clock::Clock,
     /// The rate limit per caller; `None` (the default) is off.
@@ -155,6 +173,9 @@ pub struct Settings {
     pub console: ConsoleSettings,
     /// The webhook delivery worker.
     pub webhooks: WebhookSettings,
+    /// `GOODWILL_SECRET_KEY_FILE`: the key that seals the secrets the service
+    /// keeps in its database (the generated signing secret).
+    pub secret_key: Option<crate::sealed::SecretKey>,
 }
 
 /// The webhook delivery worker's settings.
@@ -364,11 +385,21 @@ impl Settings {
             workers: 0,
             drain_secs: 2,
             shutdown_timeout_secs: 30,
+            body_timeout_secs: DEFAULT_BODY_TIMEOUT_SECS,
             clock: crate::clock::Clock::system(),
             rate_limit: None,
             console: ConsoleSettings::default(),
             webhooks: WebhookSettings::default(),
+            secret_key: None,
         }
+    }
+}
+
+/// The sealing key named by `GOODWILL_SECRET_KEY_FILE`, when set.
+pub(crate) fn secret_key_from_env() -> Result<Option<crate::sealed::SecretKey>, String> {
+    match std::env::var("GOODWILL_SECRET_KEY_FILE") {
+        Ok(path) if !path.is_empty() => crate::sealed::SecretKey::from_file(&path).map(Some),
+        _ => Ok(None),
     }
 }
 

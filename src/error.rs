@@ -38,6 +38,7 @@ error_codes! {
     NotFound => "not_found",
     MethodNotAllowed => "method_not_allowed",
     PayloadTooLarge => "payload_too_large",
+    RequestTimeout => "request_timeout",
     UnsupportedMediaType => "unsupported_media_type",
     ValidationFailed => "validation_failed",
     ServiceUnavailable => "service_unavailable",

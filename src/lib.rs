@@ -30,6 +30,7 @@ pub mod error;
 pub mod http;
 pub mod idempotency;
 pub mod ratelimit;
+pub mod sealed;
 pub mod startup;
 pub mod store;
 pub mod value;

@@ -34,6 +34,7 @@ impl Application {
         let mut state = AppState::new(pool, verifier, settings.clock.clone());
         state.rate_limiter = settings.rate_limit.map(crate::ratelimit::RateLimiter::new);
         state.webhook_settings = settings.webhooks;
+        state.body_timeout = std::time::Duration::from_secs(settings.body_timeout_secs);
         let state = web::Data::new(state);
         if settings.webhooks.worker {
             crate::webhooks::worker::start(&state.clone().into_inner(), settings.webhooks)?;
@@ -215,6 +216,17 @@ pub(crate) fn app(
                 None => Either::Right(srv.call(req).map(|r| r.map(|res| res.map_into_left_body()))),
             }
         })
+        // The body must arrive within the body timeout of the request's head
+        // (a slow-body client is cut off; header-only slowness is actix's
+        // client request timeout).
+        .wrap_fn(|mut req, srv| {
+            if let Some(state) = req.app_data::<web::Data<AppState>>() {
+                let limit = state.body_timeout;
+                let payload = req.take_payload();
+                req.set_payload(crate::http::deadline::within(payload, limit));
+            }
+            srv.call(req)
+        })
         // The request's span (every log line of it, here and on the blocking
         // pool, carries its id) and its closing log line.
         .wrap(tracing_actix_web::TracingLogger::<RequestSpan>::new())
@@ -248,6 +260,15 @@ pub(crate) fn app(
                 }
                 Ok(res)
             }
+        })
+        // HEAD is GET without the body (RFC 9110 §9.3.2): routed and answered
+        // as GET, headers and all; the HTTP layer knows the request was HEAD
+        // and sends no body.
+        .wrap_fn(|mut req, srv| {
+            if req.method() == actix_web::http::Method::HEAD {
+                req.head_mut().method = actix_web::http::Method::GET;
+            }
+            srv.call(req)
         })
 }
 

@@ -408,6 +408,9 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         for p in PAGES.iter().filter(|p| p.path == path) {
             resource = resource.route((p.route)());
             allow.push(p.method.to_string());
+            if p.method == actix_web::http::Method::GET {
+                allow.push("HEAD".to_owned());
+            }
         }
         resource = resource.default_service(web::to(move || {
             let allow = allow.join(", ");

@@ -104,8 +104,20 @@ pub(crate) fn not_formula(field: &str, value: &str) -> Result<(), FieldError> {
 
 /// A free-form reference from another system (a POS id): trimmed, 1..=max
 /// characters, no control characters. Unicode is allowed.
+///
+/// Normalised to Unicode NFC first, so a composed and a decomposed "é" (which
+/// look the same on every screen) are one reference, not two. Case is kept and
+/// matters: `A-1` and `a-1` are different references, as card numbers and
+/// payroll ids are in the systems they come from.
 pub(crate) fn reference(field: &str, value: &str, max: usize) -> Result<String, FieldError> {
-    required_line(field, value, max)
+    required_line(field, &nfc(value), max)
+}
+
+/// `s` in Unicode Normalization Form C.
+pub fn nfc(s: &str) -> String {
+    icu_normalizer::ComposingNormalizerBorrowed::new_nfc()
+        .normalize(s)
+        .into_owned()
 }
 
 /// An e-mail address: one `@`, a non-empty local part, a domain with a dot, no
@@ -167,6 +179,19 @@ mod tests {
             10
         );
         assert!(required_line("name", "a\u{0}b", 10).is_err());
+    }
+
+    #[test]
+    fn references_are_nfc() {
+        let composed = "Caf\u{e9}-1";
+        let decomposed = "Cafe\u{301}-1";
+        assert_ne!(composed, decomposed);
+        assert_eq!(reference("r", decomposed, 10).unwrap(), composed);
+        assert_eq!(reference("r", composed, 10).unwrap(), composed);
+        // Case is kept: it is part of the reference.
+        assert_eq!(reference("r", "ab-1", 10).unwrap(), "ab-1");
+        // The length counts the normalised characters.
+        assert!(reference("r", "e\u{301}e\u{301}", 2).is_ok());
     }
 
     #[test]

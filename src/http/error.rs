@@ -37,6 +37,12 @@ pub enum AppError {
         /// The limit in bytes.
         limit: usize,
     },
+    /// 408: the body did not arrive in time.
+    #[error("the request body did not arrive within {secs} s of its head")]
+    BodyTimeout {
+        /// The body timeout in seconds.
+        secs: u64,
+    },
     /// 415: the body is not declared as JSON.
     #[error("the body must be JSON (Content-Type: application/json)")]
     UnsupportedMediaType,
@@ -81,6 +87,7 @@ impl AppError {
             Self::Unauthorized(_) => ErrorCode::Unauthorized,
             Self::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
             Self::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
+            Self::BodyTimeout { .. } => ErrorCode::RequestTimeout,
             Self::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
             Self::TooManyRequests { .. } => ErrorCode::RateLimited,
         }
@@ -103,6 +110,7 @@ impl AppError {
             Self::Unauthorized(_) => 401,
             Self::MethodNotAllowed { .. } => 405,
             Self::PayloadTooLarge { .. } => 413,
+            Self::BodyTimeout { .. } => 408,
             Self::UnsupportedMediaType => 415,
             Self::TooManyRequests { .. } => 429,
         }

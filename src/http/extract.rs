@@ -351,8 +351,9 @@ impl<T: DeserializeOwned + 'static, const LIMIT: usize> FromRequest for JsonBody
             }
             let mut body = web::BytesMut::new();
             while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| {
-                    AppError::MalformedJson(format!("the body could not be read: {e}"))
+                let chunk = chunk.map_err(|e| match super::deadline::timed_out(&e) {
+                    Some(secs) => AppError::BodyTimeout { secs },
+                    None => AppError::MalformedJson(format!("the body could not be read: {e}")),
                 })?;
                 if body.len() + chunk.len() > LIMIT {
                     return Err(AppError::PayloadTooLarge { limit: LIMIT });

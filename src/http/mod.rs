@@ -10,6 +10,7 @@
 pub(crate) mod approvals;
 pub(crate) mod audit;
 pub(crate) mod customers;
+pub(crate) mod deadline;
 pub(crate) mod error;
 pub(crate) mod events;
 pub mod extract;
@@ -71,6 +72,8 @@ pub(crate) struct AppState {
     pub webhooks_wake: std::sync::Arc<tokio::sync::Notify>,
     /// The webhook rules a request is checked against (the loopback switch).
     pub webhook_settings: crate::config::WebhookSettings,
+    /// How long a request's body may take to arrive after its head.
+    pub body_timeout: std::time::Duration,
 }
 
 impl AppState {
@@ -86,6 +89,9 @@ impl AppState {
             rate_limiter: None,
             webhooks_wake: std::sync::Arc::new(tokio::sync::Notify::new()),
             webhook_settings: crate::config::WebhookSettings::default(),
+            body_timeout: std::time::Duration::from_secs(
+                crate::config::DEFAULT_BODY_TIMEOUT_SECS,
+            ),
         }
     }
 

@@ -40,6 +40,7 @@ fn title(status: u16) -> &'static str {
         404 => "Not found",
         405 => "Method not allowed",
         409 => "Conflict",
+        408 => "Request timeout",
         413 => "Payload too large",
         415 => "Unsupported media type",
         422 => "Unprocessable content",
@@ -120,6 +121,9 @@ impl ResponseError for AppError {
             }
             AppError::TooManyRequests { retry_after } => {
                 resp.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+            }
+            AppError::BodyTimeout { .. } => {
+                resp.insert_header((header::CONNECTION, "close"));
             }
             _ => {}
         }

@@ -516,6 +516,9 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         for e in ENDPOINTS.iter().filter(|e| e.path == path) {
             resource = resource.route((e.route)());
             allow.push(e.method.to_string());
+            if e.method == Method::GET {
+                allow.push(Method::HEAD.to_string());
+            }
         }
         resource = resource.default_service(web::to(move || {
             let allow = allow.clone();

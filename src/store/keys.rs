@@ -19,6 +19,14 @@ pub(crate) fn get(conn: &mut DbConnection, name: &str) -> QueryResult<Option<Str
         .optional()
 }
 
+/// Replaces the value stored under `name` (sealing a secret kept before).
+pub(crate) fn replace(conn: &mut DbConnection, name: &str, secret: &str) -> QueryResult<()> {
+    diesel::update(service_keys::table.filter(service_keys::name.eq(name)))
+        .set(service_keys::secret.eq(secret))
+        .execute(conn)
+        .map(|_| ())
+}
+
 /// Stores `secret` under `name`.
 pub(crate) fn insert(
     conn: &mut DbConnection,

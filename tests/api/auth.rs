@@ -104,6 +104,7 @@ async fn issuer_and_audience_when_configured(backend: Backend) {
         key: KeyConfig::Secret(secret.clone().into_bytes()),
         issuer: Some("https://idp.example".into()),
         audience: Some("goodwill-api".into()),
+        max_lifetime: goodwill::auth::DEFAULT_MAX_LIFETIME_SECS,
     };
     let app = TestApp::spawn_with(backend, jwt, Some(secret.clone())).await;
     let base = || {
@@ -185,6 +186,7 @@ async fn rs256_configured(backend: Backend) {
         key: KeyConfig::PublicKey(public.clone()),
         issuer: None,
         audience: None,
+        max_lifetime: goodwill::auth::DEFAULT_MAX_LIFETIME_SECS,
     };
     let app = TestApp::spawn_with(backend, jwt, None).await;
     let c = claims(&app);

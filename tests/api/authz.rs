@@ -535,6 +535,58 @@ async fn methods_a_path_lacks_are_405(app: TestApp) {
 }
 both!(methods_a_path_lacks_are_405);
 
+/// HEAD is GET without the body (RFC 9110 §9.3.2) on every GET path of the
+/// API and the console: same status and content type, no body; on the wire
+/// the length of the GET's body is announced and nothing follows the headers.
+async fn head_answers_as_get_without_a_body(app: TestApp) {
+    use std::io::{Read, Write};
+    let doc: Value = serde_json::from_str(goodwill::http::ops::OPENAPI).unwrap();
+    let f = fixtures(&app).await;
+    let admin = app.token(Role::Admin);
+    let mut checked = 0;
+    for (template, item) in doc["paths"].as_object().unwrap() {
+        if item.get("get").is_none() {
+            continue;
+        }
+        let u = url("GET", template, &f);
+        let get = send(&app, "GET", &u, &admin, None).await;
+        let head = send(&app, "HEAD", &u, &admin, None).await;
+        assert_eq!(head.status, get.status, "HEAD {u}");
+        assert!(head.body.is_empty(), "HEAD {u} sent a body");
+        assert_eq!(head.header("content-type"), get.header("content-type"), "HEAD {u}");
+        checked += 1;
+    }
+    assert!(checked > 30, "{checked}");
+    for path in ["/v1/stores", "/console/sign-in"] {
+        let port: u16 = app.address.rsplit(':').next().unwrap().parse().unwrap();
+        let raw = |method: &str| {
+            let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+            write!(
+                s,
+                "{method} {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {admin}\r\nConnection: close\r\n\r\n"
+            )
+            .unwrap();
+            let mut resp = Vec::new();
+            s.read_to_end(&mut resp).unwrap();
+            let text = String::from_utf8_lossy(&resp).into_owned();
+            let (head, body) = text.split_once("\r\n\r\n").unwrap();
+            (head.to_ascii_lowercase(), body.to_owned())
+        };
+        let (get_head, get_body) = raw("GET");
+        let (head_head, head_body) = raw("HEAD");
+        assert!(head_head.starts_with("http/1.1 200"), "HEAD {path}: {head_head}");
+        assert!(head_body.is_empty(), "HEAD {path} sent {head_body:?}");
+        assert!(
+            head_head.contains(&format!("content-length: {}", get_body.len())),
+            "HEAD {path} announces the GET's length: {head_head} / {get_head}"
+        );
+    }
+    // A path without GET does not gain HEAD.
+    let r = send(&app, "HEAD", "/v1/sales/batch", &admin, None).await;
+    assert_eq!(r.status, 405);
+}
+both!(head_answers_as_get_without_a_body);
+
 async fn mass_assignment_is_refused(app: TestApp) {
     let doc: Value = serde_json::from_str(goodwill::http::ops::OPENAPI).unwrap();
     let f = fixtures(&app).await;

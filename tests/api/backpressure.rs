@@ -200,6 +200,7 @@ async fn the_database_goes_away_and_comes_back() {
         key: KeyConfig::Secret(secret.clone().into_bytes()),
         issuer: None,
         audience: None,
+        max_lifetime: goodwill::auth::DEFAULT_MAX_LIFETIME_SECS,
     };
     let mut settings = Settings::new(DatabaseUrl::parse(&cluster.url()).unwrap(), jwt.clone());
     settings.bind = "127.0.0.1:0".into();

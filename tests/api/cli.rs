@@ -21,6 +21,7 @@ fn goodwill() -> Command {
         "GOODWILL_JWT_ISSUER",
         "GOODWILL_JWT_AUDIENCE",
         "GOODWILL_BIND",
+        "GOODWILL_SECRET_KEY_FILE",
     ] {
         c.env_remove(var);
     }
@@ -189,6 +190,130 @@ fn first_run_needs_no_configuration(backend: Backend) {
     assert_eq!(http_get(third.port, "/v1/stores", Some(&pos_token)).0, 200);
 }
 
+/// The generated signing secret as the database holds it.
+fn stored_signing_secret(url: &str) -> String {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        secret: String,
+    }
+    let mut conn = goodwill::store::DatabaseUrl::parse(url)
+        .unwrap()
+        .connect()
+        .unwrap();
+    diesel::sql_query("SELECT secret FROM service_keys")
+        .get_result::<Row>(&mut conn)
+        .unwrap()
+        .secret
+}
+
+/// With `GOODWILL_SECRET_KEY_FILE` the generated signing secret is sealed in
+/// the database: a secret kept in the clear before is sealed at the next
+/// start, tokens keep working, and without the key (or with another) neither
+/// `serve` nor `token` can use it.
+fn generated_secret_is_sealed_with_a_key_file(backend: Backend) {
+    let (url, _guard) = fresh_database(backend);
+    let dir = std::env::temp_dir().join(format!("goodwill-key-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = dir.join("secret.key");
+    std::fs::write(&key, format!("{}\n", "5a".repeat(32))).unwrap();
+    let other = dir.join("other.key");
+    std::fs::write(&other, [7u8; 32]).unwrap();
+
+    // A first run without a key keeps the secret in the clear (and says so).
+    let server = serve({
+        let mut c = goodwill();
+        c.args(["--database-url", &url]);
+        c
+    });
+    let token = last_line(&server.stdout).to_owned();
+    drop(server);
+    let clear = stored_signing_secret(&url);
+    assert_eq!(clear.len(), 64, "a hex secret: {clear}");
+
+    // With the key, the next start seals it; the old token still verifies.
+    let with_key = |c: &mut Command, k: &std::path::Path| {
+        c.env("GOODWILL_SECRET_KEY_FILE", k);
+    };
+    let server = serve({
+        let mut c = goodwill();
+        c.args(["--database-url", &url]);
+        with_key(&mut c, &key);
+        c
+    });
+    assert_eq!(http_get(server.port, "/v1/stores", Some(&token)).0, 200);
+    drop(server);
+    let sealed = stored_signing_secret(&url);
+    assert!(sealed.starts_with("sealed:v1:"), "{sealed}");
+    assert!(!sealed.contains(&clear), "the secret is not readable in the database");
+
+    // `goodwill token` opens it with the key; without it, it says what to set.
+    let (_, tenants, _) = run(goodwill().args(["tenant", "list", "--database-url", &url]));
+    let tenant = tenants.split('\t').next().unwrap().to_owned();
+    let token_args = [
+        "--database-url", &url, "token", "--tenant", &tenant, "--sub", "till-1", "--role", "pos",
+    ];
+    let mut cmd = goodwill();
+    with_key(&mut cmd, &key);
+    let (code, out, err) = run(cmd.args(token_args));
+    assert_eq!(code, 0, "{err}");
+    let pos_token = last_line(&out).to_owned();
+    let (code, _, err) = run(goodwill().args(token_args));
+    assert_ne!(code, 0);
+    assert!(err.contains("GOODWILL_SECRET_KEY_FILE"), "{err}");
+    let mut cmd = goodwill();
+    with_key(&mut cmd, &other);
+    let (code, _, err) = run(cmd.args(token_args));
+    assert_ne!(code, 0);
+    assert!(err.contains("does not open"), "{err}");
+
+    // `serve` refuses to start without the key or with another one.
+    for k in [None, Some(&other)] {
+        let mut cmd = goodwill();
+        if let Some(k) = k {
+            with_key(&mut cmd, k);
+        }
+        let (code, _, err) = run(cmd.args([
+            "--database-url", &url, "serve", "--bind", "127.0.0.1:0",
+        ]));
+        assert_ne!(code, 0, "started with {k:?}");
+        assert!(err.contains("GOODWILL_SECRET_KEY_FILE"), "{err}");
+    }
+    let server = serve({
+        let mut c = goodwill();
+        c.args(["--database-url", &url]);
+        with_key(&mut c, &key);
+        c
+    });
+    assert_eq!(http_get(server.port, "/v1/customers", Some(&pos_token)).0, 200);
+    assert_eq!(stored_signing_secret(&url), sealed, "sealed once");
+    drop(server);
+
+    // A first run with the key never stores the secret in the clear.
+    let (fresh, _guard2) = fresh_database(backend);
+    let server = serve({
+        let mut c = goodwill();
+        c.args(["--database-url", &fresh]);
+        with_key(&mut c, &key);
+        c
+    });
+    let token = last_line(&server.stdout).to_owned();
+    assert_eq!(http_get(server.port, "/v1/stores", Some(&token)).0, 200);
+    assert!(stored_signing_secret(&fresh).starts_with("sealed:v1:"));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn sealed_secret_sqlite() {
+    generated_secret_is_sealed_with_a_key_file(Backend::Sqlite);
+}
+
+#[test]
+fn sealed_secret_postgres() {
+    generated_secret_is_sealed_with_a_key_file(Backend::Postgres);
+}
+
 #[test]
 fn first_run_sqlite() {
     first_run_needs_no_configuration(Backend::Sqlite);
@@ -256,6 +381,7 @@ fn commands_print_one_value_and_fail_in_one_line() {
         key: goodwill::config::KeyConfig::Secret(secret.clone().into_bytes()),
         issuer: None,
         audience: None,
+        max_lifetime: goodwill::auth::DEFAULT_MAX_LIFETIME_SECS,
     };
     let claims = goodwill::auth::Verifier::new(&settings, None)
         .unwrap()

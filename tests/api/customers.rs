@@ -86,6 +86,54 @@ async fn duplicate_external_ref_names_the_existing_customer(app: TestApp) {
 }
 both!(duplicate_external_ref_names_the_existing_customer);
 
+/// A composed and a decomposed "é" look the same to everyone: they are one
+/// reference (NFC), for customers and staff alike; case stays significant.
+async fn look_alike_references_are_one(app: TestApp) {
+    let pos = app.token(Role::Pos);
+    let composed = "Caf\u{e9}-7";
+    let decomposed = "Cafe\u{301}-7";
+    let first = app
+        .post("/v1/customers", &pos, &json!({"external_ref": decomposed, "name": "Ren\u{e9}"}))
+        .await
+        .expect(201);
+    assert_eq!(first["external_ref"], composed, "stored in NFC");
+    let before = app.counts();
+    let p = app
+        .post("/v1/customers", &pos, &json!({"external_ref": composed, "name": "Other"}))
+        .await
+        .problem(409, "duplicate_external_ref");
+    assert_eq!(p["existing_id"], first["id"]);
+    assert_eq!(app.counts(), before);
+    // Found by either spelling.
+    for spelling in [composed, decomposed] {
+        let q = serde_urlencoded::to_string([("external_ref", spelling)]).unwrap();
+        let page = app.get(&format!("/v1/customers?{q}"), &pos).await.expect(200);
+        assert_eq!(page["data"][0]["id"], first["id"], "{spelling:?}");
+    }
+    // Case is part of the reference.
+    app.post("/v1/customers", &pos, &json!({"external_ref": "caf\u{e9}-7", "name": "Lower"}))
+        .await
+        .expect(201);
+
+    let admin = app.token(Role::Admin);
+    let store = app.store("NF", "USD").await;
+    app.post(
+        "/v1/staff",
+        &admin,
+        &json!({"name": "Zo\u{eb}", "store_ids": [store], "external_ref": "HR-Zo\u{eb}"}),
+    )
+    .await
+    .expect(201);
+    app.post(
+        "/v1/staff",
+        &admin,
+        &json!({"name": "Zoe", "store_ids": [store], "external_ref": "HR-Zoe\u{308}"}),
+    )
+    .await
+    .problem(409, "duplicate_staff_external_ref");
+}
+both!(look_alike_references_are_one);
+
 async fn search_and_filter_customers(app: TestApp) {
     let clerk = app.token(Role::Clerk);
     for (r, name, email) in [

@@ -303,6 +303,7 @@ impl TestApp {
             key: KeyConfig::Secret(secret.clone().into_bytes()),
             issuer: None,
             audience: None,
+            max_lifetime: goodwill::auth::DEFAULT_MAX_LIFETIME_SECS,
         };
         Self::spawn_with(backend, jwt, Some(secret)).await
     }
@@ -319,6 +320,7 @@ impl TestApp {
             key: KeyConfig::Secret(secret.clone().into_bytes()),
             issuer: None,
             audience: None,
+            max_lifetime: goodwill::auth::DEFAULT_MAX_LIFETIME_SECS,
         };
         Self::spawn_configured(backend, jwt, Some(secret), tune).await
     }

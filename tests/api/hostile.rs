@@ -246,6 +246,102 @@ async fn forged_tokens(app: TestApp) {
 }
 both!(forged_tokens);
 
+/// Tokens signed with the right key that are still refused (RFC 7515 §4.1.11,
+/// RFC 8725): each differs from an accepted control in one place only.
+async fn validly_signed_edge_tokens(app: TestApp) {
+    let secret = match &app.jwt.key {
+        KeyConfig::Secret(s) => s.clone(),
+        _ => unreachable!(),
+    };
+    let header = json!({"alg": "HS256", "typ": "JWT"});
+    let base = json!({"sub": "ann", "tenant": app.tenant, "role": "admin", "exp": now() + 600});
+    let with = |k: &str, v: Value| {
+        let mut c = base.clone();
+        c[k] = v;
+        c
+    };
+    // Controls: the same shapes, acceptable, pass.
+    let store = app.store("TE", "USD").await;
+    for (why, claims) in [
+        ("plain", base.clone()),
+        ("exp at the longest lifetime", with("exp", json!(now() + 30 * 86_400))),
+        ("sub of 255 characters", with("sub", json!("a".repeat(255)))),
+        ("stores as a list", with("stores", json!([store.to_string()]))),
+    ] {
+        let r = app.get("/v1/stores", &signed(&header, &claims, &secret)).await;
+        assert_eq!(r.status, 200, "{why}: {}", String::from_utf8_lossy(&r.body));
+    }
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "crit b64 (RFC 7797) signed with the right key",
+            signed(
+                &json!({"alg": "HS256", "crit": ["b64"], "b64": true}),
+                &base,
+                &secret,
+            ),
+            "crit",
+        ),
+        (
+            "crit naming a registered claim",
+            signed(&json!({"alg": "HS256", "crit": ["exp"]}), &base, &secret),
+            "crit",
+        ),
+        (
+            "exp = 2^64 - 1",
+            signed(&header, &with("exp", json!(u64::MAX)), &secret),
+            "expires too far ahead",
+        ),
+        (
+            "exp a year ahead",
+            signed(&header, &with("exp", json!(now() + 366 * 86_400)), &secret),
+            "expires too far ahead",
+        ),
+        (
+            "empty sub",
+            signed(&header, &with("sub", json!("")), &secret),
+            "sub",
+        ),
+        (
+            "9 KB sub",
+            signed(&header, &with("sub", json!("a".repeat(9 * 1024))), &secret),
+            "sub",
+        ),
+        (
+            "sub with a newline",
+            signed(&header, &with("sub", json!("ann\nadmin")), &secret),
+            "sub",
+        ),
+        (
+            "stores null",
+            signed(&header, &with("stores", Value::Null), &secret),
+            "malformed",
+        ),
+        (
+            "stores a string",
+            signed(&header, &with("stores", json!(store.to_string())), &secret),
+            "malformed",
+        ),
+        (
+            "stores holding a non-id",
+            signed(&header, &with("stores", json!(["*"])), &secret),
+            "malformed",
+        ),
+    ];
+    let before = app.counts();
+    for (why, token, says) in cases {
+        let r = app.get("/v1/stores", &token).await;
+        let p = r.problem(401, "unauthorized");
+        let detail = p["detail"].as_str().unwrap_or_default();
+        assert!(detail.contains(says), "{why}: {detail}");
+        let r = app
+            .post("/v1/customers", &token, &json!({"external_ref": "EDGE", "name": "Edge"}))
+            .await;
+        assert_eq!(r.status, 401, "{why} (write)");
+    }
+    assert_eq!(app.counts(), before, "a refused token wrote something");
+}
+both!(validly_signed_edge_tokens);
+
 async fn hostile_bodies(app: TestApp) {
     let store = app.store("HB", "USD").await;
     let customer = app.customer("HB-1").await["id"]
@@ -565,3 +661,76 @@ async fn pages_and_cursors(app: TestApp) {
     }
 }
 both!(pages_and_cursors);
+
+/// Slow bodies (RFC 9110's 408): 200 connections send a request's head and part
+/// of a 60,000-byte body, then stop (a quarter drip a byte every 150 ms first). Each is
+/// answered 408 `request_timeout` and closed once the body timeout (2 s here)
+/// has passed, while ordinary requests are served, and nothing is written.
+async fn slow_bodies_are_cut_off(app: TestApp) {
+    use std::io::{Read, Write};
+    let token = app.token(Role::Admin);
+    let port: u16 = app.address.rsplit(':').next().unwrap().parse().unwrap();
+    let before = app.counts();
+    let started = Instant::now();
+    let clients: Vec<_> = (0..200)
+        .map(|i| {
+            let token = token.clone();
+            std::thread::spawn(move || {
+                let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+                s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+                let head = format!(
+                    "POST /v1/customers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
+                     Content-Type: application/json\r\nContent-Length: 60000\r\n\r\n"
+                );
+                s.write_all(head.as_bytes()).unwrap();
+                s.write_all(br#"{"external_ref": "SLOW", "name": ""#).unwrap();
+                if i % 4 == 0 {
+                    // Dripping a byte every 150 ms does not buy more time.
+                    for _ in 0..12 {
+                        std::thread::sleep(Duration::from_millis(150));
+                        s.write_all(b"a").unwrap();
+                    }
+                }
+                let mut answer = Vec::new();
+                let _ = s.read_to_end(&mut answer);
+                (started.elapsed(), String::from_utf8_lossy(&answer).into_owned())
+            })
+        })
+        .collect();
+    // Meanwhile the service serves others.
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    app.get("/v1/stores", &token).await.expect(200);
+    let answers: Vec<(Duration, String)> = actix_web::rt::task::spawn_blocking(move || {
+        clients.into_iter().map(|c| c.join().unwrap()).collect()
+    })
+    .await
+    .unwrap();
+    for (took, answer) in &answers {
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+        assert!(answer.contains("request_timeout"), "{answer}");
+        assert!(answer.to_ascii_lowercase().contains("connection: close"), "{answer}");
+        assert!(
+            *took >= Duration::from_millis(1900) && *took < Duration::from_secs(8),
+            "cut off after {took:?}"
+        );
+    }
+    assert_eq!(app.counts(), before, "a cut-off body wrote something");
+}
+
+mod slow_bodies {
+    use crate::helpers::{Backend, TestApp};
+    #[actix_web::test]
+    async fn sqlite() {
+        super::slow_bodies_are_cut_off(
+            TestApp::spawn_tuned(Backend::Sqlite, |s| s.body_timeout_secs = 2).await,
+        )
+        .await;
+    }
+    #[actix_web::test]
+    async fn postgres() {
+        super::slow_bodies_are_cut_off(
+            TestApp::spawn_tuned(Backend::Postgres, |s| s.body_timeout_secs = 2).await,
+        )
+        .await;
+    }
+}

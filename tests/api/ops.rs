@@ -16,6 +16,7 @@ fn settings(url: &str) -> Settings {
         key: KeyConfig::Secret(random_secret().into_bytes()),
         issuer: None,
         audience: None,
+        max_lifetime: goodwill::auth::DEFAULT_MAX_LIFETIME_SECS,
     };
     let mut s = Settings::new(DatabaseUrl::parse(url).unwrap(), jwt.clone());
     s.bind = "127.0.0.1:0".into();
