@@ -144,7 +144,7 @@ impl Verifier {
     /// RFC 7515 §4.1.11 — this service understands none), when it expires more
     /// than the maximum lifetime from now (RFC 8725 §3.10: a stolen token must
     /// not live for ever), or when its `sub` is not a subject this service can
-    /// record (1–255 visible ASCII characters, as a staff member's subject).
+    /// record (1–255 characters, no control characters, no surrounding spaces).
     pub fn verify(&self, token: &str) -> Result<Claims, String> {
         use jsonwebtoken::errors::ErrorKind as K;
         let header = jsonwebtoken::decode_header(token).map_err(|_| "the token is malformed")?;
@@ -185,9 +185,15 @@ impl Verifier {
                 lifetime_text(self.max_lifetime)
             ));
         }
-        if crate::domain::text::token("sub", &claims.sub, MAX_SUBJECT_LEN).is_err() {
+        let sub = &claims.sub;
+        if sub.is_empty()
+            || sub.chars().count() > MAX_SUBJECT_LEN
+            || sub.chars().any(char::is_control)
+            || sub.trim() != sub
+        {
             return Err(format!(
-                "the token's sub must be 1 to {MAX_SUBJECT_LEN} visible ASCII characters"
+                "the token's sub must be 1 to {MAX_SUBJECT_LEN} characters, \
+                 without control characters or surrounding spaces"
             ));
         }
         Ok(claims)

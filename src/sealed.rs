@@ -45,9 +45,11 @@ impl SecretKey {
             }
             return Ok(Self(key));
         }
-        Err("must hold 32 random bytes, raw or as 64 hexadecimal digits \
+        Err(
+            "must hold 32 random bytes, raw or as 64 hexadecimal digits \
              (e.g. `head -c 32 /dev/urandom > FILE`)"
-            .into())
+                .into(),
+        )
     }
 
     fn aead(&self) -> LessSafeKey {
@@ -135,9 +137,16 @@ mod tests {
         assert_eq!(reveal(Some(&k), "jwt", &sealed).unwrap(), "s3cret");
         // Two seals of one secret differ (a fresh nonce each time).
         assert_ne!(sealed, k.seal("jwt", "s3cret").unwrap());
-        assert!(reveal(Some(&key(8)), "jwt", &sealed).is_err(), "another key");
+        assert!(
+            reveal(Some(&key(8)), "jwt", &sealed).is_err(),
+            "another key"
+        );
         assert!(reveal(Some(&k), "other", &sealed).is_err(), "another name");
-        assert!(reveal(None, "jwt", &sealed).unwrap_err().contains("GOODWILL_SECRET_KEY_FILE"));
+        assert!(
+            reveal(None, "jwt", &sealed)
+                .unwrap_err()
+                .contains("GOODWILL_SECRET_KEY_FILE")
+        );
         // One flipped character of the ciphertext is refused.
         let mut chars: Vec<char> = sealed.chars().collect();
         let i = chars.len() - 5;

@@ -184,6 +184,11 @@ impl Budget {
 /// `per_kept_promise` for each promise the customer kept on time, up to
 /// `max_increase`, and drops to zero for `write_off_window_days` after one of
 /// their promises was written off.
+///
+/// Only a promise that shows trust counts: of at least `min_promise_amount`,
+/// paid off no sooner than `min_days_held` days after it was made, and with no
+/// payment recorded by the person who requested it (else a clerk could raise
+/// their own limit with a string of tiny promises they pay at once).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Trust {
@@ -195,6 +200,23 @@ pub(crate) struct Trust {
     pub max_increase: Amounts,
     /// Days after a written-off promise during which the limit is zero.
     pub write_off_window_days: i64,
+    /// The smallest promise that counts.
+    #[serde(default = "Trust::default_min_promise_amount")]
+    pub min_promise_amount: Amounts,
+    /// The fewest days between making a promise and paying it off for it to
+    /// count.
+    #[serde(default = "Trust::default_min_days_held")]
+    pub min_days_held: i64,
+}
+
+impl Trust {
+    fn default_min_promise_amount() -> Amounts {
+        Amounts::any(10)
+    }
+
+    fn default_min_days_held() -> i64 {
+        1
+    }
 }
 
 impl Default for Trust {
@@ -204,6 +226,8 @@ impl Default for Trust {
             per_kept_promise: Amounts::any(5),
             max_increase: Amounts::any(50),
             write_off_window_days: 180,
+            min_promise_amount: Self::default_min_promise_amount(),
+            min_days_held: Self::default_min_days_held(),
         }
     }
 }
@@ -424,6 +448,12 @@ impl Policy {
         if !(0..=3660).contains(&self.trust.write_off_window_days) {
             p.push("trust.write_off_window_days", "must be 0 to 3660");
         }
+        self.trust
+            .min_promise_amount
+            .validate("trust.min_promise_amount", &mut p);
+        if !(0..=366).contains(&self.trust.min_days_held) {
+            p.push("trust.min_days_held", "must be 0 to 366");
+        }
         if !(1..=8760).contains(&self.split_detection.window_hours) {
             p.push("split_detection.window_hours", "must be 1 to 8760 (a year)");
         }
@@ -618,7 +648,8 @@ pub(crate) struct DecisionInput {
     /// For each budget of the policy, in order: what is already granted within
     /// its window (`None` when the budget does not count this kind).
     pub budget_used_minor: Vec<Option<i64>>,
-    /// The customer's promises kept on time.
+    /// The customer's promises kept on time that count for trust (see
+    /// [`Trust`]).
     pub promises_kept_on_time: i64,
     /// Whether one of the customer's promises was written off within the trust
     /// window.

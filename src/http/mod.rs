@@ -89,9 +89,7 @@ impl AppState {
             rate_limiter: None,
             webhooks_wake: std::sync::Arc::new(tokio::sync::Notify::new()),
             webhook_settings: crate::config::WebhookSettings::default(),
-            body_timeout: std::time::Duration::from_secs(
-                crate::config::DEFAULT_BODY_TIMEOUT_SECS,
-            ),
+            body_timeout: std::time::Duration::from_secs(crate::config::DEFAULT_BODY_TIMEOUT_SECS),
         }
     }
 

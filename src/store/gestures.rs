@@ -390,6 +390,78 @@ pub(crate) fn budget_used(
         .fold(0, i64::saturating_add))
 }
 
+/// The customer's promises kept on time that earn trust ([`policy::Trust`]):
+/// settled on or before their due date, of at least the minimum amount, paid
+/// off at least the minimum days after they were made, and without a payment
+/// recorded by their requester.
+fn promises_that_earn_trust(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    customer: CustomerId,
+    trust: &policy::Trust,
+) -> Result<i64, Error> {
+    use super::schema::payments;
+    let promises: Vec<(
+        GestureId,
+        String,
+        Option<i64>,
+        Option<NaiveDate>,
+        NaiveDateTime,
+        String,
+    )> = gestures::table
+        .filter(
+            gestures::tenant_id
+                .eq(tenant)
+                .and(gestures::customer_id.eq(customer))
+                .and(gestures::kind.eq(GestureKind::DeferredPayment.as_str()))
+                .and(gestures::status.eq(GestureStatus::Settled.as_str())),
+        )
+        .select((
+            gestures::id,
+            gestures::currency,
+            gestures::amount_minor,
+            gestures::due_on,
+            gestures::created_at,
+            gestures::requested_by,
+        ))
+        .load(conn)?;
+    if promises.is_empty() {
+        return Ok(0);
+    }
+    let paid: Vec<(GestureId, String, NaiveDateTime)> = payments::table
+        .filter(
+            payments::tenant_id
+                .eq(tenant)
+                .and(payments::customer_id.eq(customer))
+                .and(payments::status.eq("posted")),
+        )
+        .select((
+            payments::gesture_id,
+            payments::requested_by,
+            payments::created_at,
+        ))
+        .load(conn)?;
+    let held = chrono::TimeDelta::days(trust.min_days_held);
+    let counted = promises
+        .iter()
+        .filter(|(id, currency, amount, due_on, made, requester)| {
+            let minimum = Currency::from_code(currency)
+                .and_then(|c| trust.min_promise_amount.resolve(c))
+                .unwrap_or(0);
+            let mut last = None;
+            for (_, by, at) in paid.iter().filter(|(g, _, _)| g == id) {
+                if by == requester {
+                    return false;
+                }
+                last = last.max(Some(*at));
+            }
+            amount.unwrap_or(0) >= minimum
+                && last.is_some_and(|at| Some(at.date()) <= *due_on && at - *made >= held)
+        })
+        .count();
+    Ok(i64::try_from(counted).unwrap_or(i64::MAX))
+}
+
 /// Whether one of the customer's promises was written off since `since`.
 fn written_off_since(
     conn: &mut DbConnection,
@@ -457,11 +529,7 @@ fn decide(
     }
     let trusting = policy.trust.enabled && ng.kind == GestureKind::DeferredPayment;
     let (kept, written_off_recently) = if trusting {
-        let kept: i64 = super::ledger::memos(conn, tenant, customer)?
-            .iter()
-            .filter(|(m, _, _, _)| *m == Memo::PromisesKeptOnTime)
-            .map(|(_, _, _, n)| n)
-            .sum();
+        let kept = promises_that_earn_trust(conn, tenant, customer, &policy.trust)?;
         let since = now - chrono::TimeDelta::days(policy.trust.write_off_window_days);
         (kept, written_off_since(conn, tenant, customer, since)?)
     } else {

@@ -557,31 +557,34 @@ async fn trust_in_customers(app: TestApp) {
     let store = app.store("TR", "USD").await;
     put_policy(&app, |p| {
         p["trust"] = json!({"enabled": true, "per_kept_promise": {"any": "10"},
-            "max_increase": {"any": "20"}, "write_off_window_days": 90});
+            "max_increase": {"any": "20"}, "write_off_window_days": 90,
+            "min_promise_amount": {"any": "5"}, "min_days_held": 1});
     })
     .await;
     let c = customer(&app, "TR-1").await;
     let clerk = app.token_for(app.tenant, "tr-clerk", Role::Clerk, None);
+    let till = app.token_for(app.tenant, "tr-till", Role::Pos, None);
     // Due a week after the service's today (the test moves its clock).
     let promise = |a: &str| {
         let due = (app.clock.now().date() + chrono::TimeDelta::days(7)).to_string();
         json!({"kind": "deferred_payment", "store_id": store, "reason_code": "closing_time",
             "story": "Pay tomorrow", "amount": usd(a), "due_on": due})
     };
+    // Kept promises: made, held a day, paid at the till.
     for _ in 0..3 {
         let p = request(&app, &clerk, &c, &promise("5.00"))
             .await
             .expect(201);
+        app.clock.advance(chrono::TimeDelta::hours(25));
         send(
             &app,
             Method::POST,
             &format!("/v1/gestures/{}/payments", id(&p)),
-            &clerk,
+            &till,
             &json!({"amount": usd("5.00")}),
         )
         .await
         .expect(201);
-        app.clock.advance(chrono::TimeDelta::hours(25));
     }
     // Three kept: +20 (capped), so 45 goes through, 46 waits.
     let g = request(&app, &clerk, &c, &promise("45.00"))
@@ -627,6 +630,83 @@ async fn trust_in_customers(app: TestApp) {
     ledger_clean(&app).await;
 }
 both!(trust_in_customers);
+
+/// Trust cannot be farmed: promises below the minimum amount, paid off the
+/// moment they are made, or paid by the clerk who requested them earn nothing.
+async fn trust_cannot_be_farmed(app: TestApp) {
+    let store = app.store("TF", "USD").await;
+    put_policy(&app, |p| {
+        p["trust"] = json!({"enabled": true, "per_kept_promise": {"any": "5"},
+            "max_increase": {"any": "50"}, "write_off_window_days": 90});
+        // Thirty promises in a day would trip split detection: not this test's point.
+        p["split_detection"]["enabled"] = json!(false);
+    })
+    .await;
+    let c = customer(&app, "TF-1").await;
+    let clerk = app.token_for(app.tenant, "tf-clerk", Role::Clerk, None);
+    let till = app.token_for(app.tenant, "tf-till", Role::Pos, None);
+    let promise = |a: &str| {
+        let due = (app.clock.now().date() + chrono::TimeDelta::days(7)).to_string();
+        json!({"kind": "deferred_payment", "store_id": store, "reason_code": "closing_time",
+            "story": "Pay tomorrow", "amount": usd(a), "due_on": due})
+    };
+    let keep = |amount: &'static str, wait: bool, payer: String| {
+        let app = &app;
+        let clerk = clerk.clone();
+        let c = c.clone();
+        let body = promise(amount);
+        async move {
+            let p = request(app, &clerk, &c, &body).await.expect(201);
+            assert_eq!(p["status"], "approved", "{p}");
+            if wait {
+                app.clock.advance(chrono::TimeDelta::hours(25));
+            }
+            send(
+                app,
+                Method::POST,
+                &format!("/v1/gestures/{}/payments", id(&p)),
+                &payer,
+                &json!({"amount": usd(amount)}),
+            )
+            .await
+            .expect(201);
+        }
+    };
+    // Ten tiny promises paid at once by the clerk, then ten of 10.00 paid at
+    // once at the till, then ten of 10.00 held a day but paid by the clerk.
+    for _ in 0..10 {
+        keep("0.01", false, clerk.clone()).await;
+    }
+    for _ in 0..10 {
+        keep("10.00", false, till.clone()).await;
+    }
+    for _ in 0..10 {
+        keep("10.00", true, clerk.clone()).await;
+    }
+    let summary = app
+        .get(&format!("/v1/customers/{c}/summary"), &clerk)
+        .await
+        .expect(200);
+    assert_eq!(summary["promises"]["kept_on_time"], 30, "{summary}");
+    // None of it earned trust: the clerk's limit is still 25.00.
+    let g = request(&app, &clerk, &c, &promise("25.01"))
+        .await
+        .expect(201);
+    assert_eq!(g["status"], "pending_approval", "{g}");
+    assert_eq!(g["decision"]["trust"]["bonus"], usd("0.00"), "{g}");
+    act(&app, &clerk, &id(&g), "cancel", json!({}))
+        .await
+        .expect(200);
+    // One promise that shows trust (10.00, held a day, paid at the till) earns 5.00.
+    keep("10.00", true, till.clone()).await;
+    let g = request(&app, &clerk, &c, &promise("30.00"))
+        .await
+        .expect(201);
+    assert_eq!(g["status"], "approved", "{g}");
+    assert_eq!(g["decision"]["trust"]["bonus"], usd("5.00"));
+    ledger_clean(&app).await;
+}
+both!(trust_cannot_be_farmed);
 
 async fn policy_versions(app: TestApp) {
     let store = app.store("PV", "USD").await;

@@ -553,7 +553,11 @@ async fn head_answers_as_get_without_a_body(app: TestApp) {
         let head = send(&app, "HEAD", &u, &admin, None).await;
         assert_eq!(head.status, get.status, "HEAD {u}");
         assert!(head.body.is_empty(), "HEAD {u} sent a body");
-        assert_eq!(head.header("content-type"), get.header("content-type"), "HEAD {u}");
+        assert_eq!(
+            head.header("content-type"),
+            get.header("content-type"),
+            "HEAD {u}"
+        );
         checked += 1;
     }
     assert!(checked > 30, "{checked}");
@@ -574,7 +578,10 @@ async fn head_answers_as_get_without_a_body(app: TestApp) {
         };
         let (get_head, get_body) = raw("GET");
         let (head_head, head_body) = raw("HEAD");
-        assert!(head_head.starts_with("http/1.1 200"), "HEAD {path}: {head_head}");
+        assert!(
+            head_head.starts_with("http/1.1 200"),
+            "HEAD {path}: {head_head}"
+        );
         assert!(head_body.is_empty(), "HEAD {path} sent {head_body:?}");
         assert!(
             head_head.contains(&format!("content-length: {}", get_body.len())),

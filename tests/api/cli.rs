@@ -246,13 +246,24 @@ fn generated_secret_is_sealed_with_a_key_file(backend: Backend) {
     drop(server);
     let sealed = stored_signing_secret(&url);
     assert!(sealed.starts_with("sealed:v1:"), "{sealed}");
-    assert!(!sealed.contains(&clear), "the secret is not readable in the database");
+    assert!(
+        !sealed.contains(&clear),
+        "the secret is not readable in the database"
+    );
 
     // `goodwill token` opens it with the key; without it, it says what to set.
     let (_, tenants, _) = run(goodwill().args(["tenant", "list", "--database-url", &url]));
     let tenant = tenants.split('\t').next().unwrap().to_owned();
     let token_args = [
-        "--database-url", &url, "token", "--tenant", &tenant, "--sub", "till-1", "--role", "pos",
+        "--database-url",
+        &url,
+        "token",
+        "--tenant",
+        &tenant,
+        "--sub",
+        "till-1",
+        "--role",
+        "pos",
     ];
     let mut cmd = goodwill();
     with_key(&mut cmd, &key);
@@ -274,9 +285,8 @@ fn generated_secret_is_sealed_with_a_key_file(backend: Backend) {
         if let Some(k) = k {
             with_key(&mut cmd, k);
         }
-        let (code, _, err) = run(cmd.args([
-            "--database-url", &url, "serve", "--bind", "127.0.0.1:0",
-        ]));
+        let (code, _, err) =
+            run(cmd.args(["--database-url", &url, "serve", "--bind", "127.0.0.1:0"]));
         assert_ne!(code, 0, "started with {k:?}");
         assert!(err.contains("GOODWILL_SECRET_KEY_FILE"), "{err}");
     }
@@ -286,7 +296,10 @@ fn generated_secret_is_sealed_with_a_key_file(backend: Backend) {
         with_key(&mut c, &key);
         c
     });
-    assert_eq!(http_get(server.port, "/v1/customers", Some(&pos_token)).0, 200);
+    assert_eq!(
+        http_get(server.port, "/v1/customers", Some(&pos_token)).0,
+        200
+    );
     assert_eq!(stored_signing_secret(&url), sealed, "sealed once");
     drop(server);
 

@@ -93,13 +93,21 @@ async fn look_alike_references_are_one(app: TestApp) {
     let composed = "Caf\u{e9}-7";
     let decomposed = "Cafe\u{301}-7";
     let first = app
-        .post("/v1/customers", &pos, &json!({"external_ref": decomposed, "name": "Ren\u{e9}"}))
+        .post(
+            "/v1/customers",
+            &pos,
+            &json!({"external_ref": decomposed, "name": "Ren\u{e9}"}),
+        )
         .await
         .expect(201);
     assert_eq!(first["external_ref"], composed, "stored in NFC");
     let before = app.counts();
     let p = app
-        .post("/v1/customers", &pos, &json!({"external_ref": composed, "name": "Other"}))
+        .post(
+            "/v1/customers",
+            &pos,
+            &json!({"external_ref": composed, "name": "Other"}),
+        )
         .await
         .problem(409, "duplicate_external_ref");
     assert_eq!(p["existing_id"], first["id"]);
@@ -107,13 +115,20 @@ async fn look_alike_references_are_one(app: TestApp) {
     // Found by either spelling.
     for spelling in [composed, decomposed] {
         let q = serde_urlencoded::to_string([("external_ref", spelling)]).unwrap();
-        let page = app.get(&format!("/v1/customers?{q}"), &pos).await.expect(200);
+        let page = app
+            .get(&format!("/v1/customers?{q}"), &pos)
+            .await
+            .expect(200);
         assert_eq!(page["data"][0]["id"], first["id"], "{spelling:?}");
     }
     // Case is part of the reference.
-    app.post("/v1/customers", &pos, &json!({"external_ref": "caf\u{e9}-7", "name": "Lower"}))
-        .await
-        .expect(201);
+    app.post(
+        "/v1/customers",
+        &pos,
+        &json!({"external_ref": "caf\u{e9}-7", "name": "Lower"}),
+    )
+    .await
+    .expect(201);
 
     let admin = app.token(Role::Admin);
     let store = app.store("NF", "USD").await;

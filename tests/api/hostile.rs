@@ -264,11 +264,26 @@ async fn validly_signed_edge_tokens(app: TestApp) {
     let store = app.store("TE", "USD").await;
     for (why, claims) in [
         ("plain", base.clone()),
-        ("exp at the longest lifetime", with("exp", json!(now() + 30 * 86_400))),
-        ("sub of 255 characters", with("sub", json!("a".repeat(255)))),
-        ("stores as a list", with("stores", json!([store.to_string()]))),
+        (
+            "exp at the longest lifetime",
+            with("exp", json!(now() + 30 * 86_400)),
+        ),
+        (
+            "sub of 255 characters",
+            with("sub", json!("\u{e9}".repeat(255))),
+        ),
+        (
+            "sub with inner spaces and quotes",
+            with("sub", json!("pat, \"the clerk\"")),
+        ),
+        (
+            "stores as a list",
+            with("stores", json!([store.to_string()])),
+        ),
     ] {
-        let r = app.get("/v1/stores", &signed(&header, &claims, &secret)).await;
+        let r = app
+            .get("/v1/stores", &signed(&header, &claims, &secret))
+            .await;
         assert_eq!(r.status, 200, "{why}: {}", String::from_utf8_lossy(&r.body));
     }
     let cases: Vec<(&str, String, &str)> = vec![
@@ -312,6 +327,16 @@ async fn validly_signed_edge_tokens(app: TestApp) {
             "sub",
         ),
         (
+            "sub with a leading space",
+            signed(&header, &with("sub", json!(" ann")), &secret),
+            "sub",
+        ),
+        (
+            "sub with a tab",
+            signed(&header, &with("sub", json!("ann\tadmin")), &secret),
+            "sub",
+        ),
+        (
             "stores null",
             signed(&header, &with("stores", Value::Null), &secret),
             "malformed",
@@ -334,7 +359,11 @@ async fn validly_signed_edge_tokens(app: TestApp) {
         let detail = p["detail"].as_str().unwrap_or_default();
         assert!(detail.contains(says), "{why}: {detail}");
         let r = app
-            .post("/v1/customers", &token, &json!({"external_ref": "EDGE", "name": "Edge"}))
+            .post(
+                "/v1/customers",
+                &token,
+                &json!({"external_ref": "EDGE", "name": "Edge"}),
+            )
             .await;
         assert_eq!(r.status, 401, "{why} (write)");
     }
@@ -683,7 +712,8 @@ async fn slow_bodies_are_cut_off(app: TestApp) {
                      Content-Type: application/json\r\nContent-Length: 60000\r\n\r\n"
                 );
                 s.write_all(head.as_bytes()).unwrap();
-                s.write_all(br#"{"external_ref": "SLOW", "name": ""#).unwrap();
+                s.write_all(br#"{"external_ref": "SLOW", "name": ""#)
+                    .unwrap();
                 if i % 4 == 0 {
                     // Dripping a byte every 150 ms does not buy more time.
                     for _ in 0..12 {
@@ -693,7 +723,10 @@ async fn slow_bodies_are_cut_off(app: TestApp) {
                 }
                 let mut answer = Vec::new();
                 let _ = s.read_to_end(&mut answer);
-                (started.elapsed(), String::from_utf8_lossy(&answer).into_owned())
+                (
+                    started.elapsed(),
+                    String::from_utf8_lossy(&answer).into_owned(),
+                )
             })
         })
         .collect();
@@ -708,7 +741,10 @@ async fn slow_bodies_are_cut_off(app: TestApp) {
     for (took, answer) in &answers {
         assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
         assert!(answer.contains("request_timeout"), "{answer}");
-        assert!(answer.to_ascii_lowercase().contains("connection: close"), "{answer}");
+        assert!(
+            answer.to_ascii_lowercase().contains("connection: close"),
+            "{answer}"
+        );
         assert!(
             *took >= Duration::from_millis(1900) && *took < Duration::from_secs(8),
             "cut off after {took:?}"

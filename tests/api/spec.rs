@@ -200,14 +200,22 @@ pub fn check_response(method: &Method, path_and_query: &str, resp: &Resp) {
         .find(|t| template_matches(t, path));
     // HEAD is GET without the body (the document lists GET only).
     let head = method == Method::HEAD;
-    let as_method = if head { "get".to_owned() } else { method.as_str().to_lowercase() };
+    let as_method = if head {
+        "get".to_owned()
+    } else {
+        method.as_str().to_lowercase()
+    };
     let op = template.and_then(|t| doc["paths"][t].get(&as_method));
     if head {
         assert!(resp.body.is_empty(), "HEAD {path} sent a body");
     }
     let Some(op) = op else {
         if head {
-            assert!([404, 405].contains(&resp.status), "HEAD {path}: {}", resp.status);
+            assert!(
+                [404, 405].contains(&resp.status),
+                "HEAD {path}: {}",
+                resp.status
+            );
             return;
         }
         // Not an operation (unknown route: 404; known path, other method: 405):
