@@ -87,6 +87,7 @@ error_codes! {
     ReviewerIsRequester => "reviewer_is_requester",
     RoleForbidden => "role_forbidden",
     SelfApproval => "self_approval",
+    ProposalStale => "proposal_stale",
     StaffAtFault => "staff_at_fault",
     StoreScope => "store_scope",
     UnreviewedWriteOffs => "unreviewed_write_offs",

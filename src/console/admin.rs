@@ -405,6 +405,19 @@ struct PolicyPage {
     overrides_json: String,
     preview: Option<(Vec<Change>, Vec<WouldChange>, usize)>,
     versions: Vec<VersionRow>,
+    ceiling: String,
+    proposals: Vec<ProposalRow>,
+}
+
+/// A proposal waiting for a second admin, as the policy page lists it.
+struct ProposalRow {
+    id: String,
+    by: String,
+    at: String,
+    base_version: i32,
+    loosens: Vec<String>,
+    /// Proposed by the viewer: they may withdraw it, not approve it.
+    mine: bool,
 }
 
 fn any_of(a: &Amounts) -> String {
@@ -534,6 +547,7 @@ fn policy_of(form: &Form, current: &Policy) -> Result<Policy, Problem> {
     );
     p.trust.max_increase = amounts(&form.value("trust_max"), Some(&current.trust.max_increase));
     p.trust.write_off_window_days = int("trust_days")?;
+    p.self_grant_ceiling = amounts(&form.value("ceiling"), Some(&current.self_grant_ceiling));
     p.pending_expiry_hours = int("expiry_hours")?;
     p.back_dating.window_days = int("back_days")?;
     p.budgets = serde_json::from_str(&form.value("budgets_json")).map_err(|e| {
@@ -636,10 +650,20 @@ async fn policy_page(
 ) -> Result<HttpResponse, ConsoleError> {
     let tenant = viewer.caller.tenant;
     let now = state.clock.now();
-    let (current, versions, preview) = state
+    let (current, versions, preview, pending) = state
         .read(move |conn| {
             let current = crate::store::policy::current(conn, tenant)?;
             let (versions, _) = crate::store::policy::versions(conn, tenant, None, 50)?;
+            let pending = crate::store::policy::proposals(
+                conn,
+                tenant,
+                Some(crate::store::policy::ProposalState::Pending),
+                crate::store::PageRequest {
+                    limit: 50,
+                    starting_after: None,
+                },
+            )?
+            .items;
             let preview = match &proposed {
                 None => None,
                 Some(p) => {
@@ -649,7 +673,7 @@ async fn policy_page(
                     Some((diff(Some(&before), Some(&after)), changes, seen))
                 }
             };
-            Ok::<_, AppError>((current, versions, preview))
+            Ok::<_, AppError>((current, versions, preview, pending))
         })
         .await?;
     let p = &current.policy;
@@ -701,6 +725,18 @@ async fn policy_page(
                 pretty(&serde_json::to_value(&p.store_overrides).unwrap_or_default()),
             ),
             preview,
+            ceiling: v("ceiling", any_of(&p.self_grant_ceiling)),
+            proposals: pending
+                .into_iter()
+                .map(|x| ProposalRow {
+                    id: x.id.to_string(),
+                    mine: x.proposed_by == viewer.caller.subject,
+                    by: x.proposed_by,
+                    at: format::when(&x.proposed_at, chrono_tz::UTC),
+                    base_version: x.base_version,
+                    loosens: x.loosens,
+                })
+                .collect(),
             versions: versions
                 .iter()
                 .map(|x| VersionRow {
@@ -717,6 +753,9 @@ async fn policy_page(
 #[derive(serde::Deserialize)]
 pub(crate) struct PolicyQuery {
     saved: Option<String>,
+    proposed: Option<String>,
+    approved: Option<String>,
+    rejected: Option<String>,
 }
 
 /// `GET /console/admin/policy`.
@@ -728,7 +767,20 @@ pub(crate) async fn policy(
     let notice = q
         .saved
         .as_ref()
-        .map(|v| format!("Version {v} saved: it decides every gesture requested from now on."));
+        .map(|v| format!("Version {v} saved: it decides every gesture requested from now on."))
+        .or_else(|| {
+            q.proposed.as_ref().map(|_| {
+                "Saved as a proposal: it lets more be granted alone, so it takes effect when \
+                 another administrator approves it."
+                    .to_owned()
+            })
+        })
+        .or_else(|| {
+            q.approved
+                .as_ref()
+                .map(|v| format!("Proposal approved: it is version {v}, in force from now on."))
+        })
+        .or_else(|| q.rejected.as_ref().map(|_| "Proposal rejected.".to_owned()));
     policy_page(&state, &viewer, notice, None, None, None).await
 }
 
@@ -752,16 +804,66 @@ pub(crate) async fn save_policy(
         return policy_page(&state, &viewer, None, Some(proposed), None, Some(&form)).await;
     }
     match form::run(&state, &viewer, &form, move |conn, ctx| {
-        let after = crate::app::policy::update_policy(conn, ctx, proposed)?;
-        Ok(Reply::ok(&crate::views::policy::PolicyView::of(after)))
+        Ok(
+            match crate::app::policy::update_policy(conn, ctx, proposed)? {
+                crate::app::policy::PolicyChange::Applied(after) => {
+                    Reply::ok(&crate::views::policy::PolicyView::of(after))
+                }
+                crate::app::policy::PolicyChange::Proposed(p) => {
+                    Reply::accepted(&crate::views::policy::ProposalView::of(p))
+                }
+            },
+        )
     })
     .await?
     {
+        Done::Acted(v) if v.get("loosens").is_some() => {
+            Ok(page::see_other("/console/admin/policy?proposed=1"))
+        }
         Done::Acted(v) => Ok(page::see_other(&format!(
             "/console/admin/policy?saved={}",
             v["version"].as_i64().unwrap_or_default()
         ))),
         Done::Refused(p) => policy_page(&state, &viewer, None, None, Some(&p), Some(&form)).await,
+    }
+}
+
+/// `POST /console/admin/policy/proposals/{id}/approve` and `.../reject`.
+pub(crate) async fn decide_proposal(
+    state: web::Data<AppState>,
+    path: web::Path<(crate::domain::ids::PolicyProposalId, String)>,
+    sent: Submitted,
+) -> Result<HttpResponse, ConsoleError> {
+    let Submitted { viewer, form } = sent;
+    let (id, verb) = path.into_inner();
+    let approve = match verb.as_str() {
+        "approve" => true,
+        "reject" => false,
+        _ => {
+            return Err(ConsoleError::refused(
+                404,
+                "not_found",
+                "There is no such page in the console.",
+            ));
+        }
+    };
+    let note = Some(form.value("note").trim().to_owned()).filter(|n| !n.is_empty());
+    match form::run(&state, &viewer, &form, move |conn, ctx| {
+        let p = if approve {
+            crate::app::policy::approve_policy(conn, ctx, id, note)?.0
+        } else {
+            crate::app::policy::reject_policy(conn, ctx, id, note)?
+        };
+        Ok(Reply::ok(&crate::views::policy::ProposalView::of(p)))
+    })
+    .await?
+    {
+        Done::Acted(p) if approve => Ok(page::see_other(&format!(
+            "/console/admin/policy?approved={}",
+            p["version"].as_i64().unwrap_or_default()
+        ))),
+        Done::Acted(_) => Ok(page::see_other("/console/admin/policy?rejected=1")),
+        Done::Refused(p) => policy_page(&state, &viewer, None, None, Some(&p), None).await,
     }
 }
 

@@ -317,6 +317,12 @@ pub static PAGES: LazyLock<Vec<Page>> = LazyLock::new(|| {
             || web::get().to(admin::policy_diff),
         ),
         page(
+            Method::POST,
+            "/console/admin/policy/proposals/{id}/{decision}",
+            TenantWide(P::PolicyWrite),
+            || web::post().to(admin::decide_proposal),
+        ),
+        page(
             Method::GET,
             "/console/admin/events",
             Requires(P::EventsRead),

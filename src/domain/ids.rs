@@ -140,3 +140,7 @@ id_type!(
     /// One attempt at a webhook delivery.
     WebhookAttemptId
 );
+id_type!(
+    /// A proposed policy version waiting for a second admin.
+    PolicyProposalId
+);

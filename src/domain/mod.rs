@@ -8,6 +8,7 @@ pub mod gesture;
 pub mod ids;
 pub(crate) mod incident;
 pub mod ledger;
+pub(crate) mod loosening;
 pub mod money;
 pub mod period;
 pub(crate) mod policy;

@@ -286,6 +286,17 @@ pub(crate) struct Policy {
     /// How far back what is recorded may be dated (7 days by default).
     #[serde(default)]
     pub back_dating: BackDating,
+    /// Nothing above this is ever self-granted, whatever a limit, a store
+    /// override or the trust bonus says. Raising it, like every change that
+    /// lets more through alone, takes a second admin's approval.
+    #[serde(default = "Policy::default_ceiling")]
+    pub self_grant_ceiling: Amounts,
+}
+
+impl Policy {
+    fn default_ceiling() -> Amounts {
+        Amounts::any(1_000)
+    }
 }
 
 fn strings(v: &[&str]) -> Vec<String> {
@@ -327,6 +338,7 @@ impl Default for Policy {
             },
             pending_expiry_hours: 72,
             back_dating: BackDating::default(),
+            self_grant_ceiling: Self::default_ceiling(),
         }
     }
 }
@@ -355,7 +367,7 @@ impl BudgetScope {
     }
 }
 
-fn kind_matches(kinds: Option<&Vec<String>>, kind: GestureKind) -> bool {
+pub(crate) fn kind_matches(kinds: Option<&Vec<String>>, kind: GestureKind) -> bool {
     kinds.is_none_or(|ks| ks.iter().any(|k| k == kind.as_str()))
 }
 
@@ -451,6 +463,8 @@ impl Policy {
         self.trust
             .min_promise_amount
             .validate("trust.min_promise_amount", &mut p);
+        self.self_grant_ceiling
+            .validate("self_grant_ceiling", &mut p);
         if !(0..=366).contains(&self.trust.min_days_held) {
             p.push("trust.min_days_held", "must be 0 to 366");
         }
@@ -557,7 +571,12 @@ impl Policy {
         }
     }
 
-    fn self_grant_limit(&self, role: Role, kind: GestureKind, store: StoreId) -> Option<&Amounts> {
+    pub(crate) fn self_grant_limit(
+        &self,
+        role: Role,
+        kind: GestureKind,
+        store: StoreId,
+    ) -> Option<&Amounts> {
         let matches = |roles: &[String], kinds: Option<&Vec<String>>| {
             roles.iter().any(|r| r == role.as_str()) && kind_matches(kinds, kind)
         };
@@ -793,6 +812,10 @@ pub(crate) fn decide(policy: &Policy, input: &DecisionInput) -> DecisionRecord {
     } else {
         (base, None)
     };
+    let limit = policy
+        .self_grant_ceiling
+        .resolve(c)
+        .map_or(limit, |ceiling| limit.min(ceiling));
     let split = policy
         .split_detection
         .enabled

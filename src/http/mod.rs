@@ -216,6 +216,14 @@ impl Reply {
         }
     }
 
+    /// 202: accepted, not yet in effect (a policy waiting for a second admin).
+    pub(crate) fn accepted(v: &impl Serialize) -> Self {
+        Self {
+            status: 202,
+            body: serde_json::to_value(v).unwrap_or_default(),
+        }
+    }
+
     /// 200 with the resource.
     pub(crate) fn ok(v: &impl Serialize) -> Self {
         Self {

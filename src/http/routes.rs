@@ -347,6 +347,30 @@ pub static ENDPOINTS: LazyLock<Vec<Endpoint>> = LazyLock::new(|| {
             Requires(P::PolicyRead),
             || web::get().to(policy::version),
         ),
+        ep(
+            Method::GET,
+            "/v1/policy/proposals",
+            TenantWide(P::PolicyRead),
+            || web::get().to(policy::proposals),
+        ),
+        ep(
+            Method::GET,
+            "/v1/policy/proposals/{id}",
+            TenantWide(P::PolicyRead),
+            || web::get().to(policy::proposal),
+        ),
+        ep(
+            Method::POST,
+            "/v1/policy/proposals/{id}/approve",
+            TenantWide(P::PolicyWrite),
+            || web::post().to(policy::approve),
+        ),
+        ep(
+            Method::POST,
+            "/v1/policy/proposals/{id}/reject",
+            TenantWide(P::PolicyWrite),
+            || web::post().to(policy::reject),
+        ),
         ep(Method::GET, "/v1/events", Requires(P::EventsRead), || {
             web::get().to(events::list)
         }),

@@ -401,14 +401,16 @@ fn promises_that_earn_trust(
     trust: &policy::Trust,
 ) -> Result<i64, Error> {
     use super::schema::payments;
-    let promises: Vec<(
+    // id, currency, amount, due on, made at, requested by.
+    type Promise = (
         GestureId,
         String,
         Option<i64>,
         Option<NaiveDate>,
         NaiveDateTime,
         String,
-    )> = gestures::table
+    );
+    let promises: Vec<Promise> = gestures::table
         .filter(
             gestures::tenant_id
                 .eq(tenant)

@@ -5,10 +5,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::schema::{policy_versions, stores, tenants};
-use crate::audit::AuditCtx;
+use super::schema::{policy_proposals, policy_versions, stores, tenants};
 use crate::domain::FieldError;
-use crate::domain::ids::{StoreId, TenantId};
+use crate::domain::ids::{PolicyProposalId, StoreId, TenantId};
 use crate::domain::policy::Policy;
 use crate::error::Error;
 
@@ -159,15 +158,13 @@ pub(crate) fn versions(
     Ok((out, more))
 }
 
-/// Stores `policy` as the next version. It must be valid whole (422 listing
-/// every problem, stores of the tenant included); concurrent writers queue on
-/// the tenant's row, so versions are gapless.
-pub(crate) fn put(
+/// Refuses a policy that breaks its rules or names a store the tenant does
+/// not have (422 listing every problem).
+pub(crate) fn check(
     conn: &mut DbConnection,
-    ctx: &AuditCtx,
-    policy: Policy,
-) -> Result<(PolicyVersion, PolicyVersion), Error> {
-    let tenant = ctx.tenant;
+    tenant: TenantId,
+    policy: &Policy,
+) -> Result<(), Error> {
     let mut problems = match policy.validate() {
         Ok(()) => Vec::new(),
         Err(p) => p,
@@ -193,9 +190,19 @@ pub(crate) fn put(
             }
         }
     }
-    if !problems.is_empty() {
-        return Err(Error::Validation(problems));
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Validation(problems))
     }
+}
+
+/// The version in force, with the tenant's policy locked until the
+/// transaction ends (PostgreSQL; SQLite's single writer is the lock).
+pub(crate) fn lock_current(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+) -> Result<PolicyVersion, Error> {
     let q = tenants::table
         .filter(tenants::id.eq(tenant))
         .select(tenants::id);
@@ -203,15 +210,27 @@ pub(crate) fn put(
         DbConnection::Pg(c) => q.for_update().first::<TenantId>(c)?,
         DbConnection::Sqlite(c) => q.first::<TenantId>(c)?,
     };
-    let before = current(conn, tenant)?;
+    current(conn, tenant)
+}
+
+/// Stores `policy` as the version after `before` (locked with
+/// [`lock_current`]), written by `created_by`.
+pub(crate) fn insert_next(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    before: &PolicyVersion,
+    policy: Policy,
+    created_by: &str,
+    now: NaiveDateTime,
+) -> Result<PolicyVersion, Error> {
     if latest_number(conn, tenant)?.is_none() {
         seed(conn, tenant, before.created_at)?;
     }
     let next = PolicyVersion {
         version: before.version + 1,
         policy,
-        created_by: ctx.actor_sub.clone(),
-        created_at: ctx.now,
+        created_by: created_by.to_owned(),
+        created_at: now,
     };
     diesel::insert_into(policy_versions::table)
         .values((
@@ -222,5 +241,236 @@ pub(crate) fn put(
             policy_versions::created_at.eq(next.created_at),
         ))
         .execute(conn)?;
-    Ok((before, next))
+    Ok(next)
+}
+
+/// The tenant's store currencies and store ids (what a loosening is judged on).
+pub(crate) fn tenant_stores(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+) -> Result<(Vec<crate::domain::money::Currency>, Vec<StoreId>), Error> {
+    let rows: Vec<(StoreId, String)> = stores::table
+        .filter(stores::tenant_id.eq(tenant))
+        .select((stores::id, stores::currency))
+        .load(conn)?;
+    let mut currencies: Vec<_> = rows
+        .iter()
+        .filter_map(|(_, c)| crate::domain::money::Currency::from_code(c))
+        .collect();
+    currencies.sort();
+    currencies.dedup();
+    Ok((currencies, rows.into_iter().map(|(id, _)| id).collect()))
+}
+
+/// Where a proposal stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ProposalState {
+    /// Waiting for a second admin.
+    Pending,
+    /// Approved: it became `version`.
+    Approved,
+    /// Rejected (or withdrawn by its proposer).
+    Rejected,
+}
+
+impl ProposalState {
+    /// The stored and shown spelling.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Approved => "approved",
+            Self::Rejected => "rejected",
+        }
+    }
+
+    /// Parses the stored spelling.
+    pub(crate) fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pending" => Some(Self::Pending),
+            "approved" => Some(Self::Approved),
+            "rejected" => Some(Self::Rejected),
+            _ => None,
+        }
+    }
+}
+
+/// A policy version that loosens the policy, waiting for a second admin.
+#[derive(Clone, Debug)]
+pub(crate) struct Proposal {
+    /// Its id.
+    pub id: PolicyProposalId,
+    /// The version in force when it was proposed; it can only replace that one.
+    pub base_version: i32,
+    /// The rules proposed.
+    pub policy: Policy,
+    /// How it loosens the policy, in words.
+    pub loosens: Vec<String>,
+    /// Where it stands.
+    pub state: ProposalState,
+    /// Who proposed it.
+    pub proposed_by: String,
+    /// When.
+    pub proposed_at: NaiveDateTime,
+    /// Who approved or rejected it.
+    pub decided_by: Option<String>,
+    /// When.
+    pub decided_at: Option<NaiveDateTime>,
+    /// The decider's note.
+    pub note: Option<String>,
+    /// The version it became.
+    pub version: Option<i32>,
+}
+
+type ProposalRow = (
+    PolicyProposalId,
+    i32,
+    String,
+    String,
+    String,
+    String,
+    NaiveDateTime,
+    Option<String>,
+    Option<NaiveDateTime>,
+    Option<String>,
+    Option<i32>,
+);
+
+fn proposal_of(r: ProposalRow) -> Result<Proposal, Error> {
+    let (
+        id,
+        base_version,
+        doc,
+        loosens,
+        state,
+        proposed_by,
+        proposed_at,
+        decided_by,
+        decided_at,
+        note,
+        version,
+    ) = r;
+    Ok(Proposal {
+        id,
+        base_version,
+        policy: serde_json::from_str(&doc)
+            .map_err(|e| Error::internal(format!("policy proposal {id} is malformed: {e}")))?,
+        loosens: serde_json::from_str(&loosens).unwrap_or_default(),
+        state: ProposalState::parse(&state)
+            .ok_or_else(|| Error::internal(format!("policy proposal {id} has state {state:?}")))?,
+        proposed_by,
+        proposed_at,
+        decided_by,
+        decided_at,
+        note,
+        version,
+    })
+}
+
+macro_rules! proposal_columns {
+    () => {
+        (
+            policy_proposals::id,
+            policy_proposals::base_version,
+            policy_proposals::document,
+            policy_proposals::loosens,
+            policy_proposals::state,
+            policy_proposals::proposed_by,
+            policy_proposals::proposed_at,
+            policy_proposals::decided_by,
+            policy_proposals::decided_at,
+            policy_proposals::note,
+            policy_proposals::version,
+        )
+    };
+}
+
+/// Stores a new proposal.
+pub(crate) fn insert_proposal(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    p: &Proposal,
+) -> Result<(), Error> {
+    diesel::insert_into(policy_proposals::table)
+        .values((
+            policy_proposals::tenant_id.eq(tenant),
+            policy_proposals::id.eq(p.id),
+            policy_proposals::base_version.eq(p.base_version),
+            policy_proposals::document.eq(serde_json::to_string(&p.policy).unwrap_or_default()),
+            policy_proposals::loosens.eq(serde_json::to_string(&p.loosens).unwrap_or_default()),
+            policy_proposals::state.eq(p.state.as_str()),
+            policy_proposals::proposed_by.eq(&p.proposed_by),
+            policy_proposals::proposed_at.eq(p.proposed_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Proposal `id`; 404 if the tenant has none.
+pub(crate) fn proposal(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    id: PolicyProposalId,
+) -> Result<Proposal, Error> {
+    let row: Option<ProposalRow> = policy_proposals::table
+        .filter(
+            policy_proposals::tenant_id
+                .eq(tenant)
+                .and(policy_proposals::id.eq(id)),
+        )
+        .select(proposal_columns!())
+        .first(conn)
+        .optional()?;
+    row.map_or_else(
+        || Err(Error::NotFound(format!("no policy proposal {id}"))),
+        proposal_of,
+    )
+}
+
+/// A page of proposals in the order they were made, optionally in one state.
+pub(crate) fn proposals(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    state: Option<ProposalState>,
+    page: super::PageRequest<PolicyProposalId>,
+) -> Result<super::PageOf<Proposal>, Error> {
+    let mut q = policy_proposals::table
+        .filter(policy_proposals::tenant_id.eq(tenant))
+        .select(proposal_columns!())
+        .order(policy_proposals::id)
+        .limit(page.limit + 1)
+        .into_boxed();
+    if let Some(s) = state {
+        q = q.filter(policy_proposals::state.eq(s.as_str()));
+    }
+    super::after_cursor!(conn, q, policy_proposals, tenant, page.starting_after);
+    let rows: Vec<ProposalRow> = q.load(conn)?;
+    let data = rows
+        .into_iter()
+        .map(proposal_of)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(super::PageOf::from_rows(data, page.limit))
+}
+
+/// Records the decision on a proposal.
+pub(crate) fn decide_proposal(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    p: &Proposal,
+) -> Result<(), Error> {
+    diesel::update(
+        policy_proposals::table.filter(
+            policy_proposals::tenant_id
+                .eq(tenant)
+                .and(policy_proposals::id.eq(p.id)),
+        ),
+    )
+    .set((
+        policy_proposals::state.eq(p.state.as_str()),
+        policy_proposals::decided_by.eq(&p.decided_by),
+        policy_proposals::decided_at.eq(p.decided_at),
+        policy_proposals::note.eq(&p.note),
+        policy_proposals::version.eq(p.version),
+    ))
+    .execute(conn)?;
+    Ok(())
 }

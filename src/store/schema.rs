@@ -615,6 +615,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql_types::Uuid;
+
+    policy_proposals (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        base_version -> Integer,
+        document -> Text,
+        loosens -> Text,
+        state -> Text,
+        proposed_by -> Text,
+        proposed_at -> Timestamp,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        note -> Nullable<Text>,
+        version -> Nullable<Integer>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     service_keys,
@@ -638,6 +658,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     redemptions,
     redemption_lots,
     policy_versions,
+    policy_proposals,
     events,
     write_offs,
     write_off_reviews,

@@ -80,7 +80,7 @@ async fn put_policy(app: &TestApp, change: impl FnOnce(&mut Value)) -> Value {
     let admin = app.token(Role::Admin);
     let mut p = app.get("/v1/policy", &admin).await.expect(200)["policy"].clone();
     change(&mut p);
-    app.put("/v1/policy", &admin, &p).await.expect(200)
+    app.put_policy_in_force(&p).await
 }
 
 /// role, kind, amount (free service: retail value), token scope, outcome:
@@ -1310,3 +1310,147 @@ async fn a_write_off_approved_later_reaches_finance(app: TestApp) {
     ledger_clean(&app).await;
 }
 both!(a_write_off_approved_later_reaches_finance);
+
+/// Four eyes on the policy: an admin who raises their own limit (and the
+/// ceiling) and turns split detection off only proposes it; it decides
+/// nothing until another admin approves it. The ceiling caps every limit.
+async fn loosening_the_policy_takes_a_second_admin(app: TestApp) {
+    let store = app.store("FE", "USD").await;
+    let c = customer(&app, "FE-1").await;
+    let amy = app.token_for(app.tenant, "admin-amy", Role::Admin, None);
+    let ben = app.token_for(app.tenant, "admin-ben", Role::Admin, None);
+    let credit = |a: &str| {
+        json!({"kind": "store_credit", "store_id": store, "reason_code": "loyalty",
+            "story": "A big thank-you", "amount": usd(a)})
+    };
+    let in_force = app.get("/v1/policy", &amy).await.expect(200);
+    assert_eq!(
+        in_force["policy"]["self_grant_ceiling"],
+        json!({"any": "1000"})
+    );
+
+    // A limit above the ceiling changes nothing in effect: it applies at once,
+    // and the ceiling still sends 5,000.00 to approval.
+    let mut p = in_force["policy"].clone();
+    p["self_grant_limits"][2]["limit"] = json!({"any": "10000000000000"});
+    let v = app.put("/v1/policy", &amy, &p).await.expect(200);
+    let g = request(&app, &amy, &c, &credit("5000.00"))
+        .await
+        .expect(201);
+    assert_eq!(g["status"], "pending_approval", "{g}");
+    assert_eq!(g["decision"]["self_grant_limit"], usd("1000.00"));
+    act(&app, &amy, &id(&g), "cancel", json!({}))
+        .await
+        .expect(200);
+
+    // Raising the ceiling and disabling split detection: a proposal (202).
+    let mut loose = v["policy"].clone();
+    loose["self_grant_ceiling"] = json!({"any": "10000000000000"});
+    loose["split_detection"]["enabled"] = json!(false);
+    let before = app.counts();
+    let prop = app.put("/v1/policy", &amy, &loose).await.expect(202);
+    assert_eq!(prop["state"], "pending");
+    assert_eq!(prop["proposed_by"], "admin-amy");
+    let reasons = prop["loosens"].to_string();
+    assert!(reasons.contains("ceiling"), "{reasons}");
+    assert!(reasons.contains("disables split detection"), "{reasons}");
+    assert!(reasons.contains("admin may grant alone"), "{reasons}");
+    assert_eq!(
+        app.get("/v1/policy", &amy).await.expect(200)["version"],
+        v["version"],
+        "a proposal decides nothing"
+    );
+    let g = request(&app, &amy, &c, &credit("5000000.00"))
+        .await
+        .expect(201);
+    assert_eq!(g["status"], "pending_approval", "{g}");
+    act(&app, &ben, &id(&g), "reject", json!({"note": "no"}))
+        .await
+        .expect(200);
+    let pid = prop["id"].as_str().unwrap().to_owned();
+    let listed = app
+        .get("/v1/policy/proposals?state=pending", &ben)
+        .await
+        .expect(200);
+    assert_eq!(listed["data"][0]["id"], pid.as_str());
+    assert!(app.counts() != before);
+
+    // Its proposer cannot approve it; a manager cannot either.
+    let approve = format!("/v1/policy/proposals/{pid}/approve");
+    let counts = app.counts();
+    app.post(&approve, &amy, &json!({}))
+        .await
+        .problem(403, "self_approval");
+    app.post(&approve, &app.token(Role::Manager), &json!({}))
+        .await
+        .problem(403, "role_forbidden");
+    assert_eq!(app.counts(), counts);
+
+    // Another admin approves: it becomes the next version, by its proposer.
+    let done = app
+        .post(&approve, &ben, &json!({"note": "agreed with Amy"}))
+        .await
+        .expect(200);
+    assert_eq!(done["state"], "approved");
+    assert_eq!(done["decided_by"], "admin-ben");
+    let next = app.get("/v1/policy", &amy).await.expect(200);
+    assert_eq!(next["version"], done["version"]);
+    assert_eq!(next["created_by"], "admin-amy");
+    assert_eq!(next["policy"]["split_detection"]["enabled"], false);
+    let g = request(&app, &amy, &c, &credit("5000.00"))
+        .await
+        .expect(201);
+    assert_eq!(g["status"], "approved", "{g}");
+    app.post(&approve, &ben, &json!({}))
+        .await
+        .problem(409, "already_decided");
+
+    // Both steps are in the audit trail.
+    let trail = app
+        .get(
+            &format!("/v1/audit?entity_type=policy_proposal&entity_id={pid}"),
+            &ben,
+        )
+        .await
+        .expect(200);
+    let actions: Vec<&str> = trail["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["policy.proposed", "policy.proposal_approved"]);
+
+    // A proposal overtaken by another version is stale; a rejected one is final.
+    let stale = app.propose_loosening("admin-amy").await;
+    let mut tighter = next["policy"].clone();
+    tighter["split_detection"]["enabled"] = json!(true);
+    app.put("/v1/policy", &amy, &tighter).await.expect(200);
+    app.post(
+        &format!("/v1/policy/proposals/{stale}/approve"),
+        &ben,
+        &json!({}),
+    )
+    .await
+    .problem(409, "proposal_stale");
+    let rejected = app.propose_loosening("admin-amy").await;
+    let r = app
+        .post(
+            &format!("/v1/policy/proposals/{rejected}/reject"),
+            &ben,
+            &json!({"note": "not now"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(r["state"], "rejected");
+    assert_eq!(r["note"], "not now");
+    app.post(
+        &format!("/v1/policy/proposals/{rejected}/approve"),
+        &ben,
+        &json!({}),
+    )
+    .await
+    .problem(409, "already_decided");
+    ledger_clean(&app).await;
+}
+both!(loosening_the_policy_takes_a_second_admin);

@@ -62,6 +62,8 @@ const REFUSED_TO_ANOTHER_STORE: &[&str] = &[
     "/v1/webhook-endpoints/{id}",
     "/v1/webhook-endpoints/{id}/deliveries",
     "/v1/webhook-deliveries/{id}",
+    "/v1/policy/proposals",
+    "/v1/policy/proposals/{id}",
 ];
 
 /// Objects of the main tenant at store A, for the paths and bodies.
@@ -77,6 +79,7 @@ struct Fixtures {
     write_off: String,
     webhook_endpoint: String,
     webhook_delivery: String,
+    proposal: String,
 }
 
 async fn send(app: &TestApp, method: &str, url: &str, token: &str, body: Option<&Value>) -> Resp {
@@ -172,6 +175,7 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         .expect(200);
     let write_off = list["data"][0]["id"].as_str().unwrap().to_owned();
     let (webhook_endpoint, webhook_delivery) = crate::webhooks::fixture(app).await;
+    let proposal = app.propose_loosening("az-proposer").await;
     Fixtures {
         store,
         staff,
@@ -184,6 +188,7 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         write_off,
         webhook_endpoint,
         webhook_delivery,
+        proposal,
     }
 }
 
@@ -203,6 +208,7 @@ fn url(method: &str, template: &str, f: &Fixtures) -> String {
         t if t.starts_with("/v1/finance/write-offs/") => &f.write_off,
         t if t.starts_with("/v1/webhook-endpoints/") => &f.webhook_endpoint,
         t if t.starts_with("/v1/webhook-deliveries/") => &f.webhook_delivery,
+        t if t.starts_with("/v1/policy/proposals/") => &f.proposal,
         _ => "",
     };
     let mut u = template
@@ -253,6 +259,9 @@ fn body(method: &str, template: &str, f: &Fixtures, n: usize) -> Option<Value> {
         ("PUT", "/v1/finance/account-map") => json!({"mappings":
             [{"account": "receivable:*", "code": "1200", "name": "Receivables"}]}),
         ("PUT", "/v1/policy") => json!({}),
+        ("POST", "/v1/policy/proposals/{id}/approve" | "/v1/policy/proposals/{id}/reject") => {
+            json!({})
+        }
         ("POST", "/v1/sales") => json!({"customer_id": f.customer, "store_id": f.store,
             "sale_ref": format!("az-s{n}"), "occurred_at": "2026-03-01", "amount": usd("5.00")}),
         ("POST", "/v1/sales/batch") => json!({"sales": [{"customer_id": f.customer,

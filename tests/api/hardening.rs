@@ -430,7 +430,7 @@ async fn tenant_wide_acts_need_a_token_of_every_store(app: TestApp) {
         );
         checked += 1;
     }
-    assert_eq!(checked, 18);
+    assert_eq!(checked, 22);
 }
 both!(tenant_wide_acts_need_a_token_of_every_store);
 
@@ -592,7 +592,7 @@ async fn back_dating_is_bounded(app: TestApp) {
         .await
         .names_field("back_dating.window_days");
     policy["back_dating"] = json!({"window_days": 30});
-    app.put("/v1/policy", &admin, &policy).await.expect(200);
+    app.put_policy_in_force(&policy).await;
     post(&app, &clerk, &gestures, &on(&day(-30)))
         .await
         .expect(201);

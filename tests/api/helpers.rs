@@ -629,6 +629,47 @@ impl TestApp {
         .unwrap();
     }
 
+    /// Puts `policy` in force: PUT by an admin, and when it loosens the
+    /// policy (202, a proposal), approved by a second admin. The version in
+    /// force after.
+    pub async fn put_policy_in_force(&self, policy: &Value) -> Value {
+        let admin = self.token(Role::Admin);
+        let r = self.put("/v1/policy", &admin, policy).await;
+        match r.status {
+            200 => r.json(),
+            202 => {
+                let id = r.json()["id"].as_str().unwrap().to_owned();
+                let second = self.token_for(self.tenant, "second-admin", Role::Admin, None);
+                self.post(
+                    &format!("/v1/policy/proposals/{id}/approve"),
+                    &second,
+                    &json!({"note": "four eyes"}),
+                )
+                .await
+                .expect(200);
+                self.get("/v1/policy", &admin).await.expect(200)
+            }
+            s => panic!("PUT /v1/policy: {s} {}", String::from_utf8_lossy(&r.body)),
+        }
+    }
+
+    /// Proposes raising the self-grant ceiling by one unit, as admin `by`: a
+    /// pending policy proposal, its id.
+    pub async fn propose_loosening(&self, by: &str) -> String {
+        let token = self.token_for(self.tenant, by, Role::Admin, None);
+        let mut p = self.get("/v1/policy", &token).await.expect(200)["policy"].clone();
+        let ceiling: i64 = p["self_grant_ceiling"]["any"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        p["self_grant_ceiling"] = json!({"any": (ceiling + 1).to_string()});
+        self.put("/v1/policy", &token, &p).await.expect(202)["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     /// Ages the main tenant and sets its policy's back-dating window, both to
     /// `days`, so gestures may be dated that far back.
     pub async fn allow_back_dating(&self, days: i64) {
@@ -636,7 +677,7 @@ impl TestApp {
         let admin = self.token(Role::Admin);
         let mut policy = self.get("/v1/policy", &admin).await.expect(200)["policy"].clone();
         policy["back_dating"] = json!({"window_days": days});
-        self.put("/v1/policy", &admin, &policy).await.expect(200);
+        self.put_policy_in_force(&policy).await;
     }
 }
 

@@ -56,6 +56,18 @@ pub(crate) const MATRIX: &[(&str, &str, [bool; 6])] = &[
     ("PUT", "/v1/policy", [N, N, N, N, N, Y]),
     ("GET", "/v1/policy/versions", [Y, Y, Y, Y, Y, Y]),
     ("GET", "/v1/policy/versions/{n}", [Y, Y, Y, Y, Y, Y]),
+    ("GET", "/v1/policy/proposals", [Y, Y, Y, Y, Y, Y]),
+    ("GET", "/v1/policy/proposals/{id}", [Y, Y, Y, Y, Y, Y]),
+    (
+        "POST",
+        "/v1/policy/proposals/{id}/approve",
+        [N, N, N, N, N, Y],
+    ),
+    (
+        "POST",
+        "/v1/policy/proposals/{id}/reject",
+        [N, N, N, N, N, Y],
+    ),
     ("GET", "/v1/events", [Y, Y, Y, Y, Y, Y]),
     ("GET", "/v1/finance/write-offs", [N, N, N, Y, Y, Y]),
     (
@@ -298,6 +310,7 @@ async fn role_route_matrix(app: TestApp) {
         .to_owned();
 
     let (hook, delivery) = crate::webhooks::fixture(&app).await;
+    let proposal = app.propose_loosening("matrix-proposer").await;
     let mut n = 0;
     for (method, path, allowed) in MATRIX {
         for (role, may) in ROLES.iter().zip(allowed) {
@@ -375,6 +388,10 @@ async fn role_route_matrix(app: TestApp) {
                         .replace("/v1/gestures/{id}", &format!("/v1/gestures/{gesture}"))
                         .replace("/v1/incidents/{id}", &format!("/v1/incidents/{incident}"))
                         .replace("/v1/policy/versions/{n}", "/v1/policy/versions/1")
+                        .replace(
+                            "/v1/policy/proposals/{id}",
+                            &format!("/v1/policy/proposals/{proposal}"),
+                        )
                         .replace("/v1/sales/{id}", &format!("/v1/sales/{sale}"))
                         .replace(
                             "/v1/webhook-endpoints/{id}",
@@ -449,6 +466,14 @@ async fn role_route_matrix(app: TestApp) {
                     Some(
                         json!({"mappings": [{"account": "receivable:*", "code": "1200", "name": "Receivables"}]}),
                     ),
+                    200,
+                ),
+                (
+                    "POST",
+                    "/v1/policy/proposals/{id}/approve" | "/v1/policy/proposals/{id}/reject",
+                ) => (
+                    path.replace("{id}", &app.propose_loosening("matrix-proposer").await),
+                    Some(json!({})),
                     200,
                 ),
                 ("PUT", "/v1/policy") => {

@@ -642,7 +642,7 @@ async fn s2_recovery_against_lifetime_value(app: TestApp) {
     let mut policy = app.get("/v1/policy", &admin).await.expect(200)["policy"].clone();
     policy["budgets"] = json!([{"name": "quarter_of_value", "scope": "customer", "window_days": 365,
         "percent_of_lifetime_value": "25"}]);
-    app.put("/v1/policy", &admin, &policy).await.expect(200);
+    app.put_policy_in_force(&policy).await;
 
     let store = app.get("/v1/stores", &admin).await.expect(200)["data"][0]["id"]
         .as_str()
