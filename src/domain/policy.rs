@@ -20,6 +20,17 @@ use super::ids::StoreId;
 use super::money::{Currency, Money};
 use super::roles::{Permission, Role};
 
+/// The most rules of each list a policy holds (the API's schema states the
+/// same, so the largest valid policy fits the 64 KiB body limit).
+const MAX_LIMIT_RULES: usize = 20;
+const MAX_STORE_OVERRIDES: usize = 40;
+const MAX_TIERS: usize = 10;
+const MAX_BUDGETS: usize = 15;
+/// Entries of an amounts map: `any` and at most 10 currencies.
+const MAX_AMOUNTS: usize = 11;
+/// The monetary kinds (what a kinds list may name).
+const MONETARY_KINDS: usize = 5;
+
 /// Amounts per currency: `{"any": "25", "JPY": "2500"}`. `any` (required) is a
 /// whole number of units of whatever currency the store keeps; a currency code
 /// gives that currency its own exact amount.
@@ -51,6 +62,12 @@ impl Amounts {
     }
 
     fn validate(&self, field: &str, p: &mut Problems) {
+        if self.0.len() > MAX_AMOUNTS {
+            p.push(
+                field,
+                format!("at most {} currencies besides \"any\"", MAX_AMOUNTS - 1),
+            );
+        }
         match self.0.get("any") {
             None => p.push(
                 field,
@@ -377,6 +394,24 @@ impl Policy {
     pub(crate) fn validate(&self) -> Result<(), Vec<super::FieldError>> {
         let mut p = Problems::default();
         let mut seen: BTreeMap<(String, &str), usize> = BTreeMap::new();
+        for (field, n, max) in [
+            (
+                "self_grant_limits",
+                self.self_grant_limits.len(),
+                MAX_LIMIT_RULES,
+            ),
+            (
+                "store_overrides",
+                self.store_overrides.len(),
+                MAX_STORE_OVERRIDES,
+            ),
+            ("approval_tiers", self.approval_tiers.len(), MAX_TIERS),
+            ("budgets", self.budgets.len(), MAX_BUDGETS),
+        ] {
+            if n > max {
+                p.push(field, format!("at most {max}"));
+            }
+        }
         for (i, r) in self.self_grant_limits.iter().enumerate() {
             let f = format!("self_grant_limits[{i}]");
             check_requesters(&r.roles, &format!("{f}.roles"), &mut p);
@@ -408,7 +443,7 @@ impl Policy {
         let mut names = std::collections::BTreeSet::new();
         for (i, b) in self.budgets.iter().enumerate() {
             let f = format!("budgets[{i}]");
-            if b.name.trim().is_empty() || b.name.len() > 100 {
+            if b.name.trim().is_empty() || b.name.chars().count() > 100 {
                 p.push(format!("{f}.name"), "must be 1 to 100 characters");
             } else if !names.insert(b.name.as_str()) {
                 p.push(format!("{f}.name"), format!("{:?} is used twice", b.name));
@@ -618,6 +653,9 @@ fn check_requesters(roles: &[String], field: &str, p: &mut Problems) {
     if roles.is_empty() {
         p.push(field, "needs at least one role");
     }
+    if roles.len() > Role::ALL.len() {
+        p.push(field, format!("at most {} roles", Role::ALL.len()));
+    }
     for (j, r) in roles.iter().enumerate() {
         match r.parse::<Role>() {
             Err(e) => p.push(format!("{field}[{j}]"), e),
@@ -634,6 +672,9 @@ fn check_kinds(kinds: Option<&[String]>, field: &str, p: &mut Problems) {
     let Some(kinds) = kinds else { return };
     if kinds.is_empty() {
         p.push(field, "must name at least one kind, or be left out for all");
+    }
+    if kinds.len() > MONETARY_KINDS {
+        p.push(field, format!("at most {MONETARY_KINDS} kinds"));
     }
     for (j, k) in kinds.iter().enumerate() {
         match GestureKind::parse(k) {
@@ -947,6 +988,44 @@ mod tests {
             decide(&off, &input(K::StoreCredit, "20.00", Clerk, 501)).rule,
             "within_self_grant_limit"
         );
+    }
+
+    #[test]
+    fn lists_and_amounts_are_bounded_as_the_schema_says() {
+        let fields = |p: &Policy| -> Vec<String> {
+            p.validate()
+                .err()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|e| e.field)
+                .collect()
+        };
+        let p = Policy {
+            store_overrides: (0..41)
+                .map(|_| StoreLimitRule {
+                    store_id: StoreId::new(),
+                    roles: vec!["pos".into()],
+                    kinds: None,
+                    limit: Amounts::any(1),
+                })
+                .collect(),
+            ..Policy::default()
+        };
+        assert!(fields(&p).contains(&"store_overrides".to_owned()));
+        let mut many = Amounts::any(5);
+        for c in [
+            "USD", "EUR", "GBP", "JPY", "CHF", "CAD", "AUD", "SEK", "NOK", "DKK", "PLN",
+        ] {
+            many.0.insert(c.into(), "5".into());
+        }
+        let p = Policy {
+            self_grant_ceiling: many,
+            ..Policy::default()
+        };
+        assert_eq!(fields(&p), ["self_grant_ceiling"]);
+        let mut p = Policy::default();
+        p.self_grant_limits[0].roles = vec!["pos".into(); 7];
+        assert!(fields(&p).contains(&"self_grant_limits[0].roles".to_owned()));
     }
 
     #[test]

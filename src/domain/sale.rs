@@ -17,6 +17,12 @@ pub(crate) fn parse_occurred_at(
     field: &str,
     s: &str,
 ) -> Result<(NaiveDateTime, NaiveDate), FieldError> {
+    if s.len() > 40 {
+        return Err(FieldError::new(
+            field,
+            "must be a date (YYYY-MM-DD) or an RFC 3339 timestamp of at most 40 characters",
+        ));
+    }
     let parsed = if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d")
         && s.len() == 10
     {

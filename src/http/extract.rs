@@ -22,9 +22,9 @@ use crate::idempotency::IdempotencyKey;
 use crate::store::PageRequest;
 
 /// Default body limit: 64 KiB.
-pub(crate) const BODY_LIMIT: usize = 64 * 1024;
+pub const BODY_LIMIT: usize = 64 * 1024;
 /// Body limit of batch endpoints: 4 MiB.
-pub(crate) const BATCH_BODY_LIMIT: usize = 4 * 1024 * 1024;
+pub const BATCH_BODY_LIMIT: usize = 4 * 1024 * 1024;
 
 /// The request id: taken from `X-Request-Id` when it is 1..=200 visible ASCII
 /// characters, generated otherwise; echoed on every response.

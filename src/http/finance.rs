@@ -392,7 +392,7 @@ pub(crate) async fn put_account_map(
     state: web::Data<AppState>,
     caller: Caller,
     idem: Idem,
-    body: JsonBody<crate::domain::account_map::AccountMap>,
+    body: JsonBody<crate::domain::account_map::AccountMap, { super::extract::BATCH_BODY_LIMIT }>,
 ) -> Result<HttpResponse, AppError> {
     let (map, raw) = body.into_parts();
     let key = idem.bind(&raw);

@@ -503,6 +503,19 @@ pub static ENDPOINTS: LazyLock<Vec<Endpoint>> = LazyLock::new(|| {
     ]
 });
 
+/// The body limit of a route: 4 MiB for the routes that take many items at
+/// once (a batch of sales or reviews, the whole account map), 64 KiB for every
+/// other. Each handler's body type states its limit; a test holds this table
+/// to them, and every request schema in `api-spec/` to its route's limit.
+pub fn body_limit(method: &Method, path: &str) -> usize {
+    use super::extract::{BATCH_BODY_LIMIT, BODY_LIMIT};
+    match (method.as_str(), path) {
+        ("POST", "/v1/sales/batch" | "/v1/finance/write-offs/review")
+        | ("PUT", "/v1/finance/account-map") => BATCH_BODY_LIMIT,
+        _ => BODY_LIMIT,
+    }
+}
+
 /// The access rule of a matched route, if the table has one.
 pub(crate) fn access(method: &Method, pattern: &str) -> Option<Access> {
     ENDPOINTS

@@ -349,3 +349,172 @@ fn the_validator_catches_what_it_should() {
         assert!(!errs.is_empty(), "{bad}");
     }
 }
+
+/// The most bytes a compact JSON value valid under `schema` can take, or why
+/// there is no bound (a string without `maxLength`, an array without
+/// `maxItems`, an open object without `maxProperties`, a number without range).
+/// A character of a string whose pattern admits only ASCII classes is one
+/// byte; any other may be a 6-byte `\u00XX` escape.
+fn max_json_bytes(schema: &Value, at: &str) -> Result<u64, String> {
+    let s = resolve(schema);
+    for key in ["oneOf", "anyOf"] {
+        if let Some(branches) = s[key].as_array() {
+            let mut most = 0;
+            for b in branches {
+                most = most.max(max_json_bytes(b, at)?);
+            }
+            return Ok(most);
+        }
+    }
+    if let Some(values) = s["enum"].as_array() {
+        return Ok(values
+            .iter()
+            .map(|v| v.to_string().len() as u64)
+            .max()
+            .unwrap_or(0));
+    }
+    let types: Vec<&str> = match &s["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ if s.get("properties").is_some() => vec!["object"],
+        _ => return Err(format!("{at}: no type")),
+    };
+    let mut most = 0;
+    for t in types {
+        let n = match t {
+            "null" => 4,
+            "boolean" => 5,
+            "integer" | "number" => match (s["minimum"].as_f64(), s["maximum"].as_f64()) {
+                (Some(lo), Some(hi)) if t == "integer" => {
+                    (lo.abs().max(hi.abs()) as u64).to_string().len() as u64 + 1
+                }
+                // A bounded float still prints with up to 17 significant digits.
+                (Some(_), Some(_)) => 24,
+                _ => return Err(format!("{at}: a number without minimum and maximum")),
+            },
+            "string" => {
+                let max = s["maxLength"]
+                    .as_u64()
+                    .ok_or_else(|| format!("{at}: a string without maxLength"))?;
+                let ascii = s["pattern"].as_str().is_some_and(|p| {
+                    let outside = regex(r"\[[^\]]*\]").replace_all(p, "");
+                    !p.contains("[^")
+                        && !regex(r"(^|[^\\])\.").is_match(&outside)
+                        && !regex(r"\\[SWDswd]").is_match(p)
+                });
+                2 + max * if ascii { 1 } else { 6 }
+            }
+            "array" => {
+                let items = s["maxItems"]
+                    .as_u64()
+                    .ok_or_else(|| format!("{at}: an array without maxItems"))?;
+                2 + items * (max_json_bytes(&s["items"], &format!("{at}[]"))? + 1)
+            }
+            "object" => {
+                let mut total = 2;
+                if let Some(props) = s["properties"].as_object() {
+                    for (k, v) in props {
+                        total += k.len() as u64 + 4 + max_json_bytes(v, &format!("{at}.{k}"))?;
+                    }
+                }
+                match &s["additionalProperties"] {
+                    Value::Null | Value::Bool(false) => {}
+                    extra => {
+                        let n = s["maxProperties"]
+                            .as_u64()
+                            .ok_or_else(|| format!("{at}: an open object without maxProperties"))?;
+                        let key = max_json_bytes(&s["propertyNames"], &format!("{at}.<key>"))?;
+                        let value = if extra.is_object() {
+                            max_json_bytes(extra, &format!("{at}.*"))?
+                        } else {
+                            return Err(format!("{at}: additionalProperties without a schema"));
+                        };
+                        total += n * (key + value + 2);
+                    }
+                }
+                total
+            }
+            other => return Err(format!("{at}: type {other}")),
+        };
+        most = most.max(n);
+    }
+    Ok(most)
+}
+
+/// Every request body the document allows fits its route's body limit: the
+/// largest compact body a schema admits is computed and compared, so a client
+/// that follows the schema is never answered 413 (and each operation that
+/// takes a body documents 413 and 408).
+#[test]
+fn every_request_schema_fits_its_routes_body_limit() {
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for (path, item) in document()["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let Some(body) = op.get("requestBody") else {
+                continue;
+            };
+            let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let limit = goodwill::http::routes::body_limit(&m, path) as u64;
+            let schema = &body["content"]["application/json"]["schema"];
+            match max_json_bytes(schema, &format!("{m} {path} $")) {
+                Ok(n) if n > limit => problems.push(format!(
+                    "{m} {path}: the schema allows {n} bytes, the route takes {limit}"
+                )),
+                Ok(_) => {}
+                Err(e) => problems.push(e),
+            }
+            for status in ["408", "413"] {
+                if op["responses"].get(status).is_none() {
+                    problems.push(format!("{m} {path}: {status} is not documented"));
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 28, "{checked}");
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+/// The table of body limits is the handlers': for every operation that takes
+/// a body, one byte over its limit is 413 and a body of exactly the limit is
+/// read (whatever it then answers).
+async fn body_limits_are_the_routes(app: TestApp) {
+    let admin = app.token(goodwill::domain::roles::Role::Admin);
+    let id = uuid::Uuid::now_v7().to_string();
+    for (path, item) in document()["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if op.get("requestBody").is_none() {
+                continue;
+            }
+            let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let limit = goodwill::http::routes::body_limit(&m, path);
+            let url = path.replace("{id}", &id).replace("{month}", "2001-01");
+            let padded = |n: usize| {
+                let mut b = br#"{"padding": ""#.to_vec();
+                b.resize(n - 2, b'a');
+                b.extend_from_slice(br#""}"#);
+                b
+            };
+            for (size, too_large) in [(limit + 1, true), (limit, false)] {
+                let r = app
+                    .send_to(
+                        &app.address,
+                        m.clone(),
+                        &url,
+                        Some(&admin),
+                        Some(&uuid::Uuid::now_v7().to_string()),
+                        Some(("application/json", padded(size))),
+                    )
+                    .await;
+                assert_eq!(
+                    r.status == 413,
+                    too_large,
+                    "{m} {path} with {size} bytes (limit {limit}): {}",
+                    r.status
+                );
+            }
+        }
+    }
+}
+both!(body_limits_are_the_routes);
