@@ -38,6 +38,42 @@ pub struct AuditCtx {
     /// The service clock `now` was read from: a command that waits for a lock
     /// reads it again when a timestamp must come after what it waited for.
     pub clock: crate::clock::Clock,
+    /// The ledger transactions this command posted that no event has attested
+    /// yet: the next event appended carries them (see [`LedgerWitness`]).
+    pub ledger: LedgerWitness,
+}
+
+/// The ledger transactions a command posted, waiting to be written into the
+/// next audit event it appends (its `ledger` field, which the event's hash
+/// covers). So every posting is tied to the hash chain: whoever rewrites an
+/// amount in the ledger's tables must also rewrite a hashed event, which
+/// `audit verify` detects, or `audit reconcile` names the difference. Clones
+/// of a context share one witness.
+#[derive(Clone, Debug, Default)]
+pub struct LedgerWitness(std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>);
+
+impl LedgerWitness {
+    /// Records one posted transaction.
+    pub(crate) fn record(&self, tx: serde_json::Value) {
+        if let Ok(mut v) = self.0.lock() {
+            v.push(tx);
+        }
+    }
+
+    /// The transactions recorded since the last take, as the JSON text an
+    /// event stores; `None` when there are none.
+    pub(crate) fn take(&self) -> Option<String> {
+        let mut v = self.0.lock().ok()?;
+        if v.is_empty() {
+            return None;
+        }
+        Some(serde_json::Value::Array(std::mem::take(&mut *v)).to_string())
+    }
+
+    /// Whether transactions wait for an event.
+    pub(crate) fn is_pending(&self) -> bool {
+        self.0.lock().map(|v| !v.is_empty()).unwrap_or(false)
+    }
 }
 
 impl AuditCtx {
@@ -52,6 +88,7 @@ impl AuditCtx {
             request_id: format!("{job}-{}", crate::domain::ids::AuditEventId::new()),
             now: clock.now(),
             clock,
+            ledger: LedgerWitness::default(),
         }
     }
 
@@ -208,6 +245,10 @@ pub struct Event {
     pub before_state: Option<String>,
     /// State after, canonical JSON.
     pub after_state: Option<String>,
+    /// The ledger transactions the command posted before this event, as a
+    /// JSON array of `{transaction_id, kind, entries: [{account, currency,
+    /// debit_minor, credit_minor}]}`; hashed when present.
+    pub ledger: Option<String>,
     /// The stores the event concerns, comma-separated (`None`: the tenant as
     /// a whole): read from its state (see [`stores_of`]). Not hashed: it
     /// indexes what the hashed state says, for store-scoped reads.
@@ -270,6 +311,7 @@ impl Event {
             // serde_json's maps are ordered by key: the text is canonical.
             before_state: ev.before.map(|v| v.to_string()),
             after_state: ev.after.map(|v| v.to_string()),
+            ledger: ctx.ledger.take(),
         };
         e.hash = e.compute_hash();
         e
@@ -318,6 +360,11 @@ impl Event {
         field("request_id", Some(&self.request_id));
         field("before_state", self.before_state.as_deref());
         field("after_state", self.after_state.as_deref());
+        // Added with the ledger's attestation: events without one encode as
+        // they always did, so every earlier hash still verifies.
+        if let Some(l) = &self.ledger {
+            field("ledger", Some(l));
+        }
         out
     }
 
@@ -498,6 +545,7 @@ mod tests {
             request_id: "r1".into(),
             now: clock.now(),
             clock,
+            ledger: LedgerWitness::default(),
         }
     }
 

@@ -148,6 +148,15 @@ pub(crate) enum AuditCommand {
         #[arg(long, value_name = "FILE")]
         checkpoint: Option<String>,
     },
+    /// Reconcile the ledger and the feed with the audit trail: every entry
+    /// against the event that attests its transaction, every feed event
+    /// against the audit event of its id. One difference per line on stdout;
+    /// exit 0 when none, 2 otherwise (`ledger check` runs it too).
+    Reconcile {
+        /// Only this tenant.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
     /// Print a checkpoint (JSON, one line) of every chain's head, after verifying.
     Checkpoint {
         /// Only this tenant.
@@ -670,6 +679,26 @@ fn audit(settings: &Settings, command: AuditCommand) -> Result<(), CliError> {
                 }
             );
             Ok(())
+        }
+        AuditCommand::Reconcile { tenant } => {
+            let tenant = parse_tenant(tenant.as_deref())?;
+            let r = store::read_tx(&mut conn, |c| crate::store::reconcile::reconcile(c, tenant))
+                .map_err(|e| format!("cannot reconcile: {e}"))?;
+            for d in &r.discrepancies {
+                println!("{}\t{}\t{}\t{}", d.check, d.tenant_id, d.subject, d.detail);
+            }
+            if r.discrepancies.is_empty() {
+                eprintln!(
+                    "goodwill: ledger and feed reconcile with the audit trail: {} transactions attested, {} posted before attestation began (not checked)",
+                    r.attested_transactions, r.unattested_before_attestation
+                );
+                Ok(())
+            } else {
+                Err(CliError::broken(format!(
+                    "audit reconcile FAILED: {} differences",
+                    r.discrepancies.len()
+                )))
+            }
         }
         AuditCommand::Checkpoint { tenant } => {
             let tenant = parse_tenant(tenant.as_deref())?;

@@ -102,6 +102,7 @@ pub fn ctx_of(grant: &Grant, request_id: &str, clock: &Clock) -> AuditCtx {
         request_id: request_id.to_owned(),
         now: clock.now(),
         clock: clock.clone(),
+        ledger: crate::audit::LedgerWitness::default(),
     }
 }
 

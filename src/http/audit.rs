@@ -36,6 +36,7 @@ pub(crate) struct EventView {
     request_id: String,
     before: Option<serde_json::Value>,
     after: Option<serde_json::Value>,
+    ledger: Option<serde_json::Value>,
     prev_hash: String,
     hash: String,
 }
@@ -63,6 +64,7 @@ impl From<&Event> for EventView {
             request_id: e.request_id.clone(),
             before: json_of(&e.before_state),
             after: json_of(&e.after_state),
+            ledger: json_of(&e.ledger),
             prev_hash: e.prev_hash.clone(),
             hash: e.hash.clone(),
         }

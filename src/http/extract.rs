@@ -83,6 +83,7 @@ impl Caller {
             actor_role: self.role,
             actor_stores: self.stores.clone(),
             request_id: self.request_id.clone(),
+            ledger: crate::audit::LedgerWitness::default(),
         }
     }
 

@@ -269,6 +269,16 @@ where
     F: FnOnce(&mut DbConnection, &AuditCtx) -> Result<Reply, AppError>,
 {
     use crate::store::idempotency as stored;
+    // Every ledger transaction is attested by an event appended after it.
+    let f = move |c: &mut DbConnection, ctx: &AuditCtx| {
+        let reply = f(c, ctx)?;
+        if ctx.ledger.is_pending() {
+            return Err(AppError::from(Error::internal(
+                "the command posted to the ledger without an audit event after it",
+            )));
+        }
+        Ok(reply)
+    };
     let Some(key) = key else {
         let reply = f(conn, ctx)?;
         return Ok(Outcome::Fresh {

@@ -250,7 +250,7 @@ pub(crate) fn decide(
     });
     after.approval = Some(record);
     if verdict == Verdict::Approve {
-        gestures::take_effect(conn, &mut after, false, scope.as_deref())?;
+        gestures::take_effect(conn, ctx, &mut after, false, scope.as_deref())?;
     }
     gestures::save(conn, &after)?;
     Ok((before, after))

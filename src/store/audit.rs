@@ -30,6 +30,7 @@ struct Row {
     before_state: Option<String>,
     after_state: Option<String>,
     store_ids: Option<String>,
+    ledger: Option<String>,
 }
 
 impl From<Row> for Event {
@@ -53,6 +54,7 @@ impl From<Row> for Event {
             before_state: r.before_state,
             after_state: r.after_state,
             store_ids: r.store_ids,
+            ledger: r.ledger,
         }
     }
 }
@@ -78,6 +80,7 @@ impl From<&Event> for Row {
             before_state: e.before_state.clone(),
             after_state: e.after_state.clone(),
             store_ids: e.store_ids.clone(),
+            ledger: e.ledger.clone(),
         }
     }
 }

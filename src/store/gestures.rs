@@ -740,6 +740,7 @@ pub(crate) fn allocate_waiver(
 /// transaction, that the gesture's `effective_on` falls in an open period.
 pub(crate) fn take_effect(
     conn: &mut DbConnection,
+    ctx: &AuditCtx,
     g: &mut Gesture,
     period_checked: bool,
     scope: Option<&[StoreId]>,
@@ -783,7 +784,7 @@ pub(crate) fn take_effect(
     };
     post(
         conn,
-        tenant,
+        ctx,
         &NewLedgerTx {
             kind: if g.kind == GestureKind::BalanceWaiver {
                 "waiver"
@@ -886,7 +887,7 @@ pub fn request(
         .execute(conn)?;
     if g.status == GestureStatus::Approved {
         // The period of g.effective_on was checked above, under its lock.
-        take_effect(conn, &mut g, true, ctx.actor_stores.as_deref())?;
+        take_effect(conn, ctx, &mut g, true, ctx.actor_stores.as_deref())?;
     }
     Ok(g)
 }

@@ -9,6 +9,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::{balances, customer_ledger_totals, entries, ledger_transactions, memo_totals};
+use crate::audit::AuditCtx;
 use crate::domain::ids::{
     CustomerId, EntryId, GestureId, LedgerTxId, PaymentId, RedemptionId, TenantId,
 };
@@ -243,27 +244,31 @@ fn add_to_customer_totals(
 /// to post.
 pub(crate) fn post(
     conn: &mut DbConnection,
-    tenant: TenantId,
+    ctx: &AuditCtx,
     tx: &NewLedgerTx,
     now: NaiveDateTime,
 ) -> Result<Option<LedgerTxId>, Error> {
     if tx.postings.is_empty() {
         return Ok(None);
     }
-    super::periods::check_open(conn, tenant, tx.effective_on)?;
-    post_in_open_period(conn, tenant, tx, now)
+    super::periods::check_open(conn, ctx.tenant, tx.effective_on)?;
+    post_in_open_period(conn, ctx, tx, now)
 }
 
 /// As [`post`], for a caller that has already called
 /// [`super::periods::check_open`] for `tx.effective_on` in this transaction
 /// (the shared period lock it took holds until the transaction ends, so the
 /// month cannot close in between).
+///
+/// The transaction is recorded in `ctx`'s ledger witness: the next audit
+/// event the command appends attests it.
 pub(crate) fn post_in_open_period(
     conn: &mut DbConnection,
-    tenant: TenantId,
+    ctx: &AuditCtx,
     tx: &NewLedgerTx,
     now: NaiveDateTime,
 ) -> Result<Option<LedgerTxId>, Error> {
+    let tenant = ctx.tenant;
     if tx.postings.is_empty() {
         return Ok(None);
     }
@@ -286,7 +291,24 @@ pub(crate) fn post_in_open_period(
         .execute(c))?;
     add_to_balances(conn, tenant, &sums.balances)?;
     add_to_customer_totals(conn, tenant, &sums.customers)?;
+    ctx.ledger.record(attestation(id, tx.kind, &rows));
     Ok(Some(id))
+}
+
+/// A posted transaction as its audit event attests it: its id, kind and every
+/// entry (account, customer, currency, debit, credit), in posting order.
+fn attestation(id: LedgerTxId, kind: &str, rows: &[NewEntry]) -> serde_json::Value {
+    serde_json::json!({
+        "transaction_id": id.to_string(),
+        "kind": kind,
+        "entries": rows.iter().map(|e| serde_json::json!({
+            "account": e.account,
+            "customer_id": e.customer_id.map(|c| c.to_string()),
+            "currency": e.currency,
+            "debit_minor": e.debit_minor,
+            "credit_minor": e.credit_minor,
+        })).collect::<Vec<_>>(),
+    })
 }
 
 /// A customer's own balance rows: (account, currency, debits, credits).
@@ -571,16 +593,21 @@ impl Sums {
 /// not for commands (no period check, no per-posting locking).
 pub fn post_batch(
     conn: &mut DbConnection,
-    tenant: TenantId,
+    ctx: &AuditCtx,
     txs: &[NewLedgerTx],
     sums: &mut Sums,
     now: NaiveDateTime,
 ) -> Result<(), Error> {
+    let tenant = ctx.tenant;
     let mut tx_rows = Vec::with_capacity(txs.len());
     let mut entry_rows = Vec::with_capacity(txs.len() * 2);
     for tx in txs.iter().filter(|t| !t.postings.is_empty()) {
         // Bulk history lands on shard 0: it is written once, by one writer.
-        tx_rows.push(stage(tenant, tx, now, |_, _| 0, sums, &mut entry_rows));
+        let from = entry_rows.len();
+        let row = stage(tenant, tx, now, |_, _| 0, sums, &mut entry_rows);
+        ctx.ledger
+            .record(attestation(row.id, tx.kind, &entry_rows[from..]));
+        tx_rows.push(row);
     }
     for chunk in tx_rows.chunks(500) {
         each_backend!(conn, |c| diesel::insert_into(ledger_transactions::table)

@@ -1,6 +1,7 @@
 //! `ledger check`: every transaction balances per currency; every balance (and
 //! every customer total) equals the sum of its entries; nothing is negative that
-//! must not be; every memo total equals its sources.
+//! must not be; every memo total equals its sources; and every entry and feed
+//! event is what the audit trail attests ([`super::reconcile`]).
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
@@ -16,7 +17,10 @@ use crate::error::Error;
 pub struct Discrepancy {
     /// Which check found it: `unbalanced_transaction`, `balance_mismatch`,
     /// `customer_total_mismatch`, `negative_balance`, `gesture_mismatch`,
-    /// `owed_mismatch`, `memo_mismatch`, `promise_overcollected`.
+    /// `owed_mismatch`, `memo_mismatch`, `promise_overcollected`; and from
+    /// the reconciliation with the audit trail `attestation_mismatch`,
+    /// `unattested_transaction`, `attested_transaction_missing`,
+    /// `feed_mismatch`.
     pub check: &'static str,
     /// The tenant.
     pub tenant_id: String,
@@ -346,6 +350,7 @@ pub fn check(conn: &mut DbConnection, tenant: Option<TenantId>) -> Result<Vec<Di
          ORDER BY 1, 2, 3"
     );
     let memo_rows: Vec<MemoRow> = diesel::sql_query(&sql).load(conn)?;
+    let reconciled = super::reconcile::reconcile(conn, tenant)?;
     for r in memo_rows {
         out.push(Discrepancy {
             check: "memo_mismatch",
@@ -365,5 +370,7 @@ pub fn check(conn: &mut DbConnection, tenant: Option<TenantId>) -> Result<Vec<Di
             ),
         });
     }
+    // The entries, in turn, against the hash-chained audit trail.
+    out.extend(reconciled.discrepancies);
     Ok(out)
 }

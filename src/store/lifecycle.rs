@@ -232,7 +232,7 @@ pub fn pay(
     let pid = PaymentId::new();
     let tx = ledger::post(
         conn,
-        tenant,
+        ctx,
         &NewLedgerTx {
             kind: if recovery > 0 {
                 "bad_debt_recovery"
@@ -413,7 +413,7 @@ pub fn reverse_payment(
     let mirror = mirror_of(conn, tenant, before.transaction_id, g.currency)?;
     ledger::post(
         conn,
-        tenant,
+        ctx,
         &NewLedgerTx {
             kind: "payment_reversal",
             gesture_id: Some(g.id),
@@ -688,7 +688,7 @@ pub fn reverse_gesture(
         .map(|(tx, _)| tx);
     ledger::post(
         conn,
-        tenant,
+        ctx,
         &NewLedgerTx {
             kind: "reversal",
             gesture_id: Some(id),
@@ -790,7 +790,7 @@ pub fn redeem(
     }
     let tx = ledger::post(
         conn,
-        tenant,
+        ctx,
         &NewLedgerTx {
             kind: "redemption",
             gesture_id: None,
@@ -899,7 +899,7 @@ pub fn expire(
     let mut g = before.clone();
     ledger::post(
         conn,
-        tenant,
+        ctx,
         &NewLedgerTx {
             kind: "expiry",
             gesture_id: Some(id),

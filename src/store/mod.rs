@@ -21,6 +21,7 @@ pub mod lifecycle;
 pub mod periods;
 pub(crate) mod policy;
 pub mod reading;
+pub mod reconcile;
 pub(crate) mod reports;
 pub mod sales;
 pub mod schema;

@@ -99,6 +99,7 @@ diesel::table! {
         before_state -> Nullable<Text>,
         after_state -> Nullable<Text>,
         store_ids -> Nullable<Text>,
+        ledger -> Nullable<Text>,
     }
 }
 

@@ -185,7 +185,22 @@ pub(crate) fn seed(
         }
         super::write_tx(conn, |c| {
             super::gestures::insert_batch(c, &gs)?;
-            ledger::post_batch(c, tenant, &txs, &mut sums, now)
+            // The batch's transactions are attested like any command's, by
+            // one event of the seed.
+            let ctx =
+                crate::audit::AuditCtx::system(tenant, "dev-seed", crate::clock::Clock::system());
+            ledger::post_batch(c, &ctx, &txs, &mut sums, now)?;
+            super::audit::append(
+                c,
+                &ctx,
+                crate::audit::NewEvent::created(
+                    "dev.seeded",
+                    "seed_batch",
+                    crate::domain::ids::AuditEventId::new(),
+                    &serde_json::json!({"gestures": gs.len()}),
+                ),
+            )
+            .map(|_| ())
         })?;
         written += n;
         progress(written);

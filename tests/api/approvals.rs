@@ -1088,6 +1088,7 @@ async fn feed_under_concurrent_decisions(app: TestApp) {
                 request_id: "slow".into(),
                 now: goodwill::clock::Clock::system().now(),
                 clock: goodwill::clock::Clock::system(),
+                ledger: Default::default(),
             };
             let ev = goodwill::store::audit::append(
                 &mut conn,

@@ -403,3 +403,141 @@ async fn verify_names_the_break_over_http_and_cli(app: TestApp) {
     let _ = std::fs::remove_dir_all(dir);
 }
 both!(verify_names_the_break_over_http_and_cli);
+
+/// The outside review's rewrite: as the tables' owner with the triggers off, a
+/// deferred payment's 100.00 becomes 9,100.00 in the gesture, its entries, the
+/// balances and the customer's totals, and its feed event is rewritten. Every
+/// sum still agrees with every other and the chains still verify; the
+/// reconciliation with the audit trail names the transaction and the feed
+/// event, and `ledger check` is no longer clean.
+async fn a_consistent_rewrite_of_the_ledger_is_named(app: TestApp) {
+    let store = app.store("RC", "USD").await;
+    let customer = app.customer("RC-1").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let admin = app.token(Role::Admin);
+    let due = (app.clock.now().date() + chrono::TimeDelta::days(7)).to_string();
+    let body = json!({"kind": "deferred_payment", "store_id": store, "reason_code": "closing_time",
+        "story": "Pay on Friday", "amount": {"amount": "100.00", "currency": "USD"}, "due_on": due});
+    let g = app
+        .send_to(
+            &app.address,
+            actix_web::http::Method::POST,
+            &format!("/v1/customers/{customer}/gestures"),
+            Some(&admin),
+            Some("rc-1"),
+            Some(("application/json", body.to_string().into_bytes())),
+        )
+        .await
+        .expect(201);
+    assert_eq!(g["status"], "approved");
+    let gid = g["id"].as_str().unwrap().to_owned();
+    // The event that recorded it attests its ledger transaction.
+    let evs = events_of(&app, &gid).await;
+    let attested = &evs[0]["ledger"][0];
+    assert_eq!(attested["kind"], "gesture", "{}", evs[0]);
+    let entries = attested["entries"].as_array().unwrap();
+    assert!(entries.iter().all(|e| e["debit_minor"].as_i64().unwrap()
+        + e["credit_minor"].as_i64().unwrap()
+        == 10_000));
+    let check = app.get("/v1/ledger/check", &admin).await.expect(200);
+    assert_eq!(check["clean"], true, "{check}");
+
+    let tx = attested["transaction_id"].as_str().unwrap().to_owned();
+    let t = app.tenant;
+    let tamper = format!(
+        "UPDATE gestures SET amount_minor = 910000 WHERE id = '{gid}';
+         UPDATE entries SET debit_minor = 910000 WHERE transaction_id = '{tx}' AND debit_minor = 10000;
+         UPDATE entries SET credit_minor = 910000 WHERE transaction_id = '{tx}' AND credit_minor = 10000;
+         UPDATE balances SET debit_minor = debit_minor + 900000
+          WHERE tenant_id = '{t}' AND account IN (SELECT account FROM entries WHERE transaction_id = '{tx}' AND debit_minor > 0);
+         UPDATE balances SET credit_minor = credit_minor + 900000
+          WHERE tenant_id = '{t}' AND account IN (SELECT account FROM entries WHERE transaction_id = '{tx}' AND credit_minor > 0);
+         UPDATE customer_ledger_totals SET debit_minor = debit_minor + 900000
+          WHERE tenant_id = '{t}' AND customer_id = '{customer}'
+            AND account IN (SELECT account FROM entries WHERE transaction_id = '{tx}' AND debit_minor > 0);
+         UPDATE customer_ledger_totals SET credit_minor = credit_minor + 900000
+          WHERE tenant_id = '{t}' AND customer_id = '{customer}'
+            AND account IN (SELECT account FROM entries WHERE transaction_id = '{tx}' AND credit_minor > 0);
+         UPDATE events SET data = REPLACE(data, '\"100.00\"', '\"9100.00\"') WHERE entity_id = '{gid}';"
+    );
+    let mut conn = app.pool.get().unwrap();
+    let conn: &mut DbConnection = &mut conn;
+    let mut found = Vec::new();
+    let _ = conn.transaction::<(), diesel::result::Error, _>(|c| {
+        match c {
+            DbConnection::Pg(pg) => {
+                pg.batch_execute("SET LOCAL session_replication_role = replica")?
+            }
+            DbConnection::Sqlite(s) => {
+                s.batch_execute("DROP TRIGGER entries_no_update; DROP TRIGGER events_no_update;")?
+            }
+        }
+        c.batch_execute(&tamper)?;
+        assert!(
+            store::audit::verify(c, Some(t)).unwrap().broken.is_none(),
+            "the chains still verify"
+        );
+        found = store::ledger_check::check(c, Some(t)).unwrap();
+        Err(diesel::result::Error::RollbackTransaction)
+    });
+    let checks: Vec<(&str, &str)> = found
+        .iter()
+        .map(|d| (d.check, d.subject.as_str()))
+        .collect();
+    assert_eq!(
+        checks.iter().map(|(c, _)| *c).collect::<Vec<_>>(),
+        ["attestation_mismatch", "feed_mismatch"],
+        "only the reconciliation sees it: {found:#?}"
+    );
+    assert!(checks[0].1.contains(&tx), "{found:#?}");
+    assert!(
+        found[0].detail.contains("910000") && found[0].detail.contains("10000"),
+        "{found:#?}"
+    );
+    // Rolled back: clean again, on the command line too.
+    let check = app.get("/v1/ledger/check", &admin).await.expect(200);
+    assert_eq!(check["clean"], true, "{check}");
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_goodwill"))
+            .env_remove("GOODWILL_JWT_SECRET")
+            .env("GOODWILL_LOG", "warn")
+            .args(["--database-url", &app.database_url])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let ok = run(&["audit", "reconcile", "--tenant", &t.to_string()]);
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(String::from_utf8_lossy(&ok.stderr).contains("transactions attested"));
+    // Done for good, both commands name it and fail.
+    let _ = conn.transaction::<(), diesel::result::Error, _>(|c| {
+        match c {
+            DbConnection::Pg(pg) => {
+                pg.batch_execute("SET LOCAL session_replication_role = replica")?
+            }
+            DbConnection::Sqlite(s) => {
+                s.batch_execute("DROP TRIGGER entries_no_update; DROP TRIGGER events_no_update;")?
+            }
+        }
+        c.batch_execute(&tamper)
+    });
+    for args in [vec!["audit", "reconcile"], vec!["ledger", "check"]] {
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("attestation_mismatch")
+                && text.contains(&tx)
+                && text.contains("feed_mismatch"),
+            "{args:?}: {text}"
+        );
+    }
+}
+both!(a_consistent_rewrite_of_the_ledger_is_named);

@@ -29,6 +29,7 @@ fn ctx(app: &Env, sub: &str, role: Role, stores: Option<Vec<StoreId>>) -> AuditC
         request_id: format!("direct-{sub}"),
         now: app.clock.now(),
         clock: app.clock.clone(),
+        ledger: Default::default(),
     }
 }
 

@@ -754,7 +754,9 @@ async fn figures_past_64_bits_are_exact(app: TestApp) {
             }
             goodwill::store::gestures::insert_batch(conn, &gs)?;
             let mut sums = goodwill::store::ledger::Sums::default();
-            goodwill::store::ledger::post_batch(conn, tenant, &txs, &mut sums, now)?;
+            let ctx =
+                goodwill::audit::AuditCtx::system(tenant, "test", goodwill::clock::Clock::system());
+            goodwill::store::ledger::post_batch(conn, &ctx, &txs, &mut sums, now)?;
             goodwill::store::ledger::apply_sums(conn, tenant, sums)
         })
         .unwrap();

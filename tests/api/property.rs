@@ -422,6 +422,7 @@ fn run(backend: Backend, ops: &[Op]) {
         request_id: "property".into(),
         now: clock.now(),
         clock: clock.clone(),
+        ledger: Default::default(),
     };
     let setup = ctx("setup", Role::Admin);
     let store_ = goodwill::app::stores::open_store(

@@ -355,7 +355,13 @@ fn the_validator_catches_what_it_should() {
 /// `maxItems`, an open object without `maxProperties`, a number without range).
 /// A character of a string whose pattern admits only ASCII classes is one
 /// byte; any other may be a 6-byte `\u00XX` escape.
+///
+/// A schema that takes any value on purpose (a batch line answered line by
+/// line) names the schema its valid values follow in `x-bounded-as`.
 fn max_json_bytes(schema: &Value, at: &str) -> Result<u64, String> {
+    if let Some(r) = schema["x-bounded-as"].as_str() {
+        return max_json_bytes(&serde_json::json!({"$ref": r}), at);
+    }
     let s = resolve(schema);
     for key in ["oneOf", "anyOf"] {
         if let Some(branches) = s[key].as_array() {
