@@ -65,84 +65,74 @@ pub(crate) fn update_policy(
     Ok(PolicyChange::Proposed(proposal))
 }
 
-/// Approves a pending proposal: it becomes the next version, written by its
-/// proposer and approved by the caller, who must be another admin (403
-/// `self_approval`). A proposal made against a version no longer in force is
-/// refused (409 `proposal_stale`): the policy it would replace has changed.
-pub(crate) fn approve_policy(
-    conn: &mut DbConnection,
-    ctx: &Ctx,
-    id: PolicyProposalId,
-    note: Option<String>,
-) -> Result<(Proposal, PolicyVersion), Error> {
-    ctx.require(Permission::PolicyWrite)?;
-    ctx.require_tenant_wide()?;
-    let current = crate::store::policy::lock_current(conn, ctx.tenant)?;
-    let before = pending(conn, ctx, id)?;
-    if before.proposed_by == ctx.actor_sub {
-        return Err(Error::Forbidden {
-            code: ErrorCode::SelfApproval,
-            detail: "you proposed this policy: another admin must approve it".into(),
-        });
-    }
-    if before.base_version != current.version {
-        return Err(Error::Conflict {
-            code: ErrorCode::ProposalStale,
-            detail: format!(
-                "this proposal was made against policy version {}, and version {} is now in \
-                 force: propose the change again",
-                before.base_version, current.version
-            ),
-            existing_id: None,
-        });
-    }
-    let version = apply(
-        conn,
-        ctx,
-        &current,
-        before.policy.clone(),
-        &before.proposed_by,
-    )?;
-    let after = decided(
-        &before,
-        ctx,
-        ProposalState::Approved,
-        note,
-        Some(version.version),
-    );
-    crate::store::policy::decide_proposal(conn, ctx.tenant, &after)?;
-    crate::store::audit::append(
-        conn,
-        ctx,
-        NewEvent::changed(
-            "policy.proposal_approved",
-            "policy_proposal",
-            id,
-            &ProposalView::of(before),
-            &ProposalView::of(after.clone()),
-        ),
-    )?;
-    Ok((after, version))
+/// What an admin decides about a proposal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ProposalDecision {
+    /// It becomes the next version.
+    Approve,
+    /// It is set aside (its proposer withdraws it this way too).
+    Reject,
 }
 
-/// Rejects a pending proposal (its proposer may withdraw it this way too).
-pub(crate) fn reject_policy(
+/// Decides a pending proposal (409 `already_decided` once decided).
+///
+/// Approved, it becomes the next version, written by its proposer and
+/// approved by the caller, who must be another admin (403 `self_approval`); a
+/// proposal made against a version no longer in force is refused (409
+/// `proposal_stale`): the policy it would replace has changed. Rejected, it
+/// decides nothing (`policy.proposal_rejected`).
+pub(crate) fn decide_proposal(
     conn: &mut DbConnection,
     ctx: &Ctx,
     id: PolicyProposalId,
+    decision: ProposalDecision,
     note: Option<String>,
 ) -> Result<Proposal, Error> {
     ctx.require(Permission::PolicyWrite)?;
     ctx.require_tenant_wide()?;
-    crate::store::policy::lock_current(conn, ctx.tenant)?;
+    let current = crate::store::policy::lock_current(conn, ctx.tenant)?;
     let before = pending(conn, ctx, id)?;
-    let after = decided(&before, ctx, ProposalState::Rejected, note, None);
+    let (state, version, action) = match decision {
+        ProposalDecision::Reject => (ProposalState::Rejected, None, "policy.proposal_rejected"),
+        ProposalDecision::Approve => {
+            if before.proposed_by == ctx.actor_sub {
+                return Err(Error::Forbidden {
+                    code: ErrorCode::SelfApproval,
+                    detail: "you proposed this policy: another admin must approve it".into(),
+                });
+            }
+            if before.base_version != current.version {
+                return Err(Error::Conflict {
+                    code: ErrorCode::ProposalStale,
+                    detail: format!(
+                        "this proposal was made against policy version {}, and version {} is \
+                         now in force: propose the change again",
+                        before.base_version, current.version
+                    ),
+                    existing_id: None,
+                });
+            }
+            let v = apply(
+                conn,
+                ctx,
+                &current,
+                before.policy.clone(),
+                &before.proposed_by,
+            )?;
+            (
+                ProposalState::Approved,
+                Some(v.version),
+                "policy.proposal_approved",
+            )
+        }
+    };
+    let after = decided(&before, ctx, state, note, version);
     crate::store::policy::decide_proposal(conn, ctx.tenant, &after)?;
     crate::store::audit::append(
         conn,
         ctx,
         NewEvent::changed(
-            "policy.proposal_rejected",
+            action,
             "policy_proposal",
             id,
             &ProposalView::of(before),

@@ -849,11 +849,13 @@ pub(crate) async fn decide_proposal(
     };
     let note = Some(form.value("note").trim().to_owned()).filter(|n| !n.is_empty());
     match form::run(&state, &viewer, &form, move |conn, ctx| {
-        let p = if approve {
-            crate::app::policy::approve_policy(conn, ctx, id, note)?.0
+        use crate::app::policy::ProposalDecision;
+        let decision = if approve {
+            ProposalDecision::Approve
         } else {
-            crate::app::policy::reject_policy(conn, ctx, id, note)?
+            ProposalDecision::Reject
         };
+        let p = crate::app::policy::decide_proposal(conn, ctx, id, decision, note)?;
         Ok(Reply::ok(&crate::views::policy::ProposalView::of(p)))
     })
     .await?

@@ -4,7 +4,7 @@
 use actix_web::{HttpResponse, web};
 
 use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply};
-use crate::app::policy::PolicyChange;
+use crate::app::policy::{PolicyChange, ProposalDecision};
 use crate::domain::Problems;
 use crate::domain::ids::PolicyProposalId;
 use crate::domain::policy::Policy;
@@ -170,16 +170,7 @@ pub(crate) async fn approve(
     idem: Idem,
     body: JsonBody<DecisionBody>,
 ) -> Result<HttpResponse, AppError> {
-    let (b, raw) = body.into_parts();
-    let key = idem.bind(&raw);
-    let note = note_of(&b)?;
-    let id = id.into_inner();
-    state
-        .command(&caller, key, move |conn, ctx| {
-            let (p, _) = crate::app::policy::approve_policy(conn, ctx, id, note)?;
-            Ok(Reply::ok(&ProposalView::of(p)))
-        })
-        .await
+    decide(state, caller, id, idem, body, ProposalDecision::Approve).await
 }
 
 /// `POST /v1/policy/proposals/{id}/reject` `{note}`.
@@ -190,13 +181,24 @@ pub(crate) async fn reject(
     idem: Idem,
     body: JsonBody<DecisionBody>,
 ) -> Result<HttpResponse, AppError> {
+    decide(state, caller, id, idem, body, ProposalDecision::Reject).await
+}
+
+async fn decide(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<PolicyProposalId>,
+    idem: Idem,
+    body: JsonBody<DecisionBody>,
+    decision: ProposalDecision,
+) -> Result<HttpResponse, AppError> {
     let (b, raw) = body.into_parts();
     let key = idem.bind(&raw);
     let note = note_of(&b)?;
     let id = id.into_inner();
     state
         .command(&caller, key, move |conn, ctx| {
-            let p = crate::app::policy::reject_policy(conn, ctx, id, note)?;
+            let p = crate::app::policy::decide_proposal(conn, ctx, id, decision, note)?;
             Ok(Reply::ok(&ProposalView::of(p)))
         })
         .await

@@ -142,6 +142,15 @@ both!(each_command_writes_one_event);
 /// Runs `tamper` on a connection inside a transaction that is rolled back, with
 /// the database's refusal switched off for the duration, and returns what
 /// verification says meanwhile.
+/// Inside a transaction: the refusing triggers off, as the tables' owner
+/// could (PostgreSQL: every trigger; SQLite: `drop`, run as given).
+fn without_triggers(c: &mut DbConnection, drop: &str) -> diesel::QueryResult<()> {
+    match c {
+        DbConnection::Pg(pg) => pg.batch_execute("SET LOCAL session_replication_role = replica"),
+        DbConnection::Sqlite(s) => s.batch_execute(drop),
+    }
+}
+
 fn tampered(
     app: &TestApp,
     tamper: &str,
@@ -151,14 +160,10 @@ fn tampered(
     let conn: &mut DbConnection = &mut conn;
     let mut found = None;
     let _ = conn.transaction::<(), diesel::result::Error, _>(|c| {
-        match c {
-            DbConnection::Pg(pg) => {
-                pg.batch_execute("SET LOCAL session_replication_role = replica")?
-            }
-            DbConnection::Sqlite(s) => s.batch_execute(
-                "DROP TRIGGER audit_events_no_update; DROP TRIGGER audit_events_no_delete;",
-            )?,
-        }
+        without_triggers(
+            c,
+            "DROP TRIGGER audit_events_no_update; DROP TRIGGER audit_events_no_delete;",
+        )?;
         c.batch_execute(tamper)?;
         let report = store::audit::verify(c, Some(app.tenant)).unwrap();
         found = match (report.broken, checkpoint) {
@@ -466,14 +471,10 @@ async fn a_consistent_rewrite_of_the_ledger_is_named(app: TestApp) {
     let conn: &mut DbConnection = &mut conn;
     let mut found = Vec::new();
     let _ = conn.transaction::<(), diesel::result::Error, _>(|c| {
-        match c {
-            DbConnection::Pg(pg) => {
-                pg.batch_execute("SET LOCAL session_replication_role = replica")?
-            }
-            DbConnection::Sqlite(s) => {
-                s.batch_execute("DROP TRIGGER entries_no_update; DROP TRIGGER events_no_update;")?
-            }
-        }
+        without_triggers(
+            c,
+            "DROP TRIGGER entries_no_update; DROP TRIGGER events_no_update;",
+        )?;
         c.batch_execute(&tamper)?;
         assert!(
             store::audit::verify(c, Some(t)).unwrap().broken.is_none(),
@@ -518,14 +519,10 @@ async fn a_consistent_rewrite_of_the_ledger_is_named(app: TestApp) {
     assert!(String::from_utf8_lossy(&ok.stderr).contains("transactions attested"));
     // Done for good, both commands name it and fail.
     let _ = conn.transaction::<(), diesel::result::Error, _>(|c| {
-        match c {
-            DbConnection::Pg(pg) => {
-                pg.batch_execute("SET LOCAL session_replication_role = replica")?
-            }
-            DbConnection::Sqlite(s) => {
-                s.batch_execute("DROP TRIGGER entries_no_update; DROP TRIGGER events_no_update;")?
-            }
-        }
+        without_triggers(
+            c,
+            "DROP TRIGGER entries_no_update; DROP TRIGGER events_no_update;",
+        )?;
         c.batch_execute(&tamper)
     });
     for args in [vec!["audit", "reconcile"], vec!["ledger", "check"]] {

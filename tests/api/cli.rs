@@ -221,27 +221,27 @@ fn generated_secret_is_sealed_with_a_key_file(backend: Backend) {
     let other = dir.join("other.key");
     std::fs::write(&other, [7u8; 32]).unwrap();
 
-    // A first run without a key keeps the secret in the clear (and says so).
-    let server = serve({
+    // `goodwill` on `db`, with the key file `key` when given.
+    let with_key = |c: &mut Command, k: &std::path::Path| {
+        c.env("GOODWILL_SECRET_KEY_FILE", k);
+    };
+    let start = |db: &str, key: Option<&std::path::Path>| {
         let mut c = goodwill();
-        c.args(["--database-url", &url]);
-        c
-    });
+        c.args(["--database-url", db]);
+        if let Some(k) = key {
+            with_key(&mut c, k);
+        }
+        serve(c)
+    };
+    // A first run without a key keeps the secret in the clear (and says so).
+    let server = start(&url, None);
     let token = last_line(&server.stdout).to_owned();
     drop(server);
     let clear = stored_signing_secret(&url);
     assert_eq!(clear.len(), 64, "a hex secret: {clear}");
 
     // With the key, the next start seals it; the old token still verifies.
-    let with_key = |c: &mut Command, k: &std::path::Path| {
-        c.env("GOODWILL_SECRET_KEY_FILE", k);
-    };
-    let server = serve({
-        let mut c = goodwill();
-        c.args(["--database-url", &url]);
-        with_key(&mut c, &key);
-        c
-    });
+    let server = start(&url, Some(&key));
     assert_eq!(http_get(server.port, "/v1/stores", Some(&token)).0, 200);
     drop(server);
     let sealed = stored_signing_secret(&url);
@@ -305,12 +305,7 @@ fn generated_secret_is_sealed_with_a_key_file(backend: Backend) {
 
     // A first run with the key never stores the secret in the clear.
     let (fresh, _guard2) = fresh_database(backend);
-    let server = serve({
-        let mut c = goodwill();
-        c.args(["--database-url", &fresh]);
-        with_key(&mut c, &key);
-        c
-    });
+    let server = start(&fresh, Some(&key));
     let token = last_line(&server.stdout).to_owned();
     assert_eq!(http_get(server.port, "/v1/stores", Some(&token)).0, 200);
     assert!(stored_signing_secret(&fresh).starts_with("sealed:v1:"));
