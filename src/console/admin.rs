@@ -399,6 +399,8 @@ struct PolicyPage {
     trust_per: String,
     trust_max: String,
     trust_days: String,
+    trust_min: String,
+    trust_held: String,
     expiry_hours: String,
     back_days: String,
     budgets_json: String,
@@ -547,6 +549,11 @@ fn policy_of(form: &Form, current: &Policy) -> Result<Policy, Problem> {
     );
     p.trust.max_increase = amounts(&form.value("trust_max"), Some(&current.trust.max_increase));
     p.trust.write_off_window_days = int("trust_days")?;
+    p.trust.min_promise_amount = amounts(
+        &form.value("trust_min"),
+        Some(&current.trust.min_promise_amount),
+    );
+    p.trust.min_days_held = int("trust_held")?;
     p.self_grant_ceiling = amounts(&form.value("ceiling"), Some(&current.self_grant_ceiling));
     p.pending_expiry_hours = int("expiry_hours")?;
     p.back_dating.window_days = int("back_days")?;
@@ -714,6 +721,8 @@ async fn policy_page(
             trust_per: v("trust_per", any_of(&p.trust.per_kept_promise)),
             trust_max: v("trust_max", any_of(&p.trust.max_increase)),
             trust_days: v("trust_days", p.trust.write_off_window_days.to_string()),
+            trust_min: v("trust_min", any_of(&p.trust.min_promise_amount)),
+            trust_held: v("trust_held", p.trust.min_days_held.to_string()),
             expiry_hours: v("expiry_hours", p.pending_expiry_hours.to_string()),
             back_days: v("back_days", p.back_dating.window_days.to_string()),
             budgets_json: v(

@@ -411,7 +411,7 @@ async fn a_policy_change_from_the_form_takes_effect_and_shows_in_the_diff(app: T
             page.key_of("/console/admin/policy"),
         ),
     ];
-    for name in Regex::new(r#"name="((?:limit|tier)_[a-z_]+_\d+|split_hours|trust_per|trust_max|trust_days|expiry_hours|back_days|ceiling)""#)
+    for name in Regex::new(r#"name="((?:limit|tier)_[a-z_]+_\d+|split_hours|trust_per|trust_max|trust_days|trust_min|trust_held|expiry_hours|back_days|ceiling)""#)
         .unwrap()
         .captures_iter(&page.body)
         .map(|c| c[1].to_owned())
