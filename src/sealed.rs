@@ -1,10 +1,11 @@
 //! Secrets the service keeps in its database, sealed under a key that is not
 //! there: `GOODWILL_SECRET_KEY_FILE` names a file of 32 random bytes (raw, or
-//! as 64 hexadecimal digits). With it, the generated HS256 signing secret is
-//! stored as `sealed:v1:` + base64(nonce ‖ ChaCha20-Poly1305 ciphertext ‖ tag),
-//! bound to its name (the associated data), so whoever reads the database (a
-//! backup, a replica, a read-only role) cannot mint tokens with it, and a
-//! sealed value copied under another name does not open.
+//! as 64 hexadecimal digits). With it, the generated HS256 signing secret and
+//! every webhook endpoint's signing secret made after it is set are stored as
+//! `sealed:v1:` + base64(nonce ‖ ChaCha20-Poly1305 ciphertext ‖ tag), bound to
+//! their name (the associated data), so whoever reads the database (a backup,
+//! a replica, a read-only role) can neither mint tokens nor sign webhooks with
+//! them, and a sealed value copied under another name does not open.
 
 use base64::Engine;
 use ring::aead::{Aad, CHACHA20_POLY1305, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};

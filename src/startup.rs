@@ -35,6 +35,7 @@ impl Application {
         state.rate_limiter = settings.rate_limit.map(crate::ratelimit::RateLimiter::new);
         state.webhook_settings = settings.webhooks;
         state.body_timeout = std::time::Duration::from_secs(settings.body_timeout_secs);
+        state.secret_key = settings.secret_key.clone();
         let state = web::Data::new(state);
         if settings.webhooks.worker {
             crate::webhooks::worker::start(&state.clone().into_inner(), settings.webhooks)?;

@@ -8,6 +8,7 @@ use crate::domain::ids::{WebhookDeliveryId, WebhookEndpointId};
 use crate::domain::roles::Permission;
 use crate::domain::webhook::{Delivery, DeliveryState, Endpoint, ROTATION_OVERLAP};
 use crate::error::{Error, ErrorCode};
+use crate::sealed::SecretKey;
 use crate::store::DbConnection;
 use crate::views::webhook::{DeliveryView, EndpointView};
 
@@ -38,10 +39,14 @@ pub(crate) struct EndpointChange {
 
 /// Registers an endpoint (`webhook_endpoint.created`). Its deliveries begin
 /// with the next event of the feed; the secret is made here and shown once.
+///
+/// With a sealing key the database keeps the secret sealed; the endpoint
+/// returned holds it in the clear, to be shown this once.
 pub(crate) fn register_endpoint(
     conn: &mut DbConnection,
     ctx: &Ctx,
     new: NewEndpoint,
+    key: Option<&SecretKey>,
 ) -> Result<Endpoint, Error> {
     ctx.require(Permission::WebhooksWrite)?;
     ctx.require_tenant_wide()?;
@@ -62,7 +67,11 @@ pub(crate) fn register_endpoint(
         created_at: ctx.now,
         updated_at: ctx.now,
     };
-    crate::store::webhooks::insert_endpoint(conn, &endpoint)?;
+    let stored = Endpoint {
+        secret: sealed(key, endpoint.id, &endpoint.secret)?,
+        ..endpoint.clone()
+    };
+    crate::store::webhooks::insert_endpoint(conn, &stored)?;
     crate::store::audit::append(
         conn,
         ctx,
@@ -167,11 +176,13 @@ pub(crate) fn rotate_secret(
     conn: &mut DbConnection,
     ctx: &Ctx,
     id: WebhookEndpointId,
+    key: Option<&SecretKey>,
 ) -> Result<Endpoint, Error> {
     ctx.require(Permission::WebhooksWrite)?;
     ctx.require_tenant_wide()?;
-    let secret = crate::webhooks::new_secret().map_err(Error::internal)?;
-    let (_, after) = alter(
+    let plain = crate::webhooks::new_secret().map_err(Error::internal)?;
+    let secret = sealed(key, id, &plain)?;
+    let (_, mut after) = alter(
         conn,
         ctx,
         id,
@@ -183,7 +194,23 @@ pub(crate) fn rotate_secret(
             Ok(true)
         },
     )?;
+    // Shown this once, in the clear.
+    after.secret = plain;
     Ok(after)
+}
+
+/// An endpoint's secret as the database keeps it: sealed under `key` (bound
+/// to the endpoint) when there is one.
+fn sealed(key: Option<&SecretKey>, id: WebhookEndpointId, secret: &str) -> Result<String, Error> {
+    match key {
+        Some(k) => k.seal(&secret_name(id), secret).map_err(Error::internal),
+        None => Ok(secret.to_owned()),
+    }
+}
+
+/// What an endpoint's sealed secrets are bound to.
+pub(crate) fn secret_name(id: WebhookEndpointId) -> String {
+    format!("webhook_endpoint:{id}")
 }
 
 /// Asks for a delivery again, now (`webhook_delivery.retry_requested`): a

@@ -172,8 +172,9 @@ pub(crate) async fn register(
                 event_types,
                 enabled: true,
             };
+            let key = state.secret_key.clone();
             match form::run(&state, &viewer, &form, move |conn, ctx| {
-                let e = crate::app::webhooks::register_endpoint(conn, ctx, new)?;
+                let e = crate::app::webhooks::register_endpoint(conn, ctx, new, key.as_ref())?;
                 Ok(Reply::created(&crate::views::webhook::EndpointWithSecret {
                     endpoint: EndpointView::from(&e),
                     secret: e.secret.clone(),
@@ -227,8 +228,9 @@ pub(crate) async fn rotate(
 ) -> Result<HttpResponse, ConsoleError> {
     let Submitted { viewer, form } = sent;
     let id = id.into_inner();
+    let key = state.secret_key.clone();
     match form::run(&state, &viewer, &form, move |conn, ctx| {
-        let e = crate::app::webhooks::rotate_secret(conn, ctx, id)?;
+        let e = crate::app::webhooks::rotate_secret(conn, ctx, id, key.as_ref())?;
         Ok(Reply::ok(&crate::views::webhook::EndpointWithSecret {
             endpoint: EndpointView::from(&e),
             secret: e.secret.clone(),

@@ -74,6 +74,8 @@ pub(crate) struct AppState {
     pub webhook_settings: crate::config::WebhookSettings,
     /// How long a request's body may take to arrive after its head.
     pub body_timeout: std::time::Duration,
+    /// Seals the secrets kept in the database (`GOODWILL_SECRET_KEY_FILE`).
+    pub secret_key: Option<crate::sealed::SecretKey>,
 }
 
 impl AppState {
@@ -90,6 +92,7 @@ impl AppState {
             webhooks_wake: std::sync::Arc::new(tokio::sync::Notify::new()),
             webhook_settings: crate::config::WebhookSettings::default(),
             body_timeout: std::time::Duration::from_secs(crate::config::DEFAULT_BODY_TIMEOUT_SECS),
+            secret_key: None,
         }
     }
 

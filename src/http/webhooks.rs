@@ -80,9 +80,10 @@ pub(crate) async fn create(
         event_types,
         enabled: b.enabled.unwrap_or(true),
     };
+    let key = state.secret_key.clone();
     state
         .command(&caller, idem.bind(&raw), move |conn, ctx| {
-            let e = crate::app::webhooks::register_endpoint(conn, ctx, new)?;
+            let e = crate::app::webhooks::register_endpoint(conn, ctx, new, key.as_ref())?;
             Ok(Reply::created(&EndpointWithSecret {
                 endpoint: EndpointView::from(&e),
                 secret: e.secret.clone(),
@@ -134,9 +135,10 @@ pub(crate) async fn rotate_secret(
     id: web::Path<WebhookEndpointId>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
+    let key = state.secret_key.clone();
     state
         .command(&caller, idem.bind(b""), move |conn, ctx| {
-            let e = crate::app::webhooks::rotate_secret(conn, ctx, id)?;
+            let e = crate::app::webhooks::rotate_secret(conn, ctx, id, key.as_ref())?;
             Ok(Reply::ok(&EndpointWithSecret {
                 endpoint: EndpointView::from(&e),
                 secret: e.secret.clone(),

@@ -116,6 +116,9 @@ async fn deliver_loop(
     fanned: Rc<tokio::sync::Notify>,
 ) {
     let client = client(&settings);
+    // The key that opens sealed endpoint secrets; it does not change while
+    // the service runs.
+    let key = weak.upgrade().and_then(|s| s.secret_key.clone());
     let in_flight = Rc::new(Cell::new(0usize));
     let freed = Rc::new(tokio::sync::Notify::new());
     while let Some((pool, clock, _)) = round_state(&weak) {
@@ -135,16 +138,24 @@ async fn deliver_loop(
                     took = taken.len();
                     for (delivery, endpoint) in taken {
                         in_flight.set(in_flight.get() + 1);
-                        let (client, pool, clock, freed, in_flight) = (
+                        let (client, pool, clock, freed, in_flight, key) = (
                             client.clone(),
                             pool.clone(),
                             clock.clone(),
                             freed.clone(),
                             in_flight.clone(),
+                            key.clone(),
                         );
                         actix_web::rt::spawn(async move {
-                            let attempt =
-                                send(&client, &settings, &clock, &endpoint, &delivery).await;
+                            let attempt = send(
+                                &client,
+                                &settings,
+                                &clock,
+                                key.as_ref(),
+                                &endpoint,
+                                &delivery,
+                            )
+                            .await;
                             let r = actix_web::rt::task::spawn_blocking(move || {
                                 record(&pool, &clock, delivery, attempt)
                             })
@@ -321,6 +332,7 @@ async fn send(
     client: &awc::Client,
     settings: &WebhookSettings,
     clock: &crate::clock::Clock,
+    key: Option<&crate::sealed::SecretKey>,
     endpoint: &Endpoint,
     delivery: &Delivery,
 ) -> Sent {
@@ -345,7 +357,19 @@ async fn send(
     let id = delivery.event_id.to_string();
     let timestamp = at.and_utc().timestamp();
     let body = delivery.payload.clone().into_bytes();
-    let signature = super::signature(&endpoint.signing_secrets(at), &id, timestamp, &body);
+    // Sealed secrets are opened for this signature only.
+    let name = crate::app::webhooks::secret_name(endpoint.id);
+    let secrets = match endpoint
+        .signing_secrets(at)
+        .into_iter()
+        .map(|s| crate::sealed::reveal(key, &name, s))
+        .collect::<Result<Vec<String>, String>>()
+    {
+        Ok(s) => s,
+        Err(e) => return failed(e, started),
+    };
+    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    let signature = super::signature(&secrets, &id, timestamp, &body);
     let request = client
         .post(endpoint.url.as_str())
         .insert_header(("content-type", "application/json"))

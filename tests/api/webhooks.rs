@@ -535,6 +535,71 @@ async fn rotation_signs_with_both_secrets_for_a_day(backend: Backend) {
     assert!(signed_by(&third[2], &new) && !signed_by(&third[2], &old));
 }
 
+/// With `GOODWILL_SECRET_KEY_FILE` the endpoints' secrets are sealed in the
+/// database (bound to their endpoint) and still sign every delivery, both of
+/// them during a rotation.
+async fn sealed_secrets_sign_as_clear_ones(backend: Backend) {
+    let dir =
+        std::env::temp_dir().join(format!("goodwill-whkey-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("secret.key");
+    std::fs::write(&file, [9u8; 32]).unwrap();
+    let key = goodwill::sealed::SecretKey::from_file(file.to_str().unwrap()).unwrap();
+    let app = TestApp::spawn_tuned(backend, |s| {
+        s.webhooks.worker = true;
+        s.webhooks.allow_loopback = true;
+        s.webhooks.poll_interval = Duration::from_millis(20);
+        s.webhooks.timeout = Duration::from_secs(1);
+        s.secret_key = Some(key);
+    })
+    .await;
+    let stored = |ep: &str| -> (String, Option<String>) {
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            secret: String,
+            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+            previous_secret: Option<String>,
+        }
+        let mut conn = app.pool.get().unwrap();
+        let r: Row = diesel::RunQueryDsl::get_result(
+            diesel::sql_query(format!(
+                "SELECT secret, previous_secret FROM webhook_endpoints WHERE id = '{ep}'"
+            )),
+            &mut *conn,
+        )
+        .unwrap();
+        (r.secret, r.previous_secret)
+    };
+    let rx = Receiver::start().await;
+    let (ep, old) = endpoint(&app, &rx.url, json!(["customer.*"])).await;
+    let (kept, _) = stored(&ep);
+    assert!(
+        kept.starts_with("sealed:v1:") && !kept.contains(&old[6..]),
+        "{kept}"
+    );
+    app.customer("S-1").await;
+    assert!(signed_by(&rx.wait_for(1).await[0], &old));
+    let new = app
+        .post(
+            &format!("/v1/webhook-endpoints/{ep}/rotate-secret"),
+            &app.token(Role::Admin),
+            &json!({}),
+        )
+        .await
+        .expect(200)["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(new.starts_with("whsec_"));
+    let (now_kept, before_kept) = stored(&ep);
+    assert!(now_kept.starts_with("sealed:v1:") && before_kept == Some(kept));
+    app.customer("S-2").await;
+    let second = rx.wait_for(2).await;
+    assert!(signed_by(&second[1], &old) && signed_by(&second[1], &new));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 async fn five_days_of_failures_disable_the_endpoint(backend: Backend) {
     let app = app_for(backend).await;
     let rx = Receiver::start().await;
@@ -641,6 +706,7 @@ both_backends!(
     a_receiver_that_hangs_is_timed_out,
     disabled_endpoints_get_nothing_and_410_disables,
     rotation_signs_with_both_secrets_for_a_day,
+    sealed_secrets_sign_as_clear_ones,
     five_days_of_failures_disable_the_endpoint,
     redirects_are_failures_never_followed,
     retry_after_is_honoured,
