@@ -199,8 +199,8 @@ impl Budget {
 
 /// "In customers we trust": a deferred payment's self-grant limit rises by
 /// `per_kept_promise` for each promise the customer kept on time, up to
-/// `max_increase`, and drops to zero for `write_off_window_days` after one of
-/// their promises was written off.
+/// `max_increase`, and drops to zero for `write_off_window_days` after they
+/// broke one (written off after it fell due, unpaid; a waiver does not count).
 ///
 /// Only a promise that shows trust counts: of at least `min_promise_amount`,
 /// paid off no sooner than `min_days_held` days after it was made, and with no

@@ -464,24 +464,45 @@ fn promises_that_earn_trust(
     Ok(i64::try_from(counted).unwrap_or(i64::MAX))
 }
 
-/// Whether one of the customer's promises was written off since `since`.
-fn written_off_since(
+/// Whether the customer broke a promise since `since`: one of their promises
+/// was written off (`POST /v1/gestures/{id}/write-off`) after it fell due,
+/// unpaid. A waiver — the business giving something up, e.g. for its own
+/// mistake — is not the customer's failure and does not count, nor does a
+/// write-off before the due date.
+fn broken_since(
     conn: &mut DbConnection,
     tenant: TenantId,
     customer: CustomerId,
     since: NaiveDateTime,
 ) -> Result<bool, Error> {
-    Ok(diesel::select(diesel::dsl::exists(
-        gestures::table.filter(
+    let written_off: Vec<(GestureId, Option<NaiveDate>)> = gestures::table
+        .filter(
             gestures::tenant_id
                 .eq(tenant)
                 .and(gestures::customer_id.eq(customer))
                 .and(gestures::kind.eq(GestureKind::DeferredPayment.as_str()))
                 .and(gestures::status.eq(GestureStatus::WrittenOff.as_str()))
                 .and(gestures::updated_at.ge(since)),
-        ),
-    ))
-    .get_result(conn)?)
+        )
+        .select((gestures::id, gestures::due_on))
+        .load(conn)?;
+    if written_off.is_empty() {
+        return Ok(false);
+    }
+    let ids: Vec<GestureId> = written_off.iter().map(|(id, _)| *id).collect();
+    let write_offs: Vec<(Option<GestureId>, NaiveDate)> = gestures::table
+        .filter(
+            gestures::tenant_id
+                .eq(tenant)
+                .and(gestures::write_off_of.eq_any(&ids)),
+        )
+        .select((gestures::write_off_of, gestures::effective_on))
+        .load(conn)?;
+    Ok(write_offs.iter().any(|(of, on)| {
+        written_off
+            .iter()
+            .any(|(id, due)| Some(*id) == *of && due.is_some_and(|d| *on > d))
+    }))
 }
 
 /// Gathers what the policy needs to decide on a new gesture, and decides.
@@ -533,7 +554,7 @@ fn decide(
     let (kept, written_off_recently) = if trusting {
         let kept = promises_that_earn_trust(conn, tenant, customer, &policy.trust)?;
         let since = now - chrono::TimeDelta::days(policy.trust.write_off_window_days);
-        (kept, written_off_since(conn, tenant, customer, since)?)
+        (kept, broken_since(conn, tenant, customer, since)?)
     } else {
         (0, false)
     };

@@ -600,10 +600,56 @@ async fn trust_in_customers(app: TestApp) {
     act(&app, &clerk, &id(&g), "cancel", json!({}))
         .await
         .expect(200);
-    // A promise written off: no self-granted promise at all for the window.
+    // The store's own mistake waived (a waiver, not a broken promise): trust
+    // stays.
+    let waived = request(&app, &clerk, &c, &promise("1.00"))
+        .await
+        .expect(201);
+    let waiver = request(
+        &app,
+        &app.token(Role::Manager),
+        &c,
+        &json!({"kind": "balance_waiver", "store_id": store, "reason_code": "staff_error",
+            "story": "We rang it up twice", "amount": usd("1.00"), "applies_to": [id(&waived)]}),
+    )
+    .await
+    .expect(201);
+    assert_eq!(waiver["status"], "approved", "{waiver}");
+    app.clock.advance(chrono::TimeDelta::hours(25));
+    let g = request(&app, &clerk, &c, &promise("45.00"))
+        .await
+        .expect(201);
+    assert_eq!(
+        g["status"], "approved",
+        "a waiver is not the customer's failure: {g}"
+    );
+    assert_eq!(g["decision"]["trust"]["withdrawn_after_write_off"], false);
+    // Nor is a write-off before the promise fell due.
+    app.clock.advance(chrono::TimeDelta::hours(25));
+    let early = request(&app, &clerk, &c, &promise("1.00"))
+        .await
+        .expect(201);
+    send(
+        &app,
+        Method::POST,
+        &format!("/v1/gestures/{}/write-off", id(&early)),
+        &app.token(Role::Manager),
+        &json!({"reason_code": "goodwill"}),
+    )
+    .await
+    .expect(200);
+    app.clock.advance(chrono::TimeDelta::hours(25));
+    let g = request(&app, &clerk, &c, &promise("45.00"))
+        .await
+        .expect(201);
+    assert_eq!(g["status"], "approved", "{g}");
+    // A promise written off after it fell due, unpaid: no self-granted promise
+    // at all for the window.
+    app.clock.advance(chrono::TimeDelta::hours(25));
     let open = request(&app, &clerk, &c, &promise("1.00"))
         .await
         .expect(201);
+    app.clock.advance(chrono::TimeDelta::days(8));
     send(
         &app,
         Method::POST,
