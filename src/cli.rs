@@ -26,6 +26,11 @@ pub(crate) struct Cli {
     /// What to do (default: serve).
     #[command(subcommand)]
     pub command: Option<Command>,
+
+    /// The flags of `serve`, which is the default: `goodwill --bind ADDR` is
+    /// `goodwill serve --bind ADDR`.
+    #[command(flatten)]
+    pub serve: ServeArgs,
 }
 
 /// The commands.
@@ -307,12 +312,6 @@ pub(crate) struct TokenArgs {
     pub ttl: String,
 }
 
-#[derive(Parser)]
-struct DefaultServe {
-    #[command(flatten)]
-    args: ServeArgs,
-}
-
 /// Why a command failed: one line for stderr, and the process's exit code.
 #[derive(Debug)]
 pub struct CliError {
@@ -359,8 +358,30 @@ impl std::fmt::Display for CliError {
 
 /// Parses the command line and runs the command.
 pub fn run() -> Result<(), CliError> {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    use clap::{CommandFactory, FromArgMatches};
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (cli, m)));
+    let cli = match parsed {
+        Ok((cli, matches)) => {
+            // `serve`'s flags go before no other command: `goodwill --bind X
+            // migrate` would otherwise ignore --bind without a word.
+            if matches.subcommand_name().is_some_and(|c| c != "serve")
+                && let Some(flag) = matches.ids().find(|id| {
+                    id.as_str() != "database_url"
+                        && matches.value_source(id.as_str())
+                            == Some(clap::parser::ValueSource::CommandLine)
+                })
+            {
+                return Err(format!(
+                    "--{} is a flag of serve, not of {}",
+                    flag.as_str().replace('_', "-"),
+                    matches.subcommand_name().unwrap_or_default()
+                )
+                .into());
+            }
+            cli
+        }
         // --help and --version print as clap prints them, and succeed.
         Err(e) if !e.use_stderr() => {
             let _ = e.print();
@@ -373,9 +394,7 @@ pub fn run() -> Result<(), CliError> {
             return Err(first.trim_start_matches("error: ").to_owned().into());
         }
     };
-    let command = cli
-        .command
-        .unwrap_or_else(|| Command::Serve(DefaultServe::parse_from(["goodwill"]).args));
+    let command = cli.command.unwrap_or(Command::Serve(cli.serve));
     init_logging(matches!(command, Command::Serve(_)));
     let url = config::database_url(cli.database_url.as_deref())?;
     let jwt = JwtSettings::from_env()?;

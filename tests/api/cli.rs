@@ -56,9 +56,14 @@ impl Drop for Server {
 }
 
 /// Starts `goodwill serve --bind 127.0.0.1:0` and waits for it to listen.
-fn serve(mut cmd: Command) -> Server {
+fn serve(cmd: Command) -> Server {
+    serve_with(cmd, &["serve", "--bind", "127.0.0.1:0"])
+}
+
+/// Starts `goodwill ARGS` and waits for it to listen.
+fn serve_with(mut cmd: Command, args: &[&str]) -> Server {
     let mut child = cmd
-        .args(["serve", "--bind", "127.0.0.1:0"])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -320,6 +325,31 @@ fn sealed_secret_sqlite() {
 #[test]
 fn sealed_secret_postgres() {
     generated_secret_is_sealed_with_a_key_file(Backend::Postgres);
+}
+
+/// `serve` is the default command, flags and all: `goodwill --bind ADDR`.
+#[test]
+fn serve_is_the_default_command_with_its_flags() {
+    let (url, _guard) = fresh_database(Backend::Sqlite);
+    let mut cmd = goodwill();
+    cmd.args(["--database-url", &url]);
+    let server = serve_with(cmd, &["--bind", "127.0.0.1:0", "--body-timeout", "5"]);
+    assert_eq!(http_get(server.port, "/healthz", None).0, 200);
+    drop(server);
+    // Other commands still parse as they did; serve's flags go with serve.
+    let (code, out, err) = run(goodwill().args(["--database-url", &url, "tenant", "list"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("default"), "{out}");
+    let (code, _, err) = run(goodwill().args([
+        "--database-url",
+        &url,
+        "--bind",
+        "127.0.0.1:0",
+        "tenant",
+        "list",
+    ]));
+    assert_ne!(code, 0);
+    assert!(!err.is_empty());
 }
 
 #[test]
