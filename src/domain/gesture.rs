@@ -404,8 +404,13 @@ impl NewGesture {
                 let amount = require(&mut p, &input.amount, "amount", kind);
                 let amount = money(&mut p, "amount", amount, false);
                 let due_on = require(&mut p, &input.due_on, "due_on", kind).copied();
-                if due_on.is_some_and(|d| d < today) {
-                    p.push("due_on", "must not be in the past");
+                // A paper IOU entered late may already be due (it is overdue
+                // at once); it cannot fall due before it was made.
+                if due_on.is_some_and(|d| d < effective_on) {
+                    p.push(
+                        "due_on",
+                        "must not be before effective_on (the day the promise was made)",
+                    );
                 }
                 amount
                     .zip(due_on)
@@ -678,7 +683,7 @@ mod tests {
     }
 
     #[test]
-    fn a_deferred_payment_needs_an_amount_and_a_due_date_not_past() {
+    fn a_deferred_payment_needs_an_amount_and_a_due_date_not_before_it_was_made() {
         let store = StoreId::new();
         let ok = NewGesture::parse(
             &input(serde_json::json!({"kind": "deferred_payment", "store_id": store, "reason_code": "closing_time",
@@ -696,6 +701,24 @@ mod tests {
             today(),
         );
         assert_eq!(fields(bad), ["cost", "amount.amount", "due_on"]);
+        // A paper IOU of last week, already due: taken, and overdue at once.
+        let late = NewGesture::parse(
+            &input(serde_json::json!({"kind": "deferred_payment", "store_id": store, "reason_code": "closing_time",
+                "story": "IOU on paper", "amount": {"amount": "5.00", "currency": "USD"},
+                "effective_on": "2026-11-15", "due_on": "2026-11-20"})),
+            today(),
+        )
+        .unwrap();
+        assert_eq!(late.effective_on.to_string(), "2026-11-15");
+        let before = NewGesture::parse(
+            &input(
+                serde_json::json!({"kind": "deferred_payment", "store_id": store, "reason_code": "closing_time",
+                "story": "x", "amount": {"amount": "5.00", "currency": "USD"},
+                "effective_on": "2026-11-15", "due_on": "2026-11-14"}),
+            ),
+            today(),
+        );
+        assert_eq!(fields(before), ["due_on"]);
     }
 
     #[test]

@@ -845,3 +845,31 @@ async fn the_summary_statements_are_prepared_once_per_connection() {
     assert_eq!(count("FROM \"memo_totals\""), 1, "{prepared:#?}");
     assert_eq!(count("gestures.status = 'approved'"), 1, "{prepared:#?}");
 }
+
+/// A paper IOU from last week: entered with its real `effective_on`, it may
+/// already be due — and is then overdue at once — but it cannot fall due
+/// before it was made.
+async fn a_late_entered_iou_may_already_be_due(app: TestApp) {
+    app.allow_back_dating(10).await;
+    let w = world(&app).await;
+    let c = app.customer("IOU-1").await;
+    let cid = c["id"].as_str().unwrap();
+    let iou = |made: i64, due: i64| {
+        json!({"kind": "deferred_payment", "store_id": w.store, "reason_code": "closing_time",
+            "story": "Written on the back of a receipt", "amount": usd("8.00"),
+            "effective_on": day(made), "due_on": day(due)})
+    };
+    let before = app.counts();
+    let p = gesture(&app, &w.clerk, cid, &iou(-7, -8))
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(p["errors"][0]["field"], "due_on", "{p}");
+    assert_eq!(app.counts(), before);
+    let g = gesture(&app, &w.clerk, cid, &iou(-7, -2)).await.expect(201);
+    assert_eq!(g["status"], "approved", "{g}");
+    assert_eq!(g["overdue"], true, "{g}");
+    let s = summary(&app, cid).await;
+    assert_eq!(s["balances"][0]["overdue"], usd("8.00"), "{s}");
+    ledger_clean(&app).await;
+}
+both!(a_late_entered_iou_may_already_be_due);
