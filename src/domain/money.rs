@@ -200,10 +200,15 @@ impl Currency {
     /// Parses a currency field of a request.
     pub(crate) fn parse(field: &str, code: &str) -> Result<Self, FieldError> {
         Self::from_code(code).ok_or_else(|| {
-            FieldError::new(
-                field,
-                format!("{code:?} is not a known ISO 4217 currency code"),
-            )
+            let upper = code.to_ascii_uppercase();
+            if upper != code && Self::from_code(&upper).is_some() {
+                FieldError::new(field, format!("use upper case ({upper})"))
+            } else {
+                FieldError::new(
+                    field,
+                    format!("{code:?} is not a known ISO 4217 currency code"),
+                )
+            }
         })
     }
 

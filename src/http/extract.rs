@@ -241,6 +241,23 @@ fn join_path(prefix: &str, name: &str) -> String {
     }
 }
 
+/// serde's message with the Rust type it names put in the API's words:
+/// `expected struct MoneyInput` is an amount object, any other struct an
+/// object.
+fn without_rust_types(msg: &str) -> String {
+    let Some((head, tail)) = msg.split_once("expected struct ") else {
+        return msg.to_owned();
+    };
+    let name_end = tail
+        .find(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .unwrap_or(tail.len());
+    let wanted = match &tail[..name_end] {
+        "MoneyInput" => r#"an amount object like {"amount": "10.00", "currency": "USD"}"#,
+        _ => "an object",
+    };
+    format!("{head}expected {wanted}{}", &tail[name_end..])
+}
+
 /// Turns a serde data error at `path` into the field error a client can act on.
 fn field_error(path: &str, msg: &str) -> FieldError {
     let path = if path == "." { "" } else { path };
@@ -268,9 +285,9 @@ fn field_error(path: &str, msg: &str) -> FieldError {
         path.to_owned()
     };
     // serde's "invalid type: integer `5`, expected a string" is already clear;
-    // strip the position suffix serde_json adds.
+    // strip the position suffix serde_json adds, and never name a Rust type.
     let msg = msg.split(" at line ").next().unwrap_or(msg);
-    FieldError::new(field, msg)
+    FieldError::new(field, without_rust_types(msg))
 }
 
 /// Every unknown key of the object an "unknown field" error was found in (serde

@@ -158,3 +158,48 @@ async fn validation_reports_every_field_at_once(app: TestApp) {
     assert_eq!(fields, ["external_ref", "name", "email", "phone"]);
 }
 both!(validation_reports_every_field_at_once);
+
+/// Errors speak the API's words: an amount sent as a string is told the
+/// object it should be (never a Rust type's name), and a lower-case currency
+/// is told to use upper case.
+async fn errors_name_no_rust_type(app: TestApp) {
+    let store = app.store("RT", "USD").await;
+    let customer = app.customer("RT-1").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let clerk = app.token(Role::Clerk);
+    let post = |amount: serde_json::Value| {
+        let app = &app;
+        let clerk = clerk.clone();
+        let path = format!("/v1/customers/{customer}/gestures");
+        let body = json!({"kind": "service_recovery", "store_id": store, "reason_code": "service_failure",
+            "story": "s", "amount": amount});
+        async move {
+            app.send_to(
+                &app.address,
+                actix_web::http::Method::POST,
+                &path,
+                Some(&clerk),
+                Some(&uuid::Uuid::now_v7().to_string()),
+                Some(("application/json", body.to_string().into_bytes())),
+            )
+            .await
+        }
+    };
+    let p = post(json!("10.00")).await.problem(422, "validation_failed");
+    let e = &p["errors"][0];
+    assert_eq!(e["field"], "amount", "{p}");
+    let m = e["message"].as_str().unwrap();
+    assert!(
+        m.contains(r#"{"amount": "10.00", "currency": "USD"}"#) && !m.contains("struct"),
+        "{m}"
+    );
+    assert!(!p.to_string().contains("MoneyInput"), "{p}");
+    let p = post(json!({"amount": "10.00", "currency": "usd"}))
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(p["errors"][0]["field"], "amount.currency", "{p}");
+    assert_eq!(p["errors"][0]["message"], "use upper case (USD)", "{p}");
+}
+both!(errors_name_no_rust_type);
