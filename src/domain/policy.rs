@@ -947,7 +947,7 @@ mod tests {
     }
 
     #[test]
-    fn the_default_policy_is_valid_and_decides_as_interface_md_says() {
+    fn the_default_policy_is_valid_and_decides_as_the_docs_say() {
         use GestureKind as K;
         let p = Policy::default();
         p.validate().unwrap();
