@@ -771,6 +771,19 @@ fn serve(settings: &Settings, migrate: bool) -> Result<(), String> {
             }
         }
         println!("{}", first.admin_token);
+    } else if pool
+        .get()
+        .ok()
+        .and_then(|mut c| tenants::count(&mut c).ok())
+        == Some(0)
+    {
+        // A configured key (GOODWILL_JWT_SECRET or a public key) makes no
+        // tenant by itself: say how to get in.
+        eprintln!(
+            "goodwill: no tenant yet: create one with `goodwill tenant create --name NAME` (it prints its id), \
+             then an admin token with `goodwill token --tenant ID --sub admin --role admin` (with GOODWILL_JWT_SECRET set), \
+             or a sign-in link with `goodwill console link --tenant ID --sub admin --role admin`"
+        );
     }
     let settings = settings.clone();
     actix_web::rt::System::new().block_on(async move {

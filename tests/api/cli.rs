@@ -46,6 +46,8 @@ struct Server {
     child: Child,
     port: u16,
     stdout: String,
+    /// What it said on stderr up to listening.
+    stderr: Vec<String>,
 }
 
 impl Drop for Server {
@@ -101,6 +103,7 @@ fn serve_with(mut cmd: Command, args: &[&str]) -> Server {
         child,
         port: port.unwrap(),
         stdout: stdout.join("\n"),
+        stderr: seen,
     }
 }
 
@@ -350,6 +353,48 @@ fn serve_is_the_default_command_with_its_flags() {
     ]));
     assert_ne!(code, 0);
     assert!(!err.is_empty());
+}
+
+/// With a configured secret nothing makes a tenant by itself: `serve` on an
+/// empty database says how to get in, and the way it names works.
+#[test]
+fn an_empty_database_with_a_configured_secret_says_how_to_get_in() {
+    let (url, _guard) = fresh_database(Backend::Postgres);
+    let secret = random_secret();
+    let mut cmd = goodwill();
+    cmd.env("GOODWILL_JWT_SECRET", &secret)
+        .args(["--database-url", &url]);
+    let server = serve(cmd);
+    assert!(
+        server.stdout.trim().is_empty(),
+        "no token printed: {}",
+        server.stdout
+    );
+    let said = server.stderr.join("\n");
+    assert!(
+        said.contains("no tenant yet") && said.contains("goodwill tenant create"),
+        "{said}"
+    );
+    let (code, tenant, err) =
+        run(goodwill().args(["--database-url", &url, "tenant", "create", "--name", "Acme"]));
+    assert_eq!(code, 0, "{err}");
+    let tenant = last_line(&tenant).to_owned();
+    let (code, token, err) = run(goodwill().env("GOODWILL_JWT_SECRET", &secret).args([
+        "--database-url",
+        &url,
+        "token",
+        "--tenant",
+        &tenant,
+        "--sub",
+        "admin",
+        "--role",
+        "admin",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        http_get(server.port, "/v1/stores", Some(last_line(&token))).0,
+        200
+    );
 }
 
 #[test]
