@@ -843,6 +843,25 @@ pub fn request(
     let tenant = ctx.tenant;
     lock_customer(conn, tenant, customer)?;
     let store = check_references(conn, tenant, &ng)?;
+    if ng.kind == GestureKind::Recognition && !ng.staff_ids.is_empty() {
+        // Praise is recorded by someone else: a staff member may not record
+        // a recognition of themselves.
+        let own: i64 = staff::table
+            .filter(
+                staff::tenant_id
+                    .eq(tenant)
+                    .and(staff::id.eq_any(&ng.staff_ids))
+                    .and(staff::subject.eq(&ctx.actor_sub)),
+            )
+            .count()
+            .get_result(conn)?;
+        if own > 0 {
+            return Err(Error::Forbidden {
+                code: ErrorCode::NamedStaff,
+                detail: "a recognition praises someone else: the staff member it names may not record it".into(),
+            });
+        }
+    }
     let current = super::policy::current(conn, tenant)?;
     check_back_dating(
         conn,

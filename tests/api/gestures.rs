@@ -873,3 +873,34 @@ async fn a_late_entered_iou_may_already_be_due(app: TestApp) {
     ledger_clean(&app).await;
 }
 both!(a_late_entered_iou_may_already_be_due);
+
+/// Praise is recorded by someone else: the staff member a recognition names
+/// may not record it (403 `named_staff`), and nothing is written.
+async fn nobody_records_praise_of_themselves(app: TestApp) {
+    let w = world(&app).await;
+    let admin = app.token(Role::Admin);
+    let maya = app
+        .post(
+            "/v1/staff",
+            &admin,
+            &json!({"name": "Maya Self", "store_ids": [w.store], "subject": "maya-self"}),
+        )
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let c = app.customer("PRAISE-1").await;
+    let cid = c["id"].as_str().unwrap();
+    let body = json!({"kind": "recognition", "store_id": w.store, "reason_code": "praise",
+        "story": "Maya found the right size in the stock room", "staff_ids": [maya]});
+    let own = app.token_for(app.tenant, "maya-self", Role::Clerk, None);
+    let before = app.counts();
+    gesture(&app, &own, cid, &body)
+        .await
+        .problem(403, "named_staff");
+    assert_eq!(app.counts(), before);
+    let g = gesture(&app, &w.clerk, cid, &body).await.expect(201);
+    assert_eq!(g["kind"], "recognition");
+}
+both!(nobody_records_praise_of_themselves);
