@@ -309,7 +309,9 @@ pub fn parse_url(field: &str, url: &str, allow_loopback: bool) -> Result<String,
     if authority.contains('@') {
         return Err(bad("may not carry a user name or password"));
     }
-    let host = host_of(authority).ok_or_else(|| bad("must name a host"))?;
+    let host = host_of(authority).ok_or_else(|| {
+        bad("must name a host: a DNS name (letters, digits, - and .), an IPv4 address or an IPv6 address in [brackets], with an optional port")
+    })?;
     let literal = host
         .trim_start_matches('[')
         .trim_end_matches(']')
@@ -340,13 +342,41 @@ pub fn parse_url(field: &str, url: &str, allow_loopback: bool) -> Result<String,
 }
 
 /// The host of an authority (`host:port`, `[v6]:port`).
+/// The host of `authority` (`host[:port]`), when both are well formed: a DNS
+/// name (ASCII letters, digits, `-` and `.`; an IDN in its `xn--` form), an
+/// IPv4 address, or an IPv6 address in brackets; a port of 1 to 65535.
 fn host_of(authority: &str) -> Option<&str> {
-    let host = if authority.starts_with('[') {
-        &authority[..=authority.find(']')?]
+    let (host, port) = if authority.starts_with('[') {
+        let end = authority.find(']')?;
+        authority[1..end].parse::<std::net::Ipv6Addr>().ok()?;
+        (&authority[..=end], &authority[end + 1..])
     } else {
-        authority.rsplit_once(':').map_or(authority, |(h, _)| h)
+        let host = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
+        let name_like = !host.is_empty()
+            && host.len() <= 253
+            && !host.starts_with(['.', '-'])
+            && !host.contains("..")
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+        if !name_like {
+            return None;
+        }
+        (host, &authority[host.len()..])
     };
-    (!host.is_empty()).then_some(host)
+    if let Some(p) = port.strip_prefix(':') {
+        let n: u32 = p
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| p.parse().ok())
+            .flatten()?;
+        if !(1..=65_535).contains(&n) {
+            return None;
+        }
+    } else if !port.is_empty() {
+        return None;
+    }
+    Some(host)
 }
 
 /// Every type of event the feed carries (and so a webhook can deliver). A
@@ -591,9 +621,23 @@ mod tests {
             "ftp://example.com/",
             "https://",
             "https://example.com/#x",
+            // Hosts no URL parser would take (Schemathesis found the first).
+            "https://[zz/",
+            "https://a[b.example.com/",
+            "https://[not-an-address]/",
+            "https://exa mple.com/",
+            "https://example.com:0/",
+            "https://example.com:99999/",
+            "https://example.com:80x/",
+            "https://.example.com/",
+            "https://ex..ample.com/",
+            "https://b\u{fc}cher.example/",
         ] {
             assert!(parse_url("url", bad, false).is_err(), "{bad}");
         }
+        assert!(parse_url("url", "https://hooks.example.com:8443/x?y=1", false).is_ok());
+        assert!(parse_url("url", "https://xn--bcher-kva.example/", false).is_ok());
+        assert!(parse_url("url", "https://[2606:4700::1]/hook", false).is_ok());
         assert!(parse_url("url", "http://127.0.0.1:9000/hook", true).is_ok());
         assert!(parse_url("url", "http://localhost:9000/hook", true).is_ok());
         assert!(parse_url("url", "http://10.0.0.1/", true).is_err());
