@@ -321,67 +321,41 @@ pub(crate) struct Proposal {
     pub version: Option<i32>,
 }
 
-type ProposalRow = (
-    PolicyProposalId,
-    i32,
-    String,
-    String,
-    String,
-    String,
-    NaiveDateTime,
-    Option<String>,
-    Option<NaiveDateTime>,
-    Option<String>,
-    Option<i32>,
-);
-
-fn proposal_of(r: ProposalRow) -> Result<Proposal, Error> {
-    let (
-        id,
-        base_version,
-        doc,
-        loosens,
-        state,
-        proposed_by,
-        proposed_at,
-        decided_by,
-        decided_at,
-        note,
-        version,
-    ) = r;
-    Ok(Proposal {
-        id,
-        base_version,
-        policy: serde_json::from_str(&doc)
-            .map_err(|e| Error::internal(format!("policy proposal {id} is malformed: {e}")))?,
-        loosens: serde_json::from_str(&loosens).unwrap_or_default(),
-        state: ProposalState::parse(&state)
-            .ok_or_else(|| Error::internal(format!("policy proposal {id} has state {state:?}")))?,
-        proposed_by,
-        proposed_at,
-        decided_by,
-        decided_at,
-        note,
-        version,
-    })
+/// A proposal as stored (the proposal's columns but `tenant_id`).
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = policy_proposals)]
+struct ProposalRow {
+    id: PolicyProposalId,
+    base_version: i32,
+    document: String,
+    loosens: String,
+    state: String,
+    proposed_by: String,
+    proposed_at: NaiveDateTime,
+    decided_by: Option<String>,
+    decided_at: Option<NaiveDateTime>,
+    note: Option<String>,
+    version: Option<i32>,
 }
 
-macro_rules! proposal_columns {
-    () => {
-        (
-            policy_proposals::id,
-            policy_proposals::base_version,
-            policy_proposals::document,
-            policy_proposals::loosens,
-            policy_proposals::state,
-            policy_proposals::proposed_by,
-            policy_proposals::proposed_at,
-            policy_proposals::decided_by,
-            policy_proposals::decided_at,
-            policy_proposals::note,
-            policy_proposals::version,
-        )
-    };
+fn proposal_of(r: ProposalRow) -> Result<Proposal, Error> {
+    let id = r.id;
+    Ok(Proposal {
+        id,
+        base_version: r.base_version,
+        policy: serde_json::from_str(&r.document)
+            .map_err(|e| Error::internal(format!("policy proposal {id} is malformed: {e}")))?,
+        loosens: serde_json::from_str(&r.loosens).unwrap_or_default(),
+        state: ProposalState::parse(&r.state).ok_or_else(|| {
+            Error::internal(format!("policy proposal {id} has state {:?}", r.state))
+        })?,
+        proposed_by: r.proposed_by,
+        proposed_at: r.proposed_at,
+        decided_by: r.decided_by,
+        decided_at: r.decided_at,
+        note: r.note,
+        version: r.version,
+    })
 }
 
 /// Stores a new proposal.
@@ -417,7 +391,7 @@ pub(crate) fn proposal(
                 .eq(tenant)
                 .and(policy_proposals::id.eq(id)),
         )
-        .select(proposal_columns!())
+        .select(ProposalRow::as_select())
         .first(conn)
         .optional()?;
     row.map_or_else(
@@ -435,7 +409,7 @@ pub(crate) fn proposals(
 ) -> Result<super::PageOf<Proposal>, Error> {
     let mut q = policy_proposals::table
         .filter(policy_proposals::tenant_id.eq(tenant))
-        .select(proposal_columns!())
+        .select(ProposalRow::as_select())
         .order(policy_proposals::id)
         .limit(page.limit + 1)
         .into_boxed();
