@@ -58,7 +58,7 @@ fn promise_and_pay(
         today,
     )
     .unwrap();
-    store::lifecycle::pay(conn, ctx, g.id, None, amount, today).unwrap();
+    store::lifecycle::pay(conn, ctx, g.id, None, amount, today, None).unwrap();
 }
 
 fn entries_of(conn: &mut DbConnection, tenant: TenantId, customer: CustomerId) -> i64 {

@@ -68,11 +68,11 @@ fn benches(c: &mut Criterion) {
         b.iter(|| gamma_gamma::log_likelihood(black_box(&gg), &gdata, Some(&mut grad)));
     });
     g.bench_function("fit both models (from the statistics)", |b| {
-        b.iter(|| value::fit_both(black_box(&rows), 0.0).unwrap());
+        b.iter(|| value::fit_both(black_box(&rows), value::Penalties::both(0.0)).unwrap());
     });
     g.finish();
 
-    let fitted = value::fit_both(&rows, 0.0).unwrap();
+    let fitted = value::fit_both(&rows, value::Penalties::both(0.0)).unwrap();
     let models = value::Models {
         bgnbd: fitted.bgnbd.params,
         gamma_gamma: fitted.gamma_gamma.params,

@@ -68,6 +68,7 @@ error_codes! {
     InsufficientCredit => "insufficient_credit",
     InvalidIdempotencyKey => "invalid_idempotency_key",
     LedgerLimit => "ledger_limit",
+    ModelUnusable => "model_unusable",
     NamedStaff => "named_staff",
     NoValueModel => "no_value_model",
     NotADeferredPayment => "not_a_deferred_payment",

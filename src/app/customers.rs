@@ -189,6 +189,8 @@ fn build_summary(
             kept_on_time: memo_count(Memo::PromisesKeptOnTime),
             kept_late: memo_count(Memo::PromisesKeptLate),
             written_off: memo_count(Memo::PromisesWrittenOff),
+            waived: memo_count(Memo::PromisesWrittenOff) - memo_count(Memo::PromisesBroken),
+            broken: memo_count(Memo::PromisesBroken),
         },
         recognitions: memo_count(Memo::Recognitions),
         last_activity_at: last.map(|t| timestamp(&t)),
@@ -240,6 +242,8 @@ pub(crate) fn standing(
         promises_kept_on_time: count(Memo::PromisesKeptOnTime),
         promises_kept_late: count(Memo::PromisesKeptLate),
         promises_written_off: count(Memo::PromisesWrittenOff),
+        promises_waived: count(Memo::PromisesWrittenOff) - count(Memo::PromisesBroken),
+        promises_broken: count(Memo::PromisesBroken),
         value,
     })
 }

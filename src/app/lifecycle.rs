@@ -17,14 +17,16 @@ use crate::views::gesture::GestureView;
 use crate::views::payment::{PaymentView, RedemptionView};
 
 /// Records a payment on a deferred payment, at `store` (default: the
-/// promise's) — on a written-off one, a bad-debt recovery
-/// (`payment.recorded`, and `gesture.paid` or `gesture.recovered`).
+/// promise's), paid on `paid_on` (default: today) — on a written-off one, a
+/// bad-debt recovery (`payment.recorded`, and `gesture.paid` or
+/// `gesture.recovered`).
 pub fn record_payment(
     conn: &mut DbConnection,
     ctx: &Ctx,
     promise: GestureId,
     store: Option<StoreId>,
     amount: Money,
+    paid_on: Option<chrono::NaiveDate>,
 ) -> Result<Payment, Error> {
     ctx.require(Permission::PaymentsRecord)?;
     if let Some(s) = store {
@@ -32,7 +34,7 @@ pub fn record_payment(
     }
     let today = ctx.today();
     let (before, after, payment) =
-        crate::store::lifecycle::pay(conn, ctx, promise, store, amount, today)?;
+        crate::store::lifecycle::pay(conn, ctx, promise, store, amount, today, paid_on)?;
     crate::store::audit::append(
         conn,
         ctx,

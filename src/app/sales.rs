@@ -53,7 +53,7 @@ pub(crate) fn record_sales(
             other => other,
         })
         .collect();
-    let outcomes = crate::store::sales::record_many(conn, ctx, lines, false)?;
+    let (outcomes, _) = crate::store::sales::record_many(conn, ctx, lines, false)?;
     let created: Vec<SaleId> = outcomes
         .iter()
         .filter_map(|o| match o {
@@ -120,8 +120,24 @@ pub(crate) fn import_sales(
     create_customers: bool,
 ) -> Result<(Vec<LineOutcome>, i64), Error> {
     ctx.require(Permission::SalesRecord)?;
-    let customers_before = crate::store::tenants::customer_count(conn, ctx.tenant)?;
-    let outcomes = crate::store::sales::record_many(conn, ctx, sales, create_customers)?;
+    let (outcomes, new_customers) =
+        crate::store::sales::record_many(conn, ctx, sales, create_customers)?;
+    // Each customer the import created is a state change like any other:
+    // its own `customer.created` event (audit trail and feed).
+    for chunk in new_customers.chunks(500) {
+        for customer in crate::store::customers::by_ids(conn, ctx.tenant, chunk)? {
+            crate::store::audit::append(
+                conn,
+                ctx,
+                NewEvent::created(
+                    "customer.created",
+                    "customer",
+                    customer.id,
+                    &crate::views::customer::CustomerView::from(&customer),
+                ),
+            )?;
+        }
+    }
     let created: Vec<String> = outcomes
         .iter()
         .filter_map(|o| match o {
@@ -129,8 +145,7 @@ pub(crate) fn import_sales(
             _ => None,
         })
         .collect();
-    let customers_created =
-        crate::store::tenants::customer_count(conn, ctx.tenant)? - customers_before;
+    let customers_created = i64::try_from(new_customers.len()).unwrap_or(i64::MAX);
     if !created.is_empty() {
         use sha2::Digest;
         let digest = crate::audit::hex(&sha2::Sha256::digest(created.join("\n")));

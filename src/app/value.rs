@@ -28,8 +28,9 @@ pub(crate) struct FitSpec {
     pub as_of: NaiveDate,
     /// Weeks or days.
     pub unit: TimeUnit,
-    /// L2 penalty (0: none).
-    pub penalizer: f64,
+    /// L2 penalty on both models (0: none); `None`: the defaults
+    /// ([`crate::value::Penalties::given_or_default`]).
+    pub penalizer: Option<f64>,
 }
 
 /// The statistics a fit runs on.
@@ -56,7 +57,7 @@ pub(crate) fn fit_inputs(
             currency,
             as_of: spec.as_of,
             unit: spec.unit,
-            penalizer: spec.penalizer,
+            penalties: crate::value::Penalties::given_or_default(spec.penalizer),
             fitted_by: ctx.actor_sub.clone(),
             now: ctx.now,
         },

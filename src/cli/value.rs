@@ -57,9 +57,10 @@ pub(crate) enum ValueCommand {
         /// weeks (default) or days.
         #[arg(long, default_value = "weeks")]
         time_unit: String,
-        /// L2 penalty on the parameters.
-        #[arg(long, default_value_t = 0.0)]
-        penalizer: f64,
+        /// L2 penalty on both models' parameters (default: 0.001 on
+        /// BG/NBD's, none on Gamma-Gamma's).
+        #[arg(long)]
+        penalizer: Option<f64>,
     },
     /// Fit both models on a statistics file (header
     /// `frequency,recency,T,monetary_value`, the `lifetimes` convention) and
@@ -127,7 +128,7 @@ fn fit_one(
     c: Currency,
     as_of: chrono::NaiveDate,
     unit: TimeUnit,
-    penalizer: f64,
+    penalizer: Option<f64>,
     clock: &crate::clock::Clock,
 ) -> Result<String, String> {
     let started = std::time::Instant::now();
@@ -493,7 +494,7 @@ pub(crate) fn value(settings: &Settings, command: ValueCommand) -> Result<(), St
                     Currency::from_code(&c).ok_or(format!("--currency {c:?}: not an ISO 4217 code"))
                 })
                 .transpose()?;
-            if !(0.0..=100.0).contains(&penalizer) {
+            if penalizer.is_some_and(|v| !(0.0..=100.0).contains(&v)) {
                 return Err("--penalizer must be from 0 to 100".into());
             }
             let mut conn = bootstrap::connect_one(settings, true)?;
@@ -546,7 +547,8 @@ pub(crate) fn value(settings: &Settings, command: ValueCommand) -> Result<(), St
             let unit = unit(&time_unit)?;
             let rows = read_statistics(&file)?;
             let started = std::time::Instant::now();
-            let fitted = value::fit_both(&rows, penalizer).map_err(|e| e.to_string())?;
+            let fitted = value::fit_both(&rows, value::Penalties::both(penalizer))
+                .map_err(|e| e.to_string())?;
             let fit_ms = started.elapsed().as_secs_f64() * 1e3;
             let models = value::Models {
                 bgnbd: fitted.bgnbd.params,
@@ -609,6 +611,8 @@ pub(crate) fn value(settings: &Settings, command: ValueCommand) -> Result<(), St
                     "evaluations": fitted.gamma_gamma.evaluations,
                     "customers": fitted.gamma_gamma.customers,
                 },
+                "usable": fitted.unusable_reason().is_none(),
+                "unusable_reason": fitted.unusable_reason(),
                 "fit_ms": fit_ms,
                 "bgnbd_fit_ms": fitted.fit_ms[0],
                 "gamma_gamma_fit_ms": fitted.fit_ms[1],

@@ -410,6 +410,8 @@ pub(crate) struct ReportRow {
     pub(crate) currency: String,
     pub(crate) count: i64,
     pub(crate) value: String,
+    /// Deferred payments: money lent, not goodwill.
+    pub(crate) credit: String,
     pub(crate) free_retail: String,
     pub(crate) free_cost: String,
     pub(crate) written_off: String,
@@ -457,6 +459,7 @@ fn row_of(r: &crate::views::report::GoodwillRow, group: String) -> ReportRow {
         currency: r.currency.clone(),
         count: r.count,
         value: format::money(&r.value),
+        credit: format::money(&r.credit_extended),
         free_retail: format::money(&r.free_service_retail_value),
         free_cost: format::money(&r.free_service_cost),
         written_off: format::money(&r.written_off),

@@ -392,6 +392,13 @@ fn build(
             None,
             format!("No value model for {} yet: finance fits one.", cur.code()),
         ),
+        crate::value::model::Estimate::ModelUnusable(cur, why) => (
+            None,
+            format!(
+                "The newest {} value model is not usable, so no value is shown: {why}",
+                cur.code()
+            ),
+        ),
         crate::value::model::Estimate::Unvaluable(why) => (None, why),
     };
     let mut incidents = Vec::new();

@@ -562,7 +562,8 @@ pub(crate) async fn pay(
         Ok(amount) => {
             let at = store.map(|s| s.id);
             let done = form::run(&state, &viewer, &form, move |conn, ctx| {
-                let p = crate::app::lifecycle::record_payment(conn, ctx, promise, at, amount)?;
+                let p =
+                    crate::app::lifecycle::record_payment(conn, ctx, promise, at, amount, None)?;
                 Ok(Reply::created(&PaymentView::of(&p)?))
             })
             .await?;

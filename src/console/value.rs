@@ -288,7 +288,7 @@ pub(crate) async fn fit(
         currency: form.get("currency").and_then(Currency::from_code),
         as_of: ctx.today(),
         unit: crate::value::TimeUnit::default(),
-        penalizer: 0.0,
+        penalizer: None,
     };
     let started = std::time::Instant::now();
     let inputs = match state

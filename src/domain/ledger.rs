@@ -52,13 +52,17 @@ pub(crate) enum Memo {
     PromisesKeptOnTime,
     /// Promises paid in full after their due day (count).
     PromisesKeptLate,
-    /// Promises written off unpaid (count).
+    /// Promises written off unpaid (count): waived by the business and broken
+    /// by the customer together.
     PromisesWrittenOff,
+    /// Of those, promises the customer broke (count): written off by the
+    /// write-off command after their due day. The rest were waived.
+    PromisesBroken,
 }
 
 impl Memo {
     /// Every memo.
-    pub(crate) const ALL: [Memo; 7] = [
+    pub(crate) const ALL: [Memo; 8] = [
         Memo::FreeServiceRetailValue,
         Memo::FavourEstimatedValue,
         Memo::Favours,
@@ -66,6 +70,7 @@ impl Memo {
         Memo::PromisesKeptOnTime,
         Memo::PromisesKeptLate,
         Memo::PromisesWrittenOff,
+        Memo::PromisesBroken,
     ];
 
     /// The memo's name as stored.
@@ -78,6 +83,7 @@ impl Memo {
             Memo::PromisesKeptOnTime => "promises_kept_on_time",
             Memo::PromisesKeptLate => "promises_kept_late",
             Memo::PromisesWrittenOff => "promises_written_off",
+            Memo::PromisesBroken => "promises_broken",
         }
     }
 

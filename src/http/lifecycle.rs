@@ -20,6 +20,8 @@ pub(crate) struct PayBody {
     amount: MoneyInput,
     /// Where it is paid (default: the deferred payment's store).
     store_id: Option<StoreId>,
+    /// The day it was paid (default: today), e.g. at a till that was offline.
+    paid_on: Option<chrono::NaiveDate>,
 }
 
 /// `POST /v1/gestures/{id}/payments`.
@@ -37,7 +39,9 @@ pub(crate) async fn pay(
     let id = id.into_inner();
     state
         .command(&caller, Some(key), move |conn, ctx| {
-            let payment = crate::app::lifecycle::record_payment(conn, ctx, id, b.store_id, amount)?;
+            let payment = crate::app::lifecycle::record_payment(
+                conn, ctx, id, b.store_id, amount, b.paid_on,
+            )?;
             Ok(Reply::created(&PaymentView::of(&payment)?))
         })
         .await

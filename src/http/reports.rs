@@ -111,6 +111,10 @@ pub(crate) async fn goodwill(
     if csv {
         return Ok(HttpResponse::Ok()
             .content_type("text/csv; charset=utf-8")
+            .insert_header((
+                actix_web::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"goodwill-{from}-to-{to}.csv\""),
+            ))
             .body(report.csv()));
     }
     Ok(HttpResponse::Ok().json(report))

@@ -55,8 +55,8 @@ pub(crate) async fn fit(
             TimeUnit::default()
         }),
     };
-    let penalizer = b.penalizer.unwrap_or(0.0);
-    if !(0.0..=100.0).contains(&penalizer) {
+    let penalizer = b.penalizer;
+    if penalizer.is_some_and(|v| !(0.0..=100.0).contains(&v)) {
         p.push("penalizer", "must be from 0 to 100");
     }
     p.finish().map_err(Error::Validation)?;
@@ -104,9 +104,22 @@ pub(crate) async fn current(
     p.finish().map_err(Error::Validation)?;
     let tenant = caller.tenant;
     let m = state
-        .read(move |conn| crate::store::value::current(conn, tenant, currency))
-        .await?
-        .ok_or_else(|| Error::NotFound("no value model has been fitted yet".into()))?;
+        .read(move |conn| {
+            if let Some(m) = crate::store::value::current(conn, tenant, currency)? {
+                return Ok(m);
+            }
+            Err(match crate::store::value::unusable(conn, tenant, currency)? {
+                Some((version, why)) => Error::Conflict {
+                    code: ErrorCode::ModelUnusable,
+                    detail: format!(
+                        "no usable value model: the newest fit, version {version}, is not usable: {why}"
+                    ),
+                    existing_id: None,
+                },
+                None => Error::NotFound("no value model has been fitted yet".into()),
+            })
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(ModelView::from(&m)))
 }
 
@@ -196,7 +209,8 @@ pub(crate) fn estimate_money(major: f64, currency: Currency) -> Money {
 }
 
 /// Turns "no figures" into its answer: 422 `not_enough_history` without a
-/// purchase, 409 `no_value_model` before a fit, 422 `not_valuable` when the
+/// purchase, 409 `no_value_model` before a fit, 409 `model_unusable` when no
+/// fit was usable (with the reason), 422 `not_valuable` when the
 /// model cannot value the customer.
 pub(crate) fn no_estimate(customer: CustomerId, as_of: NaiveDate, e: &Estimate) -> AppError {
     match e {
@@ -204,6 +218,14 @@ pub(crate) fn no_estimate(customer: CustomerId, as_of: NaiveDate, e: &Estimate) 
             code: ErrorCode::NoValueModel,
             detail: format!(
                 "no value model has been fitted on {} sales yet (POST /v1/value/model/fit)",
+                c.code()
+            ),
+            existing_id: None,
+        }.into(),
+        Estimate::ModelUnusable(c, why) => Error::Conflict {
+            code: ErrorCode::ModelUnusable,
+            detail: format!(
+                "the {} value model's newest fit is not usable and no earlier one is: {why}",
                 c.code()
             ),
             existing_id: None,

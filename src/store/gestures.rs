@@ -430,7 +430,8 @@ fn promises_that_earn_trust(
     if promises.is_empty() {
         return Ok(0);
     }
-    let paid: Vec<(GestureId, String, NaiveDateTime)> = payments::table
+    // promise, recorded by, recorded at, paid on.
+    let paid: Vec<(GestureId, String, NaiveDateTime, NaiveDate)> = payments::table
         .filter(
             payments::tenant_id
                 .eq(tenant)
@@ -441,6 +442,7 @@ fn promises_that_earn_trust(
             payments::gesture_id,
             payments::requested_by,
             payments::created_at,
+            payments::paid_on,
         ))
         .load(conn)?;
     let held = chrono::TimeDelta::days(trust.min_days_held);
@@ -450,15 +452,20 @@ fn promises_that_earn_trust(
             let minimum = Currency::from_code(currency)
                 .and_then(|c| trust.min_promise_amount.resolve(c))
                 .unwrap_or(0);
-            let mut last = None;
-            for (_, by, at) in paid.iter().filter(|(g, _, _)| g == id) {
+            // Held for as long as the server saw (a paid_on cannot be
+            // moved later than the day it was recorded); kept on time by the
+            // day it was paid.
+            let (mut last_at, mut last_on) = (None, None);
+            for (_, by, at, on) in paid.iter().filter(|(g, _, _, _)| g == id) {
                 if by == requester {
                     return false;
                 }
-                last = last.max(Some(*at));
+                last_at = last_at.max(Some(*at));
+                last_on = last_on.max(Some(*on));
             }
             amount.unwrap_or(0) >= minimum
-                && last.is_some_and(|at| Some(at.date()) <= *due_on && at - *made >= held)
+                && last_on.is_some_and(|on| Some(on) <= *due_on)
+                && last_at.is_some_and(|at| at - *made >= held)
         })
         .count();
     Ok(i64::try_from(counted).unwrap_or(i64::MAX))
@@ -503,6 +510,36 @@ fn broken_since(
             .iter()
             .any(|(id, due)| Some(*id) == *of && due.is_some_and(|d| *on > d))
     }))
+}
+
+/// Whether a written-off `promise` was broken by its customer rather than
+/// waived by the business: given up by the write-off command (a waiver with
+/// `write_off_of` naming it, in effect) on a day after it fell due. `waiver`:
+/// one taking effect now, not yet readable as in effect. The rule behind the
+/// `promises_broken` memo and the ledger check's source for it (one rule, so
+/// the maintained count and its check agree).
+pub(crate) fn broken(
+    conn: &mut DbConnection,
+    promise: &Gesture,
+    waiver: Option<&Gesture>,
+) -> Result<bool, Error> {
+    let Terms::DeferredPayment { due_on, .. } = promise.terms else {
+        return Ok(false);
+    };
+    if waiver.is_some_and(|w| w.write_off_of == Some(promise.id) && w.effective_on > due_on) {
+        return Ok(true);
+    }
+    let n: i64 = gestures::table
+        .filter(
+            gestures::tenant_id
+                .eq(promise.tenant_id)
+                .and(gestures::write_off_of.eq(promise.id))
+                .and(gestures::status.eq(GestureStatus::Approved.as_str()))
+                .and(gestures::effective_on.gt(due_on)),
+        )
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
 }
 
 /// Gathers what the policy needs to decide on a new gesture, and decides.
@@ -783,6 +820,17 @@ pub(crate) fn take_effect(
                     0,
                     1,
                 )?;
+                if broken(conn, &promise, Some(g))? {
+                    ledger::add_memo(
+                        conn,
+                        tenant,
+                        promise.customer_id,
+                        Memo::PromisesBroken,
+                        "",
+                        0,
+                        1,
+                    )?;
+                }
             }
             promise.updated_at = g.updated_at;
             save(conn, &promise)?;
@@ -839,6 +887,20 @@ pub fn request(
     customer: CustomerId,
     ng: NewGesture,
     today: NaiveDate,
+) -> Result<Gesture, Error> {
+    request_as(conn, ctx, customer, ng, today, None)
+}
+
+/// [`request`], for the write-off command: `write_off_of` names the promise
+/// whose remainder the waiver gives up, so that it is known when the waiver
+/// takes effect (which may be at once).
+pub(crate) fn request_as(
+    conn: &mut DbConnection,
+    ctx: &AuditCtx,
+    customer: CustomerId,
+    ng: NewGesture,
+    today: NaiveDate,
+    write_off_of: Option<GestureId>,
 ) -> Result<Gesture, Error> {
     let tenant = ctx.tenant;
     lock_customer(conn, tenant, customer)?;
@@ -915,7 +977,7 @@ pub fn request(
         requested_by: ctx.actor_sub.clone(),
         requested_role: ctx.actor_role.as_str().to_owned(),
         decision_rule: decision.rule.clone(),
-        write_off_of: None,
+        write_off_of,
         reversal_reason: None,
         created_at: now,
         updated_at: now,

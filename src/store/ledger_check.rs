@@ -306,12 +306,13 @@ pub fn check(conn: &mut DbConnection, tenant: Option<TenantId>) -> Result<Vec<Di
     // Memo totals against their sources (gestures in effect).
     let tg = tenant_filter("g.tenant_id", tenant);
     let tm = tenant_filter("m.tenant_id", tenant);
-    let (frv, fev, fav, rec, pwo) = (
+    let (frv, fev, fav, rec, pwo, pbr) = (
         Memo::FreeServiceRetailValue.as_str(),
         Memo::FavourEstimatedValue.as_str(),
         Memo::Favours.as_str(),
         Memo::Recognitions.as_str(),
         Memo::PromisesWrittenOff.as_str(),
+        Memo::PromisesBroken.as_str(),
     );
     let expected = format!(
         "SELECT g.tenant_id, g.customer_id, '{frv}' AS memo, g.currency AS currency,
@@ -331,7 +332,13 @@ pub fn check(conn: &mut DbConnection, tenant: Option<TenantId>) -> Result<Vec<Di
          FROM gestures g WHERE {tg} AND g.kind = 'recognition' AND g.status = 'approved' GROUP BY g.tenant_id, g.customer_id
          UNION ALL
          SELECT g.tenant_id, g.customer_id, '{pwo}', '', 0, CAST(COUNT(*) AS BIGINT)
-         FROM gestures g WHERE {tg} AND g.kind = 'deferred_payment' AND g.status = 'written_off' GROUP BY g.tenant_id, g.customer_id"
+         FROM gestures g WHERE {tg} AND g.kind = 'deferred_payment' AND g.status = 'written_off' GROUP BY g.tenant_id, g.customer_id
+         UNION ALL
+         SELECT g.tenant_id, g.customer_id, '{pbr}', '', 0, CAST(COUNT(*) AS BIGINT)
+         FROM gestures g WHERE {tg} AND g.kind = 'deferred_payment' AND g.status = 'written_off'
+           AND EXISTS (SELECT 1 FROM gestures w WHERE w.tenant_id = g.tenant_id AND w.write_off_of = g.id
+                         AND w.status = 'approved' AND w.effective_on > g.due_on)
+         GROUP BY g.tenant_id, g.customer_id"
     );
     let sql = format!(
         "SELECT CAST(m.tenant_id AS TEXT) AS tenant_id, CAST(m.customer_id AS TEXT) || ' ' || m.memo AS subject,
@@ -339,7 +346,7 @@ pub fn check(conn: &mut DbConnection, tenant: Option<TenantId>) -> Result<Vec<Di
                 CAST(COALESCE(x.total, 0) AS BIGINT) AS et, CAST(COALESCE(x.n, 0) AS BIGINT) AS ec
          FROM memo_totals m LEFT JOIN ({expected}) x
            ON x.tenant_id = m.tenant_id AND x.customer_id = m.customer_id AND x.memo = m.memo AND x.currency = m.currency
-         WHERE {tm} AND m.memo IN ('free_service_retail_value', 'favour_estimated_value', 'favours', 'recognitions', 'promises_written_off')
+         WHERE {tm} AND m.memo IN ('free_service_retail_value', 'favour_estimated_value', 'favours', 'recognitions', 'promises_written_off', 'promises_broken')
            AND (m.total_minor <> COALESCE(x.total, 0) OR m.count <> COALESCE(x.n, 0))
          UNION ALL
          SELECT CAST(x.tenant_id AS TEXT), CAST(x.customer_id AS TEXT) || ' ' || x.memo, x.currency,

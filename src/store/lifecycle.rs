@@ -52,6 +52,9 @@ pub struct Payment {
     pub reversal_reason: Option<String>,
     /// Who recorded it.
     pub requested_by: String,
+    /// The day it was paid (by default the day it was recorded; earlier for
+    /// a till that was offline).
+    pub paid_on: NaiveDate,
     /// Created.
     pub created_at: NaiveDateTime,
     /// Changed.
@@ -137,6 +140,10 @@ pub(crate) fn check_store(
 /// outstanding (`overpayment` otherwise, saying what is due); paid in full →
 /// `settled` (kept on time or late by `due_on`). On a written-off promise: a
 /// bad-debt recovery, at most what was written off and not yet recovered.
+/// `paid_on`: the day it was paid (`today` when not given): not in the
+/// future, not before the promise was made, within the policy's back-dating
+/// window and in an open period; the promise is kept on time when it is by
+/// its due day, and the payment posts on that day.
 pub fn pay(
     conn: &mut DbConnection,
     ctx: &AuditCtx,
@@ -144,9 +151,23 @@ pub fn pay(
     store: Option<StoreId>,
     amount: Money,
     today: NaiveDate,
+    paid_on: Option<NaiveDate>,
 ) -> Result<(Gesture, Gesture, Payment), Error> {
     let tenant = ctx.tenant;
     let before = locked_gesture(conn, tenant, id)?;
+    let paid_on = paid_on.unwrap_or(today);
+    if paid_on > today {
+        return Err(Error::field("paid_on", "must not be in the future"));
+    }
+    if paid_on < before.effective_on {
+        return Err(Error::field(
+            "paid_on",
+            format!(
+                "must not be before the deferred payment was made ({})",
+                before.effective_on
+            ),
+        ));
+    }
     let mut g = before.clone();
     ctx.require_store(store.unwrap_or(g.store_id))?;
     if g.kind != GestureKind::DeferredPayment {
@@ -166,6 +187,11 @@ pub fn pay(
     }
     let store = store.unwrap_or(g.store_id);
     check_store(conn, tenant, store, g.currency)?;
+    if paid_on < today {
+        let current = super::policy::current(conn, tenant)?;
+        gestures::check_back_dating(conn, tenant, "paid_on", paid_on, today, &current.policy)?;
+    }
+    super::periods::check_open(conn, tenant, paid_on)?;
     let (postings, recovery) = match g.status {
         GestureStatus::Approved => {
             let due = g.outstanding_minor().unwrap_or(0);
@@ -183,7 +209,7 @@ pub fn pay(
             if g.outstanding_minor() == Some(0) {
                 g.status = GestureStatus::Settled;
                 let on_time =
-                    matches!(g.terms, Terms::DeferredPayment { due_on, .. } if today <= due_on);
+                    matches!(g.terms, Terms::DeferredPayment { due_on, .. } if paid_on <= due_on);
                 ledger::add_memo(conn, tenant, g.customer_id, Memo::kept(on_time), "", 0, 1)?;
             }
             (
@@ -244,7 +270,7 @@ pub fn pay(
             redemption_id: None,
             reverses: None,
             customer_id: Some(g.customer_id),
-            effective_on: today,
+            effective_on: paid_on,
             postings: postings.into_iter().collect(),
         },
         ctx.now_again(),
@@ -266,6 +292,7 @@ pub fn pay(
         transaction_id: tx,
         reversal_reason: None,
         requested_by: ctx.actor_sub.clone(),
+        paid_on,
         created_at: now,
         updated_at: now,
     };
@@ -282,6 +309,7 @@ pub fn pay(
             payments::status.eq(&p.status),
             payments::transaction_id.eq(p.transaction_id),
             payments::requested_by.eq(&p.requested_by),
+            payments::paid_on.eq(p.paid_on),
             payments::created_at.eq(p.created_at),
             payments::updated_at.eq(p.updated_at),
         ))
@@ -431,7 +459,7 @@ pub fn reverse_payment(
         if g.status == GestureStatus::Settled {
             g.status = GestureStatus::Approved;
             // The promise is open again: it was not kept after all.
-            let kept_on_time = matches!(g.terms, Terms::DeferredPayment { due_on, .. } if before.created_at.date() <= due_on);
+            let kept_on_time = matches!(g.terms, Terms::DeferredPayment { due_on, .. } if before.paid_on <= due_on);
             ledger::add_memo(
                 conn,
                 tenant,
@@ -444,6 +472,9 @@ pub fn reverse_payment(
         } else if g.status == GestureStatus::WrittenOff && g.outstanding_minor().unwrap_or(0) > 0 {
             // A waiver gave up only what this payment left owing; without the
             // payment the customer owes again, so the promise is open again.
+            if gestures::broken(conn, &g, None)? {
+                ledger::add_memo(conn, tenant, g.customer_id, Memo::PromisesBroken, "", 0, -1)?;
+            }
             g.status = GestureStatus::Approved;
             ledger::add_memo(
                 conn,
@@ -516,12 +547,7 @@ pub fn write_off(
             applies_to: vec![id],
         },
     };
-    let mut waiver = gestures::request(conn, ctx, before.customer_id, ng, today)?;
-    waiver.write_off_of = Some(id);
-    gestures::save(conn, &waiver)?;
-    if waiver.status == GestureStatus::Approved {
-        super::write_offs::set_write_off_of(conn, tenant, waiver.id, id)?;
-    }
+    let waiver = gestures::request_as(conn, ctx, before.customer_id, ng, today, Some(id))?;
     let after = gestures::get(conn, tenant, id)?;
     Ok((before, after, waiver))
 }
@@ -641,6 +667,17 @@ pub fn reverse_gesture(
                     let on_time = matches!(p.terms, Terms::DeferredPayment { due_on, .. } if p.updated_at.date() <= due_on);
                     ledger::add_memo(conn, tenant, p.customer_id, Memo::kept(on_time), "", 0, -1)?;
                 } else if p.status == GestureStatus::WrittenOff {
+                    if gestures::broken(conn, &p, None)? {
+                        ledger::add_memo(
+                            conn,
+                            tenant,
+                            p.customer_id,
+                            Memo::PromisesBroken,
+                            "",
+                            0,
+                            -1,
+                        )?;
+                    }
                     p.status = GestureStatus::Approved;
                     ledger::add_memo(
                         conn,

@@ -144,8 +144,12 @@ impl GroupBy {
 pub(crate) struct Figures {
     /// Gestures in effect.
     pub count: i64,
-    /// Their money value (amount; free service: retail value).
+    /// The goodwill they gave (amount; free service: retail value), credit
+    /// extended left out.
     pub value: i128,
+    /// Credit extended: deferred payments' amounts (money the customer still
+    /// owes or paid, not goodwill given).
+    pub credit_extended: i128,
     /// Free services at retail value.
     pub free_service_retail: i128,
     /// Free services at cost.
@@ -164,6 +168,7 @@ impl Figures {
     pub(crate) fn add(&mut self, o: &Figures) {
         self.count += o.count;
         self.value += o.value;
+        self.credit_extended += o.credit_extended;
         self.free_service_retail += o.free_service_retail;
         self.free_service_cost += o.free_service_cost;
         self.written_off += o.written_off;
@@ -311,6 +316,12 @@ fn figures(kind: &str, count: i64, value: i128, amount: i128, retail: i128, cost
             f.net_cost = amount;
         }
         "service_recovery" | "store_credit" => f.net_cost = amount,
+        "deferred_payment" => {
+            // "Pay us tomorrow" lends money; it gives none away (what is
+            // later written off is counted with the waiver that does).
+            f.value = 0;
+            f.credit_extended = amount;
+        }
         _ => {}
     }
     f

@@ -154,7 +154,7 @@ fn duplicate(store: StoreId, sale_ref: &str, existing: SaleId) -> Error {
 pub(crate) fn record(conn: &mut DbConnection, ctx: &AuditCtx, new: NewSale) -> Result<Sale, Error> {
     let store_id = new.store_id;
     let sale_ref = new.sale_ref.clone();
-    match record_many(conn, ctx, vec![Ok(new)], false)?.pop() {
+    match record_many(conn, ctx, vec![Ok(new)], false)?.0.pop() {
         Some(LineOutcome::Created(s)) => Ok(s),
         Some(LineOutcome::Duplicate(existing)) => Err(duplicate(store_id, &sale_ref, existing)),
         Some(LineOutcome::Error(errs)) => Err(Error::Validation(errs)),
@@ -166,13 +166,14 @@ pub(crate) fn record(conn: &mut DbConnection, ctx: &AuditCtx, new: NewSale) -> R
 /// currency, time) and against sales already recorded; valid lines are
 /// written, invalid ones change nothing. Field names in errors are relative to
 /// the line (`amount.currency`). With `create_customers`, an unknown
-/// `external_ref` creates the customer (named by the reference).
+/// `external_ref` of a sale that is recorded creates the customer (named by
+/// the reference); the customers created are answered beside the outcomes.
 pub(crate) fn record_many(
     conn: &mut DbConnection,
     ctx: &AuditCtx,
     lines: Vec<Result<NewSale, Vec<FieldError>>>,
     create_customers: bool,
-) -> Result<Vec<LineOutcome>, Error> {
+) -> Result<(Vec<LineOutcome>, Vec<CustomerId>), Error> {
     // A concurrent writer may record one of our sale_refs between the check and
     // the insert: the savepoint is rolled back and the batch checked again.
     for _ in 0..5 {
@@ -215,7 +216,7 @@ fn attempt(
     ctx: &AuditCtx,
     lines: &[Result<NewSale, Vec<FieldError>>],
     create_customers: bool,
-) -> Result<Vec<LineOutcome>, Attempt> {
+) -> Result<(Vec<LineOutcome>, Vec<CustomerId>), Attempt> {
     let tenant = ctx.tenant;
     let valid: Vec<&NewSale> = lines.iter().filter_map(|l| l.as_ref().ok()).collect();
     // The stores named, with their currencies.
@@ -365,6 +366,10 @@ fn attempt(
         }));
         rows.push(row);
     }
+    // Only a customer with a sale recorded is created: a line in error (or a
+    // duplicate) changes nothing, its buyer included.
+    let buying: HashSet<CustomerId> = rows.iter().map(|r| r.customer_id).collect();
+    new_customers.retain(|(id, _)| buying.contains(id));
     if !new_customers.is_empty() {
         super::customers::insert_named(conn, tenant, &new_customers, ctx.now)?;
     }
@@ -373,7 +378,7 @@ fn attempt(
             .values(chunk)
             .execute(c))?;
     }
-    Ok(out)
+    Ok((out, new_customers.into_iter().map(|(id, _)| id).collect()))
 }
 
 fn unique<T: Clone + Eq + std::hash::Hash>(items: impl Iterator<Item = T>) -> Vec<T> {

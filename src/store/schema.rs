@@ -414,6 +414,7 @@ diesel::table! {
         requested_by -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        paid_on -> Date,
     }
 }
 
@@ -500,6 +501,8 @@ diesel::table! {
         fitted_by -> Text,
         fitted_at -> Timestamp,
         duration_ms -> BigInt,
+        usable -> Bool,
+        unusable_reason -> Nullable<Text>,
     }
 }
 

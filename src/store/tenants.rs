@@ -82,12 +82,3 @@ pub(crate) fn store_codes(
         })
         .collect())
 }
-
-/// How many customers the tenant has.
-pub(crate) fn customer_count(conn: &mut DbConnection, tenant: TenantId) -> Result<i64, Error> {
-    use super::schema::customers;
-    Ok(customers::table
-        .filter(customers::tenant_id.eq(tenant))
-        .count()
-        .get_result(conn)?)
-}

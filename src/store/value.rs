@@ -25,6 +25,7 @@ type Row = (
     String,
     NaiveDateTime,
     i64,
+    Option<String>,
 );
 
 macro_rules! columns {
@@ -42,25 +43,32 @@ macro_rules! columns {
             value_models::fitted_by,
             value_models::fitted_at,
             value_models::duration_ms,
+            value_models::unusable_reason,
         )
     };
 }
 
 fn from_row(r: Row) -> Result<ModelVersion, Error> {
     let bad = |what: &str| Error::internal(format!("value model {} has a bad {what}", r.0));
+    let penalizer: f64 = r.5.parse().map_err(|_| bad("penalizer"))?;
+    let gamma_gamma: GammaGammaFit = serde_json::from_str(&r.8).map_err(|_| bad("gamma_gamma"))?;
     Ok(ModelVersion {
         id: r.0,
         version: r.1,
         currency: Currency::from_code(&r.2).ok_or_else(|| bad("currency"))?,
         as_of: r.3,
         unit: TimeUnit::parse(&r.4).ok_or_else(|| bad("time unit"))?,
-        penalizer: r.5.parse().map_err(|_| bad("penalizer"))?,
+        penalizer,
         customers: r.6,
         bgnbd: serde_json::from_str(&r.7).map_err(|_| bad("bgnbd"))?,
-        gamma_gamma: serde_json::from_str(&r.8).map_err(|_| bad("gamma_gamma"))?,
+        gamma_gamma: GammaGammaFit {
+            penalizer: Some(gamma_gamma.penalizer.unwrap_or(penalizer)),
+            ..gamma_gamma
+        },
         fitted_by: r.9,
         fitted_at: r.10,
         duration_ms: r.11,
+        unusable_reason: r.12,
     })
 }
 
@@ -95,6 +103,8 @@ pub(crate) fn insert(
                     value_models::fitted_by.eq(&v.fitted_by),
                     value_models::fitted_at.eq(v.fitted_at),
                     value_models::duration_ms.eq(v.duration_ms),
+                    value_models::usable.eq(v.unusable_reason.is_none()),
+                    value_models::unusable_reason.eq(&v.unusable_reason),
                 ))
                 .execute(c)
         });
@@ -111,14 +121,18 @@ pub(crate) fn insert(
     })
 }
 
-/// The newest version, for `currency` when given.
+/// The current model: the newest usable version, for `currency` when given.
 pub(crate) fn current(
     conn: &mut DbConnection,
     tenant: TenantId,
     currency: Option<Currency>,
 ) -> Result<Option<ModelVersion>, Error> {
     let mut q = value_models::table
-        .filter(value_models::tenant_id.eq(tenant))
+        .filter(
+            value_models::tenant_id
+                .eq(tenant)
+                .and(value_models::usable.eq(true)),
+        )
         .select(columns!())
         .order(value_models::version.desc())
         .into_boxed();
@@ -126,6 +140,27 @@ pub(crate) fn current(
         q = q.filter(value_models::currency.eq(c.code()));
     }
     q.first::<Row>(conn).optional()?.map(from_row).transpose()
+}
+
+/// Why there is no current model (for `currency` when given) although a
+/// version was fitted: the newest version's number and reason, when it is
+/// not usable.
+pub(crate) fn unusable(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    currency: Option<Currency>,
+) -> Result<Option<(i32, String)>, Error> {
+    let mut q = value_models::table
+        .filter(value_models::tenant_id.eq(tenant))
+        .select((value_models::version, value_models::unusable_reason))
+        .order(value_models::version.desc())
+        .into_boxed();
+    if let Some(c) = currency {
+        q = q.filter(value_models::currency.eq(c.code()));
+    }
+    Ok(q.first::<(i32, Option<String>)>(conn)
+        .optional()?
+        .and_then(|(v, why)| why.map(|w| (v, w))))
 }
 
 /// One version.
@@ -216,10 +251,12 @@ pub(crate) fn estimates(
         };
         let rows = days.get(&(customer, cur)).cloned().unwrap_or_default();
         let Some(model) = model else {
-            out.push(if rows.iter().any(|(_, n)| *n > 0) {
-                Estimate::NoModel(cur)
-            } else {
+            out.push(if !rows.iter().any(|(_, n)| *n > 0) {
                 Estimate::NoSales
+            } else if let Some((version, why)) = unusable(conn, tenant, Some(cur))? {
+                Estimate::ModelUnusable(cur, format!("version {version}: {why}"))
+            } else {
+                Estimate::NoModel(cur)
             });
             continue;
         };
@@ -393,8 +430,8 @@ pub(crate) struct FitRequest {
     pub as_of: NaiveDate,
     /// Their unit.
     pub unit: TimeUnit,
-    /// L2 penalty (0: none).
-    pub penalizer: f64,
+    /// L2 penalties (0: none).
+    pub penalties: value::Penalties,
     /// Who asks.
     pub fitted_by: String,
     /// When.
@@ -408,7 +445,7 @@ pub(crate) fn fit(
     req: &FitRequest,
     started: std::time::Instant,
 ) -> Result<ModelVersion, Error> {
-    let fitted = value::fit_both(rows, req.penalizer).map_err(|e| {
+    let fitted = value::fit_both(rows, req.penalties).map_err(|e| {
         not_enough(format!(
             "cannot fit the {} model as of {}: {e}",
             req.currency.code(),
@@ -421,7 +458,7 @@ pub(crate) fn fit(
         currency: req.currency,
         as_of: req.as_of,
         unit: req.unit,
-        penalizer: req.penalizer,
+        penalizer: req.penalties.bgnbd,
         customers: i64::try_from(fitted.customers).unwrap_or(i64::MAX),
         bgnbd: BgNbdFit {
             params: fitted.bgnbd.params,
@@ -435,10 +472,13 @@ pub(crate) fn fit(
             iterations: fitted.gamma_gamma.iterations,
             converged: fitted.gamma_gamma.converged,
             customers: fitted.gamma_gamma.customers,
+            penalizer: Some(req.penalties.gamma_gamma),
+            penalizer_unit_free: req.penalties.unit_free,
         },
         fitted_by: req.fitted_by.clone(),
         fitted_at: req.now,
         duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+        unusable_reason: fitted.unusable_reason(),
     })
 }
 

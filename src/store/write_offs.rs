@@ -112,21 +112,6 @@ pub(crate) fn record(conn: &mut DbConnection, g: &Gesture, at: NaiveDateTime) ->
     Ok(())
 }
 
-/// Marks the item of a waiver as coming from the write-off route.
-pub(crate) fn set_write_off_of(
-    conn: &mut DbConnection,
-    tenant: TenantId,
-    id: GestureId,
-    promise: GestureId,
-) -> Result<(), Error> {
-    diesel::update(
-        write_offs::table.filter(write_offs::tenant_id.eq(tenant).and(write_offs::id.eq(id))),
-    )
-    .set(write_offs::write_off_of.eq(Some(promise)))
-    .execute(conn)?;
-    Ok(())
-}
-
 /// Filters of the review list.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Filter {

@@ -18,7 +18,7 @@ use super::optimize::{self, Minimum};
 use super::parallel_sum;
 #[cfg(test)]
 use super::special::hyp2f1;
-use super::special::{digamma, hyp2f1_scaled, ln_gamma};
+use super::special::hyp2f1_scaled;
 
 /// Fitted BG/NBD parameters, in the model's time unit.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -129,59 +129,77 @@ impl Data {
     }
 }
 
-/// `(ln(α + v), 1 / (α + v))` for each value.
-fn ln_and_inverse(alpha: f64, values: &[f64]) -> Vec<(f64, f64)> {
+/// Per distinct value v (a recency or a T): `ln(α + v)`, `ln(1 + v/α)`,
+/// `1 / (α + v)` and `v / (α (α + v))`.
+///
+/// `r ln α − (r + x) ln(α + v)` is written `−r ln(1 + v/α) − x ln(α + v)`:
+/// the same number, without subtracting two terms that grow with r (when r
+/// and α run off together, as they do towards the Poisson limit, the
+/// difference of two numbers near 10⁶⁰ is noise as large as 10⁴⁴).
+fn per_value(alpha: f64, values: &[f64]) -> Vec<[f64; 4]> {
     values
         .iter()
-        .map(|v| ((alpha + v).ln(), 1.0 / (alpha + v)))
+        .map(|v| {
+            let inv = 1.0 / (alpha + v);
+            [(alpha + v).ln(), (v / alpha).ln_1p(), inv, v / alpha * inv]
+        })
         .collect()
 }
 
 /// The total log-likelihood of `d` at `p`, and its gradient with respect to
 /// (r, α, a, b) when `grad` is given.
+///
+/// The gamma-function ratios at an integer x are finite products,
+/// Γ(r + x) / Γ(r) = r (r + 1) ⋯ (r + x − 1), summed as logarithms: exact for
+/// any r, a, b, where ln Γ(r + x) − ln Γ(r) of a large r loses every digit (a
+/// fit that ran off once reported a *positive* log-likelihood of 8.6e57 that
+/// way). Likewise ψ(r + x) − ψ(r) = Σ 1 / (r + k).
 pub fn log_likelihood(p: &Params, d: &Data, grad: Option<&mut [f64; 4]>) -> f64 {
     let Params { r, alpha, a, b } = *p;
     let want_grad = grad.is_some();
-    // What depends on x only, once per distinct x.
-    let (lg_r, lg_b, lg_ab) = (ln_gamma(r), ln_gamma(b), ln_gamma(a + b));
-    let (dg_r, dg_b, dg_ab) = (digamma(r), digamma(b), digamma(a + b));
-    let ln_alpha = alpha.ln();
     let ln_a = a.ln();
-    let per_x: Vec<[f64; 5]> =
-        d.xs.iter()
-            .map(|&x| {
-                let x = f64::from(x);
-                let base = ln_gamma(r + x) - lg_r + r * ln_alpha + lg_ab + ln_gamma(b + x)
-                    - lg_b
-                    - ln_gamma(a + b + x);
-                let (dr, dab, dbx) = if want_grad {
-                    (
-                        digamma(r + x) - dg_r,
-                        dg_ab - digamma(a + b + x),
-                        digamma(b + x) - dg_b,
-                    )
-                } else {
-                    (0.0, 0.0, 0.0)
-                };
-                let ln_bx1 = if x > 0.0 { (b + x - 1.0).ln() } else { 0.0 };
-                [base, dr, dab, dbx, ln_bx1]
-            })
-            .collect();
+    // What depends on x only, once per distinct x (ascending), the sums
+    // carried from one x to the next.
+    let mut per_x: Vec<[f64; 5]> = Vec::with_capacity(d.xs.len());
+    let (mut ln_r, mut ln_b, mut ln_ab) = (0.0, 0.0, 0.0);
+    let (mut inv_r, mut inv_b, mut inv_ab) = (0.0, 0.0, 0.0);
+    let mut k = 0u32;
+    for &x in &d.xs {
+        while k < x {
+            let kf = f64::from(k);
+            ln_r += (r + kf).ln();
+            ln_b += (b + kf).ln();
+            ln_ab += (a + b + kf).ln();
+            if want_grad {
+                inv_r += 1.0 / (r + kf);
+                inv_b += 1.0 / (b + kf);
+                inv_ab += 1.0 / (a + b + kf);
+            }
+            k += 1;
+        }
+        let ln_bx1 = if x > 0 {
+            (b + (f64::from(x) - 1.0)).ln()
+        } else {
+            0.0
+        };
+        per_x.push([ln_r + ln_b - ln_ab, inv_r, -inv_ab, inv_b, ln_bx1]);
+    }
     // What depends on recency or T only, once per distinct value.
-    let per_t = ln_and_inverse(alpha, &d.ts);
-    let per_tx = ln_and_inverse(alpha, &d.txs);
+    let per_t = per_value(alpha, &d.ts);
+    let per_tx = per_value(alpha, &d.txs);
     let (ll, g) = parallel_sum(d.w.len(), |range| {
         let mut ll = 0.0;
         let mut g = [0.0; 4];
         for i in range {
             let (x, w) = (d.x[i], d.w[i]);
             let [base, dr, dab, dbx, ln_bx1] = per_x[d.xi[i] as usize];
-            let (ln_at, inv_at) = per_t[d.ti[i] as usize];
-            let rx = r + x;
-            let a3 = -rx * ln_at;
-            let (bracket, w4, ln_atx, inv_atx) = if x > 0.0 {
-                let (ln_atx, inv_atx) = per_tx[d.txi[i] as usize];
-                let a4 = ln_a - ln_bx1 - rx * ln_atx;
+            let [ln_at, l1p_t, inv_at, q_t] = per_t[d.ti[i] as usize];
+            // ln of αʳ (α + T)^-(r+x), and its derivatives in r and α.
+            let a3 = -r * l1p_t - x * ln_at;
+            let (da3_r, da3_alpha) = (-l1p_t, r * q_t - x * inv_at);
+            let (bracket, w4, da4_r, da4_alpha) = if x > 0.0 {
+                let [ln_atx, l1p_tx, inv_atx, q_tx] = per_tx[d.txi[i] as usize];
+                let a4 = ln_a - ln_bx1 - r * l1p_tx - x * ln_atx;
                 let (hi, lo) = if a3 > a4 { (a3, a4) } else { (a4, a3) };
                 let e = (lo - hi).exp();
                 let w4 = if a4 > a3 {
@@ -189,17 +207,17 @@ pub fn log_likelihood(p: &Params, d: &Data, grad: Option<&mut [f64; 4]>) -> f64 
                 } else {
                     e / (1.0 + e)
                 };
-                (hi + e.ln_1p(), w4, ln_atx, inv_atx)
+                (hi + e.ln_1p(), w4, -l1p_tx, r * q_tx - x * inv_atx)
             } else {
                 (a3, 0.0, 0.0, 0.0)
             };
             ll += w * (base + bracket);
             if want_grad {
                 let w3 = 1.0 - w4;
-                g[0] += w * (dr + ln_alpha - w3 * ln_at - w4 * ln_atx);
-                g[1] += w * (r / alpha - rx * (w3 * inv_at + w4 * inv_atx));
+                g[0] += w * (dr + w3 * da3_r + w4 * da4_r);
+                g[1] += w * (w3 * da3_alpha + w4 * da4_alpha);
                 g[2] += w * (dab + w4 / a);
-                g[3] += w * (dab + dbx - if x > 0.0 { w4 / (b + x - 1.0) } else { 0.0 });
+                g[3] += w * (dab + dbx - if x > 0.0 { w4 / (b + (x - 1.0)) } else { 0.0 });
             }
         }
         (ll, g)
@@ -223,6 +241,9 @@ pub struct Fit {
     pub converged: bool,
     /// Evaluations of the likelihood with its gradient.
     pub evaluations: usize,
+    /// The time scale the optimiser worked in (1 / the longest T): α times
+    /// this is α in units of the longest observation.
+    pub time_scale: f64,
 }
 
 /// Maximum likelihood, with an optional L2 penalty `penalizer · Σ θ²` on the
@@ -235,6 +256,9 @@ pub(crate) fn fit(d: &Data, penalizer: f64) -> Result<Fit, super::FitError> {
     }
     if d.repeat_buyers() < 1.0 {
         return Err(super::FitError::NoRepeatBuyers);
+    }
+    if d.repeat_buyers() < super::MIN_REPEAT_BUYERS {
+        return Err(super::FitError::TooFewRepeatBuyers(d.repeat_buyers()));
     }
     let max_t = d.max_t();
     if max_t <= 0.0 {
@@ -286,6 +310,7 @@ pub(crate) fn fit(d: &Data, penalizer: f64) -> Result<Fit, super::FitError> {
         iterations,
         converged,
         evaluations,
+        time_scale: scale,
     })
 }
 
@@ -297,7 +322,9 @@ impl Params {
             return 1.0;
         }
         let Params { r, alpha, a, b } = *self;
-        let ln_ratio = (r + x) * ((alpha + t) / (alpha + tx)).ln() + (a / (b + x - 1.0)).ln();
+        // ln((α + T) / (α + tₓ)) as ln(1 + (T − tₓ) / (α + tₓ)): exact when α
+        // is large and the ratio rounds to 1.
+        let ln_ratio = (r + x) * ((t - tx) / (alpha + tx)).ln_1p() + (a / (b + (x - 1.0))).ln();
         1.0 / (1.0 + ln_ratio.exp())
     }
 
@@ -313,8 +340,8 @@ impl Params {
         }
         let Params { r, alpha, a, b } = *self;
         let z = horizon / (alpha + t + horizon);
-        let ln_1z = ((alpha + t) / (alpha + t + horizon)).ln();
-        let c = a + b + x - 1.0;
+        let ln_1z = -(horizon / (alpha + t)).ln_1p();
+        let c = a + b + (x - 1.0);
         // Both forms are exact; the series whose first term ratio is smaller
         // needs fewer terms (the direct one when a and b are large, the
         // Euler one when x is).
@@ -325,9 +352,9 @@ impl Params {
             let (f, ln_scale) = hyp2f1_scaled(a + b - 1.0 - r, a - 1.0, c, z)?;
             1.0 - f * (ln_scale + (a - 1.0) * ln_1z).exp()
         };
-        let first = (a + b + x - 1.0) / (a - 1.0);
+        let first = (a + b + (x - 1.0)) / (a - 1.0);
         let denominator = if x > 0.0 {
-            1.0 + a / (b + x - 1.0) * ((alpha + t) / (alpha + tx)).powf(r + x)
+            1.0 + a / (b + (x - 1.0)) * ((r + x) * ((t - tx) / (alpha + tx)).ln_1p()).exp()
         } else {
             1.0
         };
@@ -353,6 +380,37 @@ mod tests {
             (2, 35.71, 38.71),
             (0, 0.0, 38.71),
         ])
+    }
+
+    #[test]
+    fn the_likelihood_holds_where_parameters_run_off() {
+        // CDNOW's first 60 customers, against the likelihood evaluated in
+        // 400-digit arithmetic (mpmath, from the formula in the module's
+        // documentation). The first point is also what lifetimes gives
+        // (-228.01880390203087); at the others lifetimes itself loses
+        // digits (-396.3719..., -231.3567...), as this code did (a
+        // difference of two log-gammas near 10⁶⁰ is noise near 10⁴⁴).
+        let d = Data::new(
+            crate::value::cdnow_first_60()
+                .into_iter()
+                .map(|(x, tx, t, _)| (x, tx, t)),
+        );
+        for ((r, alpha, a, b), want) in [
+            ((0.24, 4.41, 0.79, 2.43), -228.018_803_902_030_85),
+            ((3.6e10, 2.7e11, 0.5, 1.0), -396.374_775_447_739_3),
+            ((1.0, 5.0, 6e-80, 1.0), -292.467_829_245_011_15),
+            ((0.5, 10.0, 2e-16, 2e-16), -230.394_776_626_989_2),
+            ((1e60, 5e60, 1e-3, 2e-3), -507.619_394_959_851_44),
+        ] {
+            let p = Params { r, alpha, a, b };
+            let mut g = [0.0; 4];
+            let got = log_likelihood(&p, &d, Some(&mut g));
+            assert!(
+                (got - want).abs() < 1e-9 * want.abs(),
+                "{p:?}: {got} vs {want}"
+            );
+            assert!(g.iter().all(|v| v.is_finite()), "{p:?}: {g:?}");
+        }
     }
 
     #[test]
@@ -454,7 +512,7 @@ mod tests {
             b: 4_000.0,
         };
         let (x, tx, t, h) = (3.0, 20.0, 40.0, 52.0);
-        let c = p.a + p.b + x - 1.0;
+        let c = p.a + p.b + (x - 1.0);
         let z = h / (p.alpha + t + h);
         let ln_1z = ((p.alpha + t) / (p.alpha + t + h)).ln();
         let (f1, s1) = hyp2f1_scaled(p.r + x, p.b + x, c, z).unwrap();
@@ -484,11 +542,11 @@ mod tests {
         ] {
             let horizon = 39.0;
             let z = horizon / (p.alpha + t + horizon);
-            let direct = hyp2f1(p.r + x, p.b + x, p.a + p.b + x - 1.0, z).unwrap();
+            let direct = hyp2f1(p.r + x, p.b + x, p.a + p.b + (x - 1.0), z).unwrap();
             let second = 1.0 - direct * ((p.alpha + t) / (p.alpha + t + horizon)).powf(p.r + x);
-            let first = (p.a + p.b + x - 1.0) / (p.a - 1.0);
+            let first = (p.a + p.b + (x - 1.0)) / (p.a - 1.0);
             let den = if x > 0.0 {
-                1.0 + p.a / (p.b + x - 1.0) * ((p.alpha + t) / (p.alpha + tx)).powf(p.r + x)
+                1.0 + p.a / (p.b + (x - 1.0)) * ((p.alpha + t) / (p.alpha + tx)).powf(p.r + x)
             } else {
                 1.0
             };

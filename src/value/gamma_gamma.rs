@@ -11,7 +11,7 @@
 
 use super::optimize::{self, Minimum};
 use super::parallel_sum;
-use super::special::{digamma, ln_gamma};
+use super::special::{digamma, digamma_diff, ln_gamma, ln_gamma_ratio};
 
 /// Fitted Gamma-Gamma parameters (`gamma` in the currency's major unit).
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -67,36 +67,60 @@ impl Data {
 }
 
 /// The total log-likelihood at `p`, with its gradient in (p, q, γ) when asked.
+///
+/// Written so that no two terms that grow with a parameter are subtracted
+/// (a fit whose q ran off towards 10⁷ and beyond must still see its true
+/// objective): q ln γ − (px + q) ln(γ + xm) as −q ln(1 + xm/γ) − px ln(γ + xm),
+/// and ln Γ(px + q) − ln Γ(q) − ln Γ(px) from the larger of q and px by
+/// [`ln_gamma_ratio`].
 pub fn log_likelihood(params: &Params, d: &Data, grad: Option<&mut [f64; 3]>) -> f64 {
     let Params { p, q, gamma } = *params;
     let want_grad = grad.is_some();
-    let (lg_q, dg_q, ln_g) = (ln_gamma(q), digamma(q), gamma.ln());
     let per_x: Vec<[f64; 3]> =
         d.xs.iter()
             .map(|&x| {
                 let px = p * f64::from(x);
-                let base = ln_gamma(px + q) - ln_gamma(px) - lg_q + q * ln_g;
-                if want_grad {
-                    let (d1, d2) = (digamma(px + q), digamma(px));
-                    [base, d1, d2]
+                // ln Γ(px + q) − ln Γ(px) − ln Γ(q), and its derivatives by
+                // px and by q.
+                let (base, d_px, d_q) = if q >= px {
+                    (
+                        ln_gamma_ratio(q, px) - ln_gamma(px),
+                        if want_grad {
+                            digamma(px + q) - digamma(px)
+                        } else {
+                            0.0
+                        },
+                        if want_grad { digamma_diff(q, px) } else { 0.0 },
+                    )
                 } else {
-                    [base, 0.0, 0.0]
-                }
+                    (
+                        ln_gamma_ratio(px, q) - ln_gamma(q),
+                        if want_grad { digamma_diff(px, q) } else { 0.0 },
+                        if want_grad {
+                            digamma(px + q) - digamma(q)
+                        } else {
+                            0.0
+                        },
+                    )
+                };
+                [base, d_px, d_q]
             })
             .collect();
     let (ll, g) = parallel_sum(d.x.len(), |range| {
         let mut ll = 0.0;
         let mut g = [0.0; 3];
         for i in range {
-            let [base, dg_pxq, dg_px] = per_x[d.xi[i] as usize];
+            let [base, d_px, d_q] = per_x[d.xi[i] as usize];
             let (x, m) = (d.x[i], d.m[i]);
             let px = p * x;
             let ln_gxm = (gamma + x * m).ln();
-            ll += base + p * d.x_ln_xm[i] - d.ln_m[i] - (px + q) * ln_gxm;
+            let l1p = (x * m / gamma).ln_1p();
+            ll += base + p * d.x_ln_xm[i] - d.ln_m[i] - q * l1p - px * ln_gxm;
             if want_grad {
-                g[0] += x * (dg_pxq - dg_px) + d.x_ln_xm[i] - x * ln_gxm;
-                g[1] += dg_pxq - dg_q + ln_g - ln_gxm;
-                g[2] += q / gamma - (px + q) / (gamma + x * m);
+                let inv = 1.0 / (gamma + x * m);
+                g[0] += x * d_px + d.x_ln_xm[i] - x * ln_gxm;
+                g[1] += d_q - l1p;
+                g[2] += q * (x * m / gamma) * inv - px * inv;
             }
         }
         (ll, g)
@@ -122,14 +146,33 @@ pub struct Fit {
     pub evaluations: usize,
     /// Repeat buyers it was fitted on.
     pub customers: usize,
+    /// Their mean repeat value: γ over this is γ free of the currency.
+    pub value_scale: f64,
 }
 
 /// Maximum likelihood with an optional L2 penalty `penalizer · (p² + q² + γ²)`
 /// (the convention of `lifetimes`), over the parameters' logarithms by BFGS.
-pub(crate) fn fit(d: &Data, penalizer: f64) -> Result<Fit, super::FitError> {
+/// With `unit_free`, the penalty weighs γ over the mean repeat value instead
+/// of γ in money, so that it means the same in every currency (the fit is
+/// run on values divided by their mean and γ scaled back; without a penalty
+/// the two are the same fit).
+pub(crate) fn fit(d: &Data, penalizer: f64, unit_free: bool) -> Result<Fit, super::FitError> {
     let n = d.customers();
     if n == 0 {
         return Err(super::FitError::NoRepeatBuyers);
+    }
+    let value_scale = d.m.iter().sum::<f64>() / n as f64;
+    if unit_free && penalizer > 0.0 {
+        let scaled = Data::new(
+            d.x.iter()
+                .zip(&d.m)
+                .map(|(x, m)| (*x as u32, m / value_scale)),
+        );
+        let mut f = fit(&scaled, penalizer, false)?;
+        f.params.gamma *= value_scale;
+        f.log_likelihood = log_likelihood(&f.params, d, None);
+        f.value_scale = value_scale;
+        return Ok(f);
     }
     let nf = n as f64;
     let objective = |theta: &[f64], grad: &mut [f64]| {
@@ -173,6 +216,7 @@ pub(crate) fn fit(d: &Data, penalizer: f64) -> Result<Fit, super::FitError> {
         converged,
         evaluations,
         customers: n,
+        value_scale,
     })
 }
 

@@ -23,6 +23,24 @@ use serde::{Deserialize, Serialize};
 /// Fewer customers than this cannot support four parameters.
 pub(crate) const MIN_CUSTOMERS: f64 = 10.0;
 
+/// Fewer customers with a repeat purchase than this cannot support the
+/// Gamma-Gamma model's three parameters, nor tell BG/NBD's rate from its
+/// dropout.
+pub(crate) const MIN_REPEAT_BUYERS: f64 = 5.0;
+
+/// The penalty when none is asked for: the smallest `lifetimes` recommends.
+/// On few customers the unpenalised likelihood is often highest with r and α
+/// running off together (the Poisson limit), or Gamma-Gamma's q and γ (no
+/// spread between customers' spending); this keeps them finite without
+/// moving a fit on plenty of data noticeably. On Gamma-Gamma it weighs γ over
+/// the mean repeat value, so that it means the same in every currency.
+pub(crate) const DEFAULT_PENALIZER: f64 = 0.001;
+
+/// A fitted parameter, in its scaled unit (BG/NBD time with the longest
+/// observation 1, Gamma-Gamma's γ over the mean repeat value), beyond this
+/// factor of 1 either way ran off to a bound: the data do not determine it.
+pub(crate) const RUNAWAY: f64 = 1e6;
+
 /// Weeks in a month, the convention the lifetime value sums over.
 pub(crate) const WEEKS_PER_MONTH: f64 = 4.345;
 
@@ -37,6 +55,11 @@ pub enum FitError {
         "no customer has a repeat purchase, so neither repeat buying nor its value can be estimated"
     )]
     NoRepeatBuyers,
+    /// Too few bought twice.
+    #[error(
+        "{0} customers with a repeat purchase is too few to fit the model (at least 5 are needed)"
+    )]
+    TooFewRepeatBuyers(f64),
     /// Every customer's history is zero-length.
     #[error("every customer's history starts on the as-of date")]
     NoHistory,
@@ -247,6 +270,43 @@ pub fn valuation(
     })
 }
 
+/// The L2 penalties of a fit.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Penalties {
+    /// On BG/NBD's parameters (time scaled).
+    pub bgnbd: f64,
+    /// On Gamma-Gamma's.
+    pub gamma_gamma: f64,
+    /// Whether Gamma-Gamma's penalty weighs γ over the mean repeat value
+    /// (the default's) rather than γ in money (`lifetimes`' convention).
+    pub unit_free: bool,
+}
+
+impl Penalties {
+    /// One penalty on both models (the `lifetimes` convention, when a fit
+    /// names one).
+    pub fn both(p: f64) -> Self {
+        Self {
+            bgnbd: p,
+            gamma_gamma: p,
+            unit_free: false,
+        }
+    }
+
+    /// The penalties given, or the defaults: [`DEFAULT_PENALIZER`] on both,
+    /// Gamma-Gamma's unit-free.
+    pub fn given_or_default(p: Option<f64>) -> Self {
+        p.map_or(
+            Self {
+                bgnbd: DEFAULT_PENALIZER,
+                gamma_gamma: DEFAULT_PENALIZER,
+                unit_free: true,
+            },
+            Self::both,
+        )
+    }
+}
+
 /// Both models fitted on the same customers.
 #[derive(Clone, Debug)]
 pub struct Fitted {
@@ -258,25 +318,79 @@ pub struct Fitted {
     pub customers: usize,
     /// Milliseconds each fit took (grouping the statistics included).
     pub fit_ms: [f64; 2],
+    /// The penalties used.
+    pub penalties: Penalties,
+}
+
+impl Fitted {
+    /// Why the fit must not be used, if it must not: an optimiser that did
+    /// not converge, or a parameter that ran off towards zero or infinity
+    /// (beyond [`RUNAWAY`] in its scaled unit). Such a fit can still have a
+    /// high likelihood, but the figures it gives (every customer alike, or
+    /// P(alive) 1 with no purchases to come) are an artefact of the bound,
+    /// not of the customers.
+    pub fn unusable_reason(&self) -> Option<String> {
+        let mut why = Vec::new();
+        if !self.bgnbd.converged {
+            why.push("the repeat-purchase model (BG/NBD) did not converge".to_owned());
+        }
+        if !self.gamma_gamma.converged {
+            why.push("the purchase-value model (Gamma-Gamma) did not converge".to_owned());
+        }
+        let b = self.bgnbd.params;
+        let g = self.gamma_gamma.params;
+        let scaled = [
+            ("BG/NBD r", b.r, b.r),
+            ("BG/NBD alpha", b.alpha, b.alpha * self.bgnbd.time_scale),
+            ("BG/NBD a", b.a, b.a),
+            ("BG/NBD b", b.b, b.b),
+            ("Gamma-Gamma p", g.p, g.p),
+            ("Gamma-Gamma q", g.q, g.q),
+            (
+                "Gamma-Gamma gamma",
+                g.gamma,
+                g.gamma / self.gamma_gamma.value_scale,
+            ),
+        ];
+        for (name, value, unit_free) in scaled {
+            if !(unit_free.is_finite() && unit_free > 0.0) {
+                why.push(format!("{name} is {value:e}, not a positive number"));
+            } else if unit_free > RUNAWAY {
+                why.push(format!("{name} ran off towards infinity ({value:.3e})"));
+            } else if unit_free < 1.0 / RUNAWAY {
+                why.push(format!("{name} ran off towards zero ({value:.3e})"));
+            }
+        }
+        if why.is_empty() {
+            None
+        } else {
+            Some(format!(
+                "{}: the sales do not determine the model (more customers with repeat purchases, or a penalizer, may)",
+                why.join("; ")
+            ))
+        }
+    }
 }
 
 /// Fits both models on `(frequency, recency, T, monetary value)` rows.
-pub fn fit_both(rows: &[(u32, f64, f64, f64)], penalizer: f64) -> Result<Fitted, FitError> {
+pub fn fit_both(rows: &[(u32, f64, f64, f64)], penalties: Penalties) -> Result<Fitted, FitError> {
     let started = std::time::Instant::now();
     let bg = bgnbd::fit(
         &bgnbd::Data::new(rows.iter().map(|r| (r.0, r.1, r.2))),
-        penalizer,
+        penalties.bgnbd,
     )?;
     let bg_ms = started.elapsed().as_secs_f64() * 1e3;
     let gg = gamma_gamma::fit(
         &gamma_gamma::Data::new(rows.iter().map(|r| (r.0, r.3))),
-        penalizer,
+        penalties.gamma_gamma,
+        penalties.unit_free,
     )?;
     Ok(Fitted {
         bgnbd: bg,
         gamma_gamma: gg,
         customers: rows.len(),
         fit_ms: [bg_ms, started.elapsed().as_secs_f64() * 1e3 - bg_ms],
+        penalties,
     })
 }
 
@@ -311,9 +425,140 @@ where
     })
 }
 
+/// The first 60 customers of the CDNOW sample (Fader, Hardie & Lee), as
+/// `lifetimes` ships them: (frequency, recency, T in weeks, monetary value).
+#[cfg(test)]
+pub(crate) fn cdnow_first_60() -> Vec<(u32, f64, f64, f64)> {
+    include_str!("../../tests/fixtures/cdnow_first_60.csv")
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<f64> = l.split(',').map(|v| v.parse().unwrap()).collect();
+            (f[0] as u32, f[1], f[2], f[3])
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn population(rows: &[(u32, f64, f64, f64)]) -> Result<Fitted, FitError> {
+        fit_both(rows, Penalties::given_or_default(None))
+    }
+
+    #[test]
+    fn a_fit_that_runs_off_is_not_usable_and_says_why() {
+        // CDNOW's first 60 customers: the likelihood rises as a and b run off
+        // to zero together (lifetimes does not converge on them either, with
+        // or without a penalty). The fit must say so, not be used.
+        for penalties in [Penalties::both(0.0), Penalties::given_or_default(None)] {
+            let f = fit_both(&cdnow_first_60(), penalties).unwrap();
+            let why = f.unusable_reason().expect("a runaway fit is not usable");
+            assert!(why.contains("BG/NBD a ran off towards zero"), "{why}");
+            assert!(why.contains("BG/NBD b ran off towards zero"), "{why}");
+            // The likelihood of discrete data is at most 1: never positive.
+            assert!(f.bgnbd.log_likelihood < 0.0, "{}", f.bgnbd.log_likelihood);
+        }
+    }
+
+    #[test]
+    fn degenerate_data_never_give_a_usable_artefact() {
+        // All one-time buyers, one customer, too few repeat buyers: refused.
+        let once: Vec<_> = (0..40)
+            .map(|i| (0, 0.0, 10.0 + f64::from(i), 0.0))
+            .collect();
+        assert_eq!(population(&once).unwrap_err(), FitError::NoRepeatBuyers);
+        assert!(matches!(
+            population(&[(3, 20.0, 30.0, 25.0)]).unwrap_err(),
+            FitError::TooFewCustomers(_)
+        ));
+        let mut few = once.clone();
+        few.extend([(2, 5.0, 30.0, 20.0); 4]);
+        assert_eq!(
+            population(&few).unwrap_err(),
+            FitError::TooFewRepeatBuyers(4.0)
+        );
+        // Identical customers: no heterogeneity to estimate. Whatever the
+        // optimiser does, a usable result has sane figures and an unusable
+        // one says why.
+        let same = [(3, 20.0, 30.0, 25.0); 30];
+        match population(&same) {
+            Err(e) => assert!(matches!(e, FitError::Diverged), "{e}"),
+            Ok(f) => match f.unusable_reason() {
+                Some(why) => assert!(!why.is_empty()),
+                None => {
+                    let m = Models {
+                        bgnbd: f.bgnbd.params,
+                        gamma_gamma: f.gamma_gamma.params,
+                        unit: TimeUnit::Weeks,
+                    };
+                    let s = Statistics {
+                        frequency: 3,
+                        recency: 20.0,
+                        t: 30.0,
+                        monetary_value: 25.0,
+                        first_purchase_on: NaiveDate::MIN,
+                        last_purchase_on: NaiveDate::MIN,
+                    };
+                    let v = valuation(&m, &s, 12, 0.01).unwrap();
+                    assert!(
+                        v.lifetime_value.is_finite() && v.lifetime_value > 0.0,
+                        "{v:?}"
+                    );
+                }
+            },
+        }
+    }
+
+    #[test]
+    fn the_default_penalty_means_the_same_in_every_currency() {
+        let rows = cdnow_first_60();
+        let in_cents: Vec<_> = rows
+            .iter()
+            .map(|&(x, r, t, m)| (x, r, t, m * 100.0))
+            .collect();
+        let (a, b) = (population(&rows).unwrap(), population(&in_cents).unwrap());
+        let (pa, pb) = (a.gamma_gamma.params, b.gamma_gamma.params);
+        assert!((pa.p - pb.p).abs() < 1e-6 * pa.p, "{pa:?} {pb:?}");
+        assert!((pa.q - pb.q).abs() < 1e-6 * pa.q, "{pa:?} {pb:?}");
+        assert!(
+            (pa.gamma * 100.0 - pb.gamma).abs() < 1e-6 * pb.gamma,
+            "{pa:?} {pb:?}"
+        );
+        // lifetimes' convention (a named penalty on γ in money) does not.
+        let (c, d) = (
+            fit_both(&rows, Penalties::both(0.001)).unwrap(),
+            fit_both(&in_cents, Penalties::both(0.001)).unwrap(),
+        );
+        assert!((c.gamma_gamma.params.q - d.gamma_gamma.params.q).abs() > 1e-3);
+    }
+
+    #[test]
+    fn a_well_determined_fit_is_usable() {
+        // Simulated customers from CDNOW's published parameters.
+        let rows: Vec<_> = simulate::population(
+            &bgnbd::Params {
+                r: 0.243,
+                alpha: 4.414,
+                a: 0.793,
+                b: 2.426,
+            },
+            &gamma_gamma::Params {
+                p: 6.25,
+                q: 3.74,
+                gamma: 15.44,
+            },
+            2_000,
+            (27.0, 39.0),
+            7,
+        )
+        .into_iter()
+        .map(|c| (c.frequency, c.recency, c.t, c.monetary_value))
+        .collect();
+        let f = population(&rows).unwrap();
+        assert_eq!(f.unusable_reason(), None, "{:?}", f.bgnbd.params);
+    }
 
     fn day(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
@@ -392,7 +637,7 @@ mod recovery {
         );
 
         let data = gamma_gamma::Data::new(people.iter().map(|c| (c.frequency, c.monetary_value)));
-        let fit = gamma_gamma::fit(&data, 0.0).unwrap();
+        let fit = gamma_gamma::fit(&data, 0.0, false).unwrap();
         assert!(fit.converged, "{fit:?}");
         let got = fit.params;
         assert!(rel(got.p, gg.p) < 0.08, "p {got:?} vs {gg:?}");

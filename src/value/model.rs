@@ -36,6 +36,15 @@ pub(crate) struct GammaGammaFit {
     pub converged: bool,
     /// Repeat buyers it was fitted on.
     pub customers: usize,
+    /// The L2 penalty on its parameters (none by default; versions fitted
+    /// before the two were told apart used the version's `penalizer` for
+    /// both, and read so).
+    #[serde(default)]
+    pub penalizer: Option<f64>,
+    /// Whether the penalty weighed γ over the mean repeat value (a fit that
+    /// named no penalty) rather than γ in money.
+    #[serde(default)]
+    pub penalizer_unit_free: bool,
 }
 
 /// One fitted version of a tenant's model for one currency.
@@ -65,6 +74,10 @@ pub(crate) struct ModelVersion {
     pub fitted_at: NaiveDateTime,
     /// How long the fit took (statistics read from the database included).
     pub duration_ms: i64,
+    /// Why the version must not be used, if it must not (see
+    /// [`super::Fitted::unusable_reason`]); such a version never becomes the
+    /// current model.
+    pub unusable_reason: Option<String>,
 }
 
 impl ModelVersion {
@@ -96,6 +109,9 @@ pub(crate) enum Estimate {
     NoModel(Currency),
     /// The model cannot value this customer (q ≤ 1, no convergence).
     Unvaluable(String),
+    /// No usable model for their currency: the newest fit was not usable
+    /// (the currency and the reason).
+    ModelUnusable(Currency, String),
 }
 
 /// Horizon and discounting of a lifetime value.

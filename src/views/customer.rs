@@ -59,7 +59,13 @@ pub(crate) struct PromisesView {
     pub(crate) open: i64,
     pub(crate) kept_on_time: i64,
     pub(crate) kept_late: i64,
+    /// Written off unpaid: `waived` + `broken`.
     pub(crate) written_off: i64,
+    /// Given up by the business (a waiver, e.g. for its own mistake): never
+    /// held against the customer.
+    pub(crate) waived: i64,
+    /// Broken by the customer: written off after falling due, unpaid.
+    pub(crate) broken: i64,
 }
 
 /// Memo totals: statistics beside the ledger, never in it.
@@ -93,6 +99,10 @@ pub(crate) struct CustomerStanding {
     pub(crate) promises_kept_on_time: i64,
     pub(crate) promises_kept_late: i64,
     pub(crate) promises_written_off: i64,
+    /// Of those, waived by the business.
+    pub(crate) promises_waived: i64,
+    /// Of those, broken by the customer (written off after falling due).
+    pub(crate) promises_broken: i64,
     /// The customer's value from the current model, and the item's share of
     /// it; null without a model or a purchase.
     pub(crate) value: Option<StandingValue>,

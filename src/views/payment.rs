@@ -21,6 +21,9 @@ pub(crate) struct PaymentView {
     pub(crate) transaction_id: LedgerTxId,
     pub(crate) reversal_reason: Option<String>,
     pub(crate) requested_by: String,
+    /// The day it was paid.
+    pub(crate) paid_on: String,
+    /// When the server recorded it.
     pub(crate) created_at: String,
     pub(crate) updated_at: String,
 }
@@ -50,6 +53,7 @@ impl PaymentView {
             transaction_id: p.transaction_id,
             reversal_reason: p.reversal_reason.clone(),
             requested_by: p.requested_by.clone(),
+            paid_on: p.paid_on.to_string(),
             created_at: timestamp(&p.created_at),
             updated_at: timestamp(&p.updated_at),
         })

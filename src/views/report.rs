@@ -41,6 +41,7 @@ pub(crate) struct GoodwillRow {
     pub(crate) currency: String,
     pub(crate) count: i64,
     pub(crate) value: crate::domain::money::Money,
+    pub(crate) credit_extended: crate::domain::money::Money,
     pub(crate) free_service_retail_value: crate::domain::money::Money,
     pub(crate) free_service_cost: crate::domain::money::Money,
     pub(crate) written_off: crate::domain::money::Money,
@@ -85,6 +86,7 @@ pub(crate) fn row(
         currency: currency.to_owned(),
         count: f.count,
         value: m(f.value)?,
+        credit_extended: m(f.credit_extended)?,
         free_service_retail_value: m(f.free_service_retail)?,
         free_service_cost: m(f.free_service_cost)?,
         written_off: m(f.written_off)?,
@@ -107,6 +109,7 @@ impl GoodwillReport {
             "currency",
             "count",
             "value",
+            "credit_extended",
             "free_service_retail_value",
             "free_service_cost",
             "written_off",
@@ -114,10 +117,19 @@ impl GoodwillReport {
             "net_cost",
         ]);
         out.header(header);
-        for r in &self.rows {
+        // The groups, then a total per currency (its first group cell says
+        // so), as the JSON's `totals`; without groups the rows are the totals.
+        let rows = self.rows.iter().map(|r| (r, false));
+        let totals = self
+            .totals
+            .iter()
+            .filter(|_| !self.group_by.is_empty())
+            .map(|r| (r, true));
+        for (r, total) in rows.chain(totals) {
             let count = r.count.to_string();
             let values = [
                 r.value.amount_string(),
+                r.credit_extended.amount_string(),
                 r.free_service_retail_value.amount_string(),
                 r.free_service_cost.amount_string(),
                 r.written_off.amount_string(),
@@ -127,7 +139,12 @@ impl GoodwillReport {
             let mut cells: Vec<crate::csv_export::Cell> = self
                 .group_by
                 .iter()
-                .map(|g| Text(r.group.get(g).map_or("", String::as_str)))
+                .enumerate()
+                .map(|(i, g)| match (total, i) {
+                    (true, 0) => Text("total"),
+                    (true, _) => Text(""),
+                    (false, _) => Text(r.group.get(g).map_or("", String::as_str)),
+                })
                 .collect();
             cells.push(Text(&r.currency));
             cells.push(Number(&count));

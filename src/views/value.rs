@@ -24,6 +24,11 @@ pub(crate) struct ModelView {
     pub(crate) fitted_by: String,
     pub(crate) fitted_at: String,
     pub(crate) duration_ms: i64,
+    /// Whether the version may be used: false when its fit did not
+    /// converge or a parameter ran off (never the current model then).
+    pub(crate) usable: bool,
+    /// Why not, when not.
+    pub(crate) unusable_reason: Option<String>,
 }
 
 impl From<&ModelVersion> for ModelView {
@@ -41,6 +46,8 @@ impl From<&ModelVersion> for ModelView {
             fitted_by: m.fitted_by.clone(),
             fitted_at: timestamp(&m.fitted_at),
             duration_ms: m.duration_ms,
+            usable: m.unusable_reason.is_none(),
+            unusable_reason: m.unusable_reason.clone(),
         }
     }
 }

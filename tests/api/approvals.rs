@@ -69,11 +69,21 @@ fn id(v: &Value) -> String {
 }
 
 async fn ledger_clean(app: &TestApp) {
-    let r = app
-        .get("/v1/ledger/check", &app.token(Role::Auditor))
+    app.ledger_clean().await;
+}
+
+/// A customer's promises written off: (all, waived, broken).
+async fn written_off(app: &TestApp, token: &str, c: &str) -> (Value, Value, Value) {
+    let s = app
+        .get(&format!("/v1/customers/{c}/summary"), token)
         .await
         .expect(200);
-    assert_eq!(r, json!({"clean": true, "discrepancies": []}));
+    let p = &s["promises"];
+    (
+        p["written_off"].clone(),
+        p["waived"].clone(),
+        p["broken"].clone(),
+    )
 }
 
 async fn put_policy(app: &TestApp, change: impl FnOnce(&mut Value)) -> Value {
@@ -624,6 +634,11 @@ async fn trust_in_customers(app: TestApp) {
         "a waiver is not the customer's failure: {g}"
     );
     assert_eq!(g["decision"]["trust"]["withdrawn_after_write_off"], false);
+    // The summary keeps it apart from a broken promise.
+    assert_eq!(
+        written_off(&app, &clerk, &c).await,
+        (json!(1), json!(1), json!(0))
+    );
     // Nor is a write-off before the promise fell due.
     app.clock.advance(chrono::TimeDelta::hours(25));
     let early = request(&app, &clerk, &c, &promise("1.00"))
@@ -668,6 +683,65 @@ async fn trust_in_customers(app: TestApp) {
     act(&app, &clerk, &id(&g), "cancel", json!({}))
         .await
         .expect(200);
+    assert_eq!(
+        written_off(&app, &clerk, &c).await,
+        (json!(3), json!(2), json!(1))
+    );
+    // Finance reviewing the write-off sees the same in the customer's standing.
+    let queue = app
+        .get(
+            "/v1/finance/write-offs?status=unreviewed",
+            &app.token(Role::Finance),
+        )
+        .await
+        .expect(200);
+    let item = &queue["data"].as_array().unwrap()[0];
+    assert_eq!(item["customer"]["promises_written_off"], 3, "{item}");
+    assert_eq!(item["customer"]["promises_waived"], 2, "{item}");
+    assert_eq!(item["customer"]["promises_broken"], 1, "{item}");
+    // Reversing the write-off reopens the promise: no longer broken; a
+    // second write-off, late again, breaks it again.
+    let waivers = app
+        .get(
+            &format!("/v1/gestures?customer_id={c}&kind=balance_waiver&status=approved"),
+            &app.token(Role::Manager),
+        )
+        .await
+        .expect(200);
+    let late = waivers["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["write_off_of"] == json!(id(&open)))
+        .expect("the late write-off's waiver")
+        .clone();
+    send(
+        &app,
+        Method::POST,
+        &format!("/v1/gestures/{}/reversal", id(&late)),
+        &app.token(Role::Manager),
+        &json!({"reason": "the customer paid after all"}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(
+        written_off(&app, &clerk, &c).await,
+        (json!(2), json!(2), json!(0))
+    );
+    ledger_clean(&app).await;
+    send(
+        &app,
+        Method::POST,
+        &format!("/v1/gestures/{}/write-off", id(&open)),
+        &app.token(Role::Manager),
+        &json!({"reason_code": "goodwill"}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(
+        written_off(&app, &clerk, &c).await,
+        (json!(3), json!(2), json!(1))
+    );
     app.clock.advance(chrono::TimeDelta::days(91));
     let g = request(&app, &clerk, &c, &promise("45.00"))
         .await

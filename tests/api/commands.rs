@@ -131,10 +131,11 @@ async fn commands_called_directly(app: TestApp) {
         assert_eq!(approved.status, GestureStatus::Approved);
 
         // Paid in part, then more than is left: refused, and nothing is written.
-        app::lifecycle::record_payment(conn, &clerk, promise.id, None, usd("15.00")).unwrap();
+        app::lifecycle::record_payment(conn, &clerk, promise.id, None, usd("15.00"), None).unwrap();
         let before = events(conn, &app).len();
-        let refused = app::lifecycle::record_payment(conn, &clerk, promise.id, None, usd("30.00"))
-            .unwrap_err();
+        let refused =
+            app::lifecycle::record_payment(conn, &clerk, promise.id, None, usd("30.00"), None)
+                .unwrap_err();
         assert_eq!(refused.error_code(), ErrorCode::Overpayment, "{refused}");
         assert_eq!(events(conn, &app).len(), before);
 
@@ -157,7 +158,7 @@ async fn commands_called_directly(app: TestApp) {
         assert_eq!(elsewhere.error_code(), ErrorCode::StoreScope);
 
         // The rest paid: the promise is kept.
-        app::lifecycle::record_payment(conn, &clerk, promise.id, None, usd("25.00")).unwrap();
+        app::lifecycle::record_payment(conn, &clerk, promise.id, None, usd("25.00"), None).unwrap();
         let kept = store::gestures::get(conn, app.tenant, promise.id).unwrap();
         assert_eq!(kept.status, GestureStatus::Settled);
 

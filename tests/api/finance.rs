@@ -131,7 +131,9 @@ async fn s2_write_off_reaches_review(app: TestApp) {
     assert_eq!(item["approved_by"], "mia");
     assert_eq!(item["decision_rule"], "above_self_grant_limit");
     assert_eq!(item["customer"]["promises_written_off"], 1);
-    assert_eq!(item["customer"]["estimated_value"], Value::Null);
+    assert_eq!(item["customer"]["value"], Value::Null);
+    assert_eq!(item["customer"]["promises_waived"], 1);
+    assert_eq!(item["customer"]["promises_broken"], 0);
     assert_eq!(item["reviews"], json!([]));
 
     let wid = id(item);
@@ -1118,7 +1120,14 @@ async fn goodwill_report(app: TestApp) {
     let loyalty = find("loyalty", "mia");
     assert_eq!(loyalty["recovered"], usd("40.00"));
     assert_eq!(loyalty["net_cost"]["amount"], "-40.00");
+    // "Pay us tomorrow" is credit extended, not goodwill given: the 250.00
+    // promise is its own column, and goodwill is the waiver, the evening
+    // and the windshield at retail value.
+    assert_eq!(loyalty["credit_extended"], usd("250.00"));
+    assert_eq!(loyalty["value"], usd("0.00"));
     let totals = &r["totals"][0];
+    assert_eq!(totals["credit_extended"], usd("250.00"));
+    assert_eq!(totals["value"], usd("1150.00"));
     assert_eq!(totals["written_off"], usd("250.00"));
     assert_eq!(totals["recovered"], usd("40.00"));
     assert_eq!(totals["net_cost"]["amount"], "830.00");
@@ -1144,6 +1153,14 @@ async fn goodwill_report(app: TestApp) {
         )
         .await;
     assert_eq!(csv.status, 200);
+    let today = app.clock.now().date();
+    let first = today.format("%Y-%m-01");
+    assert_eq!(
+        csv.header("content-disposition"),
+        Some(format!(
+            "attachment; filename=\"goodwill-{first}-to-{today}.csv\""
+        )),
+    );
     let (header, lines) = python_csv(&csv.body);
     assert_eq!(
         header,
@@ -1153,6 +1170,7 @@ async fn goodwill_report(app: TestApp) {
             "currency",
             "count",
             "value",
+            "credit_extended",
             "free_service_retail_value",
             "free_service_cost",
             "written_off",
@@ -1160,14 +1178,27 @@ async fn goodwill_report(app: TestApp) {
             "net_cost"
         ]
     );
-    assert_eq!(lines.len(), rows.len());
+    // The groups, then the total.
+    assert_eq!(lines.len(), rows.len() + 1);
     for (line, row) in lines.iter().zip(rows) {
         assert_eq!(line[0], row["group"]["reason_code"].as_str().unwrap());
         assert_eq!(line[1], row["group"]["requester"].as_str().unwrap());
         assert_eq!(line[3], row["count"].to_string());
         assert_eq!(line[4], row["value"]["amount"].as_str().unwrap());
-        assert_eq!(line[9], row["net_cost"]["amount"].as_str().unwrap());
+        assert_eq!(line[5], row["credit_extended"]["amount"].as_str().unwrap());
+        assert_eq!(line[10], row["net_cost"]["amount"].as_str().unwrap());
     }
+    let total = lines.last().unwrap();
+    assert_eq!(
+        (
+            total[0].as_str(),
+            total[1].as_str(),
+            total[4].as_str(),
+            total[5].as_str(),
+            total[10].as_str()
+        ),
+        ("total", "", "1150.00", "250.00", "830.00")
+    );
     app.get("/v1/finance/reports/goodwill?group_by=colour", &fin)
         .await
         .names_field("group_by");

@@ -45,11 +45,7 @@ async fn summary(app: &TestApp, customer: &str) -> Value {
 }
 
 async fn ledger_clean(app: &TestApp) {
-    let r = app
-        .get("/v1/ledger/check", &app.token(Role::Auditor))
-        .await
-        .expect(200);
-    assert_eq!(r, json!({"clean": true, "discrepancies": []}));
+    app.ledger_clean().await;
 }
 
 struct World {
@@ -110,7 +106,7 @@ async fn s1_pay_tomorrow(app: TestApp) {
     );
     assert_eq!(
         s["promises"],
-        json!({"open": 1, "kept_on_time": 0, "kept_late": 0, "written_off": 0})
+        json!({"open": 1, "kept_on_time": 0, "kept_late": 0, "written_off": 0, "waived": 0, "broken": 0})
     );
     assert_eq!(
         s["last_activity_at"], g["created_at"],
@@ -240,7 +236,11 @@ async fn s2_waiver_and_recovery_for_one_incident(app: TestApp) {
         s["goodwill_received"],
         json!([{"kind": "service_recovery", "amount": usd("500.00")}, {"kind": "balance_waiver", "amount": usd("250.00")}])
     );
+    // S2: the store's own mistake waived: written off, but waived, never
+    // held against the customer as a broken promise.
     assert_eq!(s["promises"]["written_off"], 1);
+    assert_eq!(s["promises"]["waived"], 1);
+    assert_eq!(s["promises"]["broken"], 0);
     let i = app
         .get(&format!("/v1/incidents/{iid}"), &w.clerk)
         .await

@@ -34,11 +34,7 @@ async fn post(app: &TestApp, token: &str, path: &str, body: &Value) -> Resp {
 }
 
 async fn ledger_clean(app: &TestApp) {
-    let r = app
-        .get("/v1/ledger/check", &app.token(Role::Auditor))
-        .await
-        .expect(200);
-    assert_eq!(r, json!({"clean": true, "discrepancies": []}));
+    app.ledger_clean().await;
 }
 
 async fn gesture(app: &TestApp, g: &str) -> Value {
@@ -166,9 +162,9 @@ async fn the_ledger_check_names_a_promise_collected_twice(app: TestApp) {
         let mut conn = app.pool.get().unwrap();
         let sql = format!(
             "INSERT INTO payments (tenant_id, id, gesture_id, customer_id, store_id, currency, amount_minor,
-                 recovery_minor, status, transaction_id, requested_by, created_at, updated_at)
+                 recovery_minor, status, transaction_id, requested_by, created_at, updated_at, paid_on)
              VALUES ('{t}', '{p}', '{g}', '{c}', '{store}', 'USD', 5000, 5000, 'posted', '{tx}', 'forger',
-                 '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
+                 '2026-01-01 00:00:00', '2026-01-01 00:00:00', '2026-01-01')",
             t = app.tenant,
             p = uuid::Uuid::now_v7(),
             g = id(&promise),
@@ -774,7 +770,7 @@ async fn figures_past_64_bits_are_exact(app: TestApp) {
         .await
         .expect(200);
     assert_eq!(
-        report["totals"][0]["value"],
+        report["totals"][0]["credit_extended"],
         usd(&exact),
         "{}",
         report["totals"]
@@ -810,7 +806,7 @@ async fn figures_past_64_bits_are_exact(app: TestApp) {
         })
         .sum();
     assert_eq!(aged, total);
-    ledger_clean(&app).await;
+    app.ledger_check_clean().await;
 }
 both!(figures_past_64_bits_are_exact);
 

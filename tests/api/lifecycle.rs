@@ -121,7 +121,7 @@ async fn s1_promise_kept(app: TestApp) {
     assert_eq!(s["balances"][0]["owed"], usd("0.00"));
     assert_eq!(
         s["promises"],
-        json!({"open": 0, "kept_on_time": 1, "kept_late": 0, "written_off": 0})
+        json!({"open": 0, "kept_on_time": 1, "kept_late": 0, "written_off": 0, "waived": 0, "broken": 0})
     );
     let ev = app
         .get(
@@ -279,6 +279,94 @@ async fn payment_rules(app: TestApp) {
     clean(&app).await;
 }
 both!(payment_rules);
+
+/// A payment taken while the till was offline carries the day it was paid:
+/// the promise is kept on time by that day, the payment posts on it, and it
+/// shows both that day and when the server recorded it. Not in the future,
+/// not before the promise, not beyond the back-dating window.
+async fn an_offline_payment_keeps_its_day(app: TestApp) {
+    let w = w(&app, "OFF-1").await;
+    let t0 = app.clock.now().date();
+    let on = |d: i64| (t0 + chrono::TimeDelta::days(d)).to_string();
+    let g = promise(&app, &w, &w.manager, "30.00", 2).await;
+    // The till comes back online four days later, two days past the due day.
+    app.clock.advance(chrono::TimeDelta::days(4));
+    let path = format!("/v1/gestures/{}/payments", g["id"].as_str().unwrap());
+    // Refusals are remembered under their idempotency keys, nothing else.
+    let counts = || {
+        let mut c = app.counts();
+        c.retain(|(t, _)| t != "idempotency_keys");
+        c
+    };
+    let before = counts();
+    for (paid_on, why) in [
+        (on(5), "future"),
+        (on(-1), "before the deferred payment was made"),
+        ("2026-13-01".to_owned(), "a date"),
+    ] {
+        let p = post_key(
+            &app,
+            &app.address,
+            &w.clerk,
+            &path,
+            &json!({"amount": usd("30.00"), "paid_on": paid_on}),
+        )
+        .await
+        .names_field("paid_on");
+        assert!(p.to_string().contains(why) || why == "a date", "{why}: {p}");
+    }
+    assert_eq!(counts(), before, "refused payments change nothing");
+    let p = post_key(
+        &app,
+        &app.address,
+        &w.clerk,
+        &path,
+        &json!({"amount": usd("30.00"), "paid_on": on(1)}),
+    )
+    .await
+    .expect(201);
+    assert_eq!(p["paid_on"], on(1));
+    assert!(p["created_at"].as_str().unwrap().starts_with(&on(4)), "{p}");
+    assert_eq!(get_g(&app, &g).await["status"], "settled");
+    let s = summary(&app, &w).await;
+    assert_eq!(s["promises"]["kept_on_time"], 1, "paid by its due day: {s}");
+    assert_eq!(s["promises"]["kept_late"], 0);
+    // Posted on the day it was paid.
+    let period = (t0 + chrono::TimeDelta::days(1))
+        .format("%Y-%m")
+        .to_string();
+    let csv = app
+        .get(
+            &format!("/v1/finance/journal?period={period}&format=csv"),
+            &app.token(Role::Finance),
+        )
+        .await;
+    let tx = p["transaction_id"].as_str().unwrap();
+    let body = String::from_utf8(csv.body).unwrap();
+    let lines: Vec<&str> = body.lines().filter(|l| l.contains(tx)).collect();
+    assert_eq!(lines.len(), 2, "{body}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.trim_start_matches('"').starts_with(&on(1))),
+        "{lines:?}"
+    );
+    // Beyond the policy's back-dating window (7 days): refused.
+    let g2 = promise(&app, &w, &w.manager, "10.00", 20).await;
+    app.clock.advance(chrono::TimeDelta::days(9));
+    let path2 = format!("/v1/gestures/{}/payments", g2["id"].as_str().unwrap());
+    post_key(
+        &app,
+        &app.address,
+        &w.clerk,
+        &path2,
+        &json!({"amount": usd("10.00"), "paid_on": on(4)}),
+    )
+    .await
+    .names_field("paid_on");
+    app.ledger_clean().await;
+}
+both!(an_offline_payment_keeps_its_day);
 
 async fn write_off_and_recovery(app: TestApp) {
     let w = w(&app, "WO").await;

@@ -283,12 +283,12 @@ fn apply(
         )
         .map(|g| Some(g.id)),
         Op::Pay { pick: i, cents } => match pick(gestures, *i) {
-            Some(g) => {
-                store::lifecycle::pay(c, &ctxs[0], g, None, usd(*cents), today).map(|(_, _, p)| {
+            Some(g) => store::lifecycle::pay(c, &ctxs[0], g, None, usd(*cents), today, None).map(
+                |(_, _, p)| {
                     payments.push(p.id);
                     None
-                })
-            }
+                },
+            ),
             None => Ok(None),
         },
         Op::PayInFull { pick: i } => match pick(gestures, *i) {
@@ -306,10 +306,12 @@ fn apply(
                     _ => g0.outstanding_minor().unwrap_or(0),
                 };
                 if due > 0 {
-                    store::lifecycle::pay(c, &ctxs[0], g, None, usd(due), today).map(|(_, _, p)| {
-                        payments.push(p.id);
-                        None
-                    })
+                    store::lifecycle::pay(c, &ctxs[0], g, None, usd(due), today, None).map(
+                        |(_, _, p)| {
+                            payments.push(p.id);
+                            None
+                        },
+                    )
                 } else {
                     Ok(None)
                 }
@@ -345,7 +347,8 @@ fn apply(
                 gestures.push(w.id);
                 if after.status == goodwill::domain::gesture::GestureStatus::WrittenOff {
                     let back = (*cents).min(after.waived_minor);
-                    let (_, _, p) = store::lifecycle::pay(c, &ctxs[0], g, None, usd(back), today)?;
+                    let (_, _, p) =
+                        store::lifecycle::pay(c, &ctxs[0], g, None, usd(back), today, None)?;
                     payments.push(p.id);
                 }
                 Ok(None)

@@ -322,11 +322,15 @@ async fn import_reports_bad_rows_and_adds_nothing_twice(app: TestApp) {
          K-1,2026-09-04,5.00,EUR,IM,I-5\n\
          K-1,2026-09-04,5.00,USD,NOPE,I-6\n\
          \"K-1\",2026-09-05,\"7.50\",USD,IM,\"I-7, with a comma\"\n\
-         K-1,2026-09-06,5.00,USD,IM\n"
+         K-1,2026-09-06,5.00,USD,IM\n\
+         K-3,2999-01-01,5.00,USD,IM,I-8\n\
+         K-4,2026-09-07,5.00,USD,IM,I-1\n"
     );
     let (status, out, err) = import(&app, &csv, &[]);
     assert_ne!(status, 0, "bad rows make the run fail: {err}");
-    for line in ["line 4:", "line 5:", "line 6:", "line 7:", "line 9:"] {
+    for line in [
+        "line 4:", "line 5:", "line 6:", "line 7:", "line 9:", "line 10:", "line 11:",
+    ] {
         assert!(err.contains(line), "{line} reported: {err}");
     }
     assert!(
@@ -335,22 +339,55 @@ async fn import_reports_bad_rows_and_adds_nothing_twice(app: TestApp) {
     );
     let summary: Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(summary["created"], 3, "{summary}");
-    assert_eq!(summary["bad"], 5, "{summary}");
+    assert_eq!(summary["bad"], 7, "{summary}");
     // Again, with --create-customers: only K-2's row is new.
     let (_, out, _) = import(&app, &csv, &["--create-customers"]);
     let summary: Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(
         (summary["created"].as_u64(), summary["duplicates"].as_u64()),
-        (Some(1), Some(3)),
+        (Some(1), Some(4)),
         "{summary}"
     );
+    // K-2 is created, with its events like any customer; K-3's line is in
+    // error and K-4's a duplicate of I-1: neither customer is created.
     assert_eq!(summary["customers_created"], 1);
+    let customers = app
+        .get("/v1/customers?limit=100", &app.token(Role::Auditor))
+        .await
+        .expect(200);
+    let refs: Vec<&str> = customers["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["external_ref"].as_str().unwrap())
+        .collect();
+    assert_eq!(refs, ["K-1", "K-2"]);
+    assert_eq!(app.unrecorded(), Vec::<String>::new());
+    let created = app
+        .get(
+            "/v1/audit?action=customer.created",
+            &app.token(Role::Auditor),
+        )
+        .await
+        .expect(200);
+    assert_eq!(created["data"].as_array().unwrap().len(), 2, "{created}");
+    let feed = app
+        .get("/v1/events?limit=100", &app.token(Role::Auditor))
+        .await
+        .expect(200);
+    let k2 = feed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "customer.created")
+        .count();
+    assert_eq!(k2, 2, "{feed}");
     let before = app.counts();
     let (_, out, _) = import(&app, &csv, &["--create-customers"]);
     let summary: Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(
         (summary["created"].as_u64(), summary["duplicates"].as_u64()),
-        (Some(0), Some(4))
+        (Some(0), Some(5))
     );
     assert_eq!(app.counts(), before, "a re-run adds nothing");
     let sales = app
@@ -582,6 +619,90 @@ async fn value_model_errors_are_clear(app: TestApp) {
     .names_field("monthly_discount_rate");
 }
 both!(value_model_errors_are_clear);
+
+/// CDNOW's first 60 customers as sales (T and recency in whole days), one
+/// purchase of 10.00 to start and the customer's mean value on each repeat
+/// day.
+fn cdnow_first_60_csv(code: &str) -> String {
+    let mut csv = String::from(HEADER);
+    let t = today();
+    for (i, line) in include_str!("../fixtures/cdnow_first_60.csv")
+        .lines()
+        .skip(1)
+        .enumerate()
+    {
+        let f: Vec<f64> = line.split(',').map(|v| v.parse().unwrap()).collect();
+        let (x, recency, big_t, m) = (
+            f[0] as i64,
+            (f[1] * 7.0).round() as i64,
+            (f[2] * 7.0).round() as i64,
+            f[3],
+        );
+        let first = t - TimeDelta::days(big_t);
+        csv.push_str(&format!("C-{i},{first},10.00,USD,{code},C{i}-0\n"));
+        for k in 1..=x {
+            let day = first + TimeDelta::days(recency * k / x);
+            csv.push_str(&format!("C-{i},{day},{m:.2},USD,{code},C{i}-{k}\n"));
+        }
+    }
+    csv
+}
+
+/// A fit whose parameters run off (CDNOW's first 60 customers drive BG/NBD's
+/// a and b to zero) is kept as a version with `usable: false` and the
+/// reason, never becomes the current model, and value reads say
+/// `model_unusable` with it, until a usable version is fitted.
+async fn a_runaway_fit_is_kept_but_never_used(app: TestApp) {
+    let fin = app.token(Role::Finance);
+    app.store("CD", "USD").await;
+    let (status, _, err) = import(&app, &cdnow_first_60_csv("CD"), &["--create-customers"]);
+    assert_eq!(status, 0, "{err}");
+    let v = app
+        .post("/v1/value/model/fit", &fin, &json!({}))
+        .await
+        .expect(201);
+    assert_eq!(v["usable"], false, "{v}");
+    let why = v["unusable_reason"].as_str().unwrap();
+    assert!(why.contains("ran off towards zero"), "{why}");
+    assert!(v["bgnbd"]["log_likelihood"].as_f64().unwrap() < 0.0, "{v}");
+    assert_eq!(v["penalizer"], 0.001, "the default penalty: {v}");
+    let p = app
+        .get("/v1/value/model", &fin)
+        .await
+        .problem(409, "model_unusable");
+    assert!(p["detail"].as_str().unwrap().contains("ran off"), "{p}");
+    let customers = app.get("/v1/customers?limit=100", &fin).await.expect(200)["data"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let c6 = customers
+        .iter()
+        .find(|c| c["external_ref"] == "C-5")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let p = app
+        .get(&format!("/v1/customers/{c6}/value"), &fin)
+        .await
+        .problem(409, "model_unusable");
+    assert!(p["detail"].as_str().unwrap().contains("version 1"), "{p}");
+    let listed = app.get("/v1/value/model/versions", &fin).await.expect(200);
+    assert_eq!(listed["data"][0]["usable"], false, "{listed}");
+    // More customers with repeat purchases determine the model: the next fit
+    // is usable and becomes current; the unusable one stays on record.
+    let v2 = fitted(&app, "PP", "").await;
+    assert_eq!(v2["usable"], true, "{v2}");
+    assert_eq!(v2["unusable_reason"], Value::Null);
+    let current = app.get("/v1/value/model", &fin).await.expect(200);
+    assert_eq!(current["version"], 2, "{current}");
+    app.get(&format!("/v1/customers/{c6}/value"), &fin)
+        .await
+        .expect(200);
+    let listed = app.get("/v1/value/model/versions", &fin).await.expect(200);
+    assert_eq!(listed["data"][0]["usable"], false, "{listed}");
+}
+both!(a_runaway_fit_is_kept_but_never_used);
 
 /// S2: a couple with a rich purchase history has a lifetime value; a 500.00
 /// recovery for them shows its share of that value and whether the policy's
