@@ -791,20 +791,20 @@ fn serve(settings: &Settings, migrate: bool) -> Result<(), String> {
             .map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
         if let Some(first) = &first {
             let link = first_sign_in_link(&settings, &pool, first.tenant, app.console())?;
-            eprintln!(
-                "goodwill: sign in to the console (one-time link, valid 24 hours; `goodwill console link` makes more):"
+            announce(
+                "sign in to the console (one-time link, valid 24 hours; `goodwill console link` makes more):",
             );
-            eprintln!("goodwill:   {link}");
+            announce(&format!("  {link}"));
         }
         let host = settings
             .bind
             .rsplit_once(':')
             .map_or("127.0.0.1", |(h, _)| h);
-        eprintln!("goodwill: listening on http://{host}:{}", app.port());
+        announce(&format!("listening on http://{host}:{}", app.port()));
         app.run_until_stopped(std::time::Duration::from_secs(settings.drain_secs))
             .await
             .map_err(|e| format!("server error: {e}"))?;
-        eprintln!("goodwill: stopped");
+        announce("stopped");
         Ok(())
     })
 }
@@ -937,21 +937,40 @@ fn token(settings: &Settings, args: &TokenArgs) -> Result<String, String> {
     Signer::hs256(&secret, &settings.jwt).issue(tenant, &args.sub, role, stores, ttl)
 }
 
+/// Whether log lines are JSON objects (`GOODWILL_LOG_FORMAT=json`).
+fn json_logs() -> bool {
+    std::env::var("GOODWILL_LOG_FORMAT").as_deref() == Ok("json")
+}
+
+/// A line of the server's life (listening, stopped, the first sign-in
+/// link): `goodwill: ...` on stderr, or, with JSON logs, an info event like
+/// every other line, so that a log shipper reads one format.
+fn announce(message: &str) {
+    if json_logs() {
+        tracing::info!("{message}");
+    } else {
+        eprintln!("goodwill: {message}");
+    }
+}
+
 fn init_logging(serving: bool) {
     let default = if serving { "info" } else { "warn" };
     let filter = std::env::var("GOODWILL_LOG")
         .or_else(|_| std::env::var("RUST_LOG"))
         .unwrap_or_else(|_| default.to_owned());
+    use std::io::IsTerminal;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal, never into a file.
+        .with_ansi(std::io::stderr().is_terminal());
     // Human-readable by default; one JSON object per line for log shippers.
-    let _ = match std::env::var("GOODWILL_LOG_FORMAT").as_deref() {
-        Ok("json") => builder
+    let _ = match json_logs() {
+        true => builder
             .json()
             .with_current_span(true)
             .with_span_list(false)
             .try_init(),
-        _ => builder.try_init(),
+        false => builder.try_init(),
     };
 }

@@ -122,7 +122,14 @@ fn start(
         let line = rx
             .recv_timeout(Duration::from_secs(60))
             .expect("server started");
-        if let Some(p) = line.strip_prefix("goodwill: listening on http://127.0.0.1:") {
+        // Plain text, or with JSON logs the message of an info line.
+        let json = serde_json::from_str::<serde_json::Value>(&line).ok();
+        let message = json
+            .as_ref()
+            .and_then(|j| j["fields"]["message"].as_str())
+            .map(|m| format!("goodwill: {m}"))
+            .unwrap_or(line);
+        if let Some(p) = message.strip_prefix("goodwill: listening on http://127.0.0.1:") {
             port = Some(p.trim().parse().unwrap());
         }
     }
@@ -201,12 +208,31 @@ fn json_logs_carry_the_request_id_on_every_line_of_a_request() {
     let mut resp = String::new();
     s.read_to_string(&mut resp).unwrap();
     std::thread::sleep(Duration::from_millis(300));
-    let _ = child.kill();
+    let ok = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
     let _ = child.wait();
-    let logged: Vec<serde_json::Value> = lines
-        .try_iter()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(&l).ok())
+    std::thread::sleep(Duration::from_millis(100));
+    let raw: Vec<String> = lines.try_iter().collect();
+    // Every line is JSON — the server's own "stopped" included — and none
+    // carries a colour code into a pipe.
+    for l in &raw {
+        assert!(!l.contains('\u{1b}'), "a colour code in a pipe: {l:?}");
+        assert!(
+            serde_json::from_str::<serde_json::Value>(l).is_ok(),
+            "not JSON: {l:?}"
+        );
+    }
+    let logged: Vec<serde_json::Value> = raw
+        .iter()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .collect();
+    assert!(
+        logged.iter().any(|l| l["fields"]["message"] == "stopped"),
+        "{logged:?}"
+    );
     let of_request: Vec<&serde_json::Value> = logged
         .iter()
         .filter(|l| l.to_string().contains("/v1/stores"))
