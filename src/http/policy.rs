@@ -25,6 +25,33 @@ pub(crate) async fn current(
     Ok(HttpResponse::Ok().json(PolicyView::of(v)))
 }
 
+/// One of the tenant's reason codes.
+#[derive(serde::Serialize)]
+pub(crate) struct ReasonCodeView {
+    code: String,
+    description: String,
+}
+
+/// `GET /v1/reason-codes`: the codes a gesture's `reason_code` and an
+/// incident's `cause` may take, by code (one page: a tenant has few).
+pub(crate) async fn reason_codes(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> Result<HttpResponse, AppError> {
+    let tenant = caller.tenant;
+    let codes = state
+        .read(move |conn| crate::store::gestures::reason_codes(conn, tenant))
+        .await?;
+    Ok(HttpResponse::Ok().json(ListResponse {
+        data: codes
+            .into_iter()
+            .map(|(code, description)| ReasonCodeView { code, description })
+            .collect(),
+        has_more: false,
+        next_cursor: None,
+    }))
+}
+
 /// `GET /v1/policy/versions/{n}`.
 pub(crate) async fn version(
     state: web::Data<AppState>,

@@ -330,6 +330,12 @@ pub static ENDPOINTS: LazyLock<Vec<Endpoint>> = LazyLock::new(|| {
             web::get().to(policy::current)
         }),
         ep(
+            Method::GET,
+            "/v1/reason-codes",
+            Requires(P::PolicyRead),
+            || web::get().to(policy::reason_codes),
+        ),
+        ep(
             Method::PUT,
             "/v1/policy",
             TenantWide(P::PolicyWrite),

@@ -664,23 +664,7 @@ fn check_references(
     };
     ng.check_currency(store.currency)
         .map_err(Error::Validation)?;
-    let known: i64 = reason_codes::table
-        .filter(
-            reason_codes::tenant_id
-                .eq(tenant)
-                .and(reason_codes::code.eq(&ng.reason_code)),
-        )
-        .count()
-        .get_result(conn)?;
-    if known == 0 {
-        return Err(problem(
-            "reason_code",
-            format!(
-                "{:?} is not one of the tenant's reason codes",
-                ng.reason_code
-            ),
-        ));
-    }
+    check_reason_code(conn, tenant, "reason_code", &ng.reason_code)?;
     if !ng.staff_ids.is_empty() {
         let found: Vec<StaffId> = staff::table
             .filter(
@@ -1191,6 +1175,28 @@ pub(crate) fn granted_since(
     }
     out.sort_by_key(|(c, _)| *c);
     Ok(out)
+}
+
+/// 422 naming `field` unless `code` is one of the tenant's reason codes; the
+/// error lists the ones that are, so the caller can correct it in one go.
+pub(crate) fn check_reason_code(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    field: &str,
+    code: &str,
+) -> Result<(), Error> {
+    let codes = reason_codes(conn, tenant)?;
+    if codes.iter().any(|(c, _)| c == code) {
+        return Ok(());
+    }
+    let allowed: Vec<&str> = codes.iter().map(|(c, _)| c.as_str()).collect();
+    Err(problem(
+        field,
+        format!(
+            "{code:?} is not one of the tenant's reason codes: {} (GET /v1/reason-codes)",
+            allowed.join(", ")
+        ),
+    ))
 }
 
 /// Seeds a new tenant's reason codes with the defaults.

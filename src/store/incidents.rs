@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::schema::{gestures, incidents, reason_codes, staff};
+use super::schema::{gestures, incidents, staff};
 use crate::domain::FieldError;
 use crate::domain::gesture::Gesture;
 use crate::domain::ids::{GestureId, IncidentId, StaffId, StoreId, TenantId};
@@ -28,20 +28,7 @@ pub(crate) fn create(
     if !super::stores::missing(conn, tenant, &[store_id])?.is_empty() {
         return Err(Error::field("store_id", format!("no store {store_id}")));
     }
-    let known: i64 = reason_codes::table
-        .filter(
-            reason_codes::tenant_id
-                .eq(tenant)
-                .and(reason_codes::code.eq(&cause)),
-        )
-        .count()
-        .get_result(conn)?;
-    if known == 0 {
-        return Err(Error::field(
-            "cause",
-            format!("{cause:?} is not one of the tenant's reason codes"),
-        ));
-    }
+    super::gestures::check_reason_code(conn, tenant, "cause", &cause)?;
     if !staff_ids.is_empty() {
         let found: Vec<StaffId> = staff::table
             .filter(

@@ -546,6 +546,53 @@ async fn split_requests_are_caught(app: TestApp) {
 }
 both!(split_requests_are_caught);
 
+/// The reason codes a till may use are one call away, and an unknown one is
+/// answered with the list, for a gesture's reason_code and an incident's
+/// cause alike.
+async fn reason_codes_are_listed_and_named_in_errors(app: TestApp) {
+    let w = world(&app).await;
+    let listed = app
+        .get("/v1/reason-codes", &app.token(Role::Pos))
+        .await
+        .expect(200);
+    let codes: Vec<&str> = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes.len(), 11, "{listed}");
+    assert!(codes.windows(2).all(|p| p[0] < p[1]), "by code: {codes:?}");
+    assert!(
+        listed["data"][0]["description"]
+            .as_str()
+            .is_some_and(|d| !d.is_empty())
+    );
+    let c = app.customer("RC").await;
+    let p = app
+        .post(
+            &format!("/v1/customers/{}/gestures", c["id"].as_str().unwrap()),
+            &w.clerk,
+            &json!({"kind": "customer_favour", "store_id": w.store, "reason_code": "gratitude",
+                "story": "She held the door"}),
+        )
+        .await
+        .names_field("reason_code");
+    for code in &codes {
+        assert!(p.to_string().contains(code), "{code} listed: {p}");
+    }
+    let p = app
+        .post(
+            "/v1/incidents",
+            &app.token(Role::Manager),
+            &json!({"store_id": w.store, "cause": "gremlins", "description": "x"}),
+        )
+        .await
+        .names_field("cause");
+    assert!(p.to_string().contains("staff_error"), "{p}");
+}
+both!(reason_codes_are_listed_and_named_in_errors);
+
 async fn gesture_errors_change_nothing(app: TestApp) {
     let w = world(&app).await;
     let c = app.customer("ERR").await;

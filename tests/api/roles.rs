@@ -53,6 +53,7 @@ pub(crate) const MATRIX: &[(&str, &str, [bool; 6])] = &[
     ("POST", "/v1/gestures/{id}/cancel", [Y, Y, Y, Y, N, Y]),
     ("GET", "/v1/gestures/{id}/decision", [Y, Y, Y, Y, Y, Y]),
     ("GET", "/v1/policy", [Y, Y, Y, Y, Y, Y]),
+    ("GET", "/v1/reason-codes", [Y, Y, Y, Y, Y, Y]),
     ("PUT", "/v1/policy", [N, N, N, N, N, Y]),
     ("GET", "/v1/policy/versions", [Y, Y, Y, Y, Y, Y]),
     ("GET", "/v1/policy/versions/{n}", [Y, Y, Y, Y, Y, Y]),
