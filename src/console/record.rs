@@ -453,8 +453,8 @@ fn input_of(
     Ok(GestureInput {
         kind,
         store_id: store_id.unwrap_or_default(),
-        reason_code: form.value("reason_code").trim().to_owned(),
-        story: form.value("story"),
+        reason_code: Some(form.value("reason_code").trim().to_owned()),
+        story: Some(form.value("story")),
         staff_ids,
         incident_id,
         effective_on,

@@ -157,10 +157,13 @@ pub struct GestureInput {
     pub kind: GestureKind,
     /// Where.
     pub store_id: StoreId,
-    /// Why: one of the tenant's reason codes.
-    pub reason_code: String,
-    /// What happened, in words.
-    pub story: String,
+    /// Why: one of the tenant's reason codes (required; optional here so
+    /// that a body lacking it is told so with everything else it lacks).
+    #[serde(default)]
+    pub reason_code: Option<String>,
+    /// What happened, in words (required, as above).
+    #[serde(default)]
+    pub story: Option<String>,
     /// Staff involved.
     #[serde(default)]
     pub staff_ids: Vec<StaffId>,
@@ -332,8 +335,20 @@ impl NewGesture {
     pub fn parse(input: &GestureInput, today: NaiveDate) -> Result<Self, Vec<FieldError>> {
         let kind = input.kind;
         let mut p = Problems::default();
-        let reason_code = p.take(parse_reason_code("reason_code", &input.reason_code));
-        let story = p.take(text::required_line_multi("story", &input.story, STORY_MAX));
+        let reason_code = match &input.reason_code {
+            Some(r) => p.take(parse_reason_code("reason_code", r)),
+            None => {
+                p.push("reason_code", "is required");
+                None
+            }
+        };
+        let story = match &input.story {
+            Some(s) => p.take(text::required_line_multi("story", s, STORY_MAX)),
+            None => {
+                p.push("story", "is required");
+                None
+            }
+        };
         if input.staff_ids.len() > STAFF_MAX {
             p.push("staff_ids", format!("must name at most {STAFF_MAX} staff"));
         }

@@ -323,6 +323,117 @@ fn all_unknown_fields(bytes: &[u8], path: &str, msg: &str) -> Option<Vec<FieldEr
     (!unknown.is_empty()).then_some(unknown)
 }
 
+/// The OpenAPI document, parsed once.
+fn spec() -> &'static serde_json::Value {
+    static SPEC: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    SPEC.get_or_init(|| serde_json::from_str(super::ops::OPENAPI).unwrap_or_default())
+}
+
+/// A schema with its `$ref` followed (within the document), and of a
+/// `oneOf`/`anyOf` (e.g. an object or null) the first object alternative.
+fn resolved(schema: &serde_json::Value) -> &serde_json::Value {
+    let schema = match schema.get("$ref").and_then(|r| r.as_str()) {
+        Some(r) => r
+            .strip_prefix("#/")
+            .map(|p| p.split('/').fold(spec(), |node, seg| &node[seg]))
+            .unwrap_or(schema),
+        None => schema,
+    };
+    let alternatives = schema["oneOf"].as_array().or(schema["anyOf"].as_array());
+    match alternatives {
+        Some(alts) => alts
+            .iter()
+            .map(resolved)
+            .find(|a| a.get("properties").is_some())
+            .unwrap_or(schema),
+        None => schema,
+    }
+}
+
+/// The required properties of the object at `container` (a field path such
+/// as `amount` or `sales[3]`; empty for the body itself) of the request body
+/// of `method route`, as the OpenAPI document states them.
+fn required_by_spec(method: &str, route: &str, container: &str) -> Vec<String> {
+    let op = &spec()["paths"][route][method.to_ascii_lowercase()];
+    let mut node = resolved(&op["requestBody"]["content"]["application/json"]["schema"]);
+    for seg in container.split('.').filter(|s| !s.is_empty()) {
+        let (name, indexes) = seg.split_once('[').map_or((seg, ""), |(n, i)| (n, i));
+        if !name.is_empty() {
+            node = resolved(&node["properties"][name]);
+        }
+        for _ in indexes.split('[').filter(|i| !i.is_empty()) {
+            node = resolved(&node["items"]);
+        }
+    }
+    let mut required: Vec<String> = Vec::new();
+    let parts =
+        std::iter::once(node).chain(node["allOf"].as_array().into_iter().flatten().map(resolved));
+    for part in parts {
+        for r in part["required"].as_array().into_iter().flatten() {
+            if let Some(r) = r.as_str().filter(|r| !required.iter().any(|x| x == r)) {
+                required.push(r.to_owned());
+            }
+        }
+    }
+    required
+}
+
+/// serde names one missing field, the first in declaration order; a client
+/// fixing its request wants every one. The other required fields of the same
+/// object (per the OpenAPI document) that the body also lacks, after `first`.
+fn other_missing(
+    bytes: &[u8],
+    (method, route): (&str, &str),
+    first: &FieldError,
+) -> Vec<FieldError> {
+    let Ok(root) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        return Vec::new();
+    };
+    let container = first.field.rsplit_once('.').map_or("", |(c, _)| c);
+    let mut node = &root;
+    for seg in container.split('.').filter(|s| !s.is_empty()) {
+        let (name, indexes) = seg.split_once('[').map_or((seg, ""), |(n, i)| (n, i));
+        if !name.is_empty() {
+            node = &node[name];
+        }
+        for idx in indexes.split('[').filter(|i| !i.is_empty()) {
+            node = &node[idx
+                .trim_end_matches(']')
+                .parse::<usize>()
+                .unwrap_or(usize::MAX)];
+        }
+    }
+    let Some(object) = node.as_object() else {
+        return Vec::new();
+    };
+    required_by_spec(method, route, container)
+        .into_iter()
+        .map(|name| join_path(container, &name))
+        .filter(|field| *field != first.field)
+        .filter(|field| {
+            let name = field.rsplit_once('.').map_or(field.as_str(), |(_, n)| n);
+            !object.contains_key(name)
+        })
+        .map(|field| FieldError::new(field, "is required"))
+        .collect()
+}
+
+/// Parses JSON bytes into `T` with the refusals of [`JsonBody`], naming every
+/// missing required field of `route` (method and pattern, as the OpenAPI
+/// document has them), not only the first serde meets.
+fn parse_json_for<T: DeserializeOwned>(bytes: &[u8], route: (&str, &str)) -> Result<T, AppError> {
+    parse_json(bytes).map_err(|e| match e {
+        AppError::Domain(Error::Validation(mut errors))
+            if errors.len() == 1 && errors[0].message == "is required" =>
+        {
+            let more = other_missing(bytes, route, &errors[0]);
+            errors.extend(more);
+            AppError::Domain(Error::Validation(errors))
+        }
+        other => other,
+    })
+}
+
 /// Parses JSON bytes into `T` with the refusals of [`JsonBody`].
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
@@ -354,6 +465,8 @@ impl<T: DeserializeOwned + 'static, const LIMIT: usize> FromRequest for JsonBody
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let json = is_json(req);
+        let method = req.method().to_string();
+        let route = req.match_pattern().unwrap_or_default();
         let declared = req
             .headers()
             .get(header::CONTENT_LENGTH)
@@ -379,7 +492,7 @@ impl<T: DeserializeOwned + 'static, const LIMIT: usize> FromRequest for JsonBody
                 body.extend_from_slice(&chunk);
             }
             let body = body.freeze();
-            parse_json(&body).map(|v| JsonBody(v, body))
+            parse_json_for(&body, (&method, &route)).map(|v| JsonBody(v, body))
         })
     }
 }

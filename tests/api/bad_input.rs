@@ -3,7 +3,7 @@
 
 use actix_web::http::Method;
 use goodwill::domain::roles::Role;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::both;
 use crate::helpers::TestApp;
@@ -158,6 +158,61 @@ async fn validation_reports_every_field_at_once(app: TestApp) {
     assert_eq!(fields, ["external_ref", "name", "email", "phone"]);
 }
 both!(validation_reports_every_field_at_once);
+
+/// Every missing field is named in one answer, not only the first serde
+/// meets: a gesture without its story and amount, a store with only a name,
+/// an amount without its currency.
+async fn every_missing_field_is_named_at_once(app: TestApp) {
+    let store = app.store("MF", "USD").await;
+    let customer = app.customer("MF-1").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let fields = |p: &Value| -> Vec<String> {
+        let mut f: Vec<String> = p["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap().to_owned())
+            .collect();
+        f.sort();
+        f
+    };
+    let send = |path: String, body: Value| {
+        let app = &app;
+        async move {
+            app.send_to(
+                &app.address,
+                actix_web::http::Method::POST,
+                &path,
+                Some(&app.token(Role::Admin)),
+                Some(&uuid::Uuid::now_v7().to_string()),
+                Some(("application/json", body.to_string().into_bytes())),
+            )
+            .await
+        }
+    };
+    let p = send(
+        format!("/v1/customers/{customer}/gestures"),
+        json!({"kind": "service_recovery", "store_id": store, "reason_code": "service_failure"}),
+    )
+    .await
+    .problem(422, "validation_failed");
+    assert_eq!(fields(&p), ["amount", "story"], "{p}");
+    let p = send("/v1/stores".into(), json!({"name": "Only a name"}))
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(fields(&p), ["code", "currency"], "{p}");
+    let p = send(
+        format!("/v1/customers/{customer}/gestures"),
+        json!({"kind": "service_recovery", "store_id": store, "reason_code": "service_failure",
+            "story": "s", "amount": {}}),
+    )
+    .await
+    .problem(422, "validation_failed");
+    assert_eq!(fields(&p), ["amount.amount", "amount.currency"], "{p}");
+}
+both!(every_missing_field_is_named_at_once);
 
 /// Errors speak the API's words: an amount sent as a string is told the
 /// object it should be (never a Rust type's name), and a lower-case currency
