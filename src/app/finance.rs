@@ -162,7 +162,7 @@ pub(crate) fn aging(
 ) -> Result<crate::views::finance::AgingView, Error> {
     use crate::domain::money::{Currency, Money};
     use crate::views::finance::{AgingRowView, AgingView, BucketView, KeepingView};
-    ctx.require(Permission::FinanceRead)?;
+    ctx.require(Permission::ReportsRead)?;
     if let Some(s) = store_id {
         ctx.require_store(s)?;
     }
@@ -170,7 +170,12 @@ pub(crate) fn aging(
         .map(|s| vec![s])
         .or_else(|| ctx.actor_stores.clone());
     let rows = crate::store::aging::aging(conn, ctx.tenant, stores.as_deref(), as_of)?;
-    let (on_time, late, written_off) = crate::store::aging::keeping(conn, ctx.tenant)?;
+    // The tenant's record from its maintained totals; a store-scoped
+    // caller's from the promises of their stores alone.
+    let (on_time, late, written_off) = match &stores {
+        None => crate::store::aging::keeping(conn, ctx.tenant)?,
+        Some(s) => crate::store::aging::keeping_at(conn, ctx.tenant, s)?,
+    };
     let decided = on_time + late + written_off;
     #[allow(clippy::cast_precision_loss)]
     let rate = |n: i64| (decided > 0).then(|| n as f64 / decided as f64);
@@ -211,5 +216,80 @@ pub(crate) fn aging(
             late_rate: rate(late),
             written_off_rate: rate(written_off),
         },
+    })
+}
+
+/// The open promises behind the aging, oldest due first, of one bucket
+/// (`crate::store::aging::BUCKETS` index) or all, at one store or every store
+/// the actor holds, each with the customer's and the store's names: at most
+/// `limit`, and whether there are more.
+pub(crate) fn aging_promises(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    store_id: Option<crate::domain::ids::StoreId>,
+    bucket: Option<usize>,
+    as_of: chrono::NaiveDate,
+    limit: usize,
+) -> Result<crate::views::finance::AgingPromisesView, Error> {
+    use crate::domain::money::{Currency, Money};
+    use crate::store::aging::BUCKETS;
+    use crate::views::finance::{AgingPromiseView, AgingPromisesView, CustomerRef, StoreRef};
+    ctx.require(Permission::ReportsRead)?;
+    if let Some(s) = store_id {
+        ctx.require_store(s)?;
+    }
+    let stores = store_id
+        .map(|s| vec![s])
+        .or_else(|| ctx.actor_stores.clone());
+    let lines =
+        crate::store::aging::open_lines(conn, ctx.tenant, stores.as_deref(), as_of, bucket)?;
+    let has_more = lines.len() > limit;
+    let lines = &lines[..lines.len().min(limit)];
+    let ids: Vec<_> = lines.iter().map(|l| l.customer_id).collect();
+    let customers: std::collections::HashMap<_, _> =
+        crate::store::customers::by_ids(conn, ctx.tenant, &ids)?
+            .into_iter()
+            .map(|c| (c.id, c))
+            .collect();
+    let stores: std::collections::HashMap<_, _> = crate::store::stores::all(conn, ctx.tenant)?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
+    let mut data = Vec::with_capacity(lines.len());
+    for l in lines {
+        let (Some(c), Some(s), Some(cur)) = (
+            customers.get(&l.customer_id),
+            stores.get(&l.store_id),
+            Currency::from_code(&l.currency),
+        ) else {
+            return Err(Error::internal(format!(
+                "open promise {} names a customer, store or currency that is not there",
+                l.id
+            )));
+        };
+        data.push(AgingPromiseView {
+            id: l.id,
+            customer: CustomerRef {
+                id: c.id,
+                name: c.name.clone(),
+                external_ref: c.external_ref.clone(),
+            },
+            store: StoreRef {
+                id: s.id,
+                code: s.code.clone(),
+                name: s.name.clone(),
+            },
+            bucket: BUCKETS[crate::store::aging::bucket(l.due_on, as_of)],
+            outstanding: Money::from_minor(l.outstanding, cur),
+            effective_on: l.effective_on,
+            due_on: l.due_on,
+            days_overdue: (as_of - l.due_on).num_days().max(0),
+        });
+    }
+    Ok(AgingPromisesView {
+        as_of,
+        bucket: bucket.map(|b| BUCKETS[b]),
+        data,
+        has_more,
     })
 }

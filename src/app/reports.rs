@@ -76,7 +76,7 @@ pub(crate) fn goodwill_report(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<GoodwillReport, Error> {
-    ctx.require(Permission::FinanceRead)?;
+    ctx.require(Permission::ReportsRead)?;
     if let Some(s) = store_id {
         ctx.require_store(s)?;
     }

@@ -298,40 +298,25 @@ pub(crate) async fn bucket(
         .as_deref()
         .and_then(|b| BUCKETS.iter().position(|x| *x == b));
     let store: Option<StoreId> = q.store.as_deref().and_then(|s| s.parse().ok());
-    if let Some(s) = store {
-        viewer.caller.require_store(s)?;
-    }
-    let scope = store
-        .map(|s| vec![s])
-        .or_else(|| viewer.caller.stores.clone());
     let today = state.clock.now().date();
-    let tenant = viewer.caller.tenant;
-    let lines = state
-        .read(move |conn| {
-            let found = crate::store::aging::open_lines(conn, tenant, scope.as_deref(), today, b)?;
-            let mut names = Names::load(conn, tenant)?;
-            let ids: Vec<_> = found.iter().map(|l| l.customer_id).take(500).collect();
-            names.prefetch_customers(conn, &ids)?;
-            let mut out = Vec::new();
-            for l in found.iter().take(500) {
-                let Some(c) = Currency::from_code(&l.currency) else {
-                    continue;
-                };
-                let cust = names.customer(conn, l.customer_id)?;
-                out.push(PromiseLine {
-                    id: l.id.to_string(),
-                    customer_id: cust.id.to_string(),
-                    customer: format!("{} ({})", cust.name, cust.external_ref),
-                    store: names.store_label(l.store_id),
-                    outstanding: format::minor(l.outstanding, c),
-                    given: format::day(&l.effective_on),
-                    due: format::day(&l.due_on),
-                    days: (today - l.due_on).num_days().max(0),
-                });
-            }
-            Ok::<_, AppError>(out)
-        })
+    let ctx = viewer.caller.audit_ctx(&state.clock);
+    let found = state
+        .read(move |conn| crate::app::finance::aging_promises(conn, &ctx, store, b, today, 500))
         .await?;
+    let lines = found
+        .data
+        .iter()
+        .map(|l| PromiseLine {
+            id: l.id.to_string(),
+            customer_id: l.customer.id.to_string(),
+            customer: format!("{} ({})", l.customer.name, l.customer.external_ref),
+            store: format!("{} · {}", l.store.code, l.store.name),
+            outstanding: format::money(&l.outstanding),
+            given: format::day(&l.effective_on),
+            due: format::day(&l.due_on),
+            days: l.days_overdue,
+        })
+        .collect();
     Ok(page::ok(&BucketPage {
         layout: Layout::signed_in("Open promises", &viewer, "/console/finance/aging"),
         bucket: b.map_or("Every bucket", |i| bucket_words(BUCKETS[i])),

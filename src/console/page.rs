@@ -78,12 +78,12 @@ const SECTIONS: &[(&str, &str, Option<Permission>)] = &[
     (
         "/console/finance/aging",
         "Aging",
-        Some(Permission::FinanceRead),
+        Some(Permission::ReportsRead),
     ),
     (
         "/console/finance/reports",
         "Reports",
-        Some(Permission::FinanceRead),
+        Some(Permission::ReportsRead),
     ),
     (
         "/console/finance/periods",

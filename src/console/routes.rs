@@ -205,25 +205,25 @@ pub static PAGES: LazyLock<Vec<Page>> = LazyLock::new(|| {
         page(
             Method::GET,
             "/console/finance/aging",
-            Requires(P::FinanceRead),
+            Requires(P::ReportsRead),
             || web::get().to(analysis::aging),
         ),
         page(
             Method::GET,
             "/console/finance/aging/promises",
-            Requires(P::FinanceRead),
+            Requires(P::ReportsRead),
             || web::get().to(analysis::bucket),
         ),
         page(
             Method::GET,
             "/console/finance/reports",
-            Requires(P::FinanceRead),
+            Requires(P::ReportsRead),
             || web::get().to(analysis::report),
         ),
         page(
             Method::GET,
             "/console/finance/reports.csv",
-            Requires(P::FinanceRead),
+            Requires(P::ReportsRead),
             || web::get().to(analysis::report_csv),
         ),
         page(

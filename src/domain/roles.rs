@@ -130,6 +130,9 @@ pub enum Permission {
     PeriodsReopen,
     /// The recognition report (a manager for the stores the token holds).
     RecognitionReport,
+    /// The goodwill report and the aging of promises (a manager for the
+    /// stores the token holds, as she answers for them).
+    ReportsRead,
     /// Set the account map of the journal export.
     AccountMapWrite,
     /// Record sales and refunds (at stores the token holds).
@@ -179,6 +182,7 @@ impl Permission {
             Permission::PeriodsClose => "periods.close",
             Permission::PeriodsReopen => "periods.reopen",
             Permission::RecognitionReport => "reports.recognition",
+            Permission::ReportsRead => "reports.read",
             Permission::AccountMapWrite => "account_map.write",
             Permission::SalesRecord => "sales.record",
             Permission::SalesRead => "sales.read",
@@ -253,6 +257,7 @@ pub(crate) const ROLE_TABLE: &[(Permission, &[Role])] = &[
         Permission::RecognitionReport,
         &[Manager, Finance, Auditor, Admin],
     ),
+    (Permission::ReportsRead, &[Manager, Finance, Auditor, Admin]),
     (Permission::AccountMapWrite, &[Finance, Admin]),
     (Permission::SalesRecord, &[Pos, Clerk, Manager, Admin]),
     (

@@ -362,6 +362,60 @@ pub(crate) async fn aging(
     Ok(HttpResponse::Ok().json(view))
 }
 
+/// Query of `GET /v1/finance/aging/promises`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AgingPromisesQuery {
+    bucket: Option<String>,
+    store_id: Option<String>,
+    as_of: Option<String>,
+    limit: Option<String>,
+}
+
+/// `GET /v1/finance/aging/promises?bucket=31_60&store_id=&as_of=&limit=`:
+/// the open promises of a bucket (or of all), oldest due first, with the
+/// customer's and the store's names.
+pub(crate) async fn aging_promises(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: QueryParams<AgingPromisesQuery>,
+) -> Result<HttpResponse, AppError> {
+    use crate::store::aging::BUCKETS;
+    let q = query.0;
+    let mut p = Problems::default();
+    let store_id = super::extract::query_store(q.store_id.as_deref(), &mut p);
+    let as_of = date("as_of", q.as_of.as_deref(), &mut p);
+    let bucket = match q.bucket.as_deref() {
+        None => None,
+        Some(b) => match BUCKETS.iter().position(|x| *x == b) {
+            Some(i) => Some(i),
+            None => {
+                p.push("bucket", format!("must be one of {}", BUCKETS.join(", ")));
+                None
+            }
+        },
+    };
+    let limit = match q.limit.as_deref() {
+        None => 100,
+        Some(l) => match l.parse::<usize>() {
+            Ok(n) if (1..=1000).contains(&n) && l.bytes().all(|b| b.is_ascii_digit()) => n,
+            _ => {
+                p.push("limit", "must be a whole number from 1 to 1000");
+                100
+            }
+        },
+    };
+    p.finish().map_err(Error::Validation)?;
+    let as_of = as_of.unwrap_or_else(|| state.clock.now().date());
+    let ctx = caller.audit_ctx(&state.clock);
+    let view = state
+        .read(move |conn| {
+            crate::app::finance::aging_promises(conn, &ctx, store_id, bucket, as_of, limit)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
 /// `GET /v1/finance/account-map`.
 #[derive(Serialize)]
 pub(crate) struct AccountMapView {

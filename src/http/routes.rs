@@ -467,7 +467,7 @@ pub static ENDPOINTS: LazyLock<Vec<Endpoint>> = LazyLock::new(|| {
         ep(
             Method::GET,
             "/v1/finance/reports/goodwill",
-            Requires(P::FinanceRead),
+            Requires(P::ReportsRead),
             || web::get().to(reports::goodwill),
         ),
         ep(
@@ -479,8 +479,14 @@ pub static ENDPOINTS: LazyLock<Vec<Endpoint>> = LazyLock::new(|| {
         ep(
             Method::GET,
             "/v1/finance/aging",
-            Requires(P::FinanceRead),
+            Requires(P::ReportsRead),
             || web::get().to(finance::aging),
+        ),
+        ep(
+            Method::GET,
+            "/v1/finance/aging/promises",
+            Requires(P::ReportsRead),
+            || web::get().to(finance::aging_promises),
         ),
         ep(
             Method::GET,

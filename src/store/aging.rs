@@ -316,6 +316,78 @@ pub(crate) fn keeping(conn: &mut DbConnection, tenant: TenantId) -> Result<(i64,
     Ok((on_time, late, written_off))
 }
 
+/// How the promises made at `stores` were kept: (on time, late, written
+/// off), from the promises themselves — the maintained totals are per
+/// customer, not per store. A settled promise was kept on time when the
+/// payment that settled it (the last recorded) was paid by its due day, the
+/// rule the totals follow.
+pub(crate) fn keeping_at(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    stores: &[StoreId],
+) -> Result<(i64, i64, i64), Error> {
+    use super::schema::payments;
+    let decided: Vec<(crate::domain::ids::GestureId, String, Option<NaiveDate>)> = gestures::table
+        .filter(
+            gestures::tenant_id
+                .eq(tenant)
+                .and(gestures::store_id.eq_any(stores))
+                .and(gestures::kind.eq(GestureKind::DeferredPayment.as_str()))
+                .and(gestures::status.eq_any([
+                    GestureStatus::Settled.as_str(),
+                    GestureStatus::WrittenOff.as_str(),
+                ])),
+        )
+        .select((gestures::id, gestures::status, gestures::due_on))
+        .load(conn)?;
+    let settled: Vec<_> = decided
+        .iter()
+        .filter(|(_, s, _)| s == GestureStatus::Settled.as_str())
+        .map(|(id, _, _)| *id)
+        .collect();
+    let mut last: std::collections::HashMap<_, (chrono::NaiveDateTime, NaiveDate)> =
+        std::collections::HashMap::new();
+    for chunk in settled.chunks(1000) {
+        let paid: Vec<(
+            crate::domain::ids::GestureId,
+            chrono::NaiveDateTime,
+            NaiveDate,
+        )> = payments::table
+            .filter(
+                payments::tenant_id
+                    .eq(tenant)
+                    .and(payments::gesture_id.eq_any(chunk))
+                    .and(payments::status.eq("posted")),
+            )
+            .select((
+                payments::gesture_id,
+                payments::created_at,
+                payments::paid_on,
+            ))
+            .load(conn)?;
+        for (g, at, on) in paid {
+            let e = last.entry(g).or_insert((at, on));
+            if at > e.0 {
+                *e = (at, on);
+            }
+        }
+    }
+    let (mut on_time, mut late, mut written_off) = (0, 0, 0);
+    for (id, status, due) in &decided {
+        if status == GestureStatus::WrittenOff.as_str() {
+            written_off += 1;
+        } else if last
+            .get(id)
+            .is_some_and(|(_, on)| due.is_some_and(|d| *on <= d))
+        {
+            on_time += 1;
+        } else {
+            late += 1;
+        }
+    }
+    Ok((on_time, late, written_off))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

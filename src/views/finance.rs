@@ -238,3 +238,48 @@ pub(crate) struct AgingView {
     pub(crate) stores: Vec<AgingRowView>,
     pub(crate) promise_keeping: KeepingView,
 }
+
+/// A customer as a person reading a list knows them.
+#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+pub(crate) struct CustomerRef {
+    pub(crate) id: CustomerId,
+    pub(crate) name: String,
+    pub(crate) external_ref: String,
+}
+
+/// A store as a person reading a list knows it.
+#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+pub(crate) struct StoreRef {
+    pub(crate) id: StoreId,
+    pub(crate) code: String,
+    pub(crate) name: String,
+}
+
+/// One open promise of the aging detail.
+#[derive(Serialize, Clone, Debug)]
+pub(crate) struct AgingPromiseView {
+    /// The deferred payment.
+    pub(crate) id: GestureId,
+    pub(crate) customer: CustomerRef,
+    pub(crate) store: StoreRef,
+    /// `not_yet_due`, `1_30`, `31_60`, `61_90` or `over_90`.
+    pub(crate) bucket: &'static str,
+    /// What is still owed.
+    pub(crate) outstanding: Money,
+    pub(crate) effective_on: NaiveDate,
+    pub(crate) due_on: NaiveDate,
+    /// Days past due on the as-of date (0 when not yet due).
+    pub(crate) days_overdue: i64,
+}
+
+/// `GET /v1/finance/aging/promises`.
+#[derive(Serialize, Clone, Debug)]
+pub(crate) struct AgingPromisesView {
+    pub(crate) as_of: NaiveDate,
+    /// The bucket asked for (null: every bucket).
+    pub(crate) bucket: Option<&'static str>,
+    /// Oldest due first, at most `limit`.
+    pub(crate) data: Vec<AgingPromiseView>,
+    /// Whether more promises are in the bucket than were listed.
+    pub(crate) has_more: bool,
+}

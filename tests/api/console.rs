@@ -514,6 +514,11 @@ async fn console_pages_follow_the_role_table_and_gets_change_nothing(app: TestAp
             p if p.starts_with("/console/incidents") => P::IncidentsRead,
             "/console/recognitions" => P::RecognitionReport,
             "/console/users" => P::ConsoleUsers,
+            p if p.starts_with("/console/finance/aging")
+                || p.starts_with("/console/finance/reports") =>
+            {
+                P::ReportsRead
+            }
             p if p.starts_with("/console/finance") => P::FinanceRead,
             "/console/value" => P::ValueRead,
             p if p.starts_with("/console/audit") => P::AuditRead,

@@ -775,6 +775,121 @@ async fn aging_by_days_past_due(app: TestApp) {
     app.get("/v1/finance/aging?as_of=soon", &fin)
         .await
         .names_field("as_of");
+    // A store filter narrows the promise-keeping record too: the other
+    // store's one promise was written off, none kept.
+    let k = &elsewhere["promise_keeping"];
+    assert_eq!(
+        (k["kept_on_time"].as_i64(), k["written_off"].as_i64()),
+        (Some(0), Some(1)),
+        "{elsewhere}"
+    );
+
+    // The promises behind a bucket, named: customer and store as people know them.
+    let detail = app
+        .get(
+            &format!("/v1/finance/aging/promises?bucket=31_60&as_of={as_of}"),
+            &fin,
+        )
+        .await
+        .expect(200);
+    let lines = detail["data"].as_array().unwrap();
+    let (n, minor) = expected.get("31_60").copied().unwrap_or((0, 0));
+    assert_eq!(lines.len() as i64, n, "{detail}");
+    let listed: i64 = lines
+        .iter()
+        .map(|l| {
+            (l["outstanding"]["amount"]
+                .as_str()
+                .unwrap()
+                .parse::<f64>()
+                .unwrap()
+                * 100.0)
+                .round() as i64
+        })
+        .sum();
+    assert_eq!(listed, minor);
+    for l in lines {
+        assert_eq!(l["bucket"], "31_60");
+        assert_eq!(l["store"]["code"], "AG");
+        assert_eq!(l["store"]["name"], "Store AG");
+        assert!(
+            l["customer"]["external_ref"]
+                .as_str()
+                .unwrap()
+                .starts_with("AG-"),
+            "{l}"
+        );
+        assert!(
+            l["customer"]["name"]
+                .as_str()
+                .unwrap()
+                .starts_with("Customer AG-"),
+            "{l}"
+        );
+        let d = l["days_overdue"].as_i64().unwrap();
+        assert!((31..=60).contains(&d), "{l}");
+    }
+    let all = app
+        .get(
+            &format!("/v1/finance/aging/promises?as_of={as_of}&limit=2"),
+            &fin,
+        )
+        .await
+        .expect(200);
+    assert_eq!(all["data"].as_array().unwrap().len(), 2);
+    assert_eq!(all["has_more"], true);
+    let dues: Vec<&str> = all["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["due_on"].as_str().unwrap())
+        .collect();
+    assert!(dues[0] <= dues[1], "oldest due first: {dues:?}");
+    app.get("/v1/finance/aging/promises?bucket=soon", &fin)
+        .await
+        .names_field("bucket");
+
+    // A manager answers for her store: she sees its aging, its promises and
+    // its goodwill report, and nothing of the other store.
+    let manager = app.token_for(app.tenant, "ag-manager", Role::Manager, Some(vec![other]));
+    let mine = app
+        .get(&format!("/v1/finance/aging?as_of={as_of}"), &manager)
+        .await
+        .expect(200);
+    assert_eq!(
+        mine["stores"],
+        json!([]),
+        "her store has nothing open: {mine}"
+    );
+    assert_eq!(mine["promise_keeping"]["written_off"], 1, "{mine}");
+    let p = app
+        .get(
+            &format!("/v1/finance/aging/promises?as_of={as_of}"),
+            &manager,
+        )
+        .await
+        .expect(200);
+    assert_eq!(p["data"], json!([]));
+    app.get(&format!("/v1/finance/aging?store_id={store}"), &manager)
+        .await
+        .problem(403, "store_scope");
+    app.get(
+        &format!("/v1/finance/aging/promises?store_id={store}"),
+        &manager,
+    )
+    .await
+    .problem(403, "store_scope");
+    let report = app
+        .get("/v1/finance/reports/goodwill?group_by=store", &manager)
+        .await
+        .expect(200);
+    let groups: Vec<&str> = report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["group"]["store"].as_str().unwrap())
+        .collect();
+    assert_eq!(groups, ["AH"], "{report}");
 }
 both!(aging_by_days_past_due);
 
