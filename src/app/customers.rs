@@ -235,8 +235,11 @@ pub(crate) fn standing(
             .map(|(_, _, _, n)| n)
             .sum()
     };
+    let who = crate::store::customers::get(conn, tenant, customer)?;
     Ok(CustomerStanding {
         id: customer,
+        name: who.name,
+        external_ref: who.external_ref,
         owed,
         goodwill_this_year,
         promises_kept_on_time: count(Memo::PromisesKeptOnTime),

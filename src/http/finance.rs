@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::http::AppError;
 use crate::store::DbConnection;
 use crate::store::write_offs::{Review, WriteOff};
-use crate::views::finance::{PeriodView, WriteOffItem, WriteOffView};
+use crate::views::finance::{PeriodView, StoreRef, WriteOffItem, WriteOffView};
 
 /// The queue's items: each with its reviews (one query) and its customer's
 /// standing.
@@ -24,9 +24,25 @@ pub(crate) fn items(
 ) -> Result<Vec<WriteOffItem>, AppError> {
     let ids: Vec<GestureId> = items.iter().map(|w| w.id).collect();
     let reviews: Vec<Review> = crate::store::write_offs::reviews_of(conn, tenant, &ids)?;
+    let stores: std::collections::HashMap<_, _> = crate::store::stores::all(conn, tenant)?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
     let mut out = Vec::with_capacity(items.len());
     for w in items {
         let v = WriteOffView::of(&w, &reviews)?;
+        let store = stores.get(&w.store_id).map_or_else(
+            || StoreRef {
+                id: w.store_id,
+                code: String::new(),
+                name: String::new(),
+            },
+            |s| StoreRef {
+                id: s.id,
+                code: s.code.clone(),
+                name: s.name.clone(),
+            },
+        );
         let standing = crate::app::customers::standing(
             conn,
             tenant,
@@ -35,7 +51,7 @@ pub(crate) fn items(
             Some(v.amount),
             true,
         )?;
-        out.push(WriteOffItem::of(v, standing));
+        out.push(WriteOffItem::of(v, store, standing));
     }
     Ok(out)
 }

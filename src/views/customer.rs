@@ -94,6 +94,9 @@ pub struct SummaryView {
 #[derive(Serialize, Clone)]
 pub(crate) struct CustomerStanding {
     pub(crate) id: CustomerId,
+    /// Who they are, as the person deciding knows them.
+    pub(crate) name: String,
+    pub(crate) external_ref: String,
     pub(crate) owed: Vec<Money>,
     pub(crate) goodwill_this_year: Vec<Money>,
     pub(crate) promises_kept_on_time: i64,

@@ -91,6 +91,8 @@ pub(crate) struct WriteOffItem {
     pub(crate) gesture_id: GestureId,
     pub(crate) customer_id: CustomerId,
     pub(crate) store_id: StoreId,
+    /// The store as people know it.
+    pub(crate) store: StoreRef,
     pub(crate) amount: Money,
     pub(crate) reason_code: String,
     pub(crate) story: String,
@@ -108,13 +110,18 @@ pub(crate) struct WriteOffItem {
 }
 
 impl WriteOffItem {
-    /// The item with its customer's standing.
-    pub(crate) fn of(v: WriteOffView, customer: super::customer::CustomerStanding) -> Self {
+    /// The item with its store's names and its customer's standing.
+    pub(crate) fn of(
+        v: WriteOffView,
+        store: StoreRef,
+        customer: super::customer::CustomerStanding,
+    ) -> Self {
         Self {
             id: v.id,
             gesture_id: v.gesture_id,
             customer_id: v.customer_id,
             store_id: v.store_id,
+            store,
             amount: v.amount,
             reason_code: v.reason_code,
             story: v.story,

@@ -132,6 +132,13 @@ async fn s2_write_off_reaches_review(app: TestApp) {
     assert_eq!(item["decision_rule"], "above_self_grant_limit");
     assert_eq!(item["customer"]["promises_written_off"], 1);
     assert_eq!(item["customer"]["value"], Value::Null);
+    // Named as finance knows them, not only by id.
+    assert_eq!(item["customer"]["name"], "Customer S2-C");
+    assert_eq!(item["customer"]["external_ref"], "S2-C");
+    assert_eq!(
+        item["store"],
+        json!({"id": store, "code": "S2", "name": "Store S2"})
+    );
     assert_eq!(item["customer"]["promises_waived"], 1);
     assert_eq!(item["customer"]["promises_broken"], 0);
     assert_eq!(item["reviews"], json!([]));
