@@ -12,8 +12,8 @@ use crate::domain::roles::Permission;
 use crate::error::Error;
 use crate::store::DbConnection;
 use crate::views::customer::{
-    BalanceView, CustomerStanding, CustomerView, MemoView, PromisesView, ReceivedView,
-    StandingValue, SummaryView,
+    BalanceView, CreditLotView, CustomerStanding, CustomerView, MemoView, PromisesView,
+    ReceivedView, StandingValue, SummaryView,
 };
 use crate::views::timestamp;
 use chrono::NaiveDate;
@@ -116,15 +116,22 @@ fn build_summary(
                 .filter(|g| g.currency == cur && g.is_overdue(today))
                 .filter_map(Gesture::outstanding_minor)
                 .sum();
-            let available: i64 = open
+            let mut lots: Vec<(Option<chrono::NaiveDate>, &Gesture, i64)> = open
                 .iter()
                 .filter(|g| g.currency == cur && g.kind == GestureKind::StoreCredit)
-                .filter(|g| match &g.terms {
-                    Terms::StoreCredit { expires_on, .. } => expires_on.is_none_or(|e| e >= today),
-                    _ => false,
+                .filter_map(|g| match &g.terms {
+                    Terms::StoreCredit { expires_on, .. }
+                        if expires_on.is_none_or(|e| e >= today) =>
+                    {
+                        g.credit_remaining_minor()
+                            .filter(|left| *left > 0)
+                            .map(|left| (*expires_on, g, left))
+                    }
+                    _ => None,
                 })
-                .filter_map(Gesture::credit_remaining_minor)
-                .sum();
+                .collect();
+            lots.sort_by_key(|(e, g, _)| (e.is_none(), *e, g.id));
+            let available: i64 = lots.iter().map(|(_, _, left)| left).sum();
             BalanceView {
                 currency: cur.code(),
                 owed: Money::from_minor(net(own, &receivable, cur), cur),
@@ -133,6 +140,15 @@ fn build_summary(
                     available.min(-net(own, &credit, cur)).max(0),
                     cur,
                 ),
+                store_credit_lots: lots
+                    .iter()
+                    .map(|(expires_on, g, left)| CreditLotView {
+                        gesture_id: g.id,
+                        store_id: g.store_id,
+                        remaining: Money::from_minor(*left, cur),
+                        expires_on: *expires_on,
+                    })
+                    .collect(),
                 written_off: Money::from_minor(net(totals, "writeoff_expense", cur), cur),
             }
         })

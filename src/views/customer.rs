@@ -43,7 +43,21 @@ pub(crate) struct BalanceView {
     pub(crate) owed: Money,
     pub(crate) overdue: Money,
     pub(crate) store_credit_available: Money,
+    /// The spendable lots behind it, the first to expire first (those that
+    /// never expire last): what a till tells the customer to use soon.
+    pub(crate) store_credit_lots: Vec<CreditLotView>,
     pub(crate) written_off: Money,
+}
+
+/// One lot of store credit: what is left of a grant, and until when.
+#[derive(Serialize)]
+pub(crate) struct CreditLotView {
+    /// The store-credit gesture.
+    pub(crate) gesture_id: crate::domain::ids::GestureId,
+    pub(crate) store_id: StoreId,
+    pub(crate) remaining: Money,
+    /// Null: it never expires.
+    pub(crate) expires_on: Option<chrono::NaiveDate>,
 }
 
 /// Goodwill received of one kind and currency.

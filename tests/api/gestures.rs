@@ -102,7 +102,7 @@ async fn s1_pay_tomorrow(app: TestApp) {
     assert_eq!(
         s["balances"],
         json!([{"currency": "USD", "owed": usd("10.95"), "overdue": usd("0.00"),
-        "store_credit_available": usd("0.00"), "written_off": usd("0.00")}])
+        "store_credit_available": usd("0.00"), "store_credit_lots": [], "written_off": usd("0.00")}])
     );
     assert_eq!(
         s["promises"],

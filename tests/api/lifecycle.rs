@@ -655,6 +655,17 @@ async fn redemptions_and_expiry(app: TestApp) {
         summary(&app, &w).await["balances"][0]["store_credit_available"],
         usd("11.00")
     );
+    // The lots behind it, the first to expire first: the till tells the
+    // customer what to use soon.
+    let lots = &summary(&app, &w).await["balances"][0]["store_credit_lots"];
+    assert_eq!(
+        lots,
+        &json!([
+            {"gesture_id": late["id"], "store_id": w.store, "remaining": usd("8.00"), "expires_on": day(30)},
+            {"gesture_id": never["id"], "store_id": w.store, "remaining": usd("3.00"), "expires_on": null},
+        ]),
+        "{lots}"
+    );
     // Credit past its date is not spendable, and `credit expire` books it.
     {
         let mut conn = app.pool.get().unwrap();
