@@ -37,6 +37,7 @@ pub(crate) fn recognition_report(
                 customer_id: r.customer_id,
                 effective_on: r.effective_on,
                 words: r.story.clone(),
+                recorded_by: r.recorded_by.clone(),
             };
             match staff
                 .iter_mut()

@@ -24,6 +24,8 @@ pub(crate) struct Recognition {
     pub effective_on: NaiveDate,
     /// The customer's words.
     pub story: String,
+    /// Who recorded them (a token's `sub`).
+    pub recorded_by: String,
 }
 
 /// Staff ids and their names.
@@ -54,24 +56,36 @@ pub(crate) fn recognitions(
             gestures::staff_ids,
             gestures::effective_on,
             gestures::story,
+            gestures::requested_by,
         ))
         .order((gestures::effective_on, gestures::id))
         .into_boxed();
     if let Some(s) = stores {
         q = q.filter(gestures::store_id.eq_any(s.to_vec()));
     }
-    type Row = (GestureId, CustomerId, StoreId, String, NaiveDate, String);
+    type Row = (
+        GestureId,
+        CustomerId,
+        StoreId,
+        String,
+        NaiveDate,
+        String,
+        String,
+    );
     let rows: Vec<Row> = q.load(conn)?;
     let out: Vec<Recognition> = rows
         .into_iter()
         .map(
-            |(gesture_id, customer_id, store_id, staff_ids, effective_on, story)| Recognition {
-                gesture_id,
-                customer_id,
-                store_id,
-                staff_ids: serde_json::from_str(&staff_ids).unwrap_or_default(),
-                effective_on,
-                story,
+            |(gesture_id, customer_id, store_id, staff_ids, effective_on, story, recorded_by)| {
+                Recognition {
+                    gesture_id,
+                    customer_id,
+                    store_id,
+                    staff_ids: serde_json::from_str(&staff_ids).unwrap_or_default(),
+                    effective_on,
+                    story,
+                    recorded_by,
+                }
             },
         )
         .collect();

@@ -13,6 +13,8 @@ pub(crate) struct Praise {
     pub(crate) customer_id: CustomerId,
     pub(crate) effective_on: NaiveDate,
     pub(crate) words: String,
+    /// Who recorded the praise (a token's `sub`): never the person praised.
+    pub(crate) recorded_by: String,
 }
 
 /// One staff member at one store.

@@ -944,6 +944,8 @@ async fn s4_recognition_report(app: TestApp) {
         rows[0]["recognitions"][0]["words"],
         "She greeted me by name, \"every time\""
     );
+    // Who wrote the praise down is on the record beside it.
+    assert_eq!(rows[0]["recognitions"][0]["recorded_by"], "tester");
     assert_eq!(rows[1]["name"], "Ann");
     let manager_a = app.token_for(app.tenant, "mgr-a", Role::Manager, Some(vec![a]));
     let mine = app
