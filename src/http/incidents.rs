@@ -71,3 +71,83 @@ pub(crate) async fn get(
         .await?;
     Ok(HttpResponse::Ok().json(v))
 }
+
+/// Query of `GET /v1/incidents`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ListQuery {
+    store_id: Option<String>,
+    cause: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    limit: Option<String>,
+    starting_after: Option<String>,
+}
+
+/// `GET /v1/incidents?store_id=&cause=&from=&to=`: incidents in the order they
+/// were reported (`from`/`to`: dates, inclusive, UTC), at one store or every
+/// store the token holds, each with its store's code and name.
+pub(crate) async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: super::QueryParams<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let q = query.0;
+    let mut p = crate::domain::Problems::default();
+    let page =
+        super::extract::page_request(q.limit.as_deref(), q.starting_after.as_deref(), &mut p);
+    let store_id = super::extract::query_store(q.store_id.as_deref(), &mut p);
+    let from = super::extract::query_date("from", q.from.as_deref(), &mut p);
+    let to = super::extract::query_date("to", q.to.as_deref(), &mut p);
+    p.finish().map_err(Error::Validation)?;
+    let stores = match store_id {
+        Some(s) => {
+            caller.require_store(s)?;
+            Some(vec![s])
+        }
+        None => caller.stores.clone(),
+    };
+    let filter = crate::store::incidents::Filter {
+        stores,
+        cause: q.cause,
+        from: from.and_then(|d| d.and_hms_opt(0, 0, 0)),
+        to: to
+            .and_then(|d| d.succ_opt())
+            .and_then(|d| d.and_hms_opt(0, 0, 0)),
+    };
+    let tenant = caller.tenant;
+    let (found, names) = state
+        .read(move |conn| {
+            let found = crate::store::incidents::list(conn, tenant, &filter, page)?;
+            let names: std::collections::HashMap<_, _> = crate::store::stores::all(conn, tenant)?
+                .into_iter()
+                .map(|s| (s.id, s))
+                .collect();
+            Ok::<_, AppError>((found, names))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(super::ListResponse::from_page(
+        found,
+        |i| crate::views::incident::IncidentListItem {
+            id: i.id,
+            store_id: i.store_id,
+            store: crate::views::finance::StoreRef {
+                id: i.store_id,
+                code: names
+                    .get(&i.store_id)
+                    .map(|s| s.code.clone())
+                    .unwrap_or_default(),
+                name: names
+                    .get(&i.store_id)
+                    .map(|s| s.name.clone())
+                    .unwrap_or_default(),
+            },
+            cause: i.cause.clone(),
+            staff_ids: i.staff_ids.clone(),
+            description: i.description.clone(),
+            reported_by: i.reported_by.clone(),
+            created_at: crate::views::timestamp(&i.created_at),
+        },
+        |i| i.id.to_string(),
+    )))
+}

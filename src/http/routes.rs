@@ -175,6 +175,12 @@ pub static ENDPOINTS: LazyLock<Vec<Endpoint>> = LazyLock::new(|| {
         ),
         ep(
             Method::GET,
+            "/v1/incidents",
+            Requires(P::IncidentsRead),
+            || web::get().to(incidents::list),
+        ),
+        ep(
+            Method::GET,
             "/v1/incidents/{id}",
             Requires(P::IncidentsRead),
             || web::get().to(incidents::get),

@@ -167,3 +167,76 @@ pub(crate) fn recent(
         )
         .collect())
 }
+
+/// Filters of the incident list.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Filter {
+    /// Stores (a store filter, or a store-scoped token's stores).
+    pub stores: Option<Vec<StoreId>>,
+    /// One cause.
+    pub cause: Option<String>,
+    /// Reported from (inclusive, UTC).
+    pub from: Option<NaiveDateTime>,
+    /// Reported before (exclusive, UTC).
+    pub to: Option<NaiveDateTime>,
+}
+
+/// A page of incidents, in the order they were reported.
+pub(crate) fn list(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    f: &Filter,
+    page: super::PageRequest<IncidentId>,
+) -> Result<super::PageOf<Incident>, Error> {
+    let mut q = incidents::table
+        .filter(incidents::tenant_id.eq(tenant))
+        .select((
+            incidents::id,
+            incidents::store_id,
+            incidents::cause,
+            incidents::staff_ids,
+            incidents::description,
+            incidents::reported_by,
+            incidents::created_at,
+        ))
+        .order(incidents::id)
+        .limit(page.limit + 1)
+        .into_boxed();
+    super::after_cursor!(conn, q, incidents, tenant, page.starting_after);
+    if let Some(s) = &f.stores {
+        q = q.filter(incidents::store_id.eq_any(s.clone()));
+    }
+    if let Some(c) = &f.cause {
+        q = q.filter(incidents::cause.eq(c.clone()));
+    }
+    if let Some(t) = f.from {
+        q = q.filter(incidents::created_at.ge(t));
+    }
+    if let Some(t) = f.to {
+        q = q.filter(incidents::created_at.lt(t));
+    }
+    let rows: Vec<(
+        IncidentId,
+        StoreId,
+        String,
+        String,
+        String,
+        String,
+        NaiveDateTime,
+    )> = q.load(conn)?;
+    let incidents = rows
+        .into_iter()
+        .map(
+            |(id, store_id, cause, staff_ids, description, reported_by, created_at)| Incident {
+                id,
+                store_id,
+                cause,
+                staff_ids: serde_json::from_str(&staff_ids).unwrap_or_default(),
+                description,
+                reported_by,
+                created_at,
+            },
+        )
+        .collect();
+    Ok(super::PageOf::from_rows(incidents, page.limit))
+}

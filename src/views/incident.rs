@@ -33,3 +33,17 @@ pub(crate) fn view(i: &Incident, gestures: Vec<GestureView>) -> IncidentView {
         gestures,
     }
 }
+
+/// An incident as the list shows it: without its gestures (`GET
+/// /v1/incidents/{id}` has them), with its store's names.
+#[derive(Serialize)]
+pub(crate) struct IncidentListItem {
+    pub(crate) id: IncidentId,
+    pub(crate) store_id: StoreId,
+    pub(crate) store: crate::views::finance::StoreRef,
+    pub(crate) cause: String,
+    pub(crate) staff_ids: Vec<StaffId>,
+    pub(crate) description: String,
+    pub(crate) reported_by: String,
+    pub(crate) created_at: String,
+}

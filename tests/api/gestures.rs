@@ -593,6 +593,86 @@ async fn reason_codes_are_listed_and_named_in_errors(app: TestApp) {
 }
 both!(reason_codes_are_listed_and_named_in_errors);
 
+/// Incidents are listed, filtered by store, cause and date, each naming its
+/// store; a store-scoped token sees its stores' alone.
+async fn incidents_are_listed(app: TestApp) {
+    let w = world(&app).await;
+    let other = app.store("IN2", "USD").await;
+    let admin = app.token(Role::Admin);
+    let report = |store: String, cause: &'static str| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            app.post(
+                "/v1/incidents",
+                &admin,
+                &json!({"store_id": store, "cause": cause, "description": "It went wrong"}),
+            )
+            .await
+            .expect(201)
+        }
+    };
+    let a = report(w.store.clone(), "staff_error").await;
+    let b = report(w.store.clone(), "delay").await;
+    let c = report(other.to_string(), "staff_error").await;
+    let ids = |v: &Value| -> Vec<String> {
+        v["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let all = app
+        .get("/v1/incidents", &app.token(Role::Auditor))
+        .await
+        .expect(200);
+    assert_eq!(
+        ids(&all),
+        [
+            a["id"].as_str().unwrap(),
+            b["id"].as_str().unwrap(),
+            c["id"].as_str().unwrap()
+        ]
+    );
+    assert_eq!(all["data"][2]["store"]["code"], "IN2", "{all}");
+    assert!(all["data"][0].get("gestures").is_none());
+    let errors = app
+        .get("/v1/incidents?cause=staff_error", &app.token(Role::Auditor))
+        .await
+        .expect(200);
+    assert_eq!(ids(&errors).len(), 2);
+    let today = app.clock.now().date();
+    let none = app
+        .get(
+            &format!("/v1/incidents?to={}", today.pred_opt().unwrap()),
+            &app.token(Role::Auditor),
+        )
+        .await
+        .expect(200);
+    assert!(ids(&none).is_empty());
+    let paged = app
+        .get("/v1/incidents?limit=2", &app.token(Role::Auditor))
+        .await
+        .expect(200);
+    assert_eq!(
+        (ids(&paged).len(), paged["has_more"].clone()),
+        (2, json!(true))
+    );
+    let mine = app
+        .get(
+            "/v1/incidents",
+            &app.token_for(app.tenant, "in-clerk", Role::Clerk, Some(vec![other])),
+        )
+        .await
+        .expect(200);
+    assert_eq!(ids(&mine), [c["id"].as_str().unwrap()]);
+    app.get("/v1/incidents?from=yesterday", &app.token(Role::Auditor))
+        .await
+        .names_field("from");
+}
+both!(incidents_are_listed);
+
 async fn gesture_errors_change_nothing(app: TestApp) {
     let w = world(&app).await;
     let c = app.customer("ERR").await;

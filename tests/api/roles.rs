@@ -31,6 +31,7 @@ pub(crate) const MATRIX: &[(&str, &str, [bool; 6])] = &[
     ("GET", "/v1/gestures/{id}", [Y, Y, Y, Y, Y, Y]),
     ("GET", "/v1/ledger/check", [N, N, N, Y, Y, Y]),
     ("POST", "/v1/incidents", [N, N, Y, N, N, Y]),
+    ("GET", "/v1/incidents", [Y, Y, Y, Y, Y, Y]),
     ("GET", "/v1/incidents/{id}", [Y, Y, Y, Y, Y, Y]),
     ("POST", "/v1/gestures/{id}/payments", [Y, Y, Y, Y, N, Y]),
     ("POST", "/v1/gestures/{id}/write-off", [Y, Y, Y, Y, N, Y]),
