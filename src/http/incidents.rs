@@ -99,6 +99,10 @@ pub(crate) async fn list(
     let store_id = super::extract::query_store(q.store_id.as_deref(), &mut p);
     let from = super::extract::query_date("from", q.from.as_deref(), &mut p);
     let to = super::extract::query_date("to", q.to.as_deref(), &mut p);
+    let cause = q
+        .cause
+        .as_deref()
+        .and_then(|c| p.take(crate::domain::gesture::parse_reason_code("cause", c)));
     p.finish().map_err(Error::Validation)?;
     let stores = match store_id {
         Some(s) => {
@@ -109,7 +113,7 @@ pub(crate) async fn list(
     };
     let filter = crate::store::incidents::Filter {
         stores,
-        cause: q.cause,
+        cause,
         from: from.and_then(|d| d.and_hms_opt(0, 0, 0)),
         to: to
             .and_then(|d| d.succ_opt())

@@ -670,6 +670,13 @@ async fn incidents_are_listed(app: TestApp) {
     app.get("/v1/incidents?from=yesterday", &app.token(Role::Auditor))
         .await
         .names_field("from");
+    let long = "0".repeat(65);
+    app.get(
+        &format!("/v1/incidents?cause={long}"),
+        &app.token(Role::Auditor),
+    )
+    .await
+    .names_field("cause");
 }
 both!(incidents_are_listed);
 
