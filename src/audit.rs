@@ -113,6 +113,16 @@ impl AuditCtx {
         crate::error::Error::require_store(self.actor_stores.as_deref(), store)
     }
 
+    /// The stores a read covers: the one asked for (403 `store_scope`
+    /// unless the actor holds it), else every store the actor holds (`None`:
+    /// the whole tenant).
+    pub(crate) fn scope(
+        &self,
+        store: Option<StoreId>,
+    ) -> Result<Option<Vec<StoreId>>, crate::error::Error> {
+        crate::error::Error::scope(self.actor_stores.as_deref(), store)
+    }
+
     /// 403 `store_scope` unless the actor's token holds every store: the
     /// command acts on, or reads, the whole tenant at once.
     pub(crate) fn require_tenant_wide(&self) -> Result<(), crate::error::Error> {

@@ -217,6 +217,22 @@ impl Error {
         }
     }
 
+    /// The stores a read by a token of `stores` covers: `store` when asked
+    /// (403 `store_scope` unless the token holds it), else the token's own
+    /// (`None`: the whole tenant). The one place the rule lives.
+    pub(crate) fn scope(
+        stores: Option<&[crate::domain::ids::StoreId]>,
+        store: Option<crate::domain::ids::StoreId>,
+    ) -> Result<Option<Vec<crate::domain::ids::StoreId>>, Self> {
+        match store {
+            Some(s) => {
+                Self::require_store(stores, s)?;
+                Ok(Some(vec![s]))
+            }
+            None => Ok(stores.map(<[_]>::to_vec)),
+        }
+    }
+
     /// The stable code of this error.
     pub fn error_code(&self) -> ErrorCode {
         match self {

@@ -163,12 +163,7 @@ pub(crate) fn aging(
     use crate::domain::money::{Currency, Money};
     use crate::views::finance::{AgingRowView, AgingView, BucketView, KeepingView};
     ctx.require(Permission::ReportsRead)?;
-    if let Some(s) = store_id {
-        ctx.require_store(s)?;
-    }
-    let stores = store_id
-        .map(|s| vec![s])
-        .or_else(|| ctx.actor_stores.clone());
+    let stores = ctx.scope(store_id)?;
     let rows = crate::store::aging::aging(conn, ctx.tenant, stores.as_deref(), as_of)?;
     // The tenant's record from its maintained totals; a store-scoped
     // caller's from the promises of their stores alone.
@@ -235,12 +230,7 @@ pub(crate) fn aging_promises(
     use crate::store::aging::BUCKETS;
     use crate::views::finance::{AgingPromiseView, AgingPromisesView, CustomerRef, StoreRef};
     ctx.require(Permission::ReportsRead)?;
-    if let Some(s) = store_id {
-        ctx.require_store(s)?;
-    }
-    let stores = store_id
-        .map(|s| vec![s])
-        .or_else(|| ctx.actor_stores.clone());
+    let stores = ctx.scope(store_id)?;
     let lines =
         crate::store::aging::open_lines(conn, ctx.tenant, stores.as_deref(), as_of, bucket)?;
     let has_more = lines.len() > limit;

@@ -21,12 +21,7 @@ pub(crate) fn recognition_report(
     to: NaiveDate,
 ) -> Result<RecognitionReport, Error> {
     ctx.require(Permission::RecognitionReport)?;
-    if let Some(s) = store_id {
-        ctx.require_store(s)?;
-    }
-    let stores = store_id
-        .map(|s| vec![s])
-        .or_else(|| ctx.actor_stores.clone());
+    let stores = ctx.scope(store_id)?;
     let (rows, names) =
         crate::store::reports::recognitions(conn, ctx.tenant, stores.as_deref(), from, to)?;
     let mut staff: Vec<StaffRecognitions> = Vec::new();
@@ -78,12 +73,7 @@ pub(crate) fn goodwill_report(
     to: NaiveDate,
 ) -> Result<GoodwillReport, Error> {
     ctx.require(Permission::ReportsRead)?;
-    if let Some(s) = store_id {
-        ctx.require_store(s)?;
-    }
-    let stores = store_id
-        .map(|s| vec![s])
-        .or_else(|| ctx.actor_stores.clone());
+    let stores = ctx.scope(store_id)?;
     let groups =
         crate::store::reports::goodwill(conn, ctx.tenant, stores.as_deref(), by, from, to)?;
     let mut totals: std::collections::BTreeMap<String, Figures> = Default::default();

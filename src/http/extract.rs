@@ -96,6 +96,11 @@ impl Caller {
     pub(crate) fn require_store(&self, store: StoreId) -> Result<(), AppError> {
         Error::require_store(self.stores.as_deref(), store).map_err(AppError::from)
     }
+
+    /// The stores a read covers (see [`crate::audit::AuditCtx::scope`]).
+    pub(crate) fn scope(&self, store: Option<StoreId>) -> Result<Option<Vec<StoreId>>, AppError> {
+        Error::scope(self.stores.as_deref(), store).map_err(AppError::from)
+    }
 }
 
 fn bearer(headers: &header::HeaderMap) -> Result<&str, String> {

@@ -94,13 +94,7 @@ pub(crate) async fn list(
     let from = super::extract::query_date("from", q.from.as_deref(), &mut p);
     let to = super::extract::query_date("to", q.to.as_deref(), &mut p);
     p.finish().map_err(Error::Validation)?;
-    let stores = match store_id {
-        Some(s) => {
-            caller.require_store(s)?;
-            Some(vec![s])
-        }
-        None => caller.stores.clone(),
-    };
+    let stores = caller.scope(store_id)?;
     let today = state.clock.now().date();
     let filter = crate::store::gestures::Filter {
         customer_id,

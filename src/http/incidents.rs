@@ -104,13 +104,7 @@ pub(crate) async fn list(
         .as_deref()
         .and_then(|c| p.take(crate::domain::gesture::parse_reason_code("cause", c)));
     p.finish().map_err(Error::Validation)?;
-    let stores = match store_id {
-        Some(s) => {
-            caller.require_store(s)?;
-            Some(vec![s])
-        }
-        None => caller.stores.clone(),
-    };
+    let stores = caller.scope(store_id)?;
     let filter = crate::store::incidents::Filter {
         stores,
         cause,

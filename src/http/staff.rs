@@ -96,13 +96,7 @@ pub(crate) async fn list(
             }
         });
     p.finish().map_err(Error::Validation)?;
-    let stores = match store {
-        Some(s) => {
-            caller.require_store(s)?;
-            Some(vec![s])
-        }
-        None => caller.stores.clone(),
-    };
+    let stores = caller.scope(store)?;
     let tenant = caller.tenant;
     let page = state
         .read(move |conn| crate::store::staff::list(conn, tenant, stores, page))

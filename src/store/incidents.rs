@@ -11,6 +11,33 @@ use crate::domain::ids::{GestureId, IncidentId, StaffId, StoreId, TenantId};
 pub(crate) use crate::domain::incident::{Incident, NewIncident};
 use crate::error::Error;
 
+/// An incident as stored.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = incidents)]
+struct Row {
+    id: IncidentId,
+    store_id: StoreId,
+    cause: String,
+    staff_ids: String,
+    description: String,
+    reported_by: String,
+    created_at: NaiveDateTime,
+}
+
+impl From<Row> for Incident {
+    fn from(r: Row) -> Self {
+        Incident {
+            id: r.id,
+            store_id: r.store_id,
+            cause: r.cause,
+            staff_ids: serde_json::from_str(&r.staff_ids).unwrap_or_default(),
+            description: r.description,
+            reported_by: r.reported_by,
+            created_at: r.created_at,
+        }
+    }
+}
+
 /// Records an incident. Unknown store, cause or staff → 422 naming the field.
 pub(crate) fn create(
     conn: &mut DbConnection,
@@ -81,20 +108,13 @@ pub(crate) fn get(
     tenant: TenantId,
     id: IncidentId,
 ) -> Result<(Incident, Vec<Gesture>), Error> {
-    let row: Option<(StoreId, String, String, String, String, NaiveDateTime)> = incidents::table
+    let incident: Incident = incidents::table
         .filter(incidents::tenant_id.eq(tenant).and(incidents::id.eq(id)))
-        .select((
-            incidents::store_id,
-            incidents::cause,
-            incidents::staff_ids,
-            incidents::description,
-            incidents::reported_by,
-            incidents::created_at,
-        ))
-        .first(conn)
-        .optional()?;
-    let (store_id, cause, staff_ids, description, reported_by, created_at) =
-        row.ok_or_else(|| Error::NotFound(format!("no incident {id}")))?;
+        .select(Row::as_select())
+        .first::<Row>(conn)
+        .optional()?
+        .map(Incident::from)
+        .ok_or_else(|| Error::NotFound(format!("no incident {id}")))?;
     let ids: Vec<GestureId> = gestures::table
         .filter(
             gestures::tenant_id
@@ -105,18 +125,7 @@ pub(crate) fn get(
         .order(gestures::id)
         .load(conn)?;
     let list = super::gestures::by_ids(conn, tenant, &ids)?;
-    Ok((
-        Incident {
-            id,
-            store_id,
-            cause,
-            staff_ids: serde_json::from_str(&staff_ids).unwrap_or_default(),
-            description,
-            reported_by,
-            created_at,
-        },
-        list,
-    ))
+    Ok((incident, list))
 }
 
 /// The newest incidents of the tenant (of `stores` only, when given).
@@ -128,44 +137,15 @@ pub(crate) fn recent(
 ) -> Result<Vec<Incident>, Error> {
     let mut q = incidents::table
         .filter(incidents::tenant_id.eq(tenant))
-        .select((
-            incidents::id,
-            incidents::store_id,
-            incidents::cause,
-            incidents::staff_ids,
-            incidents::description,
-            incidents::reported_by,
-            incidents::created_at,
-        ))
+        .select(Row::as_select())
         .order(incidents::id.desc())
         .limit(limit)
         .into_boxed();
     if let Some(s) = stores {
         q = q.filter(incidents::store_id.eq_any(s.to_vec()));
     }
-    let rows: Vec<(
-        IncidentId,
-        StoreId,
-        String,
-        String,
-        String,
-        String,
-        NaiveDateTime,
-    )> = q.load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(id, store_id, cause, staff_ids, description, reported_by, created_at)| Incident {
-                id,
-                store_id,
-                cause,
-                staff_ids: serde_json::from_str(&staff_ids).unwrap_or_default(),
-                description,
-                reported_by,
-                created_at,
-            },
-        )
-        .collect())
+    let rows: Vec<Row> = q.load(conn)?;
+    Ok(rows.into_iter().map(Incident::from).collect())
 }
 
 /// Filters of the incident list.
@@ -190,15 +170,7 @@ pub(crate) fn list(
 ) -> Result<super::PageOf<Incident>, Error> {
     let mut q = incidents::table
         .filter(incidents::tenant_id.eq(tenant))
-        .select((
-            incidents::id,
-            incidents::store_id,
-            incidents::cause,
-            incidents::staff_ids,
-            incidents::description,
-            incidents::reported_by,
-            incidents::created_at,
-        ))
+        .select(Row::as_select())
         .order(incidents::id)
         .limit(page.limit + 1)
         .into_boxed();
@@ -215,28 +187,7 @@ pub(crate) fn list(
     if let Some(t) = f.to {
         q = q.filter(incidents::created_at.lt(t));
     }
-    let rows: Vec<(
-        IncidentId,
-        StoreId,
-        String,
-        String,
-        String,
-        String,
-        NaiveDateTime,
-    )> = q.load(conn)?;
-    let incidents = rows
-        .into_iter()
-        .map(
-            |(id, store_id, cause, staff_ids, description, reported_by, created_at)| Incident {
-                id,
-                store_id,
-                cause,
-                staff_ids: serde_json::from_str(&staff_ids).unwrap_or_default(),
-                description,
-                reported_by,
-                created_at,
-            },
-        )
-        .collect();
+    let rows: Vec<Row> = q.load(conn)?;
+    let incidents = rows.into_iter().map(Incident::from).collect();
     Ok(super::PageOf::from_rows(incidents, page.limit))
 }
