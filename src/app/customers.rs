@@ -26,6 +26,17 @@ pub fn create_customer(
 ) -> Result<Customer, Error> {
     ctx.require(Permission::CustomersWrite)?;
     let customer = crate::store::customers::create(conn, ctx.tenant, new, ctx.now)?;
+    record_created(conn, ctx, &customer)?;
+    Ok(customer)
+}
+
+/// The `customer.created` event of a customer just written, however it was
+/// created (the API, or a sales import naming a new customer).
+pub(crate) fn record_created(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    customer: &Customer,
+) -> Result<(), Error> {
     crate::store::audit::append(
         conn,
         ctx,
@@ -33,10 +44,10 @@ pub fn create_customer(
             "customer.created",
             "customer",
             customer.id,
-            &CustomerView::from(&customer),
+            &CustomerView::from(customer),
         ),
     )?;
-    Ok(customer)
+    Ok(())
 }
 
 /// Changes a customer's details (`customer.updated`; a change that changes

@@ -126,16 +126,7 @@ pub(crate) fn import_sales(
     // its own `customer.created` event (audit trail and feed).
     for chunk in new_customers.chunks(500) {
         for customer in crate::store::customers::by_ids(conn, ctx.tenant, chunk)? {
-            crate::store::audit::append(
-                conn,
-                ctx,
-                NewEvent::created(
-                    "customer.created",
-                    "customer",
-                    customer.id,
-                    &crate::views::customer::CustomerView::from(&customer),
-                ),
-            )?;
+            crate::app::customers::record_created(conn, ctx, &customer)?;
         }
     }
     let created: Vec<String> = outcomes

@@ -72,6 +72,19 @@ async fn ledger_clean(app: &TestApp) {
     app.ledger_clean().await;
 }
 
+/// Writes off a promise by the write-off command, as a manager.
+async fn write_off(app: &TestApp, promise: &Value) {
+    send(
+        app,
+        Method::POST,
+        &format!("/v1/gestures/{}/write-off", id(promise)),
+        &app.token(Role::Manager),
+        &json!({"reason_code": "goodwill"}),
+    )
+    .await
+    .expect(200);
+}
+
 /// A customer's promises written off: (all, waived, broken).
 async fn written_off(app: &TestApp, token: &str, c: &str) -> (Value, Value, Value) {
     let s = app
@@ -644,15 +657,7 @@ async fn trust_in_customers(app: TestApp) {
     let early = request(&app, &clerk, &c, &promise("1.00"))
         .await
         .expect(201);
-    send(
-        &app,
-        Method::POST,
-        &format!("/v1/gestures/{}/write-off", id(&early)),
-        &app.token(Role::Manager),
-        &json!({"reason_code": "goodwill"}),
-    )
-    .await
-    .expect(200);
+    write_off(&app, &early).await;
     app.clock.advance(chrono::TimeDelta::hours(25));
     let g = request(&app, &clerk, &c, &promise("45.00"))
         .await
@@ -665,15 +670,7 @@ async fn trust_in_customers(app: TestApp) {
         .await
         .expect(201);
     app.clock.advance(chrono::TimeDelta::days(8));
-    send(
-        &app,
-        Method::POST,
-        &format!("/v1/gestures/{}/write-off", id(&open)),
-        &app.token(Role::Manager),
-        &json!({"reason_code": "goodwill"}),
-    )
-    .await
-    .expect(200);
+    write_off(&app, &open).await;
     app.clock.advance(chrono::TimeDelta::hours(25));
     let g = request(&app, &clerk, &c, &promise("1.00"))
         .await
@@ -729,15 +726,7 @@ async fn trust_in_customers(app: TestApp) {
         (json!(2), json!(2), json!(0))
     );
     ledger_clean(&app).await;
-    send(
-        &app,
-        Method::POST,
-        &format!("/v1/gestures/{}/write-off", id(&open)),
-        &app.token(Role::Manager),
-        &json!({"reason_code": "goodwill"}),
-    )
-    .await
-    .expect(200);
+    write_off(&app, &open).await;
     assert_eq!(
         written_off(&app, &clerk, &c).await,
         (json!(3), json!(2), json!(1))
