@@ -133,11 +133,14 @@ pub(crate) struct QueueEntry {
     pub gesture: crate::domain::gesture::Gesture,
     /// Why it waits (policy version, rule, tier, budgets).
     pub decision: crate::domain::policy::DecisionRecord,
+    /// In the read-only list: why it waits for someone other than the caller.
+    pub waiting_for: Option<crate::store::approvals::WaitingFor>,
 }
 
 /// The pending gestures the actor may decide (their tier, their stores, never
 /// their own request or one that names them), oldest first, after `after`;
-/// at most `limit`, and whether more follow.
+/// at most `limit`, and whether more follow. With `filter.others`, instead,
+/// what waits at the actor's stores for someone else, each with the reason.
 pub(crate) fn approval_queue(
     conn: &mut DbConnection,
     ctx: &Ctx,
@@ -161,7 +164,11 @@ pub(crate) fn approval_queue(
     Ok((
         found
             .into_iter()
-            .map(|(gesture, decision)| QueueEntry { gesture, decision })
+            .map(|(gesture, decision, waiting_for)| QueueEntry {
+                gesture,
+                decision,
+                waiting_for,
+            })
             .collect(),
         has_more,
     ))

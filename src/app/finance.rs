@@ -228,7 +228,7 @@ pub(crate) fn aging_promises(
 ) -> Result<crate::views::finance::AgingPromisesView, Error> {
     use crate::domain::money::{Currency, Money};
     use crate::store::aging::BUCKETS;
-    use crate::views::finance::{AgingPromiseView, AgingPromisesView, CustomerRef, StoreRef};
+    use crate::views::finance::{AgingPromiseView, AgingPromisesView};
     ctx.require(Permission::ReportsRead)?;
     let stores = ctx.scope(store_id)?;
     let lines =
@@ -236,39 +236,20 @@ pub(crate) fn aging_promises(
     let has_more = lines.len() > limit;
     let lines = &lines[..lines.len().min(limit)];
     let ids: Vec<_> = lines.iter().map(|l| l.customer_id).collect();
-    let customers: std::collections::HashMap<_, _> =
-        crate::store::customers::by_ids(conn, ctx.tenant, &ids)?
-            .into_iter()
-            .map(|c| (c.id, c))
-            .collect();
-    let stores: std::collections::HashMap<_, _> = crate::store::stores::all(conn, ctx.tenant)?
-        .into_iter()
-        .map(|s| (s.id, s))
-        .collect();
+    let mut names = crate::app::names::Names::load(conn, ctx.tenant)?;
+    names.prefetch_customers(conn, &ids)?;
     let mut data = Vec::with_capacity(lines.len());
     for l in lines {
-        let (Some(c), Some(s), Some(cur)) = (
-            customers.get(&l.customer_id),
-            stores.get(&l.store_id),
-            Currency::from_code(&l.currency),
-        ) else {
+        let Some(cur) = Currency::from_code(&l.currency) else {
             return Err(Error::internal(format!(
-                "open promise {} names a customer, store or currency that is not there",
+                "open promise {} is in an unknown currency",
                 l.id
             )));
         };
         data.push(AgingPromiseView {
             id: l.id,
-            customer: CustomerRef {
-                id: c.id,
-                name: c.name.clone(),
-                external_ref: c.external_ref.clone(),
-            },
-            store: StoreRef {
-                id: s.id,
-                code: s.code.clone(),
-                name: s.name.clone(),
-            },
+            customer: names.customer_ref(conn, l.customer_id)?,
+            store: names.store_ref(l.store_id),
             bucket: BUCKETS[crate::store::aging::bucket(l.due_on, as_of)],
             outstanding: Money::from_minor(l.outstanding, cur),
             effective_on: l.effective_on,

@@ -18,6 +18,7 @@ pub(crate) mod finance;
 pub mod gestures;
 pub(crate) mod incidents;
 pub mod lifecycle;
+pub(crate) mod names;
 pub(crate) mod policy;
 pub(crate) mod reports;
 pub(crate) mod sales;

@@ -24,12 +24,17 @@ pub(crate) fn recognition_report(
     let stores = ctx.scope(store_id)?;
     let (rows, names) =
         crate::store::reports::recognitions(conn, ctx.tenant, stores.as_deref(), from, to)?;
+    let mut refs = crate::app::names::Names::load(conn, ctx.tenant)?;
+    let ids: Vec<_> = rows.iter().map(|r| r.customer_id).collect();
+    refs.prefetch_customers(conn, &ids)?;
     let mut staff: Vec<StaffRecognitions> = Vec::new();
     for r in rows {
+        let customer = refs.customer_ref(conn, r.customer_id)?;
         for s in &r.staff_ids {
             let praise = Praise {
                 gesture_id: r.gesture_id,
                 customer_id: r.customer_id,
+                customer: customer.clone(),
                 effective_on: r.effective_on,
                 words: r.story.clone(),
                 recorded_by: r.recorded_by.clone(),
@@ -50,6 +55,7 @@ pub(crate) fn recognition_report(
                         .map(|(_, n)| n.clone())
                         .unwrap_or_default(),
                     store_id: r.store_id,
+                    store: refs.store_ref(r.store_id),
                     count: 1,
                     recognitions: vec![praise],
                 }),

@@ -10,9 +10,9 @@ use chrono::{Datelike, Duration, NaiveDate};
 use super::auth::Viewer;
 use super::charts::{self, Chart, Series};
 use super::format;
-use super::names::Names;
 use super::page::{self, ConsoleError, Layout};
 use super::record::Choice;
+use crate::app::names::Names;
 use crate::domain::ids::StoreId;
 use crate::domain::money::Currency;
 use crate::http::{AppError, AppState};
@@ -635,14 +635,8 @@ pub(crate) async fn report_csv(
     let report = state
         .read(move |conn| crate::app::reports::goodwill_report(conn, &ctx, store, &[by], from, to))
         .await?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            actix_web::http::header::CONTENT_DISPOSITION,
-            format!(
-                "attachment; filename=\"goodwill-{from}-{to}-by-{}.csv\"",
-                by.name()
-            ),
-        ))
-        .body(report.csv()))
+    Ok(crate::http::csv_attachment(
+        &format!("goodwill-{from}-{to}-by-{}.csv", by.name()),
+        report.csv(),
+    ))
 }

@@ -9,8 +9,8 @@ use askama::Template;
 use super::auth::{Submitted, Viewer};
 use super::form::{self, Done};
 use super::format;
-use super::names::Names;
 use super::page::{self, ConsoleError, Layout, Problem};
+use crate::app::names::Names;
 use crate::domain::gesture::{Gesture, GestureStatus};
 use crate::domain::ids::GestureId;
 use crate::domain::policy::DecisionRecord;
@@ -404,6 +404,7 @@ async fn render(
                 &QueueFilter {
                     store_id: f.store,
                     kind: f.kind,
+                    others: false,
                 },
                 after,
                 PAGE,

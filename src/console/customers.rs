@@ -9,8 +9,8 @@ use chrono::NaiveDate;
 
 use super::auth::{Form, Viewer};
 use super::format;
-use super::names::Names;
 use super::page::{self, ConsoleError, Layout, Problem};
+use crate::app::names::Names;
 use crate::domain::gesture::{Gesture, GestureKind, GestureStatus, Terms};
 use crate::domain::ids::{CustomerId, GestureId, StoreId};
 use crate::domain::roles::Permission;

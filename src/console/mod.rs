@@ -26,7 +26,6 @@ pub(crate) mod finance;
 pub(crate) mod form;
 pub(crate) mod format;
 pub(crate) mod incidents;
-pub(crate) mod names;
 pub(crate) mod oidc;
 pub(crate) mod page;
 pub(crate) mod record;

@@ -7,8 +7,8 @@ use chrono::{Duration, NaiveDate};
 
 use super::auth::Viewer;
 use super::format;
-use super::names::Names;
 use super::page::{self, ConsoleError, Layout};
+use crate::app::names::Names;
 use crate::http::{AppError, AppState};
 
 /// One customer's words.

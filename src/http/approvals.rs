@@ -140,8 +140,17 @@ pub(crate) struct QueueQuery {
     store_id: Option<String>,
     kind: Option<String>,
     status: Option<String>,
+    waiting_for: Option<String>,
     limit: Option<String>,
     starting_after: Option<String>,
+}
+
+/// Why an item of the read-only list waits for someone else.
+#[derive(Serialize)]
+pub(crate) struct WaitingForView {
+    reason: &'static str,
+    approvers: Vec<crate::domain::roles::Role>,
+    detail: String,
 }
 
 /// One item of the approval queue.
@@ -150,12 +159,18 @@ pub(crate) struct QueueItem {
     #[serde(skip)]
     id: GestureId,
     gesture: GestureView,
+    store: crate::views::finance::StoreRef,
     customer: crate::views::customer::CustomerStanding,
+    /// Whether the caller may only look (the list of `waiting_for=others`).
+    read_only: bool,
+    waiting_for: Option<WaitingForView>,
 }
 
-/// `GET /v1/approvals?store_id=&kind=&status=pending`: the pending gestures the
-/// caller may decide (tier, stores and segregation rules applied), oldest first,
-/// each with its customer's standing.
+/// `GET /v1/approvals?store_id=&kind=&status=pending&waiting_for=me|others`:
+/// the pending gestures the caller may decide (tier, stores and segregation
+/// rules applied), oldest first, each with its store and its customer's
+/// standing; with `waiting_for=others`, read only, what waits at the caller's
+/// stores for someone else and why.
 pub(crate) async fn queue(
     state: web::Data<AppState>,
     caller: Caller,
@@ -178,6 +193,17 @@ pub(crate) async fn queue(
             "must be pending (the queue holds what waits for a decision)",
         );
     }
+    let others = match q.waiting_for.as_deref() {
+        None | Some("me") => false,
+        Some("others") => true,
+        Some(_) => {
+            p.push(
+                "waiting_for",
+                "must be me (what you may decide) or others (what waits at your stores for someone else)",
+            );
+            false
+        }
+    };
     p.finish().map_err(Error::Validation)?;
     let today = state.clock.now().date();
     let ctx = caller.audit_ctx(&state.clock);
@@ -186,16 +212,28 @@ pub(crate) async fn queue(
             let (entries, has_more) = crate::app::approvals::approval_queue(
                 conn,
                 &ctx,
-                &QueueFilter { store_id, kind },
+                &QueueFilter {
+                    store_id,
+                    kind,
+                    others,
+                },
                 page.starting_after,
                 page.limit,
             )?;
+            let names = crate::app::names::Names::load(conn, ctx.tenant)?;
             let mut items = Vec::with_capacity(entries.len());
             for e in entries {
                 items.push(QueueItem {
                     id: e.gesture.id,
+                    store: names.store_ref(e.gesture.store_id),
                     customer: crate::app::approvals::standing_beside(conn, &ctx, &e.gesture)?,
                     gesture: GestureView::of(&e.gesture, today, None),
+                    read_only: others,
+                    waiting_for: e.waiting_for.map(|w| WaitingForView {
+                        reason: w.reason.as_str(),
+                        approvers: w.approvers,
+                        detail: w.detail,
+                    }),
                 });
             }
             Ok::<_, AppError>((items, has_more))

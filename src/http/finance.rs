@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::http::AppError;
 use crate::store::DbConnection;
 use crate::store::write_offs::{Review, WriteOff};
-use crate::views::finance::{PeriodView, StoreRef, WriteOffItem, WriteOffView};
+use crate::views::finance::{PeriodView, WriteOffItem, WriteOffView};
 
 /// The queue's items: each with its reviews (one query) and its customer's
 /// standing.
@@ -24,25 +24,11 @@ pub(crate) fn items(
 ) -> Result<Vec<WriteOffItem>, AppError> {
     let ids: Vec<GestureId> = items.iter().map(|w| w.id).collect();
     let reviews: Vec<Review> = crate::store::write_offs::reviews_of(conn, tenant, &ids)?;
-    let stores: std::collections::HashMap<_, _> = crate::store::stores::all(conn, tenant)?
-        .into_iter()
-        .map(|s| (s.id, s))
-        .collect();
+    let names = crate::app::names::Names::load(conn, tenant)?;
     let mut out = Vec::with_capacity(items.len());
     for w in items {
         let v = WriteOffView::of(&w, &reviews)?;
-        let store = stores.get(&w.store_id).map_or_else(
-            || StoreRef {
-                id: w.store_id,
-                code: String::new(),
-                name: String::new(),
-            },
-            |s| StoreRef {
-                id: s.id,
-                code: s.code.clone(),
-                name: s.name.clone(),
-            },
-        );
+        let store = names.store_ref(w.store_id);
         let standing = crate::app::customers::standing(
             conn,
             tenant,
@@ -67,19 +53,38 @@ pub(crate) struct ListQuery {
     reason_code: Option<String>,
     limit: Option<String>,
     starting_after: Option<String>,
+    format: Option<String>,
 }
 
 use super::extract::query_date as date;
 
-/// `GET /v1/finance/write-offs?status=&store_id=&from=&to=&reason_code=`: write-offs
-/// oldest first, each with its reviews and the customer's history.
+/// The most lines a CSV of a list holds; beyond it the caller narrows the
+/// filters (a spreadsheet is not the place for more).
+const CSV_MAX_LINES: i64 = 10_000;
+
+/// `GET /v1/finance/write-offs?status=&store_id=&from=&to=&reason_code=&format=`:
+/// write-offs oldest first, each with its reviews and the customer's history;
+/// with `format=csv`, every item the filters match (at most 10,000) as one
+/// download.
 pub(crate) async fn list(
     state: web::Data<AppState>,
     caller: Caller,
+    req: actix_web::HttpRequest,
     query: QueryParams<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let q = query.0;
     let mut p = Problems::default();
+    let csv = super::extract::wants_csv(&req, q.format.as_deref(), &mut p);
+    if csv {
+        for (name, given) in [("limit", &q.limit), ("starting_after", &q.starting_after)] {
+            if given.is_some() {
+                p.push(
+                    name,
+                    "is not taken with format=csv: the CSV holds every write-off the filters match",
+                );
+            }
+        }
+    }
     let page = page_request::<GestureId>(q.limit.as_deref(), q.starting_after.as_deref(), &mut p);
     if let Some(s) = q.status.as_deref()
         && !["unreviewed", "reviewed", "flagged"].contains(&s)
@@ -102,6 +107,40 @@ pub(crate) async fn list(
         reason_code: q.reason_code,
     };
     let (tenant, now) = (caller.tenant, state.clock.now());
+    if csv {
+        let body = state
+            .read(move |conn| {
+                let (items, more) =
+                    crate::store::write_offs::list(conn, tenant, &filter, None, CSV_MAX_LINES)?;
+                if more {
+                    return Err(AppError::from(Error::field(
+                        "from",
+                        format!(
+                            "the CSV holds at most {CSV_MAX_LINES} write-offs: narrow the dates, the store or the status"
+                        ),
+                    )));
+                }
+                let ids: Vec<GestureId> = items.iter().map(|w| w.id).collect();
+                let reviews = crate::store::write_offs::reviews_of(conn, tenant, &ids)?;
+                let mut names = crate::app::names::Names::load(conn, tenant)?;
+                let customers: Vec<_> = items.iter().map(|w| w.customer_id).collect();
+                names.prefetch_customers(conn, &customers)?;
+                let mut rows = Vec::with_capacity(items.len());
+                for w in &items {
+                    rows.push((
+                        WriteOffView::of(w, &reviews)?,
+                        names.store_ref(w.store_id),
+                        names.customer_ref(conn, w.customer_id)?,
+                    ));
+                }
+                Ok(crate::views::finance::write_offs_csv(&rows))
+            })
+            .await?;
+        return Ok(super::csv_attachment(
+            &format!("write-offs-{}.csv", now.date()),
+            body,
+        ));
+    }
     let (data, has_more) = state
         .read(move |conn| {
             let (items, more) = crate::store::write_offs::list(
@@ -386,6 +425,7 @@ pub(crate) struct AgingPromisesQuery {
     store_id: Option<String>,
     as_of: Option<String>,
     limit: Option<String>,
+    format: Option<String>,
 }
 
 /// `GET /v1/finance/aging/promises?bucket=31_60&store_id=&as_of=&limit=`:
@@ -394,11 +434,19 @@ pub(crate) struct AgingPromisesQuery {
 pub(crate) async fn aging_promises(
     state: web::Data<AppState>,
     caller: Caller,
+    req: actix_web::HttpRequest,
     query: QueryParams<AgingPromisesQuery>,
 ) -> Result<HttpResponse, AppError> {
     use crate::store::aging::BUCKETS;
     let q = query.0;
     let mut p = Problems::default();
+    let csv = super::extract::wants_csv(&req, q.format.as_deref(), &mut p);
+    if csv && q.limit.is_some() {
+        p.push(
+            "limit",
+            "is not taken with format=csv: the CSV holds every promise the filters match",
+        );
+    }
     let store_id = super::extract::query_store(q.store_id.as_deref(), &mut p);
     let as_of = date("as_of", q.as_of.as_deref(), &mut p);
     let bucket = match q.bucket.as_deref() {
@@ -424,11 +472,32 @@ pub(crate) async fn aging_promises(
     p.finish().map_err(Error::Validation)?;
     let as_of = as_of.unwrap_or_else(|| state.clock.now().date());
     let ctx = caller.audit_ctx(&state.clock);
+    let want = if csv {
+        usize::try_from(CSV_MAX_LINES).unwrap_or(usize::MAX)
+    } else {
+        limit
+    };
     let view = state
         .read(move |conn| {
-            crate::app::finance::aging_promises(conn, &ctx, store_id, bucket, as_of, limit)
+            crate::app::finance::aging_promises(conn, &ctx, store_id, bucket, as_of, want)
         })
         .await?;
+    if csv {
+        if view.has_more {
+            return Err(Error::field(
+                "bucket",
+                format!(
+                    "the CSV holds at most {CSV_MAX_LINES} promises: narrow it to one bucket or one store"
+                ),
+            )
+            .into());
+        }
+        let name = format!(
+            "aging-{}-{as_of}.csv",
+            view.bucket.unwrap_or("all").replace('_', "-")
+        );
+        return Ok(super::csv_attachment(&name, view.csv()));
+    }
     Ok(HttpResponse::Ok().json(view))
 }
 

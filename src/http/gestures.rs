@@ -11,7 +11,7 @@ use crate::domain::gesture::{GestureInput, GestureKind, GestureStatus, NewGestur
 use crate::domain::ids::CustomerId;
 use crate::error::Error;
 use crate::http::AppError;
-use crate::views::gesture::GestureView;
+use crate::views::gesture::{GestureListItem, GestureView};
 
 /// `POST /v1/customers/{id}/gestures`.
 pub(crate) async fn create(
@@ -107,13 +107,30 @@ pub(crate) async fn list(
     };
     let tenant = caller.tenant;
     let page = state
-        .read(move |conn| crate::store::gestures::list(conn, tenant, &filter, page))
+        .read(move |conn| {
+            let page = crate::store::gestures::list(conn, tenant, &filter, page)?;
+            let mut names = crate::app::names::Names::load(conn, tenant)?;
+            let ids: Vec<CustomerId> = page.items.iter().map(|g| g.customer_id).collect();
+            names.prefetch_customers(conn, &ids)?;
+            let mut items = Vec::with_capacity(page.items.len());
+            for g in &page.items {
+                items.push(GestureListItem {
+                    gesture: GestureView::of(g, today, None),
+                    customer: names.customer_ref(conn, g.customer_id)?,
+                    store: names.store_ref(g.store_id),
+                });
+            }
+            Ok::<_, AppError>(crate::store::PageOf {
+                items,
+                has_more: page.has_more,
+            })
+        })
         .await?;
-    Ok(HttpResponse::Ok().json(ListResponse::from_page(
-        page,
-        |g| GestureView::of(g, today, None),
-        |g| g.id.to_string(),
-    )))
+    Ok(
+        HttpResponse::Ok().json(ListResponse::from_page(page, Clone::clone, |g| {
+            g.gesture.id.to_string()
+        })),
+    )
 }
 
 /// `GET /v1/customers/{id}/summary`: what the customer owes, holds and received.

@@ -117,10 +117,7 @@ pub(crate) async fn list(
     let (found, names) = state
         .read(move |conn| {
             let found = crate::store::incidents::list(conn, tenant, &filter, page)?;
-            let names: std::collections::HashMap<_, _> = crate::store::stores::all(conn, tenant)?
-                .into_iter()
-                .map(|s| (s.id, s))
-                .collect();
+            let names = crate::app::names::Names::load(conn, tenant)?;
             Ok::<_, AppError>((found, names))
         })
         .await?;
@@ -129,17 +126,7 @@ pub(crate) async fn list(
         |i| crate::views::incident::IncidentListItem {
             id: i.id,
             store_id: i.store_id,
-            store: crate::views::finance::StoreRef {
-                id: i.store_id,
-                code: names
-                    .get(&i.store_id)
-                    .map(|s| s.code.clone())
-                    .unwrap_or_default(),
-                name: names
-                    .get(&i.store_id)
-                    .map(|s| s.name.clone())
-                    .unwrap_or_default(),
-            },
+            store: names.store_ref(i.store_id),
             cause: i.cause.clone(),
             staff_ids: i.staff_ids.clone(),
             description: i.description.clone(),

@@ -444,3 +444,14 @@ impl<T: Serialize> ListResponse<T> {
         }
     }
 }
+
+/// A CSV document as a download: `text/csv`, UTF-8, saved as `filename`.
+pub(crate) fn csv_attachment(filename: &str, body: Vec<u8>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        ))
+        .body(body)
+}

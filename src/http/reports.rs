@@ -5,7 +5,7 @@ use chrono::Datelike;
 use serde::Deserialize;
 
 use super::extract::{query_date, query_store, wants_csv};
-use super::{AppState, Caller, QueryParams};
+use super::{AppState, Caller, QueryParams, csv_attachment};
 use crate::domain::Problems;
 use crate::error::Error;
 use crate::http::AppError;
@@ -17,15 +17,18 @@ pub(crate) struct RecognitionQuery {
     from: Option<String>,
     to: Option<String>,
     store_id: Option<String>,
+    format: Option<String>,
 }
 
-/// `GET /v1/reports/recognition?from=&to=&store_id=`: recognitions per staff
-/// member and store, with the customers' words, most recognised first. A
-/// store-scoped token (a manager's) sees its stores only. Default: the last 90
-/// days; at most 366.
+/// `GET /v1/reports/recognition?from=&to=&store_id=&format=`: recognitions
+/// per staff member and store, with the customers' words, most recognised
+/// first. A store-scoped token (a manager's) sees its stores only. Default:
+/// the last 90 days; at most 366. JSON, or CSV (one line per praise) with
+/// `format=csv` / `Accept: text/csv`.
 pub(crate) async fn recognition(
     state: web::Data<AppState>,
     caller: Caller,
+    req: actix_web::HttpRequest,
     query: QueryParams<RecognitionQuery>,
 ) -> Result<HttpResponse, AppError> {
     let q = query.0;
@@ -40,11 +43,18 @@ pub(crate) async fn recognition(
     } else if (to - from).num_days() > 365 {
         p.push("from", "the report covers at most 366 days");
     }
+    let csv = wants_csv(&req, q.format.as_deref(), &mut p);
     p.finish().map_err(Error::Validation)?;
     let ctx = caller.audit_ctx(&state.clock);
     let report = state
         .read(move |conn| crate::app::reports::recognition_report(conn, &ctx, store_id, from, to))
         .await?;
+    if csv {
+        return Ok(csv_attachment(
+            &format!("recognition-{from}-to-{to}.csv"),
+            report.csv(),
+        ));
+    }
     Ok(HttpResponse::Ok().json(report))
 }
 
@@ -109,13 +119,10 @@ pub(crate) async fn goodwill(
         .read(move |conn| crate::app::reports::goodwill_report(conn, &ctx, store_id, &by, from, to))
         .await?;
     if csv {
-        return Ok(HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .insert_header((
-                actix_web::http::header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"goodwill-{from}-to-{to}.csv\""),
-            ))
-            .body(report.csv()));
+        return Ok(csv_attachment(
+            &format!("goodwill-{from}-to-{to}.csv"),
+            report.csv(),
+        ));
     }
     Ok(HttpResponse::Ok().json(report))
 }

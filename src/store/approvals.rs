@@ -306,9 +306,29 @@ pub(crate) struct QueueFilter {
     pub store_id: Option<StoreId>,
     /// One kind.
     pub kind: Option<GestureKind>,
+    /// Instead of what the caller may decide: what waits at the caller's
+    /// stores for someone else (read only).
+    pub others: bool,
 }
 
-/// The pending gestures `who` may decide at `now`, oldest first, after
+/// Why a pending gesture at the caller's stores waits for someone else.
+#[derive(Clone, Debug)]
+pub(crate) struct WaitingFor {
+    /// The rule that keeps the caller out (`approval_tier`, `self_approval`,
+    /// `named_staff`, `staff_at_fault`).
+    pub reason: ErrorCode,
+    /// The roles that may decide it.
+    pub approvers: Vec<Role>,
+    /// The rule, in words.
+    pub detail: String,
+}
+
+/// One entry of the approval queue: the gesture, its decision record and,
+/// in the read-only list, why it waits for someone else.
+pub(crate) type Queued = (Gesture, DecisionRecord, Option<WaitingFor>);
+
+/// The pending gestures `who` may decide at `now` (with `filter.others`:
+/// those at `who`'s stores that wait for someone else), oldest first, after
 /// `starting_after`; at most `limit`, and whether more follow. Reads the
 /// pending ones in batches and keeps those the rules let `who` decide.
 pub(crate) fn queue(
@@ -319,7 +339,7 @@ pub(crate) fn queue(
     starting_after: Option<GestureId>,
     limit: i64,
     now: NaiveDateTime,
-) -> Result<(Vec<(Gesture, DecisionRecord)>, bool), Error> {
+) -> Result<(Vec<Queued>, bool), Error> {
     if let Some(c) = starting_after {
         super::known_cursor(
             diesel::select(diesel::dsl::exists(
@@ -368,13 +388,23 @@ pub(crate) fn queue(
                 Some(i) if !who.staff.is_empty() => incident_staff(conn, tenant, i)?,
                 _ => Vec::new(),
             };
-            if refusal(who, &g, &record, &at_fault).is_some() {
-                continue;
-            }
+            let waiting = match refusal(who, &g, &record, &at_fault) {
+                None if !filter.others => None,
+                Some(Error::Forbidden { code, detail })
+                    if filter.others && Error::require_store(who.stores, g.store_id).is_ok() =>
+                {
+                    Some(WaitingFor {
+                        reason: code,
+                        approvers: record.approvers.clone(),
+                        detail,
+                    })
+                }
+                _ => continue,
+            };
             if out.len() == want {
                 return Ok((out, true));
             }
-            out.push((g, record));
+            out.push((g, record, waiting));
         }
         cursor = Some(last);
     }

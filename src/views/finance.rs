@@ -83,6 +83,68 @@ impl WriteOffView {
     }
 }
 
+/// The write-off queue as CSV: one line per item, with its store's code and
+/// name, its customer's external ref and name, and its latest review.
+pub(crate) fn write_offs_csv(items: &[(WriteOffView, StoreRef, CustomerRef)]) -> Vec<u8> {
+    use crate::csv_export::Cell::{Number, Text};
+    let mut out = crate::csv_export::Csv::new();
+    out.header([
+        "id",
+        "effective_on",
+        "store_code",
+        "store_name",
+        "customer_external_ref",
+        "customer_name",
+        "currency",
+        "amount",
+        "reason_code",
+        "story",
+        "requested_by",
+        "approved_by",
+        "decision_rule",
+        "write_off_of",
+        "status",
+        "reviewed_by",
+        "reviewed_at",
+        "review_note",
+        "customer_id",
+        "store_id",
+    ]);
+    for (w, store, customer) in items {
+        let (id, on, amount) = (
+            w.id.to_string(),
+            w.effective_on.to_string(),
+            w.amount.amount_string(),
+        );
+        let of = w.write_off_of.map(|g| g.to_string()).unwrap_or_default();
+        let (cid, sid) = (w.customer_id.to_string(), w.store_id.to_string());
+        let last = w.reviews.last();
+        out.record([
+            Number(&id),
+            Number(&on),
+            Text(&store.code),
+            Text(&store.name),
+            Text(&customer.external_ref),
+            Text(&customer.name),
+            Text(w.amount.currency().code()),
+            Number(&amount),
+            Text(&w.reason_code),
+            Text(&w.story),
+            Text(&w.requested_by),
+            Text(w.approved_by.as_deref().unwrap_or("")),
+            Text(&w.decision_rule),
+            Number(&of),
+            Text(&w.status),
+            Text(last.map_or("", |r| r.reviewer.as_str())),
+            Number(last.map_or("", |r| r.at.as_str())),
+            Text(last.and_then(|r| r.note.as_deref()).unwrap_or("")),
+            Number(&cid),
+            Number(&sid),
+        ]);
+    }
+    out.into_bytes()
+}
+
 /// A write-off item as finance's queue answers it: the item, with its
 /// customer's standing beside it, read when asked.
 #[derive(Serialize, Clone)]
@@ -289,4 +351,53 @@ pub(crate) struct AgingPromisesView {
     pub(crate) data: Vec<AgingPromiseView>,
     /// Whether more promises are in the bucket than were listed.
     pub(crate) has_more: bool,
+}
+
+impl AgingPromisesView {
+    /// The promises as CSV, oldest due first.
+    pub(crate) fn csv(&self) -> Vec<u8> {
+        use crate::csv_export::Cell::{Number, Text};
+        let mut out = crate::csv_export::Csv::new();
+        out.header([
+            "id",
+            "bucket",
+            "store_code",
+            "store_name",
+            "customer_external_ref",
+            "customer_name",
+            "currency",
+            "outstanding",
+            "effective_on",
+            "due_on",
+            "days_overdue",
+            "customer_id",
+            "store_id",
+        ]);
+        for l in &self.data {
+            let (id, amount, on, due, days) = (
+                l.id.to_string(),
+                l.outstanding.amount_string(),
+                l.effective_on.to_string(),
+                l.due_on.to_string(),
+                l.days_overdue.to_string(),
+            );
+            let (cid, sid) = (l.customer.id.to_string(), l.store.id.to_string());
+            out.record([
+                Number(&id),
+                Text(l.bucket),
+                Text(&l.store.code),
+                Text(&l.store.name),
+                Text(&l.customer.external_ref),
+                Text(&l.customer.name),
+                Text(l.outstanding.currency().code()),
+                Number(&amount),
+                Number(&on),
+                Number(&due),
+                Number(&days),
+                Number(&cid),
+                Number(&sid),
+            ]);
+        }
+        out.into_bytes()
+    }
 }

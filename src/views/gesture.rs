@@ -51,6 +51,16 @@ pub(crate) struct GestureView {
     pub(crate) updated_at: String,
 }
 
+/// A gesture in a list a person reads (`GET /v1/gestures`): the gesture, with
+/// its customer's name and external ref and its store's code and name.
+#[derive(Serialize, Debug, Clone)]
+pub(crate) struct GestureListItem {
+    #[serde(flatten)]
+    pub(crate) gesture: GestureView,
+    pub(crate) customer: super::finance::CustomerRef,
+    pub(crate) store: super::finance::StoreRef,
+}
+
 /// A budget the decision consulted, with its headroom.
 #[derive(Serialize, PartialEq, Eq, Debug, Clone)]
 pub(crate) struct BudgetView {

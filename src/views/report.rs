@@ -11,6 +11,8 @@ use crate::error::Error;
 pub(crate) struct Praise {
     pub(crate) gesture_id: GestureId,
     pub(crate) customer_id: CustomerId,
+    /// The customer as people know them.
+    pub(crate) customer: super::finance::CustomerRef,
     pub(crate) effective_on: NaiveDate,
     pub(crate) words: String,
     /// Who recorded the praise (a token's `sub`): never the person praised.
@@ -23,6 +25,8 @@ pub(crate) struct StaffRecognitions {
     pub(crate) staff_id: StaffId,
     pub(crate) name: String,
     pub(crate) store_id: StoreId,
+    /// The store as people know it.
+    pub(crate) store: super::finance::StoreRef,
     pub(crate) count: i64,
     pub(crate) recognitions: Vec<Praise>,
 }
@@ -33,6 +37,47 @@ pub(crate) struct RecognitionReport {
     pub(crate) from: NaiveDate,
     pub(crate) to: NaiveDate,
     pub(crate) staff: Vec<StaffRecognitions>,
+}
+
+impl RecognitionReport {
+    /// The report as CSV: one line per praise, most recognised staff first.
+    pub(crate) fn csv(&self) -> Vec<u8> {
+        use crate::csv_export::Cell::{Number, Text};
+        let mut out = crate::csv_export::Csv::new();
+        out.header([
+            "staff_id",
+            "staff_name",
+            "store_code",
+            "store_name",
+            "count",
+            "effective_on",
+            "customer_external_ref",
+            "customer_name",
+            "words",
+            "recorded_by",
+            "gesture_id",
+        ]);
+        for s in &self.staff {
+            let (staff_id, count) = (s.staff_id.to_string(), s.count.to_string());
+            for p in &s.recognitions {
+                let (on, gesture) = (p.effective_on.to_string(), p.gesture_id.to_string());
+                out.record([
+                    Number(&staff_id),
+                    Text(&s.name),
+                    Text(&s.store.code),
+                    Text(&s.store.name),
+                    Number(&count),
+                    Number(&on),
+                    Text(&p.customer.external_ref),
+                    Text(&p.customer.name),
+                    Text(&p.words),
+                    Text(&p.recorded_by),
+                    Number(&gesture),
+                ]);
+            }
+        }
+        out.into_bytes()
+    }
 }
 
 /// One group's figures in one currency. `net_cost` is signed: recoveries can

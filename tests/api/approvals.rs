@@ -332,10 +332,43 @@ async fn segregation(app: TestApp) {
             .iter()
             .any(|i| i["gesture"]["id"] == g["id"])
     );
+    // ... and lists it, read only, among what waits for someone else.
+    let others = app
+        .get("/v1/approvals?waiting_for=others", &fay)
+        .await
+        .expect(200);
+    let mine = others["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["gesture"]["id"] == g["id"])
+        .expect("the read-only list shows what waits at her store");
+    assert_eq!(mine["read_only"], true);
+    assert_eq!(mine["waiting_for"]["reason"], "staff_at_fault");
+    assert_eq!(mine["store"]["id"], json!(store));
+    assert!(
+        mine["store"]["code"]
+            .as_str()
+            .is_some_and(|c| !c.is_empty())
+    );
     let mgr = app.token_for(app.tenant, "sg-mgr", Role::Manager, Some(vec![store]));
     let queue = app.get("/v1/approvals", &mgr).await.expect(200);
+    let item = queue["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["gesture"]["id"] == g["id"])
+        .expect("the manager may decide it");
+    assert_eq!(item["read_only"], false);
+    assert_eq!(item["waiting_for"], Value::Null);
+    assert_eq!(item["store"]["id"], json!(store));
+    // Nothing the manager may decide is in her read-only list.
+    let others = app
+        .get("/v1/approvals?waiting_for=others", &mgr)
+        .await
+        .expect(200);
     assert!(
-        queue["data"]
+        !others["data"]
             .as_array()
             .unwrap()
             .iter()
@@ -364,6 +397,38 @@ async fn segregation(app: TestApp) {
             .iter()
             .any(|i| i["gesture"]["id"] == big["id"])
     );
+    // The store's manager cannot decide tier 2, but sees it wait for finance.
+    let waiting = app
+        .get("/v1/approvals?waiting_for=others", &mgr)
+        .await
+        .expect(200);
+    let big_item = waiting["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["gesture"]["id"] == big["id"])
+        .expect("a manager sees what waits for finance at her store");
+    assert_eq!(big_item["waiting_for"]["reason"], "approval_tier");
+    assert_eq!(
+        big_item["waiting_for"]["approvers"],
+        json!(["finance", "admin"])
+    );
+    // A manager of another store does not.
+    let other_store = app.store("SG-OTHER", "USD").await;
+    let elsewhere = app.token_for(
+        app.tenant,
+        "sg-other",
+        Role::Manager,
+        Some(vec![other_store]),
+    );
+    let theirs = app
+        .get("/v1/approvals?waiting_for=others", &elsewhere)
+        .await
+        .expect(200);
+    assert_eq!(theirs["data"], json!([]));
+    app.get("/v1/approvals?waiting_for=everyone", &mgr)
+        .await
+        .names_field("waiting_for");
     let done = act(
         &app,
         &fin_b,

@@ -947,6 +947,49 @@ async fn s4_recognition_report(app: TestApp) {
     // Who wrote the praise down is on the record beside it.
     assert_eq!(rows[0]["recognitions"][0]["recorded_by"], "tester");
     assert_eq!(rows[1]["name"], "Ann");
+    // Names where people read: the store and the customer.
+    assert_eq!(rows[0]["store"]["code"], "RA");
+    assert_eq!(rows[0]["store"]["name"], "Store RA");
+    assert_eq!(
+        rows[0]["recognitions"][0]["customer"]["external_ref"],
+        "S4-1"
+    );
+    assert_eq!(
+        rows[0]["recognitions"][0]["customer"]["id"],
+        rows[0]["recognitions"][0]["customer_id"]
+    );
+    // The same report as CSV, one line per praise, read by Python's csv module.
+    let csv = app
+        .get(
+            "/v1/reports/recognition?format=csv",
+            &app.token(Role::Finance),
+        )
+        .await;
+    assert_eq!(csv.status, 200);
+    let to = app.clock.now().date();
+    let from = to - chrono::TimeDelta::days(89);
+    assert_eq!(
+        csv.header("content-disposition"),
+        Some(format!(
+            "attachment; filename=\"recognition-{from}-to-{to}.csv\""
+        )),
+    );
+    let (header, lines) = python_csv(&csv.body);
+    assert_eq!(
+        header[..4],
+        ["staff_id", "staff_name", "store_code", "store_name"]
+    );
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    assert_eq!(lines[0][col("staff_name")], "Sam");
+    assert_eq!(lines[0][col("store_code")], "RA");
+    assert_eq!(lines[0][col("customer_external_ref")], "S4-1");
+    assert_eq!(
+        lines[0][col("words")],
+        "She greeted me by name, \"every time\""
+    );
+    assert_eq!(lines[2][col("staff_name")], "Ann");
+    assert_eq!(lines[2][col("count")], "1");
     let manager_a = app.token_for(app.tenant, "mgr-a", Role::Manager, Some(vec![a]));
     let mine = app
         .get("/v1/reports/recognition", &manager_a)

@@ -141,7 +141,21 @@ async fn s1_pay_tomorrow(app: TestApp) {
             &w.clerk,
         )
         .await;
-    assert_eq!(open.expect(200)["data"].as_array().unwrap().len(), 1);
+    let open = open.expect(200);
+    assert_eq!(open["data"].as_array().unwrap().len(), 1);
+    // A list names the customer and the store as people know them.
+    assert_eq!(open["data"][0]["customer"]["id"], c["id"]);
+    assert_eq!(open["data"][0]["customer"]["name"], c["name"]);
+    assert_eq!(
+        open["data"][0]["customer"]["external_ref"],
+        c["external_ref"]
+    );
+    assert_eq!(open["data"][0]["store"]["id"], g["store_id"]);
+    assert!(
+        open["data"][0]["store"]["code"]
+            .as_str()
+            .is_some_and(|c| !c.is_empty())
+    );
     let overdue = app
         .get("/v1/gestures?overdue=true", &w.clerk)
         .await

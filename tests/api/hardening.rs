@@ -953,6 +953,17 @@ async fn csv_cells_are_never_formulas(app: TestApp) {
     )
     .await
     .expect(201);
+    // A waiver, so the write-off queue has a line to write.
+    let waiver_by = app.token_for(app.tenant, "-waiver", Role::Manager, None);
+    post(
+        &app,
+        &waiver_by,
+        &gestures,
+        &json!({"kind": "balance_waiver", "store_id": store, "reason_code": "staff_error",
+            "story": "@we rang it up twice", "amount": usd("1.00"), "applies_to": [id(&pending)]}),
+    )
+    .await
+    .expect(201);
 
     // At input: formula-looking store and account codes are refused.
     let admin = app.token(Role::Admin);
@@ -1004,11 +1015,16 @@ async fn csv_cells_are_never_formulas(app: TestApp) {
         "net_cost",
         "debit",
         "credit",
+        "amount",
+        "outstanding",
+        "days_overdue",
     ];
     let mut seen = std::collections::BTreeSet::new();
     for path in [
         "/v1/finance/reports/goodwill?group_by=store,kind,reason_code,incident_cause,requester,approver,month&format=csv".to_owned(),
         format!("/v1/finance/journal?period={month}&format=csv"),
+        "/v1/finance/aging/promises?format=csv".to_owned(),
+        "/v1/finance/write-offs?format=csv".to_owned(),
     ] {
         let r = app.get(&path, &fin).await;
         assert_eq!(r.status, 200, "{path}");
@@ -1038,6 +1054,8 @@ async fn csv_cells_are_never_formulas(app: TestApp) {
         "'+cmd|' /C calc'!A0",
         "'-3",
         "'\tTabbed",
+        "'-waiver",
+        "'@we rang it up twice",
     ] {
         assert!(seen.contains(hostile), "{hostile:?} not among {seen:?}");
     }

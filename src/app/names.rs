@@ -1,5 +1,7 @@
 //! Names where people read: a page says "MS · Main Street" and "Ann Lee
-//! (C-1001)" where the API gives ids. Looked up once per page.
+//! (C-1001)", and a list the API answers carries the store's code and name
+//! and the customer's name and external ref beside their ids. Looked up once
+//! per page.
 
 use std::collections::HashMap;
 
@@ -10,6 +12,7 @@ use crate::domain::ids::{CustomerId, StaffId, StoreId, TenantId};
 use crate::domain::store::Store;
 use crate::error::Error;
 use crate::store::DbConnection;
+use crate::views::finance::{CustomerRef, StoreRef};
 
 /// The tenant's stores, and the customers and staff a page has named so far.
 pub(crate) struct Names {
@@ -43,6 +46,36 @@ impl Names {
         self.stores
             .get(&id)
             .map_or_else(|| id.to_string(), |s| format!("{} · {}", s.code, s.name))
+    }
+
+    /// A store as a list names it (its id alone if it is not found).
+    pub(crate) fn store_ref(&self, id: StoreId) -> StoreRef {
+        self.stores.get(&id).map_or_else(
+            || StoreRef {
+                id,
+                code: String::new(),
+                name: String::new(),
+            },
+            |s| StoreRef {
+                id,
+                code: s.code.clone(),
+                name: s.name.clone(),
+            },
+        )
+    }
+
+    /// A customer as a list names them (read once per page).
+    pub(crate) fn customer_ref(
+        &mut self,
+        conn: &mut DbConnection,
+        id: CustomerId,
+    ) -> Result<CustomerRef, Error> {
+        let c = self.customer(conn, id)?;
+        Ok(CustomerRef {
+            id,
+            name: c.name.clone(),
+            external_ref: c.external_ref.clone(),
+        })
     }
 
     /// A store's time zone (UTC for one not found).
