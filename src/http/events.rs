@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{AppState, Caller, ListResponse, QueryParams, timestamp};
 use crate::domain::Problems;
-use crate::domain::ids::AuditEventId;
+use crate::domain::ids::{AuditEventId, CustomerId, StoreId};
 use crate::error::Error;
 use crate::http::AppError;
 
@@ -19,7 +19,27 @@ pub(crate) struct EventView {
     entity_type: String,
     entity_id: String,
     data: serde_json::Value,
+    /// The customer the event is about (from `data.customer_id`), as people
+    /// know them now; null when it names none.
+    customer: Option<crate::views::finance::CustomerRef>,
+    /// The store (from `data.store_id`), likewise.
+    store: Option<crate::views::finance::StoreRef>,
     created_at: String,
+}
+
+/// The id of `entity` an event names: its own id when it is about one, else
+/// the one its data names under `{entity}_id`.
+fn named<T: std::str::FromStr>(
+    entity_type: &str,
+    data: &serde_json::Value,
+    entity: &str,
+) -> Option<T> {
+    let key = if entity_type == entity {
+        "id".to_owned()
+    } else {
+        format!("{entity}_id")
+    };
+    data.get(key)?.as_str()?.parse().ok()
 }
 
 /// Query of `GET /v1/events`.
@@ -46,30 +66,49 @@ pub(crate) async fn list(
     );
     p.finish().map_err(Error::Validation)?;
     let (tenant, stores) = (caller.tenant, caller.stores.clone());
-    let (rows, has_more) = state
+    let (data, has_more) = state
         // Not in one transaction: the page must be read in a statement after the
         // horizon's (see store::events), whatever the default isolation level.
         .with_conn(move |conn| {
-            crate::store::events::page(
+            let (rows, has_more) = crate::store::events::page(
                 conn,
                 tenant,
                 stores.as_deref(),
                 page.starting_after,
                 page.limit,
-            )
+            )?;
+            let data: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|e| serde_json::from_str(&e.data).unwrap_or(serde_json::Value::Null))
+                .collect();
+            let mut names = crate::app::names::Names::load(conn, tenant)?;
+            let customers: Vec<CustomerId> = rows
+                .iter()
+                .zip(&data)
+                .filter_map(|(e, d)| named(&e.entity_type, d, "customer"))
+                .collect();
+            names.prefetch_customers(conn, &customers)?;
+            let mut views = Vec::with_capacity(rows.len());
+            for (e, data) in rows.into_iter().zip(data) {
+                let customer = match named::<CustomerId>(&e.entity_type, &data, "customer") {
+                    Some(c) => Some(names.customer_ref(conn, c)?),
+                    None => None,
+                };
+                views.push(EventView {
+                    id: e.id,
+                    customer,
+                    store: named::<StoreId>(&e.entity_type, &data, "store")
+                        .map(|s| names.store_ref(s)),
+                    data,
+                    event_type: e.event_type,
+                    entity_type: e.entity_type,
+                    entity_id: e.entity_id,
+                    created_at: timestamp(&e.created_at),
+                });
+            }
+            Ok::<_, Error>((views, has_more))
         })
         .await?;
-    let data: Vec<EventView> = rows
-        .into_iter()
-        .map(|e| EventView {
-            id: e.id,
-            data: serde_json::from_str(&e.data).unwrap_or(serde_json::Value::Null),
-            event_type: e.event_type,
-            entity_type: e.entity_type,
-            entity_id: e.entity_id,
-            created_at: timestamp(&e.created_at),
-        })
-        .collect();
     let next_cursor = if has_more {
         data.last().map(|e| e.id.to_string())
     } else {

@@ -1102,13 +1102,32 @@ async fn expiry_needs_no_job(app: TestApp) {
         .expect(200);
     assert_eq!(fresh_now["status"], "pending_approval");
     let feed = app.get("/v1/events?limit=100", &clerk).await.expect(200);
-    assert!(
-        feed["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["type"] == "gesture.expired" && e["entity_id"] == old["id"])
-    );
+    let expired = feed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "gesture.expired" && e["entity_id"] == old["id"])
+        .expect("the expiry is in the feed");
+    // The feed names the customer and the store as people know them.
+    assert_eq!(expired["customer"]["id"], json!(c));
+    assert_eq!(expired["customer"]["external_ref"], "EX-1");
+    assert_eq!(expired["store"]["code"], "EX");
+    let created = feed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "customer.created" && e["entity_id"] == json!(c))
+        .expect("the customer's creation is in the feed");
+    assert_eq!(created["customer"]["external_ref"], "EX-1");
+    assert_eq!(created["store"], Value::Null);
+    let store_created = feed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "store.created")
+        .expect("the store's creation is in the feed");
+    assert_eq!(store_created["store"]["code"], "EX");
+    assert_eq!(store_created["customer"], Value::Null);
     ledger_clean(&app).await;
 }
 both!(expiry_needs_no_job);
