@@ -264,3 +264,65 @@ pub(crate) fn aging_promises(
         has_more,
     })
 }
+
+/// The tenant's ledger accounts that hold entries (of one `kind`, or all), in
+/// account order after `after`: each with whose it is, the code the journal
+/// exports it under, and its sums. At most `limit`, and whether more follow.
+pub(crate) fn accounts(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    kind: Option<&str>,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<(Vec<crate::views::finance::AccountView>, bool), Error> {
+    use crate::domain::account_map::{self, Owner};
+    use crate::domain::money::{Currency, Money};
+    use crate::views::finance::{AccountSums, AccountView};
+    ctx.require(Permission::FinanceRead)?;
+    ctx.require_tenant_wide()?;
+    let (rows, more) = crate::store::journal::accounts(conn, ctx.tenant, kind, after, limit)?;
+    let (map, _) = crate::store::journal::account_map(conn, ctx.tenant)?;
+    let mut names = crate::app::names::Names::load(conn, ctx.tenant)?;
+    let ids: Vec<_> = rows.iter().filter_map(|r| r.customer_id).collect();
+    names.prefetch_customers(conn, &ids)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let (customer, store) = match account_map::owner(&r.account) {
+            Some(Owner::Customer(_)) => match r.customer_id {
+                Some(c) => (Some(names.customer_ref(conn, c)?), None),
+                None => (None, None),
+            },
+            Some(Owner::Store(s)) => (None, s.parse().ok().map(|s| names.store_ref(s))),
+            None => (None, None),
+        };
+        let whose = customer
+            .as_ref()
+            .map(|c| c.external_ref.as_str())
+            .or(store.as_ref().map(|s| s.code.as_str()));
+        let (export_code, export_name, mapped) = map.resolve_how(&r.account);
+        let mut sums = Vec::with_capacity(r.sums.len());
+        for (currency, debit, credit) in r.sums {
+            let cur = Currency::from_code(&currency).ok_or_else(|| {
+                Error::internal(format!("account {} has an unknown currency", r.account))
+            })?;
+            let wide = |m: i128| Money::from_wide(m, cur).ok_or_else(Error::figure_too_large);
+            sums.push(AccountSums {
+                debit: wide(debit)?,
+                credit: wide(credit)?,
+                currency,
+            });
+        }
+        out.push(AccountView {
+            kind: account_map::kind(&r.account).to_owned(),
+            label: account_map::label(&r.account, whose),
+            account: r.account,
+            customer,
+            store,
+            export_code,
+            export_name,
+            mapped,
+            sums,
+        });
+    }
+    Ok((out, more))
+}

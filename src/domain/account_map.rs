@@ -39,6 +39,65 @@ const WITH_TAIL: [&str; 7] = [
     "tender_clearing",
 ];
 
+/// How an account found its export code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Mapped {
+    /// A mapping names the account itself.
+    Exact,
+    /// A mapping names every account of its kind (`receivable:*`).
+    Pattern,
+    /// No mapping: it exports under its own code.
+    Unmapped,
+}
+
+/// The customer or store a ledger account belongs to, if any: `receivable`
+/// and `store_credit` are a customer's, the clearing accounts a store's.
+pub(crate) enum Owner<'a> {
+    /// A customer's account (its id as the account writes it).
+    Customer(&'a str),
+    /// A store's account.
+    Store(&'a str),
+}
+
+/// Whose account it is.
+pub(crate) fn owner(account: &str) -> Option<Owner<'_>> {
+    let (head, tail) = account.split_once(':')?;
+    match head {
+        "receivable" | "store_credit" => Some(Owner::Customer(tail)),
+        h if h.ends_with("_clearing") => Some(Owner::Store(tail)),
+        _ => None,
+    }
+}
+
+/// The account's kind: what comes before `:` (`receivable`, `writeoff_expense`).
+pub(crate) fn kind(account: &str) -> &str {
+    account.split_once(':').map_or(account, |(h, _)| h)
+}
+
+/// A name a person reads: the account's readable name, and whose it is
+/// (`Customer receivable · C-1001`, `Cash clearing · MS`).
+pub(crate) fn label(account: &str, whose: Option<&str>) -> String {
+    match whose {
+        Some(w) if !w.is_empty() => format!("{} · {w}", default_name(account)),
+        _ => default_name(account),
+    }
+}
+
+/// Every kind of ledger account.
+pub(crate) const KINDS: [&str; 10] = [
+    "receivable",
+    "store_credit",
+    "goodwill_expense",
+    "writeoff_expense",
+    "cash_clearing",
+    "sales_clearing",
+    "cost_clearing",
+    "tender_clearing",
+    "breakage_income",
+    "bad_debt_recovery_income",
+];
+
 /// A readable name for a ledger account (what the export says without a map).
 pub(crate) fn default_name(account: &str) -> String {
     let (head, tail) = account.split_once(':').unwrap_or((account, ""));
@@ -105,16 +164,23 @@ impl AccountMap {
 
     /// The tenant's (code, name) for a ledger account.
     pub(crate) fn resolve(&self, account: &str) -> (String, String) {
-        let exact = self.mappings.iter().find(|m| m.account == account);
-        let pattern = || {
-            let head = account.split_once(':').map(|(h, _)| h)?;
-            self.mappings
-                .iter()
-                .find(|m| m.account.strip_suffix(":*") == Some(head))
-        };
-        match exact.or_else(pattern) {
-            Some(m) => (m.code.clone(), m.name.clone()),
-            None => (account.to_owned(), default_name(account)),
+        let (code, name, _) = self.resolve_how(account);
+        (code, name)
+    }
+
+    /// The tenant's (code, name) for a ledger account, and how it was found.
+    pub(crate) fn resolve_how(&self, account: &str) -> (String, String, Mapped) {
+        if let Some(m) = self.mappings.iter().find(|m| m.account == account) {
+            return (m.code.clone(), m.name.clone(), Mapped::Exact);
+        }
+        let head = account.split_once(':').map(|(h, _)| h);
+        match self
+            .mappings
+            .iter()
+            .find(|m| head.is_some() && m.account.strip_suffix(":*") == head)
+        {
+            Some(m) => (m.code.clone(), m.name.clone(), Mapped::Pattern),
+            None => (account.to_owned(), default_name(account), Mapped::Unmapped),
         }
     }
 }

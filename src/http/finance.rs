@@ -526,6 +526,65 @@ pub(crate) async fn account_map(
     }))
 }
 
+/// Query of `GET /v1/finance/accounts`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AccountsQuery {
+    kind: Option<String>,
+    limit: Option<String>,
+    starting_after: Option<String>,
+}
+
+/// `GET /v1/finance/accounts?kind=&limit=&starting_after=`: the ledger
+/// accounts that hold entries, in account order, each with whose it is, the
+/// code the journal exports it under and its sums — what finance maps.
+pub(crate) async fn accounts(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: QueryParams<AccountsQuery>,
+) -> Result<HttpResponse, AppError> {
+    use crate::domain::account_map::KINDS;
+    let q = query.0;
+    let mut p = Problems::default();
+    let page = page_request::<String>(q.limit.as_deref(), None, &mut p);
+    if let Some(k) = q.kind.as_deref()
+        && !KINDS.contains(&k)
+    {
+        p.push("kind", format!("must be one of {}", KINDS.join(", ")));
+    }
+    if let Some(a) = q.starting_after.as_deref()
+        && crate::domain::ledger::Account::parse(a).is_none()
+    {
+        p.push(
+            "starting_after",
+            "must be a cursor from next_cursor (a ledger account)",
+        );
+    }
+    p.finish().map_err(Error::Validation)?;
+    let ctx = caller.audit_ctx(&state.clock);
+    let (data, has_more) = state
+        .read(move |conn| {
+            crate::app::finance::accounts(
+                conn,
+                &ctx,
+                q.kind.as_deref(),
+                q.starting_after.as_deref(),
+                page.limit,
+            )
+        })
+        .await?;
+    let next_cursor = if has_more {
+        data.last().map(|a| a.account.clone())
+    } else {
+        None
+    };
+    Ok(HttpResponse::Ok().json(ListResponse {
+        data,
+        has_more,
+        next_cursor,
+    }))
+}
+
 /// `PUT /v1/finance/account-map` `{mappings}` (finance, admin): replaces the map.
 pub(crate) async fn put_account_map(
     state: web::Data<AppState>,
@@ -548,7 +607,7 @@ pub(crate) async fn put_account_map(
 }
 
 /// The journal's header row.
-pub(crate) const JOURNAL_HEADER: [&str; 10] = [
+pub(crate) const JOURNAL_HEADER: [&str; 13] = [
     "date",
     "transaction_id",
     "account_code",
@@ -559,6 +618,9 @@ pub(crate) const JOURNAL_HEADER: [&str; 10] = [
     "store",
     "memo",
     "gesture_id",
+    "ledger_account",
+    "account_label",
+    "customer_external_ref",
 ];
 
 /// Query of `GET /v1/finance/journal`.
@@ -736,6 +798,9 @@ pub(crate) async fn journal_csv(
                         Text(l.store.as_deref().unwrap_or("")),
                         Text(&l.memo),
                         Text(&g),
+                        Text(&l.account),
+                        Text(&l.label),
+                        Text(l.customer.as_deref().unwrap_or("")),
                     ]);
                 }
                 let out = out.into_bytes();

@@ -460,6 +460,12 @@ pub static ENDPOINTS: LazyLock<Vec<Endpoint>> = LazyLock::new(|| {
         ),
         ep(
             Method::GET,
+            "/v1/finance/accounts",
+            TenantWide(P::FinanceRead),
+            || web::get().to(finance::accounts),
+        ),
+        ep(
+            Method::GET,
             "/v1/finance/account-map",
             Requires(P::FinanceRead),
             || web::get().to(finance::account_map),

@@ -8,10 +8,12 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::schema::{account_maps, entries, gestures, ledger_transactions, stores};
+use super::schema::{
+    account_maps, balances, customers, entries, gestures, ledger_transactions, stores,
+};
 use crate::audit::AuditCtx;
-use crate::domain::account_map::AccountMap;
-use crate::domain::ids::{EntryId, GestureId, LedgerTxId, StoreId, TenantId};
+use crate::domain::account_map::{self, AccountMap, Owner};
+use crate::domain::ids::{CustomerId, EntryId, GestureId, LedgerTxId, StoreId, TenantId};
 use crate::domain::period::Month;
 use crate::error::Error;
 
@@ -86,6 +88,11 @@ pub struct Line {
     pub currency: String,
     /// The store's code: the account's store, else the gesture's.
     pub store: Option<String>,
+    /// The customer's external ref: the account's customer, else the
+    /// gesture's.
+    pub customer: Option<String>,
+    /// The account as a person reads it (`Customer receivable · C-1001`).
+    pub label: String,
     /// What the transaction records, and the gesture's story.
     pub memo: String,
     /// The gesture.
@@ -165,7 +172,7 @@ pub fn chunk(
     let mut g_ids: Vec<GestureId> = txs.values().filter_map(|(_, g)| *g).collect();
     g_ids.sort();
     g_ids.dedup();
-    let gs: HashMap<GestureId, (StoreId, String)> = if g_ids.is_empty() {
+    let gs: HashMap<GestureId, (StoreId, String, CustomerId)> = if g_ids.is_empty() {
         HashMap::new()
     } else {
         gestures::table
@@ -174,10 +181,40 @@ pub fn chunk(
                     .eq(tenant)
                     .and(gestures::id.eq_any(&g_ids)),
             )
-            .select((gestures::id, gestures::store_id, gestures::story))
-            .load::<(GestureId, StoreId, String)>(conn)?
+            .select((
+                gestures::id,
+                gestures::store_id,
+                gestures::story,
+                gestures::customer_id,
+            ))
+            .load::<(GestureId, StoreId, String, CustomerId)>(conn)?
             .into_iter()
-            .map(|(id, s, story)| (id, (s, story)))
+            .map(|(id, s, story, c)| (id, (s, story, c)))
+            .collect()
+    };
+    let account_customer = |account: &str| match account_map::owner(account) {
+        Some(Owner::Customer(c)) => c.parse::<CustomerId>().ok(),
+        _ => None,
+    };
+    let mut c_ids: Vec<CustomerId> = rows
+        .iter()
+        .filter_map(|r| account_customer(&r.2))
+        .chain(gs.values().map(|g| g.2))
+        .collect();
+    c_ids.sort();
+    c_ids.dedup();
+    let refs: HashMap<CustomerId, String> = if c_ids.is_empty() {
+        HashMap::new()
+    } else {
+        customers::table
+            .filter(
+                customers::tenant_id
+                    .eq(tenant)
+                    .and(customers::id.eq_any(&c_ids)),
+            )
+            .select((customers::id, customers::external_ref))
+            .load::<(CustomerId, String)>(conn)?
+            .into_iter()
             .collect()
     };
     let codes: HashMap<StoreId, String> = stores::table
@@ -196,10 +233,22 @@ pub fn chunk(
                 .filter(|(h, _)| h.ends_with("_clearing"))
                 .and_then(|(_, t)| t.parse::<StoreId>().ok());
             let store = account_store
-                .or(gesture.map(|(s, _)| *s))
+                .or(gesture.map(|(s, _, _)| *s))
                 .and_then(|s| codes.get(&s).cloned());
+            let own_customer = account_customer(&account).and_then(|c| refs.get(&c));
+            let customer = own_customer
+                .or_else(|| gesture.and_then(|(_, _, c)| refs.get(c)))
+                .cloned();
+            let whose = match account_map::owner(&account) {
+                Some(Owner::Customer(_)) => own_customer.map(String::as_str),
+                Some(Owner::Store(_)) => account_store
+                    .and_then(|s| codes.get(&s))
+                    .map(String::as_str),
+                None => None,
+            };
+            let label = account_map::label(&account, whose);
             let memo = match gesture {
-                Some((_, story)) => format!("{kind}: {story}"),
+                Some((_, story, _)) => format!("{kind}: {story}"),
                 None => kind,
             };
             Line {
@@ -210,6 +259,8 @@ pub fn chunk(
                 credit_minor: credit,
                 currency,
                 store,
+                customer,
+                label,
                 memo,
                 gesture_id,
             }
@@ -233,4 +284,96 @@ pub(crate) fn line_count(
         )
         .count()
         .get_result(conn)?)
+}
+
+/// A ledger account that holds entries, with its sums per currency.
+pub(crate) struct AccountRow {
+    /// The ledger account.
+    pub account: String,
+    /// Its customer (a receivable's, a store credit's).
+    pub customer_id: Option<CustomerId>,
+    /// Per currency: debits and credits (minor units, summed over shards).
+    pub sums: Vec<(String, i128, i128)>,
+}
+
+/// The tenant's ledger accounts that hold entries, in account order after
+/// `after`, of one kind (`receivable`, `writeoff_expense`) or all; at most
+/// `limit`, and whether more follow.
+pub(crate) fn accounts(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    kind: Option<&str>,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<(Vec<AccountRow>, bool), Error> {
+    let mut q = balances::table
+        .filter(balances::tenant_id.eq(tenant))
+        .select(balances::account)
+        .distinct()
+        .order(balances::account)
+        .limit(limit + 1)
+        .into_boxed();
+    if let Some(a) = after {
+        q = q.filter(balances::account.gt(a.to_owned()));
+    }
+    if let Some(k) = kind {
+        // `kind` itself, or `kind:` followed by anything (`;` follows `:`).
+        q = q.filter(
+            balances::account.eq(k.to_owned()).or(balances::account
+                .gt(format!("{k}:"))
+                .and(balances::account.lt(format!("{k};")))),
+        );
+    }
+    let mut names: Vec<String> = q.load(conn)?;
+    let more = names.len() > usize::try_from(limit).unwrap_or(0);
+    names.truncate(usize::try_from(limit).unwrap_or(0));
+    if names.is_empty() {
+        return Ok((Vec::new(), more));
+    }
+    let rows: Vec<(String, String, Option<CustomerId>, i64, i64)> = balances::table
+        .filter(
+            balances::tenant_id
+                .eq(tenant)
+                .and(balances::account.eq_any(&names)),
+        )
+        .select((
+            balances::account,
+            balances::currency,
+            balances::customer_id,
+            balances::debit_minor,
+            balances::credit_minor,
+        ))
+        .load(conn)?;
+    let mut out: Vec<AccountRow> = names
+        .into_iter()
+        .map(|account| AccountRow {
+            account,
+            customer_id: None,
+            sums: Vec::new(),
+        })
+        .collect();
+    let at: HashMap<String, usize> = out
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.account.clone(), i))
+        .collect();
+    for (account, currency, customer, debit, credit) in rows {
+        let Some(row) = at.get(&account).and_then(|&i| out.get_mut(i)) else {
+            continue;
+        };
+        row.customer_id = row.customer_id.or(customer);
+        match row.sums.iter_mut().find(|s| s.0 == currency) {
+            Some(s) => {
+                s.1 += i128::from(debit);
+                s.2 += i128::from(credit);
+            }
+            None => row
+                .sums
+                .push((currency, i128::from(debit), i128::from(credit))),
+        }
+    }
+    for r in &mut out {
+        r.sums.sort();
+    }
+    Ok((out, more))
 }

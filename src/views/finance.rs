@@ -401,3 +401,34 @@ impl AgingPromisesView {
         out.into_bytes()
     }
 }
+
+/// One currency of a ledger account's sums.
+#[derive(Serialize, Clone, Debug)]
+pub(crate) struct AccountSums {
+    pub(crate) currency: String,
+    pub(crate) debit: Money,
+    pub(crate) credit: Money,
+}
+
+/// A ledger account that holds entries, as finance maps it
+/// (`GET /v1/finance/accounts`).
+#[derive(Serialize, Clone, Debug)]
+pub(crate) struct AccountView {
+    /// The ledger account (`receivable:<customer id>`).
+    pub(crate) account: String,
+    /// Its kind (`receivable`).
+    pub(crate) kind: String,
+    /// As a person reads it (`Customer receivable · C-1001`).
+    pub(crate) label: String,
+    /// The customer whose account it is (receivable, store credit).
+    pub(crate) customer: Option<CustomerRef>,
+    /// The store whose account it is (the clearing accounts).
+    pub(crate) store: Option<StoreRef>,
+    /// The code and name the journal exports it under.
+    pub(crate) export_code: String,
+    pub(crate) export_name: String,
+    /// How the export code was found: `exact`, `pattern` or `unmapped`.
+    pub(crate) mapped: crate::domain::account_map::Mapped,
+    /// Debits and credits to date, per currency.
+    pub(crate) sums: Vec<AccountSums>,
+}

@@ -58,6 +58,7 @@ const REFUSED_TO_ANOTHER_STORE: &[&str] = &[
     "/v1/audit/verify",
     "/v1/audit/checkpoint",
     "/v1/finance/journal",
+    "/v1/finance/accounts",
     "/v1/webhook-endpoints",
     "/v1/webhook-endpoints/{id}",
     "/v1/webhook-endpoints/{id}/deliveries",

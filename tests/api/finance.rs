@@ -1108,10 +1108,30 @@ async fn journal_export(app: TestApp) {
             "currency",
             "store",
             "memo",
-            "gesture_id"
+            "gesture_id",
+            "ledger_account",
+            "account_label",
+            "customer_external_ref"
         ]
     );
     assert_eq!(rows.len(), 8, "{rows:?}");
+    // Beside the tenant's codes, the ledger's own account, readable.
+    assert!(
+        rows.iter().any(|r| r[2] == "1200"
+            && r[10] == format!("receivable:{c}")
+            && r[11] == "Customer receivable · JR-C"
+            && r[12] == "JR-C"),
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r[2] == "1010" && r[7] == "JE" && r[11] == "Cash clearing · JE"),
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter().all(|r| r[12] == "JR-C"),
+        "every line is the customer's"
+    );
     assert!(rows.iter().any(|r| r[8] == format!("gesture: {story}")));
     assert!(
         rows.iter()
@@ -1135,6 +1155,84 @@ async fn journal_export(app: TestApp) {
         assert_eq!(d, cents(cur["debit"]["amount"].as_str().unwrap()));
         assert_eq!(cur["balanced"], true);
     }
+    // The accounts there are to map, with whose they are and how they export.
+    let accounts = app.get("/v1/finance/accounts", &fin).await.expect(200);
+    let list = accounts["data"].as_array().unwrap();
+    let receivable = list
+        .iter()
+        .find(|a| a["account"] == format!("receivable:{c}"))
+        .expect("the customer's receivable");
+    assert_eq!(receivable["kind"], "receivable");
+    assert_eq!(receivable["customer"]["external_ref"], "JR-C");
+    assert_eq!(receivable["store"], Value::Null);
+    assert_eq!(
+        (
+            receivable["export_code"].as_str(),
+            receivable["mapped"].as_str()
+        ),
+        (Some("1200"), Some("pattern"))
+    );
+    assert_eq!(
+        receivable["sums"],
+        json!([{"currency": "USD", "debit": usd("10.95"), "credit": usd("10.95")}])
+    );
+    let expense = list
+        .iter()
+        .find(|a| a["account"] == "goodwill_expense:service_recovery")
+        .expect("the recovery expense");
+    assert_eq!(expense["mapped"], "exact");
+    assert_eq!(expense["sums"].as_array().unwrap().len(), 2, "{expense}");
+    let cash_je = list
+        .iter()
+        .find(|a| a["store"]["code"] == "JE")
+        .expect("a clearing account of JE");
+    assert_eq!(
+        cash_je["label"],
+        format!(
+            "{} · JE",
+            cash_je["label"]
+                .as_str()
+                .unwrap()
+                .split(" · ")
+                .next()
+                .unwrap()
+        )
+    );
+    // One kind, and pages that join up.
+    let only = app
+        .get("/v1/finance/accounts?kind=receivable", &fin)
+        .await
+        .expect(200);
+    assert!(
+        only["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["kind"] == "receivable")
+    );
+    let mut paged = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let path = match &after {
+            Some(a) => format!("/v1/finance/accounts?limit=2&starting_after={a}"),
+            None => "/v1/finance/accounts?limit=2".to_owned(),
+        };
+        let page = app.get(&path, &fin).await.expect(200);
+        paged.extend(page["data"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(n) => after = Some(n.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(&paged, list);
+    app.get("/v1/finance/accounts?kind=petty_cash", &fin)
+        .await
+        .names_field("kind");
+    let scoped = app.token_for(app.tenant, "fin-jr", Role::Finance, Some(vec![store]));
+    app.get("/v1/finance/accounts", &scoped)
+        .await
+        .problem(403, "store_scope");
+
     // Without format=csv (or Accept: text/csv): the JSON summary. Bad queries
     // are named.
     let plain = app

@@ -426,7 +426,7 @@ async fn tenant_wide_acts_need_a_token_of_every_store(app: TestApp) {
         );
         checked += 1;
     }
-    assert_eq!(checked, 22);
+    assert_eq!(checked, 23);
 }
 both!(tenant_wide_acts_need_a_token_of_every_store);
 

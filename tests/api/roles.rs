@@ -84,6 +84,7 @@ pub(crate) const MATRIX: &[(&str, &str, [bool; 6])] = &[
     ("GET", "/v1/reports/recognition", [N, N, Y, Y, Y, Y]),
     ("GET", "/v1/finance/journal", [N, N, N, Y, Y, Y]),
     ("GET", "/v1/finance/reports/goodwill", [N, N, Y, Y, Y, Y]),
+    ("GET", "/v1/finance/accounts", [N, N, N, Y, Y, Y]),
     ("GET", "/v1/finance/account-map", [N, N, N, Y, Y, Y]),
     ("PUT", "/v1/finance/account-map", [N, N, N, Y, N, Y]),
     ("GET", "/v1/finance/periods/{month}", [N, N, N, Y, Y, Y]),
