@@ -54,11 +54,22 @@ fn promise_and_pay(
                 amount,
                 due_on: today,
             },
+            client_ref: None,
         },
         today,
     )
     .unwrap();
-    store::lifecycle::pay(conn, ctx, g.id, None, amount, today, None).unwrap();
+    store::lifecycle::pay(
+        conn,
+        ctx,
+        g.id,
+        None,
+        amount,
+        today,
+        None,
+        &Default::default(),
+    )
+    .unwrap();
 }
 
 fn entries_of(conn: &mut DbConnection, tenant: TenantId, customer: CustomerId) -> i64 {

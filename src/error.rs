@@ -53,10 +53,12 @@ error_codes! {
     ConcurrentUpdate => "concurrent_update",
     Conflict => "conflict",
     CurrencyRequired => "currency_required",
+    DuplicateClientRef => "duplicate_client_ref",
     DuplicateExternalRef => "duplicate_external_ref",
     DuplicateSale => "duplicate_sale",
     DuplicateStaff => "duplicate_staff",
     DuplicateStaffExternalRef => "duplicate_staff_external_ref",
+    DuplicateReceiptRef => "duplicate_receipt_ref",
     DuplicateStaffSubject => "duplicate_staff_subject",
     DuplicateStoreCode => "duplicate_store_code",
     EndpointDisabled => "endpoint_disabled",
@@ -89,6 +91,7 @@ error_codes! {
     RoleForbidden => "role_forbidden",
     SelfApproval => "self_approval",
     ProposalStale => "proposal_stale",
+    PromiseAmbiguous => "promise_ambiguous",
     StaffAtFault => "staff_at_fault",
     StoreScope => "store_scope",
     UnreviewedWriteOffs => "unreviewed_write_offs",
@@ -178,6 +181,38 @@ impl Error {
     /// A validation problem with one field.
     pub(crate) fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Validation(vec![FieldError::new(field, message)])
+    }
+
+    /// 409 `duplicate_client_ref`: a till's durable reference already names
+    /// `existing` (a `what`) at the store: the till entered it before.
+    pub(crate) fn duplicate_client_ref(
+        what: &str,
+        client_ref: &str,
+        existing: impl std::fmt::Display,
+    ) -> Self {
+        Self::Conflict {
+            code: ErrorCode::DuplicateClientRef,
+            detail: format!(
+                "client_ref {client_ref:?} already names {what} {existing} at this store: it was entered before"
+            ),
+            existing_id: Some(existing.to_string()),
+        }
+    }
+
+    /// 409 `duplicate_receipt_ref`: the store's receipt already names
+    /// `existing` (a `what`).
+    pub(crate) fn duplicate_receipt_ref(
+        what: &str,
+        receipt_ref: &str,
+        existing: impl std::fmt::Display,
+    ) -> Self {
+        Self::Conflict {
+            code: ErrorCode::DuplicateReceiptRef,
+            detail: format!(
+                "receipt_ref {receipt_ref:?} already names {what} {existing} at this store"
+            ),
+            existing_id: Some(existing.to_string()),
+        }
     }
 
     /// 403 `store_scope`: the token may not act at `store`.

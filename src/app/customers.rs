@@ -18,6 +18,35 @@ use crate::views::customer::{
 use crate::views::timestamp;
 use chrono::NaiveDate;
 
+/// How a request names a customer: by the service's id, or by the POS's own
+/// reference (`/v1/customers/by-ref/{external_ref}/...`), so a till needs no
+/// lookup first.
+#[derive(Clone, Debug)]
+pub(crate) enum CustomerKey {
+    /// The customer's id.
+    Id(CustomerId),
+    /// The customer's `external_ref` (compared in Unicode NFC, as stored).
+    Ref(String),
+}
+
+impl CustomerKey {
+    /// The customer's id (404 when no customer has the reference).
+    pub(crate) fn resolve(
+        &self,
+        conn: &mut DbConnection,
+        tenant: crate::domain::ids::TenantId,
+    ) -> Result<CustomerId, Error> {
+        match self {
+            Self::Id(id) => Ok(*id),
+            Self::Ref(r) => {
+                let r = crate::domain::text::nfc(r);
+                crate::store::customers::find_by_external_ref(conn, tenant, &r)?
+                    .ok_or_else(|| Error::NotFound(format!("no customer has external_ref {r:?}")))
+            }
+        }
+    }
+}
+
 /// Records a new customer (`customer.created`).
 pub fn create_customer(
     conn: &mut DbConnection,

@@ -6,11 +6,12 @@
 use crate::app::Ctx;
 use crate::app::gestures::{Recorded, audit_effect};
 use crate::audit::NewEvent;
+use crate::domain::TillRefs;
 use crate::domain::gesture::Gesture;
 use crate::domain::ids::{CustomerId, GestureId, PaymentId, StoreId};
 use crate::domain::money::Money;
 use crate::domain::roles::Permission;
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 use crate::store::DbConnection;
 use crate::store::lifecycle::{Payment, Redemption};
 use crate::views::gesture::GestureView;
@@ -27,6 +28,7 @@ pub fn record_payment(
     store: Option<StoreId>,
     amount: Money,
     paid_on: Option<chrono::NaiveDate>,
+    refs: &TillRefs,
 ) -> Result<Payment, Error> {
     ctx.require(Permission::PaymentsRecord)?;
     if let Some(s) = store {
@@ -34,7 +36,7 @@ pub fn record_payment(
     }
     let today = ctx.today();
     let (before, after, payment) =
-        crate::store::lifecycle::pay(conn, ctx, promise, store, amount, today, paid_on)?;
+        crate::store::lifecycle::pay(conn, ctx, promise, store, amount, today, paid_on, refs)?;
     crate::store::audit::append(
         conn,
         ctx,
@@ -61,6 +63,62 @@ pub fn record_payment(
         ),
     )?;
     Ok(payment)
+}
+
+/// The promise a payment names by its customer alone (a till that knows the
+/// customer, not the promise): `given` if named (it must be the customer's),
+/// else the customer's one open promise in the payment's currency. None open
+/// is 422 `not_payable`; several, 422 `promise_ambiguous` listing them.
+pub(crate) fn promise_to_pay(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    customer: CustomerId,
+    given: Option<GestureId>,
+    currency: crate::domain::money::Currency,
+) -> Result<GestureId, Error> {
+    if let Some(g) = given {
+        let found = crate::store::gestures::get(conn, ctx.tenant, g)?;
+        if found.customer_id != customer {
+            return Err(Error::field(
+                "gesture_id",
+                format!("{g} is not a promise of this customer"),
+            ));
+        }
+        return Ok(g);
+    }
+    let open: Vec<GestureId> =
+        crate::store::gestures::open_promises(conn, ctx.tenant, customer, currency)?
+            .into_iter()
+            .filter(|g| g.outstanding_minor().unwrap_or(0) > 0)
+            .map(|g| g.id)
+            .collect();
+    match open.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(Error::Unprocessable {
+            code: ErrorCode::NotPayable,
+            detail: format!("the customer has no open promise in {}", currency.code()),
+            errors: Vec::new(),
+        }),
+        many => {
+            let ids = many
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            Err(Error::Unprocessable {
+                code: ErrorCode::PromiseAmbiguous,
+                detail: format!(
+                    "the customer has {} open promises in {}: name one as gesture_id ({ids})",
+                    many.len(),
+                    currency.code(),
+                ),
+                errors: vec![crate::domain::FieldError::new(
+                    "gesture_id",
+                    format!("is required: the customer has several open promises ({ids})"),
+                )],
+            })
+        }
+    }
 }
 
 /// Reverses a payment (a bounced cheque), at the store it was taken at
@@ -167,18 +225,55 @@ pub(crate) fn write_off(
     Ok((after, waiver))
 }
 
+/// Reverses a redemption (a voided sale), at the store it was spent at
+/// (`credit.redemption_reversed`).
+pub(crate) fn reverse_redemption(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    id: crate::domain::ids::RedemptionId,
+    reason: String,
+) -> Result<Redemption, Error> {
+    ctx.require(Permission::Reversals)?;
+    let (before, after) =
+        crate::store::lifecycle::reverse_redemption(conn, ctx, id, reason.clone(), ctx.today())?;
+    crate::store::audit::append(
+        conn,
+        ctx,
+        NewEvent::changed(
+            "credit.redemption_reversed",
+            "redemption",
+            id,
+            &RedemptionView::of(&before),
+            &RedemptionView::of(&after),
+        )
+        .because(reason),
+    )?;
+    Ok(after)
+}
+
 /// Spends a customer's store credit at a store the token holds, earliest
-/// expiring first (`credit.redeemed`).
+/// expiring first, on `occurred_on` (default today) (`credit.redeemed`).
 pub(crate) fn redeem_credit(
     conn: &mut DbConnection,
     ctx: &Ctx,
     customer: CustomerId,
     store: StoreId,
     amount: Money,
+    occurred_on: Option<chrono::NaiveDate>,
+    refs: &TillRefs,
 ) -> Result<Redemption, Error> {
     ctx.require(Permission::RedemptionsRecord)?;
     ctx.require_store(store)?;
-    let r = crate::store::lifecycle::redeem(conn, ctx, customer, store, amount, ctx.today())?;
+    let r = crate::store::lifecycle::redeem(
+        conn,
+        ctx,
+        customer,
+        store,
+        amount,
+        ctx.today(),
+        occurred_on,
+        refs,
+    )?;
     crate::store::audit::append(
         conn,
         ctx,

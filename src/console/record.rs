@@ -466,6 +466,7 @@ fn input_of(
         cost: money("cost"),
         expires_on,
         estimated_value: money("estimated_value"),
+        client_ref: None,
     })
 }
 
@@ -562,8 +563,15 @@ pub(crate) async fn pay(
         Ok(amount) => {
             let at = store.map(|s| s.id);
             let done = form::run(&state, &viewer, &form, move |conn, ctx| {
-                let p =
-                    crate::app::lifecycle::record_payment(conn, ctx, promise, at, amount, None)?;
+                let p = crate::app::lifecycle::record_payment(
+                    conn,
+                    ctx,
+                    promise,
+                    at,
+                    amount,
+                    None,
+                    &crate::domain::TillRefs::default(),
+                )?;
                 Ok(Reply::created(&PaymentView::of(&p)?))
             })
             .await?;
@@ -605,7 +613,15 @@ pub(crate) async fn redeem(
         Ok(amount) => {
             let at = store.map(|s| s.id).unwrap_or_default();
             let done = form::run(&state, &viewer, &form, move |conn, ctx| {
-                let r = crate::app::lifecycle::redeem_credit(conn, ctx, customer, at, amount)?;
+                let r = crate::app::lifecycle::redeem_credit(
+                    conn,
+                    ctx,
+                    customer,
+                    at,
+                    amount,
+                    None,
+                    &crate::domain::TillRefs::default(),
+                )?;
                 Ok(Reply::created(&RedemptionView::of(&r)))
             })
             .await?;

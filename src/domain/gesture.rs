@@ -185,6 +185,8 @@ pub struct GestureInput {
     pub expires_on: Option<NaiveDate>,
     /// customer_favour (optional).
     pub estimated_value: Option<MoneyInput>,
+    /// The till's durable reference (unique per store).
+    pub client_ref: Option<String>,
 }
 
 /// What each kind carries.
@@ -286,6 +288,8 @@ pub struct NewGesture {
     pub effective_on: NaiveDate,
     /// The kind's fields.
     pub terms: Terms,
+    /// The till's durable reference (unique per store).
+    pub client_ref: Option<String>,
 }
 
 fn forbid(p: &mut Problems, present: bool, field: &str, kind: GestureKind) {
@@ -360,6 +364,10 @@ impl NewGesture {
                 );
             }
         }
+        let client_ref = input
+            .client_ref
+            .as_deref()
+            .and_then(|r| p.take(text::reference("client_ref", r, 100)));
         let effective_on = input.effective_on.unwrap_or(today);
         if effective_on > today {
             p.push("effective_on", "must not be in the future");
@@ -520,6 +528,7 @@ impl NewGesture {
                 incident_id: input.incident_id,
                 effective_on,
                 terms,
+                client_ref,
             }),
             _ => Err(vec![FieldError::new("body", "is not a valid gesture")]),
         }

@@ -20,6 +20,36 @@ pub mod store;
 pub(crate) mod text;
 pub mod webhook;
 
+/// A till's own references of what it records: `client_ref`, its durable
+/// reference (unique per store, so an offline backlog older than any
+/// idempotency key is still entered once), and `receipt_ref`, the POS's
+/// receipt (unique per store).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TillRefs {
+    /// The till's durable reference.
+    pub client_ref: Option<String>,
+    /// The POS's receipt.
+    pub receipt_ref: Option<String>,
+}
+
+impl TillRefs {
+    /// Both references as given (each a line of at most 100 characters, in
+    /// Unicode NFC); every problem is named.
+    pub fn parse(
+        client_ref: Option<&str>,
+        receipt_ref: Option<&str>,
+    ) -> Result<Self, Vec<FieldError>> {
+        let mut p = Problems::default();
+        let client_ref = client_ref.and_then(|r| p.take(text::reference("client_ref", r, 100)));
+        let receipt_ref = receipt_ref.and_then(|r| p.take(text::reference("receipt_ref", r, 100)));
+        p.finish()?;
+        Ok(Self {
+            client_ref,
+            receipt_ref,
+        })
+    }
+}
+
 /// One problem with one input field, reported to the client as
 /// `{"field": ..., "message": ...}` inside a validation problem.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]

@@ -389,6 +389,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "console.signed_out",
     "credit.expired",
     "credit.redeemed",
+    "credit.redemption_reversed",
     "customer.created",
     "customer.updated",
     "gesture.approved",

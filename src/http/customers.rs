@@ -78,6 +78,26 @@ pub(crate) async fn get(
     Ok(HttpResponse::Ok().json(CustomerView::from(&c)))
 }
 
+/// `GET /v1/customers/by-ref/{external_ref}`: the customer the POS knows by
+/// this reference.
+pub(crate) async fn get_by_ref(
+    state: web::Data<AppState>,
+    caller: Caller,
+    external_ref: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let (tenant, key) = (
+        caller.tenant,
+        crate::app::customers::CustomerKey::Ref(external_ref.into_inner()),
+    );
+    let c = state
+        .read(move |conn| {
+            let id = key.resolve(conn, tenant)?;
+            crate::store::customers::get(conn, tenant, id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(CustomerView::from(&c)))
+}
+
 /// `PATCH /v1/customers/{id}`.
 pub(crate) async fn update(
     state: web::Data<AppState>,

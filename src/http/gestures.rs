@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use super::extract::page_request;
 use super::{AppState, Caller, Idem, JsonBody, ListResponse, QueryParams, Reply};
+use crate::app::customers::CustomerKey;
 use crate::domain::Problems;
 use crate::domain::gesture::{GestureInput, GestureKind, GestureStatus, NewGesture};
 use crate::domain::ids::CustomerId;
@@ -21,6 +22,30 @@ pub(crate) async fn create(
     idem: Idem,
     body: JsonBody<GestureInput>,
 ) -> Result<HttpResponse, AppError> {
+    let key = CustomerKey::Id(customer.into_inner());
+    create_for(state, caller, key, idem, body).await
+}
+
+/// `POST /v1/customers/by-ref/{external_ref}/gestures`: the same, naming the
+/// customer by the POS's own reference.
+pub(crate) async fn create_by_ref(
+    state: web::Data<AppState>,
+    caller: Caller,
+    external_ref: web::Path<String>,
+    idem: Idem,
+    body: JsonBody<GestureInput>,
+) -> Result<HttpResponse, AppError> {
+    let key = CustomerKey::Ref(external_ref.into_inner());
+    create_for(state, caller, key, idem, body).await
+}
+
+async fn create_for(
+    state: web::Data<AppState>,
+    caller: Caller,
+    customer: CustomerKey,
+    idem: Idem,
+    body: JsonBody<GestureInput>,
+) -> Result<HttpResponse, AppError> {
     let (input, raw) = body.into_parts();
     let key = if input.kind.is_monetary() {
         Some(idem.require(&raw)?)
@@ -28,9 +53,9 @@ pub(crate) async fn create(
         idem.bind(&raw)
     };
     let ng = NewGesture::parse(&input, state.clock.now().date()).map_err(Error::Validation)?;
-    let customer = customer.into_inner();
     state
         .command(&caller, key, move |conn, ctx| {
+            let customer = customer.resolve(conn, ctx.tenant)?;
             let r = crate::app::gestures::request_gesture(conn, ctx, customer, ng)?;
             Ok(Reply::created(&r.view(ctx.today())))
         })
@@ -141,10 +166,30 @@ pub(crate) async fn summary(
     caller: Caller,
     id: web::Path<CustomerId>,
 ) -> Result<HttpResponse, AppError> {
-    let (tenant, customer) = (caller.tenant, id.into_inner());
+    summary_for(state, caller, CustomerKey::Id(id.into_inner())).await
+}
+
+/// `GET /v1/customers/by-ref/{external_ref}/summary`.
+pub(crate) async fn summary_by_ref(
+    state: web::Data<AppState>,
+    caller: Caller,
+    external_ref: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    summary_for(state, caller, CustomerKey::Ref(external_ref.into_inner())).await
+}
+
+async fn summary_for(
+    state: web::Data<AppState>,
+    caller: Caller,
+    key: CustomerKey,
+) -> Result<HttpResponse, AppError> {
+    let tenant = caller.tenant;
     let today = state.clock.now().date();
     let view = state
-        .read(move |conn| crate::app::customers::load_summary(conn, tenant, customer, today))
+        .read(move |conn| {
+            let customer = key.resolve(conn, tenant)?;
+            crate::app::customers::load_summary(conn, tenant, customer, today)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }

@@ -5,6 +5,8 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use super::{AppState, Caller, Idem, JsonBody, Reply};
+use crate::app::customers::CustomerKey;
+use crate::domain::TillRefs;
 use crate::domain::ids::{CustomerId, GestureId, PaymentId, StoreId};
 use crate::domain::money::{Money, MoneyInput};
 use crate::domain::{Problems, text};
@@ -22,6 +24,10 @@ pub(crate) struct PayBody {
     store_id: Option<StoreId>,
     /// The day it was paid (default: today), e.g. at a till that was offline.
     paid_on: Option<chrono::NaiveDate>,
+    /// The till's durable reference (unique per store).
+    client_ref: Option<String>,
+    /// The POS's receipt (unique per store).
+    receipt_ref: Option<String>,
 }
 
 /// `POST /v1/gestures/{id}/payments`.
@@ -34,13 +40,82 @@ pub(crate) async fn pay(
 ) -> Result<HttpResponse, AppError> {
     let (b, raw) = body.into_parts();
     let key = idem.require(&raw)?;
-    let amount =
-        Money::parse("amount", &b.amount, false).map_err(|e| Error::Validation(vec![e]))?;
+    let (amount, refs) = money_and_refs(&b.amount, &b.client_ref, &b.receipt_ref)?;
     let id = id.into_inner();
     state
         .command(&caller, Some(key), move |conn, ctx| {
             let payment = crate::app::lifecycle::record_payment(
-                conn, ctx, id, b.store_id, amount, b.paid_on,
+                conn, ctx, id, b.store_id, amount, b.paid_on, &refs,
+            )?;
+            Ok(Reply::created(&PaymentView::of(&payment)?))
+        })
+        .await
+}
+
+/// Body of `POST /v1/customers/by-ref/{external_ref}/payments`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PayByRefBody {
+    amount: MoneyInput,
+    /// The promise paid (default: the customer's one open promise in the
+    /// amount's currency).
+    gesture_id: Option<GestureId>,
+    store_id: Option<StoreId>,
+    paid_on: Option<chrono::NaiveDate>,
+    client_ref: Option<String>,
+    receipt_ref: Option<String>,
+}
+
+/// The amount and the till's references of a body, every problem named.
+fn money_and_refs(
+    amount: &MoneyInput,
+    client_ref: &Option<String>,
+    receipt_ref: &Option<String>,
+) -> Result<(Money, TillRefs), AppError> {
+    let mut p = Problems::default();
+    let amount = p.take(Money::parse("amount", amount, false));
+    let refs = match TillRefs::parse(client_ref.as_deref(), receipt_ref.as_deref()) {
+        Ok(r) => Some(r),
+        Err(errors) => {
+            for e in errors {
+                p.push(&e.field, e.message);
+            }
+            None
+        }
+    };
+    p.finish().map_err(Error::Validation)?;
+    match (amount, refs) {
+        (Some(a), Some(r)) => Ok((a, r)),
+        _ => Err(Error::internal("a body passed validation without its fields").into()),
+    }
+}
+
+/// `POST /v1/customers/by-ref/{external_ref}/payments`: a payment naming the
+/// customer by the POS's reference; the promise is the customer's one open
+/// promise in the amount's currency unless `gesture_id` names it.
+pub(crate) async fn pay_by_ref(
+    state: web::Data<AppState>,
+    caller: Caller,
+    external_ref: web::Path<String>,
+    idem: Idem,
+    body: JsonBody<PayByRefBody>,
+) -> Result<HttpResponse, AppError> {
+    let (b, raw) = body.into_parts();
+    let key = idem.require(&raw)?;
+    let (amount, refs) = money_and_refs(&b.amount, &b.client_ref, &b.receipt_ref)?;
+    let customer = CustomerKey::Ref(external_ref.into_inner());
+    state
+        .command(&caller, Some(key), move |conn, ctx| {
+            let customer = customer.resolve(conn, ctx.tenant)?;
+            let promise = crate::app::lifecycle::promise_to_pay(
+                conn,
+                ctx,
+                customer,
+                b.gesture_id,
+                amount.currency(),
+            )?;
+            let payment = crate::app::lifecycle::record_payment(
+                conn, ctx, promise, b.store_id, amount, b.paid_on, &refs,
             )?;
             Ok(Reply::created(&PaymentView::of(&payment)?))
         })
@@ -76,6 +151,27 @@ pub(crate) async fn reverse_payment(
         .command(&caller, Some(key), move |conn, ctx| {
             let after = crate::app::lifecycle::reverse_payment(conn, ctx, id, why)?;
             Ok(Reply::ok(&PaymentView::of(&after)?))
+        })
+        .await
+}
+
+/// `POST /v1/redemptions/{id}/reversal` `{reason}`: a voided sale gives the
+/// credit back, once.
+pub(crate) async fn reverse_redemption(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<crate::domain::ids::RedemptionId>,
+    idem: Idem,
+    body: JsonBody<ReverseBody>,
+) -> Result<HttpResponse, AppError> {
+    let (b, raw) = body.into_parts();
+    let key = idem.require(&raw)?;
+    let why = reason(&b)?;
+    let id = id.into_inner();
+    state
+        .command(&caller, Some(key), move |conn, ctx| {
+            let after = crate::app::lifecycle::reverse_redemption(conn, ctx, id, why)?;
+            Ok(Reply::ok(&RedemptionView::of(&after)))
         })
         .await
 }
@@ -145,6 +241,10 @@ pub(crate) async fn write_off(
 pub(crate) struct RedeemBody {
     amount: MoneyInput,
     store_id: StoreId,
+    /// The day it happened (default today), e.g. at a till that was offline.
+    occurred_on: Option<chrono::NaiveDate>,
+    client_ref: Option<String>,
+    receipt_ref: Option<String>,
 }
 
 /// `POST /v1/customers/{id}/credit/redemptions`.
@@ -155,14 +255,50 @@ pub(crate) async fn redeem(
     idem: Idem,
     body: JsonBody<RedeemBody>,
 ) -> Result<HttpResponse, AppError> {
+    redeem_for(
+        state,
+        caller,
+        CustomerKey::Id(customer.into_inner()),
+        idem,
+        body,
+    )
+    .await
+}
+
+/// `POST /v1/customers/by-ref/{external_ref}/credit/redemptions`.
+pub(crate) async fn redeem_by_ref(
+    state: web::Data<AppState>,
+    caller: Caller,
+    external_ref: web::Path<String>,
+    idem: Idem,
+    body: JsonBody<RedeemBody>,
+) -> Result<HttpResponse, AppError> {
+    let key = CustomerKey::Ref(external_ref.into_inner());
+    redeem_for(state, caller, key, idem, body).await
+}
+
+async fn redeem_for(
+    state: web::Data<AppState>,
+    caller: Caller,
+    customer: CustomerKey,
+    idem: Idem,
+    body: JsonBody<RedeemBody>,
+) -> Result<HttpResponse, AppError> {
     let (b, raw) = body.into_parts();
     let key = idem.require(&raw)?;
-    let amount =
-        Money::parse("amount", &b.amount, false).map_err(|e| Error::Validation(vec![e]))?;
-    let customer = customer.into_inner();
+    let (amount, refs) = money_and_refs(&b.amount, &b.client_ref, &b.receipt_ref)?;
     state
         .command(&caller, Some(key), move |conn, ctx| {
-            let r = crate::app::lifecycle::redeem_credit(conn, ctx, customer, b.store_id, amount)?;
+            let customer = customer.resolve(conn, ctx.tenant)?;
+            let r = crate::app::lifecycle::redeem_credit(
+                conn,
+                ctx,
+                customer,
+                b.store_id,
+                amount,
+                b.occurred_on,
+                &refs,
+            )?;
             Ok(Reply::created(&RedemptionView::of(&r)))
         })
         .await

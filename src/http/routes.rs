@@ -119,6 +119,38 @@ pub static ENDPOINTS: LazyLock<Vec<Endpoint>> = LazyLock::new(|| {
             Requires(P::CustomersWrite),
             || web::post().to(customers::create),
         ),
+        // By the POS's reference: before the `{id}` routes, so a reference
+        // such as `summary` is never taken for a customer id's sub-resource.
+        ep(
+            Method::GET,
+            "/v1/customers/by-ref/{external_ref}",
+            Requires(P::CustomersRead),
+            || web::get().to(customers::get_by_ref),
+        ),
+        ep(
+            Method::GET,
+            "/v1/customers/by-ref/{external_ref}/summary",
+            Requires(P::CustomersRead),
+            || web::get().to(gestures::summary_by_ref),
+        ),
+        ep(
+            Method::POST,
+            "/v1/customers/by-ref/{external_ref}/gestures",
+            Requires(P::GesturesRequest),
+            || web::post().to(gestures::create_by_ref),
+        ),
+        ep(
+            Method::POST,
+            "/v1/customers/by-ref/{external_ref}/payments",
+            Requires(P::PaymentsRecord),
+            || web::post().to(lifecycle::pay_by_ref),
+        ),
+        ep(
+            Method::POST,
+            "/v1/customers/by-ref/{external_ref}/credit/redemptions",
+            Requires(P::RedemptionsRecord),
+            || web::post().to(lifecycle::redeem_by_ref),
+        ),
         ep(
             Method::GET,
             "/v1/customers",
@@ -208,6 +240,12 @@ pub static ENDPOINTS: LazyLock<Vec<Endpoint>> = LazyLock::new(|| {
             "/v1/payments/{id}/reversal",
             Requires(P::Reversals),
             || web::post().to(lifecycle::reverse_payment),
+        ),
+        ep(
+            Method::POST,
+            "/v1/redemptions/{id}/reversal",
+            Requires(P::Reversals),
+            || web::post().to(lifecycle::reverse_redemption),
         ),
         ep(
             Method::POST,

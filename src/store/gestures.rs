@@ -889,6 +889,9 @@ pub(crate) fn request_as(
     let tenant = ctx.tenant;
     lock_customer(conn, tenant, customer)?;
     let store = check_references(conn, tenant, &ng)?;
+    if let Some(r) = &ng.client_ref {
+        super::client_refs::check(conn, tenant, ng.store_id, "gesture", r)?;
+    }
     if ng.kind == GestureKind::Recognition && !ng.staff_ids.is_empty() {
         // Praise is recorded by someone else: a staff member may not record
         // a recognition of themselves.
@@ -936,6 +939,7 @@ pub(crate) fn request_as(
         // Kept so that an approver later gives up only what the requester could.
         decision.requester_stores = ctx.actor_stores.clone();
     }
+    let ng_client_ref = ng.client_ref.clone();
     let mut g = Gesture {
         id: GestureId::new(),
         tenant_id: tenant,
@@ -971,6 +975,9 @@ pub(crate) fn request_as(
     diesel::insert_into(gestures::table)
         .values(Row::from(&g))
         .execute(conn)?;
+    if let Some(r) = &ng_client_ref {
+        super::client_refs::record(conn, tenant, g.store_id, "gesture", r, g.id, now)?;
+    }
     if g.status == GestureStatus::Approved {
         // The period of g.effective_on was checked above, under its lock.
         take_effect(conn, ctx, &mut g, true, ctx.actor_stores.as_deref())?;

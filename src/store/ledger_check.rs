@@ -213,7 +213,10 @@ pub fn check(conn: &mut DbConnection, tenant: Option<TenantId>) -> Result<Vec<Di
             format!(
                 "SELECT CAST(g.tenant_id AS TEXT) AS tenant_id, CAST(g.id AS TEXT) AS subject, g.currency AS currency,
                         g.redeemed_minor AS a, CAST(COALESCE(SUM(l.amount_minor), 0) AS BIGINT) AS b
-                 FROM gestures g LEFT JOIN redemption_lots l ON l.tenant_id = g.tenant_id AND l.gesture_id = g.id
+                 FROM gestures g
+                 LEFT JOIN redemption_lots l ON l.tenant_id = g.tenant_id AND l.gesture_id = g.id
+                     AND EXISTS (SELECT 1 FROM redemptions r WHERE r.tenant_id = l.tenant_id
+                                 AND r.id = l.redemption_id AND r.status = 'posted')
                  WHERE {tg0} AND g.kind = 'store_credit'
                  GROUP BY g.tenant_id, g.id, g.currency, g.redeemed_minor
                  HAVING g.redeemed_minor <> COALESCE(SUM(l.amount_minor), 0)"

@@ -15,13 +15,13 @@ use super::schema::{
     gestures as gestures_t, ledger_transactions, payments, redemption_lots, redemptions,
 };
 use crate::audit::AuditCtx;
-use crate::domain::FieldError;
 use crate::domain::gesture::{Gesture, GestureKind, GestureStatus, NewGesture, Terms};
 use crate::domain::ids::{
     CustomerId, GestureId, LedgerTxId, PaymentId, RedemptionId, StoreId, TenantId,
 };
 use crate::domain::ledger::{Account, Memo, Posting};
 use crate::domain::money::Money;
+use crate::domain::{FieldError, TillRefs};
 use crate::error::{Error, ErrorCode};
 
 /// A payment as recorded.
@@ -59,6 +59,53 @@ pub struct Payment {
     pub created_at: NaiveDateTime,
     /// Changed.
     pub updated_at: NaiveDateTime,
+    /// The POS's receipt.
+    pub receipt_ref: Option<String>,
+}
+
+/// `refs` already name a payment or redemption at `store`: 409 naming it.
+fn check_till_refs(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    store: StoreId,
+    refs: &TillRefs,
+    redemption: bool,
+) -> Result<(), Error> {
+    let what = if redemption { "redemption" } else { "payment" };
+    if let Some(r) = &refs.client_ref {
+        super::client_refs::check(conn, tenant, store, what, r)?;
+    }
+    if let Some(r) = &refs.receipt_ref {
+        let found: Option<uuid::Uuid> = if redemption {
+            redemptions::table
+                .filter(
+                    redemptions::tenant_id
+                        .eq(tenant)
+                        .and(redemptions::store_id.eq(store))
+                        .and(redemptions::receipt_ref.eq(r)),
+                )
+                .select(redemptions::id)
+                .first::<RedemptionId>(conn)
+                .optional()?
+                .map(|i| i.0)
+        } else {
+            payments::table
+                .filter(
+                    payments::tenant_id
+                        .eq(tenant)
+                        .and(payments::store_id.eq(store))
+                        .and(payments::receipt_ref.eq(r)),
+                )
+                .select(payments::id)
+                .first::<PaymentId>(conn)
+                .optional()?
+                .map(|i| i.0)
+        };
+        if let Some(id) = found {
+            return Err(Error::duplicate_receipt_ref(what, r, id));
+        }
+    }
+    Ok(())
 }
 
 fn unprocessable(code: crate::error::ErrorCode, detail: String) -> Error {
@@ -144,6 +191,8 @@ pub(crate) fn check_store(
 /// future, not before the promise was made, within the policy's back-dating
 /// window and in an open period; the promise is kept on time when it is by
 /// its due day, and the payment posts on that day.
+// The command's inputs as the API takes them; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
 pub fn pay(
     conn: &mut DbConnection,
     ctx: &AuditCtx,
@@ -152,6 +201,7 @@ pub fn pay(
     amount: Money,
     today: NaiveDate,
     paid_on: Option<NaiveDate>,
+    refs: &TillRefs,
 ) -> Result<(Gesture, Gesture, Payment), Error> {
     let tenant = ctx.tenant;
     let before = locked_gesture(conn, tenant, id)?;
@@ -187,6 +237,7 @@ pub fn pay(
     }
     let store = store.unwrap_or(g.store_id);
     check_store(conn, tenant, store, g.currency)?;
+    check_till_refs(conn, tenant, store, refs, false)?;
     if paid_on < today {
         let current = super::policy::current(conn, tenant)?;
         gestures::check_back_dating(conn, tenant, "paid_on", paid_on, today, &current.policy)?;
@@ -295,6 +346,7 @@ pub fn pay(
         paid_on,
         created_at: now,
         updated_at: now,
+        receipt_ref: refs.receipt_ref.clone(),
     };
     diesel::insert_into(payments::table)
         .values((
@@ -312,8 +364,12 @@ pub fn pay(
             payments::paid_on.eq(p.paid_on),
             payments::created_at.eq(p.created_at),
             payments::updated_at.eq(p.updated_at),
+            payments::receipt_ref.eq(&p.receipt_ref),
         ))
         .execute(conn)?;
+    if let Some(r) = &refs.client_ref {
+        super::client_refs::record(conn, tenant, store, "payment", r, pid, now)?;
+    }
     Ok((before, g, p))
 }
 
@@ -546,6 +602,7 @@ pub fn write_off(
             amount: remainder,
             applies_to: vec![id],
         },
+        client_ref: None,
     };
     let waiver = gestures::request_as(conn, ctx, before.customer_id, ng, today, Some(id))?;
     let after = gestures::get(conn, tenant, id)?;
@@ -760,13 +817,181 @@ pub struct Redemption {
     pub lots: Vec<(GestureId, i64)>,
     /// Who.
     pub requested_by: String,
-    /// When.
+    /// When the server recorded it.
     pub created_at: NaiveDateTime,
+    /// The day it happened (earlier than `created_at` for a till that was
+    /// offline).
+    pub occurred_on: NaiveDate,
+    /// `posted` or `reversed`.
+    pub status: String,
+    /// Why it was reversed (a voided sale).
+    pub reversal_reason: Option<String>,
+    /// Last changed.
+    pub updated_at: NaiveDateTime,
+    /// The POS's receipt.
+    pub receipt_ref: Option<String>,
+}
+
+/// A redemption's row (its lots are read apart).
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = redemptions)]
+pub(crate) struct RedemptionRow {
+    id: RedemptionId,
+    customer_id: CustomerId,
+    store_id: StoreId,
+    currency: String,
+    amount_minor: i64,
+    transaction_id: LedgerTxId,
+    requested_by: String,
+    created_at: NaiveDateTime,
+    occurred_on: NaiveDate,
+    status: String,
+    reversal_reason: Option<String>,
+    updated_at: NaiveDateTime,
+    receipt_ref: Option<String>,
+}
+
+impl RedemptionRow {
+    /// The redemption, with the lots it spent.
+    pub(crate) fn with_lots(
+        self,
+        conn: &mut DbConnection,
+        tenant: TenantId,
+    ) -> Result<(Redemption, LedgerTxId), Error> {
+        let currency =
+            crate::domain::money::Currency::from_code(&self.currency).ok_or_else(|| {
+                Error::internal(format!("redemption {} has an unknown currency", self.id))
+            })?;
+        let lots: Vec<(GestureId, i64)> = redemption_lots::table
+            .filter(
+                redemption_lots::tenant_id
+                    .eq(tenant)
+                    .and(redemption_lots::redemption_id.eq(self.id)),
+            )
+            .select((redemption_lots::gesture_id, redemption_lots::amount_minor))
+            .order(redemption_lots::gesture_id)
+            .load(conn)?;
+        Ok((
+            Redemption {
+                id: self.id,
+                customer_id: self.customer_id,
+                store_id: self.store_id,
+                amount: Money::from_minor(self.amount_minor, currency),
+                lots,
+                requested_by: self.requested_by,
+                created_at: self.created_at,
+                occurred_on: self.occurred_on,
+                status: self.status,
+                reversal_reason: self.reversal_reason,
+                updated_at: self.updated_at,
+                receipt_ref: self.receipt_ref,
+            },
+            self.transaction_id,
+        ))
+    }
+}
+
+/// One redemption of the tenant, and the transaction that posted it.
+pub(crate) fn get_redemption(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    id: RedemptionId,
+) -> Result<(Redemption, LedgerTxId), Error> {
+    redemptions::table
+        .filter(
+            redemptions::tenant_id
+                .eq(tenant)
+                .and(redemptions::id.eq(id)),
+        )
+        .select(RedemptionRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| Error::NotFound(format!("no redemption {id}")))?
+        .with_lots(conn, tenant)
+}
+
+/// Reverses a redemption (a voided sale), once: posts its mirror, and the
+/// credit it spent can be spent again (credit past its date meanwhile is
+/// left to expire). Returns the redemption before and after.
+pub fn reverse_redemption(
+    conn: &mut DbConnection,
+    ctx: &AuditCtx,
+    id: RedemptionId,
+    reason: String,
+    today: NaiveDate,
+) -> Result<(Redemption, Redemption), Error> {
+    let tenant = ctx.tenant;
+    let (first, _) = get_redemption(conn, tenant, id)?;
+    lock_customer(conn, tenant, first.customer_id)?;
+    let (before, tx) = get_redemption(conn, tenant, id)?;
+    // The reversal moves the tender of the store it was spent at.
+    ctx.require_store(before.store_id)?;
+    if before.status == "reversed" {
+        return Err(Error::Conflict {
+            code: ErrorCode::AlreadyReversed,
+            detail: format!("redemption {id} was already reversed"),
+            existing_id: None,
+        });
+    }
+    super::periods::check_open(conn, tenant, today)?;
+    let mut lots = Vec::with_capacity(before.lots.len());
+    for (g, m) in &before.lots {
+        let lot = locked_gesture(conn, tenant, *g)?;
+        if lot.status != GestureStatus::Approved {
+            return Err(unprocessable(
+                ErrorCode::NotReversible,
+                format!(
+                    "the store credit it spent ({g}) is {} now; the redemption stands",
+                    lot.status.as_str()
+                ),
+            ));
+        }
+        lots.push((lot, *m));
+    }
+    let mirror = mirror_of(conn, tenant, tx, before.amount.currency())?;
+    ledger::post(
+        conn,
+        ctx,
+        &NewLedgerTx {
+            kind: "redemption_reversal",
+            gesture_id: None,
+            payment_id: None,
+            redemption_id: Some(id),
+            reverses: Some(tx),
+            customer_id: Some(before.customer_id),
+            effective_on: today,
+            postings: mirror,
+        },
+        ctx.now_again(),
+    )?;
+    for (mut lot, m) in lots {
+        lot.redeemed_minor -= m;
+        lot.updated_at = ctx.now_again();
+        gestures::save(conn, &lot)?;
+    }
+    let now = ctx.now_again();
+    diesel::update(
+        redemptions::table.filter(
+            redemptions::tenant_id
+                .eq(tenant)
+                .and(redemptions::id.eq(id)),
+        ),
+    )
+    .set((
+        redemptions::status.eq("reversed"),
+        redemptions::reversal_reason.eq(&reason),
+        redemptions::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    let (after, _) = get_redemption(conn, tenant, id)?;
+    Ok((before, after))
 }
 
 /// Spends store credit, earliest-expiring first (credit without expiry last).
 /// Credit past its `expires_on` is not spendable. More than available → 422
 /// `insufficient_credit` saying what is available.
+// The command's inputs as the API takes them; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
 pub fn redeem(
     conn: &mut DbConnection,
     ctx: &AuditCtx,
@@ -774,14 +999,35 @@ pub fn redeem(
     store: StoreId,
     amount: Money,
     today: NaiveDate,
+    occurred_on: Option<NaiveDate>,
+    refs: &TillRefs,
 ) -> Result<Redemption, Error> {
     let tenant = ctx.tenant;
     lock_customer(conn, tenant, customer)?;
     check_store(conn, tenant, store, amount.currency())?;
+    check_till_refs(conn, tenant, store, refs, true)?;
+    let occurred_on = occurred_on.unwrap_or(today);
+    if occurred_on > today {
+        return Err(Error::field("occurred_on", "must not be in the future"));
+    }
+    if occurred_on < today {
+        let current = super::policy::current(conn, tenant)?;
+        gestures::check_back_dating(
+            conn,
+            tenant,
+            "occurred_on",
+            occurred_on,
+            today,
+            &current.policy,
+        )?;
+    }
+    super::periods::check_open(conn, tenant, occurred_on)?;
     let mut lots: Vec<Gesture> = gestures::open_items(conn, tenant, customer)?
         .into_iter()
         .filter(|g| g.kind == GestureKind::StoreCredit && g.currency == amount.currency())
-        .filter(|g| matches!(g.terms, Terms::StoreCredit { expires_on, .. } if expires_on.is_none_or(|e| e >= today)))
+        // Credit in effect on the day, and not past its date then.
+        .filter(|g| g.effective_on <= occurred_on)
+        .filter(|g| matches!(g.terms, Terms::StoreCredit { expires_on, .. } if expires_on.is_none_or(|e| e >= occurred_on)))
         .collect();
     lots.sort_by_key(|g| {
         let exp = match g.terms {
@@ -835,7 +1081,7 @@ pub fn redeem(
             redemption_id: Some(rid),
             reverses: None,
             customer_id: Some(customer),
-            effective_on: today,
+            effective_on: occurred_on,
             postings: Posting::new(
                 Account::StoreCredit(customer),
                 Account::TenderClearing(store),
@@ -859,8 +1105,15 @@ pub fn redeem(
             redemptions::transaction_id.eq(tx),
             redemptions::requested_by.eq(&ctx.actor_sub),
             redemptions::created_at.eq(now),
+            redemptions::occurred_on.eq(occurred_on),
+            redemptions::status.eq("posted"),
+            redemptions::updated_at.eq(now),
+            redemptions::receipt_ref.eq(&refs.receipt_ref),
         ))
         .execute(conn)?;
+    if let Some(r) = &refs.client_ref {
+        super::client_refs::record(conn, tenant, store, "redemption", r, rid, now)?;
+    }
     for (g, m) in &taken {
         diesel::insert_into(redemption_lots::table)
             .values((
@@ -879,6 +1132,11 @@ pub fn redeem(
         lots: taken,
         requested_by: ctx.actor_sub.clone(),
         created_at: now,
+        occurred_on,
+        status: "posted".into(),
+        reversal_reason: None,
+        updated_at: now,
+        receipt_ref: refs.receipt_ref.clone(),
     })
 }
 

@@ -5,6 +5,7 @@
 pub(crate) mod aging;
 pub(crate) mod approvals;
 pub mod audit;
+pub(crate) mod client_refs;
 pub mod connection;
 pub(crate) mod console;
 mod constant_sql;

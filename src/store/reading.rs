@@ -3,11 +3,11 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::schema::{entries, ledger_transactions, payments, redemption_lots, redemptions};
+use super::schema::{entries, ledger_transactions, payments, redemptions};
 use super::{DbConnection, PageOf, PageRequest};
 use crate::domain::gesture::Gesture;
 use crate::domain::ids::{
-    CustomerId, EntryId, GestureId, LedgerTxId, PaymentId, RedemptionId, StoreId, TenantId,
+    CustomerId, EntryId, GestureId, LedgerTxId, PaymentId, RedemptionId, TenantId,
 };
 use crate::error::Error;
 use crate::store::lifecycle::{Payment, Redemption};
@@ -222,42 +222,16 @@ pub(crate) fn timeline(
                 .eq(tenant)
                 .and(redemptions::customer_id.eq(customer)),
         )
-        .select((
-            redemptions::id,
-            redemptions::store_id,
-            redemptions::currency,
-            redemptions::amount_minor,
-            redemptions::requested_by,
-            redemptions::created_at,
-        ))
+        .select(crate::store::lifecycle::RedemptionRow::as_select())
         .order(redemptions::id.desc())
         .limit(limit + 1)
         .into_boxed();
     if let Some(b) = before {
         rq = rq.filter(redemptions::id.lt(RedemptionId(b)));
     }
-    let rows: Vec<(RedemptionId, StoreId, String, i64, String, NaiveDateTime)> = rq.load(conn)?;
-    for (id, store_id, currency, amount, requested_by, created_at) in rows {
-        let currency = crate::domain::money::Currency::from_code(&currency)
-            .ok_or_else(|| Error::internal(format!("redemption {id} has unknown currency")))?;
-        let lots: Vec<(GestureId, i64)> = redemption_lots::table
-            .filter(
-                redemption_lots::tenant_id
-                    .eq(tenant)
-                    .and(redemption_lots::redemption_id.eq(id)),
-            )
-            .select((redemption_lots::gesture_id, redemption_lots::amount_minor))
-            .order(redemption_lots::gesture_id)
-            .load(conn)?;
-        items.push(TimelineItem::Redemption(Redemption {
-            id,
-            customer_id: customer,
-            store_id,
-            amount: crate::domain::money::Money::from_minor(amount, currency),
-            lots,
-            requested_by,
-            created_at,
-        }));
+    let rows: Vec<crate::store::lifecycle::RedemptionRow> = rq.load(conn)?;
+    for row in rows {
+        items.push(TimelineItem::Redemption(row.with_lots(conn, tenant)?.0));
     }
     items.sort_by_key(|i| std::cmp::Reverse(i.id()));
     Ok(PageOf::from_rows(items, limit))

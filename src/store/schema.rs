@@ -415,6 +415,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         paid_on -> Date,
+        receipt_ref -> Nullable<Text>,
     }
 }
 
@@ -431,6 +432,25 @@ diesel::table! {
         amount_minor -> BigInt,
         transaction_id -> Uuid,
         requested_by -> Text,
+        created_at -> Timestamp,
+        receipt_ref -> Nullable<Text>,
+        occurred_on -> Date,
+        status -> Text,
+        reversal_reason -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql_types::Uuid;
+
+    client_refs (tenant_id, store_id, kind, client_ref) {
+        tenant_id -> Uuid,
+        store_id -> Uuid,
+        kind -> Text,
+        client_ref -> Text,
+        entity_id -> Text,
         created_at -> Timestamp,
     }
 }
@@ -661,6 +681,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     payments,
     redemptions,
     redemption_lots,
+    client_refs,
     policy_versions,
     policy_proposals,
     events,
@@ -702,6 +723,7 @@ pub(crate) const ALL_TABLES: &[&str] = &[
     "payments",
     "redemptions",
     "redemption_lots",
+    "client_refs",
     "policy_versions",
     "events",
     "write_offs",

@@ -26,6 +26,8 @@ pub(crate) struct PaymentView {
     /// When the server recorded it.
     pub(crate) created_at: String,
     pub(crate) updated_at: String,
+    /// The POS's receipt, if given.
+    pub(crate) receipt_ref: Option<String>,
 }
 
 impl PaymentView {
@@ -56,6 +58,7 @@ impl PaymentView {
             paid_on: p.paid_on.to_string(),
             created_at: timestamp(&p.created_at),
             updated_at: timestamp(&p.updated_at),
+            receipt_ref: p.receipt_ref.clone(),
         })
     }
 }
@@ -69,7 +72,16 @@ pub(crate) struct RedemptionView {
     pub(crate) amount: Money,
     pub(crate) lots: Vec<LotView>,
     pub(crate) requested_by: String,
+    /// The day it happened.
+    pub(crate) occurred_on: String,
+    /// `posted`, or `reversed` (a voided sale) with the reason.
+    pub(crate) status: String,
+    pub(crate) reversal_reason: Option<String>,
+    /// The POS's receipt, if given.
+    pub(crate) receipt_ref: Option<String>,
+    /// When the server recorded it.
     pub(crate) created_at: String,
+    pub(crate) updated_at: String,
 }
 
 /// The credit a redemption spent.
@@ -96,7 +108,12 @@ impl RedemptionView {
                 })
                 .collect(),
             requested_by: r.requested_by.clone(),
+            occurred_on: r.occurred_on.to_string(),
+            status: r.status.clone(),
+            reversal_reason: r.reversal_reason.clone(),
+            receipt_ref: r.receipt_ref.clone(),
             created_at: timestamp(&r.created_at),
+            updated_at: timestamp(&r.updated_at),
         }
     }
 }

@@ -75,6 +75,7 @@ struct Fixtures {
     promise: String,
     pending: String,
     payment: String,
+    redemption: String,
     incident: String,
     sale: String,
     write_off: String,
@@ -140,6 +141,21 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         .await,
         201,
     );
+    send(app, "POST", &gestures, &clerk, Some(&json!({"kind": "store_credit", "store_id": store,
+        "reason_code": "delay", "story": MARK_STORY, "amount": {"amount": "5.00", "currency": "USD"}})))
+    .await
+    .expect(201);
+    let redemption = id(
+        send(
+            app,
+            "POST",
+            &format!("/v1/customers/{customer}/credit/redemptions"),
+            &clerk,
+            Some(&json!({"amount": {"amount": "1.00", "currency": "USD"}, "store_id": store})),
+        )
+        .await,
+        201,
+    );
     let incident = id(
         send(
             app,
@@ -184,6 +200,7 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         promise,
         pending,
         payment,
+        redemption,
         incident,
         sale,
         write_off,
@@ -204,6 +221,7 @@ fn url(method: &str, template: &str, f: &Fixtures) -> String {
         }
         t if t.starts_with("/v1/gestures/") => &f.promise,
         t if t.starts_with("/v1/payments/") => &f.payment,
+        t if t.starts_with("/v1/redemptions/") => &f.redemption,
         t if t.starts_with("/v1/incidents/") => &f.incident,
         t if t.starts_with("/v1/sales/") => &f.sale,
         t if t.starts_with("/v1/finance/write-offs/") => &f.write_off,
@@ -214,6 +232,7 @@ fn url(method: &str, template: &str, f: &Fixtures) -> String {
     };
     let mut u = template
         .replace("{id}", id)
+        .replace("{external_ref}", "AZ-C")
         .replace("{n}", "1")
         .replace("{version}", "1")
         .replace("{month}", "2001-01");
@@ -232,7 +251,10 @@ fn body(method: &str, template: &str, f: &Fixtures, n: usize) -> Option<Value> {
         ("POST", "/v1/staff") => json!({"name": "T", "store_ids": [f.store]}),
         ("POST", "/v1/customers") => json!({"external_ref": format!("AZ-{n}"), "name": "C"}),
         ("PATCH", "/v1/customers/{id}") => json!({"name": format!("Renamed {n}")}),
-        ("POST", "/v1/customers/{id}/gestures") => {
+        (
+            "POST",
+            "/v1/customers/{id}/gestures" | "/v1/customers/by-ref/{external_ref}/gestures",
+        ) => {
             json!({"kind": "service_recovery", "store_id": f.store,
             "reason_code": "service_failure", "story": "s", "amount": usd("1.00")})
         }
@@ -240,11 +262,23 @@ fn body(method: &str, template: &str, f: &Fixtures, n: usize) -> Option<Value> {
             json!({"store_id": f.store, "cause": "staff_error", "description": "d"})
         }
         ("POST", "/v1/gestures/{id}/payments") => json!({"amount": usd("0.01")}),
+        ("POST", "/v1/customers/by-ref/{external_ref}/payments") => {
+            json!({"amount": usd("0.01"), "gesture_id": f.promise})
+        }
         ("POST", "/v1/gestures/{id}/write-off") => json!({"reason_code": "unpaid_promise"}),
-        ("POST", "/v1/gestures/{id}/reversal" | "/v1/payments/{id}/reversal") => {
+        (
+            "POST",
+            "/v1/gestures/{id}/reversal"
+            | "/v1/payments/{id}/reversal"
+            | "/v1/redemptions/{id}/reversal",
+        ) => {
             json!({"reason": "entered by mistake"})
         }
-        ("POST", "/v1/customers/{id}/credit/redemptions") => {
+        (
+            "POST",
+            "/v1/customers/{id}/credit/redemptions"
+            | "/v1/customers/by-ref/{external_ref}/credit/redemptions",
+        ) => {
             json!({"amount": usd("0.01"), "store_id": f.store})
         }
         ("POST", "/v1/gestures/{id}/approve" | "/v1/gestures/{id}/reject") => {
@@ -482,7 +516,10 @@ async fn spec_authorization_walk(app: TestApp) {
     for (path, mark) in [
         ("/v1/events?limit=100".to_owned(), MARK_STORY),
         ("/v1/audit?limit=100".to_owned(), MARK_SUB),
-        (format!("/v1/customers/{}/timeline", f.customer), MARK_STORY),
+        (
+            format!("/v1/customers/{}/timeline?limit=100", f.customer),
+            MARK_STORY,
+        ),
         (format!("/v1/gestures/{}", f.promise), MARK_STORY),
         (format!("/v1/incidents/{}", f.incident), MARK_INCIDENT),
         (format!("/v1/sales/{}", f.sale), MARK_SALE),

@@ -131,11 +131,27 @@ async fn commands_called_directly(app: TestApp) {
         assert_eq!(approved.status, GestureStatus::Approved);
 
         // Paid in part, then more than is left: refused, and nothing is written.
-        app::lifecycle::record_payment(conn, &clerk, promise.id, None, usd("15.00"), None).unwrap();
+        app::lifecycle::record_payment(
+            conn,
+            &clerk,
+            promise.id,
+            None,
+            usd("15.00"),
+            None,
+            &Default::default(),
+        )
+        .unwrap();
         let before = events(conn, &app).len();
-        let refused =
-            app::lifecycle::record_payment(conn, &clerk, promise.id, None, usd("30.00"), None)
-                .unwrap_err();
+        let refused = app::lifecycle::record_payment(
+            conn,
+            &clerk,
+            promise.id,
+            None,
+            usd("30.00"),
+            None,
+            &Default::default(),
+        )
+        .unwrap_err();
         assert_eq!(refused.error_code(), ErrorCode::Overpayment, "{refused}");
         assert_eq!(events(conn, &app).len(), before);
 
@@ -158,7 +174,16 @@ async fn commands_called_directly(app: TestApp) {
         assert_eq!(elsewhere.error_code(), ErrorCode::StoreScope);
 
         // The rest paid: the promise is kept.
-        app::lifecycle::record_payment(conn, &clerk, promise.id, None, usd("25.00"), None).unwrap();
+        app::lifecycle::record_payment(
+            conn,
+            &clerk,
+            promise.id,
+            None,
+            usd("25.00"),
+            None,
+            &Default::default(),
+        )
+        .unwrap();
         let kept = store::gestures::get(conn, app.tenant, promise.id).unwrap();
         assert_eq!(kept.status, GestureStatus::Settled);
 

@@ -25,6 +25,7 @@ mod idempotency;
 mod lifecycle;
 mod oidc;
 mod ops;
+mod pos;
 mod property;
 mod roles;
 mod spec;

@@ -182,6 +182,7 @@ fn apply(
         incident_id: None,
         effective_on: today,
         terms,
+        client_ref: None,
     };
     // A pick counts from the oldest gesture, except the top of the range:
     // `usize::MAX - k` is the k-th newest (see `pick()`).
@@ -283,12 +284,20 @@ fn apply(
         )
         .map(|g| Some(g.id)),
         Op::Pay { pick: i, cents } => match pick(gestures, *i) {
-            Some(g) => store::lifecycle::pay(c, &ctxs[0], g, None, usd(*cents), today, None).map(
-                |(_, _, p)| {
-                    payments.push(p.id);
-                    None
-                },
-            ),
+            Some(g) => store::lifecycle::pay(
+                c,
+                &ctxs[0],
+                g,
+                None,
+                usd(*cents),
+                today,
+                None,
+                &Default::default(),
+            )
+            .map(|(_, _, p)| {
+                payments.push(p.id);
+                None
+            }),
             None => Ok(None),
         },
         Op::PayInFull { pick: i } => match pick(gestures, *i) {
@@ -306,12 +315,20 @@ fn apply(
                     _ => g0.outstanding_minor().unwrap_or(0),
                 };
                 if due > 0 {
-                    store::lifecycle::pay(c, &ctxs[0], g, None, usd(due), today, None).map(
-                        |(_, _, p)| {
-                            payments.push(p.id);
-                            None
-                        },
+                    store::lifecycle::pay(
+                        c,
+                        &ctxs[0],
+                        g,
+                        None,
+                        usd(due),
+                        today,
+                        None,
+                        &Default::default(),
                     )
+                    .map(|(_, _, p)| {
+                        payments.push(p.id);
+                        None
+                    })
                 } else {
                     Ok(None)
                 }
@@ -347,8 +364,16 @@ fn apply(
                 gestures.push(w.id);
                 if after.status == goodwill::domain::gesture::GestureStatus::WrittenOff {
                     let back = (*cents).min(after.waived_minor);
-                    let (_, _, p) =
-                        store::lifecycle::pay(c, &ctxs[0], g, None, usd(back), today, None)?;
+                    let (_, _, p) = store::lifecycle::pay(
+                        c,
+                        &ctxs[0],
+                        g,
+                        None,
+                        usd(back),
+                        today,
+                        None,
+                        &Default::default(),
+                    )?;
                     payments.push(p.id);
                 }
                 Ok(None)
@@ -370,10 +395,17 @@ fn apply(
                 .map(|_| None),
             None => Ok(None),
         },
-        Op::Redeem { cents } => {
-            store::lifecycle::redeem(c, &ctxs[0], *customer, *store_id, usd(*cents), today)
-                .map(|_| None)
-        }
+        Op::Redeem { cents } => store::lifecycle::redeem(
+            c,
+            &ctxs[0],
+            *customer,
+            *store_id,
+            usd(*cents),
+            today,
+            None,
+            &Default::default(),
+        )
+        .map(|_| None),
         Op::Expire { pick: i } => match pick(gestures, *i) {
             // Pretend the credit ran out yesterday, then expire it.
             Some(g) => {

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use actix_web::http::Method;
 use goodwill::domain::roles::Role;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::both;
 use crate::helpers::TestApp;
@@ -27,6 +27,31 @@ pub(crate) const MATRIX: &[(&str, &str, [bool; 6])] = &[
     ("PATCH", "/v1/customers/{id}", [Y, Y, Y, N, N, Y]),
     ("POST", "/v1/customers/{id}/gestures", [Y, Y, Y, Y, N, Y]),
     ("GET", "/v1/customers/{id}/summary", [Y, Y, Y, Y, Y, Y]),
+    (
+        "GET",
+        "/v1/customers/by-ref/{external_ref}",
+        [Y, Y, Y, Y, Y, Y],
+    ),
+    (
+        "GET",
+        "/v1/customers/by-ref/{external_ref}/summary",
+        [Y, Y, Y, Y, Y, Y],
+    ),
+    (
+        "POST",
+        "/v1/customers/by-ref/{external_ref}/gestures",
+        [Y, Y, Y, Y, N, Y],
+    ),
+    (
+        "POST",
+        "/v1/customers/by-ref/{external_ref}/payments",
+        [Y, Y, Y, Y, N, Y],
+    ),
+    (
+        "POST",
+        "/v1/customers/by-ref/{external_ref}/credit/redemptions",
+        [Y, Y, Y, N, N, Y],
+    ),
     ("GET", "/v1/gestures", [Y, Y, Y, Y, Y, Y]),
     ("GET", "/v1/gestures/{id}", [Y, Y, Y, Y, Y, Y]),
     ("GET", "/v1/ledger/check", [N, N, N, Y, Y, Y]),
@@ -37,6 +62,7 @@ pub(crate) const MATRIX: &[(&str, &str, [bool; 6])] = &[
     ("POST", "/v1/gestures/{id}/write-off", [Y, Y, Y, Y, N, Y]),
     ("POST", "/v1/gestures/{id}/reversal", [N, N, Y, Y, N, Y]),
     ("POST", "/v1/payments/{id}/reversal", [N, N, Y, Y, N, Y]),
+    ("POST", "/v1/redemptions/{id}/reversal", [N, N, Y, Y, N, Y]),
     (
         "POST",
         "/v1/customers/{id}/credit/redemptions",
@@ -341,6 +367,17 @@ async fn role_route_matrix(app: TestApp) {
                     Some(recognition.clone()),
                     201,
                 ),
+                ("POST", "/v1/customers/by-ref/{external_ref}/gestures") => (
+                    "/v1/customers/by-ref/MX-C/gestures".to_owned(),
+                    Some(recognition.clone()),
+                    201,
+                ),
+                ("POST", "/v1/customers/by-ref/{external_ref}/payments") => (
+                    "/v1/customers/by-ref/MX-C/payments".to_owned(),
+                    Some(json!({"amount": {"amount": "1.00", "currency": "USD"},
+                        "gesture_id": fresh_promise(&app, &store, &customer).await})),
+                    201,
+                ),
                 ("POST", "/v1/incidents") => (path.to_string(), Some(incident_body.clone()), 201),
                 ("POST", "/v1/sales") => (
                     path.to_string(),
@@ -386,7 +423,8 @@ async fn role_route_matrix(app: TestApp) {
                     200,
                 ),
                 ("GET", p) => (
-                    p.replace("/v1/stores/{id}", &format!("/v1/stores/{store}"))
+                    p.replace("{external_ref}", "MX-C")
+                        .replace("/v1/stores/{id}", &format!("/v1/stores/{store}"))
                         .replace("/v1/staff/{id}", &format!("/v1/staff/{staff}"))
                         .replace("/v1/customers/{id}", &format!("/v1/customers/{customer}"))
                         .replace("/v1/gestures/{id}", &format!("/v1/gestures/{gesture}"))
@@ -535,7 +573,11 @@ async fn role_route_matrix(app: TestApp) {
                         200,
                     )
                 }
-                ("POST", "/v1/customers/{id}/credit/redemptions") => {
+                (
+                    "POST",
+                    "/v1/customers/{id}/credit/redemptions"
+                    | "/v1/customers/by-ref/{external_ref}/credit/redemptions",
+                ) => {
                     app.send_to(
                         &app.address,
                         Method::POST,
@@ -548,11 +590,46 @@ async fn role_route_matrix(app: TestApp) {
                     .await
                     .expect(201);
                     (
-                        format!("/v1/customers/{customer}/credit/redemptions"),
+                        path.replace("{id}", &customer)
+                            .replace("{external_ref}", "MX-C"),
                         Some(
                             json!({"amount": {"amount": "1.00", "currency": "USD"}, "store_id": store}),
                         ),
                         201,
+                    )
+                }
+                ("POST", "/v1/redemptions/{id}/reversal") => {
+                    let admin = app.token(Role::Admin);
+                    let post = |path: String, body: Value| {
+                        let (app, admin) = (&app, admin.clone());
+                        async move {
+                            app.send_to(
+                                &app.address,
+                                Method::POST,
+                                &path,
+                                Some(&admin),
+                                Some(&uuid::Uuid::now_v7().to_string()),
+                                Some(("application/json", body.to_string().into_bytes())),
+                            )
+                            .await
+                            .expect(201)
+                        }
+                    };
+                    post(
+                        format!("/v1/customers/{customer}/gestures"),
+                        json!({"kind": "store_credit", "store_id": store, "reason_code": "delay",
+                            "story": "s", "amount": {"amount": "1.00", "currency": "USD"}}),
+                    )
+                    .await;
+                    let r = post(
+                        format!("/v1/customers/{customer}/credit/redemptions"),
+                        json!({"amount": {"amount": "1.00", "currency": "USD"}, "store_id": store}),
+                    )
+                    .await;
+                    (
+                        format!("/v1/redemptions/{}/reversal", r["id"].as_str().unwrap()),
+                        Some(json!({"reason": "voided sale"})),
+                        200,
                     )
                 }
                 other => panic!("no request for {other:?}"),
