@@ -524,3 +524,187 @@ async fn body_limits_are_the_routes(app: TestApp) {
     }
 }
 both!(body_limits_are_the_routes);
+
+/// The names an example uses that `schema` does not have, with where they
+/// are (an example may leave fields out; every name it uses must exist, with
+/// the value's shape the schema gives it).
+fn unknown_names(schema: &Value, v: &Value, at: &str, out: &mut Vec<String>) {
+    let s = resolve(schema);
+    if let Some(alternatives) = s.get("oneOf").and_then(Value::as_array) {
+        // The alternative that knows most of the example's names speaks for it.
+        let best = alternatives
+            .iter()
+            .filter(|a| !v.is_null() || resolve(a).get("type") == Some(&Value::from("null")))
+            .map(|a| {
+                let mut e = Vec::new();
+                unknown_names(a, v, at, &mut e);
+                e
+            })
+            .min_by_key(Vec::len)
+            .unwrap_or_default();
+        out.extend(best);
+        return;
+    }
+    if let Some(parts) = s.get("allOf").and_then(Value::as_array) {
+        // Every part describes the same value: a name any part knows is known.
+        let mut per_part: Vec<Vec<String>> = parts
+            .iter()
+            .map(|p| {
+                let mut e = Vec::new();
+                unknown_names(p, v, at, &mut e);
+                e
+            })
+            .collect();
+        let first = per_part.pop().unwrap_or_default();
+        out.extend(
+            first
+                .into_iter()
+                .filter(|n| per_part.iter().all(|other| other.contains(n))),
+        );
+        return;
+    }
+    match v {
+        Value::Object(o) => {
+            let props = s.get("properties").and_then(Value::as_object);
+            // A schema that says nothing of its keys (an event's `data`, the
+            // entity as its own endpoint shows it) takes any.
+            let open = s.get("additionalProperties").is_some_and(Value::is_object)
+                || (props.is_none() && s.get("additionalProperties").is_none());
+            if props.is_none()
+                && open
+                && !s.get("additionalProperties").is_some_and(Value::is_object)
+            {
+                return;
+            }
+            for (k, val) in o {
+                match props.and_then(|p| p.get(k)) {
+                    Some(sub) => unknown_names(sub, val, &format!("{at}.{k}"), out),
+                    None if open => {
+                        unknown_names(&s["additionalProperties"], val, &format!("{at}.{k}"), out)
+                    }
+                    None => out.push(format!("{at}.{k}")),
+                }
+            }
+        }
+        Value::Array(a) => {
+            if let Some(items) = s.get("items") {
+                for (i, item) in a.iter().enumerate() {
+                    unknown_names(items, item, &format!("{at}[{i}]"), out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The examples the docs give, each marked by the operation it shows:
+/// `<!-- response: GET /v1/finance/write-offs 200 -->` or
+/// `<!-- request: PUT /v1/policy -->` on the line before a ```json block.
+fn doc_examples() -> Vec<(String, String, Value)> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/docs");
+    let mut out = Vec::new();
+    let mut pages: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    pages.sort();
+    for page in pages {
+        let text = std::fs::read_to_string(&page).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let Some(mark) = line
+                .trim()
+                .strip_prefix("<!-- ")
+                .and_then(|l| l.strip_suffix(" -->"))
+            else {
+                continue;
+            };
+            if !(mark.starts_with("response: ") || mark.starts_with("request: ")) {
+                continue;
+            }
+            assert_eq!(
+                lines.get(i + 1).map(|l| l.trim()),
+                Some("```json"),
+                "{}:{}: the mark {mark:?} is not followed by a ```json block",
+                page.display(),
+                i + 1
+            );
+            let end = (i + 2..lines.len())
+                .find(|&j| lines[j].trim() == "```")
+                .unwrap_or_else(|| panic!("{}:{}: unclosed block", page.display(), i + 2));
+            let body = lines[i + 2..end].join("\n");
+            let v: Value = serde_json::from_str(&body).unwrap_or_else(|e| {
+                panic!("{}:{}: the example is not JSON: {e}", page.display(), i + 3)
+            });
+            out.push((format!("{}:{}", page.display(), i + 1), mark.to_owned(), v));
+        }
+    }
+    out
+}
+
+/// The schema a doc mark names.
+fn marked_schema(mark: &str) -> Value {
+    let doc = document();
+    let parts: Vec<&str> = mark.split_whitespace().collect();
+    match parts.as_slice() {
+        ["response:", method, path, status] => {
+            let op = &doc["paths"][*path][method.to_lowercase()];
+            assert!(op.is_object(), "{mark}: no such operation");
+            let r = resolve(&op["responses"][*status]);
+            let json = r["content"]
+                .as_object()
+                .and_then(|c| c.iter().find(|(t, _)| t.ends_with("json")))
+                .map(|(_, c)| c["schema"].clone());
+            json.unwrap_or_else(|| panic!("{mark}: no JSON answer with that status"))
+        }
+        ["request:", method, path] => {
+            let op = &doc["paths"][*path][method.to_lowercase()];
+            let s = &op["requestBody"]["content"]["application/json"]["schema"];
+            assert!(s.is_object(), "{mark}: no JSON body");
+            s.clone()
+        }
+        _ => panic!("{mark}: write response: METHOD PATH STATUS or request: METHOD PATH"),
+    }
+}
+
+/// Every field a doc page names in an example of a request or an answer is
+/// in the OpenAPI schema of that operation, with the shape it gives.
+#[test]
+fn doc_examples_name_only_what_the_contract_has() {
+    let examples = doc_examples();
+    assert!(
+        examples.len() >= 10,
+        "the docs show too few marked examples: {}",
+        examples.len()
+    );
+    let mut wrong = Vec::new();
+    for (at, mark, v) in &examples {
+        let mut names = Vec::new();
+        unknown_names(&marked_schema(mark), v, "$", &mut names);
+        let mut shapes = Vec::new();
+        check(&marked_schema(mark), v, "$", &mut shapes);
+        // An example may leave fields out; anything else wrong is wrong.
+        shapes.retain(|e| !e.contains("missing required"));
+        for n in names.into_iter().chain(shapes) {
+            wrong.push(format!("{at} ({mark}): {n}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// The check sees a name the contract lacks (the write-off item's value is
+/// `value` under `customer`, never `estimated_value`).
+#[test]
+fn doc_example_check_finds_a_stale_name() {
+    let schema = marked_schema("response: GET /v1/finance/write-offs 200");
+    let stale = serde_json::json!({"data": [{"amount": {"amount": "5.00", "currency": "USD"},
+        "estimated_value": {"amount": "5.00", "currency": "USD"}}]});
+    let mut names = Vec::new();
+    unknown_names(&schema, &stale, "$", &mut names);
+    assert_eq!(names, ["$.data[0].estimated_value"]);
+    let fine = serde_json::json!({"data": [{"customer": {"value": null}}]});
+    let mut none = Vec::new();
+    unknown_names(&schema, &fine, "$", &mut none);
+    assert!(none.is_empty(), "{none:?}");
+}
