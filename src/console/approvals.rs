@@ -63,6 +63,93 @@ pub(crate) struct Card {
     pub(crate) note_error: Option<String>,
 }
 
+/// A request at the viewer's stores that waits for someone else: shown,
+/// never offered.
+pub(crate) struct Waiting {
+    pub(crate) id: String,
+    pub(crate) amount: String,
+    pub(crate) kind: String,
+    pub(crate) store: String,
+    pub(crate) customer_id: String,
+    pub(crate) customer_name: String,
+    pub(crate) customer_ref: String,
+    pub(crate) requested_by: String,
+    pub(crate) requested_at: String,
+    pub(crate) waits_for: String,
+    pub(crate) why: String,
+}
+
+/// Why a request waits for someone else, in words.
+fn why_words(reason: crate::error::ErrorCode) -> &'static str {
+    use crate::error::ErrorCode as C;
+    match reason {
+        C::ApprovalTier => "above your tier",
+        C::SelfApproval => "your own request",
+        C::NamedStaff => "it names you",
+        C::StaffAtFault => "its incident names you",
+        _ => "not yours to decide",
+    }
+}
+
+/// What waits at the viewer's stores for someone else, oldest first (at most
+/// a page).
+fn waiting(
+    conn: &mut DbConnection,
+    names: &mut Names,
+    ctx: &crate::app::Ctx,
+    filters: &Filters,
+) -> Result<(Vec<Waiting>, bool), AppError> {
+    let (entries, more) = crate::app::approvals::approval_queue(
+        conn,
+        ctx,
+        &QueueFilter {
+            store_id: filters.store,
+            kind: filters.kind,
+            others: true,
+        },
+        None,
+        PAGE,
+    )?;
+    let ids: Vec<_> = entries.iter().map(|e| e.gesture.customer_id).collect();
+    names.prefetch_customers(conn, &ids)?;
+    let mut out = Vec::with_capacity(entries.len());
+    for e in entries {
+        let g = &e.gesture;
+        let tz = names.zone(g.store_id);
+        let c = names.customer(conn, g.customer_id)?;
+        let (customer_name, customer_ref) = (c.name.clone(), c.external_ref.clone());
+        let (waits_for, why) = match &e.waiting_for {
+            Some(w) => (
+                w.approvers
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+                why_words(w.reason),
+            ),
+            None => (String::new(), ""),
+        };
+        out.push(Waiting {
+            id: g.id.to_string(),
+            amount: g
+                .terms
+                .value()
+                .map(|m| format::money(&m))
+                .unwrap_or_default(),
+            kind: format::words(g.kind.as_str()),
+            store: names.store_label(g.store_id),
+            customer_id: g.customer_id.to_string(),
+            customer_name,
+            customer_ref,
+            requested_by: g.requested_by.clone(),
+            requested_at: format::when(&g.created_at, tz),
+            waits_for,
+            why: why.to_owned(),
+        });
+    }
+    Ok((out, more))
+}
+
 /// What became of a decision the viewer sent.
 pub(crate) struct Outcome {
     pub(crate) tone: &'static str,
@@ -114,6 +201,8 @@ struct QueuePage {
     first_page: bool,
     batch_key: String,
     batch_error: Option<String>,
+    waiting: Vec<Waiting>,
+    more_waiting: bool,
 }
 
 /// Query of the queue page.
@@ -394,7 +483,8 @@ async fn render(
     let today = ctx.today();
     let v = viewer.clone();
     let f = filters.clone();
-    let (cards, outcomes, has_more, stores) = state
+    let first_page = after.is_none();
+    let (cards, outcomes, has_more, stores, (waiting, more_waiting)) = state
         .read(move |conn| {
             let mut names = Names::load(conn, ctx.tenant)?;
             let outcomes = outcomes(conn, &mut names, &v, &decided)?;
@@ -410,13 +500,18 @@ async fn render(
                 PAGE,
             )?;
             let cards = cards(conn, &mut names, entries, today)?;
+            let waiting = if first_page {
+                waiting(conn, &mut names, &ctx, &f)?
+            } else {
+                (Vec::new(), false)
+            };
             let stores: Vec<(String, String)> = names
                 .stores()
                 .into_iter()
                 .filter(|s| v.caller.may_act_at(s.id))
                 .map(|s| (s.id.to_string(), format!("{} · {}", s.code, s.name)))
                 .collect();
-            Ok::<_, AppError>((cards, outcomes, has_more, stores))
+            Ok::<_, AppError>((cards, outcomes, has_more, stores, waiting))
         })
         .await?;
     let mut cards = cards;
@@ -482,6 +577,8 @@ async fn render(
             first_page: after.is_none(),
             batch_key: form::new_key(),
             batch_error,
+            waiting,
+            more_waiting,
         },
     ))
 }

@@ -627,8 +627,32 @@ async fn a_waiver_above_the_limit_waits_for_the_manager_who_decides_it_once(app:
     );
     let mut first = Browser::sign_in(&app, "mgr-one", Role::Manager, Some(vec![a])).await;
     let mut second = Browser::sign_in(&app, "mgr-two", Role::Manager, Some(vec![a])).await;
+    // A request above the managers' tier waits for finance: shown to them,
+    // read only, never offered.
+    let big = post(
+        manager.clone(),
+        json!({"kind": "service_recovery", "store_id": a, "reason_code": "service_failure",
+               "story": "Recreated the whole evening", "amount": {"amount": "1500.00", "currency": "USD"}}),
+    )
+    .await
+    .expect(201);
+    assert_eq!(big["status"], "pending_approval");
+    let big_id = big["id"].as_str().unwrap();
     let q1 = first.get("/console/approvals").await;
     q1.expect(200);
+    assert!(q1.body.contains("Waiting for someone else"), "{}", q1.body);
+    assert!(q1.body.contains("$1,500.00") && q1.body.contains("finance or admin"));
+    assert!(
+        !q1.body
+            .contains(&format!("/console/approvals/{big_id}/approve"))
+    );
+    assert!(
+        !other_store
+            .get("/console/approvals")
+            .await
+            .body
+            .contains(big_id)
+    );
     assert!(q1.body.contains("We forgot the birthday display"));
     assert!(q1.body.contains("$250.00") && q1.body.contains("Customer C-S2"));
     assert!(
