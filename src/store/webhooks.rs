@@ -180,15 +180,32 @@ pub(crate) fn last_feed_event(
         .optional()?)
 }
 
-/// Every enabled endpoint (of every tenant): the worker's fan-out list.
-pub(crate) fn enabled_endpoints(
-    conn: &mut DbConnection,
-) -> Result<Vec<(TenantId, WebhookEndpointId)>, Error> {
-    Ok(webhook_endpoints::table
+/// One enabled endpoint in the worker's fan-out list.
+pub(crate) struct FanOutPlace {
+    /// Its tenant.
+    pub tenant: TenantId,
+    /// The endpoint.
+    pub id: WebhookEndpointId,
+    /// The last feed event fanned out to it.
+    pub cursor: Option<AuditEventId>,
+}
+
+/// Every enabled endpoint (of every tenant) and its place in the feed: the
+/// worker's fan-out list, by tenant.
+pub(crate) fn enabled_endpoints(conn: &mut DbConnection) -> Result<Vec<FanOutPlace>, Error> {
+    let rows: Vec<(TenantId, WebhookEndpointId, Option<AuditEventId>)> = webhook_endpoints::table
         .filter(webhook_endpoints::enabled.eq(true))
-        .select((webhook_endpoints::tenant_id, webhook_endpoints::id))
-        .order(webhook_endpoints::id)
-        .load(conn)?)
+        .select((
+            webhook_endpoints::tenant_id,
+            webhook_endpoints::id,
+            webhook_endpoints::feed_cursor,
+        ))
+        .order((webhook_endpoints::tenant_id, webhook_endpoints::id))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(tenant, id, cursor)| FanOutPlace { tenant, id, cursor })
+        .collect())
 }
 
 /// An enabled endpoint, locked for its fan-out; `None` when another

@@ -6,7 +6,8 @@
 //! moved in the same transaction; (2) takes due deliveries (leasing them for
 //! the attempt's timeout and 20 s) up to the free delivery slots, and POSTs each in its own task,
 //! which records the attempt and what follows from it when the answer (or
-//! the timeout) comes. A round starts when a command commits (the API wakes
+//! the timeout) comes, in batches: one transaction records every send that
+//! finished meanwhile. A round starts when a command commits (the API wakes
 //! the worker), or after the poll interval. Stopping between any two steps
 //! loses nothing: a delivery not yet recorded is taken again when its lease
 //! runs out, and carries the same `webhook-id`.
@@ -21,7 +22,9 @@ use chrono::NaiveDateTime;
 
 use crate::audit::AuditCtx;
 use crate::config::WebhookSettings;
-use crate::domain::ids::{TenantId, WebhookAttemptId, WebhookDeliveryId, WebhookEndpointId};
+use crate::domain::ids::{
+    AuditEventId, TenantId, WebhookAttemptId, WebhookDeliveryId, WebhookEndpointId,
+};
 use crate::domain::webhook::{
     Attempt, Delivery, DeliveryState, Endpoint, FAILING_LIMIT, Verdict, lease, next_attempt,
     parse_url, thin_payload, verdict,
@@ -121,6 +124,10 @@ async fn deliver_loop(
     let key = weak.upgrade().and_then(|s| s.secret_key.clone());
     let in_flight = Rc::new(Cell::new(0usize));
     let freed = Rc::new(tokio::sync::Notify::new());
+    let (finished, to_record) = tokio::sync::mpsc::unbounded_channel();
+    let recorder = round_state(&weak).map(|(pool, clock, _)| {
+        actix_web::rt::spawn(record_loop(pool, clock, to_record, freed.clone()))
+    });
     while let Some((pool, clock, _)) = round_state(&weak) {
         let room = settings.concurrency.saturating_sub(in_flight.get());
         let mut took = 0;
@@ -138,13 +145,13 @@ async fn deliver_loop(
                     took = taken.len();
                     for (delivery, endpoint) in taken {
                         in_flight.set(in_flight.get() + 1);
-                        let (client, pool, clock, freed, in_flight, key) = (
+                        let (client, clock, freed, in_flight, key, finished) = (
                             client.clone(),
-                            pool.clone(),
                             clock.clone(),
                             freed.clone(),
                             in_flight.clone(),
                             key.clone(),
+                            finished.clone(),
                         );
                         actix_web::rt::spawn(async move {
                             let attempt = send(
@@ -156,19 +163,10 @@ async fn deliver_loop(
                                 &delivery,
                             )
                             .await;
-                            let r = actix_web::rt::task::spawn_blocking(move || {
-                                record(&pool, &clock, delivery, attempt)
-                            })
-                            .await;
-                            match r {
-                                Ok(Ok(())) => {}
-                                Ok(Err(e)) => {
-                                    tracing::warn!(error = %e, "webhooks: recording an attempt failed; the delivery is taken again after its lease")
-                                }
-                                Err(e) => {
-                                    tracing::error!(error = %e, "webhooks: recording panicked")
-                                }
-                            }
+                            // Recorded by the recorder, in a batch; until
+                            // then the delivery's lease keeps it from being
+                            // taken again.
+                            let _ = finished.send((delivery, attempt));
                             in_flight.set(in_flight.get() - 1);
                             freed.notify_one();
                         });
@@ -191,6 +189,11 @@ async fn deliver_loop(
                 .await;
         };
         let _ = actix_web::rt::time::timeout(settings.poll_interval, wait).await;
+    }
+    // The sends still out finish and are recorded before the worker ends.
+    drop(finished);
+    if let Some(r) = recorder {
+        let _ = r.await;
     }
 }
 
@@ -215,23 +218,36 @@ fn client(settings: &WebhookSettings) -> awc::Client {
         .finish()
 }
 
-/// Fans new feed events out to every enabled endpoint. Answers whether it
-/// made deliveries, and whether an endpoint has more waiting than one round
-/// takes.
+/// Fans new feed events out to every enabled endpoint, one transaction per
+/// tenant: endpoints at the same place in the feed (as a tenant's usually
+/// are) share one read of it. Answers whether it made deliveries, and
+/// whether an endpoint has more waiting than one round takes.
 fn fan_out(pool: &Pool, clock: &crate::clock::Clock) -> Result<(bool, bool), Error> {
     let mut conn = pool.checkout()?;
     let mut more = false;
     let mut made = false;
-    for (tenant, id) in crate::store::webhooks::enabled_endpoints(&mut conn)? {
+    let places = crate::store::webhooks::enabled_endpoints(&mut conn)?;
+    for tenant_places in places.chunk_by(|a, b| a.tenant == b.tenant) {
+        let tenant = tenant_places[0].tenant;
         // A look without a transaction first: most rounds find nothing new,
         // and then take no lock.
-        let ep = crate::store::webhooks::endpoint(&mut conn, tenant, id, false)?;
-        let (events, _) = crate::store::events::page(&mut conn, tenant, None, ep.feed_cursor, 1)?;
-        if events.is_empty() {
+        let mut cursors: Vec<_> = tenant_places.iter().map(|p| p.cursor).collect();
+        cursors.sort();
+        cursors.dedup();
+        let mut new = false;
+        for c in cursors {
+            let (events, _) = crate::store::events::page(&mut conn, tenant, None, c, 1)?;
+            if !events.is_empty() {
+                new = true;
+                break;
+            }
+        }
+        if !new {
             continue;
         }
+        let ids: Vec<WebhookEndpointId> = tenant_places.iter().map(|p| p.id).collect();
         let (n, m) = crate::store::connection::quiet_tx(&mut conn, |conn| {
-            fan_out_one(conn, tenant, id, clock.now())
+            fan_out_tenant(conn, tenant, &ids, clock.now())
         })?;
         made |= n > 0;
         more |= m;
@@ -239,52 +255,75 @@ fn fan_out(pool: &Pool, clock: &crate::clock::Clock) -> Result<(bool, bool), Err
     Ok((made, more))
 }
 
-/// One endpoint's fan-out: the deliveries made, and whether more events wait.
-fn fan_out_one(
+/// One tenant's fan-out: the deliveries made, and whether more events wait.
+fn fan_out_tenant(
     conn: &mut DbConnection,
     tenant: TenantId,
-    id: WebhookEndpointId,
+    ids: &[WebhookEndpointId],
     now: NaiveDateTime,
 ) -> Result<(usize, bool), Error> {
-    let Some(ep) = crate::store::webhooks::lock_for_fan_out(conn, tenant, id)? else {
-        return Ok((0, false));
-    };
-    let (events, more) =
-        crate::store::events::page(conn, tenant, None, ep.feed_cursor, FAN_OUT_PAGE)?;
-    let Some(last) = events.last().map(|e| e.id) else {
-        return Ok((0, false));
-    };
-    let deliveries: Vec<Delivery> = events
-        .iter()
-        .filter(|e| ep.wants(&e.event_type))
-        .map(|e| {
-            let data = serde_json::from_str(&e.data).unwrap_or(serde_json::Value::Null);
-            let body = thin_payload(
-                &e.id.to_string(),
-                &e.event_type,
-                &e.entity_type,
-                &e.entity_id,
-                &crate::views::timestamp(&e.created_at),
-                &data,
-            );
-            Delivery {
+    let mut endpoints = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(ep) = crate::store::webhooks::lock_for_fan_out(conn, tenant, *id)? {
+            endpoints.push(ep);
+        }
+    }
+    let mut pages: HashMap<Option<AuditEventId>, (Vec<crate::store::events::FeedEvent>, bool)> =
+        HashMap::new();
+    // An event's body, once for every endpoint that wants it.
+    let mut bodies: HashMap<AuditEventId, String> = HashMap::new();
+    let mut deliveries = Vec::new();
+    let mut cursors = Vec::new();
+    let mut more = false;
+    for ep in &endpoints {
+        let (events, m) =
+            match pages.entry(ep.feed_cursor) {
+                std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+                std::collections::hash_map::Entry::Vacant(v) => v.insert(
+                    crate::store::events::page(conn, tenant, None, ep.feed_cursor, FAN_OUT_PAGE)?,
+                ),
+            };
+        more |= *m;
+        let Some(last) = events.last().map(|e| e.id) else {
+            continue;
+        };
+        for e in events.iter().filter(|e| ep.wants(&e.event_type)) {
+            let payload = bodies
+                .entry(e.id)
+                .or_insert_with(|| {
+                    let data = serde_json::from_str(&e.data).unwrap_or(serde_json::Value::Null);
+                    thin_payload(
+                        &e.id.to_string(),
+                        &e.event_type,
+                        &e.entity_type,
+                        &e.entity_id,
+                        &crate::views::timestamp(&e.created_at),
+                        &data,
+                    )
+                    .to_string()
+                })
+                .clone();
+            deliveries.push(Delivery {
                 tenant,
                 id: WebhookDeliveryId::new(),
-                endpoint_id: id,
+                endpoint_id: ep.id,
                 event_id: e.id,
                 event_type: e.event_type.clone(),
-                payload: body.to_string(),
+                payload,
                 state: DeliveryState::Pending,
                 attempts: 0,
                 next_attempt_at: now,
                 last_status: None,
                 created_at: now,
                 delivered_at: None,
-            }
-        })
-        .collect();
+            });
+        }
+        cursors.push((ep.id, last));
+    }
     crate::store::webhooks::insert_deliveries(conn, &deliveries)?;
-    crate::store::webhooks::set_cursor(conn, tenant, id, last)?;
+    for (id, last) in cursors {
+        crate::store::webhooks::set_cursor(conn, tenant, id, last)?;
+    }
     Ok((deliveries.len(), more))
 }
 
@@ -456,81 +495,40 @@ fn jitter() -> f64 {
     f64::from(u32::from_le_bytes(b)) / f64::from(u32::MAX) * 2.0 - 1.0
 }
 
-/// Records an attempt and what follows: delivered, tried again later, or
-/// given up; the endpoint's failing streak; the endpoint disabled after a
-/// 410 or 5 days of failures.
-fn record(
+/// The most finished sends recorded in one transaction.
+const RECORD_BATCH: usize = 200;
+
+/// What follows from a finished send that must be done apart: an endpoint to
+/// disable, and why.
+type Disable = (TenantId, WebhookEndpointId, String);
+
+/// Records finished sends in one transaction (a commit per send would cost
+/// the database as much as the writes it serves): each attempt and what
+/// follows from it — delivered, tried again later, or given up; the
+/// endpoint's failing streak — then disables, each in its own command, the
+/// endpoints that answered 410 or failed for 5 days. Rows are locked in
+/// delivery order, so two instances' batches never wait on each other in a
+/// circle.
+fn record_batch(
     pool: &Pool,
     clock: &crate::clock::Clock,
-    taken: Delivery,
-    sent: Sent,
+    mut done: Vec<(Delivery, Sent)>,
 ) -> Result<(), Error> {
     let mut conn = pool.checkout()?;
     let now = clock.now();
-    let status = sent.attempt.status.and_then(|s| u16::try_from(s).ok());
-    let v = verdict(status);
+    done.sort_by_key(|(d, _)| d.id);
     let disable = crate::store::connection::quiet_tx(&mut conn, |conn| {
-        let mut d = crate::store::webhooks::delivery(conn, taken.tenant, taken.id, true)?;
-        crate::store::webhooks::insert_attempt(conn, &d, &sent.attempt)?;
-        // A retry asked for meanwhile (or another instance, after the lease
-        // ran out) owns the delivery now: the attempt is kept, the state is
-        // theirs to set.
-        if d.state != DeliveryState::Pending || d.next_attempt_at != taken.next_attempt_at {
-            return Ok(None);
-        }
-        d.attempts += 1;
-        d.last_status = sent.attempt.status;
-        match v {
-            Verdict::Delivered => {
-                d.state = DeliveryState::Delivered;
-                d.delivered_at = Some(now);
-            }
-            Verdict::Gone => d.state = DeliveryState::Failed,
-            Verdict::Retry => {
-                match next_attempt(
-                    usize::try_from(d.attempts).unwrap_or(usize::MAX),
-                    now,
-                    jitter(),
-                    sent.retry_after,
-                ) {
-                    Some(t) => d.next_attempt_at = t,
-                    None => d.state = DeliveryState::Failed,
-                }
+        let mut out: Vec<Disable> = Vec::new();
+        for (taken, sent) in &done {
+            if let Some(d) = record_one(conn, now, taken, sent)?
+                && !out.iter().any(|o| o.1 == d.1)
+            {
+                out.push(d);
             }
         }
-        crate::store::webhooks::save_delivery(conn, &d)?;
-        // The endpoint's row is locked (and written) only when its failing
-        // streak starts or ends: deliveries of one endpoint do not queue on
-        // it while all goes well.
-        let mut ep = crate::store::webhooks::endpoint(conn, d.tenant, d.endpoint_id, false)?;
-        let streak_changes = match v {
-            Verdict::Delivered => ep.failing_since.is_some(),
-            Verdict::Retry | Verdict::Gone => ep.failing_since.is_none(),
-        };
-        if streak_changes {
-            ep = crate::store::webhooks::endpoint(conn, d.tenant, d.endpoint_id, true)?;
-            let before = ep.failing_since;
-            match v {
-                Verdict::Delivered => ep.failing_since = None,
-                Verdict::Retry | Verdict::Gone => {
-                    ep.failing_since.get_or_insert(sent.attempt.at);
-                }
-            }
-            if ep.failing_since != before {
-                crate::store::webhooks::save_endpoint(conn, &ep)?;
-            }
-        }
-        let reason = match (v, ep.failing_since) {
-            (Verdict::Gone, _) => Some("the endpoint answered 410 Gone".to_owned()),
-            (_, Some(since)) if ep.enabled && now - since >= FAILING_LIMIT => Some(format!(
-                "every delivery failed for 5 days (since {})",
-                crate::views::timestamp(&since)
-            )),
-            _ => None,
-        };
-        Ok::<_, Error>(reason.filter(|_| ep.enabled).map(|r| (ep.tenant, ep.id, r)))
+        Ok::<_, Error>(out)
     })?;
-    if let Some((tenant, id, reason)) = disable {
+    for (tenant, id, reason) in disable {
         let ctx = AuditCtx::system(tenant, "webhooks", clock.clone());
         crate::store::write_tx(&mut conn, |conn| {
             crate::app::webhooks::disable_endpoint(conn, &ctx, id, &reason)
@@ -538,6 +536,101 @@ fn record(
         tracing::warn!(endpoint = %id, %reason, "webhooks: endpoint disabled");
     }
     Ok(())
+}
+
+/// Records one attempt and what follows from it, in the caller's
+/// transaction; the endpoint to disable, if it must be.
+fn record_one(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    taken: &Delivery,
+    sent: &Sent,
+) -> Result<Option<Disable>, Error> {
+    let status = sent.attempt.status.and_then(|s| u16::try_from(s).ok());
+    let v = verdict(status);
+    let mut d = crate::store::webhooks::delivery(conn, taken.tenant, taken.id, true)?;
+    crate::store::webhooks::insert_attempt(conn, &d, &sent.attempt)?;
+    // A retry asked for meanwhile (or another instance, after the lease ran
+    // out) owns the delivery now: the attempt is kept, the state is theirs to
+    // set.
+    if d.state != DeliveryState::Pending || d.next_attempt_at != taken.next_attempt_at {
+        return Ok(None);
+    }
+    d.attempts += 1;
+    d.last_status = sent.attempt.status;
+    match v {
+        Verdict::Delivered => {
+            d.state = DeliveryState::Delivered;
+            d.delivered_at = Some(now);
+        }
+        Verdict::Gone => d.state = DeliveryState::Failed,
+        Verdict::Retry => {
+            match next_attempt(
+                usize::try_from(d.attempts).unwrap_or(usize::MAX),
+                now,
+                jitter(),
+                sent.retry_after,
+            ) {
+                Some(t) => d.next_attempt_at = t,
+                None => d.state = DeliveryState::Failed,
+            }
+        }
+    }
+    crate::store::webhooks::save_delivery(conn, &d)?;
+    // The endpoint's row is locked (and written) only when its failing
+    // streak starts or ends: deliveries of one endpoint do not queue on it
+    // while all goes well.
+    let mut ep = crate::store::webhooks::endpoint(conn, d.tenant, d.endpoint_id, false)?;
+    let streak_changes = match v {
+        Verdict::Delivered => ep.failing_since.is_some(),
+        Verdict::Retry | Verdict::Gone => ep.failing_since.is_none(),
+    };
+    if streak_changes {
+        ep = crate::store::webhooks::endpoint(conn, d.tenant, d.endpoint_id, true)?;
+        let before = ep.failing_since;
+        match v {
+            Verdict::Delivered => ep.failing_since = None,
+            Verdict::Retry | Verdict::Gone => {
+                ep.failing_since.get_or_insert(sent.attempt.at);
+            }
+        }
+        if ep.failing_since != before {
+            crate::store::webhooks::save_endpoint(conn, &ep)?;
+        }
+    }
+    let reason = match (v, ep.failing_since) {
+        (Verdict::Gone, _) => Some("the endpoint answered 410 Gone".to_owned()),
+        (_, Some(since)) if ep.enabled && now - since >= FAILING_LIMIT => Some(format!(
+            "every delivery failed for 5 days (since {})",
+            crate::views::timestamp(&since)
+        )),
+        _ => None,
+    };
+    Ok(reason.filter(|_| ep.enabled).map(|r| (ep.tenant, ep.id, r)))
+}
+
+/// Records what the sends report, a batch per transaction, as they come;
+/// ends when every sender is gone.
+async fn record_loop(
+    pool: Pool,
+    clock: crate::clock::Clock,
+    mut finished: tokio::sync::mpsc::UnboundedReceiver<(Delivery, Sent)>,
+    recorded: Rc<tokio::sync::Notify>,
+) {
+    let mut batch = Vec::with_capacity(RECORD_BATCH);
+    while finished.recv_many(&mut batch, RECORD_BATCH).await > 0 {
+        let items = std::mem::take(&mut batch);
+        let (p, c) = (pool.clone(), clock.clone());
+        match actix_web::rt::task::spawn_blocking(move || record_batch(&p, &c, items)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(
+                error = %e,
+                "webhooks: recording attempts failed; their deliveries are taken again after their lease"
+            ),
+            Err(e) => tracing::error!(error = %e, "webhooks: recording panicked"),
+        }
+        recorded.notify_one();
+    }
 }
 
 #[cfg(test)]

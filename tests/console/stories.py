@@ -431,7 +431,21 @@ def stories(service, shots):
         bo.sees("Lifetime value")
         bo.sees("Still active (P)")
         bo.sees("Above the requester's self-grant limit")
+        # What waits for finance at her store is shown, read only, below.
+        amy_token = s.token("clerk-amy", "clerk", [A])
+        st, big = s.api("POST", f"/v1/customers/{dana['id']}/gestures", amy_token,
+                        {"kind": "service_recovery", "store_id": A, "reason_code": "service_failure",
+                         "story": "Recreated the whole evening", "amount": {"amount": "1500.00", "currency": "USD"}})
+        check(st == 201 and big["status"] == "pending_approval", "a request above the manager's tier")
+        bo.go("/console/approvals")
+        bo.sees("Waiting for someone else")
+        bo.sees("finance or admin")
+        check(f"/console/approvals/{big['id']}/approve" not in bo.d.page_source,
+              "what waits for finance is not offered to the manager")
         bo.shot("approvals")
+        st, _ = s.api("POST", f"/v1/gestures/{big['id']}/cancel", amy_token, {"note": "Entered for the screenshot"})
+        check(st == 200, "the requester withdraws it")
+        bo.go("/console/approvals")
         bo.press("Approve")
         bo.sees("You approved the Balance waiver of $250.00 for Dana Whitfield.")
         bo.follow("Customers")
