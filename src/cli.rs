@@ -74,6 +74,12 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: DevCommand,
     },
+    /// Deferred payments ("pay us tomorrow").
+    Promises {
+        /// Promises command.
+        #[command(subcommand)]
+        command: PromisesCommand,
+    },
     /// Pending approvals.
     Approvals {
         /// Approvals command.
@@ -224,6 +230,21 @@ pub(crate) enum DevCommand {
         /// store credit): a history without open items.
         #[arg(long)]
         closed_only: bool,
+    },
+}
+
+/// `promises` subcommands.
+#[derive(Subcommand, Debug)]
+pub(crate) enum PromisesCommand {
+    /// Note every open promise past its due day that was not noted yet
+    /// (`gesture.overdue`, audited and in the feed, once per promise). `serve`
+    /// does this by itself every minute and when the day changes; this is for
+    /// a service run without its worker. Idempotent; prints how many were
+    /// noted.
+    Overdue {
+        /// Only this tenant.
+        #[arg(long)]
+        tenant: Option<String>,
     },
 }
 
@@ -524,6 +545,23 @@ pub fn run() -> Result<(), CliError> {
                 started.elapsed().as_secs_f64()
             );
             println!("{}", report.gestures);
+            Ok(())
+        }
+        Command::Promises {
+            command: PromisesCommand::Overdue { tenant },
+        } => {
+            let tenant = parse_tenant(tenant.as_deref())?;
+            let mut conn = bootstrap::connect_one(&settings, true)?;
+            let (noted, failed) =
+                crate::app::lifecycle::note_overdue_promises(&mut conn, &settings.clock, tenant)
+                    .map_err(|e| format!("cannot read open promises: {e}"))?;
+            if failed > 0 {
+                return Err(CliError::from(format!(
+                    "{failed} promise(s) could not be noted (see the log)"
+                )));
+            }
+            eprintln!("goodwill: promises past their due day noted as overdue");
+            println!("{noted}");
             Ok(())
         }
         Command::Approvals {

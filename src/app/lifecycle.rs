@@ -312,3 +312,49 @@ pub(crate) fn expire_credit(
     )?;
     Ok(Some(after))
 }
+
+/// Notes that an open promise fell overdue (`gesture.overdue`, once per
+/// promise): the day passing changes nothing in the ledger, but a POS or a
+/// back office subscribed to the feed wants to know. Safe to run any number
+/// of times, from any number of instances. `None` when there was nothing to
+/// note.
+pub(crate) fn note_overdue(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    promise: GestureId,
+) -> Result<Option<Gesture>, Error> {
+    let today = ctx.today();
+    let Some(g) = crate::store::lifecycle::note_overdue(conn, ctx, promise, today)? else {
+        return Ok(None);
+    };
+    let view = GestureView::of(&g, today, None);
+    crate::store::audit::append(
+        conn,
+        ctx,
+        NewEvent::changed("gesture.overdue", "gesture", promise, &view, &view),
+    )?;
+    Ok(Some(g))
+}
+
+/// Notes every open promise of `tenant` (or of every tenant) that fell
+/// overdue and was not noted yet, each in its own transaction: how many were
+/// noted, and how many could not be (each logged).
+pub(crate) fn note_overdue_promises(
+    conn: &mut DbConnection,
+    clock: &crate::clock::Clock,
+    tenant: Option<crate::domain::ids::TenantId>,
+) -> Result<(usize, usize), Error> {
+    let due = crate::store::lifecycle::overdue_unnoted(conn, tenant, clock.now().date())?;
+    let (mut noted, mut failed) = (0, 0);
+    for (t, g) in due {
+        let ctx = Ctx::system(t, "promises-overdue", clock.clone());
+        match crate::store::write_tx(conn, |c| note_overdue(c, &ctx, g)) {
+            Ok(done) => noted += usize::from(done.is_some()),
+            Err(e) => {
+                tracing::warn!(tenant = %t, promise = %g, error = %e, "noting an overdue promise failed");
+                failed += 1;
+            }
+        }
+    }
+    Ok((noted, failed))
+}

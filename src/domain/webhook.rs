@@ -395,6 +395,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "gesture.approved",
     "gesture.cancelled",
     "gesture.expired",
+    "gesture.overdue",
     "gesture.paid",
     "gesture.recovered",
     "gesture.rejected",

@@ -1218,3 +1218,83 @@ pub fn expire(
     gestures::save(conn, &g)?;
     Ok(Some((before, g)))
 }
+
+/// Open promises past their due day on `today` that were not yet noted as
+/// overdue, of every tenant (or one): (tenant, promise).
+pub(crate) fn overdue_unnoted(
+    conn: &mut DbConnection,
+    tenant: Option<TenantId>,
+    today: NaiveDate,
+) -> Result<Vec<(TenantId, GestureId)>, Error> {
+    use super::schema::overdue_notices;
+    let mut q = gestures_t::table
+        .filter(
+            gestures_t::kind
+                .eq(GestureKind::DeferredPayment.as_str())
+                .and(gestures_t::status.eq(GestureStatus::Approved.as_str()))
+                .and(gestures_t::due_on.lt(today))
+                .and(diesel::dsl::not(diesel::dsl::exists(
+                    overdue_notices::table.filter(
+                        overdue_notices::tenant_id
+                            .eq(gestures_t::tenant_id)
+                            .and(overdue_notices::gesture_id.eq(gestures_t::id)),
+                    ),
+                ))),
+        )
+        .select((
+            gestures_t::tenant_id,
+            gestures_t::id,
+            gestures_t::amount_minor,
+            gestures_t::paid_minor,
+            gestures_t::waived_minor,
+        ))
+        .order((gestures_t::tenant_id, gestures_t::id))
+        .into_boxed();
+    if let Some(t) = tenant {
+        q = q.filter(gestures_t::tenant_id.eq(t));
+    }
+    let rows: Vec<(TenantId, GestureId, Option<i64>, i64, i64)> = q.load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter(|(_, _, amount, paid, waived)| amount.unwrap_or(0) - paid - waived > 0)
+        .map(|(t, g, ..)| (t, g))
+        .collect())
+}
+
+/// Notes that a promise fell overdue, once: the promise (locked) when it is
+/// overdue on `today` and was not noted before; `None` otherwise.
+pub(crate) fn note_overdue(
+    conn: &mut DbConnection,
+    ctx: &AuditCtx,
+    id: GestureId,
+    today: NaiveDate,
+) -> Result<Option<Gesture>, Error> {
+    use super::schema::overdue_notices;
+    let g = locked_gesture(conn, ctx.tenant, id)?;
+    if !g.is_overdue(today) {
+        return Ok(None);
+    }
+    let noted: bool = diesel::select(diesel::dsl::exists(
+        overdue_notices::table.filter(
+            overdue_notices::tenant_id
+                .eq(ctx.tenant)
+                .and(overdue_notices::gesture_id.eq(id)),
+        ),
+    ))
+    .get_result(conn)?;
+    if noted {
+        return Ok(None);
+    }
+    let Terms::DeferredPayment { due_on, .. } = g.terms else {
+        return Ok(None);
+    };
+    diesel::insert_into(overdue_notices::table)
+        .values((
+            overdue_notices::tenant_id.eq(ctx.tenant),
+            overdue_notices::gesture_id.eq(id),
+            overdue_notices::due_on.eq(due_on),
+            overdue_notices::noted_at.eq(ctx.now_again()),
+        ))
+        .execute(conn)?;
+    Ok(Some(g))
+}

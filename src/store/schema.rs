@@ -459,6 +459,18 @@ diesel::table! {
     use diesel::sql_types::*;
     use crate::store::sql_types::Uuid;
 
+    overdue_notices (tenant_id, gesture_id) {
+        tenant_id -> Uuid,
+        gesture_id -> Uuid,
+        due_on -> Date,
+        noted_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql_types::Uuid;
+
     redemption_lots (tenant_id, redemption_id, gesture_id) {
         tenant_id -> Uuid,
         redemption_id -> Uuid,
@@ -682,6 +694,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     redemptions,
     redemption_lots,
     client_refs,
+    overdue_notices,
     policy_versions,
     policy_proposals,
     events,
@@ -724,6 +737,7 @@ pub(crate) const ALL_TABLES: &[&str] = &[
     "redemptions",
     "redemption_lots",
     "client_refs",
+    "overdue_notices",
     "policy_versions",
     "events",
     "write_offs",

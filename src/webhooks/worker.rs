@@ -80,14 +80,41 @@ fn round_state(
     ))
 }
 
-/// Fans new feed events out into deliveries, woken when a command commits.
+/// The most time between two looks for promises that fell overdue (besides
+/// one whenever the day changes).
+const OVERDUE_SWEEP_GAP: Duration = Duration::from_secs(60);
+
+/// Fans new feed events out into deliveries, woken when a command commits;
+/// first, when the day changed or a minute passed, notes the promises that
+/// fell overdue (their `gesture.overdue` events are then fanned out too).
 async fn fan_out_loop(
     weak: Weak<AppState>,
     settings: WebhookSettings,
     fanned: Rc<tokio::sync::Notify>,
 ) {
+    let mut swept: Option<(chrono::NaiveDate, Instant)> = None;
     while let Some((pool, clock, wake)) = round_state(&weak) {
         let round = Instant::now();
+        let today = clock.now().date();
+        if swept.is_none_or(|(day, at)| day != today || at.elapsed() >= OVERDUE_SWEEP_GAP) {
+            swept = Some((today, Instant::now()));
+            let (p, c) = (pool.clone(), clock.clone());
+            match actix_web::rt::task::spawn_blocking(move || {
+                let mut conn = p.checkout()?;
+                crate::app::lifecycle::note_overdue_promises(&mut conn, &c, None)
+            })
+            .await
+            {
+                Ok(Ok((noted, _))) if noted > 0 => {
+                    tracing::info!(noted, "promises fell overdue");
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "webhooks: looking for overdue promises failed")
+                }
+                Err(e) => tracing::error!(error = %e, "webhooks: the overdue sweep panicked"),
+            }
+        }
         let more = match actix_web::rt::task::spawn_blocking(move || fan_out(&pool, &clock)).await {
             Ok(Ok((made, more))) => {
                 if made {

@@ -849,3 +849,58 @@ async fn a_reversal_racing_payments_stays_consistent(app: TestApp) {
     clean(&app).await;
 }
 both!(a_reversal_racing_payments_stays_consistent);
+
+/// `goodwill promises overdue` (real time) notes a paper IOU entered late and
+/// already past its due day, once: `gesture.overdue` in the audit trail and
+/// the feed; a second run notes nothing.
+async fn the_command_line_notes_overdue_promises_once(app: TestApp) {
+    app.age_tenant(10);
+    let w = w(&app, "OVERDUE-CLI").await;
+    let iou = post_key(
+        &app,
+        &app.address,
+        &w.manager,
+        &format!("/v1/customers/{}/gestures", w.customer),
+        &json!({"kind": "deferred_payment", "store_id": w.store, "reason_code": "closing_time",
+            "story": "Paper IOU from last week", "amount": usd("20.00"),
+            "effective_on": day(-5), "due_on": day(-2)}),
+    )
+    .await
+    .expect(201);
+    assert_eq!(iou["overdue"], true);
+    let bin = env!("CARGO_BIN_EXE_goodwill");
+    let run = || {
+        let out = std::process::Command::new(bin)
+            .args([
+                "promises",
+                "overdue",
+                "--tenant",
+                &app.tenant.to_string(),
+                "--database-url",
+                &app.database_url,
+            ])
+            .env("GOODWILL_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    assert_eq!(run(), "1");
+    assert_eq!(run(), "0", "once per promise");
+    let trail = app
+        .get(
+            "/v1/audit?action=gesture.overdue",
+            &app.token(Role::Auditor),
+        )
+        .await
+        .expect(200);
+    let events = trail["data"].as_array().unwrap();
+    assert_eq!(events.len(), 1, "{trail}");
+    assert_eq!(events[0]["entity_id"], iou["id"]);
+    app.ledger_clean().await;
+}
+both!(the_command_line_notes_overdue_promises_once);

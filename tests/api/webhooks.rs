@@ -683,6 +683,64 @@ async fn a_forbidden_address_is_refused_at_delivery_time(backend: Backend) {
     assert!(rx.got().is_empty(), "no traffic left");
 }
 
+/// A promise falls overdue with no command: the day passes. The worker notes
+/// it once (`gesture.overdue`, audited and in the feed) and a subscribed
+/// endpoint is told, once, however many times the worker looks again.
+async fn a_promise_falling_overdue_is_told_once(backend: Backend) {
+    let app = app_for(backend).await;
+    let rx = Receiver::start().await;
+    endpoint(&app, &rx.url, json!(["gesture.overdue"])).await;
+    let store = app.store("OD", "USD").await;
+    let c = app.customer("OD-C").await;
+    let due = (app.clock.now().date() + chrono::TimeDelta::days(1)).to_string();
+    let promise = app
+        .send_to(
+            &app.address,
+            actix_web::http::Method::POST,
+            &format!("/v1/customers/{}/gestures", c["id"].as_str().unwrap()),
+            Some(&app.token(Role::Admin)),
+            Some(&uuid::Uuid::now_v7().to_string()),
+            Some((
+                "application/json",
+                json!({"kind": "deferred_payment", "store_id": store, "reason_code": "closing_time",
+                    "story": "Pay tomorrow", "amount": {"amount": "12.00", "currency": "USD"}, "due_on": due})
+                .to_string()
+                .into_bytes(),
+            )),
+        )
+        .await
+        .expect(201);
+    // Not yet due: nothing is told.
+    app.customer("OD-WAKE-1").await;
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    assert!(rx.got().is_empty());
+    // Two days on, the worker's next round notes it.
+    app.clock.advance(chrono::TimeDelta::days(2));
+    app.customer("OD-WAKE-2").await;
+    let got = rx.wait_for(1).await;
+    let body: Value = serde_json::from_slice(&got[0].body).unwrap();
+    assert_eq!(body["type"], "gesture.overdue", "{body}");
+    assert_eq!(body["data"]["id"], promise["id"], "{body}");
+    let feed = app
+        .get("/v1/events?limit=100", &app.token(Role::Auditor))
+        .await
+        .expect(200);
+    let overdue: Vec<&Value> = feed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "gesture.overdue")
+        .collect();
+    assert_eq!(overdue.len(), 1);
+    assert_eq!(overdue[0]["data"]["overdue"], true);
+    assert_eq!(overdue[0]["customer"]["external_ref"], "OD-C");
+    // Later rounds (another day, more commands) do not tell it again.
+    app.clock.advance(chrono::TimeDelta::days(1));
+    app.customer("OD-WAKE-3").await;
+    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(rx.got().len(), 1);
+}
+
 macro_rules! both_backends {
     ($($name:ident),* $(,)?) => {
         $(
@@ -702,6 +760,7 @@ macro_rules! both_backends {
 }
 
 both_backends!(
+    a_promise_falling_overdue_is_told_once,
     a_failing_receiver_gets_the_event_again_with_growing_gaps,
     a_receiver_that_hangs_is_timed_out,
     disabled_endpoints_get_nothing_and_410_disables,
