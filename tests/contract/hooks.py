@@ -33,7 +33,8 @@ ast.parse = _serialised_parse
 
 @schemathesis.hook
 def before_call(context, case, **kwargs):
-    if case.operation.path == "/v1/customers/{id}/gestures" and case.method.upper() == "POST":
+    gestures = ("/v1/customers/{id}/gestures", "/v1/customers/by-ref/{external_ref}/gestures")
+    if case.operation.path in gestures and case.method.upper() == "POST":
         headers = case.headers or {}
         if not any(k.lower() == "idempotency-key" for k in headers):
             headers["Idempotency-Key"] = uuid.uuid4().hex
