@@ -115,7 +115,9 @@ pub struct Delivery {
     pub event_id: super::ids::AuditEventId,
     /// The event's type.
     pub event_type: String,
-    /// The exact body sent (JSON text).
+    /// The exact body sent (JSON text). Stored empty since bodies are read
+    /// from the feed (which never changes) when a delivery is sent or read;
+    /// deliveries made before keep the body they were made with.
     pub payload: String,
     /// Where it stands.
     pub state: DeliveryState,

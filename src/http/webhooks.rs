@@ -237,7 +237,9 @@ pub(crate) async fn delivery(
     let (tenant, id) = (caller.tenant, id.into_inner());
     let view = state
         .read(move |conn| {
-            let d = crate::store::webhooks::delivery(conn, tenant, id, false)?;
+            let mut d = [crate::store::webhooks::delivery(conn, tenant, id, false)?];
+            crate::store::events::fill_webhook_bodies(conn, &mut d)?;
+            let [d] = d;
             let attempts = crate::store::webhooks::attempts(conn, tenant, id)?;
             Ok::<_, Error>(DeliveryView::full(&d, &attempts))
         })

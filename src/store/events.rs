@@ -62,6 +62,65 @@ pub(crate) struct FeedEvent {
     pub created_at: NaiveDateTime,
 }
 
+impl FeedEvent {
+    /// The body a webhook delivery of this event sends (the thin payload):
+    /// the same bytes every time, as the event never changes.
+    pub(crate) fn webhook_body(&self) -> String {
+        let data = serde_json::from_str(&self.data).unwrap_or(serde_json::Value::Null);
+        crate::domain::webhook::thin_payload(
+            &self.id.to_string(),
+            &self.event_type,
+            &self.entity_type,
+            &self.entity_id,
+            &crate::views::timestamp(&self.created_at),
+            &data,
+        )
+        .to_string()
+    }
+}
+
+/// The feed events of these ids (any order).
+pub(crate) fn by_ids(
+    conn: &mut DbConnection,
+    ids: &[AuditEventId],
+) -> Result<Vec<FeedEvent>, Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(events::table
+        .filter(events::id.eq_any(ids))
+        .select(FeedEvent::as_select())
+        .load(conn)?)
+}
+
+/// Fills in the bodies of deliveries that keep none (made since bodies are
+/// read from the feed when sent rather than copied into every delivery).
+pub(crate) fn fill_webhook_bodies(
+    conn: &mut DbConnection,
+    ds: &mut [crate::domain::webhook::Delivery],
+) -> Result<(), Error> {
+    let mut ids: Vec<AuditEventId> = ds
+        .iter()
+        .filter(|d| d.payload.is_empty())
+        .map(|d| d.event_id)
+        .collect();
+    ids.sort();
+    ids.dedup();
+    let bodies: std::collections::HashMap<AuditEventId, String> = by_ids(conn, &ids)?
+        .into_iter()
+        .map(|e| (e.id, e.webhook_body()))
+        .collect();
+    for d in ds.iter_mut().filter(|d| d.payload.is_empty()) {
+        d.payload = bodies.get(&d.event_id).cloned().ok_or_else(|| {
+            Error::internal(format!(
+                "webhook delivery {} names event {}, which is not in the feed",
+                d.id, d.event_id
+            ))
+        })?;
+    }
+    Ok(())
+}
+
 /// Writes the feed event of an audit event, in the caller's transaction.
 pub(crate) fn emit(conn: &mut DbConnection, e: &Event) -> Result<(), Error> {
     let data = e

@@ -27,7 +27,7 @@ use crate::domain::ids::{
 };
 use crate::domain::webhook::{
     Attempt, Delivery, DeliveryState, Endpoint, FAILING_LIMIT, Verdict, lease, next_attempt,
-    parse_url, thin_payload, verdict,
+    parse_url, verdict,
 };
 use crate::error::Error;
 use crate::http::AppState;
@@ -297,8 +297,6 @@ fn fan_out_tenant(
     }
     let mut pages: HashMap<Option<AuditEventId>, (Vec<crate::store::events::FeedEvent>, bool)> =
         HashMap::new();
-    // An event's body, once for every endpoint that wants it.
-    let mut bodies: HashMap<AuditEventId, String> = HashMap::new();
     let mut deliveries = Vec::new();
     let mut cursors = Vec::new();
     let mut more = false;
@@ -314,29 +312,16 @@ fn fan_out_tenant(
         let Some(last) = events.last().map(|e| e.id) else {
             continue;
         };
+        // The body is not copied into each delivery: it is read from the
+        // feed (which never changes) when the delivery is sent.
         for e in events.iter().filter(|e| ep.wants(&e.event_type)) {
-            let payload = bodies
-                .entry(e.id)
-                .or_insert_with(|| {
-                    let data = serde_json::from_str(&e.data).unwrap_or(serde_json::Value::Null);
-                    thin_payload(
-                        &e.id.to_string(),
-                        &e.event_type,
-                        &e.entity_type,
-                        &e.entity_id,
-                        &crate::views::timestamp(&e.created_at),
-                        &data,
-                    )
-                    .to_string()
-                })
-                .clone();
             deliveries.push(Delivery {
                 tenant,
                 id: WebhookDeliveryId::new(),
                 endpoint_id: ep.id,
                 event_id: e.id,
                 event_type: e.event_type.clone(),
-                payload,
+                payload: String::new(),
                 state: DeliveryState::Pending,
                 attempts: 0,
                 next_attempt_at: now,
@@ -363,12 +348,13 @@ fn take(
 ) -> Result<Vec<(Delivery, Endpoint)>, Error> {
     let mut conn = pool.checkout()?;
     crate::store::connection::quiet_tx(&mut conn, |conn| {
-        let due = crate::store::webhooks::take_due(
+        let mut due = crate::store::webhooks::take_due(
             conn,
             now,
             lease_until,
             i64::try_from(room).unwrap_or(i64::MAX),
         )?;
+        crate::store::events::fill_webhook_bodies(conn, &mut due)?;
         let mut endpoints: HashMap<WebhookEndpointId, Endpoint> = HashMap::new();
         let mut out = Vec::with_capacity(due.len());
         for d in due {
