@@ -552,16 +552,19 @@ pub fn run() -> Result<(), CliError> {
         } => {
             let tenant = parse_tenant(tenant.as_deref())?;
             let mut conn = bootstrap::connect_one(&settings, true)?;
-            let (noted, failed) =
-                crate::app::lifecycle::note_overdue_promises(&mut conn, &settings.clock, tenant)
-                    .map_err(|e| format!("cannot read open promises: {e}"))?;
-            if failed > 0 {
-                return Err(CliError::from(format!(
-                    "{failed} promise(s) could not be noted (see the log)"
-                )));
-            }
+            let today = settings.clock.now().date();
+            let due = crate::store::lifecycle::overdue_unnoted(&mut conn, tenant, today)
+                .map_err(|e| format!("cannot read open promises: {e}"))?;
+            let n = run_job(
+                &mut conn,
+                &settings.clock,
+                "promises-overdue",
+                due,
+                crate::app::lifecycle::note_overdue,
+            )
+            .map_err(|failed| format!("{failed} promise(s) could not be noted (see above)"))?;
             eprintln!("goodwill: promises past their due day noted as overdue");
-            println!("{noted}");
+            println!("{n}");
             Ok(())
         }
         Command::Approvals {
@@ -645,8 +648,9 @@ pub fn run() -> Result<(), CliError> {
 }
 
 /// Runs `command` as the job `job` on each `(tenant, gesture)`, one transaction
-/// each: a failure is reported and leaves the others done, and a rerun
-/// finishes the rest. Answers how many it changed, or how many failed.
+/// each (`app::jobs::run_each`): a failure is logged and leaves the others
+/// done, and a rerun finishes the rest. Answers how many it changed, or how
+/// many failed.
 fn run_job<T>(
     conn: &mut store::DbConnection,
     clock: &crate::clock::Clock,
@@ -658,18 +662,10 @@ fn run_job<T>(
         crate::domain::ids::GestureId,
     ) -> Result<Option<T>, crate::error::Error>,
 ) -> Result<usize, usize> {
-    let (mut n, mut failed) = (0, 0);
-    for (t, g) in items {
-        let ctx = crate::app::Ctx::system(t, job, clock.clone());
-        match store::write_tx(conn, |c| command(c, &ctx, g)) {
-            Ok(done) => n += usize::from(done.is_some()),
-            Err(e) => {
-                eprintln!("goodwill: tenant {t}: {job} {g}: {e}");
-                failed += 1;
-            }
-        }
+    match crate::app::jobs::run_each(conn, clock, job, items, command) {
+        (n, 0) => Ok(n),
+        (_, failed) => Err(failed),
     }
-    if failed > 0 { Err(failed) } else { Ok(n) }
 }
 
 fn parse_tenant(t: Option<&str>) -> Result<Option<TenantId>, String> {

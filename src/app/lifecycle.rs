@@ -345,16 +345,11 @@ pub(crate) fn note_overdue_promises(
     tenant: Option<crate::domain::ids::TenantId>,
 ) -> Result<(usize, usize), Error> {
     let due = crate::store::lifecycle::overdue_unnoted(conn, tenant, clock.now().date())?;
-    let (mut noted, mut failed) = (0, 0);
-    for (t, g) in due {
-        let ctx = Ctx::system(t, "promises-overdue", clock.clone());
-        match crate::store::write_tx(conn, |c| note_overdue(c, &ctx, g)) {
-            Ok(done) => noted += usize::from(done.is_some()),
-            Err(e) => {
-                tracing::warn!(tenant = %t, promise = %g, error = %e, "noting an overdue promise failed");
-                failed += 1;
-            }
-        }
-    }
-    Ok((noted, failed))
+    Ok(crate::app::jobs::run_each(
+        conn,
+        clock,
+        "promises-overdue",
+        due,
+        note_overdue,
+    ))
 }

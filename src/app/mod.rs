@@ -17,6 +17,7 @@ pub mod customers;
 pub(crate) mod finance;
 pub mod gestures;
 pub(crate) mod incidents;
+pub(crate) mod jobs;
 pub mod lifecycle;
 pub(crate) mod names;
 pub(crate) mod policy;
