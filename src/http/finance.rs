@@ -62,6 +62,17 @@ use super::extract::query_date as date;
 /// filters (a spreadsheet is not the place for more).
 const CSV_MAX_LINES: i64 = 10_000;
 
+/// A list's CSV holds every `what` its filters match: paging parameters
+/// given with it are refused, each named.
+fn csv_takes_no_paging(p: &mut Problems, what: &str, given: &[(&str, bool)]) {
+    for (name, _) in given.iter().filter(|(_, g)| *g) {
+        p.push(
+            *name,
+            format!("is not taken with format=csv: the CSV holds every {what} the filters match"),
+        );
+    }
+}
+
 /// `GET /v1/finance/write-offs?status=&store_id=&from=&to=&reason_code=&format=`:
 /// write-offs oldest first, each with its reviews and the customer's history;
 /// with `format=csv`, every item the filters match (at most 10,000) as one
@@ -76,14 +87,14 @@ pub(crate) async fn list(
     let mut p = Problems::default();
     let csv = super::extract::wants_csv(&req, q.format.as_deref(), &mut p);
     if csv {
-        for (name, given) in [("limit", &q.limit), ("starting_after", &q.starting_after)] {
-            if given.is_some() {
-                p.push(
-                    name,
-                    "is not taken with format=csv: the CSV holds every write-off the filters match",
-                );
-            }
-        }
+        csv_takes_no_paging(
+            &mut p,
+            "write-off",
+            &[
+                ("limit", q.limit.is_some()),
+                ("starting_after", q.starting_after.is_some()),
+            ],
+        );
     }
     let page = page_request::<GestureId>(q.limit.as_deref(), q.starting_after.as_deref(), &mut p);
     if let Some(s) = q.status.as_deref()
@@ -441,11 +452,8 @@ pub(crate) async fn aging_promises(
     let q = query.0;
     let mut p = Problems::default();
     let csv = super::extract::wants_csv(&req, q.format.as_deref(), &mut p);
-    if csv && q.limit.is_some() {
-        p.push(
-            "limit",
-            "is not taken with format=csv: the CSV holds every promise the filters match",
-        );
+    if csv {
+        csv_takes_no_paging(&mut p, "promise", &[("limit", q.limit.is_some())]);
     }
     let store_id = super::extract::query_store(q.store_id.as_deref(), &mut p);
     let as_of = date("as_of", q.as_of.as_deref(), &mut p);

@@ -41,11 +41,55 @@ pub(crate) async fn pay(
     let (b, raw) = body.into_parts();
     let key = idem.require(&raw)?;
     let (amount, refs) = money_and_refs(&b.amount, &b.client_ref, &b.receipt_ref)?;
-    let id = id.into_inner();
+    let tender = Tender {
+        amount,
+        store_id: b.store_id,
+        paid_on: b.paid_on,
+        refs,
+    };
+    record_payment(state, caller, key, Payee::Promise(id.into_inner()), tender).await
+}
+
+/// What a payment pays: a promise named by its id, or a customer's (their one
+/// open promise in the payment's currency, or the one named).
+enum Payee {
+    Promise(GestureId),
+    Customer(CustomerKey, Option<GestureId>),
+}
+
+/// A payment's money, where and when it was paid, and the till's references.
+struct Tender {
+    amount: Money,
+    store_id: Option<StoreId>,
+    paid_on: Option<chrono::NaiveDate>,
+    refs: TillRefs,
+}
+
+/// Records a payment of `payee` (both payment routes).
+async fn record_payment(
+    state: web::Data<AppState>,
+    caller: Caller,
+    key: crate::idempotency::IdempotencyKey,
+    payee: Payee,
+    t: Tender,
+) -> Result<HttpResponse, AppError> {
     state
         .command(&caller, Some(key), move |conn, ctx| {
+            let promise = match &payee {
+                Payee::Promise(id) => *id,
+                Payee::Customer(customer, named) => {
+                    let customer = customer.resolve(conn, ctx.tenant)?;
+                    crate::app::lifecycle::promise_to_pay(
+                        conn,
+                        ctx,
+                        customer,
+                        *named,
+                        t.amount.currency(),
+                    )?
+                }
+            };
             let payment = crate::app::lifecycle::record_payment(
-                conn, ctx, id, b.store_id, amount, b.paid_on, &refs,
+                conn, ctx, promise, t.store_id, t.amount, t.paid_on, &t.refs,
             )?;
             Ok(Reply::created(&PaymentView::of(&payment)?))
         })
@@ -103,23 +147,14 @@ pub(crate) async fn pay_by_ref(
     let (b, raw) = body.into_parts();
     let key = idem.require(&raw)?;
     let (amount, refs) = money_and_refs(&b.amount, &b.client_ref, &b.receipt_ref)?;
-    let customer = CustomerKey::Ref(external_ref.into_inner());
-    state
-        .command(&caller, Some(key), move |conn, ctx| {
-            let customer = customer.resolve(conn, ctx.tenant)?;
-            let promise = crate::app::lifecycle::promise_to_pay(
-                conn,
-                ctx,
-                customer,
-                b.gesture_id,
-                amount.currency(),
-            )?;
-            let payment = crate::app::lifecycle::record_payment(
-                conn, ctx, promise, b.store_id, amount, b.paid_on, &refs,
-            )?;
-            Ok(Reply::created(&PaymentView::of(&payment)?))
-        })
-        .await
+    let payee = Payee::Customer(CustomerKey::Ref(external_ref.into_inner()), b.gesture_id);
+    let tender = Tender {
+        amount,
+        store_id: b.store_id,
+        paid_on: b.paid_on,
+        refs,
+    };
+    record_payment(state, caller, key, payee, tender).await
 }
 
 /// Body of the reversal routes.

@@ -1067,27 +1067,8 @@ async fn expiry_needs_no_job(app: TestApp) {
     let fresh = request(&app, &clerk, &c, &recovery(&store, "32.00"))
         .await
         .expect(201);
-    let bin = env!("CARGO_BIN_EXE_goodwill");
-    let run = || {
-        let out = std::process::Command::new(bin)
-            .args([
-                "approvals",
-                "expire",
-                "--tenant",
-                &app.tenant.to_string(),
-                "--database-url",
-                &app.database_url,
-            ])
-            .env("GOODWILL_LOG", "warn")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap().trim().to_owned()
-    };
+    let tenant = app.tenant.to_string();
+    let run = || app.cli(&["approvals", "expire", "--tenant", &tenant]);
     assert_eq!(run(), "1");
     assert_eq!(run(), "0", "idempotent");
     let old_now = app

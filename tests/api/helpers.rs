@@ -684,6 +684,24 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// Runs the command line on this app's database (`args` then
+    /// `--database-url`), asserts it succeeded, and answers its stdout trimmed.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_goodwill"))
+            .args(args)
+            .args(["--database-url", &self.database_url])
+            .env("GOODWILL_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "goodwill {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    }
+
     /// Makes the main tenant `days` old (tests that date gestures into past
     /// months need a tenant that existed then).
     pub fn age_tenant(&self, days: i64) {

@@ -683,25 +683,8 @@ async fn redemptions_and_expiry(app: TestApp) {
     redeem(&app, &app.address, &w, "3.01")
         .await
         .problem(422, "insufficient_credit");
-    let run = || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_goodwill"))
-            .env("GOODWILL_LOG", "warn")
-            .args(["--database-url", &app.database_url, "credit", "expire"])
-            .output()
-            .unwrap()
-    };
-    let out = run();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), "1");
-    assert_eq!(
-        String::from_utf8(run().stdout).unwrap().trim(),
-        "0",
-        "idempotent"
-    );
+    assert_eq!(app.cli(&["credit", "expire"]), "1");
+    assert_eq!(app.cli(&["credit", "expire"]), "0", "idempotent");
     let g = get_g(&app, &late).await;
     assert_eq!(g["credit_remaining"], usd("0.00"));
     let ev = app
@@ -868,27 +851,8 @@ async fn the_command_line_notes_overdue_promises_once(app: TestApp) {
     .await
     .expect(201);
     assert_eq!(iou["overdue"], true);
-    let bin = env!("CARGO_BIN_EXE_goodwill");
-    let run = || {
-        let out = std::process::Command::new(bin)
-            .args([
-                "promises",
-                "overdue",
-                "--tenant",
-                &app.tenant.to_string(),
-                "--database-url",
-                &app.database_url,
-            ])
-            .env("GOODWILL_LOG", "warn")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap().trim().to_owned()
-    };
+    let tenant = app.tenant.to_string();
+    let run = || app.cli(&["promises", "overdue", "--tenant", &tenant]);
     assert_eq!(run(), "1");
     assert_eq!(run(), "0", "once per promise");
     let trail = app
