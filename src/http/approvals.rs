@@ -240,14 +240,9 @@ pub(crate) async fn queue(
         })
         .await?;
     let (data, has_more) = items;
-    let next_cursor = if has_more {
-        data.last().map(|i: &QueueItem| i.id.to_string())
-    } else {
-        None
-    };
-    Ok(HttpResponse::Ok().json(ListResponse {
-        data,
-        has_more,
-        next_cursor,
-    }))
+    Ok(
+        HttpResponse::Ok().json(ListResponse::of(data, has_more, |i: &QueueItem| {
+            i.id.to_string()
+        })),
+    )
 }

@@ -109,14 +109,5 @@ pub(crate) async fn list(
             Ok::<_, Error>((views, has_more))
         })
         .await?;
-    let next_cursor = if has_more {
-        data.last().map(|e| e.id.to_string())
-    } else {
-        None
-    };
-    Ok(HttpResponse::Ok().json(ListResponse {
-        data,
-        has_more,
-        next_cursor,
-    }))
+    Ok(HttpResponse::Ok().json(ListResponse::of(data, has_more, |e| e.id.to_string())))
 }

@@ -164,16 +164,7 @@ pub(crate) async fn list(
             Ok::<_, AppError>((self::items(conn, tenant, items, now)?, more))
         })
         .await?;
-    let next_cursor = if has_more {
-        data.last().map(|w| w.id.to_string())
-    } else {
-        None
-    };
-    Ok(HttpResponse::Ok().json(ListResponse {
-        data,
-        has_more,
-        next_cursor,
-    }))
+    Ok(HttpResponse::Ok().json(ListResponse::of(data, has_more, |w| w.id.to_string())))
 }
 
 /// Body of `POST /v1/finance/write-offs/{id}/review`.
@@ -581,16 +572,7 @@ pub(crate) async fn accounts(
             )
         })
         .await?;
-    let next_cursor = if has_more {
-        data.last().map(|a| a.account.clone())
-    } else {
-        None
-    };
-    Ok(HttpResponse::Ok().json(ListResponse {
-        data,
-        has_more,
-        next_cursor,
-    }))
+    Ok(HttpResponse::Ok().json(ListResponse::of(data, has_more, |a| a.account.clone())))
 }
 
 /// `PUT /v1/finance/account-map` `{mappings}` (finance, admin): replaces the map.

@@ -145,14 +145,12 @@ pub(crate) async fn list(
                     store: names.store_ref(g.store_id),
                 });
             }
-            Ok::<_, AppError>(crate::store::PageOf {
-                items,
-                has_more: page.has_more,
-            })
+            Ok::<_, AppError>((items, page.has_more))
         })
         .await?;
+    let (items, has_more) = page;
     Ok(
-        HttpResponse::Ok().json(ListResponse::from_page(page, Clone::clone, |g| {
+        HttpResponse::Ok().json(ListResponse::of(items, has_more, |g| {
             g.gesture.id.to_string()
         })),
     )

@@ -178,16 +178,18 @@ pub(crate) async fn reverse_payment(
     idem: Idem,
     body: JsonBody<ReverseBody>,
 ) -> Result<HttpResponse, AppError> {
-    let (b, raw) = body.into_parts();
-    let key = idem.require(&raw)?;
-    let why = reason(&b)?;
-    let id = id.into_inner();
-    state
-        .command(&caller, Some(key), move |conn, ctx| {
+    reversal(
+        state,
+        caller,
+        id.into_inner(),
+        idem,
+        body,
+        |conn, ctx, id, why| {
             let after = crate::app::lifecycle::reverse_payment(conn, ctx, id, why)?;
             Ok(Reply::ok(&PaymentView::of(&after)?))
-        })
-        .await
+        },
+    )
+    .await
 }
 
 /// `POST /v1/redemptions/{id}/reversal` `{reason}`: a voided sale gives the
@@ -199,16 +201,18 @@ pub(crate) async fn reverse_redemption(
     idem: Idem,
     body: JsonBody<ReverseBody>,
 ) -> Result<HttpResponse, AppError> {
-    let (b, raw) = body.into_parts();
-    let key = idem.require(&raw)?;
-    let why = reason(&b)?;
-    let id = id.into_inner();
-    state
-        .command(&caller, Some(key), move |conn, ctx| {
+    reversal(
+        state,
+        caller,
+        id.into_inner(),
+        idem,
+        body,
+        |conn, ctx, id, why| {
             let after = crate::app::lifecycle::reverse_redemption(conn, ctx, id, why)?;
             Ok(Reply::ok(&RedemptionView::of(&after)))
-        })
-        .await
+        },
+    )
+    .await
 }
 
 /// `POST /v1/gestures/{id}/reversal`.
@@ -219,15 +223,42 @@ pub(crate) async fn reverse_gesture(
     idem: Idem,
     body: JsonBody<ReverseBody>,
 ) -> Result<HttpResponse, AppError> {
+    reversal(
+        state,
+        caller,
+        id.into_inner(),
+        idem,
+        body,
+        |conn, ctx, id, why| {
+            let after = crate::app::lifecycle::reverse_gesture(conn, ctx, id, why)?;
+            Ok(Reply::ok(&GestureView::of(&after, ctx.today(), None)))
+        },
+    )
+    .await
+}
+
+/// The reversal routes: a key required, the reason checked, then `act` with
+/// the reason as one command.
+async fn reversal<I: Send + 'static>(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: I,
+    idem: Idem,
+    body: JsonBody<ReverseBody>,
+    act: impl FnOnce(
+        &mut crate::store::DbConnection,
+        &crate::app::Ctx,
+        I,
+        String,
+    ) -> Result<Reply, AppError>
+    + Send
+    + 'static,
+) -> Result<HttpResponse, AppError> {
     let (b, raw) = body.into_parts();
     let key = idem.require(&raw)?;
     let why = reason(&b)?;
-    let id = id.into_inner();
     state
-        .command(&caller, Some(key), move |conn, ctx| {
-            let after = crate::app::lifecycle::reverse_gesture(conn, ctx, id, why)?;
-            Ok(Reply::ok(&GestureView::of(&after, ctx.today(), None)))
-        })
+        .command(&caller, Some(key), move |conn, ctx| act(conn, ctx, id, why))
         .await
 }
 

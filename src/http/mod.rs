@@ -426,6 +426,20 @@ pub(crate) struct ListResponse<T: Serialize> {
 }
 
 impl<T: Serialize> ListResponse<T> {
+    /// A page of items; the next cursor is the last item's when more follow.
+    pub(crate) fn of(data: Vec<T>, has_more: bool, cursor: impl Fn(&T) -> String) -> Self {
+        let next_cursor = if has_more {
+            data.last().map(cursor)
+        } else {
+            None
+        };
+        Self {
+            data,
+            has_more,
+            next_cursor,
+        }
+    }
+
     /// Builds the response from a page, with a view per item and its cursor.
     pub(crate) fn from_page<U>(
         page: PageOf<U>,

@@ -84,16 +84,7 @@ pub(crate) async fn versions(
         })
         .await?;
     let data: Vec<PolicyView> = rows.into_iter().map(PolicyView::of).collect();
-    let next_cursor = if has_more {
-        data.last().map(|v| v.version.to_string())
-    } else {
-        None
-    };
-    Ok(HttpResponse::Ok().json(ListResponse {
-        data,
-        has_more,
-        next_cursor,
-    }))
+    Ok(HttpResponse::Ok().json(ListResponse::of(data, has_more, |v| v.version.to_string())))
 }
 
 /// `PUT /v1/policy`: stores the body as the next version (200). It applies to

@@ -331,16 +331,7 @@ pub(crate) async fn timeline(
             Ok::<_, AppError>((views, page.has_more))
         })
         .await?;
-    let next_cursor = if has_more {
-        views.last().map(|v| v.id.to_string())
-    } else {
-        None
-    };
-    Ok(HttpResponse::Ok().json(ListResponse {
-        data: views,
-        has_more,
-        next_cursor,
-    }))
+    Ok(HttpResponse::Ok().json(ListResponse::of(views, has_more, |v| v.id.to_string())))
 }
 
 /// A gesture with everything it touched.

@@ -1166,12 +1166,19 @@ pub(crate) fn expirable(
     if let Some(t) = tenant {
         q = q.filter(gestures_t::tenant_id.eq(t));
     }
-    let rows: Vec<(TenantId, GestureId, Option<i64>, i64, i64)> = q.load(conn)?;
-    Ok(rows
-        .into_iter()
-        .filter(|(_, _, a, r, e)| a.unwrap_or(0) - r - e > 0)
-        .map(|(t, g, _, _, _)| (t, g))
-        .collect())
+    Ok(something_left(q.load(conn)?))
+}
+
+/// A gesture's amount and the two parts of it already taken (paid and
+/// waived, redeemed and expired).
+type Taken = (TenantId, GestureId, Option<i64>, i64, i64);
+
+/// The (tenant, gesture) of those with something left of their amount.
+fn something_left(rows: Vec<Taken>) -> Vec<(TenantId, GestureId)> {
+    rows.into_iter()
+        .filter(|(_, _, amount, x, y)| amount.unwrap_or(0) - x - y > 0)
+        .map(|(t, g, ..)| (t, g))
+        .collect()
 }
 
 /// Posts the expiry of one lot of store credit (what is left of it), if it is
@@ -1253,12 +1260,7 @@ pub(crate) fn overdue_unnoted(
     if let Some(t) = tenant {
         q = q.filter(gestures_t::tenant_id.eq(t));
     }
-    let rows: Vec<(TenantId, GestureId, Option<i64>, i64, i64)> = q.load(conn)?;
-    Ok(rows
-        .into_iter()
-        .filter(|(_, _, amount, paid, waived)| amount.unwrap_or(0) - paid - waived > 0)
-        .map(|(t, g, ..)| (t, g))
-        .collect())
+    Ok(something_left(q.load(conn)?))
 }
 
 /// Notes that a promise fell overdue, once: the promise (locked) when it is
