@@ -42,24 +42,66 @@ pub(crate) struct Aging {
 /// (store, currency, due on, amount, paid, waived) of an open promise.
 type OpenPromise = (StoreId, String, Option<NaiveDate>, Option<i64>, i64, i64);
 
-/// The open deferred payments made on or before `as_of`, aged on `as_of`. Reads
-/// only open promises (an index on kind and status), never the history.
+/// One store, currency and bucket of the kept totals.
+#[derive(QueryableByName)]
+struct BucketRow {
+    #[diesel(sql_type = crate::store::sql_types::Uuid)]
+    store_id: StoreId,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    currency: String,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    bucket: i32,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    n: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    outstanding: String,
+}
+
+/// The open deferred payments given on or before `as_of`, aged on `as_of`:
+/// what is still owed per store, currency and due day is kept as promises
+/// change (`open_promise_totals`, migration `000025_kept_report_totals`), so
+/// this sums a few rows per due day, then takes out the few promises given
+/// after `as_of` (none when it is today).
 pub(crate) fn aging(
     conn: &mut DbConnection,
     tenant: TenantId,
     stores: Option<&[StoreId]>,
     as_of: NaiveDate,
 ) -> Result<Vec<Aging>, Error> {
-    if matches!(conn, DbConnection::Pg(_)) {
-        return aging_in_database(conn, tenant, stores, as_of);
+    let since = |days: u64| {
+        as_of
+            .checked_sub_days(chrono::Days::new(days))
+            .unwrap_or(NaiveDate::MIN)
+    };
+    let (b1, b2, b3) = (since(30), since(60), since(90));
+    let only = super::store_id_in(stores);
+    // Inlined values are typed: a UUID and formatted dates.
+    let sql = format!(
+        "SELECT store_id, currency,
+                CASE WHEN due_on >= '{as_of}' THEN 0 WHEN due_on >= '{b1}' THEN 1
+                     WHEN due_on >= '{b2}' THEN 2 WHEN due_on >= '{b3}' THEN 3 ELSE 4 END AS bucket,
+                CAST(SUM(n) AS TEXT) AS n, CAST(SUM(owed_minor) AS TEXT) AS outstanding
+         FROM open_promise_totals
+         WHERE tenant_id = '{tenant}'{only}
+         GROUP BY 1, 2, 3
+         HAVING SUM(n) <> 0"
+    );
+    let rows: Vec<BucketRow> = diesel::sql_query(sql).load(conn)?;
+    let mut out: BTreeMap<(StoreId, String), [(i64, i128); 5]> = BTreeMap::new();
+    for r in rows {
+        let b = usize::try_from(r.bucket).unwrap_or(4).min(4);
+        let e = &mut out.entry((r.store_id, r.currency)).or_default()[b];
+        e.0 += r.n.parse::<i64>().unwrap_or(0);
+        e.1 += r.outstanding.parse::<i128>().unwrap_or(0);
     }
+    // Promises given after `as_of` are not open on it.
     let mut q = gestures::table
         .filter(
             gestures::tenant_id
                 .eq(tenant)
+                .and(gestures::effective_on.gt(as_of))
                 .and(gestures::kind.eq(GestureKind::DeferredPayment.as_str()))
-                .and(gestures::status.eq(GestureStatus::Approved.as_str()))
-                .and(gestures::effective_on.le(as_of)),
+                .and(gestures::status.eq(GestureStatus::Approved.as_str())),
         )
         .select((
             gestures::store_id,
@@ -73,79 +115,19 @@ pub(crate) fn aging(
     if let Some(s) = stores {
         q = q.filter(gestures::store_id.eq_any(s.to_vec()));
     }
-    let rows: Vec<OpenPromise> = q.load(conn)?;
-    let mut out: BTreeMap<(StoreId, String), [(i64, i128); 5]> = BTreeMap::new();
-    for (store, currency, due_on, amount, paid, waived) in rows {
+    let later: Vec<OpenPromise> = q.load(conn)?;
+    for (store, currency, due_on, amount, paid, waived) in later {
         let outstanding = amount.unwrap_or(0) - paid - waived;
         let Some(due_on) = due_on.filter(|_| outstanding > 0) else {
             continue;
         };
         let b = &mut out.entry((store, currency)).or_default()[bucket(due_on, as_of)];
-        b.0 += 1;
-        b.1 += i128::from(outstanding);
+        b.0 -= 1;
+        b.1 -= i128::from(outstanding);
     }
     Ok(out
         .into_iter()
-        .map(|((store_id, currency), buckets)| Aging {
-            store_id,
-            currency,
-            buckets,
-        })
-        .collect())
-}
-
-/// One store, currency and bucket as PostgreSQL sums them.
-#[derive(QueryableByName)]
-struct BucketRow {
-    #[diesel(sql_type = crate::store::sql_types::Uuid)]
-    store_id: StoreId,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    currency: String,
-    #[diesel(sql_type = diesel::sql_types::Integer)]
-    bucket: i32,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    outstanding: String,
-}
-
-/// [`aging`] summed by PostgreSQL: one row per store, currency and bucket
-/// instead of one per open promise (sums are `numeric`, read back exactly).
-fn aging_in_database(
-    conn: &mut DbConnection,
-    tenant: TenantId,
-    stores: Option<&[StoreId]>,
-    as_of: NaiveDate,
-) -> Result<Vec<Aging>, Error> {
-    // Inlined values are typed: a UUID, a formatted date, the code's constants.
-    let only = super::store_id_in(stores);
-    let sql = format!(
-        "WITH open AS (
-            SELECT store_id, currency, '{as_of}'::date - due_on AS late,
-                   COALESCE(amount_minor, 0) - paid_minor - waived_minor AS owed
-            FROM gestures
-            WHERE tenant_id = '{tenant}' AND kind = '{kind}' AND status = '{status}'
-              AND effective_on <= '{as_of}' AND due_on IS NOT NULL{only}
-         )
-         SELECT store_id, currency,
-                CASE WHEN late <= 0 THEN 0 WHEN late <= 30 THEN 1 WHEN late <= 60 THEN 2
-                     WHEN late <= 90 THEN 3 ELSE 4 END AS bucket,
-                count(*) AS n, sum(owed)::text AS outstanding
-         FROM open WHERE owed > 0
-         GROUP BY 1, 2, 3",
-        kind = GestureKind::DeferredPayment.as_str(),
-        status = GestureStatus::Approved.as_str(),
-    );
-    let rows: Vec<BucketRow> = diesel::sql_query(sql).load(conn)?;
-    let mut out: BTreeMap<(StoreId, String), [(i64, i128); 5]> = BTreeMap::new();
-    for r in rows {
-        let b = usize::try_from(r.bucket).unwrap_or(4).min(4);
-        let e = &mut out.entry((r.store_id, r.currency)).or_default()[b];
-        e.0 += r.n;
-        e.1 += r.outstanding.parse::<i128>().unwrap_or(0);
-    }
-    Ok(out
-        .into_iter()
+        .filter(|(_, buckets)| buckets.iter().any(|(n, _)| *n != 0))
         .map(|((store_id, currency), buckets)| Aging {
             store_id,
             currency,
@@ -243,9 +225,10 @@ pub(crate) fn open_lines(
 /// (kept, written off) per store and month (`YYYY-MM`).
 pub(crate) type KeepingByMonth = BTreeMap<(StoreId, String), (i64, i64)>;
 
-/// Per store and month (`YYYY-MM` of when they were decided, since `from`):
-/// promises (kept, written off). A promise is decided when it is settled or
-/// written off.
+/// Per store and month (`YYYY-MM` of when they were decided, from the month
+/// of `from` on): promises (kept, written off). A promise is decided when it
+/// is settled or written off; the counts are kept as promises change
+/// (`promise_outcome_totals`).
 pub(crate) fn keeping_by_month(
     conn: &mut DbConnection,
     tenant: TenantId,
@@ -259,33 +242,28 @@ pub(crate) fn keeping_by_month(
         #[diesel(sql_type = diesel::sql_types::Text)]
         month: String,
         #[diesel(sql_type = diesel::sql_types::Text)]
-        status: String,
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
+        outcome: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        n: String,
     }
-    let month = match conn {
-        DbConnection::Pg(_) => "to_char(updated_at, 'YYYY-MM')",
-        DbConnection::Sqlite(_) => "strftime('%Y-%m', updated_at)",
-    };
     let only = super::store_id_in(stores);
-    // Inlined values are typed: a UUID, a formatted date, the code's constants.
+    // Inlined values are typed: a UUID and a formatted month.
     let sql = format!(
-        "SELECT store_id, {month} AS month, status, count(*) AS n FROM gestures
-         WHERE tenant_id = '{tenant}' AND kind = '{kind}' AND status IN ('{settled}', '{off}')
-           AND updated_at >= '{from} 00:00:00'{only}
-         GROUP BY 1, 2, 3",
-        kind = GestureKind::DeferredPayment.as_str(),
-        settled = GestureStatus::Settled.as_str(),
-        off = GestureStatus::WrittenOff.as_str(),
+        "SELECT store_id, month, outcome, CAST(SUM(n) AS TEXT) AS n FROM promise_outcome_totals
+         WHERE tenant_id = '{tenant}' AND month >= '{month}'{only}
+         GROUP BY 1, 2, 3
+         HAVING SUM(n) <> 0",
+        month = from.format("%Y-%m"),
     );
     let rows: Vec<Row> = diesel::sql_query(sql).load(conn)?;
     let mut out = KeepingByMonth::new();
     for r in rows {
+        let n = r.n.parse::<i64>().unwrap_or(0);
         let e = out.entry((r.store_id, r.month)).or_default();
-        if r.status == GestureStatus::Settled.as_str() {
-            e.0 += r.n;
+        if r.outcome == GestureStatus::Settled.as_str() {
+            e.0 += n;
         } else {
-            e.1 += r.n;
+            e.1 += n;
         }
     }
     Ok(out)

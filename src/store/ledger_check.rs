@@ -1,7 +1,8 @@
 //! `ledger check`: every transaction balances per currency; every balance (and
 //! every customer total) equals the sum of its entries; nothing is negative that
-//! must not be; every memo total equals its sources; and every entry and feed
-//! event is what the audit trail attests ([`super::reconcile`]).
+//! must not be; every memo total, and every total finance's pages read, equals
+//! its sources; and every entry and feed event is what the audit trail attests
+//! ([`super::reconcile`]).
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
@@ -17,7 +18,8 @@ use crate::error::Error;
 pub struct Discrepancy {
     /// Which check found it: `unbalanced_transaction`, `balance_mismatch`,
     /// `customer_total_mismatch`, `negative_balance`, `gesture_mismatch`,
-    /// `owed_mismatch`, `memo_mismatch`, `promise_overcollected`; and from
+    /// `owed_mismatch`, `memo_mismatch`, `promise_overcollected`,
+    /// `kept_total_mismatch` (finance's kept totals, [`super::kept_totals`]); and from
     /// the reconciliation with the audit trail `attestation_mismatch`,
     /// `unattested_transaction`, `attested_transaction_missing`,
     /// `feed_mismatch`.
@@ -380,6 +382,8 @@ pub fn check(conn: &mut DbConnection, tenant: Option<TenantId>) -> Result<Vec<Di
             ),
         });
     }
+    // Finance's kept totals against the gestures.
+    out.extend(super::kept_totals::check(conn, tenant)?);
     // The entries, in turn, against the hash-chained audit trail.
     out.extend(reconciled.discrepancies);
     Ok(out)

@@ -15,6 +15,7 @@ pub mod gestures;
 pub(crate) mod idempotency;
 pub(crate) mod incidents;
 pub mod journal;
+pub(crate) mod kept_totals;
 pub(crate) mod keys;
 pub mod ledger;
 pub mod ledger_check;

@@ -202,8 +202,20 @@ struct Facts {
     reason_code: String,
     incident: Option<crate::domain::ids::IncidentId>,
     requester: String,
-    approval: Option<String>,
+    /// Who approved it ('' when granted within the requester's own limit).
+    approver: String,
     effective_on: NaiveDate,
+}
+
+/// The approver a gesture's recorded decision names: its decider when the
+/// outcome was `approved`, else ''.
+pub(crate) fn approver_of(approval: Option<&str>) -> String {
+    approval
+        .and_then(|a| serde_json::from_str::<crate::domain::policy::DecisionRecord>(a).ok())
+        .and_then(|r| r.decided)
+        .filter(|d| d.outcome == "approved")
+        .map(|d| d.by)
+        .unwrap_or_default()
 }
 
 fn key(
@@ -221,14 +233,7 @@ fn key(
                 .and_then(|i| causes.get(&i).cloned())
                 .unwrap_or_default(),
             GroupBy::Requester => f.requester.clone(),
-            GroupBy::Approver => f
-                .approval
-                .as_deref()
-                .and_then(|a| serde_json::from_str::<crate::domain::policy::DecisionRecord>(a).ok())
-                .and_then(|r| r.decided)
-                .filter(|d| d.outcome == "approved")
-                .map(|d| d.by)
-                .unwrap_or_default(),
+            GroupBy::Approver => f.approver.clone(),
             GroupBy::Month => f.effective_on.format("%Y-%m").to_string(),
         })
         .collect()
@@ -287,17 +292,42 @@ pub(crate) fn goodwill(
     } else {
         streamed
     };
-    fold(
-        conn,
-        tenant,
-        stores_filter,
-        by,
-        from,
-        to,
-        &codes,
-        &causes,
-        &mut out,
-    )?;
+    // Whole months come from the kept totals; the days before the first and
+    // after the last whole month, and groupings the totals do not hold, from
+    // the gestures themselves.
+    let (months, days) = match kept_dimension(by) {
+        Some(dim) => whole_months(from, to).map_or_else(
+            || (None, vec![(from, to)]),
+            |(months, days)| (Some((dim, months)), days),
+        ),
+        None => (None, vec![(from, to)]),
+    };
+    if let Some((dim, (first, last))) = months {
+        kept(
+            conn,
+            tenant,
+            stores_filter,
+            by,
+            dim,
+            (first, last),
+            &codes,
+            &causes,
+            &mut out,
+        )?;
+    }
+    for (from, to) in days {
+        fold(
+            conn,
+            tenant,
+            stores_filter,
+            by,
+            from,
+            to,
+            &codes,
+            &causes,
+            &mut out,
+        )?;
+    }
     recoveries(
         conn,
         tenant,
@@ -310,6 +340,164 @@ pub(crate) fn goodwill(
         &mut out,
     )?;
     Ok(out)
+}
+
+/// The dimension of `report_totals` (migration `000025_kept_report_totals`)
+/// that answers a grouping: `""` when it groups only by store, kind and
+/// month (part of every key there), the one other grouping's name, or `None`
+/// when it asks for two of them together.
+fn kept_dimension(by: &[GroupBy]) -> Option<&'static str> {
+    let mut dims = by.iter().filter_map(|g| match g {
+        GroupBy::Store | GroupBy::Kind | GroupBy::Month => None,
+        GroupBy::ReasonCode => Some("reason_code"),
+        GroupBy::IncidentCause => Some("incident"),
+        GroupBy::Requester => Some("requester"),
+        GroupBy::Approver => Some("approver"),
+    });
+    match (dims.next(), dims.next()) {
+        (None, _) => Some(""),
+        (Some(d), None) => Some(d),
+        (Some(_), Some(_)) => None,
+    }
+}
+
+/// First day of the first and last whole month within [from, to], and the
+/// ranges of days outside them; `None` when the range holds no whole month.
+#[allow(clippy::type_complexity)]
+fn whole_months(
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Option<((NaiveDate, NaiveDate), Vec<(NaiveDate, NaiveDate)>)> {
+    use chrono::{Datelike, Days, Months};
+    let month_of = |d: NaiveDate| d.with_day(1);
+    let first = if from.day() == 1 {
+        from
+    } else {
+        month_of(from)?.checked_add_months(Months::new(1))?
+    };
+    // The day after the last whole month.
+    let end = if to.checked_add_days(Days::new(1))?.day() == 1 {
+        to.checked_add_days(Days::new(1))?
+    } else {
+        month_of(to)?
+    };
+    if first >= end {
+        return None;
+    }
+    let last = end.checked_sub_months(Months::new(1))?;
+    let mut days = Vec::new();
+    if from < first {
+        days.push((from, first.pred_opt()?));
+    }
+    if end <= to {
+        days.push((end, to));
+    }
+    Some(((first, last), days))
+}
+
+/// One group of kept totals.
+#[derive(QueryableByName)]
+struct KeptRow {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    store_id: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Date>)]
+    month: Option<NaiveDate>,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    kind: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    currency: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    val: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    n: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    value: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    amount: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    retail: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    cost: String,
+}
+
+/// The whole months `first` to `last` (first days) from the kept totals of
+/// dimension `dim`: one row per group, kind and currency, summed over shards
+/// (and over stores and months unless grouped by them) by the database.
+#[allow(clippy::too_many_arguments)]
+fn kept(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    stores_filter: Option<&[StoreId]>,
+    by: &[GroupBy],
+    dim: &str,
+    (first, last): (NaiveDate, NaiveDate),
+    codes: &std::collections::HashMap<StoreId, String>,
+    causes: &std::collections::HashMap<crate::domain::ids::IncidentId, String>,
+    out: &mut std::collections::BTreeMap<GroupKey, Figures>,
+) -> Result<(), Error> {
+    let store = if by.contains(&GroupBy::Store) {
+        "CAST(store_id AS TEXT)"
+    } else {
+        "CAST(NULL AS TEXT)"
+    };
+    let month = if by.contains(&GroupBy::Month) {
+        "month"
+    } else {
+        "CAST(NULL AS DATE)"
+    };
+    // Every value inlined is typed: a tenant and stores are UUIDs, dates are
+    // formatted dates, the dimension is one of the code's names.
+    let stores = super::store_id_in(stores_filter);
+    let sql = format!(
+        "SELECT {store} AS store_id, {month} AS month, kind, currency, val, \
+                CAST(SUM(n) AS TEXT) AS n, CAST(SUM(value_minor) AS TEXT) AS value, \
+                CAST(SUM(amount_minor) AS TEXT) AS amount, \
+                CAST(SUM(retail_minor) AS TEXT) AS retail, CAST(SUM(cost_minor) AS TEXT) AS cost \
+         FROM report_totals \
+         WHERE tenant_id = '{tenant}' AND dim = '{dim}' AND month >= '{first}' AND month <= '{last}'{stores} \
+         GROUP BY 1, 2, 3, 4, 5 \
+         HAVING SUM(n) <> 0"
+    );
+    let rows: Vec<KeptRow> = diesel::sql_query(sql).load(conn)?;
+    let wide = |s: &str| s.parse::<i128>().unwrap_or(0);
+    for r in rows {
+        let store_id = r
+            .store_id
+            .as_deref()
+            .and_then(|s| s.parse::<StoreId>().ok());
+        let of = |d: &str| {
+            if dim == d {
+                r.val.clone()
+            } else {
+                String::new()
+            }
+        };
+        let facts = Facts {
+            store: store_id
+                .map(|id| codes.get(&id).cloned().unwrap_or_else(|| id.to_string()))
+                .unwrap_or_default(),
+            kind: r.kind.clone(),
+            reason_code: of("reason_code"),
+            // The cause is read with the report: an incident's cause may be
+            // corrected after its gestures were given.
+            incident: (dim == "incident").then(|| r.val.parse().ok()).flatten(),
+            requester: of("requester"),
+            approver: of("approver"),
+            effective_on: r.month.unwrap_or(first),
+        };
+        let k = key(&facts, by, causes);
+        let n = r.n.parse::<i64>().unwrap_or(0);
+        let f = figures(
+            &r.kind,
+            n,
+            wide(&r.value),
+            wide(&r.amount),
+            wide(&r.retail),
+            wide(&r.cost),
+        );
+        out.entry((k, r.currency)).or_default().add(&f);
+    }
+    Ok(())
 }
 
 /// A figure for one row of gestures (or one group of them of one kind).
@@ -435,7 +623,7 @@ fn aggregated(
             reason_code: r.reason_code.unwrap_or_default(),
             incident: r.incident_id.as_deref().and_then(|i| i.parse().ok()),
             requester: r.requested_by.unwrap_or_default(),
-            approval: None,
+            approver: String::new(),
             effective_on: r.month.unwrap_or(from),
         };
         let f = figures(
@@ -537,7 +725,7 @@ fn streamed(
                 reason_code,
                 incident,
                 requester,
-                approval,
+                approver: approver_of(approval.as_deref()),
                 effective_on,
             };
             let wide = |v: Option<i64>| i128::from(v.unwrap_or(0));
@@ -646,7 +834,7 @@ fn recoveries(
                             reason_code,
                             incident,
                             requester,
-                            approval,
+                            approver: approver_of(approval.as_deref()),
                             effective_on,
                         },
                     )

@@ -459,6 +459,56 @@ diesel::table! {
     use diesel::sql_types::*;
     use crate::store::sql_types::Uuid;
 
+    report_totals (tenant_id, dim, month, store_id, kind, currency, val, shard) {
+        tenant_id -> Uuid,
+        dim -> Text,
+        month -> Date,
+        store_id -> Uuid,
+        kind -> Text,
+        currency -> Text,
+        val -> Text,
+        shard -> SmallInt,
+        n -> BigInt,
+        value_minor -> BigInt,
+        amount_minor -> BigInt,
+        retail_minor -> BigInt,
+        cost_minor -> BigInt,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql_types::Uuid;
+
+    open_promise_totals (tenant_id, store_id, currency, due_on, shard) {
+        tenant_id -> Uuid,
+        store_id -> Uuid,
+        currency -> Text,
+        due_on -> Date,
+        shard -> SmallInt,
+        n -> BigInt,
+        owed_minor -> BigInt,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql_types::Uuid;
+
+    promise_outcome_totals (tenant_id, month, store_id, outcome, shard) {
+        tenant_id -> Uuid,
+        store_id -> Uuid,
+        month -> Text,
+        outcome -> Text,
+        shard -> SmallInt,
+        n -> BigInt,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql_types::Uuid;
+
     overdue_notices (tenant_id, gesture_id) {
         tenant_id -> Uuid,
         gesture_id -> Uuid,
@@ -695,6 +745,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     redemption_lots,
     client_refs,
     overdue_notices,
+    report_totals,
+    open_promise_totals,
+    promise_outcome_totals,
     policy_versions,
     policy_proposals,
     events,
@@ -738,6 +791,9 @@ pub(crate) const ALL_TABLES: &[&str] = &[
     "redemption_lots",
     "client_refs",
     "overdue_notices",
+    "report_totals",
+    "open_promise_totals",
+    "promise_outcome_totals",
     "policy_versions",
     "events",
     "write_offs",

@@ -1529,3 +1529,212 @@ async fn seeded_history_is_consistent(app: TestApp) {
     assert!(aging["stores"].as_array().unwrap().len() <= 3);
 }
 both!(seeded_history_is_consistent);
+
+/// Minor units of a money object's amount ("12.25" → 1225).
+fn minor(m: &Value) -> i128 {
+    m["amount"]
+        .as_str()
+        .unwrap()
+        .replace('.', "")
+        .parse()
+        .unwrap()
+}
+
+/// The report's rows rolled up to the groupings in `keep`: per group and
+/// currency, the count and every figure in minor units.
+fn rolled(report: &Value, keep: &[&str]) -> std::collections::BTreeMap<String, Vec<i128>> {
+    let mut out: std::collections::BTreeMap<String, Vec<i128>> = Default::default();
+    for r in report["rows"].as_array().unwrap() {
+        let key: Vec<String> = keep
+            .iter()
+            .map(|k| format!("{k}={}", r["group"][*k]))
+            .collect();
+        let e = out
+            .entry(format!("{} {}", key.join(" "), r["currency"]))
+            .or_insert_with(|| vec![0; 8]);
+        let figures = [
+            i128::from(r["count"].as_i64().unwrap()),
+            minor(&r["value"]),
+            minor(&r["credit_extended"]),
+            minor(&r["free_service_retail_value"]),
+            minor(&r["free_service_cost"]),
+            minor(&r["written_off"]),
+            minor(&r["recovered"]),
+            minor(&r["net_cost"]),
+        ];
+        for (x, f) in e.iter_mut().zip(figures) {
+            *x += f;
+        }
+    }
+    out.retain(|_, v| v[0] != 0 || v.iter().any(|x| *x != 0));
+    out
+}
+
+async fn kept_totals_answer_as_the_gestures_do(app: TestApp) {
+    // Whole months of the report and the aging come from totals kept as
+    // gestures change; groupings the totals do not hold (two of reason,
+    // incident, requester, approver) read the gestures themselves. Rolled up,
+    // both must say the same, over ranges with and without partial months.
+    let out = app.cli(&[
+        "dev",
+        "seed",
+        "--tenant",
+        &app.tenant.to_string(),
+        "--gestures",
+        "1500",
+        "--months",
+        "8",
+        "--stores",
+        "3",
+    ]);
+    assert_eq!(out.trim(), "1500");
+    let fin = app.token(Role::Finance);
+    let today = chrono::Utc::now().date_naive();
+    let month_start = |back: u32| {
+        use chrono::Datelike;
+        today
+            .with_day(1)
+            .unwrap()
+            .checked_sub_months(chrono::Months::new(back))
+            .unwrap()
+    };
+    let ranges = [
+        (today - chrono::TimeDelta::days(200), today),
+        (month_start(6), month_start(0) - chrono::TimeDelta::days(1)),
+        (month_start(5) + chrono::TimeDelta::days(9), month_start(2)),
+        (today - chrono::TimeDelta::days(20), today),
+    ];
+    let pairs: [(&str, &str); 5] = [
+        ("store,kind,month", "store,kind,month,reason_code,requester"),
+        ("reason_code", "reason_code,requester"),
+        ("incident_cause", "incident_cause,approver"),
+        ("requester,store", "requester,store,reason_code"),
+        ("approver,month", "approver,month,incident_cause"),
+    ];
+    let mut compared = 0;
+    for (from, to) in ranges {
+        for (kept, scanned) in pairs {
+            let get = |by: &str| {
+                format!("/v1/finance/reports/goodwill?from={from}&to={to}&group_by={by}")
+            };
+            let k = app.get(&get(kept), &fin).await.expect(200);
+            let s = app.get(&get(scanned), &fin).await.expect(200);
+            let keys: Vec<&str> = kept.split(',').collect();
+            let (k, s) = (rolled(&k, &keys), rolled(&s, &keys));
+            assert!(
+                !k.is_empty() || from > to,
+                "{from}..{to} by {kept} is empty"
+            );
+            assert_eq!(k, s, "{from}..{to}: by {kept} against by {scanned}");
+            compared += k.len();
+        }
+    }
+    assert!(compared > 100, "only {compared} groups compared");
+
+    // The aging's buckets against its own open promises, listed one by one
+    // from the gestures; today and on a day in the past (promises given since
+    // are taken out).
+    for as_of in [today, today - chrono::TimeDelta::days(40)] {
+        let aging = app
+            .get(&format!("/v1/finance/aging?as_of={as_of}"), &fin)
+            .await
+            .expect(200);
+        let lines = app
+            .get(
+                &format!("/v1/finance/aging/promises?as_of={as_of}&limit=1000"),
+                &fin,
+            )
+            .await
+            .expect(200);
+        assert_eq!(lines["has_more"], false, "{as_of}: more than 1000 open");
+        let mut want: std::collections::BTreeMap<String, (i64, i128)> = Default::default();
+        for l in lines["data"].as_array().unwrap() {
+            let e = want
+                .entry(format!(
+                    "{} {} {}",
+                    l["store"]["id"].as_str().unwrap(),
+                    l["outstanding"]["currency"].as_str().unwrap(),
+                    l["bucket"].as_str().unwrap()
+                ))
+                .or_default();
+            e.0 += 1;
+            e.1 += minor(&l["outstanding"]);
+        }
+        let mut have: std::collections::BTreeMap<String, (i64, i128)> = Default::default();
+        for s in aging["stores"].as_array().unwrap() {
+            for (b, x) in s["buckets"].as_object().unwrap() {
+                if x["count"].as_i64().unwrap() > 0 {
+                    have.insert(
+                        format!(
+                            "{} {} {b}",
+                            s["store_id"].as_str().unwrap(),
+                            s["currency"].as_str().unwrap()
+                        ),
+                        (x["count"].as_i64().unwrap(), minor(&x["amount"])),
+                    );
+                }
+            }
+        }
+        assert!(!want.is_empty(), "{as_of}: no open promises seeded");
+        assert_eq!(have, want, "aging on {as_of}");
+    }
+}
+both!(kept_totals_answer_as_the_gestures_do);
+
+async fn the_ledger_check_names_a_kept_total_that_drifted(app: TestApp) {
+    // The totals finance reads are kept by the database as gestures change;
+    // the ledger check adds the gestures up again and names any that differ.
+    let store = app.store("KT", "USD").await;
+    let c = app.customer("C-KEPT").await;
+    let mgr = app.token_for(app.tenant, "mgr-kt", Role::Manager, Some(vec![store]));
+    let due = (app.clock.now().date() + chrono::Duration::days(3)).to_string();
+    let body = json!({"kind": "deferred_payment", "store_id": store, "reason_code": "closing_time",
+        "story": "pay tomorrow", "amount": {"amount": "20.00", "currency": "USD"}, "due_on": due});
+    let r = app
+        .send_to(
+            &app.address,
+            Method::POST,
+            &format!("/v1/customers/{}/gestures", c["id"].as_str().unwrap()),
+            Some(&mgr),
+            Some("kept-1"),
+            Some(("application/json", body.to_string().into_bytes())),
+        )
+        .await;
+    r.expect(201);
+    let audit = app.token(Role::Auditor);
+    let check = app.get("/v1/ledger/check", &audit).await.expect(200);
+    assert_eq!(check["clean"], true, "{check}");
+    for (sql, names) in [
+        (
+            "UPDATE report_totals SET value_minor = value_minor + 1 WHERE dim = 'requester'",
+            "report_totals",
+        ),
+        (
+            "UPDATE open_promise_totals SET owed_minor = owed_minor - 500",
+            "open_promise_totals",
+        ),
+    ] {
+        let mut conn = app.pool.get().unwrap();
+        diesel::RunQueryDsl::execute(diesel::sql_query(sql), &mut *conn).unwrap();
+        drop(conn);
+        let check = app.get("/v1/ledger/check", &audit).await.expect(200);
+        assert_eq!(check["clean"], false, "{sql}: {check}");
+        let found: Vec<&Value> = check["discrepancies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["check"] == "kept_total_mismatch")
+            .collect();
+        assert_eq!(found.len(), 1, "{sql}: {check}");
+        assert!(
+            found[0]["subject"].as_str().unwrap().starts_with(names),
+            "{check}"
+        );
+        let mut conn = app.pool.get().unwrap();
+        let undo = sql.replace("+ 1", "- 1").replace("- 500", "+ 500");
+        diesel::RunQueryDsl::execute(diesel::sql_query(undo), &mut *conn).unwrap();
+    }
+    let check = app.get("/v1/ledger/check", &audit).await.expect(200);
+    assert_eq!(check["clean"], true, "{check}");
+}
+both!(the_ledger_check_names_a_kept_total_that_drifted);

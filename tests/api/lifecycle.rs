@@ -246,7 +246,8 @@ async fn payment_rules(app: TestApp) {
             "entries",
             "balances",
             "customer_ledger_totals",
-            "events"
+            "events",
+            "report_totals"
         ]
         .contains(&t.as_str())),
         "only the pending promise and the recovery were recorded: {changed:?}"

@@ -1,0 +1,6 @@
+DROP TRIGGER gestures_kept_delete;
+DROP TRIGGER gestures_kept_update;
+DROP TRIGGER gestures_kept_insert;
+DROP TABLE promise_outcome_totals;
+DROP TABLE open_promise_totals;
+DROP TABLE report_totals;
