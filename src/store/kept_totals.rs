@@ -101,6 +101,10 @@ impl Totals {
                 ("requester", requester),
                 ("approver", super::reports::approver_of(approval.as_deref())),
             ] {
+                // An empty value has no row: it is what the others leave.
+                if !dim.is_empty() && val.is_empty() {
+                    continue;
+                }
                 let e = self
                     .report
                     .entry((

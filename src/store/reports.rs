@@ -409,32 +409,28 @@ struct KeptRow {
     #[diesel(sql_type = diesel::sql_types::Text)]
     val: String,
     #[diesel(sql_type = diesel::sql_types::Text)]
-    n: String,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    value: String,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    amount: String,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    retail: String,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    cost: String,
+    sums: String,
 }
 
-/// The whole months `first` to `last` (first days) from the kept totals of
-/// dimension `dim`: one row per group, kind and currency, summed over shards
-/// (and over stores and months unless grouped by them) by the database.
+/// (store, month, kind, currency) of a group of kept totals, store and month
+/// `None` unless grouped by.
+type KeptGroup = (Option<String>, Option<NaiveDate>, String, String);
+
+/// Count, value, amount, retail value and cost of a group (minor units).
+type KeptSums = [i128; 5];
+
+/// The kept totals of dimension `dim` for the whole months `first` to `last`
+/// (first days), summed by the database over shards (and over stores and
+/// months unless grouped by them): per group, value and its sums.
 #[allow(clippy::too_many_arguments)]
-fn kept(
+fn kept_sums(
     conn: &mut DbConnection,
     tenant: TenantId,
     stores_filter: Option<&[StoreId]>,
     by: &[GroupBy],
     dim: &str,
     (first, last): (NaiveDate, NaiveDate),
-    codes: &std::collections::HashMap<StoreId, String>,
-    causes: &std::collections::HashMap<crate::domain::ids::IncidentId, String>,
-    out: &mut std::collections::BTreeMap<GroupKey, Figures>,
-) -> Result<(), Error> {
+) -> Result<Vec<(KeptGroup, String, KeptSums)>, Error> {
     let store = if by.contains(&GroupBy::Store) {
         "CAST(store_id AS TEXT)"
     } else {
@@ -450,52 +446,93 @@ fn kept(
     let stores = super::store_id_in(stores_filter);
     let sql = format!(
         "SELECT {store} AS store_id, {month} AS month, kind, currency, val, \
-                CAST(SUM(n) AS TEXT) AS n, CAST(SUM(value_minor) AS TEXT) AS value, \
-                CAST(SUM(amount_minor) AS TEXT) AS amount, \
-                CAST(SUM(retail_minor) AS TEXT) AS retail, CAST(SUM(cost_minor) AS TEXT) AS cost \
+                CAST(SUM(n) AS TEXT) || ' ' || CAST(SUM(value_minor) AS TEXT) || ' ' || \
+                CAST(SUM(amount_minor) AS TEXT) || ' ' || CAST(SUM(retail_minor) AS TEXT) || ' ' || \
+                CAST(SUM(cost_minor) AS TEXT) AS sums \
          FROM report_totals \
          WHERE tenant_id = '{tenant}' AND dim = '{dim}' AND month >= '{first}' AND month <= '{last}'{stores} \
-         GROUP BY 1, 2, 3, 4, 5 \
-         HAVING SUM(n) <> 0"
+         GROUP BY 1, 2, 3, 4, 5"
     );
     let rows: Vec<KeptRow> = diesel::sql_query(sql).load(conn)?;
-    let wide = |s: &str| s.parse::<i128>().unwrap_or(0);
-    for r in rows {
-        let store_id = r
-            .store_id
-            .as_deref()
-            .and_then(|s| s.parse::<StoreId>().ok());
-        let of = |d: &str| {
-            if dim == d {
-                r.val.clone()
-            } else {
-                String::new()
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let mut sums = [0i128; 5];
+            for (x, v) in sums.iter_mut().zip(r.sums.split(' ')) {
+                *x = v.parse().unwrap_or(0);
             }
-        };
+            ((r.store_id, r.month, r.kind, r.currency), r.val, sums)
+        })
+        .collect())
+}
+
+/// The whole months `first` to `last` (first days) from the kept totals of
+/// dimension `dim`. The totals hold no row for an empty value (no incident,
+/// granted without an approver: most gestures), so that group is what the
+/// dimension's rows leave of the whole (`dim` ""): a command writes fewer
+/// rows, and the sums stay exact.
+#[allow(clippy::too_many_arguments)]
+fn kept(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    stores_filter: Option<&[StoreId]>,
+    by: &[GroupBy],
+    dim: &str,
+    months: (NaiveDate, NaiveDate),
+    codes: &std::collections::HashMap<StoreId, String>,
+    causes: &std::collections::HashMap<crate::domain::ids::IncidentId, String>,
+    out: &mut std::collections::BTreeMap<GroupKey, Figures>,
+) -> Result<(), Error> {
+    let mut rows = kept_sums(conn, tenant, stores_filter, by, dim, months)?;
+    if !dim.is_empty() {
+        let mut rest: std::collections::BTreeMap<KeptGroup, KeptSums> =
+            kept_sums(conn, tenant, stores_filter, by, "", months)?
+                .into_iter()
+                .map(|(g, _, s)| (g, s))
+                .collect();
+        for (g, _, s) in &rows {
+            if let Some(r) = rest.get_mut(g) {
+                for (x, v) in r.iter_mut().zip(s) {
+                    *x -= v;
+                }
+            }
+        }
+        rows.extend(
+            rest.into_iter()
+                .filter(|(_, s)| s.iter().any(|x| *x != 0))
+                .map(|(g, s)| (g, String::new(), s)),
+        );
+    }
+    for ((store_id, month, kind, currency), val, [n, value, amount, retail, cost]) in rows {
+        if n == 0 {
+            continue;
+        }
+        let store_id = store_id.as_deref().and_then(|s| s.parse::<StoreId>().ok());
+        let of = |d: &str| if dim == d { val.clone() } else { String::new() };
         let facts = Facts {
             store: store_id
                 .map(|id| codes.get(&id).cloned().unwrap_or_else(|| id.to_string()))
                 .unwrap_or_default(),
-            kind: r.kind.clone(),
+            kind: kind.clone(),
             reason_code: of("reason_code"),
             // The cause is read with the report: an incident's cause may be
             // corrected after its gestures were given.
-            incident: (dim == "incident").then(|| r.val.parse().ok()).flatten(),
+            incident: (dim == "incident").then(|| val.parse().ok()).flatten(),
             requester: of("requester"),
             approver: of("approver"),
-            effective_on: r.month.unwrap_or(first),
+            effective_on: month.unwrap_or(months.0),
         };
-        let k = key(&facts, by, causes);
-        let n = r.n.parse::<i64>().unwrap_or(0);
         let f = figures(
-            &r.kind,
-            n,
-            wide(&r.value),
-            wide(&r.amount),
-            wide(&r.retail),
-            wide(&r.cost),
+            &kind,
+            i64::try_from(n).unwrap_or(i64::MAX),
+            value,
+            amount,
+            retail,
+            cost,
         );
-        out.entry((k, r.currency)).or_default().add(&f);
+        out.entry((key(&facts, by, causes), currency))
+            .or_default()
+            .add(&f);
     }
     Ok(())
 }

@@ -1,10 +1,10 @@
 DROP TRIGGER gestures_kept_delete ON gestures;
 DROP TRIGGER gestures_kept_update ON gestures;
 DROP TRIGGER gestures_kept_insert ON gestures;
-DROP FUNCTION gestures_kept_on_delete();
-DROP FUNCTION gestures_kept_on_update();
-DROP FUNCTION gestures_kept_on_insert();
-DROP FUNCTION gesture_totals_apply(gestures[], gestures[]);
+DROP FUNCTION gestures_kept();
+DROP FUNCTION kept_outcome_add(gestures, bigint);
+DROP FUNCTION kept_open_add(gestures, bigint);
+DROP FUNCTION kept_report_add(gestures, bigint);
 DROP TABLE promise_outcome_totals;
 DROP TABLE open_promise_totals;
 DROP TABLE report_totals;
