@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Webhooks under load: the write path (auto-approved deferred payments, as in
 # benches/load) with no endpoint, then with 10 endpoints subscribed to every
-# gesture event, on one throwaway PostgreSQL cluster; how many deliveries the
+# gesture event, then once more with the endpoints disabled (the tables grew
+# meanwhile), on one throwaway PostgreSQL cluster; how many deliveries the
 # worker made per second to a receiver on 127.0.0.1, and how long it took to
 # catch up after the writes stopped. Figures: docs/BENCHMARKS.md.
 #
@@ -114,10 +115,12 @@ log "warm-up (5 s)"
 log "writes, no endpoint (${duration} s, $conns connections)"
 none="$(run_write)"
 log "registering 10 endpoints subscribed to gesture.*"
+endpoints=()
 for i in $(seq 1 10); do
-    curl -fs -X POST "127.0.0.1:$port/v1/webhook-endpoints" -H "Authorization: Bearer $admin" \
+    endpoints+=("$(curl -fs -X POST "127.0.0.1:$port/v1/webhook-endpoints" -H "Authorization: Bearer $admin" \
         -H 'Content-Type: application/json' \
-        -d "{\"url\": \"http://127.0.0.1:$rport/hook/$i\", \"event_types\": [\"gesture.*\"]}" >/dev/null
+        -d "{\"url\": \"http://127.0.0.1:$rport/hook/$i\", \"event_types\": [\"gesture.*\"]}" \
+        | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')")
 done
 before="$(curl -fs "127.0.0.1:$rport/")"
 log "writes, 10 endpoints (${duration} s, $conns connections)"
@@ -138,8 +141,16 @@ done_at=$(date +%s.%N)
 total=$(( $(curl -fs "127.0.0.1:$rport/") - before ))
 delivered="$(psql -X -At "$db" -c "SELECT count(*) FROM webhook_deliveries WHERE state = 'delivered'")"
 failed="$(psql -X -At "$db" -c "SELECT count(*) FROM webhook_deliveries WHERE state <> 'delivered'")"
+# The tables grew meanwhile: the writes are timed again without endpoints
+# (disabled), so the comparison brackets what the growth alone costs.
+for id in "${endpoints[@]}"; do
+    curl -fs -X PATCH "127.0.0.1:$port/v1/webhook-endpoints/$id" -H "Authorization: Bearer $admin" \
+        -H 'Content-Type: application/json' -d '{"enabled": false}' >/dev/null
+done
+log "writes, endpoints disabled again (${duration} s, $conns connections)"
+again="$(run_write)"
 
-python3 - "$none" "$ten" "$start" "$wrote" "$done_at" "$during" "$total" "$delivered" "$failed" <<'PY'
+python3 - "$none" "$ten" "$start" "$wrote" "$done_at" "$during" "$total" "$delivered" "$failed" "$again" <<'PY'
 import json, sys
 def figures(w):
     r = json.loads(w)
@@ -147,16 +158,18 @@ def figures(w):
     bad = sum(n for s, n in r["status"].items() if not s.startswith("2")) + r["socket_errors"]
     return {"rps": ok / (r["duration_us"] / 1e6), "p50_ms": r["p50_us"] / 1000,
             "p99_ms": r["p99_us"] / 1000, "errors": bad}
-none, ten = figures(sys.argv[1]), figures(sys.argv[2])
+none, ten, again = figures(sys.argv[1]), figures(sys.argv[2]), figures(sys.argv[10])
 start, wrote, done = map(float, sys.argv[3:6])
 during, total, delivered, failed = map(int, sys.argv[6:10])
 print()
 print("| writes | requests/s | p50 | p99 | errors |")
 print("|---|---|---|---|---|")
-for name, r in (("no endpoint", none), ("10 endpoints (gesture.*)", ten)):
+for name, r in (("no endpoint", none), ("10 endpoints (gesture.*)", ten),
+                ("no endpoint again (disabled, after the catch-up)", again)):
     print(f"| {name} | {r['rps']:.0f} | {r['p50_ms']:.1f} ms | {r['p99_ms']:.1f} ms | {r['errors']} |")
 print()
-print(f"with 10 endpoints / without: {ten['rps'] / none['rps']:.2f}")
+print(f"with 10 endpoints / without: {ten['rps'] / none['rps']:.2f} against the run before, "
+      f"{ten['rps'] / ((none['rps'] + again['rps']) / 2):.2f} against the mean of before and after")
 print(f"deliveries received during the writes: {during} ({during / (wrote - start):.0f}/s)")
 print(f"deliveries received in all: {total}; caught up {done - wrote:.1f} s after the writes stopped "
       f"({total / (done - start):.0f}/s over the whole run); delivered {delivered}, not delivered {failed}")

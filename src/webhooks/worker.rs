@@ -10,7 +10,10 @@
 //! finished meanwhile. A round starts when a command commits (the API wakes
 //! the worker), or after the poll interval. Stopping between any two steps
 //! loses nothing: a delivery not yet recorded is taken again when its lease
-//! runs out, and carries the same `webhook-id`.
+//! runs out, and carries the same `webhook-id`. While the service is busy
+//! serving commands (a quarter of its database connections in use), the worker
+//! yields: a few deliveries every quarter second, the fan-out once a second;
+//! it catches up when the rush is over.
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -35,6 +38,45 @@ use crate::store::{DbConnection, Pool};
 
 /// Feed events fanned out per endpoint per round.
 const FAN_OUT_PAGE: i64 = 500;
+/// The same while the service is busy ([`Rush`]): about what the deliveries
+/// that go on meanwhile can send.
+const BUSY_FAN_OUT_PAGE: i64 = 50;
+
+/// While the service is busy serving commands ([`Rush`]), the worker yields:
+/// it takes at most this many deliveries at a time...
+const BUSY_BATCH: usize = 8;
+/// ...and waits this long between takes, so deliveries go on (at least 32 a
+/// second) without taking the CPU and database time the commands need; they
+/// catch up at full speed once the rush is over. The fan-out then runs at
+/// most once a second, [`BUSY_FAN_OUT_PAGE`] events per endpoint at a time
+/// (the rest waits in the feed, where nothing is lost).
+const BUSY_PAUSE: Duration = Duration::from_millis(250);
+/// The least time between two fan-out rounds while the service is busy.
+const BUSY_ROUND_GAP: Duration = Duration::from_secs(1);
+
+/// Whether the service is busy serving commands: a quarter of its database
+/// connections or more are in use now, or were in the last second (a rush
+/// has gaps between samples). Deliveries happen after the commands that
+/// caused them, and never at their expense.
+struct Rush {
+    last: Cell<Option<Instant>>,
+}
+
+/// How long the worker keeps yielding after it last saw the service busy.
+const RUSH_LINGER: Duration = Duration::from_secs(1);
+
+impl Rush {
+    fn on(&self, pool: &Pool) -> bool {
+        let s = pool.state();
+        let in_use = usize::try_from(s.connections.saturating_sub(s.idle_connections)).unwrap_or(0);
+        let size = usize::try_from(pool.max_size()).unwrap_or(usize::MAX);
+        if in_use * 4 >= size.max(4) {
+            self.last.set(Some(Instant::now()));
+            return true;
+        }
+        self.last.get().is_some_and(|t| t.elapsed() < RUSH_LINGER)
+    }
+}
 /// The most of an answer's body kept with an attempt.
 const RESPONSE_KEPT: usize = 1024;
 /// The least time between two fan-out rounds: a busy service wakes the
@@ -59,8 +101,16 @@ async fn run(weak: Weak<AppState>, settings: WebhookSettings) {
     // Two loops: fanning the feed out never holds deliveries back, and
     // deliveries never wait for a fan-out round.
     let fanned = Rc::new(tokio::sync::Notify::new());
-    let deliveries = actix_web::rt::spawn(deliver_loop(weak.clone(), settings, fanned.clone()));
-    fan_out_loop(weak, settings, fanned).await;
+    let rush = Rc::new(Rush {
+        last: Cell::new(None),
+    });
+    let deliveries = actix_web::rt::spawn(deliver_loop(
+        weak.clone(),
+        settings,
+        fanned.clone(),
+        rush.clone(),
+    ));
+    fan_out_loop(weak, settings, fanned, rush).await;
     let _ = deliveries.await;
 }
 
@@ -91,6 +141,7 @@ async fn fan_out_loop(
     weak: Weak<AppState>,
     settings: WebhookSettings,
     fanned: Rc<tokio::sync::Notify>,
+    rush: Rc<Rush>,
 ) {
     let mut swept: Option<(chrono::NaiveDate, Instant)> = None;
     while let Some((pool, clock, wake)) = round_state(&weak) {
@@ -115,23 +166,35 @@ async fn fan_out_loop(
                 Err(e) => tracing::error!(error = %e, "webhooks: the overdue sweep panicked"),
             }
         }
-        let more = match actix_web::rt::task::spawn_blocking(move || fan_out(&pool, &clock)).await {
-            Ok(Ok((made, more))) => {
-                if made {
-                    fanned.notify_one();
-                }
-                more
-            }
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, "webhooks: fan-out failed; trying again next round");
-                false
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "webhooks: fan-out panicked");
-                false
-            }
+        let watched = pool.clone();
+        let page = if rush.on(&pool) {
+            BUSY_FAN_OUT_PAGE
+        } else {
+            FAN_OUT_PAGE
         };
-        actix_web::rt::time::sleep(MIN_ROUND_GAP.saturating_sub(round.elapsed())).await;
+        let more =
+            match actix_web::rt::task::spawn_blocking(move || fan_out(&pool, &clock, page)).await {
+                Ok(Ok((made, more))) => {
+                    if made {
+                        fanned.notify_one();
+                    }
+                    more
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "webhooks: fan-out failed; trying again next round");
+                    false
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "webhooks: fan-out panicked");
+                    false
+                }
+            };
+        let gap = if rush.on(&watched) {
+            BUSY_ROUND_GAP
+        } else {
+            MIN_ROUND_GAP
+        };
+        actix_web::rt::time::sleep(gap.saturating_sub(round.elapsed())).await;
         if !more {
             let _ = actix_web::rt::time::timeout(settings.poll_interval, wake.notified()).await;
         }
@@ -144,6 +207,7 @@ async fn deliver_loop(
     weak: Weak<AppState>,
     settings: WebhookSettings,
     fanned: Rc<tokio::sync::Notify>,
+    rush: Rc<Rush>,
 ) {
     let client = client(&settings);
     // The key that opens sealed endpoint secrets; it does not change while
@@ -156,7 +220,11 @@ async fn deliver_loop(
         actix_web::rt::spawn(record_loop(pool, clock, to_record, freed.clone()))
     });
     while let Some((pool, clock, _)) = round_state(&weak) {
-        let room = settings.concurrency.saturating_sub(in_flight.get());
+        let yielding = rush.on(&pool);
+        let mut room = settings.concurrency.saturating_sub(in_flight.get());
+        if yielding {
+            room = room.min(BUSY_BATCH);
+        }
         let mut took = 0;
         if room > 0 {
             let p = pool.clone();
@@ -201,6 +269,10 @@ async fn deliver_loop(
                 }
                 Err(e) => tracing::warn!(error = %e, "webhooks: taking due deliveries failed"),
             }
+        }
+        if yielding {
+            actix_web::rt::time::sleep(BUSY_PAUSE).await;
+            continue;
         }
         if took == room && room > 0 {
             // Full: more may be due. Go again once a quarter of the slots
@@ -249,7 +321,7 @@ fn client(settings: &WebhookSettings) -> awc::Client {
 /// tenant: endpoints at the same place in the feed (as a tenant's usually
 /// are) share one read of it. Answers whether it made deliveries, and
 /// whether an endpoint has more waiting than one round takes.
-fn fan_out(pool: &Pool, clock: &crate::clock::Clock) -> Result<(bool, bool), Error> {
+fn fan_out(pool: &Pool, clock: &crate::clock::Clock, page: i64) -> Result<(bool, bool), Error> {
     let mut conn = pool.checkout()?;
     let mut more = false;
     let mut made = false;
@@ -274,7 +346,7 @@ fn fan_out(pool: &Pool, clock: &crate::clock::Clock) -> Result<(bool, bool), Err
         }
         let ids: Vec<WebhookEndpointId> = tenant_places.iter().map(|p| p.id).collect();
         let (n, m) = crate::store::connection::quiet_tx(&mut conn, |conn| {
-            fan_out_tenant(conn, tenant, &ids, clock.now())
+            fan_out_tenant(conn, tenant, &ids, clock.now(), page)
         })?;
         made |= n > 0;
         more |= m;
@@ -288,6 +360,7 @@ fn fan_out_tenant(
     tenant: TenantId,
     ids: &[WebhookEndpointId],
     now: NaiveDateTime,
+    page: i64,
 ) -> Result<(usize, bool), Error> {
     let mut endpoints = Vec::with_capacity(ids.len());
     for id in ids {
@@ -305,7 +378,7 @@ fn fan_out_tenant(
             match pages.entry(ep.feed_cursor) {
                 std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
                 std::collections::hash_map::Entry::Vacant(v) => v.insert(
-                    crate::store::events::page(conn, tenant, None, ep.feed_cursor, FAN_OUT_PAGE)?,
+                    crate::store::events::page(conn, tenant, None, ep.feed_cursor, page)?,
                 ),
             };
         more |= *m;

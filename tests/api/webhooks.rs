@@ -741,6 +741,29 @@ async fn a_promise_falling_overdue_is_told_once(backend: Backend) {
     assert_eq!(rx.got().len(), 1);
 }
 
+async fn deliveries_go_on_while_the_service_is_busy(backend: Backend) {
+    // Half the pool held (as by commands in flight): the worker yields to
+    // the commands, but a trickle still leaves, so every event arrives.
+    let app = app_for(backend).await;
+    let rx = Receiver::start().await;
+    endpoint(&app, &rx.url, json!(["customer.*"])).await;
+    let held: Vec<_> = (0..3).map(|_| app.pool.get().unwrap()).collect();
+    let started = std::time::Instant::now();
+    for i in 0..20 {
+        app.customer(&format!("BUSY-{i}")).await;
+    }
+    let got = rx.wait_for(20).await;
+    assert_eq!(got.len(), 20);
+    // At most 8 are taken every quarter second while busy: 20 take three
+    // takes, two pauses apart.
+    assert!(
+        started.elapsed() >= Duration::from_millis(500),
+        "20 deliveries in {:?} while the service was busy",
+        started.elapsed()
+    );
+    drop(held);
+}
+
 macro_rules! both_backends {
     ($($name:ident),* $(,)?) => {
         $(
@@ -761,6 +784,7 @@ macro_rules! both_backends {
 
 both_backends!(
     a_promise_falling_overdue_is_told_once,
+    deliveries_go_on_while_the_service_is_busy,
     a_failing_receiver_gets_the_event_again_with_growing_gaps,
     a_receiver_that_hangs_is_timed_out,
     disabled_endpoints_get_nothing_and_410_disables,
