@@ -308,6 +308,14 @@ impl From<diesel::result::Error> for Error {
                     info.message()
                 ))
             }
+            // Two commands that each hold a row the other needs (kept
+            // totals or balances locked in different orders): PostgreSQL
+            // aborts one, which may simply be sent again.
+            E::DatabaseError(_, ref info) if is_deadlock(info.message()) => Self::Conflict {
+                code: ErrorCode::ConcurrentUpdate,
+                detail: "a concurrent request changed the same data; retry".into(),
+                existing_id: None,
+            },
             E::DatabaseError(_, ref info) if is_sqlite_busy(info.message()) => {
                 Self::Unavailable("the database is busy; retry".into())
             }
@@ -338,6 +346,11 @@ fn is_ledger_limit(message: &str) -> bool {
         || message.contains("integer overflow")
 }
 
+/// PostgreSQL's `deadlock_detected` (40P01), which diesel does not name.
+fn is_deadlock(message: &str) -> bool {
+    message.starts_with("deadlock detected")
+}
+
 fn is_sqlite_busy(message: &str) -> bool {
     message.contains("database is locked") || message.contains("database is busy")
 }
@@ -360,6 +373,28 @@ pub(crate) fn is_unique_violation(e: &diesel::result::Error) -> bool {
 mod tests {
     use super::ErrorCode;
     use std::collections::BTreeSet;
+
+    #[test]
+    fn a_deadlock_is_a_conflict_to_retry() {
+        use diesel::result::{DatabaseErrorKind, Error as E};
+        let db = |m: &str| {
+            super::Error::from(E::DatabaseError(
+                DatabaseErrorKind::Unknown,
+                Box::new(m.to_owned()),
+            ))
+        };
+        assert!(matches!(
+            db("deadlock detected"),
+            super::Error::Conflict {
+                code: ErrorCode::ConcurrentUpdate,
+                ..
+            }
+        ));
+        assert!(!matches!(
+            db("relation \"x\" does not exist"),
+            super::Error::Conflict { .. }
+        ));
+    }
 
     /// docs/api.md's table of errors: the codes in its rows' code column.
     fn documented() -> BTreeSet<String> {

@@ -33,12 +33,32 @@ pub(crate) struct CreateEndpoint {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateEndpoint {
-    url: Option<String>,
-    description: Option<String>,
+    /// Absent: unchanged; null is refused (an endpoint always has one).
+    #[serde(default, deserialize_with = "double_option")]
+    url: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    description: Option<Option<String>>,
     /// null: every event.
     #[serde(default, deserialize_with = "double_option")]
     event_types: Option<Option<Vec<String>>>,
-    enabled: Option<bool>,
+    #[serde(default, deserialize_with = "double_option")]
+    enabled: Option<Option<bool>>,
+}
+
+/// A field that may be left out but not set to null: the value when given,
+/// a problem when null.
+fn not_null<T>(field: &str, v: Option<Option<T>>, what: &str, p: &mut Problems) -> Option<T> {
+    match v {
+        Some(None) => {
+            p.push(
+                field,
+                format!("must be {what}, not null (leave it out to keep it)"),
+            );
+            None
+        }
+        Some(Some(v)) => Some(v),
+        None => None,
+    }
 }
 
 fn description(d: &str, p: &mut Problems) -> String {
@@ -103,11 +123,11 @@ pub(crate) async fn update(
     let (b, raw) = body.into_parts();
     let id = id.into_inner();
     let mut p = Problems::default();
-    let url = b
-        .url
-        .as_deref()
-        .and_then(|u| p.take(parse_url("url", u, state.webhook_settings.allow_loopback)));
-    let desc = b.description.as_deref().map(|d| description(d, &mut p));
+    let url = not_null("url", b.url, "an https:// URL", &mut p)
+        .and_then(|u| p.take(parse_url("url", &u, state.webhook_settings.allow_loopback)));
+    let desc =
+        not_null("description", b.description, "a string", &mut p).map(|d| description(&d, &mut p));
+    let enabled = not_null("enabled", b.enabled, "true or false", &mut p);
     let event_types = b
         .event_types
         .and_then(|t| p.take_all(parse_event_types("event_types", t.as_deref())));
@@ -116,7 +136,7 @@ pub(crate) async fn update(
         url,
         description: desc,
         event_types,
-        enabled: b.enabled,
+        enabled,
     };
     state
         .command(&caller, idem.bind(&raw), move |conn, ctx| {

@@ -284,6 +284,24 @@ async fn endpoints_are_a_resource_with_rules(app: TestApp) {
     }
     let list = app.get("/v1/webhook-endpoints", &admin).await.expect(200);
     assert_eq!(list["data"].as_array().unwrap().len(), 1);
+    // A change may leave a field out, never set it to null (event_types
+    // alone may be null: every event).
+    for (body, field) in [
+        (json!({"url": null, "event_types": null}), "url"),
+        (json!({"description": null}), "description"),
+        (json!({"enabled": null}), "enabled"),
+    ] {
+        app.patch(&format!("/v1/webhook-endpoints/{id}"), &admin, &body)
+            .await
+            .names_field(field);
+    }
+    let after = app
+        .get(&format!("/v1/webhook-endpoints/{id}"), &admin)
+        .await
+        .expect(200);
+    assert_eq!(after["url"], got["url"]);
+    assert_eq!(after["description"], "every event");
+    assert_eq!(after["enabled"], true);
 
     // Who may: admins change; finance and auditors read; the rest nothing.
     for role in [Role::Finance, Role::Auditor, Role::Manager] {
