@@ -254,6 +254,17 @@ type GestureFacts = (
     Option<i64>,
 );
 
+/// What every part of one goodwill report shares: whose gestures, grouped
+/// how, and the names groups are shown by (store codes; incident causes when
+/// grouped by them).
+struct Scope<'a> {
+    tenant: TenantId,
+    stores: Option<&'a [StoreId]>,
+    by: &'a [GroupBy],
+    codes: std::collections::HashMap<StoreId, String>,
+    causes: std::collections::HashMap<crate::domain::ids::IncidentId, String>,
+}
+
 /// The goodwill report: figures per group and currency for gestures in effect
 /// (approved, settled, written off) with `effective_on` in [from, to], and the
 /// bad-debt recoveries posted in it. Reads the range by date in chunks and
@@ -285,6 +296,13 @@ pub(crate) fn goodwill(
         } else {
             HashMap::new()
         };
+    let scope = Scope {
+        tenant,
+        stores: stores_filter,
+        by,
+        codes,
+        causes,
+    };
     let mut out: BTreeMap<GroupKey, Figures> = BTreeMap::new();
     // Grouping by approver reads each gesture's decision: it streams.
     let fold = if matches!(conn, DbConnection::Pg(_)) && !by.contains(&GroupBy::Approver) {
@@ -302,43 +320,13 @@ pub(crate) fn goodwill(
         ),
         None => (None, vec![(from, to)]),
     };
-    if let Some((dim, (first, last))) = months {
-        kept(
-            conn,
-            tenant,
-            stores_filter,
-            by,
-            dim,
-            (first, last),
-            &codes,
-            &causes,
-            &mut out,
-        )?;
+    if let Some((dim, months)) = months {
+        kept(conn, &scope, dim, months, &mut out)?;
     }
     for (from, to) in days {
-        fold(
-            conn,
-            tenant,
-            stores_filter,
-            by,
-            from,
-            to,
-            &codes,
-            &causes,
-            &mut out,
-        )?;
+        fold(conn, &scope, from, to, &mut out)?;
     }
-    recoveries(
-        conn,
-        tenant,
-        stores_filter,
-        by,
-        from,
-        to,
-        &codes,
-        &causes,
-        &mut out,
-    )?;
+    recoveries(conn, &scope, from, to, &mut out)?;
     Ok(out)
 }
 
@@ -422,7 +410,6 @@ type KeptSums = [i128; 5];
 /// The kept totals of dimension `dim` for the whole months `first` to `last`
 /// (first days), summed by the database over shards (and over stores and
 /// months unless grouped by them): per group, value and its sums.
-#[allow(clippy::too_many_arguments)]
 fn kept_sums(
     conn: &mut DbConnection,
     tenant: TenantId,
@@ -471,18 +458,20 @@ fn kept_sums(
 /// granted without an approver: most gestures), so that group is what the
 /// dimension's rows leave of the whole (`dim` ""): a command writes fewer
 /// rows, and the sums stay exact.
-#[allow(clippy::too_many_arguments)]
 fn kept(
     conn: &mut DbConnection,
-    tenant: TenantId,
-    stores_filter: Option<&[StoreId]>,
-    by: &[GroupBy],
+    scope: &Scope<'_>,
     dim: &str,
     months: (NaiveDate, NaiveDate),
-    codes: &std::collections::HashMap<StoreId, String>,
-    causes: &std::collections::HashMap<crate::domain::ids::IncidentId, String>,
     out: &mut std::collections::BTreeMap<GroupKey, Figures>,
 ) -> Result<(), Error> {
+    let &Scope {
+        tenant,
+        stores: stores_filter,
+        by,
+        ref codes,
+        ref causes,
+    } = scope;
     let mut rows = kept_sums(conn, tenant, stores_filter, by, dim, months)?;
     if !dim.is_empty() {
         let mut rest: std::collections::BTreeMap<KeptGroup, KeptSums> =
@@ -599,18 +588,20 @@ struct AggRow {
 /// group, kind and currency instead of one per gesture (sums are `numeric`,
 /// read back exactly into 128 bits). Grouping by approver reads each
 /// gesture's decision, so it streams instead.
-#[allow(clippy::too_many_arguments)]
 fn aggregated(
     conn: &mut DbConnection,
-    tenant: TenantId,
-    stores_filter: Option<&[StoreId]>,
-    by: &[GroupBy],
+    scope: &Scope<'_>,
     from: NaiveDate,
     to: NaiveDate,
-    codes: &std::collections::HashMap<StoreId, String>,
-    causes: &std::collections::HashMap<crate::domain::ids::IncidentId, String>,
     out: &mut std::collections::BTreeMap<GroupKey, Figures>,
 ) -> Result<(), Error> {
+    let &Scope {
+        tenant,
+        stores: stores_filter,
+        by,
+        ref codes,
+        ref causes,
+    } = scope;
     let col = |g: GroupBy, expr: &str, null: &str| {
         if by.contains(&g) {
             expr.to_owned()
@@ -680,18 +671,20 @@ fn aggregated(
 
 /// The gestures of the range read by date in chunks of 5,000, each folded
 /// into its group.
-#[allow(clippy::too_many_arguments)]
 fn streamed(
     conn: &mut DbConnection,
-    tenant: TenantId,
-    stores_filter: Option<&[StoreId]>,
-    by: &[GroupBy],
+    scope: &Scope<'_>,
     from: NaiveDate,
     to: NaiveDate,
-    codes: &std::collections::HashMap<StoreId, String>,
-    causes: &std::collections::HashMap<crate::domain::ids::IncidentId, String>,
     out: &mut std::collections::BTreeMap<GroupKey, Figures>,
 ) -> Result<(), Error> {
+    let &Scope {
+        tenant,
+        stores: stores_filter,
+        by,
+        ref codes,
+        ref causes,
+    } = scope;
     let mut after: Option<(NaiveDate, GestureId)> = None;
     loop {
         let mut q = gestures::table
@@ -786,18 +779,20 @@ fn streamed(
 }
 
 /// Recoveries: income posted in the range, grouped by the promise they pay.
-#[allow(clippy::too_many_arguments)]
 fn recoveries(
     conn: &mut DbConnection,
-    tenant: TenantId,
-    stores_filter: Option<&[StoreId]>,
-    by: &[GroupBy],
+    scope: &Scope<'_>,
     from: NaiveDate,
     to: NaiveDate,
-    codes: &std::collections::HashMap<StoreId, String>,
-    causes: &std::collections::HashMap<crate::domain::ids::IncidentId, String>,
     out: &mut std::collections::BTreeMap<GroupKey, Figures>,
 ) -> Result<(), Error> {
+    let &Scope {
+        tenant,
+        stores: stores_filter,
+        by,
+        ref codes,
+        ref causes,
+    } = scope;
     use super::schema::{entries, ledger_transactions};
     use std::collections::HashMap;
     let recoveries: Vec<(LedgerTxId, i64, i64, String, NaiveDate)> = entries::table
@@ -895,4 +890,55 @@ fn recoveries(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn whole_months_and_the_days_around_them() {
+        // Partial at both ends.
+        assert_eq!(
+            whole_months(d("2025-12-06"), d("2026-03-05")),
+            Some((
+                (d("2026-01-01"), d("2026-02-01")),
+                vec![
+                    (d("2025-12-06"), d("2025-12-31")),
+                    (d("2026-03-01"), d("2026-03-05"))
+                ]
+            ))
+        );
+        // Whole months only, the last ending in February of a leap year.
+        assert_eq!(
+            whole_months(d("2024-01-01"), d("2024-02-29")),
+            Some(((d("2024-01-01"), d("2024-02-01")), vec![]))
+        );
+        // Within one month, or a month less a day: no whole month.
+        assert_eq!(whole_months(d("2026-03-02"), d("2026-03-31")), None);
+        assert_eq!(whole_months(d("2026-03-01"), d("2026-03-30")), None);
+        assert_eq!(whole_months(d("2026-03-05"), d("2026-04-20")), None);
+        // One whole month and a day after it.
+        assert_eq!(
+            whole_months(d("2026-03-01"), d("2026-04-01")),
+            Some((
+                (d("2026-03-01"), d("2026-03-01")),
+                vec![(d("2026-04-01"), d("2026-04-01"))]
+            ))
+        );
+    }
+
+    #[test]
+    fn the_kept_totals_answer_one_grouping_beyond_store_kind_and_month() {
+        use GroupBy::*;
+        assert_eq!(kept_dimension(&[Store, Kind, Month]), Some(""));
+        assert_eq!(kept_dimension(&[]), Some(""));
+        assert_eq!(kept_dimension(&[Month, IncidentCause]), Some("incident"));
+        assert_eq!(kept_dimension(&[Approver, Store]), Some("approver"));
+        assert_eq!(kept_dimension(&[ReasonCode, Requester]), None);
+    }
 }
