@@ -168,6 +168,9 @@ pub struct NewEvent {
     pub before: Option<serde_json::Value>,
     /// The entity's state after.
     pub after: Option<serde_json::Value>,
+    /// The first event of an entity this command just made (its id new):
+    /// its chain cannot exist yet, so there is no head to read and lock.
+    pub new_chain: bool,
 }
 
 impl NewEvent {
@@ -185,6 +188,7 @@ impl NewEvent {
             reason: None,
             before: None,
             after: serde_json::to_value(after).ok(),
+            new_chain: false,
         }
     }
 
@@ -203,7 +207,16 @@ impl NewEvent {
             reason: None,
             before: serde_json::to_value(before).ok(),
             after: serde_json::to_value(after).ok(),
+            new_chain: false,
         }
+    }
+
+    /// The first event of an entity whose id this command just made: its
+    /// chain is written new, without reading a head that cannot exist. Said
+    /// wrongly, the append fails on the chain's key and nothing is written.
+    pub(crate) fn of_new_entity(mut self) -> Self {
+        self.new_chain = true;
+        self
     }
 
     /// With a reason.
@@ -571,6 +584,7 @@ mod tests {
                 reason: None,
                 before: Some(serde_json::json!({"n": i})),
                 after: Some(serde_json::json!({"n": i + 1})),
+                new_chain: i == 0,
             };
             out.push(Event::next(
                 &c,

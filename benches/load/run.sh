@@ -17,8 +17,11 @@
 # 4. Serves the release build on 127.0.0.1 and drives it with wrk at N
 #    connections for the duration through (a) write.lua, (b) summary.lua,
 #    (c) mix.lua; runs pgbench with the captured statements at the same
-#    concurrency; prints requests/s, p50, p99, errors, the service's peak RSS and
-#    the ratio service / pgbench.
+#    concurrency, and then the limits: write-limit.sql (the least durable work
+#    of one deferred payment) and read-limit.sql (one customer's figures by
+#    primary key in one statement); prints requests/s, p50, p99, errors, the
+#    service's peak RSS, round trips and CPU per request on each side, and the
+#    ratios service / replay and service / limit.
 # 5. With --scaling: summary latency for customers with 10 / 1,000 / 100,000
 #    entries; list pages 1 and 1,000 of a 100,000-item list; write throughput
 #    with one and with two instances on the one database.
@@ -185,7 +188,9 @@ pg_picks
 log "capturing the service's statements for one request of each path"
 psql "$pgbase/postgres" -c "ALTER DATABASE goodwill SET log_statement = 'all'"
 port=$((40000 + RANDOM % 10000))
-serve "$url" "$port" --workers 1 --pool-size 1
+# Without the webhook worker: its polls would share the one connection and
+# count as the request's statements.
+GOODWILL_WEBHOOKS_WORKER=false serve "$url" "$port" --workers 1 --pool-size 1
 IFS=$'\t' read -r _ cid sid < <(head -1 "$work/picks.tsv")
 due="$(date -u -d '+7 days' +%F)"
 write_once() {
@@ -236,22 +241,28 @@ wait_helpers() { # waits for the samplers of the scenario that just ended
     done
 }
 
-pgbench_run() { # pgbench_run NAME: tps, p50, p99 from the per-transaction log
-    local name="$1" dir="$work/pgbench-$1"
+pgbench_run() { # pgbench_run NAME [SCRIPT]: tps, p50, p99 from the per-transaction log
+    local name="$1" script="${2:-$work/$1.sql}" dir="$work/pgbench-$1"
     mkdir -p "$dir"
     sample_waits "pgbench-$name" &
     local lsn0 c0; lsn0="$(wal_lsn)"; c0="$(pg_cpu)"
     (cd "$dir" && pgbench -n -M prepared -c "$conns" -j 2 -T "$duration" -l \
-        -f "$work/$name.sql" "$pgbase/goodwill" > "$dir/out.txt" 2>&1) || {
+        -D tenant="$tenant" -D picks="$picks" \
+        -f "$script" "$pgbase/goodwill" > "$dir/out.txt" 2>&1) || {
         cat "$dir/out.txt" >&2
         echo "pgbench failed on $name" >&2
         exit 1
     }
     sleep 0.3 # the postmaster reaps the clients' backends, adding their CPU to its own
     local wal pgt; pgt=$(( $(pg_cpu) - c0 )); wal="$(wal_bytes "$lsn0" "$(wal_lsn)")"
-    python3 - "$dir" "$name" "$wal" "$pgt" <<'PY'
+    # Round trips per transaction: the script's SQL commands (a `\gset`
+    # query and BEGIN/COMMIT count; pgbench's own `\set` lines do not).
+    local trips; trips=$(python3 -c 'import re, sys
+t = re.sub(r"(?m)^\s*(--|\\set ).*$", "", open(sys.argv[1]).read())
+print(len([c for c in re.split(r";|\\gset", t) if c.strip()]))' "$script")
+    python3 - "$dir" "$name" "$wal" "$pgt" "$trips" <<'PY'
 import glob, json, re, sys
-d, name, wal, pgt = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+d, name, wal, pgt, trips = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 out = open(f"{d}/out.txt").read()
 tps = float(re.search(r"tps = ([\d.]+) \(without initial", out).group(1))
 failed = int(re.search(r"number of failed transactions: (\d+)", out).group(1))
@@ -260,7 +271,7 @@ q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))]
 print(json.dumps({"scenario": name, "target": "pgbench", "rps": tps, "p50_us": q(0.5),
                   "p99_us": q(0.99), "errors": failed, "requests": len(lat),
                   "wal_per_request": wal // max(1, len(lat)),
-                  "pg_cpu_ms": pgt * 10 / max(1, len(lat))}))
+                  "pg_cpu_ms": pgt * 10 / max(1, len(lat)), "round_trips": trips}))
 PY
     wait_helpers
 }
@@ -279,10 +290,13 @@ scenario() { # scenario BACKEND NAME PORT PID
     local st=$(( $(cpu_of "$pid") - s0 ))
     [ "$backend" = postgres ] && { pgt=$(( $(pg_cpu) - c0 )); wal="$(wal_bytes "$lsn0" "$(wal_lsn)")"; }
     wait_helpers
-    python3 - "$backend" "$name" "$(rss_of "$pid")" "$j" "$wal" "$st" "$pgt" <<'PY' >> "$results"
+    local trips=""
+    [ "$backend" = postgres ] && [ "$name" = write ] && trips="$write_statements"
+    [ "$backend" = postgres ] && [ "$name" = summary ] && trips="$summary_statements"
+    python3 - "$backend" "$name" "$(rss_of "$pid")" "$j" "$wal" "$st" "$pgt" "$trips" <<'PY' >> "$results"
 import json, sys
 backend, name, rss, j, wal = sys.argv[1], sys.argv[2], int(sys.argv[3]), json.loads(sys.argv[4]), int(sys.argv[5])
-st, pgt = int(sys.argv[6]), int(sys.argv[7])
+st, pgt, trips = int(sys.argv[6]), int(sys.argv[7]), sys.argv[8]
 ok = sum(n for s, n in j["status"].items() if s.startswith("2"))
 print(json.dumps({"scenario": name, "target": backend, "rps": j["requests"] / (j["duration_us"] / 1e6),
                   "p50_us": j["p50_us"], "p99_us": j["p99_us"],
@@ -290,7 +304,8 @@ print(json.dumps({"scenario": name, "target": backend, "rps": j["requests"] / (j
                   "requests": j["requests"], "peak_rss_mb": rss,
                   "wal_per_request": wal // max(1, j["requests"]),
                   "service_cpu_ms": st * 10 / max(1, j["requests"]),
-                  "pg_cpu_ms": pgt * 10 / max(1, j["requests"]) if backend == "postgres" else None}))
+                  "pg_cpu_ms": pgt * 10 / max(1, j["requests"]) if backend == "postgres" else None,
+                  "round_trips": int(trips) if trips else None}))
 PY
 }
 
@@ -313,6 +328,11 @@ for s in write summary mix; do
         settle
         log "pgbench: the same statements as $s, $conns clients, ${duration}s"
         pgbench_run "$s" >> "$results"
+        limit=write-limit
+        [ "$s" = summary ] && limit=read-limit
+        settle
+        log "pgbench: the $limit, $conns clients, ${duration}s"
+        pgbench_run "$limit" "$root/benches/load/$limit.sql" >> "$results"
     fi
 done
 stop_servers
@@ -423,22 +443,30 @@ import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 conns, duration, ws, ss = sys.argv[2:]
 base = {r["scenario"]: r for r in rows if r.get("target") == "pgbench"}
+limit = {"write": base.get("write-limit"), "summary": base.get("read-limit"), "mix": None}
 ms = lambda us: f"{us / 1000:.1f}"
-print(f"{conns} connections, {duration} s per scenario; pgbench runs the service's own statements "
-      f"(round trips per request: write {ws}, summary {ss})\n")
+print(f"{conns} connections, {duration} s per scenario. pgbench runs (a) the service's own statements "
+      f"as PostgreSQL logged them (round trips per request: write {ws}, summary {ss}; the replay adds "
+      f"one to fetch its ids) and (b) the limits: write-limit.sql, the least durable work of one "
+      f"deferred payment, and read-limit.sql, one customer's figures by primary key\n")
 print("| scenario | target | requests/s | p50 ms | p99 ms | errors | peak RSS MB | WAL bytes/request "
-      "| CPU ms/request: service | CPU ms/request: PostgreSQL | service / pgbench |")
-print("|---|---|---|---|---|---|---|---|---|---|---|")
+      "| round trips/request | CPU ms/request: service | CPU ms/request: PostgreSQL "
+      "| service / replay | service / limit |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 cpu = lambda v: "" if v is None else f"{v:.3f}"
 for r in rows:
     if "scenario" not in r:
         continue
-    ratio = ""
-    if r["target"] != "pgbench" and r["scenario"] in base and r["target"] == "postgres":
+    ratio = lim = ""
+    if r["target"] == "postgres" and r["scenario"] in base:
         ratio = f"{r['rps'] / base[r['scenario']]['rps']:.2f}"
+    if r["target"] == "postgres" and limit.get(r["scenario"]):
+        lim = f"{r['rps'] / limit[r['scenario']]['rps']:.2f}"
+    trips = r.get("round_trips")
     print(f"| {r['scenario']} | {r['target']} | {r['rps']:,.0f} | {ms(r['p50_us'])} | {ms(r['p99_us'])} | "
           f"{r['errors']} | {r.get('peak_rss_mb', '')} | {r.get('wal_per_request', '')} | "
-          f"{cpu(r.get('service_cpu_ms'))} | {cpu(r.get('pg_cpu_ms'))} | {ratio} |")
+          f"{'' if trips is None else trips} | "
+          f"{cpu(r.get('service_cpu_ms'))} | {cpu(r.get('pg_cpu_ms'))} | {ratio} | {lim} |")
 import collections, glob, os
 waits = sorted(glob.glob(os.path.join(os.path.dirname(sys.argv[1]), "waits-*.txt")))
 if waits:

@@ -4,7 +4,7 @@
 use crate::app::Ctx;
 use crate::audit::NewEvent;
 use crate::domain::customer::{Customer, CustomerPatch, NewCustomer};
-use crate::domain::gesture::{Gesture, GestureKind, Terms};
+use crate::domain::gesture::{GestureKind, OpenItem};
 use crate::domain::ids::CustomerId;
 use crate::domain::ledger::Memo;
 use crate::domain::money::{Currency, Money};
@@ -74,7 +74,8 @@ pub(crate) fn record_created(
             "customer",
             customer.id,
             &CustomerView::from(customer),
-        ),
+        )
+        .of_new_entity(),
     )?;
     Ok(())
 }
@@ -109,14 +110,13 @@ pub fn load_summary(
     today: NaiveDate,
 ) -> Result<SummaryView, Error> {
     let f = crate::store::ledger::customer_figures(conn, tenant, customer)?;
-    let open = crate::store::gestures::open_items(conn, tenant, customer)?;
     Ok(build_summary(
         customer,
         today,
         &f.balances,
         &f.totals,
         &f.memos,
-        &open,
+        &f.open,
         f.last_activity,
     ))
 }
@@ -129,7 +129,7 @@ fn build_summary(
     own: &Totals,
     totals: &Totals,
     memos: &[(Memo, String, i64, i64)],
-    open: &[Gesture],
+    open: &[OpenItem],
     last: Option<chrono::NaiveDateTime>,
 ) -> SummaryView {
     let mut currencies: Vec<Currency> = own
@@ -153,24 +153,15 @@ fn build_summary(
         .map(|&cur| {
             let overdue: i64 = open
                 .iter()
-                .filter(|g| g.currency == cur && g.is_overdue(today))
-                .filter_map(Gesture::outstanding_minor)
+                .filter(|o| o.currency == cur && o.is_overdue(today))
+                .map(|o| o.left_minor)
                 .sum();
-            let mut lots: Vec<(Option<chrono::NaiveDate>, &Gesture, i64)> = open
+            let mut lots: Vec<(Option<chrono::NaiveDate>, &OpenItem, i64)> = open
                 .iter()
-                .filter(|g| g.currency == cur && g.kind == GestureKind::StoreCredit)
-                .filter_map(|g| match &g.terms {
-                    Terms::StoreCredit { expires_on, .. }
-                        if expires_on.is_none_or(|e| e >= today) =>
-                    {
-                        g.credit_remaining_minor()
-                            .filter(|left| *left > 0)
-                            .map(|left| (*expires_on, g, left))
-                    }
-                    _ => None,
-                })
+                .filter(|o| o.currency == cur)
+                .filter_map(|o| o.credit_left(today).map(|left| (o.day, o, left)))
                 .collect();
-            lots.sort_by_key(|(e, g, _)| (e.is_none(), *e, g.id));
+            lots.sort_by_key(|(e, o, _)| (e.is_none(), *e, o.id));
             let available: i64 = lots.iter().map(|(_, _, left)| left).sum();
             BalanceView {
                 currency: cur.code(),
@@ -182,9 +173,9 @@ fn build_summary(
                 ),
                 store_credit_lots: lots
                     .iter()
-                    .map(|(expires_on, g, left)| CreditLotView {
-                        gesture_id: g.id,
-                        store_id: g.store_id,
+                    .map(|(expires_on, o, left)| CreditLotView {
+                        gesture_id: o.id,
+                        store_id: o.store_id,
                         remaining: Money::from_minor(*left, cur),
                         expires_on: *expires_on,
                     })
@@ -238,7 +229,7 @@ fn build_summary(
         promises: PromisesView {
             open: i64::try_from(
                 open.iter()
-                    .filter(|g| g.kind == GestureKind::DeferredPayment)
+                    .filter(|o| o.kind == GestureKind::DeferredPayment)
                     .count(),
             )
             .unwrap_or(0),

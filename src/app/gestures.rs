@@ -83,6 +83,7 @@ pub fn request_gesture(
         conn,
         ctx,
         NewEvent::created("gesture.requested", "gesture", g.id, &view)
+            .of_new_entity()
             .because(g.reason_code.clone()),
     )?;
     audit_effect(conn, ctx, g, &view, &promises, today)?;

@@ -24,7 +24,8 @@ pub(crate) fn record_incident(
             "incident",
             i.id,
             &crate::views::incident::view(&i, Vec::new()),
-        ),
+        )
+        .of_new_entity(),
     )?;
     Ok(i)
 }

@@ -206,6 +206,7 @@ pub(crate) fn write_off(
             waiver.gesture.id,
             &waiver_view,
         )
+        .of_new_entity()
         .because(reason_code.clone()),
     )?;
     // The promise's own change is audited below, as the route's effect.

@@ -18,7 +18,8 @@ pub fn add_staff(conn: &mut DbConnection, ctx: &Ctx, new: NewStaff) -> Result<St
     crate::store::audit::append(
         conn,
         ctx,
-        NewEvent::created("staff.created", "staff", staff.id, &StaffView::from(&staff)),
+        NewEvent::created("staff.created", "staff", staff.id, &StaffView::from(&staff))
+            .of_new_entity(),
     )?;
     Ok(staff)
 }

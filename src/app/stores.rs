@@ -17,7 +17,8 @@ pub fn open_store(conn: &mut DbConnection, ctx: &Ctx, new: NewStore) -> Result<S
     crate::store::audit::append(
         conn,
         ctx,
-        NewEvent::created("store.created", "store", store.id, &StoreView::from(&store)),
+        NewEvent::created("store.created", "store", store.id, &StoreView::from(&store))
+            .of_new_entity(),
     )?;
     Ok(store)
 }

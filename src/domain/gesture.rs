@@ -788,6 +788,44 @@ mod tests {
     }
 }
 
+/// What a customer's summary needs of one open item: a deferred payment
+/// still owed, or store credit still to spend (read with the customer's
+/// figures, in the same statement, instead of whole gesture rows).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenItem {
+    /// The gesture.
+    pub id: GestureId,
+    /// Its store.
+    pub store_id: StoreId,
+    /// `deferred_payment` or `store_credit`.
+    pub kind: GestureKind,
+    /// Its currency.
+    pub currency: Currency,
+    /// What is left: still owed, or still to spend (minor units).
+    pub left_minor: i64,
+    /// A promise's due date, or a credit's expiry (`None`: never expires).
+    pub day: Option<NaiveDate>,
+}
+
+impl OpenItem {
+    /// Whether a promise is past due on `today` with something still owed
+    /// (as [`Gesture::is_overdue`]).
+    pub fn is_overdue(&self, today: NaiveDate) -> bool {
+        self.kind == GestureKind::DeferredPayment
+            && self.left_minor > 0
+            && self.day.is_some_and(|d| d < today)
+    }
+
+    /// Store credit that can still be spent on `today`: what is left, when
+    /// something is and it has not expired.
+    pub fn credit_left(&self, today: NaiveDate) -> Option<i64> {
+        (self.kind == GestureKind::StoreCredit
+            && self.left_minor > 0
+            && self.day.is_none_or(|e| e >= today))
+        .then_some(self.left_minor)
+    }
+}
+
 /// A gesture as recorded, with its running figures.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Gesture {

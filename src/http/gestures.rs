@@ -183,8 +183,10 @@ async fn summary_for(
 ) -> Result<HttpResponse, AppError> {
     let tenant = caller.tenant;
     let today = state.clock.now().date();
+    // One statement for a customer named by id (the figures and open items
+    // together); one more to find a customer named by reference.
     let view = state
-        .read(move |conn| {
+        .read_one(move |conn| {
             let customer = key.resolve(conn, tenant)?;
             crate::app::customers::load_summary(conn, tenant, customer, today)
         })

@@ -35,7 +35,6 @@ use std::collections::HashSet;
 use std::sync::RwLock;
 
 use actix_web::{HttpResponse, web};
-use diesel::Connection;
 use serde::Serialize;
 
 use crate::audit::AuditCtx;
@@ -126,6 +125,18 @@ impl AppState {
     {
         self.with_conn(move |conn| crate::store::read_tx(conn, f))
             .await
+    }
+
+    /// Runs `f` outside any transaction: for a read of one statement, which
+    /// is a consistent snapshot of its own on both backends (a transaction
+    /// around it would cost two round trips more: BEGIN and COMMIT).
+    pub(crate) async fn read_one<T, E, F>(&self, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        E: Into<AppError> + From<Error> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+    {
+        self.with_conn(f).await
     }
 
     /// Runs a state-changing command: one write transaction that holds the
@@ -306,7 +317,7 @@ where
     }
     // A savepoint: when the command fails with a business-rule error its effects
     // are undone but the transaction lives on to keep the answer with the key.
-    match conn.transaction(|c| f(c, ctx)) {
+    match crate::store::connection::undoable(conn, |c| f(c, ctx)) {
         Ok(reply) => {
             let body = reply.body.to_string();
             stored::insert(conn, ctx, &key, reply.status, "application/json", &body)?;

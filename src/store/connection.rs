@@ -344,6 +344,28 @@ where
     }
 }
 
+/// Runs `f` inside the open transaction so that an error undoes what `f`
+/// wrote and leaves the transaction usable (a savepoint), as a command's
+/// business-rule error must, to keep its answer with the idempotency key.
+/// On PostgreSQL the savepoint is set by hand and left for the COMMIT to
+/// release: one round trip less than diesel's nested transaction (SQLite's
+/// statements are function calls; it keeps diesel's).
+pub(crate) fn undoable<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    if !matches!(conn, DbConnection::Pg(_)) {
+        return conn.transaction(f);
+    }
+    conn.batch_execute("SAVEPOINT command")?;
+    let result = f(conn);
+    if result.is_err() {
+        conn.batch_execute("ROLLBACK TO SAVEPOINT command")?;
+    }
+    result
+}
+
 /// Runs `f` in one snapshot: every statement sees the same committed state (a
 /// REPEATABLE READ transaction on PostgreSQL, whose default READ COMMITTED
 /// would give each statement its own; a deferred transaction on SQLite, whose

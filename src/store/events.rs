@@ -123,11 +123,7 @@ pub(crate) fn fill_webhook_bodies(
 
 /// Writes the feed event of an audit event, in the caller's transaction.
 pub(crate) fn emit(conn: &mut DbConnection, e: &Event) -> Result<(), Error> {
-    let data = e
-        .after_state
-        .as_deref()
-        .or(e.before_state.as_deref())
-        .unwrap_or("null");
+    let data = feed_data(e);
     diesel::insert_into(events::table)
         .values(NewRow {
             tenant_id: e.tenant_id,
@@ -141,6 +137,15 @@ pub(crate) fn emit(conn: &mut DbConnection, e: &Event) -> Result<(), Error> {
         })
         .execute(conn)?;
     Ok(())
+}
+
+/// What the feed event of `e` carries: the entity after, or before when it
+/// is gone.
+pub(crate) fn feed_data(e: &Event) -> &str {
+    e.after_state
+        .as_deref()
+        .or(e.before_state.as_deref())
+        .unwrap_or("null")
 }
 
 /// How a PostgreSQL write transaction begins: it claims its place in the feed

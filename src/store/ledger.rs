@@ -283,16 +283,118 @@ pub(crate) fn post_in_open_period(
     let mut sums = Sums::default();
     let row = stage(tenant, tx, now, shard_for, &mut sums, &mut rows);
     let id = row.id;
-    each_backend!(conn, |c| diesel::insert_into(ledger_transactions::table)
-        .values(&row)
-        .execute(c))?;
-    each_backend!(conn, |c| diesel::insert_into(entries::table)
-        .values(&rows)
-        .execute(c))?;
-    add_to_balances(conn, tenant, &sums.balances)?;
-    add_to_customer_totals(conn, tenant, &sums.customers)?;
+    match conn {
+        DbConnection::Pg(c) => {
+            post_in_one_statement(c, &row, &rows, &sums)?;
+        }
+        DbConnection::Sqlite(_) => {
+            each_backend!(conn, |c| diesel::insert_into(ledger_transactions::table)
+                .values(&row)
+                .execute(c))?;
+            each_backend!(conn, |c| diesel::insert_into(entries::table)
+                .values(&rows)
+                .execute(c))?;
+            add_to_balances(conn, tenant, &sums.balances)?;
+            add_to_customer_totals(conn, tenant, &sums.customers)?;
+        }
+    }
     ctx.ledger.record(attestation(id, tx.kind, &rows));
     Ok(Some(id))
+}
+
+/// What [`post_in_open_period`] writes, on PostgreSQL in one round trip: the
+/// transaction's row, its entries, the balance rows they move and the
+/// customer's totals, as one data-modifying statement. The rows are the ones
+/// SQLite gets from four statements; balances and totals go in key order, so
+/// concurrent postings lock shared rows in the same order. The arrays are
+/// cast where they are read, so the text says its own types (the load
+/// harness replays it with literals).
+const POST_SQL: &str = "WITH t AS (\
+    INSERT INTO ledger_transactions (tenant_id, id, kind, gesture_id, payment_id, redemption_id, \
+        reverses, effective_on, created_at) \
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)), \
+e AS (\
+    INSERT INTO entries (tenant_id, id, transaction_id, account, customer_id, currency, \
+        debit_minor, credit_minor, effective_on, created_at) \
+    SELECT ?::uuid, u.id, ?::uuid, u.account, u.customer_id, u.currency, u.debit, u.credit, \
+        ?::date, ?::timestamp \
+    FROM unnest(?::uuid[], ?::text[], ?::uuid[], ?::text[], ?::bigint[], ?::bigint[]) \
+        WITH ORDINALITY AS u (id, account, customer_id, currency, debit, credit, k) \
+    ORDER BY u.k), \
+b AS (\
+    INSERT INTO balances AS b (tenant_id, account, currency, customer_id, debit_minor, \
+        credit_minor, entry_count, shard) \
+    SELECT ?::uuid, u.account, u.currency, u.customer_id, u.debit, u.credit, u.n, u.shard \
+    FROM unnest(?::text[], ?::text[], ?::smallint[], ?::uuid[], ?::bigint[], ?::bigint[], \
+        ?::bigint[]) WITH ORDINALITY AS u (account, currency, shard, customer_id, debit, credit, n, k) \
+    ORDER BY u.k \
+    ON CONFLICT (tenant_id, account, currency, shard) DO UPDATE SET \
+        debit_minor = b.debit_minor + excluded.debit_minor, \
+        credit_minor = b.credit_minor + excluded.credit_minor, \
+        entry_count = b.entry_count + excluded.entry_count) \
+INSERT INTO customer_ledger_totals AS t (tenant_id, customer_id, account, currency, debit_minor, \
+    credit_minor) \
+SELECT ?::uuid, u.customer_id, u.account, u.currency, u.debit, u.credit \
+FROM unnest(?::uuid[], ?::text[], ?::text[], ?::bigint[], ?::bigint[]) \
+    WITH ORDINALITY AS u (customer_id, account, currency, debit, credit, k) \
+ORDER BY u.k \
+ON CONFLICT (tenant_id, customer_id, account, currency) DO UPDATE SET \
+    debit_minor = t.debit_minor + excluded.debit_minor, \
+    credit_minor = t.credit_minor + excluded.credit_minor";
+
+fn post_in_one_statement(
+    conn: &mut diesel::pg::PgConnection,
+    row: &NewTxRow,
+    rows: &[NewEntry],
+    sums: &Sums,
+) -> QueryResult<usize> {
+    use super::pg_text::{Bind, RawUuid, Statement};
+    let tenant = Bind::id(row.tenant_id.0);
+    let raw = |id: Option<CustomerId>| id.map(|c| RawUuid(c.0));
+    let balances = &sums.balances;
+    let customers = &sums.customers;
+    Statement::new(
+        POST_SQL,
+        vec![
+            Bind::id(row.tenant_id.0),
+            Bind::id(row.id.0),
+            Bind::Text(row.kind),
+            Bind::null_id(row.gesture_id.map(|g| g.0)),
+            Bind::null_id(row.payment_id.map(|p| p.0)),
+            Bind::null_id(row.redemption_id.map(|r| r.0)),
+            Bind::null_id(row.reverses.map(|r| r.0)),
+            Bind::Date(row.effective_on),
+            Bind::Timestamp(row.created_at),
+            // entries
+            Bind::id(row.tenant_id.0),
+            Bind::id(row.id.0),
+            Bind::Date(row.effective_on),
+            Bind::Timestamp(row.created_at),
+            Bind::Uuids(rows.iter().map(|e| RawUuid(e.id.0)).collect()),
+            Bind::Texts(rows.iter().map(|e| e.account.as_str()).collect()),
+            Bind::NullUuids(rows.iter().map(|e| raw(e.customer_id)).collect()),
+            Bind::Texts(rows.iter().map(|e| e.currency.as_str()).collect()),
+            Bind::BigInts(rows.iter().map(|e| e.debit_minor).collect()),
+            Bind::BigInts(rows.iter().map(|e| e.credit_minor).collect()),
+            // balances
+            Bind::id(row.tenant_id.0),
+            Bind::Texts(balances.keys().map(|(a, _, _)| a.as_str()).collect()),
+            Bind::Texts(balances.keys().map(|(_, c, _)| c.as_str()).collect()),
+            Bind::SmallInts(balances.keys().map(|(_, _, s)| *s).collect()),
+            Bind::NullUuids(balances.values().map(|(o, _, _, _)| raw(*o)).collect()),
+            Bind::BigInts(balances.values().map(|(_, d, _, _)| *d).collect()),
+            Bind::BigInts(balances.values().map(|(_, _, c, _)| *c).collect()),
+            Bind::BigInts(balances.values().map(|(_, _, _, n)| *n).collect()),
+            // customer totals
+            tenant,
+            Bind::Uuids(customers.keys().map(|(c, _, _)| RawUuid(c.0)).collect()),
+            Bind::Texts(customers.keys().map(|(_, a, _)| a.as_str()).collect()),
+            Bind::Texts(customers.keys().map(|(_, _, c)| c.as_str()).collect()),
+            Bind::BigInts(customers.values().map(|(d, _)| *d).collect()),
+            Bind::BigInts(customers.values().map(|(_, c)| *c).collect()),
+        ],
+    )
+    .execute(conn)
 }
 
 /// A posted transaction as its audit event attests it: its id, kind and every
@@ -425,8 +527,8 @@ pub(crate) fn memos(
 
 /// A customer's maintained figures, read in one statement: their own balance
 /// rows, their per-account totals and their memo totals (each as
-/// [`customer_balances`], [`customer_totals`] and [`memos`] return them), and
-/// when their last gesture was recorded.
+/// [`customer_balances`], [`customer_totals`] and [`memos`] return them), when
+/// their last gesture was recorded, and their open items.
 #[derive(Debug, Default)]
 pub(crate) struct CustomerFigures {
     /// The customer's own balance rows.
@@ -437,27 +539,49 @@ pub(crate) struct CustomerFigures {
     pub memos: Vec<(Memo, String, i64, i64)>,
     /// When their most recent gesture was recorded.
     pub last_activity: Option<chrono::NaiveDateTime>,
+    /// Their promises still owed and store credit still to spend, by id.
+    pub open: Vec<crate::domain::gesture::OpenItem>,
 }
 
+/// One row of [`customer_figures`]' statement: (source, text, text, number,
+/// number, day, id, store).
+type FigureRow = (
+    i32,
+    String,
+    String,
+    i64,
+    i64,
+    Option<NaiveDate>,
+    Option<GestureId>,
+    Option<crate::domain::ids::StoreId>,
+);
+
 /// [`CustomerFigures`] of `customer`, or 404 when the tenant has no such
-/// customer (the counter's summary reads it on every lookup: one round trip
-/// instead of five).
+/// customer. The counter's summary reads it on every lookup, in one
+/// statement: a single statement is its own consistent snapshot on both
+/// backends, so it needs no transaction around it either.
 pub(crate) fn customer_figures(
     conn: &mut DbConnection,
     tenant: TenantId,
     customer: CustomerId,
 ) -> Result<CustomerFigures, Error> {
     use super::constant_sql::constant_sql;
-    use super::schema::customers;
-    use diesel::sql_types::{BigInt, Integer, Text};
+    use super::schema::{customers, gestures};
+    use super::sql_types::Uuid;
+    use crate::domain::gesture::{GestureKind, OpenItem};
+    use crate::domain::money::Currency;
+    use diesel::sql_types::{BigInt, Date, Integer, Nullable, Text};
     // Constant columns as types, not `sql(...)`: the statement stays cacheable,
     // prepared once per connection (see constant_sql).
     constant_sql! { FromCustomer: Integer = "3"; }
     constant_sql! { FromBalances: Integer = "0"; }
     constant_sql! { FromTotals: Integer = "1"; }
     constant_sql! { FromMemos: Integer = "2"; }
+    constant_sql! { FromOpen: Integer = "4"; }
     constant_sql! { NoText: Text = "''"; }
     constant_sql! { NoAmount: BigInt = "0"; }
+    constant_sql! { NoDay: Nullable<Date> = "CAST(NULL AS DATE)"; }
+    constant_sql! { NoId: Nullable<Uuid> = "CAST(NULL AS uuid)"; }
     // The time of the customer's last gesture as text (both backends print a
     // timestamp as `YYYY-MM-DD HH:MM:SS[.ffffff]`), or empty.
     constant_sql! {
@@ -465,13 +589,40 @@ pub(crate) fn customer_figures(
              WHERE g.tenant_id = customers.tenant_id AND g.customer_id = customers.id \
              ORDER BY g.id DESC LIMIT 1), '')";
     }
+    // Open items as `gestures::open_items` reads them (status and kinds
+    // written into the statement, so the planner keeps to the customer's few
+    // by the (customer, status, kind) index), narrowed to what a summary
+    // shows: what is left of a promise and of a credit (a gesture is one or
+    // the other; the kind says which), and its due or expiry day.
+    constant_sql! {
+        OpenKinds: diesel::sql_types::Bool = "gestures.status = 'approved' \
+            AND gestures.kind IN ('deferred_payment', 'store_credit')";
+    }
+    constant_sql! {
+        Owed: BigInt = "COALESCE(gestures.amount_minor, 0) - gestures.paid_minor - gestures.waived_minor";
+    }
+    constant_sql! {
+        ToSpend: BigInt = "COALESCE(gestures.amount_minor, 0) - gestures.redeemed_minor - gestures.expired_minor";
+    }
+    constant_sql! {
+        DueOrExpires: Nullable<Date> = "COALESCE(gestures.due_on, gestures.expires_on)";
+    }
     let who = customers::table
         .filter(
             customers::tenant_id
                 .eq(tenant)
                 .and(customers::id.eq(customer)),
         )
-        .select((FromCustomer, LastActivity, NoText, NoAmount, NoAmount));
+        .select((
+            FromCustomer,
+            LastActivity,
+            NoText,
+            NoAmount,
+            NoAmount,
+            NoDay,
+            NoId,
+            NoId,
+        ));
     let own = balances::table
         .filter(
             balances::tenant_id
@@ -484,6 +635,9 @@ pub(crate) fn customer_figures(
             balances::currency,
             balances::debit_minor,
             balances::credit_minor,
+            NoDay,
+            NoId,
+            NoId,
         ));
     let totals = customer_ledger_totals::table
         .filter(
@@ -497,6 +651,9 @@ pub(crate) fn customer_figures(
             customer_ledger_totals::currency,
             customer_ledger_totals::debit_minor,
             customer_ledger_totals::credit_minor,
+            NoDay,
+            NoId,
+            NoId,
         ));
     let memos = memo_totals::table
         .filter(
@@ -510,19 +667,62 @@ pub(crate) fn customer_figures(
             memo_totals::currency,
             memo_totals::total_minor,
             memo_totals::count,
+            NoDay,
+            NoId,
+            NoId,
         ));
-    let rows: Vec<(i32, String, String, i64, i64)> = each_backend!(conn, |c| who
+    let open = gestures::table
+        .filter(
+            gestures::tenant_id
+                .eq(tenant)
+                .and(gestures::customer_id.eq(customer))
+                .and(OpenKinds),
+        )
+        .select((
+            FromOpen,
+            gestures::kind,
+            gestures::currency,
+            Owed,
+            ToSpend,
+            DueOrExpires,
+            gestures::id.nullable(),
+            gestures::store_id.nullable(),
+        ));
+    let rows: Vec<FigureRow> = each_backend!(conn, |c| who
         .union_all(own)
         .union_all(totals)
         .union_all(memos)
+        .union_all(open)
         .load(c))?;
     let mut out = CustomerFigures::default();
     let mut found = false;
-    for (source, a, c, x, y) in rows {
+    for (source, a, c, x, y, day, id, store) in rows {
         match source {
             0 => out.balances.push((a, c, x, y)),
             1 => out.totals.push((a, c, x, y)),
             2 => out.memos.extend(Memo::parse(&a).map(|m| (m, c, x, y))),
+            4 => {
+                let (Some(kind), Some(currency), Some(id), Some(store_id)) =
+                    (GestureKind::parse(&a), Currency::from_code(&c), id, store)
+                else {
+                    return Err(Error::internal(format!("open item {id:?}: {a:?} in {c:?}")));
+                };
+                let left_minor = if kind == GestureKind::DeferredPayment {
+                    x
+                } else {
+                    y
+                };
+                if left_minor > 0 {
+                    out.open.push(OpenItem {
+                        id,
+                        store_id,
+                        kind,
+                        currency,
+                        left_minor,
+                        day,
+                    });
+                }
+            }
             _ => {
                 found = true;
                 out.last_activity = (!a.is_empty())
@@ -538,6 +738,7 @@ pub(crate) fn customer_figures(
     out.balances.sort();
     out.totals.sort();
     out.memos.sort();
+    out.open.sort_by_key(|o| o.id);
     Ok(out)
 }
 

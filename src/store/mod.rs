@@ -21,6 +21,7 @@ pub mod ledger;
 pub mod ledger_check;
 pub mod lifecycle;
 pub mod periods;
+pub(crate) mod pg_text;
 pub(crate) mod policy;
 pub mod reading;
 pub mod reconcile;

@@ -35,6 +35,55 @@ fn parse(version: i32, document: &str) -> Result<Policy, Error> {
     })
 }
 
+/// The policy a command decides by: its version and rules.
+pub(crate) struct InForce {
+    /// Its version.
+    pub version: i32,
+    /// Its rules.
+    pub policy: std::sync::Arc<Policy>,
+}
+
+/// The version in force from its number and document as a command read them
+/// (with its other footing, in one statement), or the default when the tenant
+/// has stored none. A document is parsed once per (tenant, version) and kept
+/// while its text is the same: every request decides by it, and parsing its
+/// JSON each time was a share of a write's CPU.
+pub(crate) fn in_force(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    newest: Option<(i32, String)>,
+) -> Result<InForce, Error> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    type Parsed = HashMap<(TenantId, i32), (String, Arc<Policy>)>;
+    static PARSED: OnceLock<Mutex<Parsed>> = OnceLock::new();
+    let Some((version, document)) = newest else {
+        let v = default_version(conn, tenant)?;
+        return Ok(InForce {
+            version: v.version,
+            policy: Arc::new(v.policy),
+        });
+    };
+    let cache = PARSED.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Ok(kept) = cache.lock()
+        && let Some((text, policy)) = kept.get(&(tenant, version))
+        && *text == document
+    {
+        return Ok(InForce {
+            version,
+            policy: Arc::clone(policy),
+        });
+    }
+    let policy = Arc::new(parse(version, &document)?);
+    if let Ok(mut kept) = cache.lock() {
+        if kept.len() >= 10_000 {
+            kept.clear();
+        }
+        kept.insert((tenant, version), (document, Arc::clone(&policy)));
+    }
+    Ok(InForce { version, policy })
+}
+
 /// The default a tenant starts with: written when the tenant is created. A
 /// tenant created before policies were stored reads it as version 1 until its
 /// first new version writes version 1 down.

@@ -994,6 +994,52 @@ async fn the_summary_statements_are_prepared_once_per_connection() {
     assert_eq!(count("gestures.status = 'approved'"), 1, "{prepared:#?}");
 }
 
+/// Round trips, as the database sees them (issue: a write and a read close to
+/// what PostgreSQL itself can do): a customer's summary is one statement, with
+/// no transaction around it, and an auto-approved deferred payment is the
+/// statements that decide it plus one per write that follows, thirteen in all
+/// (docs/ARCHITECTURE.md lists them and why each remains). Counted with
+/// diesel's instrumentation on the instance's one pooled connection.
+#[actix_web::test]
+async fn a_summary_is_one_statement_and_a_write_thirteen() {
+    use std::sync::{Arc, Mutex};
+    let app = TestApp::spawn_tuned(crate::helpers::Backend::Postgres, |s| s.pool_size = 1).await;
+    let w = world(&app).await;
+    let customer = app.customer("trips-1").await;
+    let cid = customer["id"].as_str().unwrap();
+    let pay = json!({"kind": "deferred_payment", "store_id": w.store, "reason_code": "closing_time",
+        "story": "Pay tomorrow", "amount": usd("1.00"), "due_on": day(7)});
+    // Warm: the statements are prepared, the policy parsed.
+    gesture(&app, &w.clerk, cid, &pay).await.expect(201);
+    summary(&app, cid).await;
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    {
+        let mut conn = app.pool.get().unwrap();
+        let log = Arc::clone(&seen);
+        diesel::Connection::set_instrumentation(
+            &mut *conn,
+            move |e: diesel::connection::InstrumentationEvent<'_>| {
+                if let diesel::connection::InstrumentationEvent::StartQuery { query, .. } = e {
+                    log.lock().unwrap().push(query.to_string());
+                }
+            },
+        );
+    }
+    let take = || std::mem::take(&mut *seen.lock().unwrap());
+    let s = summary(&app, cid).await;
+    assert_eq!(s["promises"]["open"], 1, "{s}");
+    let trips = take();
+    assert_eq!(trips.len(), 1, "{trips:#?}");
+    assert!(!trips[0].contains("BEGIN"), "{trips:#?}");
+    let g = gesture(&app, &w.clerk, cid, &pay).await.expect(201);
+    assert_eq!(g["status"], "approved");
+    let trips = take();
+    assert_eq!(trips.len(), 13, "{trips:#?}");
+    assert!(trips[0].starts_with("BEGIN"), "{trips:#?}");
+    assert_eq!(trips[12], "COMMIT", "{trips:#?}");
+    app.ledger_check_clean().await;
+}
+
 /// A paper IOU from last week: entered with its real `effective_on`, it may
 /// already be due — and is then overdue at once — but it cannot fall due
 /// before it was made.
