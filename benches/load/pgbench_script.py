@@ -68,6 +68,11 @@ def statements(text):
     return stmts
 
 
+def is_array(v):
+    """A PostgreSQL array literal (`{a,b}`), not a JSON object."""
+    return v.startswith("{") and not v.startswith('{"') and v != "{}"
+
+
 def quote(s):
     """An SQL literal. pgbench reads ":name" as a variable anywhere in a
     command, literals included, so a colon is written as an escape there."""
@@ -91,10 +96,11 @@ def main():
     seen = set()
     for sql, params in stmts:
         values = [v for _, v in sorted(params.items()) if v is not None]
-        if sql.lstrip().upper().startswith("INSERT"):
+        if "INSERT INTO" in sql.upper():
             for v in values:
-                if UUID.fullmatch(v) and v not in fixed and v not in seen:
-                    fresh.setdefault(v, f":f{len(fresh) + 1}")
+                for u in ([v] if UUID.fullmatch(v) else UUID.findall(v) if is_array(v) else []):
+                    if u not in fixed and u not in seen:
+                        fresh.setdefault(u, f":f{len(fresh) + 1}")
         for v in values:
             if not v.startswith(("{", "[")):
                 seen.update(UUID.findall(v))
@@ -109,7 +115,7 @@ def main():
             return ":lk"
         if v in names:
             return names[v]
-        if v.startswith(("{", "[")):
+        if v.startswith(("{", "[")) and not is_array(v):
             return quote(v)
         pieces = re.split(r"(" + "|".join(map(re.escape, names)) + r")", v) if names else [v]
         if len(pieces) == 1:
@@ -121,6 +127,15 @@ def main():
         shared account's row is picked by (the service picks one per
         transaction from its id; a constant would make every pgbench client
         fight over one row the service spreads over 16)."""
+        m = re.search(r"unnest\(\$\d+::text\[\], \$\d+::text\[\], \$(\d+)::smallint\[\], "
+                      r"\$(\d+)::uuid\[\]", sql)
+        if m:
+            # The posting's one statement: the shards and owners as arrays.
+            shard, owner = int(m.group(1)), int(m.group(2))
+            shards = params[shard].strip("{}").split(",")
+            owners = params[owner].strip("{}").split(",")
+            parts = [quote(s) if o != "NULL" else ":sh" for s, o in zip(shards, owners)]
+            return {shard: "('{' || " + " || ',' || ".join(parts) + " || '}')"}
         m = re.match(r'\s*INSERT INTO "balances" \(([^)]*)\) VALUES', sql)
         if not m:
             return {}

@@ -176,82 +176,78 @@ pub fn append(conn: &mut DbConnection, ctx: &AuditCtx, ev: NewEvent) -> Result<E
     Ok(event)
 }
 
-/// The event, its feed event and its chain's new head, as one statement;
-/// the head is moved (the chain's row is locked since `lock_head`), or
-/// written new for a new entity's first event.
-macro_rules! append_sql {
-    ($head:literal) => {
-        concat!(
-            "WITH a AS (INSERT INTO audit_events (tenant_id, id, chain, seq, prev_hash, hash, \
-                 occurred_at, actor_sub, actor_role, actor_stores, action, entity_type, entity_id, \
-                 reason, request_id, before_state, after_state, store_ids, ledger) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)), \
-             f AS (INSERT INTO events (tenant_id, id, type, entity_type, entity_id, data, \
-                 created_at, store_ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?)) ",
-            $head
-        )
-    };
-}
+/// The event and its feed event; then the chain's head is moved (its row is
+/// locked since `lock_head`) or, for a new entity's first event, written new.
+const APPEND_EVENT: &str = "INSERT INTO audit_events (tenant_id, id, chain, seq, prev_hash, hash, \
+    occurred_at, actor_sub, actor_role, actor_stores, action, entity_type, entity_id, reason, \
+    request_id, before_state, after_state, store_ids, ledger) \
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+const APPEND_FEED: &str = "INSERT INTO events (tenant_id, id, type, entity_type, entity_id, data, \
+    created_at, store_ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+const MOVE_HEAD: &str =
+    "UPDATE audit_chains SET length = ?, head_hash = ? WHERE tenant_id = ? AND chain = ?";
+const NEW_HEAD: &str =
+    "INSERT INTO audit_chains (tenant_id, chain, length, head_hash) VALUES (?, ?, ?, ?)";
 
-/// [`append`]'s writes on PostgreSQL: one round trip instead of three.
+/// [`append`]'s writes on PostgreSQL: one round trip instead of three (or
+/// none of its own, held back with the command's other writes, see
+/// `store::pg_text`).
 fn append_in_one_statement(
     conn: &mut diesel::pg::PgConnection,
     e: &Event,
     new_chain: bool,
-) -> QueryResult<usize> {
-    use super::pg_text::{Bind, Statement};
+) -> QueryResult<()> {
+    use super::pg_text::{Bind, Write};
+    let text = |s: &str| Bind::Text(s.to_owned());
+    let maybe = |s: &Option<String>| Bind::NullText(s.clone());
     let mut binds = vec![
         Bind::id(e.tenant_id.0),
         Bind::id(e.id.0),
-        Bind::Text(&e.chain),
+        text(&e.chain),
         Bind::BigInt(e.seq),
-        Bind::Text(&e.prev_hash),
-        Bind::Text(&e.hash),
+        text(&e.prev_hash),
+        text(&e.hash),
         Bind::Timestamp(e.occurred_at),
-        Bind::Text(&e.actor_sub),
-        Bind::Text(&e.actor_role),
-        Bind::NullText(e.actor_stores.as_deref()),
-        Bind::Text(&e.action),
-        Bind::Text(&e.entity_type),
-        Bind::Text(&e.entity_id),
-        Bind::NullText(e.reason.as_deref()),
-        Bind::Text(&e.request_id),
-        Bind::NullText(e.before_state.as_deref()),
-        Bind::NullText(e.after_state.as_deref()),
-        Bind::NullText(e.store_ids.as_deref()),
-        Bind::NullText(e.ledger.as_deref()),
+        text(&e.actor_sub),
+        text(&e.actor_role),
+        maybe(&e.actor_stores),
+        text(&e.action),
+        text(&e.entity_type),
+        text(&e.entity_id),
+        maybe(&e.reason),
+        text(&e.request_id),
+        maybe(&e.before_state),
+        maybe(&e.after_state),
+        maybe(&e.store_ids),
+        maybe(&e.ledger),
         // the feed event
         Bind::id(e.tenant_id.0),
         Bind::id(e.id.0),
-        Bind::Text(&e.action),
-        Bind::Text(&e.entity_type),
-        Bind::Text(&e.entity_id),
-        Bind::Text(super::events::feed_data(e)),
+        text(&e.action),
+        text(&e.entity_type),
+        text(&e.entity_id),
+        text(super::events::feed_data(e)),
         Bind::Timestamp(e.occurred_at),
-        Bind::NullText(e.store_ids.as_deref()),
+        maybe(&e.store_ids),
     ];
-    let sql = if new_chain {
+    let head = if new_chain {
         binds.extend([
             Bind::id(e.tenant_id.0),
-            Bind::Text(&e.chain),
+            text(&e.chain),
             Bind::BigInt(e.seq),
-            Bind::Text(&e.hash),
+            text(&e.hash),
         ]);
-        append_sql!(
-            "INSERT INTO audit_chains (tenant_id, chain, length, head_hash) VALUES (?, ?, ?, ?)"
-        )
+        NEW_HEAD
     } else {
         binds.extend([
             Bind::BigInt(e.seq),
-            Bind::Text(&e.hash),
+            text(&e.hash),
             Bind::id(e.tenant_id.0),
-            Bind::Text(&e.chain),
+            text(&e.chain),
         ]);
-        append_sql!(
-            "UPDATE audit_chains SET length = ?, head_hash = ? WHERE tenant_id = ? AND chain = ?"
-        )
+        MOVE_HEAD
     };
-    Statement::new(sql, binds).execute(conn)
+    super::pg_text::write(conn, Write::new(&[APPEND_EVENT, APPEND_FEED], head, binds))
 }
 
 /// Filters of the audit list.

@@ -62,7 +62,19 @@ impl DatabaseUrl {
     /// Opens one connection, with SQLite's PRAGMAs applied.
     pub fn connect(&self) -> ConnectionResult<DbConnection> {
         match self {
-            Self::Postgres(url) => diesel::PgConnection::establish(url).map(DbConnection::Pg),
+            Self::Postgres(url) => {
+                #[allow(unused_mut)]
+                let mut conn = diesel::PgConnection::establish(url)?;
+                // Debug builds (the tests) prove that no statement runs while a
+                // command holds its writes back (see store::pg_text).
+                #[cfg(debug_assertions)]
+                conn.set_instrumentation(|e: diesel::connection::InstrumentationEvent<'_>| {
+                    if let diesel::connection::InstrumentationEvent::StartQuery { query, .. } = e {
+                        super::pg_text::check_nothing_pending(query);
+                    }
+                });
+                Ok(DbConnection::Pg(conn))
+            }
             Self::Sqlite(path) => {
                 let mut conn = diesel::SqliteConnection::establish(path)?;
                 // WAL lets readers run beside the one writer; busy_timeout makes a
@@ -302,6 +314,7 @@ where
             AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?
         }
         DbConnection::Pg(inner) => {
+            super::pg_text::discard();
             AnsiTransactionManager::begin_transaction_sql(inner, super::events::PG_BEGIN_WRITER)?
         }
     }
@@ -334,13 +347,23 @@ where
     type Tm = <DbConnection as Connection>::TransactionManager;
     match f(conn) {
         Ok(value) => {
+            // Writes a command held back go out before its COMMIT.
+            if let DbConnection::Pg(c) = conn
+                && let Err(e) = super::pg_text::flush(c)
+            {
+                let _ = Tm::rollback_transaction(conn);
+                return Err(e.into());
+            }
             Tm::commit_transaction(conn)?;
             Ok(value)
         }
-        Err(user_error) => match Tm::rollback_transaction(conn) {
-            Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(user_error),
-            Err(rollback_error) => Err(rollback_error.into()),
-        },
+        Err(user_error) => {
+            super::pg_text::discard();
+            match Tm::rollback_transaction(conn) {
+                Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(user_error),
+                Err(rollback_error) => Err(rollback_error.into()),
+            }
+        }
     }
 }
 
@@ -361,6 +384,7 @@ where
     conn.batch_execute("SAVEPOINT command")?;
     let result = f(conn);
     if result.is_err() {
+        super::pg_text::discard();
         conn.batch_execute("ROLLBACK TO SAVEPOINT command")?;
     }
     result

@@ -57,6 +57,61 @@ struct Row {
     approval: Option<String>,
 }
 
+/// The gestures INSERT as text, for a command that holds its writes back
+/// (`store::pg_text`); a unit test keeps its columns those of the schema.
+const INSERT_GESTURE: &str = "INSERT INTO gestures (tenant_id, id, customer_id, store_id, kind, \
+    status, reason_code, story, staff_ids, incident_id, effective_on, currency, amount_minor, \
+    due_on, applies_to, retail_value_minor, cost_minor, expires_on, estimated_value_minor, \
+    paid_minor, waived_minor, redeemed_minor, expired_minor, requested_by, requested_role, \
+    decision_rule, write_off_of, reversal_reason, created_at, updated_at, policy_version, \
+    approval) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \
+    ?, ?, ?, ?, ?, ?, ?)";
+
+impl Row {
+    /// The row's INSERT as a write of `store::pg_text`.
+    fn insert_write(self) -> super::pg_text::Write {
+        use super::pg_text::{Bind, Write};
+        Write::new(
+            &[],
+            INSERT_GESTURE,
+            vec![
+                Bind::id(self.tenant_id.0),
+                Bind::id(self.id.0),
+                Bind::id(self.customer_id.0),
+                Bind::id(self.store_id.0),
+                Bind::Text(self.kind),
+                Bind::Text(self.status),
+                Bind::Text(self.reason_code),
+                Bind::Text(self.story),
+                Bind::Text(self.staff_ids),
+                Bind::null_id(self.incident_id.map(|i| i.0)),
+                Bind::Date(self.effective_on),
+                Bind::Text(self.currency),
+                Bind::NullBigInt(self.amount_minor),
+                Bind::NullDate(self.due_on),
+                Bind::NullText(self.applies_to),
+                Bind::NullBigInt(self.retail_value_minor),
+                Bind::NullBigInt(self.cost_minor),
+                Bind::NullDate(self.expires_on),
+                Bind::NullBigInt(self.estimated_value_minor),
+                Bind::BigInt(self.paid_minor),
+                Bind::BigInt(self.waived_minor),
+                Bind::BigInt(self.redeemed_minor),
+                Bind::BigInt(self.expired_minor),
+                Bind::Text(self.requested_by),
+                Bind::Text(self.requested_role),
+                Bind::Text(self.decision_rule),
+                Bind::null_id(self.write_off_of.map(|g| g.0)),
+                Bind::NullText(self.reversal_reason),
+                Bind::Timestamp(self.created_at),
+                Bind::Timestamp(self.updated_at),
+                Bind::Integer(self.policy_version),
+                Bind::NullText(self.approval),
+            ],
+        )
+    }
+}
+
 fn corrupt(id: GestureId, what: &str) -> Error {
     Error::internal(format!("gesture {id} is malformed in the database: {what}"))
 }
@@ -1053,9 +1108,25 @@ pub(crate) fn request_as(
         policy_version: current.version,
         approval: Some(decision),
     };
-    diesel::insert_into(gestures::table)
-        .values(Row::from(&g))
-        .execute(conn)?;
+    match conn {
+        DbConnection::Pg(c)
+            if g.status == GestureStatus::Approved
+                && g.kind == GestureKind::DeferredPayment
+                && ng_client_ref.is_none()
+                && write_off_of.is_none() =>
+        {
+            // Everything such a request writes is known from here: the
+            // gesture, its posting, its one audit event and its stored
+            // answer. They go out together, as one statement (store::pg_text).
+            super::pg_text::defer_writes();
+            super::pg_text::write(c, Row::from(&g).insert_write())?;
+        }
+        _ => {
+            diesel::insert_into(gestures::table)
+                .values(Row::from(&g))
+                .execute(conn)?;
+        }
+    }
     if let Some(r) = &ng_client_ref {
         super::client_refs::record(conn, tenant, g.store_id, "gesture", r, g.id, now)?;
     }
@@ -1424,4 +1495,39 @@ pub(crate) fn decided_since(
         .into_iter()
         .map(Gesture::try_from)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The text INSERT a held-back write uses names the table's columns as
+    /// the schema has them, in its order (the order `insert_write` binds).
+    #[test]
+    fn the_text_insert_names_every_column_of_the_schema() {
+        let select = diesel::debug_query::<diesel::pg::Pg, _>(
+            &gestures::table.select(gestures::all_columns),
+        )
+        .to_string();
+        let schema: Vec<String> = select
+            .trim_start_matches("SELECT ")
+            .split(" FROM ")
+            .next()
+            .unwrap()
+            .split(", ")
+            .map(|c| c.rsplit('.').next().unwrap().trim_matches('"').to_owned())
+            .collect();
+        let text: Vec<String> = INSERT_GESTURE
+            .split('(')
+            .nth(1)
+            .unwrap()
+            .split(')')
+            .next()
+            .unwrap()
+            .split(',')
+            .map(|c| c.trim().to_owned())
+            .collect();
+        assert_eq!(text, schema);
+        assert_eq!(INSERT_GESTURE.matches('?').count(), schema.len());
+    }
 }

@@ -89,6 +89,28 @@ pub(crate) fn insert(
     content_type: &str,
     body: &str,
 ) -> Result<(), Error> {
+    if let DbConnection::Pg(c) = conn {
+        // With the command's writes held back, if it held any: one statement.
+        use super::pg_text::{Bind, Write};
+        const INSERT: &str = "INSERT INTO idempotency_keys (tenant_id, subject, key, fingerprint, \
+            status, content_type, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+        let write = Write::new(
+            &[],
+            INSERT,
+            vec![
+                Bind::id(ctx.tenant.0),
+                Bind::Text(ctx.actor_sub.clone()),
+                Bind::Text(key.key.clone()),
+                Bind::Text(key.fingerprint.clone()),
+                Bind::Integer(i32::from(status)),
+                Bind::Text(content_type.to_owned()),
+                Bind::Text(body.to_owned()),
+                Bind::Timestamp(ctx.now_again()),
+            ],
+        );
+        super::pg_text::write_with_pending(c, write)?;
+        return Ok(());
+    }
     diesel::insert_into(idempotency_keys::table)
         .values((
             idempotency_keys::tenant_id.eq(ctx.tenant),

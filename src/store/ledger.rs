@@ -302,28 +302,26 @@ pub(crate) fn post_in_open_period(
     Ok(Some(id))
 }
 
-/// What [`post_in_open_period`] writes, on PostgreSQL in one round trip: the
-/// transaction's row, its entries, the balance rows they move and the
-/// customer's totals, as one data-modifying statement. The rows are the ones
+/// What [`post_in_open_period`] writes, on PostgreSQL in one round trip (or
+/// none of its own, held back with the command's other writes, see
+/// `store::pg_text`): the transaction's row, its entries, the balance rows
+/// they move and the customer's totals, as one data-modifying statement. The rows are the ones
 /// SQLite gets from four statements; balances and totals go in key order, so
 /// concurrent postings lock shared rows in the same order. The arrays are
 /// cast where they are read, so the text says its own types (the load
 /// harness replays it with literals).
-const POST_SQL: &str = "WITH t AS (\
-    INSERT INTO ledger_transactions (tenant_id, id, kind, gesture_id, payment_id, redemption_id, \
-        reverses, effective_on, created_at) \
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)), \
-e AS (\
-    INSERT INTO entries (tenant_id, id, transaction_id, account, customer_id, currency, \
-        debit_minor, credit_minor, effective_on, created_at) \
+const POST_TX: &str = "INSERT INTO ledger_transactions (tenant_id, id, kind, gesture_id, \
+    payment_id, redemption_id, reverses, effective_on, created_at) \
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+const POST_ENTRIES: &str = "INSERT INTO entries (tenant_id, id, transaction_id, account, \
+    customer_id, currency, debit_minor, credit_minor, effective_on, created_at) \
     SELECT ?::uuid, u.id, ?::uuid, u.account, u.customer_id, u.currency, u.debit, u.credit, \
         ?::date, ?::timestamp \
     FROM unnest(?::uuid[], ?::text[], ?::uuid[], ?::text[], ?::bigint[], ?::bigint[]) \
         WITH ORDINALITY AS u (id, account, customer_id, currency, debit, credit, k) \
-    ORDER BY u.k), \
-b AS (\
-    INSERT INTO balances AS b (tenant_id, account, currency, customer_id, debit_minor, \
-        credit_minor, entry_count, shard) \
+    ORDER BY u.k";
+const POST_BALANCES: &str = "INSERT INTO balances AS b (tenant_id, account, currency, \
+    customer_id, debit_minor, credit_minor, entry_count, shard) \
     SELECT ?::uuid, u.account, u.currency, u.customer_id, u.debit, u.credit, u.n, u.shard \
     FROM unnest(?::text[], ?::text[], ?::smallint[], ?::uuid[], ?::bigint[], ?::bigint[], \
         ?::bigint[]) WITH ORDINALITY AS u (account, currency, shard, customer_id, debit, credit, n, k) \
@@ -331,34 +329,36 @@ b AS (\
     ON CONFLICT (tenant_id, account, currency, shard) DO UPDATE SET \
         debit_minor = b.debit_minor + excluded.debit_minor, \
         credit_minor = b.credit_minor + excluded.credit_minor, \
-        entry_count = b.entry_count + excluded.entry_count) \
-INSERT INTO customer_ledger_totals AS t (tenant_id, customer_id, account, currency, debit_minor, \
-    credit_minor) \
-SELECT ?::uuid, u.customer_id, u.account, u.currency, u.debit, u.credit \
-FROM unnest(?::uuid[], ?::text[], ?::text[], ?::bigint[], ?::bigint[]) \
-    WITH ORDINALITY AS u (customer_id, account, currency, debit, credit, k) \
-ORDER BY u.k \
-ON CONFLICT (tenant_id, customer_id, account, currency) DO UPDATE SET \
-    debit_minor = t.debit_minor + excluded.debit_minor, \
-    credit_minor = t.credit_minor + excluded.credit_minor";
+        entry_count = b.entry_count + excluded.entry_count";
+const POST_TOTALS: &str = "INSERT INTO customer_ledger_totals AS t (tenant_id, customer_id, \
+    account, currency, debit_minor, credit_minor) \
+    SELECT ?::uuid, u.customer_id, u.account, u.currency, u.debit, u.credit \
+    FROM unnest(?::uuid[], ?::text[], ?::text[], ?::bigint[], ?::bigint[]) \
+        WITH ORDINALITY AS u (customer_id, account, currency, debit, credit, k) \
+    ORDER BY u.k \
+    ON CONFLICT (tenant_id, customer_id, account, currency) DO UPDATE SET \
+        debit_minor = t.debit_minor + excluded.debit_minor, \
+        credit_minor = t.credit_minor + excluded.credit_minor";
 
 fn post_in_one_statement(
     conn: &mut diesel::pg::PgConnection,
     row: &NewTxRow,
     rows: &[NewEntry],
     sums: &Sums,
-) -> QueryResult<usize> {
-    use super::pg_text::{Bind, RawUuid, Statement};
+) -> QueryResult<()> {
+    use super::pg_text::{Bind, RawUuid, Write};
     let tenant = Bind::id(row.tenant_id.0);
     let raw = |id: Option<CustomerId>| id.map(|c| RawUuid(c.0));
+    let texts = |v: Vec<&String>| v.into_iter().cloned().collect::<Vec<String>>();
     let balances = &sums.balances;
     let customers = &sums.customers;
-    Statement::new(
-        POST_SQL,
+    let write = Write::new(
+        &[POST_TX, POST_ENTRIES, POST_BALANCES],
+        POST_TOTALS,
         vec![
             Bind::id(row.tenant_id.0),
             Bind::id(row.id.0),
-            Bind::Text(row.kind),
+            Bind::Text(row.kind.to_owned()),
             Bind::null_id(row.gesture_id.map(|g| g.0)),
             Bind::null_id(row.payment_id.map(|p| p.0)),
             Bind::null_id(row.redemption_id.map(|r| r.0)),
@@ -371,15 +371,15 @@ fn post_in_one_statement(
             Bind::Date(row.effective_on),
             Bind::Timestamp(row.created_at),
             Bind::Uuids(rows.iter().map(|e| RawUuid(e.id.0)).collect()),
-            Bind::Texts(rows.iter().map(|e| e.account.as_str()).collect()),
+            Bind::Texts(texts(rows.iter().map(|e| &e.account).collect())),
             Bind::NullUuids(rows.iter().map(|e| raw(e.customer_id)).collect()),
-            Bind::Texts(rows.iter().map(|e| e.currency.as_str()).collect()),
+            Bind::Texts(texts(rows.iter().map(|e| &e.currency).collect())),
             Bind::BigInts(rows.iter().map(|e| e.debit_minor).collect()),
             Bind::BigInts(rows.iter().map(|e| e.credit_minor).collect()),
             // balances
             Bind::id(row.tenant_id.0),
-            Bind::Texts(balances.keys().map(|(a, _, _)| a.as_str()).collect()),
-            Bind::Texts(balances.keys().map(|(_, c, _)| c.as_str()).collect()),
+            Bind::Texts(texts(balances.keys().map(|(a, _, _)| a).collect())),
+            Bind::Texts(texts(balances.keys().map(|(_, c, _)| c).collect())),
             Bind::SmallInts(balances.keys().map(|(_, _, s)| *s).collect()),
             Bind::NullUuids(balances.values().map(|(o, _, _, _)| raw(*o)).collect()),
             Bind::BigInts(balances.values().map(|(_, d, _, _)| *d).collect()),
@@ -388,13 +388,13 @@ fn post_in_one_statement(
             // customer totals
             tenant,
             Bind::Uuids(customers.keys().map(|(c, _, _)| RawUuid(c.0)).collect()),
-            Bind::Texts(customers.keys().map(|(_, a, _)| a.as_str()).collect()),
-            Bind::Texts(customers.keys().map(|(_, _, c)| c.as_str()).collect()),
+            Bind::Texts(texts(customers.keys().map(|(_, a, _)| a).collect())),
+            Bind::Texts(texts(customers.keys().map(|(_, _, c)| c).collect())),
             Bind::BigInts(customers.values().map(|(d, _)| *d).collect()),
             Bind::BigInts(customers.values().map(|(_, c)| *c).collect()),
         ],
-    )
-    .execute(conn)
+    );
+    super::pg_text::write(conn, write)
 }
 
 /// A posted transaction as its audit event attests it: its id, kind and every
