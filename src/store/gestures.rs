@@ -1207,25 +1207,27 @@ pub(crate) fn list(
     })
 }
 
+// The gestures that may be open items: approved deferred payments and store
+// credit. Status and kinds are written into the statement, not bound:
+// PostgreSQL caches a generic plan for a prepared statement after five runs,
+// and with them as parameters that plan walked every open item of the tenant
+// (44 ms at 30,000) instead of the customer's few by the (customer, status,
+// kind) index — found by the summary's scaling curve. A constant fragment,
+// not `sql(...)`, so a statement using it is still prepared once per
+// connection (see constant_sql).
+super::constant_sql::constant_sql! {
+    pub(crate) OpenKinds: diesel::sql_types::Bool = "gestures.status = 'approved' \
+        AND gestures.kind IN ('deferred_payment', 'store_credit')";
+}
+
 /// A customer's open items: approved deferred payments that still owe and store
-/// credit that can still be spent. The summary reads these, not the history.
+/// credit that can still be spent (the summary reads the same rows, narrowed,
+/// with the customer's figures: `ledger::customer_figures`).
 pub(crate) fn open_items(
     conn: &mut DbConnection,
     tenant: TenantId,
     customer: CustomerId,
 ) -> Result<Vec<Gesture>, Error> {
-    // Status and kinds are written into the statement, not bound: PostgreSQL
-    // caches a generic plan for a prepared statement after five runs, and
-    // with them as parameters that plan walked every open item of the tenant
-    // (44 ms at 30,000) instead of the customer's few by the (customer,
-    // status, kind) index — found by the summary's scaling curve. A constant
-    // fragment, not `sql(...)`, so the statement is still prepared once per
-    // connection (see constant_sql).
-    use super::constant_sql::constant_sql;
-    constant_sql! {
-        OpenKinds: diesel::sql_types::Bool = "gestures.status = 'approved' \
-            AND gestures.kind IN ('deferred_payment', 'store_credit')";
-    }
     gestures::table
         .filter(
             gestures::tenant_id

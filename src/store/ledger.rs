@@ -589,15 +589,10 @@ pub(crate) fn customer_figures(
              WHERE g.tenant_id = customers.tenant_id AND g.customer_id = customers.id \
              ORDER BY g.id DESC LIMIT 1), '')";
     }
-    // Open items as `gestures::open_items` reads them (status and kinds
-    // written into the statement, so the planner keeps to the customer's few
-    // by the (customer, status, kind) index), narrowed to what a summary
-    // shows: what is left of a promise and of a credit (a gesture is one or
-    // the other; the kind says which), and its due or expiry day.
-    constant_sql! {
-        OpenKinds: diesel::sql_types::Bool = "gestures.status = 'approved' \
-            AND gestures.kind IN ('deferred_payment', 'store_credit')";
-    }
+    // Open items as `gestures::open_items` reads them, narrowed to what a
+    // summary shows: what is left of a promise and of a credit (a gesture is
+    // one or the other; the kind says which), and its due or expiry day.
+    use super::gestures::OpenKinds;
     constant_sql! {
         Owed: BigInt = "COALESCE(gestures.amount_minor, 0) - gestures.paid_minor - gestures.waived_minor";
     }
