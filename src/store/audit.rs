@@ -525,3 +525,18 @@ pub fn verify_checkpoint(
     }
     Ok(None)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// PostgreSQL's one-statement append names every column of the audit
+    /// event as the schema has them, in its order (the order it binds).
+    #[test]
+    fn the_text_insert_names_every_column_of_the_schema() {
+        use super::super::pg_text::columns;
+        let schema = columns::of_select(&audit_events::table.select(audit_events::all_columns));
+        assert_eq!(columns::of_insert(APPEND_EVENT), schema);
+        assert_eq!(APPEND_EVENT.matches('?').count(), schema.len());
+    }
+}

@@ -1507,29 +1507,9 @@ mod tests {
     /// the schema has them, in its order (the order `insert_write` binds).
     #[test]
     fn the_text_insert_names_every_column_of_the_schema() {
-        let select = diesel::debug_query::<diesel::pg::Pg, _>(
-            &gestures::table.select(gestures::all_columns),
-        )
-        .to_string();
-        let schema: Vec<String> = select
-            .trim_start_matches("SELECT ")
-            .split(" FROM ")
-            .next()
-            .unwrap()
-            .split(", ")
-            .map(|c| c.rsplit('.').next().unwrap().trim_matches('"').to_owned())
-            .collect();
-        let text: Vec<String> = INSERT_GESTURE
-            .split('(')
-            .nth(1)
-            .unwrap()
-            .split(')')
-            .next()
-            .unwrap()
-            .split(',')
-            .map(|c| c.trim().to_owned())
-            .collect();
-        assert_eq!(text, schema);
+        use super::super::pg_text::columns;
+        let schema = columns::of_select(&gestures::table.select(gestures::all_columns));
+        assert_eq!(columns::of_insert(INSERT_GESTURE), schema);
         assert_eq!(INSERT_GESTURE.matches('?').count(), schema.len());
     }
 }

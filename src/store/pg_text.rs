@@ -227,6 +227,39 @@ impl diesel::query_builder::Query for Statement {
 
 impl RunQueryDsl<PgConnection> for Statement {}
 
+/// For tests of a text INSERT that names every column of its table: the
+/// columns it names, and the table's columns as diesel's schema has them.
+#[cfg(test)]
+pub(crate) mod columns {
+    /// The column list of `INSERT INTO t (a, b, ...) VALUES ...`.
+    pub(crate) fn of_insert(sql: &str) -> Vec<String> {
+        let list = sql.split('(').nth(1).and_then(|s| s.split(')').next());
+        list.unwrap_or_default()
+            .split(',')
+            .map(|c| c.trim().to_owned())
+            .collect()
+    }
+
+    /// The columns of `select`, a `SELECT` of a table's `all_columns`.
+    pub(crate) fn of_select<Q>(select: &Q) -> Vec<String>
+    where
+        Q: diesel::query_builder::QueryFragment<diesel::pg::Pg>,
+    {
+        let sql = diesel::debug_query::<diesel::pg::Pg, _>(select).to_string();
+        let list = sql.trim_start_matches("SELECT ").split(" FROM ").next();
+        list.unwrap_or_default()
+            .split(", ")
+            .map(|c| {
+                c.rsplit('.')
+                    .next()
+                    .unwrap_or(c)
+                    .trim_matches('"')
+                    .to_owned()
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
