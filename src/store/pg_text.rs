@@ -240,6 +240,17 @@ pub(crate) mod columns {
             .collect()
     }
 
+    /// Asserts that `insert` names every column of `all` (a `SELECT` of its
+    /// table's `all_columns`) in the schema's order, with one `?` each.
+    pub(crate) fn assert_insert_names_every_column<Q>(insert: &str, all: &Q)
+    where
+        Q: diesel::query_builder::QueryFragment<diesel::pg::Pg>,
+    {
+        let schema = of_select(all);
+        assert_eq!(of_insert(insert), schema);
+        assert_eq!(insert.matches('?').count(), schema.len());
+    }
+
     /// The columns of `select`, a `SELECT` of a table's `all_columns`.
     pub(crate) fn of_select<Q>(select: &Q) -> Vec<String>
     where
