@@ -104,11 +104,29 @@ impl AppState {
         F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     {
         let pool = self.pool.clone();
+        // A permit first, waited for here and in arrival order (see
+        // `store::Pool`'s admission); a request given up while it waits costs
+        // the database nothing.
+        let wait = pool.connection_timeout();
+        let asked = std::time::Instant::now();
+        let permit =
+            match actix_web::rt::time::timeout(wait, pool.admission().acquire_owned()).await {
+                Ok(Ok(permit)) => permit,
+                _ => {
+                    return Err(AppError::from(Error::Unavailable(format!(
+                        "no database connection available: every one stayed busy for {} s",
+                        wait.as_secs()
+                    ))));
+                }
+            };
         // Logs written on the blocking thread carry the request's span (its id).
         let span = tracing::Span::current();
         web::block(move || {
             let _entered = span.enter();
-            let mut conn = pool.checkout().map_err(E::from)?;
+            let _permit = permit;
+            // The permit's wait counts against the pool's timeout.
+            let left = wait.saturating_sub(asked.elapsed());
+            let mut conn = pool.checkout_within(left).map_err(E::from)?;
             f(&mut conn)
         })
         .await

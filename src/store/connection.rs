@@ -192,11 +192,19 @@ impl ManageConnection for Manager {
     }
 }
 
-/// The shared pool: r2d2's, with what it learnt of the database's health.
+/// The shared pool: r2d2's, with what it learnt of the database's health and
+/// the admission of requests to its connections.
 #[derive(Clone)]
 pub struct Pool {
     inner: r2d2::Pool<Manager>,
     health: Arc<Health>,
+    /// One permit per connection. A request waits for its permit on the
+    /// async side, in the order requests came (tokio's semaphore is fair),
+    /// before it takes a blocking thread: so no blocking thread sleeps on
+    /// the pool, and under load the oldest waiting request is served first
+    /// (r2d2's own wait lets a newcomer take a connection that was just given
+    /// back ahead of a request already waiting, which made a long tail).
+    admission: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::ops::Deref for Pool {
@@ -207,6 +215,21 @@ impl std::ops::Deref for Pool {
 }
 
 impl Pool {
+    fn over(inner: r2d2::Pool<Manager>, health: Arc<Health>) -> Self {
+        let permits = usize::try_from(inner.max_size().max(1)).unwrap_or(1);
+        Self {
+            inner,
+            health,
+            admission: Arc::new(tokio::sync::Semaphore::new(permits)),
+        }
+    }
+
+    /// Admission to a connection: a request holds its permit while it uses
+    /// the connection (see the `admission` field).
+    pub(crate) fn admission(&self) -> Arc<tokio::sync::Semaphore> {
+        self.admission.clone()
+    }
+
     /// A connection for a request. While the database is known to be
     /// unreachable (a connection attempt failed in the last few seconds) and no
     /// idle connection is left, waits only briefly, so requests fail fast with
@@ -266,7 +289,7 @@ pub fn build_pool(url: &DatabaseUrl, max_size: u32) -> Result<Pool, String> {
         .test_on_check_out(false)
         .build(m)
         .map_err(|e| format!("cannot connect to the database: {e}"))?;
-    Ok(Pool { inner, health })
+    Ok(Pool::over(inner, health))
 }
 
 /// A pool that opens no connection until one is asked for: the server starts
@@ -278,7 +301,7 @@ pub fn build_pool_lazy(url: &DatabaseUrl, max_size: u32) -> Pool {
         .min_idle(Some(0))
         .connection_timeout(Duration::from_secs(2))
         .build_unchecked(m);
-    Pool { inner, health }
+    Pool::over(inner, health)
 }
 
 /// The SQLite file holds the service's signing secret, so it is created private to
@@ -413,6 +436,17 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pool_admits_as_many_requests_as_it_has_connections() {
+        let url = DatabaseUrl::parse("postgres://nobody@127.0.0.1:1/none").unwrap();
+        let pool = build_pool_lazy(&url, 3);
+        assert_eq!(pool.admission().available_permits(), 3);
+        let held = pool.admission().try_acquire_owned().unwrap();
+        assert_eq!(pool.admission().available_permits(), 2);
+        drop(held);
+        assert_eq!(pool.admission().available_permits(), 3);
+    }
 
     #[test]
     fn urls_choose_the_backend_by_scheme() {

@@ -119,6 +119,27 @@ async fn rate_limit_postgres() {
     rate_limited(Backend::Postgres).await;
 }
 
+/// More requests at once than the pool has connections: each waits its
+/// turn for a connection (on the async side, first come first served) and
+/// is answered; none is refused or lost.
+async fn more_requests_than_connections(backend: Backend) {
+    let app = TestApp::spawn_tuned(backend, |s| s.pool_size = 1).await;
+    let t = app.token(Role::Clerk);
+    let answers = futures_util::future::join_all((0..24).map(|_| app.get("/v1/stores", &t))).await;
+    let statuses: Vec<u16> = answers.iter().map(|r| r.status).collect();
+    assert!(statuses.iter().all(|&s| s == 200), "{statuses:?}");
+}
+
+#[actix_web::test]
+async fn more_requests_than_connections_sqlite() {
+    more_requests_than_connections(Backend::Sqlite).await;
+}
+
+#[actix_web::test]
+async fn more_requests_than_connections_postgres() {
+    more_requests_than_connections(Backend::Postgres).await;
+}
+
 #[actix_web::test]
 async fn no_rate_limit_by_default() {
     let app = TestApp::spawn(Backend::Sqlite).await;
