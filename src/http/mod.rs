@@ -103,28 +103,62 @@ impl AppState {
         E: Into<AppError> + From<Error> + Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     {
+        self.admitted(None, f).await
+    }
+
+    /// As [`AppState::with_conn`], for a write command: on a backend with one
+    /// writer it first waits its turn among the writers (see `store::Pool`).
+    pub(crate) async fn with_write_conn<T, E, F>(&self, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        E: Into<AppError> + From<Error> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+    {
+        self.admitted(self.pool.writer(), f).await
+    }
+
+    async fn admitted<T, E, F>(
+        &self,
+        queue: Option<std::sync::Arc<tokio::sync::Semaphore>>,
+        f: F,
+    ) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        E: Into<AppError> + From<Error> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+    {
         let pool = self.pool.clone();
-        // A permit first, waited for here and in arrival order (see
-        // `store::Pool`'s admission); a request given up while it waits costs
-        // the database nothing.
+        // Permits first, waited for here and in arrival order (see
+        // `store::Pool`): the writers' turn where there is one writer, then
+        // a connection. A request given up while it waits costs the
+        // database nothing.
         let wait = pool.connection_timeout();
         let asked = std::time::Instant::now();
+        let busy = || {
+            AppError::from(Error::Unavailable(format!(
+                "no database connection available: every one stayed busy for {} s",
+                wait.as_secs()
+            )))
+        };
+        let turn = match queue {
+            Some(q) => match actix_web::rt::time::timeout(wait, q.acquire_owned()).await {
+                Ok(Ok(permit)) => Some(permit),
+                _ => return Err(busy()),
+            },
+            None => None,
+        };
+        let left = wait.saturating_sub(asked.elapsed());
         let permit =
-            match actix_web::rt::time::timeout(wait, pool.admission().acquire_owned()).await {
+            match actix_web::rt::time::timeout(left, pool.admission().acquire_owned()).await {
                 Ok(Ok(permit)) => permit,
-                _ => {
-                    return Err(AppError::from(Error::Unavailable(format!(
-                        "no database connection available: every one stayed busy for {} s",
-                        wait.as_secs()
-                    ))));
-                }
+                _ => return Err(busy()),
             };
         // Logs written on the blocking thread carry the request's span (its id).
         let span = tracing::Span::current();
         web::block(move || {
             let _entered = span.enter();
-            let _permit = permit;
-            // The permit's wait counts against the pool's timeout.
+            let _permits = (turn, permit);
+            // The permits' wait counts against the pool's timeout.
             let left = wait.saturating_sub(asked.elapsed());
             let mut conn = pool.checkout_within(left).map_err(E::from)?;
             f(&mut conn)
@@ -197,7 +231,7 @@ impl AppState {
     {
         let ctx = caller.audit_ctx(&self.clock);
         let outcome = self
-            .with_conn(move |conn| {
+            .with_write_conn(move |conn| {
                 crate::store::write_tx(conn, move |conn| run_command(conn, &ctx, key, f))
             })
             .await?;

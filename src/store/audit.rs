@@ -182,8 +182,10 @@ const APPEND_EVENT: &str = "INSERT INTO audit_events (tenant_id, id, chain, seq,
     occurred_at, actor_sub, actor_role, actor_stores, action, entity_type, entity_id, reason, \
     request_id, before_state, after_state, store_ids, ledger) \
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-const APPEND_FEED: &str = "INSERT INTO events (tenant_id, id, type, entity_type, entity_id, data, \
-    created_at, store_ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+/// The feed event leaves `data` NULL: its audit event's state is read in its
+/// place (`store::events`), so the gesture's JSON is not written twice.
+const APPEND_FEED: &str = "INSERT INTO events (tenant_id, id, type, entity_type, entity_id, \
+    created_at, store_ids) VALUES (?, ?, ?, ?, ?, ?, ?)";
 const MOVE_HEAD: &str =
     "UPDATE audit_chains SET length = ?, head_hash = ? WHERE tenant_id = ? AND chain = ?";
 const NEW_HEAD: &str =
@@ -226,7 +228,6 @@ fn append_in_one_statement(
         text(&e.action),
         text(&e.entity_type),
         text(&e.entity_id),
-        text(super::events::feed_data(e)),
         Bind::Timestamp(e.occurred_at),
         maybe(&e.store_ids),
     ];

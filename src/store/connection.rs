@@ -205,6 +205,12 @@ pub struct Pool {
     /// (r2d2's own wait lets a newcomer take a connection that was just given
     /// back ahead of a request already waiting, which made a long tail).
     admission: Arc<tokio::sync::Semaphore>,
+    /// SQLite's one writer: a write command waits here, in arrival order,
+    /// for the permit to begin its transaction. Left to SQLite, writers wait
+    /// in its busy handler, which sleeps and retries, so a late writer often
+    /// goes ahead of one that has waited long (seconds, under load). None on
+    /// PostgreSQL, where writers run side by side.
+    writer: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 impl std::ops::Deref for Pool {
@@ -215,13 +221,19 @@ impl std::ops::Deref for Pool {
 }
 
 impl Pool {
-    fn over(inner: r2d2::Pool<Manager>, health: Arc<Health>) -> Self {
+    fn over(url: &DatabaseUrl, inner: r2d2::Pool<Manager>, health: Arc<Health>) -> Self {
         let permits = usize::try_from(inner.max_size().max(1)).unwrap_or(1);
         Self {
             inner,
             health,
             admission: Arc::new(tokio::sync::Semaphore::new(permits)),
+            writer: (!url.is_postgres()).then(|| Arc::new(tokio::sync::Semaphore::new(1))),
         }
+    }
+
+    /// The write commands' queue, on a backend with one writer (SQLite).
+    pub(crate) fn writer(&self) -> Option<Arc<tokio::sync::Semaphore>> {
+        self.writer.clone()
     }
 
     /// Admission to a connection: a request holds its permit while it uses
@@ -289,7 +301,7 @@ pub fn build_pool(url: &DatabaseUrl, max_size: u32) -> Result<Pool, String> {
         .test_on_check_out(false)
         .build(m)
         .map_err(|e| format!("cannot connect to the database: {e}"))?;
-    Ok(Pool::over(inner, health))
+    Ok(Pool::over(url, inner, health))
 }
 
 /// A pool that opens no connection until one is asked for: the server starts
@@ -301,7 +313,7 @@ pub fn build_pool_lazy(url: &DatabaseUrl, max_size: u32) -> Pool {
         .min_idle(Some(0))
         .connection_timeout(Duration::from_secs(2))
         .build_unchecked(m);
-    Pool::over(inner, health)
+    Pool::over(url, inner, health)
 }
 
 /// The SQLite file holds the service's signing secret, so it is created private to
@@ -446,6 +458,12 @@ mod tests {
         assert_eq!(pool.admission().available_permits(), 2);
         drop(held);
         assert_eq!(pool.admission().available_permits(), 3);
+        assert!(
+            pool.writer().is_none(),
+            "PostgreSQL's writers run side by side"
+        );
+        let sqlite = build_pool_lazy(&DatabaseUrl::Sqlite(":memory:".into()), 3);
+        assert_eq!(sqlite.writer().unwrap().available_permits(), 1);
     }
 
     #[test]

@@ -26,7 +26,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::schema::events;
+use super::constant_sql::constant_sql;
+use super::schema::{audit_events, events};
 use crate::audit::Event;
 use crate::domain::ids::{AuditEventId, TenantId};
 use crate::error::Error;
@@ -39,9 +40,18 @@ struct NewRow<'a> {
     event_type: &'a str,
     entity_type: &'a str,
     entity_id: &'a str,
-    data: &'a str,
+    data: Option<&'a str>,
     created_at: NaiveDateTime,
     store_ids: Option<&'a str>,
+}
+
+constant_sql! {
+    /// A feed event's data: its own copy (SQLite's rows, and PostgreSQL's
+    /// written before the feed stopped copying), else its audit event's
+    /// state, as [`feed_data`] picks it. Valid in a query that joins the
+    /// audit event ([`with_audit`]).
+    pub(crate) FeedData: diesel::sql_types::Text =
+        "COALESCE(events.data, audit_events.after_state, audit_events.before_state, 'null')";
 }
 
 /// One event of the feed.
@@ -57,6 +67,7 @@ pub(crate) struct FeedEvent {
     /// That entity's id.
     pub entity_id: String,
     /// The entity as the change left it (JSON text).
+    #[diesel(select_expression = FeedData, select_expression_type = FeedData)]
     pub data: String,
     /// When.
     pub created_at: NaiveDateTime,
@@ -87,10 +98,28 @@ pub(crate) fn by_ids(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(events::table
+    Ok(with_audit()
         .filter(events::id.eq_any(ids))
         .select(FeedEvent::as_select())
         .load(conn)?)
+}
+
+/// The feed joined to the audit events (each feed event has the id of its
+/// audit event), where [`FeedData`] reads the state.
+#[allow(clippy::type_complexity)]
+fn with_audit() -> diesel::dsl::LeftJoinOn<
+    events::table,
+    audit_events::table,
+    diesel::dsl::And<
+        diesel::dsl::Eq<audit_events::tenant_id, events::tenant_id>,
+        diesel::dsl::Eq<audit_events::id, events::id>,
+    >,
+> {
+    events::table.left_join(
+        audit_events::table.on(audit_events::tenant_id
+            .eq(events::tenant_id)
+            .and(audit_events::id.eq(events::id))),
+    )
 }
 
 /// Fills in the bodies of deliveries that keep none (made since bodies are
@@ -131,7 +160,7 @@ pub(crate) fn emit(conn: &mut DbConnection, e: &Event) -> Result<(), Error> {
             event_type: &e.action,
             entity_type: &e.entity_type,
             entity_id: &e.entity_id,
-            data,
+            data: Some(data),
             created_at: e.occurred_at,
             store_ids: e.store_ids.as_deref(),
         })
@@ -189,7 +218,7 @@ pub(crate) fn page(
         DbConnection::Pg(c) => Some(diesel::sql_query(PG_HORIZON).get_result::<Horizon>(c)?.xmin),
         DbConnection::Sqlite(_) => None,
     };
-    let mut q = events::table
+    let mut q = with_audit()
         .filter(events::tenant_id.eq(tenant))
         .order((events::txid, events::seq))
         .limit(limit + 1)

@@ -260,7 +260,8 @@ struct FeedRow {
 }
 
 /// Feed events that are not the audit event of the same id, word for word
-/// (type, entity and data).
+/// (type, entity and, where the feed row keeps a copy of it, data; a row
+/// without one reads the audit event's).
 fn feed_differences(
     conn: &mut DbConnection,
     tenant: Option<TenantId>,
@@ -277,7 +278,8 @@ fn feed_differences(
          WHERE {filter}
            AND (a.id IS NULL OR f.type <> a.action OR f.entity_type <> a.entity_type
                 OR f.entity_id <> a.entity_id
-                OR f.data <> COALESCE(a.after_state, a.before_state, 'null'))
+                OR (f.data IS NOT NULL
+                    AND f.data <> COALESCE(a.after_state, a.before_state, 'null')))
          ORDER BY 1, 2"
     );
     let rows: Vec<FeedRow> = diesel::sql_query(sql).load(conn)?;

@@ -225,7 +225,7 @@ diesel::table! {
         event_type -> Text,
         entity_type -> Text,
         entity_id -> Text,
-        data -> Text,
+        data -> Nullable<Text>,
         created_at -> Timestamp,
         store_ids -> Nullable<Text>,
     }

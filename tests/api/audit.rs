@@ -411,7 +411,9 @@ both!(verify_names_the_break_over_http_and_cli);
 
 /// The outside review's rewrite: as the tables' owner with the triggers off, a
 /// deferred payment's 100.00 becomes 9,100.00 in the gesture, its entries, the
-/// balances and the customer's totals, and its feed event is rewritten. Every
+/// balances and the customer's totals, and its feed event is given forged
+/// data (a feed event written since the feed stopped copying has none of its
+/// own: it reads its audit event's, which the chain protects). Every
 /// sum still agrees with every other and the chains still verify; the
 /// reconciliation with the audit trail names the transaction and the feed
 /// event, and `ledger check` is no longer clean.
@@ -465,7 +467,10 @@ async fn a_consistent_rewrite_of_the_ledger_is_named(app: TestApp) {
          UPDATE customer_ledger_totals SET credit_minor = credit_minor + 900000
           WHERE tenant_id = '{t}' AND customer_id = '{customer}'
             AND account IN (SELECT account FROM entries WHERE transaction_id = '{tx}' AND credit_minor > 0);
-         UPDATE events SET data = REPLACE(data, '\"100.00\"', '\"9100.00\"') WHERE entity_id = '{gid}';"
+         UPDATE events SET data = REPLACE(COALESCE(data, (SELECT a.after_state FROM audit_events a
+                  WHERE a.tenant_id = events.tenant_id AND a.id = events.id)),
+                  '\"100.00\"', '\"9100.00\"')
+          WHERE entity_id = '{gid}';"
     );
     let mut conn = app.pool.get().unwrap();
     let conn: &mut DbConnection = &mut conn;
@@ -547,3 +552,48 @@ async fn a_consistent_rewrite_of_the_ledger_is_named(app: TestApp) {
     }
 }
 both!(a_consistent_rewrite_of_the_ledger_is_named);
+
+/// A feed event carries its audit event's state, word for word, and on
+/// PostgreSQL does not keep a copy of it: the entity's JSON is written once,
+/// in the hash-chained audit event, and the feed and its webhooks read it
+/// from there.
+async fn the_feed_reads_the_state_its_audit_event_recorded(app: TestApp) {
+    #[derive(diesel::QueryableByName)]
+    struct Copy {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        kept: bool,
+    }
+    let customer = app.customer("FD-1").await;
+    let cid = customer["id"].as_str().unwrap().to_owned();
+    let audited = events_of(&app, &cid).await;
+    let created = audited
+        .iter()
+        .find(|e| e["action"] == "customer.created")
+        .expect("the creation is audited");
+    let feed = app
+        .get("/v1/events?limit=100", &app.token(Role::Admin))
+        .await
+        .expect(200);
+    let event = feed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["entity_id"] == json!(cid))
+        .expect("the creation is in the feed")
+        .clone();
+    assert_eq!(event["id"], created["id"]);
+    assert_eq!(event["data"], created["after"], "{event} {created}");
+    assert_eq!(event["data"]["external_ref"], "FD-1");
+    let mut conn = app.pool.get().unwrap();
+    let kept: Vec<Copy> = diesel::sql_query(format!(
+        "SELECT data IS NOT NULL AS kept FROM events WHERE entity_id = '{cid}'"
+    ))
+    .load(&mut *conn)
+    .unwrap();
+    let copies: Vec<bool> = kept.iter().map(|k| k.kept).collect();
+    match app.backend {
+        Backend::Postgres => assert_eq!(copies, [false], "no copy on PostgreSQL"),
+        Backend::Sqlite => assert_eq!(copies, [true], "SQLite keeps its copy"),
+    }
+}
+both!(the_feed_reads_the_state_its_audit_event_recorded);

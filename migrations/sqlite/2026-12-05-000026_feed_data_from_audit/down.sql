@@ -1,0 +1,2 @@
+-- Nothing to undo: SQLite kept the copy (see up.sql).
+SELECT 1;
