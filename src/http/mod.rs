@@ -133,21 +133,25 @@ impl AppState {
         // a connection. A request given up while it waits costs the
         // database nothing.
         let wait = pool.connection_timeout();
+        let permit_wait = pool.permit_wait();
         let asked = std::time::Instant::now();
         let busy = || {
-            AppError::from(Error::Unavailable(format!(
-                "no database connection available: every one stayed busy for {} s",
-                wait.as_secs()
-            )))
+            AppError::from(Error::Unavailable(match pool.unreachable() {
+                Some(why) => format!("the database is not reachable: {why}"),
+                None => format!(
+                    "no database connection available: every one stayed busy for {} s",
+                    wait.as_secs()
+                ),
+            }))
         };
         let turn = match queue {
-            Some(q) => match actix_web::rt::time::timeout(wait, q.acquire_owned()).await {
+            Some(q) => match actix_web::rt::time::timeout(permit_wait, q.acquire_owned()).await {
                 Ok(Ok(permit)) => Some(permit),
                 _ => return Err(busy()),
             },
             None => None,
         };
-        let left = wait.saturating_sub(asked.elapsed());
+        let left = permit_wait.saturating_sub(asked.elapsed());
         let permit =
             match actix_web::rt::time::timeout(left, pool.admission().acquire_owned()).await {
                 Ok(Ok(permit)) => permit,

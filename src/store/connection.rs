@@ -231,6 +231,26 @@ impl Pool {
         }
     }
 
+    /// Why the database is thought unreachable, while a connection attempt
+    /// failed in the last few seconds: a request then waits for a permit
+    /// only as briefly as for a connection ([`Pool::permit_wait`]), so a
+    /// queue of requests fails fast during an outage instead of draining
+    /// one short wait at a time.
+    pub(crate) fn unreachable(&self) -> Option<String> {
+        self.health.recent_failure()
+    }
+
+    /// How long a request may wait for its permits: the pool's timeout, or
+    /// the short fail-fast wait while the database is thought unreachable.
+    pub(crate) fn permit_wait(&self) -> Duration {
+        let wait = self.inner.connection_timeout();
+        if self.unreachable().is_some() {
+            FAIL_FAST_WAIT.min(wait)
+        } else {
+            wait
+        }
+    }
+
     /// The write commands' queue, on a backend with one writer (SQLite).
     pub(crate) fn writer(&self) -> Option<Arc<tokio::sync::Semaphore>> {
         self.writer.clone()

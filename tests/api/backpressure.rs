@@ -304,6 +304,20 @@ async fn the_database_goes_away_and_comes_back() {
             "request {i} took {took:?}"
         );
     }
+    // A burst of more requests than the pool has connections (4) fails as
+    // fast: none queues behind the others for a permit while the database is
+    // known to be unreachable.
+    let burst = futures_util::future::join_all(
+        (0..24).map(|_| call(Method::GET, "/v1/stores", None, None)),
+    )
+    .await;
+    for (i, (s, b, _, took)) in burst.iter().enumerate() {
+        assert_eq!(*s, 503, "burst request {i}: {b}");
+        assert!(
+            *took < Duration::from_millis(1500),
+            "burst request {i} took {took:?}"
+        );
+    }
     let (s, b, _, took) = call(Method::GET, "/readyz", None, None).await;
     assert_eq!(s, 503, "{b}");
     assert!(
