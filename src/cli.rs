@@ -284,8 +284,8 @@ pub(crate) struct ServeArgs {
     /// HTTP worker threads (0: one per core).
     #[arg(long, env = "GOODWILL_WORKERS", default_value_t = 0)]
     pub workers: usize,
-    /// Largest number of database connections (default: PostgreSQL twice the
-    /// cores, from 4 to 16; SQLite 8).
+    /// Largest number of database connections (default: PostgreSQL four times
+    /// the cores, from 8 to 16; SQLite 8).
     #[arg(long, env = "GOODWILL_POOL_SIZE")]
     pub pool_size: Option<u32>,
     /// After SIGTERM, seconds /readyz answers 503 before the listener closes.
